@@ -1,0 +1,111 @@
+// Typed events: what one tagged log line means, independent of the prefix it was written with.
+//
+// An Event is a plain value (no strings, no allocation) so that scanners can fill vectors of them
+// in parallel and the analysis can consume them in file order. Numeric fields live in a fixed
+// array indexed by Field, with a bit mask saying which were present: most events carry 2-4 of
+// the 16 known keys.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace alog {
+
+enum class Op : uint8_t {
+  client_send,
+  server_recv,
+  rpc_start,
+  rpc_done,
+  client_done,
+  write_done,
+  wait_start,
+  wait_done,
+  batch_start,
+  batch_done,
+  rollout,
+};
+constexpr int kOpCount = 11;
+std::string_view op_name(Op op);  // "client.send", ..., "rollout"
+std::string_view op_tag(Op op);   // "weights", "ckpt", "gen", "rollout"
+
+enum class Field : uint8_t {
+  t,
+  wall_ms,
+  rpc_ms,
+  queue_ms,
+  write_ms,
+  wait_ms,
+  dur_ms,
+  trunc_pct,
+  step,
+  target_step,
+  inflight,
+  target_batch,
+  completions,
+  current_step,
+  ckpt_step,
+  staleness,
+};
+constexpr int kFieldCount = 16;
+std::string_view field_name(Field f);
+std::optional<Field> field_from_name(std::string_view key);
+
+// Which engine call an rpc.start / rpc.done line reports (`op=`).
+enum class RpcKind : uint8_t { none, update_weights, reload_weights, other };
+
+// A trace id as written in `[weights][<tid>]`: 1-16 hex digits. Kept as a number plus its
+// length so leading zeros survive and comparison is one integer compare.
+struct TraceId {
+  uint64_t value = 0;
+  uint8_t len = 0;  // 0: no trace id
+  bool empty() const { return len == 0; }
+  std::string str() const;
+  static std::optional<TraceId> parse(std::string_view s);
+  friend bool operator==(const TraceId&, const TraceId&) = default;
+};
+struct TraceIdHash {
+  size_t operator()(const TraceId& t) const { return std::hash<uint64_t>{}(t.value * 31 + t.len); }
+};
+
+struct Event {
+  Op op = Op::rollout;
+  RpcKind rpc_kind = RpcKind::none;
+  bool has_path = false;  // client.send with path= is an update, without it a reload
+  uint16_t sentinel = 0;  // bit per Field: present but -1.0 ("not reported")
+  uint32_t present = 0;   // bit per Field
+  uint32_t file = 0;      // index of the input
+  uint64_t line = 0;      // 1-based '\n' line number in that input
+  int32_t tod = -1;       // time of day from the prefix, seconds since midnight; -1 unknown
+  int16_t mmdd = -1;      // month*100+day when the prefix has a date (vLLM); -1 unknown
+  int64_t path_step = -1; // N of `path=.../step_N`; -1 when absent
+  TraceId trace;
+  std::array<double, kFieldCount> v{};
+  // Where the message text (prefix removed, ANSI stripped) lives in the scanner's arena.
+  uint32_t msg_off = 0;
+  uint32_t msg_len = 0;
+
+  bool has(Field f) const { return present & (1u << static_cast<int>(f)); }
+  bool is_sentinel(Field f) const { return sentinel & (1u << static_cast<int>(f)); }
+  // A usable sample: present and not the -1.0 sentinel.
+  bool sample(Field f) const { return has(f) && !is_sentinel(f); }
+  double get(Field f) const { return v[static_cast<int>(f)]; }
+};
+
+// Why a line that looks tagged was not turned into an event. Names are part of the JSON report.
+enum class SkipReason : uint8_t {
+  bad_number,       // a known field's value is empty, not a number, nan, inf or out of range
+  negative_value,   // a duration, percentage or count below zero (the -1.0 sentinel excepted)
+  duplicate_field,  // the same key twice on one line
+  bad_trace_id,     // missing, longer than 16 characters, or not hex
+  unknown_op,       // an operation the tag does not have
+  missing_field,    // a field the operation needs is absent
+  bad_json,         // a JSON-lines record that does not parse or has no message
+  line_too_long,    // a tagged segment longer than the scanner's chunk
+};
+constexpr int kSkipReasonCount = 8;
+std::string_view skip_reason_name(SkipReason r);
+
+}  // namespace alog

@@ -1,0 +1,64 @@
+// Input layer: turns a path (plain file, .gz, .zst, standard input) into a stream of bytes, and
+// bytes into lines. Compression is detected from the first bytes, never from the name.
+//
+// Reads use read(2) into large buffers, never mmap: a file truncated while we read it must give a
+// short read, not SIGBUS (ripgrep learned this the hard way).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace alog::input {
+
+enum class Compression { none, gzip, zstd };
+std::string_view compression_name(Compression c);
+
+// An input that could not be opened or read. what() is one line naming the file and the reason,
+// ready for stderr ("orchestrator.log: No such file or directory").
+class InputError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// A sequential source of decompressed bytes.
+class ByteSource {
+ public:
+  virtual ~ByteSource() = default;
+  // Fills up to `cap` bytes of `buf`; returns 0 at the end of input. Throws InputError on a read
+  // error or a corrupt/truncated compressed stream (the message names the file and says how many
+  // compressed bytes were consumed).
+  virtual size_t read(char* buf, size_t cap) = 0;
+  // The name used in messages and reports ("-" shows as "<stdin>").
+  virtual const std::string& name() const = 0;
+  virtual Compression compression() const = 0;
+  // Size on disk when known (regular files), else 0; and raw (compressed) bytes consumed so far.
+  virtual uint64_t total_raw_bytes() const = 0;
+  virtual uint64_t raw_bytes_read() const = 0;
+};
+
+// Opens `path` ("-" for standard input). Throws InputError if it cannot be opened, is a
+// directory, or is not readable.
+std::unique_ptr<ByteSource> open_source(const std::string& path);
+
+// Wraps an in-memory buffer (tests, fuzzers). Compression is detected as for files.
+std::unique_ptr<ByteSource> memory_source(std::string data, std::string name = "<memory>");
+
+// Calls fn(line, line_number) for each '\n'-terminated line (the '\n' and one trailing '\r'
+// removed; a last line without '\n' is still delivered). Line numbers start at 1. Lines longer
+// than `max_line` bytes are delivered truncated to max_line bytes (their length is not
+// otherwise limited in memory). Returning false from fn stops early.
+void for_each_line(ByteSource& src, const std::function<bool(std::string_view, uint64_t)>& fn,
+                   size_t max_line = 1 << 20);
+
+// Convenience: opens `path` and runs for_each_line on it.
+void for_each_line(const std::string& path,
+                   const std::function<bool(std::string_view, uint64_t)>& fn,
+                   size_t max_line = 1 << 20);
+
+}  // namespace alog::input

@@ -1,0 +1,48 @@
+// Report folders that are never half-written and never overwrite an earlier analysis.
+//
+// The folder is built under a hidden temporary name beside its final place
+// (PARENT/.analysis_<stamp>.tmp-XXXXXX) and renamed with RENAME_NOREPLACE when complete; two runs
+// in the same second get `analysis_<stamp>`, `analysis_<stamp>_2`, ... If the process is
+// interrupted (SIGINT, SIGTERM, SIGHUP, SIGPIPE) the temporary folder is removed by the signal
+// handler; if it dies by SIGKILL only the hidden temporary folder can remain.
+#pragma once
+
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace alog {
+
+// --out is missing, not a folder, read-only, or the disk is full: exit status 2.
+class OutputError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class OutputDir {
+ public:
+  // prefix: "analysis" or "comparison". Throws OutputError.
+  OutputDir(const std::filesystem::path& parent, std::string_view prefix);
+  ~OutputDir();  // removes the temporary folder unless committed
+  OutputDir(const OutputDir&) = delete;
+  OutputDir& operator=(const OutputDir&) = delete;
+
+  const std::filesystem::path& staging() const { return staging_; }
+  // Writes a file in the staging folder. Throws OutputError on any failure (e.g. disk full).
+  void write(std::string_view name, std::string_view content);
+  // Renames the staging folder to its final name and returns it. Throws OutputError.
+  std::filesystem::path commit();
+
+ private:
+  std::filesystem::path parent_;
+  std::string prefix_;
+  std::string stamp_;
+  std::filesystem::path staging_;
+  bool committed_ = false;
+};
+
+// Installs signal handlers that remove the current staging folder before the process dies.
+void install_cleanup_handlers();
+
+}  // namespace alog

@@ -1,0 +1,70 @@
+// From one line segment to one Event.
+//
+// A segment is a '\n'-line, or a piece of one between '\r's (tqdm glues progress updates with
+// '\r', and a tagged message can follow one). Parsing is two table-driven steps, in the manner of
+// lnav's format definitions: strip a known prefix (loguru, loguru's full format, vLLM, JSON lines,
+// torchrun rank and Ray/vLLM actor prefixes) to reach the message, then read the message's tag,
+// operation and key=value fields. A segment is an event only when its message *starts* with a
+// tag; the same text inside a traceback or an access line is not.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "analyze_logs/event.hpp"
+
+namespace alog::parse {
+
+enum class Outcome : uint8_t {
+  none,     // not a tagged message
+  event,    // ev is filled
+  noise,    // `[weights][-]`: middleware logging a request with no trace id (not an update)
+  skipped,  // looks tagged but cannot be read; reason says why
+};
+
+struct Result {
+  Outcome outcome = Outcome::none;
+  SkipReason reason = SkipReason::bad_number;
+  std::string_view message;  // the message after the prefix (valid until scratch is reused)
+};
+
+// Reused buffers so parsing allocates nothing per line once warmed up.
+struct Scratch {
+  std::string ansi;
+  std::string json;
+};
+
+// What a prefix told us about the line.
+struct Prefix {
+  std::string_view message;
+  int32_t tod = -1;   // seconds since midnight
+  int16_t mmdd = -1;  // month*100+day
+  std::string_view shape;  // name of the prefix row that matched ("loguru", "vllm", ..., "bare")
+};
+
+// Strips one known prefix (after optional rank and actor prefixes) from ANSI-free text.
+Prefix strip_prefix(std::string_view text);
+
+// Parses a segment. `ev.file`/`ev.line` are left for the caller to set.
+Result parse_segment(std::string_view segment, Event& ev, Scratch& scratch);
+
+// Parses a message that starts with a tag ("[weights][abc] client.done wall_ms=..").
+Result parse_message(std::string_view message, Event& ev);
+
+// The cheap byte test of the hot path: p points at a ']' in [begin, p]; true when the bytes just
+// before it close one of the four tags ("[weights", "[ckpt", "[gen", "[rollout").
+inline bool closes_tag(const char* begin, const char* p) {
+  auto ends_with = [&](std::string_view tag) {
+    return static_cast<size_t>(p - begin) >= tag.size() &&
+           std::string_view(p - tag.size(), tag.size()) == tag;
+  };
+  switch (p > begin ? p[-1] : 0) {
+    case 's': return ends_with("[weights");
+    case 't': return ends_with("[ckpt") || ends_with("[rollout");
+    case 'n': return ends_with("[gen");
+    default: return false;
+  }
+}
+
+}  // namespace alog::parse

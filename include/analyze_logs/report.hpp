@@ -1,0 +1,147 @@
+// The Report: everything the analyses found, as plain data. Writers (Markdown, JSON, text,
+// stats files, trace) read only this; analyses only fill it. A new output touches only writers.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "analyze_logs/event.hpp"
+#include "analyze_logs/scan.hpp"
+#include "analyze_logs/stats.hpp"
+#include "analyze_logs/thresholds.hpp"
+
+namespace alog {
+
+enum class Role { orchestrator, inference, trainer, unknown };
+std::string_view role_name(Role r);
+
+struct InputReport {
+  std::string path;
+  Role role = Role::unknown;
+  std::string compression = "none";
+  scan::FileCounts counts;
+  bool unreadable = false;  // could not be opened (inside a run folder: skipped, not fatal)
+  std::string error;        // why unreadable, or why partial
+};
+
+struct MetricReport {
+  std::string name;  // "weights.queue_ms"
+  std::string unit;  // "ms", "%", ""
+  Summary stats;
+  Status status = Status::none;
+};
+
+struct Location {
+  uint32_t file = 0;
+  uint64_t line = 0;
+};
+
+// Server-side half of a weight update, from one inference log.
+struct ServerSide {
+  uint32_t file = 0;
+  std::optional<double> recv_t, rpc_start_t, rpc_done_t, rpc_ms;
+  RpcKind kind = RpcKind::none;
+  std::optional<Location> recv_at, start_at, done_at;
+};
+
+struct Phases {
+  std::optional<double> client_to_server_ms, server_pre_rpc_ms, engine_ms, server_to_client_ms;
+};
+
+struct UpdateReport {
+  TraceId trace;
+  bool reload = false;
+  std::optional<int64_t> step;
+  std::optional<double> wall_ms, rpc_ms, queue_ms;  // rpc/queue empty for the -1.0 sentinel
+  bool complete = false;
+  double send_t = 0;
+  int32_t send_tod = -1;
+  Location send_at;
+  std::optional<Location> done_at;
+  std::optional<ServerSide> server;  // joined by trace id (correlation)
+  Phases phases;
+  std::string last_phase;                    // for incomplete updates
+  std::vector<uint32_t> overlapping_batches; // indices into Report::batches
+};
+
+struct BatchReport {
+  uint32_t file = 0;
+  uint64_t start_line = 0, done_line = 0;  // 0 when that side is missing
+  int32_t start_tod = -1, done_tod = -1;
+  std::optional<double> dur_ms, inflight_start, inflight_done;
+  std::vector<uint32_t> updates;  // indices into Report::updates that ran during the batch
+};
+
+struct Evidence {
+  uint32_t file = 0;
+  uint64_t line = 0;
+  std::string note;  // "queue_ms=30333.4"
+};
+
+enum class Severity { warning, critical };
+std::string_view severity_name(Severity s);
+
+struct Diagnosis {
+  std::string id;
+  Severity severity = Severity::warning;
+  std::string summary;
+  std::vector<Evidence> evidence;
+  std::string fix;
+  std::vector<std::pair<std::string, double>> thresholds;
+};
+
+struct ExpectResult {
+  std::string expr;
+  bool passed = false;
+  std::optional<double> actual;
+  std::string message;
+};
+
+struct ClockEstimate {
+  uint32_t file = 0;  // the server's log
+  double offset_s = 0;        // server t - client t
+  double lower_s = 0, upper_s = 0;
+  size_t updates_used = 0;
+  std::string method;  // "bounds", "median (bounds conflict)", "none"
+};
+
+// Inconsistent sequences: never fatal, always counted.
+struct Anomalies {
+  uint64_t done_without_send = 0;
+  uint64_t duplicate_done = 0;
+  uint64_t reused_trace_id = 0;
+  uint64_t rpc_done_without_start = 0;
+  uint64_t batch_done_without_start = 0;
+  uint64_t untracked_updates = 0;  // beyond --max-updates
+};
+
+// A server-side update with no client side (another client, or the orchestrator log cut at the
+// start): listed, not dropped.
+struct ServerOnlyUpdate {
+  TraceId trace;
+  ServerSide server;
+};
+
+struct Report {
+  int schema = 1;
+  std::string tool_version;
+  int async_level = 2;
+  Thresholds thresholds{2};
+  std::vector<InputReport> inputs;
+  std::vector<MetricReport> metrics;
+  std::vector<UpdateReport> updates;
+  std::vector<ServerOnlyUpdate> server_only;
+  std::vector<BatchReport> batches;
+  std::vector<Diagnosis> diagnoses;
+  std::vector<ExpectResult> expectations;
+  std::vector<ClockEstimate> clocks;
+  Anomalies anomalies;
+  uint64_t total_events() const;
+  const MetricReport* metric(std::string_view name) const;
+  std::string file_name(uint32_t file) const;
+};
+
+}  // namespace alog

@@ -1,0 +1,51 @@
+// Small helpers shared by every module: escaping text taken from logs before it reaches a
+// Markdown table, HTML or a terminal, and number formatting that reports use consistently.
+//
+// Text in logs is hostile by default (ANSI codes, `|`, backticks, `<script>`, invalid UTF-8), so
+// every writer routes log-derived strings through one of these functions.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace alog {
+
+// Markdown table cell / inline text: escapes `|`, backticks, `<`, `>`, `&`, `*`, `_`, `[`, `]`,
+// `\`, replaces control bytes (ANSI ESC included) by a visible `\xNN`, and invalid UTF-8 by U+FFFD.
+std::string md_escape(std::string_view s);
+
+// HTML text or attribute value: `&`, `<`, `>`, `"`, `'`, control bytes and invalid UTF-8 as in
+// md_escape.
+std::string html_escape(std::string_view s);
+
+// Printable single-line text for a terminal or a plain-text report: control bytes become `\xNN`,
+// invalid UTF-8 becomes U+FFFD. Keeps everything else.
+std::string printable(std::string_view s);
+
+// Valid UTF-8 copy (invalid sequences replaced by U+FFFD) for JSON output, where nlohmann_json
+// would otherwise throw on invalid UTF-8.
+std::string utf8_clean(std::string_view s);
+
+// Removes ANSI escape sequences (CSI `ESC [ ... final`, OSC `ESC ] ... BEL|ESC \`, and two-byte
+// `ESC x`) from s, appending the rest to out (out is not cleared).
+void strip_ansi(std::string_view s, std::string& out);
+
+// Parses s entirely as a finite decimal number (optional sign, digits, optional fraction,
+// optional exponent). Returns nullopt for empty text, trailing garbage, nan, inf, or overflow.
+std::optional<double> parse_finite(std::string_view s);
+
+// Parses s entirely as a non-negative decimal integer that fits in int64.
+std::optional<int64_t> parse_int(std::string_view s);
+
+// Fixed-point with `decimals` digits ("28453.2"); never prints "-0.0".
+std::string fixed(double v, int decimals = 1);
+
+// Human byte count: "1.5 GiB", "512 B".
+std::string human_bytes(uint64_t n);
+
+// "2026-11-22 23:41:07" style local-time stamps and the folder stamp "20261122_234107".
+std::string folder_timestamp();
+
+}  // namespace alog

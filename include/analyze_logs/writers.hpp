@@ -1,0 +1,26 @@
+// Writers: Report -> text. Each reads only the Report (never the logs) and escapes every string
+// that came from a log (paths, ids, messages) for its medium.
+#pragma once
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "analyze_logs/report.hpp"
+
+namespace alog {
+
+nlohmann::ordered_json to_json(const Report& r);
+std::string to_markdown(const Report& r);   // SUMMARY.md
+std::string verdict_line(const Report& r);  // one line: worst diagnosis or metric status
+
+struct TextOptions {
+  bool color = false;
+};
+std::string to_text(const Report& r, const TextOptions& opt);  // terminal summary
+
+// key=value stats files, name -> content ("queue_ms_stats.txt" -> "queue_ms.count=30\n...").
+std::vector<std::pair<std::string, std::string>> stats_files(const Report& r);
+std::string slowest_updates_txt(const Report& r);
+
+}  // namespace alog

@@ -1,0 +1,399 @@
+#include "analyze_logs/analyzer.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <fstream>
+#include <unordered_map>
+
+#include "analyze_logs/correlate.hpp"
+#include "analyze_logs/input.hpp"
+#include "analyze_logs/timeline.hpp"
+
+namespace fs = std::filesystem;
+
+namespace alog {
+
+std::string_view role_name(Role r) {
+  switch (r) {
+    case Role::orchestrator: return "orchestrator";
+    case Role::inference: return "inference";
+    case Role::trainer: return "trainer";
+    default: return "unknown";
+  }
+}
+
+std::string_view severity_name(Severity s) { return s == Severity::critical ? "critical" : "warning"; }
+
+uint64_t Report::total_events() const {
+  uint64_t n = 0;
+  for (const auto& in : inputs) n += in.counts.events;
+  return n;
+}
+
+const MetricReport* Report::metric(std::string_view name) const {
+  for (const auto& m : metrics)
+    if (m.name == name) return &m;
+  return nullptr;
+}
+
+std::string Report::file_name(uint32_t file) const {
+  return file < inputs.size() ? inputs[file].path : std::string("?");
+}
+
+namespace {
+
+bool is_log_name(const fs::path& p) {
+  std::string n = p.filename().string();
+  auto ends = [&](std::string_view s) { return n.size() >= s.size() && n.compare(n.size() - s.size(), s.size(), s) == 0; };
+  return ends(".log") || ends(".log.gz") || ends(".log.zst") || ends(".jsonl") || ends(".jsonl.gz") ||
+         ends(".jsonl.zst");
+}
+
+int role_hint(const fs::path& rel) {
+  std::string s = rel.generic_string();
+  if (s.find("orchestrator") != std::string::npos) return 0;
+  if (s.find("inference") != std::string::npos || s.find("vllm") != std::string::npos) return 1;
+  if (s.find("trainer") != std::string::npos) return 2;
+  return 3;
+}
+
+}  // namespace
+
+std::vector<fs::path> find_run_logs(const fs::path& dir) {
+  std::vector<fs::path> found;
+  std::error_code ec;
+  fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    const fs::path& p = it->path();
+    std::string name = p.filename().string();
+    std::error_code ec2;
+    if (it->is_directory(ec2)) {
+      // Never read our own reports back in, nor hidden folders (.git, staging folders).
+      if (name.starts_with("analysis_") || name.starts_with("comparison_") || name.starts_with(".") ||
+          it.depth() > 8)
+        it.disable_recursion_pending();
+      continue;
+    }
+    if (is_log_name(p)) found.push_back(p);
+  }
+  std::sort(found.begin(), found.end(), [&](const fs::path& a, const fs::path& b) {
+    auto ra = fs::relative(a, dir, ec), rb = fs::relative(b, dir, ec);
+    int ha = role_hint(ra), hb = role_hint(rb);
+    if (ha != hb) return ha < hb;
+    return ra.generic_string() < rb.generic_string();
+  });
+  return found;
+}
+
+namespace {
+
+constexpr uint32_t kNoIndex = UINT32_MAX;
+
+// Folds events, in file order, into the report.
+class Folder {
+ public:
+  Folder(Report& r, size_t max_updates, TimelineSpool* spool)
+      : r_(r), max_updates_(max_updates), spool_(spool) {}
+
+  void begin_file(uint32_t file) {
+    file_ = file;
+    op_counts_.fill(0);
+    open_batches_.clear();
+    in_flight_.clear();
+  }
+
+  void on_event(const Event& ev, std::string_view msg) {
+    ++op_counts_[static_cast<int>(ev.op)];
+    std::optional<double> t;
+    if (ev.has(Field::t)) t = ev.get(Field::t);
+    switch (ev.op) {
+      case Op::client_send: client_send(ev); break;
+      case Op::client_done: t = client_done(ev); break;
+      case Op::server_recv: case Op::rpc_start: case Op::rpc_done: server_event(ev); break;
+      case Op::write_done: add("ckpt.write_ms", ev.get(Field::write_ms)); break;
+      case Op::wait_start: break;
+      case Op::wait_done: add("ckpt.wait_ms", ev.get(Field::wait_ms)); break;
+      case Op::batch_start: batch_start(ev); break;
+      case Op::batch_done: batch_done(ev); break;
+      case Op::rollout:
+        if (ev.has(Field::trunc_pct)) add("rollout.trunc_pct", ev.get(Field::trunc_pct));
+        if (ev.has(Field::staleness)) add("rollout.staleness", ev.get(Field::staleness));
+        break;
+    }
+    if (spool_) spool_->add(ev, t, msg);
+  }
+
+  Role end_file() {
+    auto c = [&](Op op) { return op_counts_[static_cast<int>(op)]; };
+    uint64_t orch = c(Op::client_send) + c(Op::client_done) + c(Op::wait_start) + c(Op::wait_done) +
+                    c(Op::batch_start) + c(Op::batch_done) + c(Op::rollout);
+    uint64_t inf = c(Op::server_recv) + c(Op::rpc_start) + c(Op::rpc_done);
+    uint64_t tr = c(Op::write_done);
+    if (orch == 0 && inf == 0 && tr == 0) return Role::unknown;
+    if (orch >= inf && orch >= tr) return Role::orchestrator;
+    if (inf >= tr) return Role::inference;
+    return Role::trainer;
+  }
+
+  void finish(std::vector<std::pair<std::string, std::vector<double>>>& samples_out) {
+    samples_out = std::move(samples_);
+  }
+
+  void take_server_sides(std::vector<std::pair<TraceId, ServerSide>>& out) { out = std::move(servers_); }
+
+ private:
+  void add(std::string_view metric, double v) {
+    for (auto& [name, vec] : samples_)
+      if (name == metric) {
+        vec.push_back(v);
+        return;
+      }
+    samples_.emplace_back(std::string(metric), std::vector<double>{v});
+  }
+
+  void client_send(const Event& ev) {
+    auto it = by_trace_.find(ev.trace);
+    if (it != by_trace_.end()) ++r_.anomalies.reused_trace_id;  // the later send wins the id
+    if (r_.updates.size() >= max_updates_) {
+      ++r_.anomalies.untracked_updates;
+      if (it != by_trace_.end()) by_trace_.erase(it);
+      return;
+    }
+    UpdateReport u;
+    u.trace = ev.trace;
+    u.reload = !ev.has_path;
+    if (ev.path_step >= 0) u.step = ev.path_step;
+    u.send_t = ev.get(Field::t);
+    u.send_tod = ev.tod;
+    u.send_at = {ev.file, ev.line};
+    auto idx = static_cast<uint32_t>(r_.updates.size());
+    by_trace_[ev.trace] = idx;
+    for (uint32_t b : open_batches_) {
+      r_.batches[b].updates.push_back(idx);
+      u.overlapping_batches.push_back(b);
+    }
+    r_.updates.push_back(std::move(u));
+    in_flight_.push_back(idx);
+  }
+
+  // Returns the event's time on the client clock when it can be derived (send t + wall).
+  std::optional<double> client_done(const Event& ev) {
+    // wall_ms is always a measurement; rpc_ms/queue_ms only when not the -1.0 sentinel.
+    add("weights.wall_ms", ev.get(Field::wall_ms));
+    if (ev.sample(Field::rpc_ms)) add("weights.rpc_ms", ev.get(Field::rpc_ms));
+    if (ev.sample(Field::queue_ms)) add("weights.queue_ms", ev.get(Field::queue_ms));
+    auto it = by_trace_.find(ev.trace);
+    if (it == by_trace_.end()) {
+      ++r_.anomalies.done_without_send;
+      return std::nullopt;
+    }
+    UpdateReport& u = r_.updates[it->second];
+    if (u.complete) {
+      ++r_.anomalies.duplicate_done;
+      return std::nullopt;
+    }
+    u.complete = true;
+    u.wall_ms = ev.get(Field::wall_ms);
+    if (ev.sample(Field::rpc_ms)) u.rpc_ms = ev.get(Field::rpc_ms);
+    if (ev.sample(Field::queue_ms)) u.queue_ms = ev.get(Field::queue_ms);
+    u.done_at = Location{ev.file, ev.line};
+    std::erase(in_flight_, it->second);
+    return u.send_t + *u.wall_ms / 1000.0;
+  }
+
+  void server_event(const Event& ev) {
+    if (ev.op == Op::rpc_done && ev.rpc_kind == RpcKind::reload_weights)
+      add("weights.reload_rpc_ms", ev.get(Field::rpc_ms));
+    auto key = std::make_pair(ev.trace, ev.file);
+    auto it = server_index_.find(key);
+    ServerSide* s = nullptr;
+    if (it != server_index_.end()) {
+      s = &servers_[it->second].second;
+      // The same id seen again after a complete server-side sequence: a new update.
+      bool seen = (ev.op == Op::server_recv && s->recv_t) || (ev.op == Op::rpc_start && s->rpc_start_t) ||
+                  (ev.op == Op::rpc_done && s->rpc_done_t);
+      if (seen) s = nullptr;
+    }
+    if (!s) {
+      if (servers_.size() >= max_updates_) {
+        ++r_.anomalies.untracked_updates;
+        return;
+      }
+      server_index_[key] = servers_.size();
+      servers_.emplace_back(ev.trace, ServerSide{});
+      s = &servers_.back().second;
+      s->file = ev.file;
+    }
+    Location at{ev.file, ev.line};
+    double t = ev.get(Field::t);
+    if (ev.rpc_kind != RpcKind::none) s->kind = ev.rpc_kind;
+    switch (ev.op) {
+      case Op::server_recv: s->recv_t = t; s->recv_at = at; break;
+      case Op::rpc_start: s->rpc_start_t = t; s->start_at = at; break;
+      default:
+        if (!s->rpc_start_t) ++r_.anomalies.rpc_done_without_start;
+        s->rpc_done_t = t;
+        s->done_at = at;
+        s->rpc_ms = ev.get(Field::rpc_ms);
+        break;
+    }
+  }
+
+  void batch_start(const Event& ev) {
+    BatchReport b;
+    b.file = ev.file;
+    b.start_line = ev.line;
+    b.start_tod = ev.tod;
+    if (ev.has(Field::inflight)) b.inflight_start = ev.get(Field::inflight);
+    auto idx = static_cast<uint32_t>(r_.batches.size());
+    // Updates already in flight when the batch starts overlap it too.
+    for (uint32_t u : in_flight_) {
+      b.updates.push_back(u);
+      r_.updates[u].overlapping_batches.push_back(idx);
+    }
+    r_.batches.push_back(std::move(b));
+    open_batches_.push_back(idx);
+  }
+
+  void batch_done(const Event& ev) {
+    add("gen.dur_ms", ev.get(Field::dur_ms));
+    if (ev.has(Field::inflight)) add("gen.inflight", ev.get(Field::inflight));
+    uint32_t idx;
+    if (open_batches_.empty()) {
+      ++r_.anomalies.batch_done_without_start;
+      idx = static_cast<uint32_t>(r_.batches.size());
+      BatchReport b;
+      b.file = ev.file;
+      r_.batches.push_back(std::move(b));
+    } else {
+      idx = open_batches_.front();
+      open_batches_.erase(open_batches_.begin());
+    }
+    BatchReport& b = r_.batches[idx];
+    b.done_line = ev.line;
+    b.done_tod = ev.tod;
+    b.dur_ms = ev.get(Field::dur_ms);
+    if (ev.has(Field::inflight)) b.inflight_done = ev.get(Field::inflight);
+  }
+
+  struct PairHash {
+    size_t operator()(const std::pair<TraceId, uint32_t>& p) const {
+      return TraceIdHash{}(p.first) ^ (std::hash<uint32_t>{}(p.second) << 1);
+    }
+  };
+
+  Report& r_;
+  size_t max_updates_;
+  TimelineSpool* spool_;
+  uint32_t file_ = 0;
+  std::array<uint64_t, kOpCount> op_counts_{};
+  std::vector<std::pair<std::string, std::vector<double>>> samples_;
+  std::unordered_map<TraceId, uint32_t, TraceIdHash> by_trace_;
+  std::unordered_map<std::pair<TraceId, uint32_t>, size_t, PairHash> server_index_;
+  std::vector<std::pair<TraceId, ServerSide>> servers_;
+  std::vector<uint32_t> open_batches_;
+  std::vector<uint32_t> in_flight_;
+};
+
+struct MetricDef {
+  std::string_view name, unit;
+};
+// Report order of the metrics (schema 1 names).
+constexpr MetricDef kMetrics[] = {
+    {"weights.wall_ms", "ms"}, {"weights.rpc_ms", "ms"},   {"weights.queue_ms", "ms"},
+    {"weights.reload_rpc_ms", "ms"}, {"ckpt.write_ms", "ms"}, {"ckpt.wait_ms", "ms"},
+    {"gen.dur_ms", "ms"},      {"gen.inflight", ""},       {"rollout.trunc_pct", "%"},
+    {"rollout.staleness", ""},
+};
+
+}  // namespace
+
+Report analyze(const AnalysisOptions& opt) {
+  Report r;
+  r.tool_version = opt.tool_version;
+  r.async_level = opt.async_level;
+  r.thresholds = opt.thresholds ? *opt.thresholds : Thresholds(opt.async_level);
+
+  // Expand inputs. A named file that cannot be opened is fatal; a file inside a run folder that
+  // cannot be opened is reported and skipped.
+  struct Item {
+    std::string path;
+    bool from_folder;
+  };
+  std::vector<Item> items;
+  for (const auto& in : opt.inputs) {
+    std::error_code ec;
+    if (in != "-" && fs::is_directory(in, ec)) {
+      auto logs = find_run_logs(in);
+      if (logs.empty())
+        throw FatalInputError(fmt::format("{}: no *.log files found in this folder", in));
+      for (auto& p : logs) items.push_back({p.string(), true});
+    } else {
+      items.push_back({in, false});
+    }
+  }
+
+  std::optional<TimelineSpool> spool;
+  if (opt.timeline_path) spool.emplace(*opt.timeline_path);
+  Folder folder(r, opt.max_updates, spool ? &*spool : nullptr);
+
+  for (size_t i = 0; i < items.size(); ++i) {
+    InputReport ir;
+    ir.path = items[i].path;
+    auto file = static_cast<uint32_t>(r.inputs.size());
+    std::unique_ptr<input::ByteSource> src;
+    try {
+      src = input::open_source(items[i].path);
+    } catch (const input::InputError& e) {
+      if (!items[i].from_folder) throw FatalInputError(e.what());
+      ir.unreadable = true;
+      ir.error = e.what();
+      r.inputs.push_back(std::move(ir));
+      continue;
+    }
+    if (items[i].path == "-") ir.path = "<stdin>";
+    ir.compression = std::string(input::compression_name(src->compression()));
+    r.inputs.push_back(ir);
+    scan::Options so;
+    so.threads = std::max(1u, opt.threads);
+    if (opt.progress) so.progress = [&, i](uint64_t done, uint64_t total) { opt.progress(i, done, total); };
+    folder.begin_file(file);
+    if (spool) spool->begin_file(file);
+    auto counts = scan::scan(*src, file, so, [&](const Event& ev, std::string_view msg) {
+      folder.on_event(ev, msg);
+    });
+    InputReport& stored = r.inputs[file];
+    stored.counts = std::move(counts);
+    stored.role = folder.end_file();
+    if (stored.counts.partial) stored.error = stored.counts.error;
+  }
+
+  std::vector<std::pair<std::string, std::vector<double>>> samples;
+  folder.finish(samples);
+  for (const auto& def : kMetrics) {
+    for (auto& [name, vec] : samples) {
+      if (name != def.name || vec.empty()) continue;
+      MetricReport m;
+      m.name = name;
+      m.unit = std::string(def.unit);
+      m.stats = summarize(vec);
+      if (r.thresholds.has_status(name)) {
+        double judged = r.thresholds.judged_on(name) == "max" ? m.stats.max : m.stats.mean;
+        m.status = r.thresholds.judge(name, judged);
+      }
+      r.metrics.push_back(std::move(m));
+      std::vector<double>().swap(vec);
+    }
+  }
+
+  std::vector<std::pair<TraceId, ServerSide>> servers;
+  folder.take_server_sides(servers);
+  correlate(r, std::move(servers));
+  if (spool) spool->finish(r);
+  return r;
+}
+
+}  // namespace alog

@@ -1,0 +1,181 @@
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "analyze_logs/analyzer.hpp"
+#include "analyze_logs/cli.hpp"
+#include "analyze_logs/output_dir.hpp"
+#include "analyze_logs/util.hpp"
+#include "analyze_logs/writers.hpp"
+#include "progress.hpp"
+
+#ifndef ALOG_VERSION
+#define ALOG_VERSION "0.0.0"
+#endif
+
+namespace fs = std::filesystem;
+
+namespace alog {
+namespace {
+
+// Writes to stdout; a closed pipe (`analyze-logs --json x | head -c 100`) ends the program
+// quietly with status 0, like ripgrep: the reader has all it wanted and the folder is written.
+void out(std::string_view s) {
+  if (std::fwrite(s.data(), 1, s.size(), stdout) != s.size() || std::fflush(stdout) != 0) {
+    if (errno == EPIPE) std::_Exit(kExitOk);
+    std::fprintf(stderr, "analyze-logs: cannot write to standard output: %s\n", std::strerror(errno));
+    std::_Exit(kExitError);
+  }
+}
+
+int error(const std::string& msg) {
+  std::fprintf(stderr, "analyze-logs: %s\n", printable(msg).c_str());
+  return kExitError;
+}
+
+std::string read_small_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw std::invalid_argument(fmt::format("{}: {}", path, std::strerror(errno)));
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+const char* kFooter = R"(Examples:
+  analyze-logs run_dir/                              a prime-rl output folder (logs/*.log found)
+  analyze-logs orchestrator.log inference.log        the old script's shape; roles come from content
+  grep -E '\[weights\]|\[gen\]' orchestrator.log | analyze-logs -
+  analyze-logs --json logs/ | jq '.metrics["weights.queue_ms"].p99'
+  analyze-logs --expect 'weights.queue_ms.p99<300' --fail-on critical run_dir/
+
+Inputs may be plain, gzip or zstd (detected from their bytes), or '-' for standard input.
+The report folder PARENT/analysis_<YYYYmmdd_HHMMSS>/ holds SUMMARY.md, report.json, timeline.txt,
+slowest_updates.txt and *_stats.txt; its path is the last line of standard output (stderr with
+--json or --format json).
+
+Exit status:
+  0  the analysis ran (whatever it found)
+  1  an --expect check failed, or a diagnosis at or above --fail-on was found
+  2  usage error, an input that cannot be read, or an --out that cannot be written
+A closed standard output (e.g. piping into head) ends the program quietly with status 0.
+)";
+
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+  std::signal(SIGPIPE, SIG_IGN);
+  install_cleanup_handlers();
+
+  CLI::App app{"analyze-logs: find the bottleneck in distributed ML training and serving logs"};
+  app.name("analyze-logs");
+  app.footer(kFooter);
+  app.set_version_flag("-V,--version", std::string("analyze-logs ") + ALOG_VERSION);
+  app.get_formatter()->column_width(34);
+
+  std::vector<std::string> inputs;
+  std::string out_parent = ".";
+  bool json = false, quiet = false;
+  std::string format = "text", color = "auto", thresholds_file;
+  int async_level = 2;
+  unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  size_t max_updates = 250000;
+
+  app.add_option("inputs", inputs, "Log files, run folders, or - for standard input")->required();
+  app.add_option("-o,--out", out_parent, "Parent folder of the analysis_<timestamp>/ report folder")
+      ->capture_default_str();
+  app.add_flag("--json", json, "Print the JSON report on standard output (same as --format json)");
+  app.add_option("--format", format, "What goes to standard output: text, md or json")
+      ->check(CLI::IsMember({"text", "md", "json"}))
+      ->capture_default_str();
+  app.add_option("--color", color, "Colour the terminal summary: auto, always or never (NO_COLOR is honoured)")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->capture_default_str();
+  app.add_option("--async-level", async_level, "Staleness limit for the staleness status")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--thresholds", thresholds_file, "JSON file overriding thresholds (partial overrides allowed)");
+  app.add_option("-j,--threads", threads, "Worker threads (default: all cores)")->check(CLI::Range(1u, 256u));
+  app.add_option("--max-updates", max_updates, "Distinct trace ids tracked; more are counted only")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_flag("-q,--quiet", quiet, "No progress bar");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) {
+      int rc = app.exit(e);
+      return rc;
+    }
+    std::fprintf(stderr, "analyze-logs: %s\nRun with --help for more information.\n", e.what());
+    return kExitError;
+  }
+  if (json) format = "json";
+  bool use_color = color == "always" || (color == "auto" && ::isatty(1) && !std::getenv("NO_COLOR"));
+
+  AnalysisOptions opt;
+  opt.inputs = inputs;
+  opt.threads = threads;
+  opt.async_level = async_level;
+  opt.max_updates = max_updates;
+  opt.tool_version = ALOG_VERSION;
+  if (!thresholds_file.empty()) {
+    try {
+      Thresholds t(async_level);
+      t.apply_json(read_small_file(thresholds_file), thresholds_file);
+      opt.thresholds = t;
+    } catch (const std::exception& e) {
+      return error(e.what());
+    }
+  }
+
+  try {
+    OutputDir dir(out_parent, "analysis");
+    opt.timeline_path = dir.staging() / "timeline.txt";
+    cli::Progress progress(!quiet && ::isatty(2));
+    opt.progress = [&](size_t i, uint64_t done, uint64_t total) {
+      progress.update(i < inputs.size() ? inputs[i] : "input", done, total);
+    };
+    Report report;
+    try {
+      report = analyze(opt);
+    } catch (const FatalInputError& e) {
+      progress.clear();
+      return error(e.what());
+    }
+    progress.clear();
+
+    int rc = kExitOk;
+    dir.write("SUMMARY.md", to_markdown(report));
+    dir.write("report.json", to_json(report).dump(2) + "\n");
+    dir.write("slowest_updates.txt", slowest_updates_txt(report));
+    for (const auto& [name, content] : stats_files(report)) dir.write(name, content);
+    fs::path final_dir = dir.commit();
+
+    if (format == "json") {
+      out(to_json(report).dump(2) + "\n");
+      std::fprintf(stderr, "%s\n", final_dir.c_str());
+    } else if (format == "md") {
+      out(to_markdown(report));
+      out(final_dir.string() + "\n");
+    } else {
+      out(to_text(report, TextOptions{use_color}));
+      out(final_dir.string() + "\n");
+    }
+    return rc;
+  } catch (const OutputError& e) {
+    return error(e.what());
+  } catch (const std::exception& e) {
+    return error(e.what());
+  }
+}
+
+}  // namespace alog

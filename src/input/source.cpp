@@ -1,0 +1,318 @@
+// Byte sources: a raw reader (file descriptor or memory) and streaming decompressors on top of it.
+// Compression is sniffed from the magic bytes so `orchestrator.log` that is really gzip, or a
+// `.gz` piped through stdin, both work.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fmt/format.h>
+#include <vector>
+
+#include "analyze_logs/input.hpp"
+
+namespace alog::input {
+
+std::string_view compression_name(Compression c) {
+  switch (c) {
+    case Compression::gzip: return "gzip";
+    case Compression::zstd: return "zstd";
+    default: return "none";
+  }
+}
+
+namespace {
+
+// Raw bytes with a small peek buffer in front, so the magic bytes can be inspected and then
+// handed to whichever decoder needs them.
+class Raw {
+ public:
+  virtual ~Raw() = default;
+  virtual size_t read_raw(char* buf, size_t cap) = 0;
+  size_t read(char* buf, size_t cap) {
+    size_t n = 0;
+    if (peek_pos_ < peek_.size()) {
+      n = std::min(cap, peek_.size() - peek_pos_);
+      std::memcpy(buf, peek_.data() + peek_pos_, n);
+      peek_pos_ += n;
+      consumed_ += n;
+      return n;
+    }
+    n = read_raw(buf, cap);
+    consumed_ += n;
+    return n;
+  }
+  // Reads up to n bytes ahead without consuming them.
+  std::string_view peek(size_t n) {
+    while (peek_.size() < n) {
+      char tmp[16];
+      size_t got = read_raw(tmp, std::min(sizeof tmp, n - peek_.size()));
+      if (got == 0) break;
+      peek_.append(tmp, got);
+    }
+    return std::string_view(peek_).substr(0, std::min(n, peek_.size()));
+  }
+  uint64_t consumed() const { return consumed_; }
+
+ private:
+  std::string peek_;
+  size_t peek_pos_ = 0;
+  uint64_t consumed_ = 0;
+};
+
+class FdRaw : public Raw {
+ public:
+  FdRaw(int fd, std::string name, bool owned) : fd_(fd), name_(std::move(name)), owned_(owned) {}
+  ~FdRaw() override {
+    if (owned_) ::close(fd_);
+  }
+  size_t read_raw(char* buf, size_t cap) override {
+    for (;;) {
+      ssize_t r = ::read(fd_, buf, cap);
+      if (r >= 0) return static_cast<size_t>(r);
+      if (errno == EINTR) continue;
+      throw InputError(fmt::format("{}: read error: {}", name_, std::strerror(errno)));
+    }
+  }
+
+ private:
+  int fd_;
+  std::string name_;
+  bool owned_;
+};
+
+class MemRaw : public Raw {
+ public:
+  explicit MemRaw(std::string d) : data_(std::move(d)) {}
+  size_t read_raw(char* buf, size_t cap) override {
+    size_t n = std::min(cap, data_.size() - pos_);
+    std::memcpy(buf, data_.data() + pos_, n);
+    pos_ += n;
+    return n;
+  }
+
+ private:
+  std::string data_;
+  size_t pos_ = 0;
+};
+
+class SourceBase : public ByteSource {
+ public:
+  SourceBase(std::unique_ptr<Raw> raw, std::string name, uint64_t total)
+      : raw_(std::move(raw)), name_(std::move(name)), total_(total) {}
+  const std::string& name() const override { return name_; }
+  uint64_t total_raw_bytes() const override { return total_; }
+  uint64_t raw_bytes_read() const override { return raw_->consumed(); }
+
+ protected:
+  std::unique_ptr<Raw> raw_;
+  std::string name_;
+  uint64_t total_;
+};
+
+class PlainSource : public SourceBase {
+ public:
+  using SourceBase::SourceBase;
+  size_t read(char* buf, size_t cap) override { return raw_->read(buf, cap); }
+  Compression compression() const override { return Compression::none; }
+};
+
+constexpr size_t kInChunk = 256 * 1024;
+
+class GzipSource : public SourceBase {
+ public:
+  GzipSource(std::unique_ptr<Raw> raw, std::string name, uint64_t total)
+      : SourceBase(std::move(raw), std::move(name), total), in_(kInChunk) {
+    std::memset(&zs_, 0, sizeof zs_);
+    // 15 + 32: zlib or gzip header, detected automatically.
+    if (inflateInit2(&zs_, 15 + 32) != Z_OK) throw InputError(name_ + ": cannot initialise zlib");
+  }
+  ~GzipSource() override { inflateEnd(&zs_); }
+  Compression compression() const override { return Compression::gzip; }
+
+  size_t read(char* buf, size_t cap) override {
+    if (done_) return 0;
+    zs_.next_out = reinterpret_cast<Bytef*>(buf);
+    zs_.avail_out = static_cast<uInt>(std::min<size_t>(cap, 1u << 30));
+    while (zs_.avail_out > 0) {
+      if (zs_.avail_in == 0) {
+        size_t n = raw_->read(in_.data(), in_.size());
+        if (n == 0) {
+          if (!in_member_) {
+            done_ = true;
+            break;
+          }
+          throw InputError(fmt::format(
+              "{}: truncated gzip stream: input ended after {} compressed bytes ({} bytes "
+              "decompressed)",
+              name_, raw_->consumed(), zs_.total_out + out_before_));
+        }
+        zs_.next_in = reinterpret_cast<Bytef*>(in_.data());
+        zs_.avail_in = static_cast<uInt>(n);
+      }
+      if (!in_member_) {
+        // Another gzip member follows (concatenated .gz files, as `cat a.gz b.gz` makes).
+        if (zs_.avail_in >= 1 && zs_.next_in[0] != 0x1f) {
+          throw InputError(fmt::format("{}: corrupt gzip stream: trailing garbage after {} compressed bytes",
+                                       name_, raw_->consumed() - zs_.avail_in));
+        }
+        out_before_ += zs_.total_out;
+        inflateReset(&zs_);
+        in_member_ = true;
+      }
+      int rc = inflate(&zs_, Z_NO_FLUSH);
+      if (rc == Z_STREAM_END) {
+        in_member_ = false;
+        continue;
+      }
+      if (rc != Z_OK && rc != Z_BUF_ERROR) {
+        throw InputError(fmt::format("{}: corrupt gzip stream after {} compressed bytes: {}", name_,
+                                     raw_->consumed() - zs_.avail_in,
+                                     zs_.msg ? zs_.msg : "data error"));
+      }
+    }
+    return cap - zs_.avail_out;
+  }
+
+ private:
+  z_stream zs_;
+  std::vector<char> in_;
+  bool in_member_ = true;
+  bool done_ = false;
+  uint64_t out_before_ = 0;
+};
+
+class ZstdSource : public SourceBase {
+ public:
+  ZstdSource(std::unique_ptr<Raw> raw, std::string name, uint64_t total)
+      : SourceBase(std::move(raw), std::move(name), total), in_(ZSTD_DStreamInSize()) {
+    ds_ = ZSTD_createDStream();
+    if (!ds_) throw InputError(name_ + ": cannot initialise zstd");
+    ZSTD_initDStream(ds_);
+  }
+  ~ZstdSource() override { ZSTD_freeDStream(ds_); }
+  Compression compression() const override { return Compression::zstd; }
+
+  size_t read(char* buf, size_t cap) override {
+    ZSTD_outBuffer out{buf, cap, 0};
+    while (out.pos < out.size) {
+      if (inb_.pos == inb_.size) {
+        size_t n = raw_->read(in_.data(), in_.size());
+        if (n == 0) {
+          if (last_ != 0)
+            throw InputError(fmt::format(
+                "{}: truncated zstd stream: input ended after {} compressed bytes ({} bytes "
+                "decompressed)",
+                name_, raw_->consumed(), produced_ + out.pos));
+          break;
+        }
+        inb_ = ZSTD_inBuffer{in_.data(), n, 0};
+      }
+      size_t rc = ZSTD_decompressStream(ds_, &out, &inb_);
+      if (ZSTD_isError(rc))
+        throw InputError(fmt::format("{}: corrupt zstd stream after {} compressed bytes: {}",
+                                     name_, raw_->consumed() - (inb_.size - inb_.pos),
+                                     ZSTD_getErrorName(rc)));
+      last_ = rc;
+    }
+    produced_ += out.pos;
+    return out.pos;
+  }
+
+ private:
+  ZSTD_DStream* ds_;
+  std::vector<char> in_;
+  ZSTD_inBuffer inb_{nullptr, 0, 0};
+  size_t last_ = 0;
+  uint64_t produced_ = 0;
+};
+
+std::unique_ptr<ByteSource> wrap(std::unique_ptr<Raw> raw, std::string name, uint64_t total) {
+  std::string_view magic = raw->peek(4);
+  auto u = [&](size_t i) { return static_cast<unsigned char>(magic[i]); };
+  if (magic.size() >= 2 && u(0) == 0x1f && u(1) == 0x8b)
+    return std::make_unique<GzipSource>(std::move(raw), std::move(name), total);
+  if (magic.size() >= 4 && u(0) == 0x28 && u(1) == 0xb5 && u(2) == 0x2f && u(3) == 0xfd)
+    return std::make_unique<ZstdSource>(std::move(raw), std::move(name), total);
+  return std::make_unique<PlainSource>(std::move(raw), std::move(name), total);
+}
+
+}  // namespace
+
+std::unique_ptr<ByteSource> open_source(const std::string& path) {
+  if (path == "-") {
+    struct stat st{};
+    uint64_t total = (::fstat(0, &st) == 0 && S_ISREG(st.st_mode)) ? st.st_size : 0;
+    return wrap(std::make_unique<FdRaw>(0, "<stdin>", false), "<stdin>", total);
+  }
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw InputError(fmt::format("{}: {}", path, std::strerror(errno)));
+  struct stat st{};
+  if (::fstat(fd, &st) != 0) {
+    int e = errno;
+    ::close(fd);
+    throw InputError(fmt::format("{}: {}", path, std::strerror(e)));
+  }
+  if (S_ISDIR(st.st_mode)) {
+    ::close(fd);
+    throw InputError(fmt::format("{}: is a directory, not a log file", path));
+  }
+  uint64_t total = S_ISREG(st.st_mode) ? static_cast<uint64_t>(st.st_size) : 0;
+#ifdef POSIX_FADV_SEQUENTIAL
+  ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+#endif
+  auto raw = std::make_unique<FdRaw>(fd, path, true);
+  try {
+    return wrap(std::move(raw), path, total);
+  } catch (const InputError&) {
+    throw;
+  }
+}
+
+std::unique_ptr<ByteSource> memory_source(std::string data, std::string name) {
+  uint64_t total = data.size();
+  return wrap(std::make_unique<MemRaw>(std::move(data)), std::move(name), total);
+}
+
+void for_each_line(ByteSource& src, const std::function<bool(std::string_view, uint64_t)>& fn,
+                   size_t max_line) {
+  std::vector<char> buf(1 << 20);
+  std::string carry;
+  bool overflow = false;  // the current line already exceeded max_line
+  uint64_t lineno = 0;
+  auto emit = [&](std::string_view line) {
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    return fn(line, ++lineno);
+  };
+  for (;;) {
+    size_t n = src.read(buf.data(), buf.size());
+    if (n == 0) break;
+    std::string_view chunk(buf.data(), n);
+    while (!chunk.empty()) {
+      size_t nl = chunk.find('\n');
+      std::string_view piece = chunk.substr(0, nl);
+      if (!overflow) {
+        size_t room = max_line - std::min(max_line, carry.size());
+        carry.append(piece.substr(0, room));
+        if (piece.size() > room) overflow = true;
+      }
+      if (nl == std::string_view::npos) break;
+      if (!emit(carry)) return;
+      carry.clear();
+      overflow = false;
+      chunk.remove_prefix(nl + 1);
+    }
+  }
+  if (!carry.empty() || overflow) emit(carry);
+}
+
+void for_each_line(const std::string& path,
+                   const std::function<bool(std::string_view, uint64_t)>& fn, size_t max_line) {
+  auto src = open_source(path);
+  for_each_line(*src, fn, max_line);
+}
+
+}  // namespace alog::input

@@ -1,0 +1,61 @@
+#include "analyze_logs/event.hpp"
+
+#include <fmt/format.h>
+
+namespace alog {
+
+namespace {
+constexpr std::string_view kOpNames[kOpCount] = {
+    "client.send", "server.recv", "rpc.start",   "rpc.done",   "client.done", "write.done",
+    "wait.start",  "wait.done",   "batch.start", "batch.done", "rollout"};
+constexpr std::string_view kFieldNames[kFieldCount] = {
+    "t",         "wall_ms",  "rpc_ms",       "queue_ms",    "write_ms",     "wait_ms",
+    "dur_ms",    "trunc_pct", "step",        "target_step", "inflight",     "target_batch",
+    "completions", "current_step", "ckpt_step", "staleness"};
+constexpr std::string_view kSkipNames[kSkipReasonCount] = {
+    "bad_number", "negative_value", "duplicate_field", "bad_trace_id",
+    "unknown_op", "missing_field",  "bad_json",        "line_too_long"};
+}  // namespace
+
+std::string_view op_name(Op op) { return kOpNames[static_cast<int>(op)]; }
+
+std::string_view op_tag(Op op) {
+  switch (op) {
+    case Op::write_done: case Op::wait_start: case Op::wait_done: return "ckpt";
+    case Op::batch_start: case Op::batch_done: return "gen";
+    case Op::rollout: return "rollout";
+    default: return "weights";
+  }
+}
+
+std::string_view field_name(Field f) { return kFieldNames[static_cast<int>(f)]; }
+
+std::optional<Field> field_from_name(std::string_view key) {
+  for (int i = 0; i < kFieldCount; ++i)
+    if (kFieldNames[i] == key) return static_cast<Field>(i);
+  return std::nullopt;
+}
+
+std::string_view skip_reason_name(SkipReason r) { return kSkipNames[static_cast<int>(r)]; }
+
+std::string TraceId::str() const {
+  if (len == 0) return "";
+  return fmt::format("{:0{}x}", value, static_cast<int>(len));
+}
+
+std::optional<TraceId> TraceId::parse(std::string_view s) {
+  if (s.empty() || s.size() > 16) return std::nullopt;
+  TraceId t;
+  for (char c : s) {
+    unsigned d;
+    if (c >= '0' && c <= '9') d = static_cast<unsigned>(c - '0');
+    else if (c >= 'a' && c <= 'f') d = static_cast<unsigned>(c - 'a' + 10);
+    else if (c >= 'A' && c <= 'F') d = static_cast<unsigned>(c - 'A' + 10);
+    else return std::nullopt;
+    t.value = (t.value << 4) | d;
+  }
+  t.len = static_cast<uint8_t>(s.size());
+  return t;
+}
+
+}  // namespace alog

@@ -1,0 +1,195 @@
+#include <fmt/format.h>
+
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <ctime>
+
+#include "analyze_logs/util.hpp"
+
+namespace alog {
+namespace {
+
+// Length of the valid UTF-8 sequence starting at s[i], or 0 when it is invalid.
+size_t utf8_len(std::string_view s, size_t i) {
+  auto b = static_cast<unsigned char>(s[i]);
+  size_t n;
+  uint32_t cp;
+  if (b < 0x80) return 1;
+  if ((b & 0xE0) == 0xC0) {
+    n = 2;
+    cp = b & 0x1F;
+  } else if ((b & 0xF0) == 0xE0) {
+    n = 3;
+    cp = b & 0x0F;
+  } else if ((b & 0xF8) == 0xF0) {
+    n = 4;
+    cp = b & 0x07;
+  } else {
+    return 0;
+  }
+  if (i + n > s.size()) return 0;
+  for (size_t k = 1; k < n; ++k) {
+    auto c = static_cast<unsigned char>(s[i + k]);
+    if ((c & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (c & 0x3F);
+  }
+  // Overlong forms, surrogates and out-of-range code points are invalid.
+  if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+      cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+    return 0;
+  return n;
+}
+
+// Walks s as UTF-8; for each ASCII byte calls esc(c, out) which returns true when it appended an
+// escaped form; control bytes become \xNN, invalid sequences U+FFFD.
+template <typename Esc>
+std::string escape_with(std::string_view s, Esc esc) {
+  std::string out;
+  out.reserve(s.size() + 8);
+  for (size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      if (!esc(static_cast<char>(c), out)) {
+        if (c < 0x20 || c == 0x7F)
+          out += fmt::format("\\x{:02X}", c);
+        else
+          out += static_cast<char>(c);
+      }
+      ++i;
+      continue;
+    }
+    size_t n = utf8_len(s, i);
+    if (n == 0) {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    } else {
+      out.append(s.substr(i, n));
+      i += n;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string md_escape(std::string_view s) {
+  return escape_with(s, [](char c, std::string& out) {
+    switch (c) {
+      case '|': case '`': case '*': case '_': case '[': case ']': case '\\': case '#':
+        out += '\\';
+        out += c;
+        return true;
+      case '<': out += "&lt;"; return true;
+      case '>': out += "&gt;"; return true;
+      case '&': out += "&amp;"; return true;
+      default: return false;
+    }
+  });
+}
+
+std::string html_escape(std::string_view s) {
+  return escape_with(s, [](char c, std::string& out) {
+    switch (c) {
+      case '<': out += "&lt;"; return true;
+      case '>': out += "&gt;"; return true;
+      case '&': out += "&amp;"; return true;
+      case '"': out += "&quot;"; return true;
+      case '\'': out += "&#39;"; return true;
+      default: return false;
+    }
+  });
+}
+
+std::string printable(std::string_view s) {
+  return escape_with(s, [](char, std::string&) { return false; });
+}
+
+std::string utf8_clean(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    size_t n = utf8_len(s, i);
+    if (n == 0) {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    } else {
+      out.append(s.substr(i, n));
+      i += n;
+    }
+  }
+  return out;
+}
+
+void strip_ansi(std::string_view s, std::string& out) {
+  size_t i = 0;
+  while (i < s.size()) {
+    size_t esc = s.find('\x1b', i);
+    if (esc == std::string_view::npos) {
+      out.append(s.substr(i));
+      return;
+    }
+    out.append(s.substr(i, esc - i));
+    size_t j = esc + 1;
+    if (j >= s.size()) return;
+    if (s[j] == '[') {  // CSI: parameters and intermediates, then one final byte 0x40..0x7E
+      ++j;
+      while (j < s.size() && !(s[j] >= 0x40 && s[j] <= 0x7E)) ++j;
+      i = j < s.size() ? j + 1 : j;
+    } else if (s[j] == ']') {  // OSC: until BEL or ESC '\'
+      ++j;
+      while (j < s.size() && s[j] != '\x07' && !(s[j] == '\x1b' && j + 1 < s.size() && s[j + 1] == '\\')) ++j;
+      i = j < s.size() ? (s[j] == '\x07' ? j + 1 : j + 2) : j;
+    } else {
+      i = j + 1;
+    }
+  }
+}
+
+std::optional<double> parse_finite(std::string_view s) {
+  if (s.empty()) return std::nullopt;
+  // from_chars accepts "inf"/"nan" and hex-less forms; reject anything not digit-led.
+  size_t k = (s[0] == '-' || s[0] == '+') ? 1 : 0;
+  if (k >= s.size() || !((s[k] >= '0' && s[k] <= '9') || s[k] == '.')) return std::nullopt;
+  std::string_view body = s[0] == '+' ? s.substr(1) : s;
+  double v = 0;
+  auto [p, ec] = std::from_chars(body.data(), body.data() + body.size(), v);
+  if (ec != std::errc() || p != body.data() + body.size() || !std::isfinite(v)) return std::nullopt;
+  return v;
+}
+
+std::optional<int64_t> parse_int(std::string_view s) {
+  if (s.empty()) return std::nullopt;
+  int64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size() || v < 0) return std::nullopt;
+  return v;
+}
+
+std::string fixed(double v, int decimals) {
+  std::string r = fmt::format("{:.{}f}", v, decimals);
+  if (r.size() > 1 && r[0] == '-' && r.find_first_not_of("-0.") == std::string::npos) r.erase(0, 1);
+  return r;
+}
+
+std::string human_bytes(uint64_t n) {
+  static const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(n);
+  int u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    ++u;
+  }
+  return u == 0 ? fmt::format("{} B", n) : fmt::format("{:.1f} {}", v, units[u]);
+}
+
+std::string folder_timestamp() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%d_%H%M%S", &tm);
+  return buf;
+}
+
+}  // namespace alog
