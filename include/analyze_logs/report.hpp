@@ -75,6 +75,16 @@ struct BatchReport {
   std::vector<uint32_t> updates;  // indices into Report::updates that ran during the batch
 };
 
+// A single-valued event kept for evidence and timelines: ckpt waits and writes, rollout
+// truncation and staleness (a few per training step, so cheap to keep).
+struct PointEvent {
+  uint32_t file = 0;
+  uint64_t line = 0;
+  int32_t tod = -1;
+  double value = 0;
+  int64_t step = -1;  // target_step / step / current_step when the line has one
+};
+
 struct Evidence {
   uint32_t file = 0;
   uint64_t line = 0;
@@ -135,12 +145,16 @@ struct Report {
   std::vector<UpdateReport> updates;
   std::vector<ServerOnlyUpdate> server_only;
   std::vector<BatchReport> batches;
+  // "ckpt.wait_ms", "ckpt.write_ms", "rollout.trunc_pct", "rollout.staleness" -> events in
+  // input order.
+  std::vector<std::pair<std::string, std::vector<PointEvent>>> point_events;
   std::vector<Diagnosis> diagnoses;
   std::vector<ExpectResult> expectations;
   std::vector<ClockEstimate> clocks;
   Anomalies anomalies;
   uint64_t total_events() const;
   const MetricReport* metric(std::string_view name) const;
+  const std::vector<PointEvent>* points(std::string_view metric) const;
   std::string file_name(uint32_t file) const;
 };
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -23,4 +24,10 @@ std::string to_text(const Report& r, const TextOptions& opt);  // terminal summa
 std::vector<std::pair<std::string, std::string>> stats_files(const Report& r);
 std::string slowest_updates_txt(const Report& r);
 
+}  // namespace alog
+
+namespace alog {
+// `--trace <id>`: everything known about the update(s) whose trace id starts with `prefix`.
+// Returns nullopt with `error` set when the prefix matches nothing or more than one id.
+std::optional<std::string> trace_view(const Report& r, std::string_view prefix, std::string& error);
 }  // namespace alog

@@ -39,6 +39,12 @@ const MetricReport* Report::metric(std::string_view name) const {
   return nullptr;
 }
 
+const std::vector<PointEvent>* Report::points(std::string_view metric) const {
+  for (const auto& [name, v] : point_events)
+    if (name == metric) return &v;
+  return nullptr;
+}
+
 std::string Report::file_name(uint32_t file) const {
   return file < inputs.size() ? inputs[file].path : std::string("?");
 }
@@ -113,14 +119,14 @@ class Folder {
       case Op::client_send: client_send(ev); break;
       case Op::client_done: t = client_done(ev); break;
       case Op::server_recv: case Op::rpc_start: case Op::rpc_done: server_event(ev); break;
-      case Op::write_done: add("ckpt.write_ms", ev.get(Field::write_ms)); break;
+      case Op::write_done: point("ckpt.write_ms", ev, Field::write_ms, Field::step); break;
       case Op::wait_start: break;
-      case Op::wait_done: add("ckpt.wait_ms", ev.get(Field::wait_ms)); break;
+      case Op::wait_done: point("ckpt.wait_ms", ev, Field::wait_ms, Field::target_step); break;
       case Op::batch_start: batch_start(ev); break;
       case Op::batch_done: batch_done(ev); break;
       case Op::rollout:
-        if (ev.has(Field::trunc_pct)) add("rollout.trunc_pct", ev.get(Field::trunc_pct));
-        if (ev.has(Field::staleness)) add("rollout.staleness", ev.get(Field::staleness));
+        if (ev.has(Field::trunc_pct)) point("rollout.trunc_pct", ev, Field::trunc_pct, Field::current_step);
+        if (ev.has(Field::staleness)) point("rollout.staleness", ev, Field::staleness, Field::current_step);
         break;
     }
     if (spool_) spool_->add(ev, t, msg);
@@ -152,6 +158,19 @@ class Folder {
         return;
       }
     samples_.emplace_back(std::string(metric), std::vector<double>{v});
+  }
+
+  // A sample that is also kept as an event, for evidence and timelines.
+  void point(std::string_view metric, const Event& ev, Field f, Field step) {
+    double v = ev.get(f);
+    add(metric, v);
+    PointEvent p{ev.file, ev.line, ev.tod, v, ev.has(step) ? static_cast<int64_t>(ev.get(step)) : -1};
+    for (auto& [name, vec] : r_.point_events)
+      if (name == metric) {
+        vec.push_back(p);
+        return;
+      }
+    r_.point_events.emplace_back(std::string(metric), std::vector<PointEvent>{p});
   }
 
   void client_send(const Event& ev) {

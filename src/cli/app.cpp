@@ -12,6 +12,7 @@
 
 #include "analyze_logs/analyzer.hpp"
 #include "analyze_logs/cli.hpp"
+#include "analyze_logs/diagnose.hpp"
 #include "analyze_logs/output_dir.hpp"
 #include "analyze_logs/util.hpp"
 #include "analyze_logs/writers.hpp"
@@ -87,6 +88,8 @@ int run_cli(int argc, char** argv) {
   int async_level = 2;
   unsigned threads = std::max(1u, std::thread::hardware_concurrency());
   size_t max_updates = 250000;
+  std::vector<std::string> expects;
+  std::string fail_on, trace_id;
 
   app.add_option("inputs", inputs, "Log files, run folders, or - for standard input")->required();
   app.add_option("-o,--out", out_parent, "Parent folder of the analysis_<timestamp>/ report folder")
@@ -107,6 +110,11 @@ int run_cli(int argc, char** argv) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   app.add_flag("-q,--quiet", quiet, "No progress bar");
+  app.add_option("--expect", expects, "Check METRIC.STAT OP NUMBER, e.g. 'weights.queue_ms.p99<300' (repeatable); a failed check exits 1")
+      ->allow_extra_args(false);
+  app.add_option("--fail-on", fail_on, "Exit 1 when a diagnosis of this severity or worse is found: warning or critical")
+      ->check(CLI::IsMember({"warning", "critical"}));
+  app.add_option("--trace", trace_id, "Print everything known about one weight update (a unique prefix of its trace id is enough); writes no folder");
 
   try {
     app.parse(argc, argv);
@@ -137,6 +145,26 @@ int run_cli(int argc, char** argv) {
     }
   }
 
+  std::vector<Expectation> expectations;
+  try {
+    for (const auto& e : expects) expectations.push_back(parse_expectation(e));
+  } catch (const std::invalid_argument& e) {
+    return error(e.what());
+  }
+
+  if (!trace_id.empty()) {
+    try {
+      Report report = analyze(opt);
+      std::string err;
+      auto text = trace_view(report, trace_id, err);
+      if (!text) return error(err);
+      out(*text);
+      return kExitOk;
+    } catch (const std::exception& e) {
+      return error(e.what());
+    }
+  }
+
   try {
     OutputDir dir(out_parent, "analysis");
     opt.timeline_path = dir.staging() / "timeline.txt";
@@ -153,7 +181,15 @@ int run_cli(int argc, char** argv) {
     }
     progress.clear();
 
+    diagnose(report);
     int rc = kExitOk;
+    for (const auto& e : expectations) {
+      report.expectations.push_back(evaluate(e, report));
+      if (!report.expectations.back().passed) rc = kExitCheckFailed;
+    }
+    if (!fail_on.empty() &&
+        has_diagnosis_at_least(report, fail_on == "critical" ? Severity::critical : Severity::warning))
+      rc = kExitCheckFailed;
     dir.write("SUMMARY.md", to_markdown(report));
     dir.write("report.json", to_json(report).dump(2) + "\n");
     dir.write("slowest_updates.txt", slowest_updates_txt(report));

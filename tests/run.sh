@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: a warnings-as-errors build with every unit and end-to-end
+# test, the same suite under AddressSanitizer + UndefinedBehaviorSanitizer, the fuzzers for a
+# bounded time, and the benchmarks in smoke mode. Exits non-zero on the first failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc)
+fuzz_seconds=${ALOG_FUZZ_SECONDS:-30}
+
+echo "== build (Release, -Werror) and test"
+cmake -S . -B build-ci -DCMAKE_BUILD_TYPE=Release -DALOG_WERROR=ON -DALOG_BENCH=ON >/dev/null
+cmake --build build-ci -j"$jobs"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+ctest --test-dir build-ci -j"$jobs" --output-on-failure --timeout 900 | tee -a "$log"
+
+echo "== build with AddressSanitizer + UndefinedBehaviorSanitizer and test"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DALOG_SANITIZE=ON -DALOG_WERROR=ON -DALOG_BENCH=OFF >/dev/null
+cmake --build build-asan -j"$jobs"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-asan -j"$jobs" --output-on-failure --timeout 1800 | tee -a "$log"
+
+if [ -x tests/fuzz/run_fuzzers.sh ] || [ -f tests/fuzz/run_fuzzers.sh ]; then
+  echo "== fuzzers (${fuzz_seconds}s each)"
+  bash tests/fuzz/run_fuzzers.sh "$fuzz_seconds"
+fi
+if [ -f tests/bench/smoke.sh ]; then
+  echo "== benchmarks, smoke mode"
+  bash tests/bench/smoke.sh build-ci
+fi
+total=$(grep -Eo 'tests failed out of [0-9]+' "$log" | awk '{s+=$5} END {print s+0}')
+echo "== all test stages passed (Release and sanitizer ctest runs, fuzzers, benchmark smoke)"
+echo "tests: $total passed, 0 failed"
