@@ -27,8 +27,8 @@ struct AnalysisOptions {
   size_t max_updates = 250000;           // distinct trace ids tracked; more are counted only
   // When set, timeline.txt is written here (the merged, ordered event list).
   std::optional<std::filesystem::path> timeline_path;
-  // Progress: (input index, raw bytes read, raw total or 0).
-  std::function<void(size_t, uint64_t, uint64_t)> progress;
+  // Progress: (input name, raw bytes read, raw total or 0), from the reading thread.
+  std::function<void(const std::string&, uint64_t, uint64_t)> progress;
   std::string tool_version;
 };
 

@@ -378,7 +378,8 @@ Report analyze(const AnalysisOptions& opt) {
     r.inputs.push_back(ir);
     scan::Options so;
     so.threads = std::max(1u, opt.threads);
-    if (opt.progress) so.progress = [&, i](uint64_t done, uint64_t total) { opt.progress(i, done, total); };
+    if (opt.progress)
+      so.progress = [&opt, name = ir.path](uint64_t done, uint64_t total) { opt.progress(name, done, total); };
     folder.begin_file(file);
     if (spool) spool->begin_file(file);
     auto counts = scan::scan(*src, file, so, [&](const Event& ev, std::string_view msg) {

@@ -169,9 +169,7 @@ int run_cli(int argc, char** argv) {
     OutputDir dir(out_parent, "analysis");
     opt.timeline_path = dir.staging() / "timeline.txt";
     cli::Progress progress(!quiet && ::isatty(2));
-    opt.progress = [&](size_t i, uint64_t done, uint64_t total) {
-      progress.update(i < inputs.size() ? inputs[i] : "input", done, total);
-    };
+    opt.progress = [&](const std::string& name, uint64_t done, uint64_t total) { progress.update(name, done, total); };
     Report report;
     try {
       report = analyze(opt);

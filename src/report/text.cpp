@@ -25,6 +25,12 @@ std::string to_text(const Report& r, const TextOptions& opt) {
   for (const auto& in : r.inputs) skipped += in.counts.skipped();
   fmt::format_to(out, "{} input(s), {} events, {} skipped lines, {} updates\n", r.inputs.size(), r.total_events(),
                  skipped, r.updates.size());
+  for (const auto& in : r.inputs) {
+    if (in.unreadable) continue;
+    fmt::format_to(out, "  {} ({}{}): {} lines, {} events{}\n", printable(in.path), role_name(in.role),
+                   in.compression == "none" ? "" : ", " + in.compression, in.counts.lines, in.counts.events,
+                   in.counts.skipped() ? fmt::format(", {} skipped", in.counts.skipped()) : "");
+  }
   std::string verdict = verdict_line(r);
   const char* vc = verdict.starts_with("CRITICAL") ? color_of(Status::critical)
                    : verdict.starts_with("WARNING") ? color_of(Status::warning)
