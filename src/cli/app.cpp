@@ -11,6 +11,8 @@
 #include <thread>
 
 #include "analyze_logs/analyzer.hpp"
+#include "analyze_logs/compare.hpp"
+#include "analyze_logs/srtctl.hpp"
 #include "analyze_logs/cli.hpp"
 #include "analyze_logs/diagnose.hpp"
 #include "analyze_logs/output_dir.hpp"
@@ -69,6 +71,70 @@ Exit status:
 A closed standard output (e.g. piping into head) ends the program quietly with status 0.
 )";
 
+// Writes the report folder of a non-prime-rl analysis (srtctl, Ray): SUMMARY.md and report.json,
+// then prints it like the prime-rl path does.
+int write_simple_report(const std::string& out_parent, const std::string& format, const std::string& markdown,
+                        const nlohmann::ordered_json& json, int rc) {
+  OutputDir dir(out_parent, "analysis");
+  dir.write("SUMMARY.md", markdown);
+  dir.write("report.json", json.dump(2) + "\n");
+  fs::path final_dir = dir.commit();
+  if (format == "json") {
+    out(json.dump(2) + "\n");
+    std::fprintf(stderr, "%s\n", final_dir.c_str());
+  } else {
+    out(markdown);
+    out(final_dir.string() + "\n");
+  }
+  return rc;
+}
+
+nlohmann::ordered_json envelope(std::string_view kind) {
+  nlohmann::ordered_json j;
+  j["schema"] = 1;
+  j["tool"] = {{"name", "analyze-logs"}, {"version", ALOG_VERSION}};
+  j["kind"] = kind;
+  return j;
+}
+
+// srtctl serving-job folders: every input is a job folder or a folder of job folders.
+std::optional<std::vector<srtctl::JobReport>> srtctl_jobs(const std::vector<std::string>& inputs) {
+  std::vector<srtctl::JobReport> jobs;
+  for (const auto& in : inputs) {
+    std::error_code ec;
+    if (in == "-" || !fs::is_directory(in, ec)) return std::nullopt;
+    if (srtctl::is_job_dir(in)) jobs.push_back(srtctl::analyze_job(in));
+    else if (srtctl::is_job_set_dir(in))
+      for (auto& j : srtctl::analyze_set(in)) jobs.push_back(std::move(j));
+    else return std::nullopt;
+  }
+  return jobs;
+}
+
+int severity_rc(const std::string& fail_on, bool critical, bool warning) {
+  if (fail_on.empty()) return kExitOk;
+  if (critical) return kExitCheckFailed;
+  return fail_on == "warning" && warning ? kExitCheckFailed : kExitOk;
+}
+
+int run_compare(const compare::Options& opt, const std::string& out_parent, const std::string& format) {
+  try {
+    std::optional<compare::Result> res = compare::compare_serving_jobs(opt);
+    if (!res) res = compare::compare_runs(compare::load_runs(opt), opt);
+    fs::path dir = compare::write_comparison(*res, out_parent);
+    if (format == "json") {
+      out(res->json.dump(2) + "\n");
+      std::fprintf(stderr, "%s\n", dir.c_str());
+    } else {
+      out(format == "md" ? res->markdown : res->terminal);
+      out(dir.string() + "\n");
+    }
+    return (!res->regressions.empty() || res->checks_failed) ? kExitCheckFailed : kExitOk;
+  } catch (const std::exception& e) {
+    return error(e.what());
+  }
+}
+
 }  // namespace
 
 int run_cli(int argc, char** argv) {
@@ -91,7 +157,7 @@ int run_cli(int argc, char** argv) {
   std::vector<std::string> expects;
   std::string fail_on, trace_id;
 
-  app.add_option("inputs", inputs, "Log files, run folders, or - for standard input")->required();
+  app.add_option("inputs", inputs, "Log files, run folders, srtctl job folders, or - for standard input");
   app.add_option("-o,--out", out_parent, "Parent folder of the analysis_<timestamp>/ report folder")
       ->capture_default_str();
   app.add_flag("--json", json, "Print the JSON report on standard output (same as --format json)");
@@ -116,8 +182,32 @@ int run_cli(int argc, char** argv) {
       ->check(CLI::IsMember({"warning", "critical"}));
   app.add_option("--trace", trace_id, "Print everything known about one weight update (a unique prefix of its trace id is enough); writes no folder");
 
+  compare::Options cmp;
+  size_t baseline_1 = 1;
+  double regression_pct = -1;
+  std::string cmp_out = ".", cmp_format = "text";
+  bool cmp_json = false;
+  CLI::App* sub = app.add_subcommand("compare", "Compare runs side by side against a baseline (before/after a fix)");
+  sub->add_option("runs", cmp.runs, "Analysis folders, report.json files, log files, run folders or srtctl job folders")
+      ->required()
+      ->expected(2, -1);
+  sub->add_option("--baseline", baseline_1, "Which run is the baseline (1-based)")->check(CLI::PositiveNumber)->capture_default_str();
+  sub->add_option("--fail-on-regression", regression_pct,
+                  "Exit 1 when any metric gets worse than PCT percent in its bad direction")
+      ->check(CLI::NonNegativeNumber);
+  sub->add_option("--expect", cmp.expect, "Check on every run, as for the analysis (repeatable)")->allow_extra_args(false);
+  sub->add_option("-o,--out", cmp_out, "Parent folder of the comparison_<timestamp>/ folder")->capture_default_str();
+  sub->add_flag("--json", cmp_json, "Print compare.json on standard output");
+  sub->add_option("--format", cmp_format, "What goes to standard output: text, md or json")
+      ->check(CLI::IsMember({"text", "md", "json"}))
+      ->capture_default_str();
+  sub->add_option("-j,--threads", cmp.threads, "Worker threads for runs analysed on the fly")->check(CLI::Range(1u, 256u));
+  sub->add_option("--async-level", cmp.async_level, "Staleness limit for runs analysed on the fly")->check(CLI::NonNegativeNumber);
+  app.require_subcommand(0, 1);
+
   try {
     app.parse(argc, argv);
+    if (!sub->parsed() && inputs.empty()) throw CLI::RequiredError("inputs");
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) {
       int rc = app.exit(e);
@@ -125,6 +215,13 @@ int run_cli(int argc, char** argv) {
     }
     std::fprintf(stderr, "analyze-logs: %s\nRun with --help for more information.\n", e.what());
     return kExitError;
+  }
+  if (sub->parsed()) {
+    cmp.baseline = baseline_1 - 1;
+    if (regression_pct >= 0) cmp.fail_on_regression_pct = regression_pct;
+    if (cmp.threads == 1 && !sub->count("--threads")) cmp.threads = threads;
+    cmp.tool_version = ALOG_VERSION;
+    return run_compare(cmp, cmp_out, cmp_json ? "json" : cmp_format);
   }
   if (json) format = "json";
   bool use_color = color == "always" || (color == "auto" && ::isatty(1) && !std::getenv("NO_COLOR"));
@@ -160,6 +257,22 @@ int run_cli(int argc, char** argv) {
       if (!text) return error(err);
       out(*text);
       return kExitOk;
+    } catch (const std::exception& e) {
+      return error(e.what());
+    }
+  }
+
+  if (auto jobs = srtctl_jobs(inputs)) {
+    try {
+      bool failed = false, degraded = false;
+      for (const auto& j : *jobs) {
+        failed |= j.verdict == srtctl::Verdict::failed;
+        degraded |= j.verdict == srtctl::Verdict::degraded;
+      }
+      auto json_doc = envelope("srtctl");
+      json_doc["srtctl"] = srtctl::to_json(*jobs);
+      return write_simple_report(out_parent, format, srtctl::to_markdown(*jobs), json_doc,
+                                 severity_rc(fail_on, failed, degraded));
     } catch (const std::exception& e) {
       return error(e.what());
     }
