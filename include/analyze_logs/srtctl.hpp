@@ -1,0 +1,286 @@
+// srtctl (srt-slurm) serving jobs: one SLURM job folder `logs/{job}_{P}P_{D}D_{YYYYmmdd_HHMMSS}/`
+// (or a parent holding many) turned into a JobReport that answers what people grep for: where
+// each worker ran, when the model became ready, the benchmark numbers per concurrency, which
+// worker failed first and why, and a verdict.
+//
+// The shape follows from how these jobs fail. The batch script ends at the first `srun` that
+// exits, prints that step's exit code (often 0 after a crash, because the worker bootstrap
+// ignores its child's status) and SLURM then cancels every other step, so every surviving
+// worker logs errors at the same teardown moment. The signal that matters is the earliest fatal
+// line before teardown; everything stamped later is collateral and is reported as such. Results
+// come from two places that each may be missing (the `Serving Benchmark Result` blocks in
+// benchmark.out and the per-run JSON files), so a run is keyed by concurrency and merged from
+// both, and "started but produced neither" is its own state (unfinished), not an absence.
+//
+// Nothing in a job folder is trusted: an unreadable or malformed file becomes an entry in
+// `problems`, never an exception. Metric keys are normalised to the sa-bench JSON names
+// (`output_throughput`, `mean_ttft_ms`, `p99_e2el_ms`) whether they came from a block label or
+// a JSON key, so block and JSON values merge and compare without a per-version table.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace alog::srtctl {
+
+// Regression threshold used when a set of jobs is reported without an explicit `compare`.
+inline constexpr double kDefaultRegressionPct = 5.0;
+
+enum class Verdict { healthy, degraded, failed };
+std::string_view verdict_name(Verdict v);  // "healthy", "degraded", "failed"
+
+// What the folder name says. P and D are worker counts (not node counts); aggregated jobs are
+// `{job}_{N}A_{ts}`. `start` is the submission time srtctl stamped on the folder (local time),
+// not when the job got its nodes.
+struct JobName {
+  std::string job_id;
+  int prefill_workers = -1, decode_workers = -1, agg_workers = -1;  // -1: not in the name
+  std::string start;  // "2025-11-22 04:13:41", empty when the name has no stamp
+};
+std::optional<JobName> parse_job_dir_name(std::string_view name);
+
+// A per-node log file's identity, from its name: `{node}_{prefill|decode|agg}_w{i}.{out,err}`,
+// `{node}_frontend_{i}.{out,err}`, `{node}_frontend.err` (frontend 0: a template quirk),
+// `frontend.{out,err}`, `{node}_nginx.{out,err}`, `profile_{prefill,decode}.{out,err}`.
+struct LogFileId {
+  // prefill | decode | agg | frontend | nginx | profile; analyze_job also uses benchmark
+  // (benchmark.err), batch (log.err) and orchestrator (v2 sweep_*.log).
+  std::string role;
+  int index = -1;    // worker / frontend index, -1 when the role has none
+  std::string node;  // empty when the name carries no node
+};
+std::optional<LogFileId> classify_log_file(std::string_view filename);
+
+// "Mean TTFT (ms)" -> "mean_ttft_ms", "Total Token throughput (tok/s)" -> "total_token_throughput",
+// "mean_e2e_latency_ms" -> "mean_e2el_ms", "request_goodput:" -> "request_goodput". Labels with
+// no known name become a snake_case slug, so an unknown line is kept rather than dropped.
+std::string canonical_metric_key(std::string_view label_or_key);
+
+// "2025-11-22 04:13:41" (optionally "T" instead of the space, and a fraction) -> seconds on a
+// timezone-free civil clock; only differences between two stamps are meaningful.
+std::optional<int64_t> civil_seconds(std::string_view stamp);
+
+// ---------------------------------------------------------------------------------------------
+
+struct Problem {
+  std::string file;     // relative to the job folder ("sa-bench_isl_1024_osl_1024/x.json")
+  std::string message;  // "malformed JSON: ..." / "missing" / "truncated result block at line 57"
+};
+
+struct Leader {
+  std::string role;  // prefill | decode | agg | frontend
+  int index = -1;
+  std::string node;
+  std::string ip;  // empty when log.out did not print one
+};
+
+// From log.out (the batch script's echo lines).
+struct Topology {
+  std::vector<std::string> nodes;  // "Node i: host", index = i
+  std::string master_node, master_ip, nginx_node;
+  std::vector<Leader> leaders;  // one per prefill / decode / agg worker, in log order
+  std::vector<Leader>
+      frontends;                 // additional frontends ("Additional frontend i on node n: h (ip)")
+  std::string frontend_url;      // "http://host:8000"
+  std::optional<int> exit_code;  // "Script finished at <date> with exit code N"
+  std::string finished_at;       // the `date` text of that line, verbatim
+  std::string clock_zone;        // zone word of that `date` text ("UTC"), empty if none
+  std::vector<std::string> errors;  // "Error: Expected 4 nodes but got 3 nodes"
+};
+
+// The health-check wait at the top of benchmark.out.
+struct Readiness {
+  bool polled = false;  // "Polling <url> every N seconds ..." seen
+  std::string health_url;
+  int not_ready_reports = 0;  // "Model is not ready, ..." lines (printed about once a minute)
+  std::optional<int> waiting_prefill, waiting_decode;  // from the last "not ready" report
+  bool ready = false;                                  // "Model is ready."
+  bool timed_out = false;                              // "Model did not get healthy in N seconds"
+  std::optional<int64_t> timeout_s;
+  std::string ready_at;  // first date line after "Model is ready." (the warm-up start)
+  std::optional<int64_t> ready_after_s;  // ready_at minus JobReport::started_at
+};
+
+using Metrics = std::vector<std::pair<std::string, double>>;  // canonical key -> value
+
+// One benchmark run at one concurrency (warm-ups are kept apart in JobReport::warmups).
+struct BenchRun {
+  int64_t concurrency = -1;  // -1: could not be told
+  bool warmup = false;
+  std::optional<int64_t> isl, osl;
+  std::optional<int64_t> num_prompts;
+  uint64_t line = 0;             // benchmark.out line that started the run (0: JSON only)
+  std::string started_at;        // date line after the start line
+  std::string ended_at;          // date line after the result
+  bool completed_line = false;   // "Completed benchmark with concurrency: N"
+  bool has_block = false;        // a result block was parsed for this run
+  bool block_truncated = false;  // the block had no closing "=====" line
+  std::string json_file;         // relative path of the JSON result, empty if none
+  Metrics metrics;               // JSON values win over the block's 2-decimal copies
+  std::vector<std::pair<std::string, std::string>> text;  // non-numeric values ("backend")
+  std::optional<int64_t> failed_requests;  // num_prompts - completed, or non-empty JSON errors
+  std::string error;  // "ValueError: Initial test run failed ..." printed by the client
+  bool finished() const { return has_block || !json_file.empty(); }
+  std::optional<double> metric(std::string_view key) const;
+};
+
+// Every log file that was scanned for failure signatures.
+struct WorkerLog {
+  std::string file;
+  LogFileId id;
+  uint64_t lines = 0;
+  std::string first_time, last_time;  // local-clock stamps seen in the file
+  bool setup_complete = false;        // "... worker setup complete": printed even after a crash
+};
+
+// A worker (role, index, node) whose logs hold failure signatures.
+struct WorkerFailure {
+  std::string role;
+  int index = -1;
+  std::string node;
+  std::string kind;    // cuda_oom, host_oom, nccl_timeout, nccl_error, native_crash,
+                       // sglang_crash, killed, kv_transfer, traceback, exception, error
+  bool fatal = false;  // the kind ends a process (everything but nccl_error / error / kv_transfer)
+  std::string file;    // where the first error line is
+  uint64_t line = 0;
+  std::string first_error;  // that line, ANSI-stripped
+  std::string time;         // local stamp of (or last before) the first error; "" unknown
+  std::string exception;    // final line of the first traceback ("torch.OutOfMemoryError: ...")
+  std::string last_frame;   // its innermost frame: `File "...", line N, in f`
+  uint64_t signature_lines = 0;
+  bool root_cause = false;
+  bool collateral = false;  // first error at/after the teardown, or after the root cause
+};
+
+// A step that SLURM cancelled (`slurmstepd: error: *** STEP j.s ON host CANCELLED AT ts ***`).
+struct CancelledStep {
+  std::string file;
+  uint64_t line = 0;
+  std::string role;  // of the file ("batch" for log.err)
+  int index = -1;
+  std::string node;
+  std::string time;
+  bool time_limit = false;  // "... DUE TO TIME LIMIT"
+};
+
+struct JobReport {
+  std::string dir;     // as given
+  std::string name;    // folder name
+  std::string layout;  // "v1" (logs/{job}_{P}P_{D}D_{ts}/) or "v2" (outputs/{job}/logs/)
+  JobName job;
+  Topology topology;
+  // From {job_id}.json when present.
+  std::string job_name, model, gpu_type;
+  std::optional<int> gpus_per_node, prefill_nodes, decode_nodes;
+  // What the benchmark was asked to do (the `Config` line or {job_id}.json).
+  std::optional<int64_t> isl, osl;
+  std::vector<int64_t> requested_concurrencies;
+  std::string request_rate;
+  std::string started_at;  // earliest local stamp in a worker log (the nodes' real start)
+  Readiness readiness;
+  std::vector<BenchRun> runs;     // real runs, sorted by (isl, osl, concurrency)
+  std::vector<BenchRun> warmups;  // in log order
+  std::vector<WorkerLog> logs;
+  std::vector<WorkerFailure> failures;  // root cause first, then by time
+  std::vector<CancelledStep> cancelled;
+  std::vector<std::string> slurm_errors;  // `srun: error: ...` lines of log.err
+  std::string teardown_at;                // earliest CANCELLED AT stamp
+  bool time_limit = false;
+  std::string root_cause;  // one line, empty when nothing failed
+  Verdict verdict = Verdict::healthy;
+  std::string reason;  // one line
+  std::vector<Problem> problems;
+
+  const WorkerFailure* root() const;
+  std::vector<const BenchRun*> unfinished() const;
+  const BenchRun* run(int64_t concurrency) const;  // first real run at that concurrency
+};
+
+// ---------------------------------------------------------------------------------------------
+// Stages. analyze_job runs them over the folder's files; they are public so each can be tested
+// on its own. `rel` is the name used in problems and reports. None throws on bad content; an
+// unreadable file adds a problem and yields what was read so far.
+
+// benchmark.out: the readiness wait, the Config line, warm-ups and runs with their blocks.
+struct BenchmarkLog {
+  Readiness readiness;
+  std::optional<int64_t> isl, osl;
+  std::vector<int64_t> concurrencies;  // requested ("Config 1024; 1024; 64 128; inf")
+  std::string request_rate;
+  std::vector<BenchRun> runs, warmups;  // in log order
+};
+BenchmarkLog parse_benchmark_out(const std::filesystem::path& file, const std::string& rel,
+                                 std::vector<Problem>& problems);
+
+Topology parse_log_out(const std::filesystem::path& file, const std::string& rel,
+                       std::vector<Problem>& problems);
+
+// One sa-bench result JSON: concurrency from `max_concurrency`, else `concurrency_N` in the file
+// name; every top-level number as a metric. nullopt (and a problem) when unreadable/malformed.
+std::optional<BenchRun> read_result_json(const std::filesystem::path& file, const std::string& rel,
+                                         std::vector<Problem>& problems);
+
+// Failure-signature scan of one log file.
+struct SignatureHit {
+  std::string kind;
+  bool fatal = false;
+  uint64_t line = 0;
+  std::string text;  // ANSI-stripped, cut to 400 bytes
+  // The line's own stamp; for an unstamped line the next stamped line's, or the previous one's
+  // when the file ends or is cancelled first ("" when the file has none).
+  std::string time;
+  bool exact = false;  // `time` is the line's own stamp
+};
+struct Traceback {
+  uint64_t line = 0;  // "Traceback (most recent call last):"
+  std::string time;
+  std::string exception;  // the closing exception line ("" when the file ends inside it)
+  uint64_t exception_line = 0;
+  std::string last_frame;
+};
+enum class ScanMode {
+  worker,  // engine / frontend / nginx logs: every signature
+  client,  // benchmark.err: tracebacks and exception lines only (the spot-check answer is prose)
+  batch,   // log.err: SLURM lines and host OOM only (the rest is the `set -x` trace)
+};
+struct LogScan {
+  WorkerLog log;
+  std::vector<SignatureHit> hits;     // the first 64
+  std::vector<Traceback> tracebacks;  // the first 8
+  std::vector<CancelledStep> cancelled;
+  std::vector<std::string> slurm_errors;
+};
+// `utc_is_local`: the job's clock is UTC (log.out's `date` says so), so Dynamo's `...Z` stamps
+// can be ordered against SGLang's local ones.
+LogScan scan_log(const std::filesystem::path& file, const std::string& rel, const LogFileId& id,
+                 ScanMode mode, std::vector<Problem>& problems, bool utc_is_local = false);
+
+// ---------------------------------------------------------------------------------------------
+
+// A directory named like a job folder, or holding the characteristic files (log.out with
+// benchmark.out / sbatch_script.sh / per-worker logs; v2: logs/ with sweep_*.log or worker logs).
+bool is_job_dir(const std::filesystem::path& dir);
+// Not a job folder itself, and holds at least one job folder as a direct child.
+bool is_job_set_dir(const std::filesystem::path& dir);
+
+JobReport analyze_job(const std::filesystem::path& dir);               // never throws on content
+std::vector<JobReport> analyze_set(const std::filesystem::path& dir);  // sorted by job id
+
+nlohmann::ordered_json to_json(const std::vector<JobReport>& jobs);  // the value under "srtctl"
+std::string to_markdown(const std::vector<JobReport>& jobs);
+
+// One row per (job, concurrency) against jobs[baseline]; `regressions` gets one line per metric
+// worse by more than pct percent (throughput down, latency up) and per concurrency the baseline
+// finished but the job did not.
+std::string compare_markdown(const std::vector<JobReport>& jobs, size_t baseline, double pct,
+                             std::vector<std::string>& regressions);
+nlohmann::ordered_json compare_json(const std::vector<JobReport>& jobs, size_t baseline,
+                                    double pct);
+
+}  // namespace alog::srtctl

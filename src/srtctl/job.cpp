@@ -1,0 +1,604 @@
+// analyze_job: runs the stages over one folder and decides what happened.
+//
+// Root cause: the teardown moment is the earliest `CANCELLED AT` stamp. slurmstepd writes that
+// line before it signals the tasks, so whatever a step prints while dying comes after it and
+// carries its stamp; a signature stamped at or after the teardown is collateral. Among the
+// rest, a fatal signature beats an error
+// line and the earliest stamp wins; failures that start strictly later than a fatal root cause
+// are its consequences. A worker whose step ended before the teardown has no CANCELLED line at
+// all, which is why the crashed worker's log looks "cleaner" than its neighbours'.
+#include <fmt/format.h>
+#include <re2/re2.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "analyze_logs/input.hpp"
+#include "analyze_logs/srtctl.hpp"
+#include "analyze_logs/util.hpp"
+
+namespace alog::srtctl {
+
+namespace fs = std::filesystem;
+
+const WorkerFailure* JobReport::root() const {
+  for (const auto& f : failures)
+    if (f.root_cause) return &f;
+  return nullptr;
+}
+
+std::vector<const BenchRun*> JobReport::unfinished() const {
+  std::vector<const BenchRun*> out;
+  for (const auto& r : runs)
+    if (!r.finished()) out.push_back(&r);
+  return out;
+}
+
+const BenchRun* JobReport::run(int64_t concurrency) const {
+  for (const auto& r : runs)
+    if (r.concurrency == concurrency && r.finished()) return &r;
+  for (const auto& r : runs)
+    if (r.concurrency == concurrency) return &r;
+  return nullptr;
+}
+
+namespace {
+
+// Most specific first: decides a worker's kind when its logs hold several signatures.
+int kind_rank(std::string_view k) {
+  static constexpr std::string_view order[] = {
+      "cuda_oom",     "host_oom", "nccl_timeout", "native_crash", "nccl_error", "kv_transfer",
+      "sglang_crash", "killed",   "exception",    "traceback",    "error"};
+  for (size_t i = 0; i < std::size(order); ++i)
+    if (order[i] == k) return static_cast<int>(i);
+  return 99;
+}
+
+int role_rank(std::string_view r) {
+  static constexpr std::string_view order[] = {"decode", "prefill",   "agg",   "frontend",
+                                               "nginx",  "benchmark", "batch", "orchestrator"};
+  for (size_t i = 0; i < std::size(order); ++i)
+    if (order[i] == r) return static_cast<int>(i);
+  return 99;
+}
+
+std::string kind_text(std::string_view k) {
+  if (k == "cuda_oom") return "CUDA out of memory";
+  if (k == "host_oom") return "host out of memory (OOM killer)";
+  if (k == "nccl_timeout") return "NCCL collective timeout";
+  if (k == "native_crash") return "native crash";
+  if (k == "nccl_error") return "NCCL error";
+  if (k == "kv_transfer") return "KV-cache transfer failure";
+  if (k == "sglang_crash") return "SGLang scheduler crash";
+  if (k == "killed") return "process killed";
+  if (k == "exception") return "uncaught exception";
+  if (k == "traceback") return "Python traceback";
+  return "error line";
+}
+
+std::string worker_label(const std::string& role, int index, const std::string& node) {
+  std::string s;
+  if (role == "prefill" || role == "decode" || role == "agg")
+    s = fmt::format("{} w{}", role, index);
+  else if (role == "frontend")
+    s = fmt::format("frontend {}", index < 0 ? 0 : index);
+  else if (role == "benchmark")
+    s = "benchmark client";
+  else if (role == "batch")
+    s = "batch script";
+  else
+    s = role;
+  if (!node.empty()) s += " on " + node;
+  return s;
+}
+
+// Time order with unknown stamps last.
+int64_t order_key(const std::string& t) {
+  auto v = civil_seconds(t);
+  return v ? *v : INT64_MAX;
+}
+
+std::optional<int> json_int(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end()) return std::nullopt;
+  if (it->is_number_integer()) return it->get<int>();
+  if (it->is_number()) return static_cast<int>(it->get<double>());
+  if (it->is_string()) {
+    if (auto v = parse_int(it->get_ref<const std::string&>()); v && *v < 1000000000)
+      return static_cast<int>(*v);
+  }
+  return std::nullopt;
+}
+
+std::string json_str(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end()) return {};
+  if (it->is_string()) return it->get<std::string>();
+  if (it->is_number()) return it->dump();
+  return {};
+}
+
+void read_job_json(const fs::path& file, const std::string& rel, JobReport& rep) {
+  std::string text;
+  try {
+    auto src = input::open_source(file.string());
+    std::string buf(1 << 16, '\0');
+    while (size_t n = src->read(buf.data(), buf.size())) text.append(buf.data(), n);
+  } catch (const std::exception& e) {
+    rep.problems.push_back({rel, e.what()});
+    return;
+  }
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    rep.problems.push_back({rel, "malformed job metadata JSON, ignored"});
+    return;
+  }
+  if (auto rm = j.find("run_metadata"); rm != j.end() && rm->is_object()) {  // v1
+    rep.job_name = json_str(*rm, "job_name");
+    rep.model = json_str(*rm, "model_dir");
+    rep.gpu_type = json_str(*rm, "gpu_type");
+    rep.gpus_per_node = json_int(*rm, "gpus_per_node");
+    rep.prefill_nodes = json_int(*rm, "prefill_nodes");
+    rep.decode_nodes = json_int(*rm, "decode_nodes");
+    if (rep.job.prefill_workers < 0)
+      if (auto v = json_int(*rm, "prefill_workers")) rep.job.prefill_workers = *v;
+    if (rep.job.decode_workers < 0)
+      if (auto v = json_int(*rm, "decode_workers")) rep.job.decode_workers = *v;
+    if (rep.job.agg_workers < 0)
+      if (auto v = json_int(*rm, "agg_workers")) rep.job.agg_workers = *v;
+    if (rep.job.job_id.empty()) rep.job.job_id = json_str(*rm, "slurm_job_id");
+  }
+  if (auto pm = j.find("profiler_metadata"); pm != j.end() && pm->is_object()) {
+    if (auto v = json_int(*pm, "isl")) rep.isl = *v;
+    if (auto v = json_int(*pm, "osl")) rep.osl = *v;
+    std::string c = json_str(*pm, "concurrencies");
+    for (size_t i = 0; i < c.size();) {
+      size_t x = c.find('x', i);
+      if (auto v =
+              parse_int(std::string_view(c).substr(i, x == std::string::npos ? c.npos : x - i)))
+        rep.requested_concurrencies.push_back(*v);
+      if (x == std::string::npos) break;
+      i = x + 1;
+    }
+    rep.request_rate = json_str(*pm, "req-rate");
+  }
+  if (auto m = j.find("model"); m != j.end() && m->is_object()) rep.model = json_str(*m, "path");
+  if (auto b = j.find("benchmark"); b != j.end() && b->is_object()) {  // v2
+    if (auto v = json_int(*b, "isl")) rep.isl = *v;
+    if (auto v = json_int(*b, "osl")) rep.osl = *v;
+  }
+}
+
+// v2 keeps the health wait in the orchestrator log instead of benchmark.out.
+void read_sweep_log(const fs::path& file, const std::string& rel, JobReport& rep) {
+  auto& rd = rep.readiness;
+  try {
+    input::for_each_line(file.string(), [&](std::string_view l, uint64_t) {
+      std::string stamp = l.size() >= 19 && civil_seconds(l.substr(0, 19))
+                              ? std::string(l.substr(0, 19))
+                              : std::string();
+      if (l.find("Waiting for server health") != std::string_view::npos) {
+        rd.polled = true;
+      } else if (l.find("Server is healthy") != std::string_view::npos) {
+        rd.ready = true;
+        if (rd.ready_at.empty()) rd.ready_at = stamp;
+      } else if (l.find("Server did not become healthy") != std::string_view::npos) {
+        rd.timed_out = true;
+      }
+      return true;
+    });
+  } catch (const std::exception& e) {
+    rep.problems.push_back({rel, e.what()});
+  }
+}
+
+std::string strip_compression(std::string n) {
+  for (const char* ext : {".gz", ".zst"}) {
+    size_t k = std::char_traits<char>::length(ext);
+    if (n.size() > k && n.compare(n.size() - k, k, ext) == 0) return n.substr(0, n.size() - k);
+  }
+  return n;
+}
+
+std::vector<fs::path> sorted_children(const fs::path& dir) {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  fs::directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec);
+  if (ec) return out;
+  for (; it != fs::directory_iterator(); it.increment(ec)) {
+    if (ec) break;
+    out.push_back(it->path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+bool same_size(const std::optional<int64_t>& a, const std::optional<int64_t>& b) {
+  return !a || !b || *a == *b;
+}
+
+void merge_results(const fs::path& base, const std::string& prefix, JobReport& rep) {
+  static const RE2 result_dir(R"(.+_isl_(\d+)_osl_(\d+))");
+  for (const auto& d : sorted_children(base)) {
+    std::error_code ec;
+    if (!fs::is_directory(d, ec)) continue;
+    std::string dn = d.filename().string();
+    int64_t isl = 0, osl = 0;
+    bool sized = RE2::FullMatch(dn, result_dir, &isl, &osl);
+    if (!sized && dn.rfind("sa-bench_custom_", 0) != 0) continue;
+    for (const auto& f : sorted_children(d)) {
+      std::string fn = strip_compression(f.filename().string());
+      if (fn.size() < 5 || fn.compare(fn.size() - 5, 5, ".json") != 0) continue;
+      if (fn.size() > 13 && fn.compare(fn.size() - 13, 13, ".pytorch.json") == 0) continue;
+      if (!fs::is_regular_file(f, ec)) continue;
+      std::string rel = prefix + dn + "/" + f.filename().string();
+      auto r = read_result_json(f, rel, rep.problems);
+      if (!r) continue;
+      if (sized) {
+        r->isl = isl;
+        r->osl = osl;
+      }
+      BenchRun* match = nullptr;
+      for (auto& x : rep.runs)
+        if (x.concurrency == r->concurrency && r->concurrency >= 0 && x.json_file.empty() &&
+            same_size(x.isl, r->isl) && same_size(x.osl, r->osl)) {
+          match = &x;
+          break;
+        }
+      if (match == nullptr) {
+        rep.runs.push_back(std::move(*r));
+        continue;
+      }
+      // The JSON has full precision; the block's 2-decimal copies only fill gaps.
+      match->json_file = r->json_file;
+      if (!match->isl) match->isl = r->isl;
+      if (!match->osl) match->osl = r->osl;
+      for (auto& [k, v] : r->metrics) {
+        bool found = false;
+        for (auto& [mk, mv] : match->metrics)
+          if (mk == k) {
+            mv = v;
+            found = true;
+          }
+        if (!found) match->metrics.emplace_back(k, v);
+      }
+      for (auto& kv : r->text) match->text.push_back(kv);
+      if (r->failed_requests) match->failed_requests = r->failed_requests;
+      if (!match->num_prompts) match->num_prompts = r->num_prompts;
+    }
+  }
+}
+
+struct HitRef {
+  const SignatureHit* hit;
+  const LogScan* scan;
+};
+
+void build_failures(const std::vector<LogScan>& scans, JobReport& rep) {
+  auto td = civil_seconds(rep.teardown_at);
+  std::map<std::tuple<std::string, int, std::string>, std::vector<HitRef>> groups;
+  for (const auto& sc : scans)
+    for (const auto& h : sc.hits)
+      groups[{sc.log.id.role, sc.log.id.index, sc.log.id.node}].push_back({&h, &sc});
+
+  for (auto& [key, hits] : groups) {
+    auto collateral = [&](const SignatureHit& h) {
+      auto t = civil_seconds(h.time);
+      return t && td && *t >= *td;
+    };
+    std::stable_sort(hits.begin(), hits.end(), [](const HitRef& a, const HitRef& b) {
+      int64_t ta = order_key(a.hit->time), tb = order_key(b.hit->time);
+      if (ta != tb) return ta < tb;
+      if (a.scan != b.scan) return a.scan->log.file < b.scan->log.file;
+      return a.hit->line < b.hit->line;
+    });
+    std::vector<HitRef> live;
+    for (const auto& h : hits)
+      if (!collateral(*h.hit)) live.push_back(h);
+    const std::vector<HitRef>& use = live.empty() ? hits : live;
+
+    WorkerFailure f;
+    std::tie(f.role, f.index, f.node) = key;
+    const HitRef& first = use.front();
+    f.file = first.scan->log.file;
+    f.line = first.hit->line;
+    f.first_error = first.hit->text;
+    f.time = first.hit->time;
+    f.kind = first.hit->kind;
+    for (const auto& h : use) {
+      if (kind_rank(h.hit->kind) < kind_rank(f.kind)) f.kind = h.hit->kind;
+      f.fatal = f.fatal || h.hit->fatal;
+    }
+    f.signature_lines = hits.size();
+    f.collateral = live.empty();
+    // The traceback that holds or follows the first error, in the same file.
+    for (const auto& tb : first.scan->tracebacks) {
+      uint64_t end = tb.exception_line ? tb.exception_line : UINT64_MAX;
+      if (end >= f.line) {
+        f.exception = tb.exception;
+        f.last_frame = tb.last_frame;
+        break;
+      }
+    }
+    rep.failures.push_back(std::move(f));
+  }
+
+  // Root cause: fatal first, then earliest, then most specific.
+  auto better = [](const WorkerFailure& a, const WorkerFailure& b) {
+    if (a.collateral != b.collateral) return !a.collateral;
+    if (a.fatal != b.fatal) return a.fatal;
+    int64_t ta = order_key(a.time), tb = order_key(b.time);
+    if (ta != tb) return ta < tb;
+    if (kind_rank(a.kind) != kind_rank(b.kind)) return kind_rank(a.kind) < kind_rank(b.kind);
+    if (role_rank(a.role) != role_rank(b.role)) return role_rank(a.role) < role_rank(b.role);
+    return std::tie(a.index, a.node) < std::tie(b.index, b.node);
+  };
+  std::sort(rep.failures.begin(), rep.failures.end(), better);
+  if (!rep.failures.empty() && !rep.failures.front().collateral) {
+    WorkerFailure& root = rep.failures.front();
+    root.root_cause = true;
+    auto rt = civil_seconds(root.time);
+    for (size_t i = 1; i < rep.failures.size(); ++i) {
+      auto t = civil_seconds(rep.failures[i].time);
+      if (root.fatal && rt && t && *t > *rt) rep.failures[i].collateral = true;
+    }
+    // Root first, then the other live failures by time, then the collateral ones.
+    std::stable_sort(rep.failures.begin() + 1, rep.failures.end(),
+                     [](const WorkerFailure& a, const WorkerFailure& b) {
+                       if (a.collateral != b.collateral) return !a.collateral;
+                       return order_key(a.time) < order_key(b.time);
+                     });
+    rep.root_cause =
+        fmt::format("{}: {}", worker_label(root.role, root.index, root.node), kind_text(root.kind));
+    if (!root.time.empty()) rep.root_cause += " at " + root.time;
+    rep.root_cause += fmt::format(" ({}:{})", root.file, root.line);
+  }
+}
+
+std::string join_ints(const std::vector<int64_t>& v) {
+  std::string s;
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
+  return s;
+}
+
+void decide_verdict(JobReport& rep, bool have_benchmark_out) {
+  const WorkerFailure* root = rep.root();
+  std::vector<int64_t> done, unfinished_c, missing;
+  std::string unfinished_desc;
+  for (const auto& r : rep.runs) {
+    if (r.finished()) {
+      done.push_back(r.concurrency);
+    } else {
+      unfinished_c.push_back(r.concurrency);
+      if (unfinished_desc.empty())
+        unfinished_desc =
+            fmt::format("benchmark at concurrency {} started{} never finished", r.concurrency,
+                        r.started_at.empty() ? "" : " " + r.started_at);
+    }
+  }
+  for (int64_t c : rep.requested_concurrencies)
+    if (std::find(done.begin(), done.end(), c) == done.end() &&
+        std::find(unfinished_c.begin(), unfinished_c.end(), c) == unfinished_c.end())
+      missing.push_back(c);
+  std::string root_txt = root ? rep.root_cause : std::string();
+  if (root_txt.empty() && rep.time_limit) root_txt = "SLURM time limit at " + rep.teardown_at;
+  auto with_root = [&](std::string s) {
+    if (!root_txt.empty()) s += "; first failure: " + root_txt;
+    return s;
+  };
+  auto fail = [&](std::string why) {
+    rep.verdict = Verdict::failed;
+    rep.reason = std::move(why);
+  };
+  auto degrade = [&](std::string why) {
+    rep.verdict = Verdict::degraded;
+    rep.reason = std::move(why);
+  };
+  const auto& rd = rep.readiness;
+  int64_t failed_requests = 0;
+  int64_t failed_at = -1;
+  for (const auto& r : rep.runs)
+    if (r.failed_requests && *r.failed_requests > 0) {
+      failed_requests += *r.failed_requests;
+      if (failed_at < 0) failed_at = r.concurrency;
+    }
+
+  if (!rep.topology.errors.empty()) {
+    fail("batch script: " + rep.topology.errors.front());
+  } else if (done.empty() && rd.polled && !rd.ready) {
+    std::string s = "model never became ready";
+    if (rd.timed_out && rd.timeout_s)
+      s += fmt::format(" (health check gave up after {} s", *rd.timeout_s);
+    else if (rd.timed_out)
+      s += " (health check gave up";
+    else
+      s += " (health check still polling when the log ends";
+    if (rd.waiting_prefill && rd.waiting_decode)
+      s += fmt::format(", still waiting for {} prefills and {} decodes", *rd.waiting_prefill,
+                       *rd.waiting_decode);
+    s += ")";
+    fail(with_root(s));
+  } else if (done.empty() && !have_benchmark_out) {
+    fail(with_root("no benchmark output (benchmark.out missing) and no result files"));
+  } else if (!unfinished_desc.empty()) {
+    std::string s = root_txt.empty() ? unfinished_desc : root_txt + "; " + unfinished_desc;
+    if (!missing.empty()) s += "; never ran: concurrency " + join_ints(missing);
+    fail(s);
+  } else if (done.empty()) {
+    fail(with_root("no benchmark results"));
+  } else if (!missing.empty() && (root_txt.size() || rep.time_limit)) {
+    fail(root_txt + "; never ran: concurrency " + join_ints(missing));
+  } else if (!missing.empty()) {
+    degrade("no result for concurrency " + join_ints(missing));
+  } else if (root && root->fatal) {
+    degrade(fmt::format("all {} runs have results, but {}", done.size(), rep.root_cause));
+  } else if (root) {
+    degrade(rep.root_cause + ": " + root->first_error.substr(0, 160));
+  } else if (failed_requests > 0) {
+    degrade(
+        fmt::format("{} failed requests (first at concurrency {})", failed_requests, failed_at));
+  } else if (rep.topology.exit_code && *rep.topology.exit_code != 0) {
+    degrade(fmt::format("batch script exited with code {}", *rep.topology.exit_code));
+  } else if (!rep.problems.empty()) {
+    degrade(fmt::format("{} file problem(s); first: {}: {}", rep.problems.size(),
+                        rep.problems.front().file, rep.problems.front().message));
+  } else if (rep.time_limit) {
+    degrade("job ended at the SLURM time limit");
+  } else {
+    rep.verdict = Verdict::healthy;
+    rep.reason = fmt::format("{} run{} with results; no worker errors before teardown", done.size(),
+                             done.size() == 1 ? "" : "s");
+  }
+}
+
+}  // namespace
+
+JobReport analyze_job(const fs::path& dir_in) {
+  JobReport rep;
+  fs::path dir = dir_in;
+  if (dir.filename().empty()) dir = dir.parent_path();
+  rep.dir = dir_in.string();
+  rep.name = dir.filename().string();
+  std::error_code ec;
+
+  fs::path base = dir;
+  std::string prefix;
+  rep.layout = "v1";
+  if (!fs::exists(dir / "log.out", ec) && !fs::exists(dir / "benchmark.out", ec) &&
+      fs::is_directory(dir / "logs", ec)) {
+    base = dir / "logs";
+    prefix = "logs/";
+    rep.layout = "v2";
+  }
+
+  if (auto jn = parse_job_dir_name(rep.name)) {
+    rep.job = *jn;
+  } else {
+    size_t k = 0;
+    while (k < rep.name.size() && rep.name[k] >= '0' && rep.name[k] <= '9') ++k;
+    rep.job.job_id = k > 0 ? rep.name.substr(0, k) : rep.name;
+  }
+
+  try {
+    if (!fs::is_directory(dir, ec)) {
+      rep.problems.push_back({rep.name, "not a directory"});
+      decide_verdict(rep, false);
+      return rep;
+    }
+    if (fs::is_regular_file(dir / (rep.job.job_id + ".json"), ec))
+      read_job_json(dir / (rep.job.job_id + ".json"), rep.job.job_id + ".json", rep);
+
+    if (fs::is_regular_file(base / "log.out", ec))
+      rep.topology = parse_log_out(base / "log.out", prefix + "log.out", rep.problems);
+    else if (rep.layout == "v1")
+      rep.problems.push_back({"log.out", "missing"});
+
+    bool have_bench = fs::is_regular_file(base / "benchmark.out", ec);
+    if (have_bench) {
+      BenchmarkLog b =
+          parse_benchmark_out(base / "benchmark.out", prefix + "benchmark.out", rep.problems);
+      rep.readiness = b.readiness;
+      if (b.isl) rep.isl = b.isl;
+      if (b.osl) rep.osl = b.osl;
+      if (!b.concurrencies.empty()) rep.requested_concurrencies = b.concurrencies;
+      if (!b.request_rate.empty()) rep.request_rate = b.request_rate;
+      rep.runs = std::move(b.runs);
+      rep.warmups = std::move(b.warmups);
+    } else {
+      rep.problems.push_back({prefix + "benchmark.out", "missing"});
+    }
+    merge_results(base, prefix, rep);
+    if (base != dir) merge_results(dir, "", rep);
+    std::stable_sort(rep.runs.begin(), rep.runs.end(), [](const BenchRun& a, const BenchRun& b) {
+      return std::tuple(a.isl.value_or(-1), a.osl.value_or(-1), a.concurrency) <
+             std::tuple(b.isl.value_or(-1), b.osl.value_or(-1), b.concurrency);
+    });
+
+    // Every log file: workers, the benchmark client's stderr, the batch script's stderr.
+    std::vector<LogScan> scans;
+    const std::string& zone = rep.topology.clock_zone;
+    bool utc = zone == "UTC" || zone == "GMT";
+    for (const auto& f : sorted_children(base)) {
+      if (!fs::is_regular_file(f, ec)) continue;
+      std::string fn = f.filename().string();
+      std::string plain = strip_compression(fn);
+      std::string rel = prefix + fn;
+      if (auto id = classify_log_file(plain)) {
+        scans.push_back(scan_log(f, rel, *id, ScanMode::worker, rep.problems, utc));
+      } else if (plain == "benchmark.err") {
+        scans.push_back(
+            scan_log(f, rel, {"benchmark", -1, ""}, ScanMode::client, rep.problems, utc));
+      } else if (plain == "log.err") {
+        scans.push_back(scan_log(f, rel, {"batch", -1, ""}, ScanMode::batch, rep.problems, utc));
+      } else if (plain.rfind("sweep_", 0) == 0 && plain.size() > 4 &&
+                 plain.compare(plain.size() - 4, 4, ".log") == 0) {
+        read_sweep_log(f, rel, rep);
+        scans.push_back(
+            scan_log(f, rel, {"orchestrator", -1, ""}, ScanMode::worker, rep.problems, utc));
+      }
+    }
+
+    for (const auto& sc : scans) {
+      rep.logs.push_back(sc.log);
+      for (const auto& c : sc.cancelled) {
+        rep.cancelled.push_back(c);
+        if (c.time_limit) rep.time_limit = true;
+        if (rep.teardown_at.empty() || order_key(c.time) < order_key(rep.teardown_at))
+          rep.teardown_at = c.time;
+      }
+      for (const auto& e : sc.slurm_errors) rep.slurm_errors.push_back(e);
+      const std::string& r = sc.log.id.role;
+      if (r != "benchmark" && r != "batch" && r != "orchestrator" && !sc.log.first_time.empty() &&
+          (rep.started_at.empty() || order_key(sc.log.first_time) < order_key(rep.started_at)))
+        rep.started_at = sc.log.first_time;
+    }
+    if (!rep.readiness.ready_at.empty()) {
+      auto a = civil_seconds(rep.readiness.ready_at);
+      auto s = civil_seconds(rep.started_at.empty() ? rep.job.start : rep.started_at);
+      if (a && s && *a >= *s) rep.readiness.ready_after_s = *a - *s;
+    }
+    // Worker counts for folders whose name does not carry them (v2, renamed folders).
+    if (rep.job.prefill_workers < 0 && rep.job.decode_workers < 0 && rep.job.agg_workers < 0) {
+      std::set<std::pair<std::string, int>> workers;
+      for (const auto& l : rep.logs)
+        if (l.id.role == "prefill" || l.id.role == "decode" || l.id.role == "agg")
+          workers.insert({l.id.role, l.id.index});
+      int p = 0, d = 0, a = 0;
+      for (const auto& [role, i] : workers) (role == "prefill" ? p : role == "decode" ? d : a)++;
+      if (p + d + a > 0) {
+        if (a > 0) rep.job.agg_workers = a;
+        if (p + d > 0) {
+          rep.job.prefill_workers = p;
+          rep.job.decode_workers = d;
+        }
+      }
+    }
+    build_failures(scans, rep);
+    decide_verdict(rep, have_bench);
+  } catch (const std::exception& e) {
+    // Only resource exhaustion or a filesystem race gets here; keep what was found.
+    rep.problems.push_back({rep.name, std::string("analysis stopped: ") + e.what()});
+    rep.verdict = Verdict::failed;
+    if (rep.reason.empty()) rep.reason = "analysis stopped: " + std::string(e.what());
+  }
+  return rep;
+}
+
+std::vector<JobReport> analyze_set(const fs::path& dir) {
+  std::vector<JobReport> jobs;
+  for (const auto& child : sorted_children(dir)) {
+    std::error_code ec;
+    if (fs::is_directory(child, ec) && is_job_dir(child)) jobs.push_back(analyze_job(child));
+  }
+  std::stable_sort(jobs.begin(), jobs.end(), [](const JobReport& a, const JobReport& b) {
+    auto ia = parse_int(a.job.job_id), ib = parse_int(b.job.job_id);
+    if (ia && ib && *ia != *ib) return *ia < *ib;
+    if (ia.has_value() != ib.has_value()) return ia.has_value();
+    if (a.job.job_id != b.job.job_id) return a.job.job_id < b.job.job_id;
+    return a.name < b.name;
+  });
+  return jobs;
+}
+
+}  // namespace alog::srtctl
