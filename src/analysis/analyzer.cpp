@@ -388,6 +388,15 @@ Report analyze(const AnalysisOptions& opt) {
     InputReport& stored = r.inputs[file];
     stored.counts = std::move(counts);
     stored.role = folder.end_file();
+    if (stored.role == Role::unknown && stored.counts.events == 0 && stored.counts.noise == 0) {
+      // No tagged line to tell by (a quiet trainer rank): fall back on the file's name.
+      fs::path p(stored.path);
+      int hint = role_hint(p.filename());
+      if (hint == 3) hint = role_hint(p.parent_path().filename());
+      stored.role = hint == 0 ? Role::orchestrator : hint == 1 ? Role::inference : hint == 2 ? Role::trainer : Role::unknown;
+    } else if (stored.role == Role::unknown && stored.counts.noise > 0) {
+      stored.role = Role::inference;  // only `[weights][-]` middleware lines: an inference server
+    }
     if (stored.counts.partial) stored.error = stored.counts.error;
   }
 
