@@ -16,6 +16,7 @@
 #include "analyze_logs/cli.hpp"
 #include "analyze_logs/diagnose.hpp"
 #include "analyze_logs/output_dir.hpp"
+#include "analyze_logs/outputs.hpp"
 #include "analyze_logs/util.hpp"
 #include "analyze_logs/writers.hpp"
 #include "progress.hpp"
@@ -58,10 +59,12 @@ const char* kFooter = R"(Examples:
   grep -E '\[weights\]|\[gen\]' orchestrator.log | analyze-logs -
   analyze-logs --json logs/ | jq '.metrics["weights.queue_ms"].p99'
   analyze-logs --expect 'weights.queue_ms.p99<300' --fail-on critical run_dir/
+  analyze-logs compare before/ after/ --fail-on-regression 10
+  analyze-logs logs/4459_4P_1D_20251122_041341/         an srtctl serving-job folder
 
 Inputs may be plain, gzip or zstd (detected from their bytes), or '-' for standard input.
-The report folder PARENT/analysis_<YYYYmmdd_HHMMSS>/ holds SUMMARY.md, report.json, timeline.txt,
-slowest_updates.txt and *_stats.txt; its path is the last line of standard output (stderr with
+The report folder PARENT/analysis_<YYYYmmdd_HHMMSS>/ holds SUMMARY.md, report.json, report.html,
+timeline.txt, slowest_updates.txt and *_stats.txt; its path is the last line of standard output (stderr with
 --json or --format json).
 
 Exit status:
@@ -155,7 +158,7 @@ int run_cli(int argc, char** argv) {
   unsigned threads = std::max(1u, std::thread::hardware_concurrency());
   size_t max_updates = 250000;
   std::vector<std::string> expects;
-  std::string fail_on, trace_id;
+  std::string fail_on, trace_id, trace_out;
 
   app.add_option("inputs", inputs, "Log files, run folders, srtctl job folders, or - for standard input");
   app.add_option("-o,--out", out_parent, "Parent folder of the analysis_<timestamp>/ report folder")
@@ -180,6 +183,7 @@ int run_cli(int argc, char** argv) {
       ->allow_extra_args(false);
   app.add_option("--fail-on", fail_on, "Exit 1 when a diagnosis of this severity or worse is found: warning or critical")
       ->check(CLI::IsMember({"warning", "critical"}));
+  app.add_option("--trace-out", trace_out, "Also write the run as a Chrome trace (Perfetto UI, chrome://tracing) to FILE");
   app.add_option("--trace", trace_id, "Print everything known about one weight update (a unique prefix of its trace id is enough); writes no folder");
 
   compare::Options cmp;
@@ -303,6 +307,13 @@ int run_cli(int argc, char** argv) {
       rc = kExitCheckFailed;
     dir.write("SUMMARY.md", to_markdown(report));
     dir.write("report.json", to_json(report).dump(2) + "\n");
+    dir.write("report.html", to_html(report));
+    if (!trace_out.empty()) {
+      std::ofstream f(trace_out, std::ios::binary | std::ios::trunc);
+      if (f) write_chrome_trace(report, f);
+      f.close();
+      if (!f) return error(fmt::format("{}: cannot write the trace", trace_out));
+    }
     dir.write("slowest_updates.txt", slowest_updates_txt(report));
     for (const auto& [name, content] : stats_files(report)) dir.write(name, content);
     fs::path final_dir = dir.commit();

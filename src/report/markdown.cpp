@@ -4,6 +4,7 @@
 #include <numeric>
 
 #include "analyze_logs/correlate.hpp"
+#include "analyze_logs/outputs.hpp"
 #include "analyze_logs/util.hpp"
 #include "analyze_logs/writers.hpp"
 
@@ -114,6 +115,7 @@ std::string to_markdown(const Report& r) {
     }
     o += "\nStatus uses the thresholds below on the mean (staleness: on the max).\n\n";
   }
+  o += mermaid_charts(r);
 
   auto top = slowest(r, 10);
   o += "## Slowest updates\n\n";
@@ -218,7 +220,7 @@ std::string to_markdown(const Report& r) {
   }
   o += "## Thresholds\n\n| threshold | value |\n|---|---:|\n";
   for (const auto& [k, v] : r.thresholds.all()) fmt::format_to(out, "| {} | {} |\n", k, fmt::format("{}", v));
-  o += "\nFiles in this folder: `report.json` (machine-readable), `timeline.txt`, `slowest_updates.txt`, `*_stats.txt`.\n";
+  o += "\nFiles in this folder: `report.json` (machine-readable), `report.html` (charts), `timeline.txt`, `slowest_updates.txt`, `*_stats.txt`.\n";
   return o;
 }
 

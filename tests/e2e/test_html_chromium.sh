@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# report.html in a real browser: headless Chromium (Debian's `chromium` package) loads the page
+# that the binary writes for a sample run, and the test fails on any console message or a blank
+# screenshot.
+#
+# The page has no scripts, so every console message is a failure: a Content-Security-Policy
+# violation (something tried to fetch), a resource that failed to load, or a parse error. To be
+# sure such messages would be seen at all, a canary page that logs an error and breaks the CSP is
+# loaded first; if its messages do not show up in Chromium's log, the test fails rather than
+# passing blind.
+#
+# Usage: test_html_chromium.sh BINARY SOURCE_DIR   (as ctest runs it)
+#   CHROMIUM=/path/to/chromium     another browser binary (default /usr/bin/chromium)
+#   ALOG_HTML_RUN=DIR              the run folder to report on (default testdata/runs/prefix)
+#   ALOG_SCREENSHOT_OUT=FILE       also copy the screenshot there (how docs/img/report-html.png is
+#                                  refreshed: ALOG_SCREENSHOT_OUT=docs/img/report-html.png)
+set -euo pipefail
+
+bin=${1:?usage: test_html_chromium.sh BINARY SOURCE_DIR}
+src=${2:?usage: test_html_chromium.sh BINARY SOURCE_DIR}
+chromium=${CHROMIUM:-/usr/bin/chromium}
+if [[ ! -x $chromium ]]; then
+  echo "SKIP: chromium not installed"
+  exit 0
+fi
+run=${ALOG_HTML_RUN:-$src/testdata/runs/prefix}
+[[ -d $run ]] || { echo "FAIL: sample run $run not found"; exit 1; }
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+fail() {
+  echo "FAIL: $*"
+  exit 1
+}
+
+# shoot PAGE PNG LOG WIDTH,HEIGHT: one headless load with a fresh profile, its log kept.
+shoot() {
+  local profile
+  profile=$(mktemp -d "$tmp/profile.XXXXXX")
+  timeout 120 "$chromium" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+    --disable-background-networking --disable-component-update --disable-sync --disable-dev-shm-usage \
+    --run-all-compositor-stages-before-draw --virtual-time-budget=5000 --hide-scrollbars \
+    --user-data-dir="$profile" --enable-logging=stderr --v=0 \
+    --screenshot="$2" --window-size="$4" "file://$1" >"$3" 2>&1 || fail "chromium exited with $? on $1 (log: $(tail -5 "$3"))"
+}
+console_lines() { grep -E ':CONSOLE[:(]' "$1" || true; }
+
+# 1. The canary: its console error and its CSP violation must be visible in the log.
+cat >"$tmp/canary.html" <<'EOF'
+<!DOCTYPE html><html><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'">
+<title>canary</title></head><body><p>canary</p>
+<script>console.error("alog-canary-error");</script><img src="file:///alog-canary.png" alt=""></body></html>
+EOF
+shoot "$tmp/canary.html" "$tmp/canary.png" "$tmp/canary.log" 400,300
+console_lines "$tmp/canary.log" | grep -q 'alog-canary-error' ||
+  fail "this Chromium's log does not show console messages (pattern ':CONSOLE'); cannot check report.html"
+console_lines "$tmp/canary.log" | grep -q 'Content Security Policy' ||
+  fail "this Chromium's log does not show CSP violations; cannot check report.html"
+
+# 2. The report of the sample run.
+out=$("$bin" -q --color never -o "$tmp" "$run") || fail "analyze-logs exited with $? on $run"
+dir=$(tail -n 1 <<<"$out")
+html=$dir/report.html
+[[ -f $html ]] || fail "no report.html in $dir (analyze-logs must write it beside SUMMARY.md)"
+! grep -Eqi '<script|<link|<iframe|<img|src=|@import|url\(' "$html" || fail "$html refers to something outside itself"
+
+png=$tmp/report.png
+shoot "$html" "$png" "$tmp/report.log" 1200,1600
+if [[ -n $(console_lines "$tmp/report.log") ]]; then
+  console_lines "$tmp/report.log"
+  fail "console messages while loading report.html"
+fi
+
+# 3. The screenshot exists and shows the charts: many colours, and the chart line's blue.
+[[ -s $png ]] || fail "no screenshot"
+size=$(stat -c %s "$png")
+if command -v python3 >/dev/null; then
+  python3 - "$png" <<'EOF' || fail "the screenshot looks blank or shows no chart"
+import struct, sys, zlib
+
+def rows(path):
+    data = open(path, "rb").read()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    pos, idat = 8, b""
+    while pos < len(data):
+        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + n]
+        if kind == b"IHDR":
+            w, h, depth, ctype = struct.unpack(">IIBB", body[:10])
+            assert depth == 8 and ctype in (2, 6), "unexpected PNG format"
+            bpp = 3 if ctype == 2 else 4
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + n
+    raw, stride, prev = zlib.decompress(idat), w * bpp, bytearray(w * bpp)
+    for y in range(h):
+        f = raw[y * (stride + 1)]
+        row = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            a = row[i - bpp] if i >= bpp else 0
+            b, c = prev[i], (prev[i - bpp] if i >= bpp else 0)
+            if f == 1: row[i] = (row[i] + a) & 255
+            elif f == 2: row[i] = (row[i] + b) & 255
+            elif f == 3: row[i] = (row[i] + (a + b) // 2) & 255
+            elif f == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                row[i] = (row[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        yield w, bpp, bytes(row)
+        prev = row
+
+colours, line = set(), 0
+for w, bpp, row in rows(sys.argv[1]):
+    for x in range(0, w * bpp, bpp):
+        r, g, b = row[x:x + 3]
+        colours.add((r, g, b))
+        if abs(r - 0x25) < 30 and abs(g - 0x63) < 30 and abs(b - 0xEB) < 30:  # the data line, #2563eb
+            line += 1
+print(f"screenshot: {len(colours)} colours, {line} chart-line pixels")
+sys.exit(0 if len(colours) > 16 and line > 500 else 1)
+EOF
+else
+  # Without python3: a blank 1200x1600 page compresses to a few KB, a page of charts to 100+ KB.
+  ((size > 40000)) || fail "the screenshot is only $size bytes: blank?"
+fi
+if [[ -n ${ALOG_SCREENSHOT_OUT:-} ]]; then cp "$png" "$ALOG_SCREENSHOT_OUT"; fi
+echo "PASS: report.html loaded in $("$chromium" --version 2>/dev/null | head -n 1) without console messages; screenshot $size bytes"
