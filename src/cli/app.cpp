@@ -12,6 +12,7 @@
 
 #include "analyze_logs/analyzer.hpp"
 #include "analyze_logs/compare.hpp"
+#include "analyze_logs/ray.hpp"
 #include "analyze_logs/srtctl.hpp"
 #include "analyze_logs/cli.hpp"
 #include "analyze_logs/diagnose.hpp"
@@ -61,6 +62,7 @@ const char* kFooter = R"(Examples:
   analyze-logs --expect 'weights.queue_ms.p99<300' --fail-on critical run_dir/
   analyze-logs compare before/ after/ --fail-on-regression 10
   analyze-logs logs/4459_4P_1D_20251122_041341/         an srtctl serving-job folder
+  analyze-logs running_logs/run.log /tmp/ray/session_latest/logs   a Ray (TorchSpec) job
 
 Inputs may be plain, gzip or zstd (detected from their bytes), or '-' for standard input.
 The report folder PARENT/analysis_<YYYYmmdd_HHMMSS>/ holds SUMMARY.md, report.json, report.html,
@@ -114,6 +116,16 @@ std::optional<std::vector<srtctl::JobReport>> srtctl_jobs(const std::vector<std:
   return jobs;
 }
 
+// Ray (TorchSpec) jobs: every input is a driver log or a Ray session log folder.
+bool all_ray(const std::vector<std::string>& inputs) {
+  for (const auto& in : inputs) {
+    std::error_code ec;
+    if (in == "-") return false;
+    if (fs::is_directory(in, ec) ? !ray::is_session_logs_dir(in) : !ray::is_driver_log(in)) return false;
+  }
+  return !inputs.empty();
+}
+
 int severity_rc(const std::string& fail_on, bool critical, bool warning) {
   if (fail_on.empty()) return kExitOk;
   if (critical) return kExitCheckFailed;
@@ -159,6 +171,7 @@ int run_cli(int argc, char** argv) {
   size_t max_updates = 250000;
   std::vector<std::string> expects;
   std::string fail_on, trace_id, trace_out;
+  bool live = false;
 
   app.add_option("inputs", inputs, "Log files, run folders, srtctl job folders, or - for standard input");
   app.add_option("-o,--out", out_parent, "Parent folder of the analysis_<timestamp>/ report folder")
@@ -183,6 +196,7 @@ int run_cli(int argc, char** argv) {
       ->allow_extra_args(false);
   app.add_option("--fail-on", fail_on, "Exit 1 when a diagnosis of this severity or worse is found: warning or critical")
       ->check(CLI::IsMember({"warning", "critical"}));
+  app.add_flag("--live", live, "Ray jobs: measure the silence up to now (the job is still running)");
   app.add_option("--trace-out", trace_out, "Also write the run as a Chrome trace (Perfetto UI, chrome://tracing) to FILE");
   app.add_option("--trace", trace_id, "Print everything known about one weight update (a unique prefix of its trace id is enough); writes no folder");
 
@@ -277,6 +291,22 @@ int run_cli(int argc, char** argv) {
       json_doc["srtctl"] = srtctl::to_json(*jobs);
       return write_simple_report(out_parent, format, srtctl::to_markdown(*jobs), json_doc,
                                  severity_rc(fail_on, failed, degraded));
+    } catch (const std::exception& e) {
+      return error(e.what());
+    }
+  }
+
+  if (all_ray(inputs)) {
+    try {
+      std::vector<fs::path> paths(inputs.begin(), inputs.end());
+      ray::Options ro;
+      ro.live = live;
+      ray::RayReport rr = ray::analyze(paths, ro);
+      auto json_doc = envelope("ray");
+      json_doc["ray"] = ray::to_json(rr);
+      return write_simple_report(out_parent, format, ray::to_markdown(rr), json_doc,
+                                 severity_rc(fail_on, rr.verdict == ray::Verdict::failed,
+                                             rr.verdict == ray::Verdict::stuck));
     } catch (const std::exception& e) {
       return error(e.what());
     }
