@@ -6,7 +6,7 @@
 // client's by an unknown offset. Every complete update bounds it from both sides: the server's
 // [recv, rpc.done] must lie inside the client's [send, send + wall_ms]. Intersecting those bounds
 // over all updates gives the offset with an uncertainty; when they conflict (drift, clock
-// steps), the median of the per-update midpoints is used instead. See docs/CORRELATION.md.
+// steps), the offset that violates the bounds least in total is used instead. See docs/CORRELATION.md.
 #pragma once
 
 #include <utility>

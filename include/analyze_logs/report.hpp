@@ -115,7 +115,7 @@ struct ClockEstimate {
   double offset_s = 0;        // server t - client t
   double lower_s = 0, upper_s = 0;
   size_t updates_used = 0;
-  std::string method;  // "bounds", "median (bounds conflict)", "none"
+  std::string method;  // "bounds", "least violation (bounds conflict)", "none"
 };
 
 // Inconsistent sequences: never fatal, always counted.

@@ -39,6 +39,10 @@ std::optional<double> parse_finite(std::string_view s);
 // Parses s entirely as a non-negative decimal integer that fits in int64.
 std::optional<int64_t> parse_int(std::string_view s);
 
+// True when the JSON text nests arrays/objects at most max_depth deep (strings skipped).
+// nlohmann_json parses recursively, so hostile input must be checked before it is parsed.
+bool json_depth_ok(std::string_view json, int max_depth = 64);
+
 // Fixed-point with `decimals` digits ("28453.2"); never prints "-0.0".
 std::string fixed(double v, int decimals = 1);
 

@@ -44,7 +44,7 @@ void correlate(Report& r, std::vector<std::pair<TraceId, ServerSide>> servers) {
   // Clock offset per server log from complete updates.
   struct Bounds {
     double lo = -1e300, hi = 1e300;
-    std::vector<double> mids, los, his;
+    std::vector<double> los, his;
   };
   std::map<uint32_t, Bounds> per_file;
   for (const auto& u : r.updates) {
@@ -63,13 +63,12 @@ void correlate(Report& r, std::vector<std::pair<TraceId, ServerSide>> servers) {
     bd.hi = std::min(bd.hi, hi);
     bd.los.push_back(lo);
     bd.his.push_back(hi);
-    bd.mids.push_back((lo + hi) / 2);
   }
   for (auto& [file, bd] : per_file) {
     ClockEstimate c;
     c.file = file;
-    c.updates_used = bd.mids.size();
-    if (bd.mids.empty()) {
+    c.updates_used = bd.los.size();
+    if (bd.los.empty()) {
       c.method = "none";
     } else if (bd.lo <= bd.hi) {
       c.method = "bounds";
@@ -77,15 +76,18 @@ void correlate(Report& r, std::vector<std::pair<TraceId, ServerSide>> servers) {
       c.upper_s = bd.hi;
       c.offset_s = (bd.lo + bd.hi) / 2;
     } else {
-      auto median = [](std::vector<double> v) {
-        std::sort(v.begin(), v.end());
-        size_t n = v.size();
-        return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-      };
-      c.method = "median (bounds conflict)";
-      c.offset_s = median(bd.mids);
-      c.lower_s = median(bd.los);
-      c.upper_s = median(bd.his);
+      // The bounds conflict (drift, a clock step, a mis-joined id). Take the offset that breaks
+      // the fewest seconds of bounds: the minimiser of the summed distance to every update's
+      // interval, which lies between the n-th and (n+1)-th smallest of all 2n endpoints. One
+      // wild interval moves it by at most one endpoint.
+      std::vector<double> ends(bd.los);
+      ends.insert(ends.end(), bd.his.begin(), bd.his.end());
+      std::sort(ends.begin(), ends.end());
+      size_t n = bd.los.size();
+      c.method = "least violation (bounds conflict)";
+      c.lower_s = ends[n - 1];
+      c.upper_s = ends[n];
+      c.offset_s = (c.lower_s + c.upper_s) / 2;
     }
     r.clocks.push_back(c);
   }

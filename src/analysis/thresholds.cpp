@@ -1,5 +1,7 @@
 #include "analyze_logs/thresholds.hpp"
 
+#include "analyze_logs/util.hpp"
+
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
@@ -50,6 +52,8 @@ void flatten(const nlohmann::json& j, const std::string& prefix,
 }  // namespace
 
 void Thresholds::apply_json(std::string_view text, std::string_view source) {
+  if (!json_depth_ok(text, 16))
+    throw std::invalid_argument(fmt::format("{}: nested too deeply to be a thresholds file", source));
   auto j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object())
     throw std::invalid_argument(fmt::format("{}: not a JSON object", source));

@@ -129,7 +129,7 @@ void TimelineSpool::finish(const Report& r) {
     heap.pop();
     Cursor& c = cur[i];
     size_t tab = c.rest.find('\t');
-    std::string line = fmt::format("{}  {}:{}  {}\n", c.rest.substr(0, tab), r.file_name(i), c.lineno,
+    std::string line = fmt::format("{}  {}:{}  {}\n", c.rest.substr(0, tab), printable(r.file_name(i)), c.lineno,
                                    c.rest.substr(tab + 1));
     ok = ok && std::fwrite(line.data(), 1, line.size(), out) == line.size();
     if (advance(c)) heap.push({{c.key, {i, c.lineno}}, i});

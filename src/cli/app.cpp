@@ -1,4 +1,5 @@
 #include <fmt/format.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -155,6 +156,12 @@ int run_compare(const compare::Options& opt, const std::string& out_parent, cons
 int run_cli(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
   install_cleanup_handlers();
+  // The timeline keeps one spool file per input open until the final merge: a run folder of
+  // hundreds of rank logs needs more than a 256 soft limit.
+  if (struct rlimit rl{}; ::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &rl);
+  }
 
   CLI::App app{"analyze-logs: find the bottleneck in distributed ML training and serving logs"};
   app.name("analyze-logs");

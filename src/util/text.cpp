@@ -166,6 +166,26 @@ std::optional<int64_t> parse_int(std::string_view s) {
   return v;
 }
 
+bool json_depth_ok(std::string_view s, int max_depth) {
+  int depth = 0;
+  bool in_str = false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (in_str) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_str = false;
+      continue;
+    }
+    if (c == '"') in_str = true;
+    else if (c == '[' || c == '{') {
+      if (++depth > max_depth) return false;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return true;
+}
+
 std::string fixed(double v, int decimals) {
   std::string r = fmt::format("{:.{}f}", v, decimals);
   if (r.size() > 1 && r[0] == '-' && r.find_first_not_of("-0.") == std::string::npos) r.erase(0, 1);

@@ -1,0 +1,171 @@
+// util/text.cpp: escaping text taken from logs for Markdown, HTML, terminals and JSON; removing
+// ANSI codes; strict number parsing (a value must be entirely a finite number); number formats.
+#include <gtest/gtest.h>
+
+#include <initializer_list>
+#include <string>
+#include <string_view>
+
+#include "analyze_logs/util.hpp"
+
+using namespace alog;
+using namespace std::string_literals;
+
+namespace {
+
+std::string stripped(std::string_view s) {
+  std::string out;
+  strip_ansi(s, out);
+  return out;
+}
+
+}  // namespace
+
+// ---- strip_ansi ---------------------------------------------------------------------------------
+
+TEST(UtilStripAnsi, LoguruColourCodes) {
+  EXPECT_EQ(stripped("\x1b[2m18:30:47\x1b[0m \x1b[1m   INFO\x1b[0m \x1b[1m\x1b[22m[gen] batch.done "
+                     "dur_ms=5\x1b[0m\x1b[0m"),
+            "18:30:47    INFO [gen] batch.done dur_ms=5");
+}
+
+TEST(UtilStripAnsi, CsiWithParametersOscAndTwoByteEscapes) {
+  EXPECT_EQ(stripped("a\x1b[31;1mb\x1b[0mc"), "abc");
+  EXPECT_EQ(stripped("a\x1b]0;title\x07"
+                     "b"),
+            "ab");
+  EXPECT_EQ(stripped("a\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\b"), "alinkb");
+  EXPECT_EQ(stripped("a\x1b"
+                     "cb"),
+            "ab");
+  EXPECT_EQ(stripped("a\x1b[?25lb"), "ab");
+}
+
+TEST(UtilStripAnsi, TruncatedEscapesDoNotOverrun) {
+  EXPECT_EQ(stripped("abc\x1b"), "abc");
+  EXPECT_EQ(stripped("abc\x1b["), "abc");
+  EXPECT_EQ(stripped("abc\x1b[31"), "abc");
+  EXPECT_EQ(stripped("abc\x1b]0;never ends"), "abc");
+}
+
+TEST(UtilStripAnsi, AppendsWithoutClearing) {
+  std::string out = "x";
+  strip_ansi("\x1b[1my", out);
+  EXPECT_EQ(out, "xy");
+}
+
+TEST(UtilStripAnsi, PlainTextUnchanged) {
+  EXPECT_EQ(stripped("[weights][abc] client.done wall_ms=1"),
+            "[weights][abc] client.done wall_ms=1");
+  EXPECT_EQ(stripped(""), "");
+}
+
+// ---- parse_finite / parse_int
+// ---------------------------------------------------------------------
+
+TEST(UtilParseFinite, AcceptsDecimalNumbers) {
+  EXPECT_EQ(parse_finite("0"), 0.0);
+  EXPECT_EQ(parse_finite("1255.4"), 1255.4);
+  EXPECT_EQ(parse_finite("30000"), 30000.0);
+  EXPECT_EQ(parse_finite("-1.0"), -1.0);
+  EXPECT_EQ(parse_finite("+2.5"), 2.5);
+  EXPECT_EQ(parse_finite("2.9e4"), 29000.0);
+  EXPECT_EQ(parse_finite("1E-3"), 0.001);
+  EXPECT_EQ(parse_finite(".5"), 0.5);
+  EXPECT_EQ(parse_finite("2345.678901"), 2345.678901);
+}
+
+TEST(UtilParseFinite, RejectsAnythingElse) {
+  for (std::string s : std::initializer_list<std::string>{
+           "",         "abc",   "12ms",   "1.2.3", "nan", "NaN", "inf",      "-inf",
+           "Infinity", "1e999", "-1e999", "0x10",  "1,5", " 1",  "1 ",       "--1",
+           "+-1",      "-",     "+",      ".",     "e5",  "1e",  "\x31\x00"s})
+    EXPECT_FALSE(parse_finite(s)) << "accepted '" << s << "'";
+}
+
+TEST(UtilParseInt, NonNegativeIntegersOnly) {
+  EXPECT_EQ(parse_int("0"), 0);
+  EXPECT_EQ(parse_int("42"), 42);
+  EXPECT_EQ(parse_int("9223372036854775807"), INT64_MAX);
+  EXPECT_FALSE(parse_int("9223372036854775808"));
+  EXPECT_FALSE(parse_int("-1"));
+  EXPECT_FALSE(parse_int("1.5"));
+  EXPECT_FALSE(parse_int(""));
+  EXPECT_FALSE(parse_int("12a"));
+}
+
+// ---- fixed / human_bytes / folder_timestamp
+// -------------------------------------------------------
+
+TEST(UtilFixed, DecimalsAndNoNegativeZero) {
+  EXPECT_EQ(fixed(28453.2), "28453.2");
+  EXPECT_EQ(fixed(1234.5, 0), "1234");
+  EXPECT_EQ(fixed(2.0, 3), "2.000");
+  EXPECT_EQ(fixed(-0.0), "0.0");
+  EXPECT_EQ(fixed(-0.04), "0.0");
+  EXPECT_EQ(fixed(-0.04, 2), "-0.04");
+  EXPECT_EQ(fixed(-3.5), "-3.5");
+}
+
+TEST(UtilHumanBytes, Units) {
+  EXPECT_EQ(human_bytes(0), "0 B");
+  EXPECT_EQ(human_bytes(512), "512 B");
+  EXPECT_EQ(human_bytes(1024), "1.0 KiB");
+  EXPECT_EQ(human_bytes(1536ull * 1024 * 1024), "1.5 GiB");
+  EXPECT_EQ(human_bytes(5ull << 40), "5.0 TiB");
+}
+
+TEST(UtilFolderTimestamp, Shape) {
+  std::string s = folder_timestamp();
+  ASSERT_EQ(s.size(), 15u);  // YYYYmmdd_HHMMSS
+  EXPECT_EQ(s[8], '_');
+  for (size_t i = 0; i < s.size(); ++i)
+    if (i != 8) {
+      EXPECT_TRUE(s[i] >= '0' && s[i] <= '9') << s;
+    }
+}
+
+// ---- Escaping
+// -------------------------------------------------------------------------------------
+
+TEST(UtilMdEscape, TableBreakersAndMarkup) {
+  EXPECT_EQ(md_escape("a|b"), "a\\|b");
+  EXPECT_EQ(md_escape("`x`"), "\\`x\\`");
+  EXPECT_EQ(md_escape("*_[]\\"), "\\*\\_\\[\\]\\\\");
+  EXPECT_EQ(md_escape("<script>&"), "&lt;script&gt;&amp;");
+  EXPECT_EQ(md_escape("logs/orchestrator.log"), "logs/orchestrator.log");
+}
+
+TEST(UtilMdEscape, ControlBytesVisibleAndInvalidUtf8Replaced) {
+  EXPECT_EQ(md_escape("a\x1b[31mb"), "a\\x1B\\[31mb");
+  EXPECT_EQ(md_escape("a\nb\tc"), "a\\x0Ab\\x09c");
+  EXPECT_EQ(md_escape("\xff"), "\xEF\xBF\xBD");
+  EXPECT_EQ(md_escape("µs ≤"), "µs ≤");
+}
+
+TEST(UtilHtmlEscape, MarkupAndQuotes) {
+  EXPECT_EQ(html_escape("<a href=\"x\" title='y'>&</a>"),
+            "&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;");
+  EXPECT_EQ(html_escape("a\x1b"), "a\\x1B");
+  EXPECT_EQ(html_escape("\xc3\x28"), "\xEF\xBF\xBD(");
+}
+
+TEST(UtilPrintable, ControlBytesBecomeHexAndTheRestIsKept) {
+  EXPECT_EQ(printable("a|b*c"), "a|b*c");
+  EXPECT_EQ(printable("a\rb\0c"s), "a\\x0Db\\x00c");
+  EXPECT_EQ(printable("\x7f"), "\\x7F");
+  EXPECT_EQ(printable("\xe2\x82"), "\xEF\xBF\xBD\xEF\xBF\xBD");  // truncated 3-byte sequence
+  EXPECT_EQ(printable("é"), "é");
+}
+
+TEST(UtilUtf8Clean, ValidTextUnchangedInvalidReplaced) {
+  EXPECT_EQ(utf8_clean("plain ascii\n\t"), "plain ascii\n\t");
+  EXPECT_EQ(utf8_clean("ünïcödé ✓ 𝄞"), "ünïcödé ✓ 𝄞");
+  EXPECT_EQ(utf8_clean("a\xff"
+                       "b"),
+            "a\xEF\xBF\xBD"
+            "b");
+  EXPECT_EQ(utf8_clean("\xc0\xaf"), "\xEF\xBF\xBD\xEF\xBF\xBD");                  // overlong '/'
+  EXPECT_EQ(utf8_clean("\xed\xa0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // surrogate
+  EXPECT_EQ(utf8_clean("\xf4\x90\x80\x80").find("\xEF\xBF\xBD"), 0u);             // beyond U+10FFFF
+}
