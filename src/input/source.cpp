@@ -107,16 +107,40 @@ class SourceBase : public ByteSource {
   uint64_t total_raw_bytes() const override { return total_; }
   uint64_t raw_bytes_read() const override { return raw_->consumed(); }
 
+  // A decoder that fails part-way through a call has already decoded bytes into buf: those are
+  // delivered first and the error is thrown by the next call (and every call after it), so the
+  // readable part of a truncated or corrupt stream is never lost with the error.
+  size_t read(char* buf, size_t cap) final {
+    if (failed_) throw InputError(error_);
+    produced_ = 0;
+    try {
+      return decode(buf, cap);
+    } catch (const InputError& e) {
+      failed_ = true;
+      error_ = e.what();
+      if (produced_ == 0) throw;
+      return produced_;
+    }
+  }
+
  protected:
+  // Fills buf like read(); before throwing, sets produced_ to the bytes already in buf.
+  virtual size_t decode(char* buf, size_t cap) = 0;
+
   std::unique_ptr<Raw> raw_;
   std::string name_;
   uint64_t total_;
+  size_t produced_ = 0;
+
+ private:
+  bool failed_ = false;
+  std::string error_;
 };
 
 class PlainSource : public SourceBase {
  public:
   using SourceBase::SourceBase;
-  size_t read(char* buf, size_t cap) override { return raw_->read(buf, cap); }
+  size_t decode(char* buf, size_t cap) override { return raw_->read(buf, cap); }
   Compression compression() const override { return Compression::none; }
 };
 
@@ -133,10 +157,21 @@ class GzipSource : public SourceBase {
   ~GzipSource() override { inflateEnd(&zs_); }
   Compression compression() const override { return Compression::gzip; }
 
-  size_t read(char* buf, size_t cap) override {
+  size_t decode(char* buf, size_t cap) override {
     if (done_) return 0;
+    cap = std::min<size_t>(cap, 1u << 30);  // avail_out is 32 bits
+    try {
+      return inflate_into(buf, cap);
+    } catch (const InputError&) {
+      produced_ = cap - zs_.avail_out;
+      throw;
+    }
+  }
+
+ private:
+  size_t inflate_into(char* buf, size_t cap) {
     zs_.next_out = reinterpret_cast<Bytef*>(buf);
-    zs_.avail_out = static_cast<uInt>(std::min<size_t>(cap, 1u << 30));
+    zs_.avail_out = static_cast<uInt>(cap);
     while (zs_.avail_out > 0) {
       if (zs_.avail_in == 0) {
         size_t n = raw_->read(in_.data(), in_.size());
@@ -177,7 +212,6 @@ class GzipSource : public SourceBase {
     return cap - zs_.avail_out;
   }
 
- private:
   z_stream zs_;
   std::vector<char> in_;
   bool in_member_ = true;
@@ -196,8 +230,19 @@ class ZstdSource : public SourceBase {
   ~ZstdSource() override { ZSTD_freeDStream(ds_); }
   Compression compression() const override { return Compression::zstd; }
 
-  size_t read(char* buf, size_t cap) override {
+  size_t decode(char* buf, size_t cap) override {
     ZSTD_outBuffer out{buf, cap, 0};
+    try {
+      return decompress_into(out);
+    } catch (const InputError&) {
+      produced_ = out.pos;
+      produced_total_ += out.pos;
+      throw;
+    }
+  }
+
+ private:
+  size_t decompress_into(ZSTD_outBuffer& out) {
     while (out.pos < out.size) {
       if (inb_.pos == inb_.size) {
         size_t n = raw_->read(in_.data(), in_.size());
@@ -206,7 +251,7 @@ class ZstdSource : public SourceBase {
             throw InputError(fmt::format(
                 "{}: truncated zstd stream: input ended after {} compressed bytes ({} bytes "
                 "decompressed)",
-                name_, raw_->consumed(), produced_ + out.pos));
+                name_, raw_->consumed(), produced_total_ + out.pos));
           break;
         }
         inb_ = ZSTD_inBuffer{in_.data(), n, 0};
@@ -218,16 +263,15 @@ class ZstdSource : public SourceBase {
                                      ZSTD_getErrorName(rc)));
       last_ = rc;
     }
-    produced_ += out.pos;
+    produced_total_ += out.pos;
     return out.pos;
   }
 
- private:
   ZSTD_DStream* ds_;
   std::vector<char> in_;
   ZSTD_inBuffer inb_{nullptr, 0, 0};
   size_t last_ = 0;
-  uint64_t produced_ = 0;
+  uint64_t produced_total_ = 0;
 };
 
 std::unique_ptr<ByteSource> wrap(std::unique_ptr<Raw> raw, std::string name, uint64_t total) {

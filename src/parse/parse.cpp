@@ -162,6 +162,8 @@ constexpr OpName kGenOps[] = {{"batch.start", Op::batch_start}, {"batch.done", O
 
 constexpr uint32_t bit(Field f) { return 1u << static_cast<int>(f); }
 
+constexpr double kMaxFieldValue = 1e15;
+
 // The fields each operation cannot do without; an event missing one is skipped, not guessed.
 uint32_t required(Op op) {
   switch (op) {
@@ -267,11 +269,13 @@ Result parse_message(std::string_view msg, Event& ev) {
     if (eq == std::string_view::npos || eq == 0) continue;  // annotations such as "[~11ms"
     std::string_view key = tok.substr(0, eq), val = tok.substr(eq + 1);
     if (key == "path") {
+      if (ev.has_path) return skip(SkipReason::duplicate_field, msg);
       ev.has_path = true;
       ev.path_step = step_from_path(val);
       continue;
     }
     if (key == "op") {
+      if (ev.rpc_kind != RpcKind::none) return skip(SkipReason::duplicate_field, msg);
       ev.rpc_kind = val == "update_weights"   ? RpcKind::update_weights
                     : val == "reload_weights" ? RpcKind::reload_weights
                                               : RpcKind::other;
@@ -282,11 +286,15 @@ Result parse_message(std::string_view msg, Event& ev) {
     uint32_t b = bit(*f);
     if (ev.present & b) return skip(SkipReason::duplicate_field, msg);
     auto num = parse_finite(val);
-    if (!num) return skip(SkipReason::bad_number, msg);
+    // Finite is not enough: two samples of 1e308 overflow a sum to inf (a mean of nan judges
+    // "good"), and a step of 1e300 cannot be cast to an integer. No real duration, time, step or
+    // count comes near 1e15 (31,000 years in ms), so anything larger is a broken field.
+    if (!num || std::fabs(*num) > kMaxFieldValue) return skip(SkipReason::bad_number, msg);
     double x = *num;
-    if (*f != Field::t && (x < 0 || std::signbit(x))) {
+    if (x < 0 || std::signbit(x)) {
       // `-1.0` in rpc_ms/queue_ms is the client's "server reported no rpc_ms": present, not a
-      // sample. Any other negative number (including -0) is a broken measurement.
+      // sample. Any other negative number (including -0, and a negative monotonic `t`) is a
+      // broken measurement.
       if ((*f == Field::rpc_ms || *f == Field::queue_ms) && x == -1.0)
         ev.sentinel = static_cast<uint16_t>(ev.sentinel | b);
       else
@@ -313,6 +321,7 @@ Result parse_segment(std::string_view seg, Event& ev, Scratch& scratch) {
   while (lead < seg.size() && (seg[lead] == ' ' || seg[lead] == '\t')) ++lead;
   if (lead < seg.size() && seg[lead] == '{') {
     // JSON-lines mode: the tagged text is inside "message" (or loguru's record.message).
+    if (!json_depth_ok(seg.substr(lead), 32)) return skip(SkipReason::bad_json, seg);
     auto j = nlohmann::json::parse(seg.substr(lead), nullptr, false);
     if (j.is_discarded() || !j.is_object()) return skip(SkipReason::bad_json, seg);
     const nlohmann::json* m = nullptr;

@@ -25,21 +25,25 @@ char g_staging[4096];
 std::atomic<bool> g_staging_set{false};
 
 void remove_tree_signal_safe(const char* dir) {
-  // Only the flat files we create live in a staging folder: unlink them, then the folder.
-  int fd = ::open(dir, O_RDONLY | O_DIRECTORY);
-  if (fd >= 0) {
-    DIR* d = ::fdopendir(fd);
-    if (d) {
-      while (struct dirent* e = ::readdir(d)) {
-        if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
-        ::unlinkat(fd, e->d_name, 0);
+  // Only the flat files we create live in a staging folder: unlink them, then the folder. Other
+  // threads keep running while the handler does this and may create one more file between the
+  // listing and the rmdir, so a folder found not empty is emptied again.
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    int fd = ::open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) {
+      DIR* d = ::fdopendir(fd);
+      if (d) {
+        while (struct dirent* e = ::readdir(d)) {
+          if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
+          ::unlinkat(fd, e->d_name, 0);
+        }
+        ::closedir(d);
+      } else {
+        ::close(fd);
       }
-      ::closedir(d);
-    } else {
-      ::close(fd);
     }
+    if (::rmdir(dir) == 0 || errno != ENOTEMPTY) return;
   }
-  ::rmdir(dir);
 }
 
 void on_signal(int sig) {
@@ -97,6 +101,11 @@ OutputDir::OutputDir(const fs::path& parent, std::string_view prefix)
     throw OutputError(fmt::format("{}: cannot write the report here: {}", parent.string(), std::strerror(errno)));
   staging_ = tmpl;
   set_staging(staging_);
+  // mkdtemp creates the folder 0700; the report is for the team reading the shared run folder,
+  // so give it the mode any folder created here would get (0777 minus the umask).
+  mode_t mask = ::umask(0);
+  ::umask(mask);
+  ::chmod(staging_.c_str(), 0777 & ~mask);
 }
 
 OutputDir::~OutputDir() {
