@@ -1,40 +1,221 @@
+// The scanner's shape (see scan.hpp for the contract):
+//
+//  - Every thread, the caller included, runs the same loop: take a free chunk, read the next piece
+//    of input straight into it (reads are serialised and numbered), scan it, hand it in. The chunk
+//    is scanned by the thread that just wrote it, while it is still in that core's cache, and no
+//    thread sits idle as "the reader" or "the merger".
+//  - Hand-ins are merged strictly in read order by whichever thread completes the next one; the
+//    event sink is therefore called from one thread at a time, in file order, and the figures
+//    are the same for any thread count.
+//  - A chunk is read in pieces of about Options::read_bytes and cut at its last '\n' or '\r'; only
+//    when no separator has turned up does it grow, up to Options::chunk_bytes, which is the longest
+//    segment parsed. A longer segment is streamed through; the reading thread keeps its head and
+//    decides once whether it was tagged (then it is skipped as line_too_long).
+//  - The byte tests are SIMD (AVX2 when the CPU has it, else SSE2): counting '\n', and finding a
+//    ']' whose previous byte is 's', 't' or 'n' (the last letter of the four tags) before the
+//    exact closes_tag() check. In real logs ANSI colour codes put ~10 '[' on every line, but ']'
+//    after one of those letters is rare, so almost no untagged byte costs more than the vector scan.
 #include "analyze_logs/scan.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <condition_variable>
 #include <cstring>
-#include <deque>
+#include <exception>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <thread>
 
 #include "analyze_logs/parse.hpp"
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define ALOG_X86 1
 #endif
 
 namespace alog::scan {
 
-uint64_t count_newlines(const char* p, size_t n) {
+// ---- Byte kernels -------------------------------------------------------------------------------
+namespace {
+
+uint64_t count_newlines_scalar(const char* p, size_t n) {
   uint64_t c = 0;
-  size_t i = 0;
-#if defined(__SSE2__)
-  const __m128i nl = _mm_set1_epi8('\n');
-  for (; i + 64 <= n; i += 64) {
-    auto m = [&](size_t off) {
-      __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i + off));
-      return static_cast<uint64_t>(static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, nl))));
-    };
-    c += static_cast<uint64_t>(std::popcount(m(0) | m(16) << 16 | m(32) << 32 | m(48) << 48));
-  }
-#endif
-  for (; i < n; ++i) c += p[i] == '\n';
+  for (size_t i = 0; i < n; ++i) c += p[i] == '\n';
   return c;
 }
 
+// The scanner's one pass over the bytes: the first ']' in [p, e) that closes a tag (looking back
+// no further than begin), or nullptr; and `nl` += the '\n's in [p, result) (or [p, e)). Counting
+// on the way means the bytes between events are read once, not once per test.
+const char* next_tag_scalar(const char* begin, const char* p, const char* e, uint64_t& nl) {
+  const char* q = p;
+  for (;;) {
+    q = static_cast<const char*>(std::memchr(q, ']', static_cast<size_t>(e - q)));
+    if (!q || parse::closes_tag(begin, q)) break;
+    ++q;
+  }
+  nl += count_newlines_scalar(p, static_cast<size_t>((q ? q : e) - p));
+  return q;
+}
+
+#if ALOG_X86
+// Byte-wise counters (cmpeq gives -1, subtracting it adds 1) folded into 64-bit lanes with SAD
+// before they can wrap: no popcount, one compare and one subtract per vector.
+uint64_t count_newlines_sse2(const char* p, size_t n) {
+  const __m128i nl = _mm_set1_epi8('\n');
+  const __m128i zero = _mm_setzero_si128();
+  __m128i total = zero;
+  size_t i = 0;
+  while (i + 64 <= n) {
+    __m128i acc = zero;
+    size_t end = std::min(n - 63, i + 64 * 63);  // at most 252 increments per byte lane
+    for (; i < end; i += 64) {
+      auto ld = [&](size_t off) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i + off)); };
+      acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(ld(0), nl));
+      acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(ld(16), nl));
+      acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(ld(32), nl));
+      acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(ld(48), nl));
+    }
+    total = _mm_add_epi64(total, _mm_sad_epu8(acc, zero));
+  }
+  auto c = static_cast<uint64_t>(_mm_cvtsi128_si64(total)) +
+           static_cast<uint64_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(total, total)));
+  return c + count_newlines_scalar(p + i, n - i);
+}
+
+__attribute__((target("avx2"))) uint64_t count_newlines_avx2(const char* p, size_t n) {
+  const __m256i nl = _mm256_set1_epi8('\n');
+  const __m256i zero = _mm256_setzero_si256();
+  __m256i total = zero;
+  size_t i = 0;
+  while (i + 128 <= n) {
+    __m256i acc = zero;
+    size_t end = std::min(n - 127, i + 128 * 63);  // at most 252 increments per byte lane
+    for (; i < end; i += 128) {
+      const auto* v = reinterpret_cast<const __m256i*>(p + i);
+      acc = _mm256_sub_epi8(acc, _mm256_cmpeq_epi8(_mm256_loadu_si256(v), nl));
+      acc = _mm256_sub_epi8(acc, _mm256_cmpeq_epi8(_mm256_loadu_si256(v + 1), nl));
+      acc = _mm256_sub_epi8(acc, _mm256_cmpeq_epi8(_mm256_loadu_si256(v + 2), nl));
+      acc = _mm256_sub_epi8(acc, _mm256_cmpeq_epi8(_mm256_loadu_si256(v + 3), nl));
+    }
+    total = _mm256_add_epi64(total, _mm256_sad_epu8(acc, zero));
+  }
+  __m128i t2 = _mm_add_epi64(_mm256_castsi256_si128(total), _mm256_extracti128_si256(total, 1));
+  auto c = static_cast<uint64_t>(_mm_cvtsi128_si64(t2)) + static_cast<uint64_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(t2, t2)));
+  return c + count_newlines_sse2(p + i, n - i);
+}
+
+// Candidates are a ']' whose previous byte is 's', 't' or 'n', found 64 bytes at a time together
+// with the '\n' mask; each is confirmed with closes_tag(). The previous byte comes from a second
+// load one byte earlier, so the vector loop starts at begin+4 (closes_tag needs four bytes before
+// the ']' anyway).
+const char* next_tag_sse2(const char* begin, const char* p, const char* e, uint64_t& nl) {
+  const char* start = std::min(e, std::max(p, begin + 4));
+  nl += count_newlines_scalar(p, static_cast<size_t>(start - p));
+  p = start;
+  const __m128i br = _mm_set1_epi8(']'), lf = _mm_set1_epi8('\n'), s = _mm_set1_epi8('s'), t = _mm_set1_epi8('t'),
+                n = _mm_set1_epi8('n');
+  for (; p + 64 <= e; p += 64) {
+    uint64_t tags = 0, lines = 0;
+    for (int k = 0; k < 4; ++k) {
+      __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
+      __m128i w = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k - 1));
+      __m128i prev = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(w, s), _mm_cmpeq_epi8(w, t)), _mm_cmpeq_epi8(w, n));
+      tags |= static_cast<uint64_t>(static_cast<uint32_t>(_mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(v, br), prev))))
+              << (16 * k);
+      lines |= static_cast<uint64_t>(static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, lf)))) << (16 * k);
+    }
+    for (; tags; tags &= tags - 1) {
+      int i = std::countr_zero(tags);
+      if (parse::closes_tag(begin, p + i)) {
+        nl += static_cast<uint64_t>(std::popcount(lines & ((uint64_t{1} << i) - 1)));
+        return p + i;
+      }
+    }
+    nl += static_cast<uint64_t>(std::popcount(lines));
+  }
+  return next_tag_scalar(begin, p, e, nl);
+}
+
+__attribute__((target("avx2"))) inline uint64_t mask64(__m256i a, __m256i b) {
+  return static_cast<uint32_t>(_mm256_movemask_epi8(a)) | static_cast<uint64_t>(static_cast<uint32_t>(_mm256_movemask_epi8(b))) << 32;
+}
+
+__attribute__((target("avx2"))) inline __m256i tag_end32(const char* x, __m256i br, __m256i s, __m256i t, __m256i n) {
+  __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x));
+  __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x - 1));
+  __m256i prev = _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(w, s), _mm256_cmpeq_epi8(w, t)), _mm256_cmpeq_epi8(w, n));
+  return _mm256_and_si256(_mm256_cmpeq_epi8(v, br), prev);
+}
+
+__attribute__((target("avx2,popcnt"))) const char* next_tag_avx2(const char* begin, const char* p, const char* e,
+                                                                  uint64_t& nl) {
+  const char* start = std::min(e, std::max(p, begin + 4));
+  nl += count_newlines_scalar(p, static_cast<size_t>(start - p));
+  p = start;
+  const __m256i br = _mm256_set1_epi8(']'), lf = _mm256_set1_epi8('\n'), s = _mm256_set1_epi8('s'),
+                t = _mm256_set1_epi8('t'), n = _mm256_set1_epi8('n');
+  for (; p + 64 <= e; p += 64) {
+    uint64_t tags = mask64(tag_end32(p, br, s, t, n), tag_end32(p + 32, br, s, t, n));
+    uint64_t lines = mask64(_mm256_cmpeq_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)), lf),
+                            _mm256_cmpeq_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32)), lf));
+    for (; tags; tags &= tags - 1) {
+      int i = std::countr_zero(tags);
+      if (parse::closes_tag(begin, p + i)) {
+        nl += static_cast<uint64_t>(std::popcount(lines & ((uint64_t{1} << i) - 1)));
+        return p + i;
+      }
+    }
+    nl += static_cast<uint64_t>(std::popcount(lines));
+  }
+  return next_tag_scalar(begin, p, e, nl);
+}
+
+bool has_avx2() {
+  static const bool yes = __builtin_cpu_supports("avx2");
+  return yes;
+}
+#endif
+
+}  // namespace
+
+uint64_t count_newlines(const char* p, size_t n) {
+#if ALOG_X86
+  return has_avx2() ? count_newlines_avx2(p, n) : count_newlines_sse2(p, n);
+#else
+  return count_newlines_scalar(p, n);
+#endif
+}
+
+namespace {
+const char* next_tag(const char* begin, const char* p, const char* e, uint64_t& nl) {
+  if (p >= e) return nullptr;
+#if ALOG_X86
+  return has_avx2() ? next_tag_avx2(begin, p, e, nl) : next_tag_sse2(begin, p, e, nl);
+#else
+  return next_tag_scalar(begin, p, e, nl);
+#endif
+}
+}  // namespace
+
+const char* find_tag_close(const char* begin, const char* p, const char* e) {
+  uint64_t unused = 0;
+  return next_tag(begin, p, e, unused);
+}
+
+std::string_view simd_level() {
+#if ALOG_X86
+  return has_avx2() ? "avx2" : "sse2";
+#else
+  return "scalar";
+#endif
+}
+
+// ---- Chunks -------------------------------------------------------------------------------------
 namespace {
 
+// The last '\n' or '\r' in [b, e), or nullptr.
 const char* last_separator(const char* b, const char* e) {
   const void* nl = memrchr(b, '\n', static_cast<size_t>(e - b));
   const char* from = nl ? static_cast<const char*>(nl) : b;
@@ -43,11 +224,21 @@ const char* last_separator(const char* b, const char* e) {
   return static_cast<const char*>(nl);
 }
 
+// The first '\n' or '\r' in [b, e), or e.
+const char* first_separator(const char* b, const char* e) {
+  const char* nl = static_cast<const char*>(std::memchr(b, '\n', static_cast<size_t>(e - b)));
+  const char* lim = nl ? nl : e;
+  const char* cr = static_cast<const char*>(std::memchr(b, '\r', static_cast<size_t>(lim - b)));
+  return cr ? cr : lim;
+}
+
 struct Chunk {
-  std::vector<char> buf;
+  std::unique_ptr<char[]> buf;  // capacity Options::chunk_bytes; pages are touched only as filled
   size_t len = 0;
+  uint64_t seq = 0;
   bool starts_mid = false;  // begins inside a segment longer than a chunk
   bool ends_mid = false;    // its last segment continues in the next chunk
+  bool long_skip = false;   // a tagged over-long segment ended in this chunk (line 0 of it)
   // Results, relative to the chunk (line = '\n' count before the event).
   std::vector<Event> events;
   std::string arena;
@@ -55,8 +246,12 @@ struct Chunk {
   uint64_t noise = 0;
   std::array<uint64_t, kSkipReasonCount> skips{};
   std::vector<SkipSample> samples;
-  bool done = false;
 };
+
+void add_skip(Chunk& c, uint64_t line, SkipReason reason, size_t max_samples) {
+  ++c.skips[static_cast<int>(reason)];
+  if (c.samples.size() < max_samples) c.samples.push_back({line, reason});
+}
 
 void process(Chunk& c, parse::Scratch& scratch, size_t max_samples) {
   c.events.clear();
@@ -64,48 +259,32 @@ void process(Chunk& c, parse::Scratch& scratch, size_t max_samples) {
   c.samples.clear();
   c.skips.fill(0);
   c.noise = 0;
-  const char* b = c.buf.data();
+  const char* b = c.buf.get();
   const char* e = b + c.len;
   const char* begin = b;
+  if (c.long_skip) add_skip(c, 0, SkipReason::line_too_long, max_samples);
   if (c.starts_mid) {
     // The head of this chunk is the tail of an over-long segment: not a segment start.
-    const char* nl = static_cast<const char*>(std::memchr(b, '\n', c.len));
-    const char* lim = nl ? nl : e;
-    const char* cr = static_cast<const char*>(std::memchr(b, '\r', static_cast<size_t>(lim - b)));
-    const char* sep = cr ? cr : nl;
-    begin = sep ? sep + 1 : e;
+    const char* sep = first_separator(b, e);
+    begin = sep < e ? sep + 1 : e;
   }
-  uint64_t nl_count = 0;
-  const char* counted = b;
+  // nl_count: '\n's before p. A segment holds no '\n', so the count at a candidate ']' is the
+  // count at its segment's start, and still the count at the separator that ends it.
+  uint64_t nl_count = count_newlines(b, static_cast<size_t>(begin - b));
   const char* p = begin;
   while (p < e) {
-    const char* q = static_cast<const char*>(std::memchr(p, ']', static_cast<size_t>(e - p)));
+    const char* q = next_tag(begin, p, e, nl_count);
     if (!q) break;
-    if (!parse::closes_tag(begin, q)) {
-      p = q + 1;
-      continue;
-    }
     // The segment around the candidate: back to the previous '\n' or '\r', on to the next.
     const void* pn = memrchr(begin, '\n', static_cast<size_t>(q - begin));
     const char* line_start = pn ? static_cast<const char*>(pn) + 1 : begin;
     const void* pr = memrchr(line_start, '\r', static_cast<size_t>(q - line_start));
     const char* seg_start = pr ? static_cast<const char*>(pr) + 1 : line_start;
-    const char* nn = static_cast<const char*>(std::memchr(q, '\n', static_cast<size_t>(e - q)));
-    const char* lim = nn ? nn : e;
-    const char* nr = static_cast<const char*>(std::memchr(q, '\r', static_cast<size_t>(lim - q)));
-    const char* seg_end = nr ? nr : lim;
-
-    nl_count += count_newlines(counted, static_cast<size_t>(seg_start - counted));
-    counted = seg_start;
+    const char* seg_end = first_separator(q, e);
+    if (seg_end == e && c.ends_mid) break;  // an over-long segment: the reading thread judges it
 
     Event ev;
-    auto r = parse::parse_segment(std::string_view(seg_start, static_cast<size_t>(seg_end - seg_start)),
-                                  ev, scratch);
-    bool truncated = seg_end == e && c.ends_mid;
-    if (r.outcome != parse::Outcome::none && truncated) {
-      r.outcome = parse::Outcome::skipped;
-      r.reason = SkipReason::line_too_long;
-    }
+    auto r = parse::parse_segment(std::string_view(seg_start, static_cast<size_t>(seg_end - seg_start)), ev, scratch);
     switch (r.outcome) {
       case parse::Outcome::event:
         ev.line = nl_count;
@@ -114,51 +293,56 @@ void process(Chunk& c, parse::Scratch& scratch, size_t max_samples) {
         c.arena.append(r.message);
         c.events.push_back(ev);
         break;
-      case parse::Outcome::noise:
-        ++c.noise;
-        break;
-      case parse::Outcome::skipped:
-        ++c.skips[static_cast<int>(r.reason)];
-        if (c.samples.size() < max_samples) c.samples.push_back({nl_count, r.reason});
-        break;
-      case parse::Outcome::none:
-        break;
+      case parse::Outcome::noise: ++c.noise; break;
+      case parse::Outcome::skipped: add_skip(c, nl_count, r.reason, max_samples); break;
+      case parse::Outcome::none: break;
     }
     p = seg_end;
   }
-  nl_count += count_newlines(counted, static_cast<size_t>(e - counted));
   c.newlines = nl_count;
 }
 
-// Fills chunks from the source; each chunk ends at the last '\n' or '\r' it holds.
+// Fills chunks from the source, in order; called under the read lock.
 class Filler {
  public:
-  Filler(input::ByteSource& src, size_t cap, FileCounts& counts)
-      : src_(src), cap_(cap), counts_(counts) {}
+  Filler(input::ByteSource& src, size_t cap, size_t read_bytes, FileCounts& counts)
+      : src_(src), cap_(cap), read_bytes_(std::clamp<size_t>(read_bytes, 64, cap)), counts_(counts),
+        head_cap_(std::max<size_t>(cap, 4096)) {}
 
   bool fill(Chunk& c) {
-    if (c.buf.size() != cap_) c.buf.resize(cap_);
+    if (!c.buf) c.buf.reset(new char[cap_]);
+    char* b = c.buf.get();
     size_t len = carry_.size();
-    if (len) std::memcpy(c.buf.data(), carry_.data(), len);
+    if (len) std::memcpy(b, carry_.data(), len);
     carry_.clear();
-    while (len < cap_ && !eof_) {
-      size_t n = 0;
-      try {
-        n = src_.read(c.buf.data() + len, cap_ - len);
-      } catch (const input::InputError& ex) {
-        counts_.partial = true;
-        counts_.error = ex.what();
+    // Read about read_bytes; grow towards cap only while no separator has been seen.
+    size_t target = std::max(read_bytes_, std::min(cap_, len + read_bytes_ / 2));
+    const char* sep = nullptr;
+    size_t searched = 0;
+    for (;;) {
+      while (len < target && !eof_) {
+        size_t n = 0;
+        try {
+          n = src_.read(b + len, target - len);
+        } catch (const input::InputError& ex) {
+          counts_.partial = true;
+          counts_.error = ex.what();
+        }
+        if (n == 0) eof_ = true;
+        len += n;
       }
-      if (n == 0) eof_ = true;
-      len += n;
+      if (eof_ || len == 0) break;
+      sep = last_separator(b + searched, b + len);
+      if (sep || target == cap_) break;
+      searched = len;
+      target = std::min(cap_, target * 2);
     }
     if (len == 0) return false;
     c.starts_mid = next_starts_mid_;
     c.ends_mid = false;
+    c.long_skip = false;
     c.len = len;
     if (!eof_) {
-      const char* b = c.buf.data();
-      const char* sep = last_separator(b, b + len);
       if (sep) {
         c.len = static_cast<size_t>(sep - b) + 1;
         carry_.assign(b + c.len, b + len);
@@ -170,17 +354,50 @@ class Filler {
     } else {
       next_starts_mid_ = false;
     }
+    track_long_segment(c);
     counts_.bytes += c.len;
-    last_byte_ = c.buf[c.len - 1];
+    last_byte_ = b[c.len - 1];
     return true;
   }
   char last_byte() const { return last_byte_; }
 
  private:
+  // A segment longer than a chunk starts a chunk that ends mid-segment and ends in the first
+  // separator of a later chunk (or at the end of input). Its head, at least cap bytes, decides
+  // whether it was a tagged line we could not read (line_too_long, reported on the chunk where
+  // it ends, whose line 0 it is) or chatter.
+  void track_long_segment(Chunk& c) {
+    const char* b = c.buf.get();
+    const char* e = b + c.len;
+    const char* piece_end = e;
+    if (c.starts_mid) {
+      piece_end = first_separator(b, e);
+    } else if (c.ends_mid) {
+      head_.clear();
+    } else {
+      return;
+    }
+    size_t room = head_cap_ - std::min(head_cap_, head_.size());
+    head_.append(b, std::min(room, static_cast<size_t>(piece_end - b)));
+    if (c.ends_mid) return;  // continues in the next chunk
+    // Ends here: judge it.
+    const char* hb = head_.data();
+    if (find_tag_close(hb, hb, hb + head_.size())) {
+      Event ev;
+      auto r = parse::parse_segment(head_, ev, scratch_);
+      c.long_skip = r.outcome != parse::Outcome::none;
+    }
+    head_.clear();
+  }
+
   input::ByteSource& src_;
   size_t cap_;
+  size_t read_bytes_;
   FileCounts& counts_;
+  size_t head_cap_;
   std::string carry_;
+  std::string head_;
+  parse::Scratch scratch_;
   bool eof_ = false;
   bool next_starts_mid_ = false;
   char last_byte_ = '\n';
@@ -200,8 +417,7 @@ class Merger {
     counts_.noise += c.noise;
     for (int i = 0; i < kSkipReasonCount; ++i) counts_.skipped_by_reason[i] += c.skips[i];
     for (auto s : c.samples)
-      if (counts_.skip_samples.size() < opt_.max_skip_samples)
-        counts_.skip_samples.push_back({s.line + base_ + 1, s.reason});
+      if (counts_.skip_samples.size() < opt_.max_skip_samples) counts_.skip_samples.push_back({s.line + base_ + 1, s.reason});
     base_ += c.newlines;
   }
   uint64_t newlines() const { return base_; }
@@ -214,96 +430,159 @@ class Merger {
   uint64_t base_ = 0;
 };
 
+// Every thread runs Pipeline::run(). Locks: read_mu_ serialises the source (and the progress
+// callback); mu_ guards the chunk pool and the hand-ins. The sink is called by one thread at a
+// time (the `merging_` flag, set and cleared under mu_), strictly in read order.
+class Pipeline {
+ public:
+  Pipeline(input::ByteSource& src, uint32_t file, const Options& opt, const EventSink& sink, FileCounts& counts)
+      : src_(src),
+        opt_(opt),
+        cap_(std::max<size_t>(opt.chunk_bytes, 64)),
+        filler_(src, cap_, opt.read_bytes, counts),
+        merger_(file, counts, opt, sink) {
+    // Chunks in flight: one per thread plus slack so a slow hand-in does not stall the others;
+    // bounded so memory stays flat (a thread without a chunk waits, it cannot deadlock: the
+    // oldest chunk is always being scanned or merged).
+    size_t threads = std::max(1u, opt.threads);
+    size_t by_memory = std::max<size_t>(2, (size_t{64} << 20) / cap_);
+    pool_limit_ = std::min(threads + 2, std::max(by_memory, size_t{2}));
+  }
+
+  void run() {
+    parse::Scratch scratch;
+    try {
+      for (;;) {
+        Chunk* c = take_free();
+        if (!c) return;
+        if (!read_into(*c)) {
+          give_back(c);
+          return;
+        }
+        process(*c, scratch, opt_.max_skip_samples);
+        hand_in(c);
+      }
+    } catch (...) {
+      fail(std::current_exception());
+    }
+  }
+
+  void rethrow() {
+    if (error_) std::rethrow_exception(error_);
+  }
+  uint64_t newlines() const { return merger_.newlines(); }
+  char last_byte() const { return filler_.last_byte(); }
+
+ private:
+  Chunk* take_free() {
+    std::unique_lock lk(mu_);
+    for (;;) {
+      if (stop_ || done_reading_) return nullptr;
+      if (!free_.empty()) {
+        Chunk* c = free_.back();
+        free_.pop_back();
+        return c;
+      }
+      if (pool_.size() < pool_limit_) {
+        pool_.push_back(std::make_unique<Chunk>());
+        return pool_.back().get();
+      }
+      cv_free_.wait(lk);
+    }
+  }
+
+  void give_back(Chunk* c) {
+    {
+      std::lock_guard lk(mu_);
+      free_.push_back(c);
+    }
+    cv_free_.notify_all();
+  }
+
+  bool read_into(Chunk& c) {
+    std::lock_guard lk(read_mu_);
+    if (eof_) return false;
+    if (!filler_.fill(c)) {
+      eof_ = true;
+      std::lock_guard lk2(mu_);
+      done_reading_ = true;
+      return false;
+    }
+    c.seq = next_read_++;
+    if (opt_.progress) opt_.progress(src_.raw_bytes_read(), src_.total_raw_bytes());
+    return true;
+  }
+
+  void hand_in(Chunk* c) {
+    std::unique_lock lk(mu_);
+    ready_.emplace(c->seq, c);
+    if (merging_) return;  // the thread merging now will take it
+    merging_ = true;
+    for (;;) {
+      auto it = ready_.begin();
+      if (it == ready_.end() || it->first != next_merge_) break;
+      Chunk* x = it->second;
+      ready_.erase(it);
+      ++next_merge_;
+      bool ok = !stop_;
+      lk.unlock();
+      if (ok) {
+        try {
+          merger_.merge(*x);
+        } catch (...) {
+          fail(std::current_exception());
+        }
+      }
+      lk.lock();
+      free_.push_back(x);
+      cv_free_.notify_all();
+    }
+    merging_ = false;
+  }
+
+  void fail(std::exception_ptr e) {
+    {
+      std::lock_guard lk(mu_);
+      if (!error_) error_ = e;
+      stop_ = true;
+    }
+    cv_free_.notify_all();
+  }
+
+  input::ByteSource& src_;
+  const Options& opt_;
+  size_t cap_;
+  Filler filler_;
+  Merger merger_;
+  size_t pool_limit_;
+
+  std::mutex read_mu_;
+  bool eof_ = false;         // read_mu_
+  uint64_t next_read_ = 0;   // read_mu_
+
+  std::mutex mu_;
+  std::condition_variable cv_free_;
+  std::vector<std::unique_ptr<Chunk>> pool_;
+  std::vector<Chunk*> free_;
+  std::map<uint64_t, Chunk*> ready_;
+  uint64_t next_merge_ = 0;
+  bool merging_ = false;
+  bool done_reading_ = false;
+  bool stop_ = false;
+  std::exception_ptr error_;
+};
+
 }  // namespace
 
-FileCounts scan(input::ByteSource& src, uint32_t file_index, const Options& opt,
-                const EventSink& on_event) {
+FileCounts scan(input::ByteSource& src, uint32_t file_index, const Options& opt, const EventSink& on_event) {
   FileCounts counts;
-  Filler filler(src, std::max<size_t>(opt.chunk_bytes, 64), counts);
-  Merger merger(file_index, counts, opt, on_event);
-  auto report_progress = [&] {
-    if (opt.progress) opt.progress(src.raw_bytes_read(), src.total_raw_bytes());
-  };
-
-  if (opt.threads <= 1) {
-    Chunk c;
-    parse::Scratch scratch;
-    while (filler.fill(c)) {
-      process(c, scratch, opt.max_skip_samples);
-      merger.merge(c);
-      report_progress();
-    }
-  } else {
-    std::mutex m;
-    std::condition_variable cv_work, cv_done;
-    std::deque<Chunk*> queue;
-    bool stop = false;
-    std::vector<std::thread> workers;
-    for (unsigned i = 0; i < opt.threads; ++i) {
-      workers.emplace_back([&] {
-        parse::Scratch scratch;
-        for (;;) {
-          Chunk* c;
-          {
-            std::unique_lock lk(m);
-            cv_work.wait(lk, [&] { return stop || !queue.empty(); });
-            if (queue.empty()) return;
-            c = queue.front();
-            queue.pop_front();
-          }
-          process(*c, scratch, opt.max_skip_samples);
-          {
-            std::lock_guard lk(m);
-            c->done = true;
-          }
-          cv_done.notify_all();
-        }
-      });
-    }
-    std::vector<std::unique_ptr<Chunk>> pool;
-    std::vector<Chunk*> free_list;
-    std::deque<Chunk*> inflight;
-    const size_t max_inflight = opt.threads * 2 + 2;
-    bool reader_done = false;
-    for (;;) {
-      while (!reader_done && inflight.size() < max_inflight) {
-        if (free_list.empty()) {
-          pool.push_back(std::make_unique<Chunk>());
-          free_list.push_back(pool.back().get());
-        }
-        Chunk* c = free_list.back();
-        if (!filler.fill(*c)) {
-          reader_done = true;
-          break;
-        }
-        free_list.pop_back();
-        {
-          std::lock_guard lk(m);
-          c->done = false;
-          queue.push_back(c);
-        }
-        cv_work.notify_one();
-        inflight.push_back(c);
-        report_progress();
-      }
-      if (inflight.empty()) break;
-      Chunk* c = inflight.front();
-      {
-        std::unique_lock lk(m);
-        cv_done.wait(lk, [&] { return c->done; });
-      }
-      inflight.pop_front();
-      merger.merge(*c);
-      free_list.push_back(c);
-    }
-    {
-      std::lock_guard lk(m);
-      stop = true;
-    }
-    cv_work.notify_all();
-    for (auto& w : workers) w.join();
-  }
-  counts.lines = merger.newlines() + (counts.bytes > 0 && filler.last_byte() != '\n' ? 1 : 0);
+  Pipeline pipe(src, file_index, opt, on_event, counts);
+  std::vector<std::thread> helpers;
+  for (unsigned i = 1; i < std::max(1u, opt.threads); ++i) helpers.emplace_back([&] { pipe.run(); });
+  pipe.run();
+  for (auto& t : helpers) t.join();
+  pipe.rethrow();
+  counts.lines = pipe.newlines() + (counts.bytes > 0 && pipe.last_byte() != '\n' ? 1 : 0);
   return counts;
 }
 
