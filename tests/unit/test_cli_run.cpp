@@ -1,0 +1,388 @@
+// The real analyze-logs binary (ALOG_BINARY) run on testdata/runs: exit statuses 0/1/2, one-line
+// errors naming the culprit, the report folder and its files, `--json`, `-` for standard input,
+// `--trace`, `--expect`, `--fail-on`, `--thresholds`, and the diagnosis of each run.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+const fs::path kRuns = fs::path(ALOG_TESTDATA) / "runs";
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "alog_cli_XXXXXX").string();
+    path = mkdtemp(tmpl.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+std::string read_file(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+std::string quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+struct Result {
+  int status = -1;
+  std::string out, err;
+  std::vector<std::string> out_lines() const { return lines(out); }
+  std::vector<std::string> err_lines() const { return lines(err); }
+  static std::vector<std::string> lines(const std::string& s) {
+    std::vector<std::string> v;
+    std::istringstream in(s);
+    for (std::string l; std::getline(in, l);) v.push_back(l);
+    return v;
+  }
+};
+
+// Runs the binary with `args` (already shell-quoted as needed) and optional stdin from a file.
+Result run_cli(const TempDir& work, const std::string& args, const std::string& stdin_file = "") {
+  fs::path out = work.path / "stdout.txt", err = work.path / "stderr.txt";
+  std::string cmd = quote(ALOG_BINARY) + " " + args + " > " + quote(out.string()) + " 2> " +
+                    quote(err.string()) +
+                    (stdin_file.empty() ? " < /dev/null" : " < " + quote(stdin_file));
+  int rc = std::system(cmd.c_str());
+  Result r;
+  r.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  r.out = read_file(out);
+  r.err = read_file(err);
+  return r;
+}
+
+bool have_runs() {
+  return fs::exists(kRuns / "prefix" / "expected.json");
+}
+
+// The analysis_* folders created under `parent`.
+std::vector<fs::path> report_folders(const fs::path& parent) {
+  std::vector<fs::path> v;
+  for (const auto& e : fs::directory_iterator(parent))
+    if (e.is_directory() && e.path().filename().string().starts_with("analysis_"))
+      v.push_back(e.path());
+  return v;
+}
+
+const json* diagnosis(const json& report, const std::string& id) {
+  for (const auto& d : report["diagnoses"])
+    if (d["id"] == id) return &d;
+  return nullptr;
+}
+
+#define REQUIRE_RUNS() \
+  if (!have_runs()) GTEST_SKIP() << "testdata/runs not generated yet"
+
+}  // namespace
+
+// ---- Exit status 0 and the report folder --------------------------------------------------------
+
+TEST(CliRun, HealthyRunWritesTheFolderAndPrintsItsPathLast) {
+  REQUIRE_RUNS();
+  TempDir w;
+  fs::path out = w.path / "out";
+  fs::create_directory(out);
+  auto r = run_cli(w, "-q -o " + quote(out.string()) + " " + quote((kRuns / "healthy").string()));
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto lines = r.out_lines();
+  ASSERT_FALSE(lines.empty());
+  fs::path folder = lines.back();
+  EXPECT_TRUE(fs::is_directory(folder)) << folder;
+  EXPECT_EQ(fs::canonical(folder.parent_path()), fs::canonical(out));
+  std::string name = folder.filename().string();
+  EXPECT_TRUE(name.starts_with("analysis_")) << name;
+  for (const char* f : {"SUMMARY.md", "report.json", "timeline.txt", "slowest_updates.txt",
+                        "queue_ms_stats.txt", "rpc_ms_stats.txt", "ckpt_wait_stats.txt",
+                        "ckpt_write_stats.txt", "gen_batch_stats.txt", "rollout_stats.txt"})
+    EXPECT_TRUE(fs::is_regular_file(folder / f)) << f;
+  json report = json::parse(read_file(folder / "report.json"));
+  EXPECT_TRUE(report["diagnoses"].empty()) << report["diagnoses"].dump();
+  EXPECT_EQ(report_folders(out).size(), 1u);
+  // No hidden staging folder is left behind.
+  for (const auto& e : fs::directory_iterator(out))
+    EXPECT_FALSE(e.path().filename().string().starts_with(".")) << e.path();
+}
+
+TEST(CliRun, TimelineHoldsEveryEvent) {
+  REQUIRE_RUNS();
+  TempDir w;
+  auto r =
+      run_cli(w, "-q -o " + quote(w.path.string()) + " " + quote((kRuns / "postfix").string()));
+  ASSERT_EQ(r.status, 0) << r.err;
+  fs::path folder = r.out_lines().back();
+  json report = json::parse(read_file(folder / "report.json"));
+  uint64_t events = 0;
+  for (const auto& in : report["inputs"]) events += in["events"].get<uint64_t>();
+  auto timeline = Result::lines(read_file(folder / "timeline.txt"));
+  EXPECT_EQ(timeline.size(), events);
+}
+
+TEST(CliRun, JsonOnStdoutParsesAndThePathGoesToStderr) {
+  REQUIRE_RUNS();
+  TempDir w;
+  auto r = run_cli(
+      w, "-q --json -o " + quote(w.path.string()) + " " + quote((kRuns / "prefix").string()));
+  ASSERT_EQ(r.status, 0) << r.err;
+  json j =
+      json::parse(r.out);  // throws (fails the test) if stdout is not exactly one JSON document
+  EXPECT_EQ(j["schema"], 1);
+  EXPECT_NEAR(j["metrics"]["weights.queue_ms"]["mean"].get<double>(), 28453.2, 1e-9);
+  auto err = r.err_lines();
+  ASSERT_FALSE(err.empty());
+  EXPECT_TRUE(fs::is_directory(err.back())) << err.back();
+}
+
+TEST(CliRun, FormatMdPrintsTheSummary) {
+  REQUIRE_RUNS();
+  TempDir w;
+  auto r = run_cli(
+      w, "-q --format md -o " + quote(w.path.string()) + " " + quote((kRuns / "postfix").string()));
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(r.out.starts_with("# Bottleneck Analysis Summary")) << r.out.substr(0, 200);
+  EXPECT_NE(r.out.find("Queue Delay: Mean = 87.2 ms"), std::string::npos);
+  EXPECT_TRUE(fs::is_directory(r.out_lines().back()));
+}
+
+TEST(CliRun, StandardInputWithDash) {
+  REQUIRE_RUNS();
+  TempDir w;
+  auto r = run_cli(w, "-q --json -o " + quote(w.path.string()) + " -",
+                   (kRuns / "prefix" / "logs" / "orchestrator.log").string());
+  ASSERT_EQ(r.status, 0) << r.err;
+  json j = json::parse(r.out);
+  ASSERT_EQ(j["inputs"].size(), 1u);
+  EXPECT_EQ(j["inputs"][0]["path"], "<stdin>");
+  EXPECT_EQ(j["inputs"][0]["role"], "orchestrator");
+  EXPECT_NEAR(j["metrics"]["weights.queue_ms"]["mean"].get<double>(), 28453.2, 1e-9);
+  EXPECT_EQ(j["updates"].size(), 33u);
+}
+
+TEST(CliRun, SeveralFilesLikeTheOldScript) {
+  REQUIRE_RUNS();
+  TempDir w;
+  fs::path logs = kRuns / "healthy" / "logs";
+  auto r = run_cli(w, "-q --json -o " + quote(w.path.string()) + " " +
+                          quote((logs / "orchestrator.log").string()) + " " +
+                          quote((logs / "inference.log").string()));
+  ASSERT_EQ(r.status, 0) << r.err;
+  json j = json::parse(r.out);
+  ASSERT_EQ(j["inputs"].size(), 2u);
+  EXPECT_EQ(j["inputs"][1]["role"], "inference");
+  ASSERT_FALSE(j["clocks"].empty());
+  EXPECT_EQ(j["clocks"][0]["method"], "bounds");
+}
+
+// ---- Diagnoses of the three runs
+// ------------------------------------------------------------------
+
+TEST(CliRun, PrefixRunIsQueueSaturationCritical) {
+  REQUIRE_RUNS();
+  TempDir w;
+  auto r = run_cli(
+      w, "-q --json -o " + quote(w.path.string()) + " " + quote((kRuns / "prefix").string()));
+  ASSERT_EQ(r.status, 0) << r.err;  // no --fail-on: the analysis ran, whatever it found
+  json j = json::parse(r.out);
+  const json* d = diagnosis(j, "queue_saturation");
+  ASSERT_NE(d, nullptr) << j["diagnoses"].dump();
+  EXPECT_EQ((*d)["severity"], "critical");
+  EXPECT_FALSE((*d)["evidence"].empty());
+  EXPECT_LE((*d)["evidence"].size(), 5u);
+  EXPECT_EQ(j["diagnoses"][0]["severity"], "critical");
+}
+
+TEST(CliRun, HealthyAndPostfixRunsHaveNoDiagnosis) {
+  REQUIRE_RUNS();
+  for (const char* run : {"healthy", "postfix"}) {
+    TempDir w;
+    auto r =
+        run_cli(w, "-q --json -o " + quote(w.path.string()) + " " + quote((kRuns / run).string()));
+    ASSERT_EQ(r.status, 0) << r.err;
+    json j = json::parse(r.out);
+    EXPECT_TRUE(j["diagnoses"].empty()) << run << ": " << j["diagnoses"].dump();
+  }
+}
+
+// ---- --fail-on / --expect: exit 1
+// --------------------------------------------------------------------
+
+TEST(CliRun, FailOnCriticalOnThePrefixRunExitsOne) {
+  REQUIRE_RUNS();
+  TempDir w;
+  auto r = run_cli(w, "-q --fail-on critical -o " + quote(w.path.string()) + " " +
+                          quote((kRuns / "prefix").string()));
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_EQ(report_folders(w.path).size(), 1u) << "the report is written even when a check fails";
+}
+
+TEST(CliRun, FailOnWarningOnACleanRunExitsZero) {
+  REQUIRE_RUNS();
+  TempDir w;
+  auto r = run_cli(w, "-q --fail-on warning -o " + quote(w.path.string()) + " " +
+                          quote((kRuns / "postfix").string()));
+  EXPECT_EQ(r.status, 0) << r.err;
+}
+
+TEST(CliRun, ExpectPassAndFail) {
+  REQUIRE_RUNS();
+  TempDir w;
+  // Seed 001's success criterion: queue_ms < 300 ms after the fix, not before.
+  auto pass = run_cli(
+      w, "-q --expect 'weights.queue_ms.max<300' --expect 'weights.rpc_ms.mean==1234.5' -o " +
+             quote(w.path.string()) + " " + quote((kRuns / "postfix").string()));
+  EXPECT_EQ(pass.status, 0) << pass.err << pass.out;
+  auto fail = run_cli(w, "-q --expect 'weights.queue_ms.max<300' -o " + quote(w.path.string()) +
+                             " " + quote((kRuns / "prefix").string()));
+  EXPECT_EQ(fail.status, 1) << fail.err;
+  json report = json::parse(read_file(fs::path(fail.out_lines().back()) / "report.json"));
+  ASSERT_EQ(report["expectations"].size(), 1u);
+  EXPECT_FALSE(report["expectations"][0]["passed"].get<bool>());
+}
+
+TEST(CliRun, ExpectOnAMetricWithoutSamplesFails) {
+  REQUIRE_RUNS();
+  TempDir w;
+  auto r = run_cli(w, "-q --expect 'weights.queue_ms.p99<300' -o " + quote(w.path.string()) + " " +
+                          quote((kRuns / "healthy" / "logs" / "trainer.log").string()));
+  EXPECT_EQ(r.status, 1) << r.err;
+}
+
+// ---- Exit status 2
+// -----------------------------------------------------------------------------------
+
+TEST(CliRun, MissingFileExitsTwoWithOneLineNamingIt) {
+  TempDir w;
+  std::string missing = (w.path / "no_such_orchestrator.log").string();
+  auto r = run_cli(w, "-q -o " + quote(w.path.string()) + " " + quote(missing));
+  EXPECT_EQ(r.status, 2);
+  auto err = r.err_lines();
+  ASSERT_EQ(err.size(), 1u) << r.err;
+  EXPECT_NE(err[0].find(missing), std::string::npos) << err[0];
+  EXPECT_TRUE(report_folders(w.path).empty()) << "no folder for a failed analysis";
+}
+
+TEST(CliRun, MissingFileAmongGoodOnesStillExitsTwo) {
+  REQUIRE_RUNS();
+  TempDir w;
+  auto r = run_cli(w, "-q -o " + quote(w.path.string()) + " " +
+                          quote((kRuns / "healthy" / "logs" / "orchestrator.log").string()) + " " +
+                          quote((w.path / "gone.log").string()));
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("gone.log"), std::string::npos) << r.err;
+}
+
+TEST(CliRun, MalformedExpectExitsTwoNamingIt) {
+  REQUIRE_RUNS();
+  TempDir w;
+  auto r = run_cli(w, "-q --expect 'weights.queue_ms.p42<<3' -o " + quote(w.path.string()) + " " +
+                          quote((kRuns / "healthy").string()));
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("weights.queue_ms.p42<<3"), std::string::npos) << r.err;
+}
+
+TEST(CliRun, UnknownThresholdKeyExitsTwoNamingIt) {
+  REQUIRE_RUNS();
+  TempDir w;
+  fs::path th = w.path / "th.json";
+  std::ofstream(th) << R"({"weights.queue_ms": {"critcal": 500}})";
+  auto r = run_cli(w, "-q --thresholds " + quote(th.string()) + " -o " + quote(w.path.string()) +
+                          " " + quote((kRuns / "healthy").string()));
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("weights.queue_ms.critcal"), std::string::npos) << r.err;
+}
+
+TEST(CliRun, ThresholdsOverrideChangesTheDiagnosis) {
+  REQUIRE_RUNS();
+  TempDir w;
+  fs::path th = w.path / "th.json";
+  std::ofstream(th)
+      << R"({"queue_saturation.queue_ms": 1000000, "weights.queue_ms.critical": 50000})";
+  auto r = run_cli(w, "-q --json --thresholds " + quote(th.string()) + " -o " +
+                          quote(w.path.string()) + " " + quote((kRuns / "prefix").string()));
+  ASSERT_EQ(r.status, 0) << r.err;
+  json j = json::parse(r.out);
+  EXPECT_EQ(diagnosis(j, "queue_saturation"), nullptr);
+  EXPECT_EQ(j["metrics"]["weights.queue_ms"]["status"], "warning");
+  EXPECT_EQ(j["thresholds"]["queue_saturation.queue_ms"], 1000000);
+}
+
+TEST(CliRun, NoInputIsAUsageError) {
+  TempDir w;
+  auto r = run_cli(w, "-q -o " + quote(w.path.string()));
+  EXPECT_EQ(r.status, 2);
+  EXPECT_FALSE(r.err.empty());
+}
+
+TEST(CliRun, UnwritableOutExitsTwo) {
+  REQUIRE_RUNS();
+  TempDir w;
+  auto r = run_cli(w, "-q -o " + quote((w.path / "does" / "not" / "exist").string()) + " " +
+                          quote((kRuns / "healthy").string()));
+  EXPECT_EQ(r.status, 2);
+  EXPECT_FALSE(r.err.empty());
+}
+
+// ---- --trace
+// ---------------------------------------------------------------------------------------
+
+TEST(CliRun, TraceByUniquePrefix) {
+  REQUIRE_RUNS();
+  TempDir w;
+  // b1723dbfdede027d: update of step 2 in the prefix run, ~26 s in the front-end queue.
+  auto r = run_cli(w, "-q --trace b1723dbf -o " + quote(w.path.string()) + " " +
+                          quote((kRuns / "prefix").string()));
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("b1723dbfdede027d"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("client.send"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("server.recv"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("rpc.done"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("26004.6"), std::string::npos) << r.out;  // its queue_ms
+  EXPECT_TRUE(report_folders(w.path).empty()) << "--trace writes no folder";
+}
+
+TEST(CliRun, TraceOfTheHungUpdateSaysWhereItStopped) {
+  REQUIRE_RUNS();
+  TempDir w;
+  auto r = run_cli(w, "-q --trace 55ab50633eb034f6 " + quote((kRuns / "prefix").string()));
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("INCOMPLETE"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("rpc.start"), std::string::npos) << r.out;
+}
+
+TEST(CliRun, TraceUnknownIdExitsTwo) {
+  REQUIRE_RUNS();
+  TempDir w;
+  auto r = run_cli(w, "-q --trace ffffffffffff0000 " + quote((kRuns / "prefix").string()));
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("ffffffffffff0000"), std::string::npos) << r.err;
+}
+
+TEST(CliRun, VersionAndHelpExitZero) {
+  TempDir w;
+  auto v = run_cli(w, "--version");
+  EXPECT_EQ(v.status, 0);
+  EXPECT_NE(v.out.find("analyze-logs"), std::string::npos);
+  auto h = run_cli(w, "--help");
+  EXPECT_EQ(h.status, 0);
+  EXPECT_NE(h.out.find("--fail-on"), std::string::npos);
+}
