@@ -11,11 +11,13 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "analyze_logs/report.hpp"
+#include "analyze_logs/timeline.hpp"
 
 namespace alog {
 
@@ -45,5 +47,9 @@ std::vector<std::filesystem::path> find_run_logs(const std::filesystem::path& di
 
 // Runs the whole prime-rl analysis. Throws FatalInputError for an unopenable named input.
 Report analyze(const AnalysisOptions& opt);
+// The same, but when opt.timeline_path is set the timeline is handed back spooled and not yet
+// merged: the caller calls (*timeline)->finish(report) when it likes (the CLI does it on a second
+// thread while it writes report.json).
+Report analyze(const AnalysisOptions& opt, std::unique_ptr<TimelineSpool>& timeline);
 
 }  // namespace alog

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -31,6 +32,9 @@ class OutputDir {
   const std::filesystem::path& staging() const { return staging_; }
   // Writes a file in the staging folder. Throws OutputError on any failure (e.g. disk full).
   void write(std::string_view name, std::string_view content);
+  // The same for a file produced in pieces: produce(sink) calls sink with each piece in order.
+  using Sink = std::function<void(std::string_view)>;
+  void write_stream(std::string_view name, const std::function<void(const Sink&)>& produce);
   // Renames the staging folder to its final name and returns it. Throws OutputError.
   std::filesystem::path commit();
 

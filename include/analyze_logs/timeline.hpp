@@ -47,7 +47,6 @@ class TimelineSpool {
   std::filesystem::path out_;
   std::vector<Part> parts_;
   std::vector<double> tod_to_client_;  // samples of (client t - unwrapped time of day)
-  std::string buf_;
 };
 
 }  // namespace alog

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -12,6 +13,9 @@
 namespace alog {
 
 nlohmann::ordered_json to_json(const Report& r);
+// Writes to_json(r).dump(2) + "\n" to sink in pieces of about 1 MiB, building one update or batch
+// at a time: memory stays flat however many updates the run has.
+void write_json(const Report& r, const std::function<void(std::string_view)>& sink);
 std::string to_markdown(const Report& r);   // SUMMARY.md
 std::string verdict_line(const Report& r);  // one line: worst diagnosis or metric status
 

@@ -338,6 +338,13 @@ constexpr MetricDef kMetrics[] = {
 }  // namespace
 
 Report analyze(const AnalysisOptions& opt) {
+  std::unique_ptr<TimelineSpool> timeline;
+  Report r = analyze(opt, timeline);
+  if (timeline) timeline->finish(r);
+  return r;
+}
+
+Report analyze(const AnalysisOptions& opt, std::unique_ptr<TimelineSpool>& timeline) {
   Report r;
   r.tool_version = opt.tool_version;
   r.async_level = opt.async_level;
@@ -362,9 +369,9 @@ Report analyze(const AnalysisOptions& opt) {
     }
   }
 
-  std::optional<TimelineSpool> spool;
-  if (opt.timeline_path) spool.emplace(*opt.timeline_path);
-  Folder folder(r, opt.max_updates, spool ? &*spool : nullptr);
+  std::unique_ptr<TimelineSpool> spool;
+  if (opt.timeline_path) spool = std::make_unique<TimelineSpool>(*opt.timeline_path);
+  Folder folder(r, opt.max_updates, spool.get());
 
   for (size_t i = 0; i < items.size(); ++i) {
     InputReport ir;
@@ -428,7 +435,7 @@ Report analyze(const AnalysisOptions& opt) {
   std::vector<std::pair<TraceId, ServerSide>> servers;
   folder.take_server_sides(servers);
   correlate(r, std::move(servers));
-  if (spool) spool->finish(r);
+  timeline = std::move(spool);
   return r;
 }
 

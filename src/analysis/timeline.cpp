@@ -31,12 +31,26 @@ void TimelineSpool::begin_file(uint32_t file) {
   p.path += fmt::format(".part{}", file);
   p.f = std::fopen(p.path.c_str(), "w+");
   if (!p.f) throw std::runtime_error(fmt::format("{}: cannot write: {}", p.path.string(), std::strerror(errno)));
+  std::setvbuf(p.f, nullptr, _IOFBF, 1u << 18);
 }
+
+// A spooled event is a fixed header and the message, in the machine's own byte order (the part
+// files live only for the run): no number is formatted until the merge writes the line.
+namespace {
+struct RecordHead {
+  double t;        // on the event's own clock; meaningful when kind != '-'
+  double tod;      // unwrapped seconds of the day, or -1
+  uint64_t line;
+  int32_t tod_sec;  // the time of day as printed, or -1
+  uint32_t msg_len;
+  char kind;        // 'c' client clock, 's' server clock, '-' none
+};
+}  // namespace
 
 void TimelineSpool::add(const Event& ev, std::optional<double> t, std::string_view message) {
   Part& p = parts_[ev.file];
   if (!p.f) return;
-  double tod = NAN;
+  double tod = -1.0;
   if (ev.tod >= 0) {
     if (p.last_tod >= 0 && ev.tod < p.last_tod - 43200) ++p.day;  // crossed midnight
     p.last_tod = ev.tod;
@@ -44,15 +58,16 @@ void TimelineSpool::add(const Event& ev, std::optional<double> t, std::string_vi
   }
   bool client_side = ev.op == Op::client_send || ev.op == Op::client_done;
   if (client_side) p.client_clock = true;
-  if (t && client_side && !std::isnan(tod)) tod_to_client_.push_back(*t - tod);
-  // kind: 'c' client clock, 's' server clock, '-' none
-  char kind = !t ? '-' : (ev.op == Op::server_recv || ev.op == Op::rpc_start || ev.op == Op::rpc_done) ? 's' : 'c';
-  std::string tod_text = ev.tod >= 0 ? fmt::format("{:02}:{:02}:{:02}", ev.tod / 3600, ev.tod / 60 % 60, ev.tod % 60)
-                                     : std::string("--:--:--");
-  buf_.clear();
-  fmt::format_to(std::back_inserter(buf_), "{}\t{:.17g}\t{:.17g}\t{}\t{}\t{}\n", kind, t ? *t : 0.0,
-                 std::isnan(tod) ? -1.0 : tod, ev.line, tod_text, printable(message));
-  if (std::fwrite(buf_.data(), 1, buf_.size(), p.f) != buf_.size())
+  if (t && client_side && tod >= 0) tod_to_client_.push_back(*t - tod);
+  RecordHead h{};
+  h.kind = !t ? '-' : (ev.op == Op::server_recv || ev.op == Op::rpc_start || ev.op == Op::rpc_done) ? 's' : 'c';
+  h.t = t ? *t : 0.0;
+  h.tod = tod;
+  h.line = ev.line;
+  h.tod_sec = ev.tod >= 0 ? ev.tod : -1;
+  std::string msg = printable(message);
+  h.msg_len = static_cast<uint32_t>(msg.size());
+  if (std::fwrite(&h, sizeof h, 1, p.f) != 1 || std::fwrite(msg.data(), 1, msg.size(), p.f) != msg.size())
     throw std::runtime_error(fmt::format("{}: write failed: {}", p.path.string(), std::strerror(errno)));
 }
 
@@ -60,25 +75,12 @@ namespace {
 struct Cursor {
   std::FILE* f = nullptr;
   uint32_t file = 0;
-  std::string line;
   double key = 0;
   uint64_t lineno = 0;
-  std::string rest;  // "HH:MM:SS\tmessage"
+  int32_t tod_sec = -1;
+  std::string msg;
   bool have_key = false;
 };
-
-bool read_line(std::FILE* f, std::string& out) {
-  out.clear();
-  char buf[8192];
-  while (std::fgets(buf, sizeof buf, f)) {
-    out += buf;
-    if (!out.empty() && out.back() == '\n') {
-      out.pop_back();
-      return true;
-    }
-  }
-  return !out.empty();
-}
 }  // namespace
 
 void TimelineSpool::finish(const Report& r) {
@@ -90,22 +92,23 @@ void TimelineSpool::finish(const Report& r) {
   std::FILE* out = std::fopen(out_.c_str(), "w");
   if (!out) throw std::runtime_error(fmt::format("{}: cannot write: {}", out_.string(), std::strerror(errno)));
   std::vector<Cursor> cur(parts_.size());
+  std::vector<std::optional<double>> offsets(parts_.size());
+  std::vector<std::string> names(parts_.size());
+  bool ok = true;
   auto advance = [&](Cursor& c) -> bool {
-    std::string l;
-    if (!read_line(c.f, l)) return false;
-    // kind \t t \t tod \t line \t HH:MM:SS \t message
-    size_t p1 = l.find('\t'), p2 = l.find('\t', p1 + 1), p3 = l.find('\t', p2 + 1), p4 = l.find('\t', p3 + 1);
-    char kind = l[0];
-    double t = std::strtod(l.c_str() + p1 + 1, nullptr);
-    double tod = std::strtod(l.c_str() + p2 + 1, nullptr);
-    c.lineno = std::strtoull(l.c_str() + p3 + 1, nullptr, 10);
-    c.rest = l.substr(p4 + 1);
-    std::optional<double> key;
-    if (kind == 'c') key = t;
-    else if (kind == 's') {
-      if (auto off = clock_offset(r, c.file)) key = t - *off;
+    RecordHead h;
+    if (std::fread(&h, sizeof h, 1, c.f) != 1) return false;
+    c.msg.resize(h.msg_len);
+    if (h.msg_len && std::fread(c.msg.data(), 1, h.msg_len, c.f) != h.msg_len) {
+      ok = false;  // the spool was cut short (disk full while spooling is caught in add)
+      return false;
     }
-    if (!key && tod >= 0) key = tod_map ? tod + *tod_map : tod;
+    c.lineno = h.line;
+    c.tod_sec = h.tod_sec;
+    std::optional<double> key;
+    if (h.kind == 'c') key = h.t;
+    else if (h.kind == 's' && offsets[c.file]) key = h.t - *offsets[c.file];
+    if (!key && h.tod >= 0) key = tod_map ? h.tod + *tod_map : h.tod;
     if (key) {
       c.key = *key;
       c.have_key = true;
@@ -118,22 +121,37 @@ void TimelineSpool::finish(const Report& r) {
     if (!parts_[i].f) continue;
     std::fflush(parts_[i].f);
     std::rewind(parts_[i].f);
+    offsets[i] = clock_offset(r, i);
+    names[i] = printable(r.file_name(i));
     cur[i].f = parts_[i].f;
     cur[i].file = i;
     if (advance(cur[i])) heap.push({{cur[i].key, {i, cur[i].lineno}}, i});
   }
   // Events with no key at all before the first keyed one sort first (key 0 then line order).
-  bool ok = true;
+  std::string buf;
+  buf.reserve(1u << 20);
   while (!heap.empty()) {
     uint32_t i = heap.top().second;
     heap.pop();
     Cursor& c = cur[i];
-    size_t tab = c.rest.find('\t');
-    std::string line = fmt::format("{}  {}:{}  {}\n", c.rest.substr(0, tab), printable(r.file_name(i)), c.lineno,
-                                   c.rest.substr(tab + 1));
-    ok = ok && std::fwrite(line.data(), 1, line.size(), out) == line.size();
+    if (c.tod_sec >= 0)
+      fmt::format_to(std::back_inserter(buf), "{:02}:{:02}:{:02}", c.tod_sec / 3600, c.tod_sec / 60 % 60, c.tod_sec % 60);
+    else
+      buf += "--:--:--";
+    buf += "  ";
+    buf += names[i];
+    buf += ':';
+    fmt::format_to(std::back_inserter(buf), "{}", c.lineno);
+    buf += "  ";
+    buf += c.msg;
+    buf += '\n';
+    if (buf.size() >= (1u << 20)) {
+      ok = ok && std::fwrite(buf.data(), 1, buf.size(), out) == buf.size();
+      buf.clear();
+    }
     if (advance(c)) heap.push({{c.key, {i, c.lineno}}, i});
   }
+  ok = ok && std::fwrite(buf.data(), 1, buf.size(), out) == buf.size();
   ok = (std::fclose(out) == 0) && ok;
   if (!ok) throw std::runtime_error(fmt::format("{}: write failed", out_.string()));
 }

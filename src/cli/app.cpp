@@ -325,8 +325,9 @@ int run_cli(int argc, char** argv) {
     cli::Progress progress(!quiet && ::isatty(2));
     opt.progress = [&](const std::string& name, uint64_t done, uint64_t total) { progress.update(name, done, total); };
     Report report;
+    std::unique_ptr<TimelineSpool> timeline;
     try {
-      report = analyze(opt);
+      report = analyze(opt, timeline);
     } catch (const FatalInputError& e) {
       progress.clear();
       return error(e.what());
@@ -342,9 +343,28 @@ int run_cli(int argc, char** argv) {
     if (!fail_on.empty() &&
         has_diagnosis_at_least(report, fail_on == "critical" ? Severity::critical : Severity::warning))
       rc = kExitCheckFailed;
-    dir.write("SUMMARY.md", to_markdown(report));
-    dir.write("report.json", to_json(report).dump(2) + "\n");
-    dir.write("report.html", to_html(report));
+    // The outputs only read the report: timeline.txt (a merge of the spooled events), SUMMARY.md
+    // and report.html are written on a second thread while this one writes report.json.
+    std::exception_ptr side_error;
+    std::thread side([&] {
+      try {
+        if (timeline) timeline->finish(report);
+        dir.write("SUMMARY.md", to_markdown(report));
+        dir.write("report.html", to_html(report));
+      } catch (...) {
+        side_error = std::current_exception();
+      }
+    });
+    std::exception_ptr main_error;
+    try {
+      dir.write_stream("report.json", [&](const OutputDir::Sink& sink) { write_json(report, sink); });
+    } catch (...) {
+      main_error = std::current_exception();
+    }
+    side.join();
+    timeline.reset();  // removes the spool's part files
+    if (main_error) std::rethrow_exception(main_error);
+    if (side_error) std::rethrow_exception(side_error);
     if (!trace_out.empty()) {
       std::ofstream f(trace_out, std::ios::binary | std::ios::trunc);
       if (f) write_chrome_trace(report, f);
@@ -356,7 +376,7 @@ int run_cli(int argc, char** argv) {
     fs::path final_dir = dir.commit();
 
     if (format == "json") {
-      out(to_json(report).dump(2) + "\n");
+      write_json(report, [&](std::string_view piece) { out(piece); });
       std::fprintf(stderr, "%s\n", final_dir.c_str());
     } else if (format == "md") {
       out(to_markdown(report));

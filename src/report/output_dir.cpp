@@ -117,22 +117,30 @@ OutputDir::~OutputDir() {
 }
 
 void OutputDir::write(std::string_view name, std::string_view content) {
+  write_stream(name, [&](const Sink& sink) { sink(content); });
+}
+
+void OutputDir::write_stream(std::string_view name, const std::function<void(const Sink&)>& produce) {
   fs::path p = staging_ / std::string(name);
   int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) throw OutputError(fmt::format("{}: cannot write: {}", p.string(), std::strerror(errno)));
-  const char* d = content.data();
-  size_t left = content.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd, d, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int e = errno;
-      ::close(fd);
-      throw OutputError(fmt::format("{}: cannot write: {}", p.string(), std::strerror(e)));
+  auto fail = [&](int e) {
+    ::close(fd);
+    throw OutputError(fmt::format("{}: cannot write: {}", p.string(), std::strerror(e)));
+  };
+  produce([&](std::string_view content) {
+    const char* d = content.data();
+    size_t left = content.size();
+    while (left > 0) {
+      ssize_t n = ::write(fd, d, left);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        fail(errno);
+      }
+      d += n;
+      left -= static_cast<size_t>(n);
     }
-    d += n;
-    left -= static_cast<size_t>(n);
-  }
+  });
   if (::close(fd) != 0)
     throw OutputError(fmt::format("{}: cannot write: {}", p.string(), std::strerror(errno)));
 }

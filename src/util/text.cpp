@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -102,6 +103,8 @@ std::string html_escape(std::string_view s) {
 }
 
 std::string printable(std::string_view s) {
+  // Fast path: almost every message is plain printable ASCII and comes back unchanged.
+  if (std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c < 0x7F; })) return std::string(s);
   return escape_with(s, [](char, std::string&) { return false; });
 }
 

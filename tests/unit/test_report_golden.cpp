@@ -12,6 +12,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <cmath>
+#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -124,6 +126,77 @@ TEST_P(ReportGolden, OutputIsTheSameWithOneThreadAndWithFour) {
     return to_json(r).dump(2) + to_markdown(r);
   };
   EXPECT_TRUE(with(1) == with(4));
+}
+
+// report.json is written in pieces (write_json) so that memory stays flat; the pieces must add up
+// to exactly the text of the whole tree, for a run with updates and batches and for an empty one.
+TEST_P(ReportGolden, StreamedJsonIsTheTreeDumpedByteForByte) {
+  if (!have_run(GetParam())) GTEST_SKIP();
+  Report r = analyse_run(GetParam());
+  ASSERT_FALSE(r.updates.empty());
+  std::string streamed;
+  size_t pieces = 0;
+  write_json(r, [&](std::string_view p) {
+    streamed += p;
+    ++pieces;
+  });
+  EXPECT_GE(pieces, 1u);
+  EXPECT_EQ(streamed, to_json(r).dump(2) + "\n");
+  EXPECT_EQ(streamed, read_file(kTestdata / "golden" / GetParam() / "report.json"));
+}
+
+TEST(ReportJsonStream, EmptyReportStreamsTheSameTextAsTheTree) {
+  Report r;
+  std::string streamed;
+  write_json(r, [&](std::string_view p) { streamed += p; });
+  EXPECT_EQ(streamed, to_json(r).dump(2) + "\n");
+  EXPECT_NE(streamed.find("\"updates\": []"), std::string::npos);
+}
+
+// The shapes the testdata runs lack: an update with no server half, no done and no step, a batch
+// with only one side, non-finite and integral values, a file name that needs JSON escaping.
+TEST(ReportJsonStream, EveryOptionalShapeStreamsTheSameTextAsTheTree) {
+  Report r;
+  InputReport in;
+  in.path = "logs/we\"ird\\name\x01\xff.log";
+  r.inputs.push_back(in);
+  UpdateReport bare;
+  bare.trace = *TraceId::parse("00000000000000ab");
+  bare.reload = true;
+  bare.wall_ms = 3.0;
+  bare.send_t = 1e21;
+  bare.last_phase = "client.send \"sent\"";
+  UpdateReport full;
+  full.trace = *TraceId::parse("54127134d8134dbd");
+  full.step = -7;
+  full.wall_ms = 447.9;
+  full.rpc_ms = std::numeric_limits<double>::infinity();
+  full.queue_ms = -0.0;
+  full.complete = true;
+  full.send_t = 53712.8841;
+  full.send_at = {0, 12};
+  full.done_at = Location{0, 18446744073709551615ull};
+  full.server = ServerSide{};
+  full.server->recv_t = 0.1 + 0.2;
+  full.server->rpc_ms = std::nan("");
+  full.phases.engine_ms = 1e-7;
+  full.overlapping_batches = {0, 1};
+  r.updates = {bare, full};
+  BatchReport start_only;
+  start_only.start_line = 5;
+  start_only.inflight_start = 64;
+  start_only.updates = {0, 1};
+  BatchReport done_only;
+  done_only.done_line = 9;
+  done_only.dur_ms = 5012.2;
+  done_only.inflight_done = 61;
+  r.batches = {start_only, done_only};
+  std::string streamed;
+  write_json(r, [&](std::string_view p) { streamed += p; });
+  EXPECT_EQ(streamed, to_json(r).dump(2) + "\n");
+  EXPECT_NE(streamed.find("\"server_side\": null"), std::string::npos);
+  EXPECT_NE(streamed.find("\"start_line\": null"), std::string::npos);
+  EXPECT_NE(streamed.find("\"rpc_ms\": null"), std::string::npos);  // inf and NaN are not numbers
 }
 
 TEST_P(ReportGolden, PathsInTheReportAreRelative) {
