@@ -116,8 +116,9 @@ if [[ -z ${NO_BASELINE:-} ]]; then cmds+=("baseline script" "bash $baseline $nam
 hf=()
 for ((i = 0; i < ${#cmds[@]}; i += 2)); do hf+=(--command-name "${cmds[i]}" "${cmds[i + 1]}"); done
 cat "$name" >/dev/null  # warm the page cache
+# --output=pipe: with its output on /dev/null, GNU grep stops at the first match (grep -c too).
 echo "== hyperfine (--warmup $warmup --runs $runs), load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-hyperfine --warmup "$warmup" --runs "$runs" --style basic --prepare "rm -rf $out && mkdir -p $out" \
+hyperfine --warmup "$warmup" --runs "$runs" --style basic --output=pipe --prepare "rm -rf $out && mkdir -p $out" \
   --export-json "$res/hyperfine.json" "${hf[@]}" >"$res/hyperfine.txt" 2>&1 || { cat "$res/hyperfine.txt"; exit 1; }
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 

@@ -32,7 +32,7 @@ for s in "${sizes[@]}"; do
   python3 "$root/tests/bench/check_results.py" "$log.expected.json" "$(ls -d "$out"/check/analysis_*)" >&2
   rm -rf "$out/check"
   cat "$log" >/dev/null 2>&1 || true
-  hyperfine --warmup 1 --runs "$runs" --style none --prepare "rm -rf $out/r && mkdir -p $out/r" \
+  hyperfine --warmup 1 --runs "$runs" --style none --output=pipe --prepare "rm -rf $out/r && mkdir -p $out/r" \
     --export-json "$out/hf-$s.json" \
     --command-name tool "$bin -q -j2 -o $out/r $log" --command-name wc "wc -l $log" >/dev/null 2>&1
   /usr/bin/time -v "$bin" -q -j2 -o "$out" "$log" >/dev/null 2>"$out/time-$s.txt"
