@@ -53,7 +53,7 @@ std::string_view producing_role(std::string_view metric) {
 bool has_role(const nlohmann::json& report, std::string_view role) {
   if (!report.contains("inputs") || !report["inputs"].is_array()) return true;  // cannot tell
   for (const auto& in : report["inputs"])
-    if (in.is_object() && in.value("role", "") == role) return true;
+    if (str_member(in, "role") == role) return true;
   return false;
 }
 
@@ -76,6 +76,9 @@ Cell read_cell(const nlohmann::json& report, const std::string& name, std::strin
     c.v[k] = it->get<double>();
     if (!std::isfinite(c.v[k])) return Cell{};
   }
+  // The count is written as an integer; anything else (2.5, 1e300) is not a count, and
+  // compare.json converts it back to an integer (a double beyond the range is undefined).
+  if (!(c.v[0] >= 0 && c.v[0] <= 9007199254740992.0 && c.v[0] == std::floor(c.v[0]))) return Cell{};
   c.present = c.v[0] > 0;  // count 0: no samples, shown as missing rather than as zeros
   if (!c.present) return Cell{};
   if (m->contains("status") && (*m)["status"].is_string())
@@ -326,6 +329,12 @@ std::string fmt_pct(const std::optional<double>& pct) {
   std::string mag = fixed(std::fabs(*pct), 1);
   if (mag == "0.0") return "0.0 %";
   return (*pct < 0 ? "\u2212" : "+") + mag + " %";
+}
+
+std::string str_member(const nlohmann::json& obj, const char* key) {
+  if (!obj.is_object()) return "";
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
 std::string regression_line(const Model& m, const RegressionHit& h) {

@@ -21,6 +21,8 @@ namespace fs = std::filesystem;
 namespace alog::compare {
 namespace {
 
+constexpr int kMaxReportDepth = 64;
+
 std::runtime_error fail(const std::string& arg, std::string_view why) {
   return std::runtime_error(fmt::format("{}: {}", printable(arg), printable(why)));
 }
@@ -40,17 +42,24 @@ nlohmann::json read_report(const fs::path& file, const std::string& arg) {
   std::stringstream ss;
   ss << f.rdbuf();
   if (f.bad()) throw fail(arg, "read error");
+  const std::string text = ss.str();
+  // report.json is 5 levels deep. nlohmann_json recurses on nesting (parsing, copying, printing):
+  // a document nested 200,000 deep overflowed the stack (SIGSEGV) before this check.
+  if (!json_depth_ok(text, kMaxReportDepth))
+    throw fail(arg, fmt::format("not an analyze-logs report.json (nested deeper than {} levels)",
+                                kMaxReportDepth));
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(ss.str());
-  } catch (const nlohmann::json::parse_error& e) {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    // parse_error, and out_of_range 406 for a number that overflows a double (1e999):
     // "[json.exception.parse_error.101] parse error at line 1, column 1: ..." -> after "] ".
     std::string msg = e.what();
     if (auto p = msg.find("] "); p != std::string::npos) msg = msg.substr(p + 2);
     throw fail(arg, fmt::format("not valid JSON ({})", msg));
   }
   if (!j.is_object()) throw fail(arg, "not an analyze-logs report.json (not a JSON object)");
-  if (j.value("kind", "") == "comparison")
+  if (auto k = j.find("kind"); k != j.end() && k->is_string() && *k == "comparison")
     throw fail(arg, "a compare.json (a comparison), not a report.json");
   if (!j.contains("schema") || !j["schema"].is_number_integer() || !j.contains("metrics"))
     throw fail(arg, "not an analyze-logs report.json (expected \"schema\" and \"metrics\")");

@@ -88,6 +88,10 @@ std::string unit_suffix(const std::string& unit);   // " ms", " %", ""
 std::string short_name(const std::string& metric);  // "weights.queue_ms" -> "queue_ms"
 std::string regression_line(const Model& m, const RegressionHit& h);
 
+// obj[key] when obj is an object and that member is a string, else "". A report.json is outside
+// data: `json::value(key, "")` throws type_error when the member exists with another type.
+std::string str_member(const nlohmann::json& obj, const char* key);
+
 std::string render_markdown(const Model& m);
 std::string render_terminal(const Model& m);
 nlohmann::ordered_json render_json(const Model& m);

@@ -348,7 +348,7 @@ nlohmann::ordered_json render_json(const Model& m) {
     if (r.contains("inputs") && r["inputs"].is_array())
       for (const auto& in : r["inputs"])
         if (in.is_object())
-          inputs.push_back({{"path", in.value("path", "")}, {"role", in.value("role", "")}});
+          inputs.push_back({{"path", str_member(in, "path")}, {"role", str_member(in, "role")}});
     runs.push_back({{"index", i},
                     {"label", lbl(i)},
                     {"source", utf8_clean(run(m, i).source)},

@@ -125,6 +125,32 @@ for t in "${targets[@]}"; do
       printf '\x00Polling http://h:8000/health every 10 seconds\nModel is ready.\n' >"$c/builtin_bench"
       ;;
     fuzz_ray) seed_logs "$c" '\x00' ;;
+    fuzz_compare)
+      # Byte 0: options (baseline, gate, --expect); then one report.json, or two separated by 0x1E.
+      mapfile -t reports < <(find testdata/golden -name report.json -size -256k 2>/dev/null | sort
+                             find testdata/compare -type f -size -256k 2>/dev/null | sort)
+      n=0
+      for f in "${reports[@]}"; do
+        for o in '\x00' '\x0b' '\x1e'; do
+          { printf "$o"; cat "$f"; } >"$c/td_$((n++))"
+        done
+      done
+      for ((k = 1; k < ${#reports[@]}; k++)); do
+        { printf '\x0a'; cat "${reports[0]}"; printf '\x1e'; cat "${reports[$k]}"; } >"$c/pair_$k"
+      done
+      printf '\x00{"schema": 1, "metrics": {}}\x1e{"schema": 1, "metrics": {"weights.queue_ms": {"count": 1}}, "inputs": [{"path": 1}]}' >"$c/builtin_min"
+      ;;
+    fuzz_expect)
+      n=0
+      for x in 'weights.queue_ms.p99<300' 'weights.queue_ms.p99 <= 3e2' 'gen.dur_ms.count>=1' \
+               'a.b.c.mean!=-0.5' 'x.max==1e308' 'weights.queue_ms.p99=300' 'p99<1' '.p99<1'; do
+        printf '%s' "$x" >"$c/builtin_$((n++))"
+      done
+      printf 'weights.queue_ms.p99<300\x1e{"metrics": {"weights.queue_ms": {"p99": 12.5, "count": 3}}}' >"$c/builtin_doc"
+      for f in testdata/compare/*.json; do  # small report.json documents (max_len is 8 KiB)
+        [ -f "$f" ] && { printf 'weights.wall_ms.mean>1\x1e'; cat "$f"; } >"$c/td_$(basename "$f")"
+      done
+      ;;
     *) seed_logs "$c" '' ;;
   esac
 done
@@ -146,6 +172,7 @@ max_len() {
   case $1 in
     fuzz_scan|fuzz_srtctl|fuzz_ray) echo 65536 ;;
     fuzz_decompress) echo 16384 ;;  # decoder states, not sizes: small inputs run many times faster
+    fuzz_compare) echo 131072 ;;  # two whole report.json documents (the goldens are ~50 KB)
     *) echo 8192 ;;
   esac
 }

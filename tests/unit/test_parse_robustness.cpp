@@ -92,7 +92,13 @@ const std::vector<Malformed>& malformed_lines() {
       {done_with("-3.5"), SkipReason::negative_value},
       {done_with("-1.5"), SkipReason::negative_value},  // only exactly -1.0 is the sentinel
       {"[weights][54127134d8134dbd] client.done wall_ms=-1.0 rpc_ms=1 queue_ms=1", SkipReason::negative_value},
+      // Negative durations of every operation, not only client.done.
+      {"[gen] batch.done dur_ms=-5", SkipReason::negative_value},
+      {"[ckpt] write.done step=1 write_ms=-0", SkipReason::negative_value},
+      {"[ckpt] wait.done target_step=4 wait_ms=-2", SkipReason::negative_value},
+      {"[weights][54127134d8134dbd] rpc.done op=update_weights t=5 rpc_ms=-3", SkipReason::negative_value},
       {"[weights][54127134d8134dbd] client.done wall_ms=1 rpc_ms=1 queue_ms=1 queue_ms=2", SkipReason::duplicate_field},
+      {"[gen] batch.done dur_ms=5 dur_ms=5", SkipReason::duplicate_field},
       {"[weights][54127134d8134dbd] client.done wall_ms=1 wall_ms=1 rpc_ms=1 queue_ms=1", SkipReason::duplicate_field},
       {"[weights][54127134d8134dbd0] client.done wall_ms=1 rpc_ms=1 queue_ms=1", SkipReason::bad_trace_id},  // 17
       {"[weights][54127134d8134dbz] client.done wall_ms=1 rpc_ms=1 queue_ms=1", SkipReason::bad_trace_id},

@@ -340,6 +340,18 @@ TEST(SrtctlResultJson, NoConcurrencyAnywhereIsAProblem) {
   EXPECT_NE(problems[0].message.find("max_concurrency"), std::string::npos);
 }
 
+TEST(SrtctlResultJson, RegressionDeeplyNestedJsonIsMalformedNotAStackOverflow) {
+  // A result JSON nested 200,000 deep crashed nlohmann's recursive parser (SIGSEGV).
+  TempDir t;
+  std::vector<Problem> problems;
+  const size_t n = 200000;
+  std::string deep = R"({"max_concurrency": 8, "x": )" + std::string(n, '[') + std::string(n, ']') + "}";
+  EXPECT_FALSE(read_result_json(t.write("deep.json", deep), "deep.json", problems));
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].file, "deep.json");
+  EXPECT_NE(problems[0].message.find("malformed JSON"), std::string::npos);
+}
+
 TEST(SrtctlResultJson, MalformedEmptyNonObjectAndMissingFiles) {
   TempDir t;
   std::vector<Problem> problems;

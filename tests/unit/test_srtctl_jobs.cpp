@@ -503,6 +503,17 @@ TEST(SrtctlBadInput, MissingLogOutAndGarbageFiles) {
   EXPECT_NE(md.find("\\| \\`x\\` &lt;b&gt;"), std::string::npos);
 }
 
+TEST(SrtctlBadInput, RegressionDeeplyNestedJobJsonIsMalformedNotAStackOverflow) {
+  // The job metadata JSON nested 200,000 deep crashed nlohmann's recursive parser (SIGSEGV).
+  TempDir t;
+  fs::path job = t.copy_job(kHealthy);
+  const size_t n = 200000;
+  spit(job / "4459.json", R"({"run_metadata": )" + std::string(n, '[') + std::string(n, ']') + "}");
+  JobReport r = analyze_job(job);
+  EXPECT_TRUE(has_problem(r, "4459.json", "malformed"));
+  EXPECT_NO_THROW(to_json({r}).dump());
+}
+
 TEST(SrtctlBadInput, BatchScriptErrorFails) {
   TempDir t;
   fs::path job = t.copy_job(kNeverReady);

@@ -1,0 +1,182 @@
+// Inconsistent sequences (issue 8): what analyze() does with events that arrive out of order or
+// twice, and with two runs given together. Never fatal; each is counted in Report::anomalies and
+// the statistics keep every readable sample. docs/RELIABILITY.md ("Inconsistent sequences")
+// states the behaviour tested here.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "analyze_logs/analyzer.hpp"
+#include "analyze_logs/report.hpp"
+
+using namespace alog;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "alog_sequences_XXXXXX").string();
+    path = mkdtemp(tmpl.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  std::string write(const std::string& name, const std::string& text) const {
+    fs::path p = path / name;
+    fs::create_directories(p.parent_path());
+    std::ofstream(p, std::ios::binary) << text;
+    return p.string();
+  }
+};
+
+Report run(const std::vector<std::string>& inputs, size_t max_updates = 250000, unsigned threads = 1) {
+  AnalysisOptions opt;
+  opt.inputs = inputs;
+  opt.threads = threads;
+  opt.max_updates = max_updates;
+  return analyze(opt);
+}
+
+const MetricReport* metric(const Report& r, std::string_view name) { return r.metric(name); }
+
+size_t count_of(const Report& r, std::string_view name) {
+  const MetricReport* m = metric(r, name);
+  return m ? m->stats.count : 0;
+}
+
+const char* kClient =
+    "[weights][00000000000000a1] client.send url=http://h:1 path=/m/step_1 t=100.0\n"
+    "[weights][00000000000000a1] client.done wall_ms=1000 rpc_ms=900 queue_ms=100\n";
+const char* kServer =
+    "INFO 10-14 18:30:47 [server.py:88] [weights][00000000000000a1] server.recv path=/update_weights t=5000.01\n"
+    "INFO 10-14 18:30:47 [worker.py:12] [weights][00000000000000a1] rpc.start op=update_weights t=5000.1\n"
+    "INFO 10-14 18:30:48 [worker.py:12] [weights][00000000000000a1] rpc.done op=update_weights t=5000.9 rpc_ms=800\n";
+
+}  // namespace
+
+TEST(AnalysisSequences, ClientDoneBeforeItsSendCountsSamplesAndTheLaterSendIsIncomplete) {
+  TempDir d;
+  Report r = run({d.write("o.log",
+                          "[weights][00000000000000a1] client.done wall_ms=10 rpc_ms=5 queue_ms=1\n"
+                          "[weights][00000000000000a1] client.send path=/m/step_1 t=1.0\n")});
+  EXPECT_EQ(r.anomalies.done_without_send, 1u);
+  ASSERT_EQ(r.updates.size(), 1u);
+  EXPECT_FALSE(r.updates[0].complete);
+  EXPECT_FALSE(r.updates[0].wall_ms);
+  EXPECT_EQ(count_of(r, "weights.wall_ms"), 1u);
+  EXPECT_EQ(count_of(r, "weights.queue_ms"), 1u);
+}
+
+TEST(AnalysisSequences, SecondDoneForACompleteUpdateIsDuplicateDone) {
+  TempDir d;
+  Report r = run({d.write("o.log",
+                          "[weights][00000000000000a2] client.send path=/m/step_2 t=2.0\n"
+                          "[weights][00000000000000a2] client.done wall_ms=11 rpc_ms=5 queue_ms=1\n"
+                          "[weights][00000000000000a2] client.done wall_ms=12 rpc_ms=5 queue_ms=1\n")});
+  EXPECT_EQ(r.anomalies.duplicate_done, 1u);
+  ASSERT_EQ(r.updates.size(), 1u);
+  EXPECT_EQ(r.updates[0].wall_ms, 11);  // the update keeps the first
+  EXPECT_EQ(count_of(r, "weights.wall_ms"), 2u);
+}
+
+TEST(AnalysisSequences, TraceIdReusedByTwoUpdatesGivesTwoUpdatesPairedInOrder) {
+  TempDir d;
+  std::string client = d.write("o.log",
+                               "[weights][00000000000000a3] client.send path=/m/step_1 t=100.0\n"
+                               "[weights][00000000000000a3] client.done wall_ms=1000 rpc_ms=900 queue_ms=100\n"
+                               "[weights][00000000000000a3] client.send path=/m/step_2 t=200.0\n"
+                               "[weights][00000000000000a3] client.done wall_ms=2000 rpc_ms=900 queue_ms=1100\n");
+  std::string server = d.write(
+      "i.log",
+      "INFO 10-14 18:30:47 [server.py:88] [weights][00000000000000a3] rpc.start op=update_weights t=5000.1\n"
+      "INFO 10-14 18:30:48 [worker.py:12] [weights][00000000000000a3] rpc.done op=update_weights t=5000.9 rpc_ms=800\n"
+      "INFO 10-14 18:30:47 [server.py:88] [weights][00000000000000a3] rpc.start op=update_weights t=5100.1\n"
+      "INFO 10-14 18:30:48 [worker.py:12] [weights][00000000000000a3] rpc.done op=update_weights t=5100.9 rpc_ms=700\n");
+  Report r = run({client, server});
+  EXPECT_EQ(r.anomalies.reused_trace_id, 1u);
+  ASSERT_EQ(r.updates.size(), 2u);
+  EXPECT_TRUE(r.updates[0].complete);
+  EXPECT_TRUE(r.updates[1].complete);
+  EXPECT_EQ(r.updates[0].step, 1);
+  EXPECT_EQ(r.updates[1].step, 2);
+  ASSERT_TRUE(r.updates[0].server && r.updates[1].server);
+  EXPECT_EQ(r.updates[0].server->rpc_ms, 800);  // first with first
+  EXPECT_EQ(r.updates[1].server->rpc_ms, 700);
+  EXPECT_TRUE(r.server_only.empty());
+}
+
+TEST(AnalysisSequences, SameTraceIdInTwoRunFoldersGivenTogether) {
+  // Two run folders on one command line, with the same trace id in both (ids are random per
+  // process, but a copied or re-run job repeats them). Each run's updates join their own server
+  // halves; the second send of the id counts as a reuse; nothing is merged across runs.
+  TempDir d;
+  for (const char* run_name : {"runA", "runB"}) {
+    d.write(std::string(run_name) + "/logs/orchestrator.log", kClient);
+    d.write(std::string(run_name) + "/logs/inference.log", kServer);
+  }
+  for (unsigned threads : {1u, 2u}) {
+    Report r = run({(d.path / "runA").string(), (d.path / "runB").string()}, 250000, threads);
+    ASSERT_EQ(r.inputs.size(), 4u);
+    ASSERT_EQ(r.updates.size(), 2u);
+    EXPECT_EQ(r.anomalies.reused_trace_id, 1u);
+    EXPECT_EQ(r.anomalies.done_without_send, 0u);
+    EXPECT_EQ(r.anomalies.duplicate_done, 0u);
+    EXPECT_TRUE(r.server_only.empty());
+    for (size_t k = 0; k < 2; ++k) {
+      const auto& u = r.updates[k];
+      EXPECT_TRUE(u.complete);
+      ASSERT_TRUE(u.server);
+      std::string run_name = k == 0 ? "runA" : "runB";
+      EXPECT_NE(r.file_name(u.send_at.file).find(run_name), std::string::npos) << r.file_name(u.send_at.file);
+      EXPECT_NE(r.file_name(u.server->file).find(run_name), std::string::npos) << r.file_name(u.server->file);
+    }
+    EXPECT_EQ(count_of(r, "weights.wall_ms"), 2u);
+  }
+}
+
+TEST(AnalysisSequences, RpcDoneWithoutRpcStartKeepsTheServerHalf) {
+  TempDir d;
+  std::string client = d.write("o.log", kClient);
+  std::string server = d.write(
+      "i.log",
+      "INFO 10-14 18:30:48 [worker.py:12] [weights][00000000000000a1] rpc.done op=update_weights t=5000.9 rpc_ms=800\n"
+      "INFO 10-14 18:30:48 [worker.py:12] [weights][00000000000000b9] rpc.done op=update_weights t=5001.9 rpc_ms=9\n");
+  Report r = run({client, server});
+  EXPECT_EQ(r.anomalies.rpc_done_without_start, 2u);
+  ASSERT_EQ(r.updates.size(), 1u);
+  ASSERT_TRUE(r.updates[0].server);
+  EXPECT_FALSE(r.updates[0].server->rpc_start_t);
+  EXPECT_EQ(r.updates[0].server->rpc_ms, 800);
+  ASSERT_EQ(r.server_only.size(), 1u);  // b9 has no client half: listed, not dropped
+  EXPECT_EQ(r.server_only[0].trace.str(), "00000000000000b9");
+}
+
+TEST(AnalysisSequences, BatchDoneWithoutBatchStart) {
+  TempDir d;
+  Report r = run({d.write("o.log", "[gen] batch.done dur_ms=5\n[gen] batch.start inflight=3\n")});
+  EXPECT_EQ(r.anomalies.batch_done_without_start, 1u);
+  EXPECT_EQ(count_of(r, "gen.dur_ms"), 1u);
+}
+
+TEST(AnalysisSequences, BeyondMaxUpdatesDonesOfUntrackedIdsAreNotOrphans) {
+  TempDir d;
+  std::string text;
+  for (int i = 1; i <= 30; ++i) {
+    char id[17];
+    std::snprintf(id, sizeof id, "%016x", i);
+    text += std::string("[weights][") + id + "] client.send path=/m/step_" + std::to_string(i) + " t=1\n";
+    text += std::string("[weights][") + id + "] client.done wall_ms=1 rpc_ms=1 queue_ms=1\n";
+  }
+  Report r = run({d.write("o.log", text)}, 10);
+  EXPECT_EQ(r.updates.size(), 10u);
+  EXPECT_EQ(r.anomalies.untracked_updates, 20u);
+  EXPECT_EQ(r.anomalies.done_without_send, 0u);
+  EXPECT_EQ(count_of(r, "weights.wall_ms"), 30u);
+}
