@@ -12,29 +12,14 @@
 
 #include "analyze_logs/analyzer.hpp"
 #include "analyze_logs/report.hpp"
+#include "support.hpp"
 
 using namespace alog;
 namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "alog_sequences_XXXXXX").string();
-    path = mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string write(const std::string& name, const std::string& text) const {
-    fs::path p = path / name;
-    fs::create_directories(p.parent_path());
-    std::ofstream(p, std::ios::binary) << text;
-    return p.string();
-  }
-};
+using alog::test_support::TempDir;
 
 Report run(const std::vector<std::string>& inputs, size_t max_updates = 250000, unsigned threads = 1) {
   AnalysisOptions opt;

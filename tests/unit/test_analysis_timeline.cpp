@@ -14,28 +14,14 @@
 
 #include "analyze_logs/analyzer.hpp"
 #include "analyze_logs/report.hpp"
+#include "support.hpp"
 
 using namespace alog;
 namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "alog_timeline_XXXXXX").string();
-    path = mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string write(const std::string& name, const std::string& text) const {
-    fs::path p = path / name;
-    std::ofstream(p, std::ios::binary) << text;
-    return p.string();
-  }
-};
+using alog::test_support::TempDir;
 
 std::vector<std::string> read_lines(const fs::path& p) {
   std::ifstream f(p);

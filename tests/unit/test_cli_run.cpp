@@ -13,24 +13,16 @@
 #include <string>
 #include <vector>
 
+#include "support.hpp"
+
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 namespace {
 
-const fs::path kRuns = fs::path(ALOG_TESTDATA) / "runs";
+using alog::test_support::TempDir;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "alog_cli_XXXXXX").string();
-    path = mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+const fs::path kRuns = fs::path(ALOG_TESTDATA) / "runs";
 
 std::string read_file(const fs::path& p) {
   std::ifstream f(p, std::ios::binary);
@@ -386,3 +378,4 @@ TEST(CliRun, VersionAndHelpExitZero) {
   EXPECT_EQ(h.status, 0);
   EXPECT_NE(h.out.find("--fail-on"), std::string::npos);
 }
+#include "support.hpp"

@@ -15,6 +15,7 @@
 
 #include "analyze_logs/input.hpp"
 #include "analyze_logs/util.hpp"
+#include "support.hpp"
 
 using namespace alog;
 using namespace std::string_literals;
@@ -22,26 +23,15 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using alog::test_support::TempDir;
+using alog::test_support::gzip;
+
 std::string sample_log(int lines) {
   std::string s;
   for (int i = 0; i < lines; ++i)
     s += "[weights][" + std::string(12, '0') + std::to_string(1000 + i) + "] client.done wall_ms=" + std::to_string(i % 97) +
          ".5 rpc_ms=1 queue_ms=2\n";
   return s;
-}
-
-std::string gzip(std::string_view in) {
-  z_stream zs{};
-  EXPECT_EQ(deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
-  std::string out(deflateBound(&zs, static_cast<uLong>(in.size())) + 32, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = static_cast<uInt>(in.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
 }
 
 std::string zstd(std::string_view in, bool checksum) {
@@ -75,19 +65,6 @@ ReadAll read_all(std::string bytes, const std::string& name, size_t buf = 4u << 
   }
   return r;
 }
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() / ("alog_input_rob_" + std::to_string(::getpid()));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 
 }  // namespace
 

@@ -15,11 +15,14 @@
 #include <vector>
 
 #include "analyze_logs/input.hpp"
+#include "support.hpp"
 
 using namespace alog;
 namespace fs = std::filesystem;
 
 namespace {
+
+using alog::test_support::TempDir;
 
 std::string gzip(std::string_view in, int level = 6) {
   z_stream zs{};
@@ -66,24 +69,6 @@ std::string read_all(input::ByteSource& src, size_t buf_size) {
   }
   return out;
 }
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "alog_input_XXXXXX").string();
-    path = mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  fs::path write(const std::string& name, std::string_view bytes) const {
-    fs::path p = path / name;
-    std::ofstream(p, std::ios::binary)
-        .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    return p;
-  }
-};
 
 std::vector<std::string> lines_of(input::ByteSource& src, size_t max_line = 1 << 20) {
   std::vector<std::string> v;

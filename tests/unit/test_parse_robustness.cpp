@@ -16,11 +16,14 @@
 #include "analyze_logs/input.hpp"
 #include "analyze_logs/parse.hpp"
 #include "analyze_logs/scan.hpp"
+#include "support.hpp"
 
 using namespace alog;
 using namespace std::string_literals;
 
 namespace {
+
+using alog::test_support::gzip;
 
 parse::Result parse_line(std::string_view line, Event& ev) {
   static parse::Scratch scratch;
@@ -123,20 +126,6 @@ const std::vector<Malformed>& malformed_lines() {
       {"{\"message\": \"[gen] batch.done dur_ms=abc\"}", SkipReason::bad_number},
   };
   return v;
-}
-
-std::string gzip(std::string_view in) {
-  z_stream zs{};
-  EXPECT_EQ(deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
-  std::string out(deflateBound(&zs, static_cast<uLong>(in.size())) + 32, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = static_cast<uInt>(in.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
 }
 
 }  // namespace

@@ -18,11 +18,14 @@
 #include "analyze_logs/input.hpp"
 #include "analyze_logs/parse.hpp"
 #include "analyze_logs/scan.hpp"
+#include "support.hpp"
 
 using namespace alog;
 using namespace std::string_literals;
 
 namespace {
+
+using alog::test_support::gzip;
 
 struct Seen {
   Event ev;
@@ -45,20 +48,6 @@ Scanned scan_text(const std::string& text, unsigned threads = 1, size_t chunk = 
     s.events.push_back({ev, std::string(msg)});
   });
   return s;
-}
-
-std::string gzip(std::string_view in) {
-  z_stream zs{};
-  EXPECT_EQ(deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
-  std::string out(deflateBound(&zs, static_cast<uLong>(in.size())) + 64, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = static_cast<uInt>(in.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
 }
 
 uint64_t skipped(const scan::FileCounts& c, SkipReason r) {
