@@ -104,8 +104,10 @@ enum class SkipReason : uint8_t {
   missing_field,    // a field the operation needs is absent
   bad_json,         // a JSON-lines record that does not parse or has no message
   line_too_long,    // a tagged segment longer than the scanner's chunk
+  cut_by_error,     // the unterminated last segment of a compressed input that ended in an error:
+                    // it may be cut anywhere, even inside a number, so it is not read
 };
-constexpr int kSkipReasonCount = 8;
+constexpr int kSkipReasonCount = 9;
 std::string_view skip_reason_name(SkipReason r);
 
 }  // namespace alog

@@ -14,7 +14,8 @@ constexpr std::string_view kFieldNames[kFieldCount] = {
     "completions", "current_step", "ckpt_step", "staleness"};
 constexpr std::string_view kSkipNames[kSkipReasonCount] = {
     "bad_number", "negative_value", "duplicate_field", "bad_trace_id",
-    "unknown_op", "missing_field",  "bad_json",        "line_too_long"};
+    "unknown_op", "missing_field",  "bad_json",        "line_too_long",
+    "cut_by_error"};
 }  // namespace
 
 std::string_view op_name(Op op) { return kOpNames[static_cast<int>(op)]; }

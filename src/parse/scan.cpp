@@ -239,6 +239,8 @@ struct Chunk {
   bool starts_mid = false;  // begins inside a segment longer than a chunk
   bool ends_mid = false;    // its last segment continues in the next chunk
   bool long_skip = false;   // a tagged over-long segment ended in this chunk (line 0 of it)
+  size_t scan_len = 0;      // bytes to scan: len, less an unterminated tail cut by a read error
+  bool cut_tail = false;    // that tail was tagged: skipped as cut_by_error
   // Results, relative to the chunk (line = '\n' count before the event).
   std::vector<Event> events;
   std::string arena;
@@ -260,7 +262,7 @@ void process(Chunk& c, parse::Scratch& scratch, size_t max_samples) {
   c.skips.fill(0);
   c.noise = 0;
   const char* b = c.buf.get();
-  const char* e = b + c.len;
+  const char* e = b + c.scan_len;
   const char* begin = b;
   if (c.long_skip) add_skip(c, 0, SkipReason::line_too_long, max_samples);
   if (c.starts_mid) {
@@ -299,6 +301,8 @@ void process(Chunk& c, parse::Scratch& scratch, size_t max_samples) {
     }
     p = seg_end;
   }
+  // The tail after scan_len holds no '\n' (it follows the last separator), so nl_count is its line.
+  if (c.cut_tail) add_skip(c, nl_count, SkipReason::cut_by_error, max_samples);
   c.newlines = nl_count;
 }
 
@@ -355,6 +359,7 @@ class Filler {
       next_starts_mid_ = false;
     }
     track_long_segment(c);
+    cut_tail_after_error(c);
     counts_.bytes += c.len;
     last_byte_ = b[c.len - 1];
     return true;
@@ -362,6 +367,28 @@ class Filler {
   char last_byte() const { return last_byte_; }
 
  private:
+  // A compressed input that ended in an error (truncated or corrupt) was cut at an arbitrary
+  // byte: its unterminated last segment may end inside a number ("queue_ms=284" of 28453.2), so
+  // it is not parsed; if it was tagged it is counted as cut_by_error. (A plain file's
+  // unterminated last line is read: a file is not known to be cut.)
+  void cut_tail_after_error(Chunk& c) {
+    c.scan_len = c.len;
+    c.cut_tail = false;
+    if (!eof_ || !counts_.partial || c.ends_mid) return;
+    const char* b = c.buf.get();
+    const char* e = b + c.len;
+    if (e[-1] == '\n' || e[-1] == '\r') return;
+    const char* sep = last_separator(b, e);
+    if (!sep && c.starts_mid) return;  // the end of an over-long segment: judged as such
+    const char* tail = sep ? sep + 1 : b;
+    c.scan_len = static_cast<size_t>(tail - b);
+    if (find_tag_close(tail, tail, e)) {
+      Event ev;
+      auto r = parse::parse_segment(std::string_view(tail, static_cast<size_t>(e - tail)), ev, scratch_);
+      c.cut_tail = r.outcome != parse::Outcome::none;
+    }
+  }
+
   // A segment longer than a chunk starts a chunk that ends mid-segment and ends in the first
   // separator of a later chunk (or at the end of input). Its head, at least cap bytes, decides
   // whether it was a tagged line we could not read (line_too_long, reported on the chunk where

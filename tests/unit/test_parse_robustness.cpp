@@ -309,6 +309,44 @@ TEST(ParseRobustness, TruncatedGzipScanIsPartialWithTheFiguresReadSoFar) {
   }
 }
 
+// A compressed input that ends in an error was cut at an arbitrary byte: its unterminated last
+// line can end inside a number ("dur_ms=284" of 28453.2) and must not become a sample. It is
+// counted as cut_by_error; every complete line before it is read. Cut at every byte of the last
+// line, for 1 and 2 threads.
+TEST(ParseRobustness, TruncatedCompressedLastLineIsNotReadButCounted) {
+  std::string head;
+  for (int i = 0; i < 300; ++i) head += "[gen] batch.done dur_ms=" + std::to_string(i % 50) + ".5 inflight=3\n";
+  const std::string last = "[gen] batch.done dur_ms=28453.2 inflight=3";
+  for (size_t cut = 1; cut < last.size(); cut += 3) {
+    std::string text = head + last.substr(0, cut);
+    // A gzip stream of exactly these bytes without its 8-byte trailer: decoding delivers all of
+    // `text`, then fails as truncated.
+    std::string gz = gzip(text);
+    std::string cut_gz = gz.substr(0, gz.size() - 8);
+    for (unsigned threads : {1u, 2u}) {
+      auto src = input::memory_source(cut_gz, "orchestrator.log.gz");
+      scan::Options opt;
+      opt.threads = threads;
+      std::vector<double> durs;
+      auto counts = scan::scan(*src, 0, opt, [&](const Event& ev, std::string_view) {
+        durs.push_back(ev.get(Field::dur_ms));
+      });
+      ASSERT_TRUE(counts.partial) << cut;
+      ASSERT_EQ(durs.size(), 300u) << "cut " << cut << ", threads " << threads;
+      for (double d : durs) EXPECT_LT(d, 50.0) << "a sample came from the cut line";
+      bool tagged = cut >= std::string("[gen]").size();
+      EXPECT_EQ(reason_count(counts, SkipReason::cut_by_error), tagged ? 1u : 0u) << "cut " << cut;
+      EXPECT_EQ(counts.lines, 301u);
+    }
+  }
+  // A plain (uncompressed) file is not known to be cut: its unterminated last line is read.
+  auto src = input::memory_source(head + last, "orchestrator.log");
+  uint64_t events = 0;
+  auto counts = scan::scan(*src, 0, scan::Options{}, [&](const Event&, std::string_view) { ++events; });
+  EXPECT_FALSE(counts.partial);
+  EXPECT_EQ(events, 301u);
+}
+
 // ---- regressions --------------------------------------------------------------------------
 
 // tests/e2e/test_robustness.sh: two samples of 1e308 made the mean inf + nan, the JSON mean null
