@@ -249,7 +249,9 @@ int run_cli(int argc, char** argv) {
     return run_compare(cmp, cmp_out, cmp_json ? "json" : cmp_format);
   }
   if (json) format = "json";
-  bool use_color = color == "always" || (color == "auto" && ::isatty(1) && !std::getenv("NO_COLOR"));
+  // NO_COLOR: present and not empty turns colour off (https://no-color.org convention).
+  const char* no_color = std::getenv("NO_COLOR");
+  bool use_color = color == "always" || (color == "auto" && ::isatty(1) && !(no_color && *no_color));
 
   AnalysisOptions opt;
   opt.inputs = inputs;
@@ -274,20 +276,20 @@ int run_cli(int argc, char** argv) {
     return error(e.what());
   }
 
-  if (!trace_id.empty()) {
-    try {
-      Report report = analyze(opt);
-      std::string err;
-      auto text = trace_view(report, trace_id, err);
-      if (!text) return error(err);
-      out(*text);
-      return kExitOk;
-    } catch (const std::exception& e) {
-      return error(e.what());
-    }
-  }
+  // Options that only mean something for a prime-rl run: an error, not silently ignored.
+  auto prime_rl_only = [&](std::string_view kind) -> std::optional<int> {
+    if (!trace_out.empty())
+      return error(fmt::format("--trace-out: {} has no weight updates to trace (only prime-rl runs do)", kind));
+    if (!expectations.empty())
+      return error(fmt::format("--expect: {} has none of the prime-rl metrics it checks; "
+                               "compare jobs with `analyze-logs compare --fail-on-regression PCT`", kind));
+    if (!trace_id.empty())
+      return error(fmt::format("--trace: {} has no weight updates (only prime-rl runs do)", kind));
+    return std::nullopt;
+  };
 
   if (auto jobs = srtctl_jobs(inputs)) {
+    if (auto rc = prime_rl_only("an srtctl serving job")) return *rc;
     try {
       bool failed = false, degraded = false;
       for (const auto& j : *jobs) {
@@ -304,6 +306,7 @@ int run_cli(int argc, char** argv) {
   }
 
   if (all_ray(inputs)) {
+    if (auto rc = prime_rl_only("a Ray job")) return *rc;
     try {
       std::vector<fs::path> paths(inputs.begin(), inputs.end());
       ray::Options ro;
@@ -314,6 +317,19 @@ int run_cli(int argc, char** argv) {
       return write_simple_report(out_parent, format, ray::to_markdown(rr), json_doc,
                                  severity_rc(fail_on, rr.verdict == ray::Verdict::failed,
                                              rr.verdict == ray::Verdict::stuck));
+    } catch (const std::exception& e) {
+      return error(e.what());
+    }
+  }
+
+  if (!trace_id.empty()) {
+    try {
+      Report report = analyze(opt);
+      std::string err;
+      auto text = trace_view(report, trace_id, err);
+      if (!text) return error(err);
+      out(*text);
+      return kExitOk;
     } catch (const std::exception& e) {
       return error(e.what());
     }

@@ -45,6 +45,14 @@ const BenchRun* JobReport::run(int64_t concurrency) const {
 
 namespace {
 
+// At most `n` bytes of `s`, cut before a UTF-8 character rather than inside one, with "…" when
+// something was cut.
+std::string clip_utf8(std::string_view s, size_t n) {
+  if (s.size() <= n) return std::string(s);
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  return std::string(s.substr(0, n)) + "\u2026";
+}
+
 // Most specific first: decides a worker's kind when its logs hold several signatures.
 int kind_rank(std::string_view k) {
   static constexpr std::string_view order[] = {
@@ -436,7 +444,7 @@ void decide_verdict(JobReport& rep, bool have_benchmark_out) {
   } else if (root && root->fatal) {
     degrade(fmt::format("all {} runs have results, but {}", done.size(), rep.root_cause));
   } else if (root) {
-    degrade(rep.root_cause + ": " + root->first_error.substr(0, 160));
+    degrade(rep.root_cause + ": " + clip_utf8(root->first_error, 160));
   } else if (failed_requests > 0) {
     degrade(
         fmt::format("{} failed requests (first at concurrency {})", failed_requests, failed_at));

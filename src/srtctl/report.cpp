@@ -23,6 +23,14 @@ std::string md(std::string_view s) {
   return md_escape(s);
 }
 
+// At most `n` bytes of `s`, cut before a UTF-8 character rather than inside one, with "…" when
+// something was cut, so a shortened reason neither ends in a broken byte nor passes for whole.
+std::string clip(std::string_view s, size_t n) {
+  if (s.size() <= n) return std::string(s);
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  return std::string(s.substr(0, n)) + "\u2026";
+}
+
 // File names as plain escaped text: inside a code span Markdown would show the escapes.
 std::string code(std::string_view s) {
   return md(s);
@@ -542,7 +550,7 @@ std::string compare_markdown(const std::vector<JobReport>& jobs, size_t baseline
     std::string id = md(j.job.job_id) + (ji == baseline ? " (baseline)" : "");
     if (j.runs.empty()) {
       o += fmt::format("| {} | {} | – | – | no results: {} |", id, verdict_name(j.verdict),
-                       md(j.reason.substr(0, 160)));
+                       md(clip(j.reason, 160)));
       for (size_t i = 1; i < columns().size(); ++i) o += " |";
       o += " – |\n";
       continue;

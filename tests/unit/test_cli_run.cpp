@@ -379,3 +379,36 @@ TEST(CliRun, VersionAndHelpExitZero) {
   EXPECT_NE(h.out.find("--fail-on"), std::string::npos);
 }
 #include "support.hpp"
+
+// Options that only mean something for a prime-rl run are usage errors for srtctl and Ray inputs,
+// not silently ignored; nothing is written.
+TEST(CliRun, PrimeRlOnlyOptionsAreErrorsForServingAndRayJobs) {
+  const fs::path data = fs::path(ALOG_TESTDATA);
+  const std::string job = quote((data / "srtctl" / "logs" / "4459_2P_1D_20251122_041341").string());
+  const std::string ray = quote((data / "ray" / "training").string());
+  struct Case {
+    std::string args, message;
+  };
+  TempDir w;
+  for (const Case& c : {Case{"--trace-out " + quote((w.path / "t.json").string()) + " " + job,
+                             "--trace-out: an srtctl serving job has no weight updates to trace"},
+                        Case{"--expect 'weights.queue_ms.p99<300' " + job, "--expect: an srtctl serving job has none"},
+                        Case{"--trace 5412 " + job, "--trace: an srtctl serving job has no weight updates"},
+                        Case{"--trace-out " + quote((w.path / "t.json").string()) + " " + ray,
+                             "--trace-out: a Ray job has no weight updates to trace"},
+                        Case{"--expect 'weights.queue_ms.p99<300' " + ray, "--expect: a Ray job has none"}}) {
+    fs::path out = w.path / "out";
+    fs::create_directories(out);
+    Result r = run_cli(w, "-o " + quote(out.string()) + " " + c.args);
+    EXPECT_EQ(r.status, 2) << c.args << "\n" << r.err;
+    ASSERT_EQ(r.err_lines().size(), 1u) << r.err;
+    EXPECT_EQ(r.err_lines()[0].rfind("analyze-logs: " + c.message, 0), 0u) << r.err;
+    EXPECT_TRUE(fs::is_empty(out)) << c.args;
+    EXPECT_FALSE(fs::exists(w.path / "t.json"));
+  }
+  // Without them, the same inputs are analysed.
+  fs::path out = w.path / "ok";
+  fs::create_directories(out);
+  EXPECT_EQ(run_cli(w, "-o " + quote(out.string()) + " " + job).status, 0);
+  EXPECT_EQ(run_cli(w, "-o " + quote(out.string()) + " " + ray).status, 0);
+}
