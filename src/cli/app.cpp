@@ -190,13 +190,14 @@ int run_cli(int argc, char** argv) {
   app.add_option("--color", color, "Colour the terminal summary: auto, always or never (NO_COLOR is honoured)")
       ->check(CLI::IsMember({"auto", "always", "never"}))
       ->capture_default_str();
+  // Explicit ranges: CLI11's NonNegativeNumber/PositiveNumber print a 300-digit bound in errors.
   app.add_option("--async-level", async_level, "Staleness limit for the staleness status")
-      ->check(CLI::NonNegativeNumber)
+      ->check(CLI::Range(0, 1000))
       ->capture_default_str();
   app.add_option("--thresholds", thresholds_file, "JSON file overriding thresholds (partial overrides allowed)");
   app.add_option("-j,--threads", threads, "Worker threads (default: all cores)")->check(CLI::Range(1u, 256u));
   app.add_option("--max-updates", max_updates, "Distinct trace ids tracked; more are counted only")
-      ->check(CLI::PositiveNumber)
+      ->check(CLI::Range(size_t{1}, (size_t{1} << 32) - 1))
       ->capture_default_str();
   app.add_flag("-q,--quiet", quiet, "No progress bar");
   app.add_option("--expect", expects, "Check METRIC.STAT OP NUMBER, e.g. 'weights.queue_ms.p99<300' (repeatable); a failed check exits 1")
@@ -216,10 +217,10 @@ int run_cli(int argc, char** argv) {
   sub->add_option("runs", cmp.runs, "Analysis folders, report.json files, log files, run folders or srtctl job folders")
       ->required()
       ->expected(2, -1);
-  sub->add_option("--baseline", baseline_1, "Which run is the baseline (1-based)")->check(CLI::PositiveNumber)->capture_default_str();
+  sub->add_option("--baseline", baseline_1, "Which run is the baseline (1-based)")->check(CLI::Range(size_t{1}, size_t{10000}))->capture_default_str();
   sub->add_option("--fail-on-regression", regression_pct,
                   "Exit 1 when any metric gets worse than PCT percent in its bad direction")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(0.0, 1e6));
   sub->add_option("--expect", cmp.expect, "Check on every run, as for the analysis (repeatable)")->allow_extra_args(false);
   sub->add_option("-o,--out", cmp_out, "Parent folder of the comparison_<timestamp>/ folder")->capture_default_str();
   sub->add_flag("--json", cmp_json, "Print compare.json on standard output");
@@ -227,7 +228,7 @@ int run_cli(int argc, char** argv) {
       ->check(CLI::IsMember({"text", "md", "json"}))
       ->capture_default_str();
   sub->add_option("-j,--threads", cmp.threads, "Worker threads for runs analysed on the fly")->check(CLI::Range(1u, 256u));
-  sub->add_option("--async-level", cmp.async_level, "Staleness limit for runs analysed on the fly")->check(CLI::NonNegativeNumber);
+  sub->add_option("--async-level", cmp.async_level, "Staleness limit for runs analysed on the fly")->check(CLI::Range(0, 1000));
   app.require_subcommand(0, 1);
 
   try {

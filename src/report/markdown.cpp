@@ -96,7 +96,8 @@ std::string to_markdown(const Report& r) {
   if (!r.expectations.empty()) {
     o += "## Checks\n\n| expectation | actual | result |\n|---|---|---|\n";
     for (const auto& e : r.expectations)
-      fmt::format_to(out, "| `{}` | {} | {} |\n", md_escape(e.expr), num(e.actual, 3), e.passed ? "met" : "**FAILED**");
+      // Plain text, not a code span: backslash escapes and entities are literal inside backticks.
+      fmt::format_to(out, "| {} | {} | {} |\n", md_escape(e.expr), num(e.actual, 3), e.passed ? "met" : "**FAILED**");
     o += "\n";
   }
 

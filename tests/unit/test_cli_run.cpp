@@ -412,3 +412,28 @@ TEST(CliRun, PrimeRlOnlyOptionsAreErrorsForServingAndRayJobs) {
   EXPECT_EQ(run_cli(w, "-o " + quote(out.string()) + " " + job).status, 0);
   EXPECT_EQ(run_cli(w, "-o " + quote(out.string()) + " " + ray).status, 0);
 }
+
+// A number out of range is one short line naming the option (CLI11's own unbounded checks printed
+// a 300-digit bound).
+TEST(CliRun, OutOfRangeNumbersAreOneShortLineNamingTheOption) {
+  TempDir w;
+  const std::string run = quote((kRuns / "prefix").string());
+  for (const std::string& bad : {std::string("--async-level -1"), std::string("--async-level 5000"),
+                                 std::string("--max-updates 0"), std::string("--threads 0")}) {
+    Result r = run_cli(w, "-o " + quote(w.path.string()) + " " + bad + " " + run);
+    EXPECT_EQ(r.status, 2) << bad;
+    ASSERT_FALSE(r.err_lines().empty()) << bad;
+    const std::string first = r.err_lines()[0];
+    EXPECT_NE(first.find(bad.substr(0, bad.find(' '))), std::string::npos) << first;
+    EXPECT_LT(first.size(), 120u) << first;
+    EXPECT_TRUE(report_folders(w.path).empty()) << bad;
+  }
+  Result r = run_cli(w, "compare --baseline 0 a b");
+  EXPECT_EQ(r.status, 2);
+  ASSERT_FALSE(r.err_lines().empty());
+  EXPECT_LT(r.err_lines()[0].size(), 120u) << r.err;
+  r = run_cli(w, "compare --fail-on-regression -5 a b");
+  EXPECT_EQ(r.status, 2);
+  ASSERT_FALSE(r.err_lines().empty());
+  EXPECT_LT(r.err_lines()[0].size(), 120u) << r.err;
+}
