@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
-fuzz_seconds=${ALOG_FUZZ_SECONDS:-30}
+fuzz_seconds=${ALOG_FUZZ_SECONDS:-20}
 
 echo "== build (Release, -Werror) and test"
 cmake -S . -B build-ci -DCMAKE_BUILD_TYPE=Release -DALOG_WERROR=ON -DALOG_BENCH=ON >/dev/null
@@ -15,7 +15,9 @@ trap 'rm -f "$log"' EXIT
 ctest --test-dir build-ci -j"$jobs" --output-on-failure --timeout 900 | tee -a "$log"
 
 echo "== build with AddressSanitizer + UndefinedBehaviorSanitizer and test"
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DALOG_SANITIZE=ON -DALOG_WERROR=ON -DALOG_BENCH=OFF >/dev/null
+# -O1 -g1: line tables for the sanitizers' stack traces at a fraction of -O2 -g's compile time.
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" \
+  -DALOG_SANITIZE=ON -DALOG_WERROR=ON -DALOG_BENCH=OFF >/dev/null
 cmake --build build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan -j"$jobs" --output-on-failure --timeout 1800 | tee -a "$log"
