@@ -200,13 +200,13 @@ int run_cli(int argc, char** argv) {
       ->check(CLI::Range(size_t{1}, (size_t{1} << 32) - 1))
       ->capture_default_str();
   app.add_flag("-q,--quiet", quiet, "No progress bar");
-  app.add_option("--expect", expects, "Check METRIC.STAT OP NUMBER, e.g. 'weights.queue_ms.p99<300' (repeatable); a failed check exits 1")
+  app.add_option("--expect", expects, "Check METRIC.STAT OP NUMBER, e.g. 'weights.queue_ms.p99<300' (repeatable; prime-rl runs); a failed check exits 1")
       ->allow_extra_args(false);
   app.add_option("--fail-on", fail_on, "Exit 1 when a diagnosis of this severity or worse is found: warning or critical")
       ->check(CLI::IsMember({"warning", "critical"}));
   app.add_flag("--live", live, "Ray jobs: measure the silence up to now (the job is still running)");
-  app.add_option("--trace-out", trace_out, "Also write the run as a Chrome trace (Perfetto UI, chrome://tracing) to FILE");
-  app.add_option("--trace", trace_id, "Print everything known about one weight update (a unique prefix of its trace id is enough); writes no folder");
+  app.add_option("--trace-out", trace_out, "Also write the run as a Chrome trace (Perfetto UI, chrome://tracing) to FILE (prime-rl runs)");
+  app.add_option("--trace", trace_id, "Print everything known about one weight update (a unique prefix of its trace id is enough; prime-rl runs); writes no folder");
 
   compare::Options cmp;
   size_t baseline_1 = 1;
