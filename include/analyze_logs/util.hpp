@@ -5,6 +5,8 @@
 // every writer routes log-derived strings through one of these functions.
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -42,6 +44,12 @@ std::optional<int64_t> parse_int(std::string_view s);
 // True when the JSON text nests arrays/objects at most max_depth deep (strings skipped).
 // nlohmann_json parses recursively, so hostile input must be checked before it is parsed.
 bool json_depth_ok(std::string_view json, int max_depth = 64);
+// True when every byte is printable ASCII (0x20-0x7E): printable(s) would return s unchanged.
+bool is_printable_ascii(std::string_view s);
+
+// nlohmann::json::parse without exceptions, after json_depth_ok: a discarded value when the text
+// is malformed or nested deeper than max_depth.
+nlohmann::json parse_json_bounded(std::string_view json, int max_depth = 64);
 
 // Fixed-point with `decimals` digits ("28453.2"); never prints "-0.0".
 std::string fixed(double v, int decimals = 1);

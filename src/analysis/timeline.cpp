@@ -65,7 +65,10 @@ void TimelineSpool::add(const Event& ev, std::optional<double> t, std::string_vi
   h.tod = tod;
   h.line = ev.line;
   h.tod_sec = ev.tod >= 0 ? ev.tod : -1;
-  std::string msg = printable(message);
+  // Messages are nearly always printable ASCII: written as they are, escaped only when not.
+  std::string escaped;
+  std::string_view msg = message;
+  if (!is_printable_ascii(message)) msg = escaped = printable(message);
   h.msg_len = static_cast<uint32_t>(msg.size());
   if (std::fwrite(&h, sizeof h, 1, p.f) != 1 || std::fwrite(msg.data(), 1, msg.size(), p.f) != msg.size())
     throw std::runtime_error(fmt::format("{}: write failed: {}", p.path.string(), std::strerror(errno)));

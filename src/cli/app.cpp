@@ -10,6 +10,7 @@
 #include <iostream>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include "analyze_logs/analyzer.hpp"
 #include "analyze_logs/compare.hpp"
@@ -393,7 +394,11 @@ int run_cli(int argc, char** argv) {
     fs::path final_dir = dir.commit();
 
     if (format == "json") {
-      write_json(report, [&](std::string_view piece) { out(piece); });
+      // The report.json just written, not a second serialisation of the report.
+      std::ifstream f(final_dir / "report.json", std::ios::binary);
+      std::vector<char> buf(1u << 20);
+      while (f.read(buf.data(), static_cast<std::streamsize>(buf.size())) || f.gcount() > 0)
+        out(std::string_view(buf.data(), static_cast<size_t>(f.gcount())));
       std::fprintf(stderr, "%s\n", final_dir.c_str());
     } else if (format == "md") {
       out(to_markdown(report));

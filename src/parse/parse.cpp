@@ -291,7 +291,7 @@ Result parse_message(std::string_view msg, Event& ev) {
     // count comes near 1e15 (31,000 years in ms), so anything larger is a broken field.
     if (!num || std::fabs(*num) > kMaxFieldValue) return skip(SkipReason::bad_number, msg);
     double x = *num;
-    if (x < 0 || std::signbit(x)) {
+    if (std::signbit(x)) {  // below zero, and -0
       // `-1.0` in rpc_ms/queue_ms is the client's "server reported no rpc_ms": present, not a
       // sample. Any other negative number (including -0, and a negative monotonic `t`) is a
       // broken measurement.
@@ -321,8 +321,7 @@ Result parse_segment(std::string_view seg, Event& ev, Scratch& scratch) {
   while (lead < seg.size() && (seg[lead] == ' ' || seg[lead] == '\t')) ++lead;
   if (lead < seg.size() && seg[lead] == '{') {
     // JSON-lines mode: the tagged text is inside "message" (or loguru's record.message).
-    if (!json_depth_ok(seg.substr(lead), 32)) return skip(SkipReason::bad_json, seg);
-    auto j = nlohmann::json::parse(seg.substr(lead), nullptr, false);
+    auto j = parse_json_bounded(seg.substr(lead), 32);
     if (j.is_discarded() || !j.is_object()) return skip(SkipReason::bad_json, seg);
     const nlohmann::json* m = nullptr;
     if (auto it = j.find("message"); it != j.end() && it->is_string()) m = &*it;

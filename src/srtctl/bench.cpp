@@ -308,9 +308,7 @@ std::optional<BenchRun> read_result_json(const std::filesystem::path& file, cons
   }
   // A result is one flat object; nlohmann_json recurses on nesting, so a file nested 200,000
   // deep overflowed the stack (SIGSEGV) before this bound (docs/RELIABILITY.md).
-  nlohmann::json j = json_depth_ok(text, 64)
-                         ? nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false)
-                         : nlohmann::json(nlohmann::json::value_t::discarded);
+  nlohmann::json j = parse_json_bounded(text);
   if (j.is_discarded()) {
     problems.push_back({rel, text.empty() ? "empty file, expected a JSON result"
                                           : "malformed JSON, result ignored"});

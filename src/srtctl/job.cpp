@@ -138,8 +138,7 @@ void read_job_json(const fs::path& file, const std::string& rel, JobReport& rep)
     return;
   }
   // Bounded nesting first: nlohmann_json recurses on it (a 200,000-deep file crashed).
-  auto j = json_depth_ok(text, 64) ? nlohmann::json::parse(text, nullptr, false)
-                                   : nlohmann::json(nlohmann::json::value_t::discarded);
+  auto j = parse_json_bounded(text);
   if (j.is_discarded() || !j.is_object()) {
     rep.problems.push_back({rel, "malformed job metadata JSON, ignored"});
     return;

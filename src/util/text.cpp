@@ -1,5 +1,7 @@
 #include <fmt/format.h>
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <charconv>
 #include <chrono>
@@ -102,9 +104,13 @@ std::string html_escape(std::string_view s) {
   });
 }
 
+bool is_printable_ascii(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c < 0x7F; });
+}
+
 std::string printable(std::string_view s) {
   // Fast path: almost every message is plain printable ASCII and comes back unchanged.
-  if (std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c < 0x7F; })) return std::string(s);
+  if (is_printable_ascii(s)) return std::string(s);
   return escape_with(s, [](char, std::string&) { return false; });
 }
 
@@ -187,6 +193,11 @@ bool json_depth_ok(std::string_view s, int max_depth) {
     }
   }
   return true;
+}
+
+nlohmann::json parse_json_bounded(std::string_view s, int max_depth) {
+  if (!json_depth_ok(s, max_depth)) return nlohmann::json(nlohmann::json::value_t::discarded);
+  return nlohmann::json::parse(s, nullptr, /*allow_exceptions=*/false);
 }
 
 std::string fixed(double v, int decimals) {

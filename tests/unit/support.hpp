@@ -36,10 +36,10 @@ struct TempDir {
   }
 };
 
-// A complete gzip stream of `in` (zlib, level 6).
-inline std::string gzip(std::string_view in) {
+// A complete gzip stream of `in` (zlib, level 1-9).
+inline std::string gzip(std::string_view in, int level = 6) {
   z_stream zs{};
-  EXPECT_EQ(deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+  EXPECT_EQ(deflateInit2(&zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
   std::string out(deflateBound(&zs, static_cast<uLong>(in.size())) + 64, '\0');
   zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
   zs.avail_in = static_cast<uInt>(in.size());
