@@ -27,6 +27,9 @@ std::string to_text(const Report& r, const TextOptions& opt);  // terminal summa
 // key=value stats files, name -> content ("queue_ms_stats.txt" -> "queue_ms.count=30\n...").
 std::vector<std::pair<std::string, std::string>> stats_files(const Report& r);
 std::string slowest_updates_txt(const Report& r);
+// Indices of the n updates with the largest wall_ms (updates without one are left out), largest
+// first, ties in report order: what a stable sort by wall_ms would put first, in O(updates).
+std::vector<size_t> slowest_updates(const Report& r, size_t n);
 
 }  // namespace alog
 

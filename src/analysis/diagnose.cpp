@@ -36,13 +36,21 @@ Severity by_share(size_t k, size_t n, double critical_share) {
 
 struct Hit {
   double key;  // how bad (for ordering evidence)
-  Evidence ev;
+  uint32_t file;
+  uint64_t line;
+  size_t item;  // what the rule needs to write the note (an index into its list)
 };
 
-std::vector<Evidence> worst(std::vector<Hit> hits, size_t n = 5) {
-  std::stable_sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) { return a.key > b.key; });
+// The n worst hits (largest key first, ties in the order found), each with the note written only
+// for them: in a saturated run every update is a hit.
+template <typename Note>
+std::vector<Evidence> worst(std::vector<Hit> hits, Note note, size_t n = 5) {
+  n = std::min(n, hits.size());
+  std::partial_sort(hits.begin(), hits.begin() + static_cast<std::ptrdiff_t>(n), hits.end(), [](const Hit& a, const Hit& b) {
+    return a.key > b.key || (a.key == b.key && a.item < b.item);
+  });
   std::vector<Evidence> out;
-  for (size_t i = 0; i < hits.size() && i < n; ++i) out.push_back(hits[i].ev);
+  for (size_t i = 0; i < n; ++i) out.push_back({hits[i].file, hits[i].line, note(hits[i].item)});
   return out;
 }
 
@@ -64,12 +72,13 @@ void rule_queue_saturation(Report& r, double share) {
   std::vector<Hit> hits;
   double worst_q = 0, inflight = -1;
   const UpdateReport* worst_u = nullptr;
-  for (const auto& u : r.updates) {
+  for (size_t i = 0; i < r.updates.size(); ++i) {
+    const auto& u = r.updates[i];
     if (!u.queue_ms || !u.rpc_ms) continue;
     ++n;
     if (*u.queue_ms > q && *u.rpc_ms < rp) {
       Location l = where_done(u);
-      hits.push_back({*u.queue_ms, {l.file, l.line, fmt::format("{} queue_ms={} rpc_ms={}", u.trace.str(), fixed(*u.queue_ms), fixed(*u.rpc_ms))}});
+      hits.push_back({*u.queue_ms, l.file, l.line, i});
       if (*u.queue_ms > worst_q) worst_q = *u.queue_ms, worst_u = &u;
       inflight = std::max(inflight, max_inflight(r, u));
     }
@@ -84,7 +93,10 @@ void rule_queue_saturation(Report& r, double share) {
                           hits.size(), n, pct(hits.size(), n), fixed(q, 0), fixed(rp, 0), fixed(worst_q), worst_u->trace.str(),
                           worst_u->step ? fmt::format(", step {}", *worst_u->step) : "", qm ? fixed(qm->stats.mean) : "–",
                           inflight >= 0 ? fmt::format("; generation inflight up to {} during them", fixed(inflight, 0)) : "");
-  d.evidence = worst(std::move(hits));
+  d.evidence = worst(std::move(hits), [&](size_t i) {
+    const auto& u = r.updates[i];
+    return fmt::format("{} queue_ms={} rpc_ms={}", u.trace.str(), fixed(*u.queue_ms), fixed(*u.rpc_ms));
+  });
   d.fix = kFixQueue;
   d.thresholds = {{"queue_saturation.queue_ms", q}, {"queue_saturation.rpc_ms", rp}, {"critical_share", share}};
   r.diagnoses.push_back(std::move(d));
@@ -95,12 +107,13 @@ void rule_slow_weight_load(Report& r, double share) {
   size_t n = 0, no_gen = 0;
   std::vector<Hit> hits;
   double worst_rpc = 0;
-  for (const auto& u : r.updates) {
+  for (size_t i = 0; i < r.updates.size(); ++i) {
+    const auto& u = r.updates[i];
     if (!u.queue_ms || !u.rpc_ms) continue;
     ++n;
     if (*u.queue_ms < q && *u.rpc_ms > rp) {
       Location l = where_done(u);
-      hits.push_back({*u.rpc_ms, {l.file, l.line, fmt::format("{} rpc_ms={} queue_ms={}", u.trace.str(), fixed(*u.rpc_ms), fixed(*u.queue_ms))}});
+      hits.push_back({*u.rpc_ms, l.file, l.line, i});
       worst_rpc = std::max(worst_rpc, *u.rpc_ms);
       if (u.overlapping_batches.empty()) ++no_gen;
     }
@@ -112,7 +125,10 @@ void rule_slow_weight_load(Report& r, double share) {
   d.summary = fmt::format("{} of {} updates ({}%) spent over {} ms in the engine with under {} ms of queueing; worst "
                           "rpc_ms {}; {} of them with no concurrent generation batch",
                           hits.size(), n, pct(hits.size(), n), fixed(rp, 0), fixed(q, 0), fixed(worst_rpc), no_gen);
-  d.evidence = worst(std::move(hits));
+  d.evidence = worst(std::move(hits), [&](size_t i) {
+    const auto& u = r.updates[i];
+    return fmt::format("{} rpc_ms={} queue_ms={}", u.trace.str(), fixed(*u.rpc_ms), fixed(*u.queue_ms));
+  });
   d.fix = kFixSlowLoad;
   d.thresholds = {{"slow_weight_load.queue_ms", q}, {"slow_weight_load.rpc_ms", rp}, {"critical_share", share}};
   r.diagnoses.push_back(std::move(d));
@@ -126,19 +142,24 @@ void rule_points(Report& r, double share, const char* id, const char* metric, co
   double lim = r.thresholds.get(key);
   std::vector<Hit> hits;
   double w = 0;
-  for (const auto& p : *pts)
+  for (size_t i = 0; i < pts->size(); ++i) {
+    const auto& p = (*pts)[i];
     if (p.value > lim) {
-      hits.push_back({p.value, {p.file, p.line, fmt::format("{}={}{}", std::string_view(metric).substr(std::string_view(metric).find('.') + 1),
-                                                           fixed(p.value), p.step >= 0 ? fmt::format(" step={}", p.step) : "")}});
+      hits.push_back({p.value, p.file, p.line, i});
       w = std::max(w, p.value);
     }
+  }
   if (hits.empty()) return;
   Diagnosis d;
   d.id = id;
   d.severity = by_share(hits.size(), pts->size(), share);
   d.summary = fmt::format("{} of {} {} ({}%) over {}{}; worst {}{}{}", hits.size(), pts->size(), what,
                           pct(hits.size(), pts->size()), fixed(lim, 0), unit, fixed(w), unit, extra);
-  d.evidence = worst(std::move(hits));
+  d.evidence = worst(std::move(hits), [&](size_t i) {
+    const auto& p = (*pts)[i];
+    return fmt::format("{}={}{}", std::string_view(metric).substr(std::string_view(metric).find('.') + 1), fixed(p.value),
+                       p.step >= 0 ? fmt::format(" step={}", p.step) : "");
+  });
   d.fix = fix;
   d.thresholds = {{key, lim}, {"critical_share", share}};
   r.diagnoses.push_back(std::move(d));
@@ -151,12 +172,14 @@ void rule_staleness(Report& r) {
   std::vector<Hit> hits;
   size_t over_crit = 0;
   double w = 0;
-  for (const auto& p : *pts)
+  for (size_t i = 0; i < pts->size(); ++i) {
+    const auto& p = (*pts)[i];
     if (p.value > warn) {
-      hits.push_back({p.value, {p.file, p.line, fmt::format("staleness={}{}", fixed(p.value, 0), p.step >= 0 ? fmt::format(" step={}", p.step) : "")}});
+      hits.push_back({p.value, p.file, p.line, i});
       if (p.value > crit) ++over_crit;
       w = std::max(w, p.value);
     }
+  }
   if (hits.empty()) return;
   Diagnosis d;
   d.id = "staleness_barrier";
@@ -165,7 +188,10 @@ void rule_staleness(Report& r) {
                           "orchestrator hit the async barrier",
                           hits.size(), pts->size(), pct(hits.size(), pts->size()), fixed(warn, 0), over_crit, fixed(crit, 0),
                           fixed(w, 0));
-  d.evidence = worst(std::move(hits));
+  d.evidence = worst(std::move(hits), [&](size_t i) {
+    const auto& p = (*pts)[i];
+    return fmt::format("staleness={}{}", fixed(p.value, 0), p.step >= 0 ? fmt::format(" step={}", p.step) : "");
+  });
   d.fix = kFixStale;
   d.thresholds = {{"rollout.staleness.warning", warn}, {"rollout.staleness.critical", crit}};
   r.diagnoses.push_back(std::move(d));
@@ -176,6 +202,7 @@ void rule_gen_spike(Report& r, double share) {
   std::vector<Hit> hits;
   size_t n = 0;
   double w = 0;
+  std::vector<const UpdateReport*> during;  // per hit: the update that waited longest
   for (const auto& b : r.batches) {
     if (!b.dur_ms) continue;
     ++n;
@@ -186,7 +213,8 @@ void rule_gen_spike(Report& r, double share) {
       if (u.queue_ms && *u.queue_ms > q && (!hit || *u.queue_ms > *hit->queue_ms)) hit = &u;
     }
     if (!hit) continue;
-    hits.push_back({*b.dur_ms, {b.file, b.done_line, fmt::format("dur_ms={} during update {} (queue_ms={})", fixed(*b.dur_ms), hit->trace.str(), fixed(*hit->queue_ms))}});
+    hits.push_back({*b.dur_ms, b.file, b.done_line, during.size()});
+    during.push_back(hit);
     w = std::max(w, *b.dur_ms);
   }
   if (hits.empty()) return;
@@ -197,7 +225,11 @@ void rule_gen_spike(Report& r, double share) {
   d.summary = fmt::format("{} of {} generation batches ({}%) took over {} ms while a weight update waited over {} ms in "
                           "the queue; worst batch {} ms: shared resource contention",
                           hits.size(), n, pct(hits.size(), n), fixed(dur, 0), fixed(q, 0), fixed(w));
-  d.evidence = worst(std::move(hits));
+  std::vector<double> durs;
+  for (const auto& h : hits) durs.push_back(h.key);
+  d.evidence = worst(std::move(hits), [&](size_t i) {
+    return fmt::format("dur_ms={} during update {} (queue_ms={})", fixed(durs[i]), during[i]->trace.str(), fixed(*during[i]->queue_ms));
+  });
   d.fix = kFixSpike;
   d.thresholds = {{"gen_spike_during_update.dur_ms", dur}, {"gen_spike_during_update.queue_ms", q}, {"critical_share", r.thresholds.get("critical_share")}};
   r.diagnoses.push_back(std::move(d));
@@ -212,7 +244,7 @@ void rule_incomplete(Report& r, double share) {
     ++by_phase[u.last_phase];
     // Order evidence by how far along the update got (hung engine first), then by position.
     double key = u.last_phase == "engine" ? 3 : u.last_phase == "server_to_client" ? 2 : u.last_phase == "server_pre_rpc" ? 1 : 0;
-    hits.push_back({key, {u.send_at.file, u.send_at.line, fmt::format("{} {}: {}", u.reload ? "reload" : "update", u.trace.str(), describe_last_phase(u.last_phase))}});
+    hits.push_back({key, u.send_at.file, u.send_at.line, i});
   }
   if (hits.empty()) return;
   std::string phases;
@@ -221,7 +253,10 @@ void rule_incomplete(Report& r, double share) {
   d.id = "incomplete_update";
   d.severity = by_phase.count("engine") ? Severity::critical : by_share(hits.size(), r.updates.size(), share);
   d.summary = fmt::format("{} of {} weight updates never completed: {}", hits.size(), r.updates.size(), phases);
-  d.evidence = worst(std::move(hits));
+  d.evidence = worst(std::move(hits), [&](size_t i) {
+    const auto& u = r.updates[i];
+    return fmt::format("{} {}: {}", u.reload ? "reload" : "update", u.trace.str(), describe_last_phase(u.last_phase));
+  });
   d.fix = kFixIncomplete;
   d.thresholds = {{"critical_share", share}};
   r.diagnoses.push_back(std::move(d));

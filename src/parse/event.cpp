@@ -1,5 +1,8 @@
 #include "analyze_logs/event.hpp"
 
+#include <algorithm>
+#include <bit>
+
 #include <fmt/format.h>
 
 namespace alog {
@@ -40,8 +43,16 @@ std::optional<Field> field_from_name(std::string_view key) {
 std::string_view skip_reason_name(SkipReason r) { return kSkipNames[static_cast<int>(r)]; }
 
 std::string TraceId::str() const {
+  // Hand-written hex (this is called twice per update by report.json): the id's `len` digits,
+  // zero-padded; a value wider than len (impossible from parse) would print all its digits.
+  static constexpr char kHex[] = "0123456789abcdef";
+  int digits = std::max(1, 16 - (value ? std::countl_zero(value) / 4 : 15));
+  int n = std::max<int>(len, digits);
   if (len == 0) return "";
-  return fmt::format("{:0{}x}", value, static_cast<int>(len));
+  std::string s(static_cast<size_t>(n), '0');
+  uint64_t v = value;
+  for (int i = n - 1; i >= 0 && v; --i, v >>= 4) s[static_cast<size_t>(i)] = kHex[v & 15];
+  return s;
 }
 
 std::optional<TraceId> TraceId::parse(std::string_view s) {

@@ -319,14 +319,8 @@ void checks(const Report& r, std::string& o) {
 }
 
 void slowest(const Report& r, std::string& o) {
-  std::vector<size_t> idx;
-  for (size_t i = 0; i < r.updates.size(); ++i)
-    if (r.updates[i].wall_ms) idx.push_back(i);
+  std::vector<size_t> idx = slowest_updates(r, 10);
   if (idx.empty()) return;
-  std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) {
-    return *r.updates[a].wall_ms > *r.updates[b].wall_ms;
-  });
-  if (idx.size() > 10) idx.resize(10);
   o += "<h2>Slowest updates</h2>\n<table><tr><th>trace "
        "id</th><th>op</th><th>step</th><th>wall_ms</th><th>rpc_ms</th><th>queue_ms</th>"
        "<th>client→server</th><th>server pre-rpc</th><th>engine</th><th>server→client</th><th "

@@ -190,10 +190,11 @@ class ElementWriter {
     key(6, "trace_id");
     quoted(u.trace.str());
     key(6, "op");
-    buf_ += u.reload ? "\"reload\"" : "\"update\"";
+    if (u.reload) lit("\"reload\"");
+    else lit("\"update\"");
     key(6, "step");
     if (u.step) integer(*u.step);
-    else buf_ += "null";
+    else lit("null");
     key(6, "wall_ms");
     number(u.wall_ms);
     key(6, "rpc_ms");
@@ -201,17 +202,18 @@ class ElementWriter {
     key(6, "queue_ms");
     number(u.queue_ms);
     key(6, "complete");
-    buf_ += u.complete ? "true" : "false";
+    if (u.complete) lit("true");
+    else lit("false");
     key(6, "send_t");
     number(u.send_t);
     key(6, "send");
     location(u.send_at);
     key(6, "done");
     if (u.done_at) location(*u.done_at);
-    else buf_ += "null";
+    else lit("null");
     key(6, "server");
     if (u.server) buf_ += file(u.server->file);
-    else buf_ += "null";
+    else lit("null");
     key(6, "server_side");
     if (u.server) {
       buf_ += '{';
@@ -227,7 +229,7 @@ class ElementWriter {
       number(u.server->rpc_ms);
       close(6, '}');
     } else {
-      buf_ += "null";
+      lit("null");
     }
     key(6, "phases");
     buf_ += '{';
@@ -241,15 +243,16 @@ class ElementWriter {
     number(u.phases.server_to_client_ms);
     close(6, '}');
     key(6, "last_phase");
-    if (u.last_phase.empty()) buf_ += "null";
+    if (u.last_phase.empty()) lit("null");
     else buf_ += J(u.last_phase).dump();
     key(6, "overlapping_batches");
     if (u.overlapping_batches.empty()) {
-      buf_ += "[]";
+      lit("[]");
     } else {
       buf_ += '[';
       for (size_t i = 0; i < u.overlapping_batches.size(); ++i) {
-        buf_ += i ? ",\n" : "\n";
+        if (i) lit(",\n");
+        else lit("\n");
         buf_.append(8, ' ');
         integer(u.overlapping_batches[i]);
       }
@@ -267,22 +270,23 @@ class ElementWriter {
     buf_ += file(b.file);
     key(6, "start_line");
     if (b.start_line) integer(b.start_line);
-    else buf_ += "null";
+    else lit("null");
     key(6, "done_line");
     if (b.done_line) integer(b.done_line);
-    else buf_ += "null";
+    else lit("null");
     key(6, "dur_ms");
     number(b.dur_ms);
     key(6, "inflight");
     number(b.inflight_done ? b.inflight_done : b.inflight_start);
     key(6, "updates");
     if (b.updates.empty()) {
-      buf_ += "[]";
+      lit("[]");
     } else {
       buf_ += '[';
       for (size_t i = 0; i < b.updates.size(); ++i) {
         const auto& up = r_.updates[b.updates[i]];
-        buf_ += i ? ",\n" : "\n";
+        if (i) lit(",\n");
+        else lit("\n");
         buf_.append(8, ' ');
         buf_ += '{';
         key(10, "trace_id");
@@ -298,17 +302,24 @@ class ElementWriter {
 
  private:
   // The first key of an object follows its '{' on a new line; later ones follow a ','.
-  void key(size_t indent, std::string_view k) {
-    buf_ += buf_.back() == '{' ? "\n" : ",\n";
-    buf_.append(indent, ' ');
+  // (Appends of known length only: this runs ~25 times per update.)
+  template <size_t N>
+  void key(size_t indent, const char (&k)[N]) {
+    static constexpr std::string_view kBreak = ",\n                ";
+    std::string_view sep = buf_.back() == '{' ? kBreak.substr(1, indent + 1) : kBreak.substr(0, indent + 2);
+    buf_.append(sep);
     buf_ += '"';
-    buf_ += k;
-    buf_ += "\": ";
+    buf_.append(k, N - 1);
+    buf_.append("\": ", 3);
   }
   void close(size_t indent, char c) {
-    buf_ += '\n';
-    buf_.append(indent, ' ');
+    static constexpr std::string_view kBreak = "\n                ";
+    buf_.append(kBreak.substr(0, indent + 1));
     buf_ += c;
+  }
+  template <size_t N>
+  void lit(const char (&s)[N]) {
+    buf_.append(s, N - 1);
   }
   void quoted(std::string_view plain) {  // only for text that needs no escaping (hex ids)
     buf_ += '"';
@@ -323,7 +334,7 @@ class ElementWriter {
   }
   void number(double v) {
     if (!std::isfinite(v)) {
-      buf_ += "null";
+      lit("null");
       return;
     }
     char tmp[64];
@@ -332,7 +343,7 @@ class ElementWriter {
   }
   void number(const std::optional<double>& v) {
     if (v) number(*v);
-    else buf_ += "null";
+    else lit("null");
   }
   void location(const Location& l) {
     buf_ += '{';

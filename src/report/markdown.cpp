@@ -13,17 +13,6 @@ namespace {
 
 std::string num(const std::optional<double>& v, int d = 1) { return v ? fixed(*v, d) : "–"; }
 
-// The slowest updates by wall time, complete ones first.
-std::vector<size_t> slowest(const Report& r, size_t n) {
-  std::vector<size_t> idx;
-  for (size_t i = 0; i < r.updates.size(); ++i)
-    if (r.updates[i].wall_ms) idx.push_back(i);
-  std::stable_sort(idx.begin(), idx.end(),
-                   [&](size_t a, size_t b) { return *r.updates[a].wall_ms > *r.updates[b].wall_ms; });
-  if (idx.size() > n) idx.resize(n);
-  return idx;
-}
-
 const char* headline_label(std::string_view metric) {
   if (metric == "weights.queue_ms") return "Queue Delay";
   if (metric == "weights.rpc_ms") return "RPC Time";
@@ -118,7 +107,7 @@ std::string to_markdown(const Report& r) {
   }
   o += mermaid_charts(r);
 
-  auto top = slowest(r, 10);
+  auto top = slowest_updates(r, 10);
   o += "## Slowest updates\n\n";
   if (top.empty()) {
     o += "No completed weight update.\n\n";
@@ -225,9 +214,23 @@ std::string to_markdown(const Report& r) {
   return o;
 }
 
+std::vector<size_t> slowest_updates(const Report& r, size_t n) {
+  std::vector<size_t> idx;
+  for (size_t i = 0; i < r.updates.size(); ++i)
+    if (r.updates[i].wall_ms) idx.push_back(i);
+  auto before = [&](size_t a, size_t b) {
+    double wa = *r.updates[a].wall_ms, wb = *r.updates[b].wall_ms;
+    return wa > wb || (wa == wb && a < b);
+  };
+  n = std::min(n, idx.size());
+  std::partial_sort(idx.begin(), idx.begin() + static_cast<std::ptrdiff_t>(n), idx.end(), before);
+  idx.resize(n);
+  return idx;
+}
+
 std::string slowest_updates_txt(const Report& r) {
   std::string o = "# trace_id op step wall_ms rpc_ms queue_ms send_location\n";
-  for (size_t i : slowest(r, 10)) {
+  for (size_t i : slowest_updates(r, 10)) {
     const auto& u = r.updates[i];
     o += fmt::format("{} {} {} {} {} {} {}:{}\n", u.trace.str(), u.reload ? "reload" : "update",
                      u.step ? std::to_string(*u.step) : "-", num(u.wall_ms), u.rpc_ms ? fixed(*u.rpc_ms) : "-",
