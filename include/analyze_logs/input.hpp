@@ -1,8 +1,8 @@
 // Input layer: turns a path (plain file, .gz, .zst, standard input) into a stream of bytes, and
 // bytes into lines. Compression is detected from the first bytes, never from the name.
 //
-// Reads use read(2) into large buffers, never mmap: a file truncated while we read it must give a
-// short read, not SIGBUS (ripgrep learned this the hard way).
+// Reads use read(2) or pread(2) into large buffers, never mmap: a file truncated while we read it
+// must give a short read, not SIGBUS (ripgrep learned this the hard way).
 #pragma once
 
 #include <cstddef>
@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -40,6 +41,16 @@ class ByteSource {
   // Size on disk when known (regular files), else 0; and raw (compressed) bytes consumed so far.
   virtual uint64_t total_raw_bytes() const = 0;
   virtual uint64_t raw_bytes_read() const = 0;
+
+  // An uncompressed regular file (named, or standard input redirected from one): its descriptor
+  // and the bytes [begin, end) not yet read, end being its size when opened. The scanner then
+  // reads disjoint ranges with pread(2) on every thread at once instead of calling read().
+  // nullopt for pipes, terminals, compressed data and memory. read() must not be mixed with it.
+  struct Positional {
+    int fd = -1;
+    uint64_t begin = 0, end = 0;
+  };
+  virtual std::optional<Positional> positional() const { return std::nullopt; }
 };
 
 // Opens `path` ("-" for standard input). Throws InputError if it cannot be opened, is a

@@ -56,6 +56,11 @@ class Raw {
     return std::string_view(peek_).substr(0, std::min(n, peek_.size()));
   }
   uint64_t consumed() const { return consumed_; }
+  // For a regular file: the descriptor and the offset of the first byte not yet delivered.
+  virtual std::optional<std::pair<int, uint64_t>> position() const { return std::nullopt; }
+
+ protected:
+  size_t unread_peek() const { return peek_.size() - peek_pos_; }
 
  private:
   std::string peek_;
@@ -65,7 +70,8 @@ class Raw {
 
 class FdRaw : public Raw {
  public:
-  FdRaw(int fd, std::string name, bool owned) : fd_(fd), name_(std::move(name)), owned_(owned) {}
+  FdRaw(int fd, std::string name, bool owned, bool regular = false)
+      : fd_(fd), name_(std::move(name)), owned_(owned), regular_(regular) {}
   ~FdRaw() override {
     if (owned_) ::close(fd_);
   }
@@ -77,11 +83,18 @@ class FdRaw : public Raw {
       throw InputError(fmt::format("{}: read error: {}", name_, std::strerror(errno)));
     }
   }
+  std::optional<std::pair<int, uint64_t>> position() const override {
+    if (!regular_) return std::nullopt;
+    off_t at = ::lseek(fd_, 0, SEEK_CUR);
+    if (at < 0 || static_cast<uint64_t>(at) < unread_peek()) return std::nullopt;
+    return std::make_pair(fd_, static_cast<uint64_t>(at) - unread_peek());
+  }
 
  private:
   int fd_;
   std::string name_;
   bool owned_;
+  bool regular_;
 };
 
 class MemRaw : public Raw {
@@ -142,6 +155,11 @@ class PlainSource : public SourceBase {
   using SourceBase::SourceBase;
   size_t decode(char* buf, size_t cap) override { return raw_->read(buf, cap); }
   Compression compression() const override { return Compression::none; }
+  std::optional<Positional> positional() const override {
+    auto at = raw_->position();
+    if (!at || total_ == 0) return std::nullopt;
+    return Positional{at->first, std::min(at->second, total_), total_};
+  }
 };
 
 constexpr size_t kInChunk = 256 * 1024;
@@ -290,7 +308,7 @@ std::unique_ptr<ByteSource> open_source(const std::string& path) {
   if (path == "-") {
     struct stat st{};
     uint64_t total = (::fstat(0, &st) == 0 && S_ISREG(st.st_mode)) ? st.st_size : 0;
-    return wrap(std::make_unique<FdRaw>(0, "<stdin>", false), "<stdin>", total);
+    return wrap(std::make_unique<FdRaw>(0, "<stdin>", false, S_ISREG(st.st_mode)), "<stdin>", total);
   }
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw InputError(fmt::format("{}: {}", path, std::strerror(errno)));
@@ -308,7 +326,7 @@ std::unique_ptr<ByteSource> open_source(const std::string& path) {
 #ifdef POSIX_FADV_SEQUENTIAL
   ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif
-  auto raw = std::make_unique<FdRaw>(fd, path, true);
+  auto raw = std::make_unique<FdRaw>(fd, path, true, S_ISREG(st.st_mode));
   try {
     return wrap(std::move(raw), path, total);
   } catch (const InputError&) {

@@ -1,9 +1,14 @@
 // The scanner's shape (see scan.hpp for the contract):
 //
 //  - Every thread, the caller included, runs the same loop: take a free chunk, read the next piece
-//    of input straight into it (reads are serialised and numbered), scan it, hand it in. The chunk
-//    is scanned by the thread that just wrote it, while it is still in that core's cache, and no
-//    thread sits idle as "the reader" or "the merger".
+//    of input straight into it, scan it, hand it in. The chunk is scanned by the thread that just
+//    wrote it, while it is still in that core's cache, and no thread sits idle as "the reader" or
+//    "the merger".
+//  - A plain regular file is read by ranges (RangeReader): only handing out the next range is
+//    serialised, and every thread copies its own range out of the page cache with pread(2) at the
+//    same time. Anything else (pipes, .gz, .zst) is read sequentially (Filler): reads are
+//    serialised and numbered. Both cut the input into the same segments, so the figures are the
+//    same either way (ScanPositional.* holds them to each other).
 //  - Hand-ins are merged strictly in read order by whichever thread completes the next one; the
 //    event sink is therefore called from one thread at a time, in file order, and the figures
 //    are the same for any thread count.
@@ -26,6 +31,11 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+
+#include <fmt/format.h>
+#include <unistd.h>
+#include <cerrno>
+#include <optional>
 
 #include "analyze_logs/parse.hpp"
 
@@ -234,6 +244,8 @@ const char* first_separator(const char* b, const char* e) {
 
 struct Chunk {
   std::unique_ptr<char[]> buf;  // capacity Options::chunk_bytes; pages are touched only as filled
+  size_t cap = 0;               // positional chunks: the buffer's size
+  size_t off = 0;               // the chunk's bytes start at buf + off (a positional chunk keeps the byte before)
   size_t len = 0;
   uint64_t seq = 0;
   bool starts_mid = false;  // begins inside a segment longer than a chunk
@@ -241,6 +253,12 @@ struct Chunk {
   bool long_skip = false;   // a tagged over-long segment ended in this chunk (line 0 of it)
   size_t scan_len = 0;      // bytes to scan: len, less an unterminated tail cut by a read error
   bool cut_tail = false;    // that tail was tagged: skipped as cut_by_error
+  bool long_tail = false;   // positional: the scan stops before a tagged over-long segment (line_too_long)
+  // Positional reads: the file bytes this chunk owns (the segments starting in them), the last of
+  // them, and a read error or shrinking file met while reading them.
+  uint64_t owned = 0;
+  char last_owned = '\n';
+  std::string error;
   // Results, relative to the chunk (line = '\n' count before the event).
   std::vector<Event> events;
   std::string arena;
@@ -261,7 +279,7 @@ void process(Chunk& c, parse::Scratch& scratch, size_t max_samples) {
   c.samples.clear();
   c.skips.fill(0);
   c.noise = 0;
-  const char* b = c.buf.get();
+  const char* b = c.buf.get() + c.off;
   const char* e = b + c.scan_len;
   const char* begin = b;
   if (c.long_skip) add_skip(c, 0, SkipReason::line_too_long, max_samples);
@@ -303,6 +321,7 @@ void process(Chunk& c, parse::Scratch& scratch, size_t max_samples) {
   }
   // The tail after scan_len holds no '\n' (it follows the last separator), so nl_count is its line.
   if (c.cut_tail) add_skip(c, nl_count, SkipReason::cut_by_error, max_samples);
+  if (c.long_tail) add_skip(c, nl_count, SkipReason::line_too_long, max_samples);
   c.newlines = nl_count;
 }
 
@@ -342,6 +361,7 @@ class Filler {
       target = std::min(cap_, target * 2);
     }
     if (len == 0) return false;
+    c.off = 0;
     c.starts_mid = next_starts_mid_;
     c.ends_mid = false;
     c.long_skip = false;
@@ -430,11 +450,180 @@ class Filler {
   char last_byte_ = '\n';
 };
 
+// Reads a regular file by ranges with pread(2), on every thread at once: a chunk owns the bytes
+// [a, b) handed out in order under the read lock, that is the segments that start in them. It
+// reads the byte before a (is a a segment start?), then [a, b), then on past b to the end of its
+// last segment. Only the hand-out is serialised; the copy out of the page cache, which was the
+// main serial part of a read(2) pipeline, runs on all threads.
+//
+// The result is the same as the read(2) pipeline's for every chunk size: the same segments are
+// parsed, a segment of chunk_bytes or more is judged by its head (line_too_long if tagged) and
+// is never parsed, and lines are numbered from the '\n's in the owned bytes.
+class RangeReader {
+ public:
+  RangeReader(const input::ByteSource::Positional& pos, const std::string& name, size_t cap, size_t read_bytes)
+      : pos_(pos), name_(name), cap_(cap), read_bytes_(std::clamp<size_t>(read_bytes, 64, cap)),
+        head_cap_(std::max<size_t>(cap, 4096)), next_(pos.begin) {}
+
+  // Under the read lock: the next range, or false at the end.
+  bool reserve(uint64_t& a, uint64_t& b) {
+    if (stop_ || next_ >= pos_.end) return false;
+    a = next_;
+    b = std::min<uint64_t>(pos_.end, a + read_bytes_);
+    next_ = b;
+    return true;
+  }
+  uint64_t reserved_to() const { return next_; }
+  // After a read error or a short read, later ranges are not handed out (they would not be
+  // merged: the figures stop where reading stopped, as with read(2)).
+  void stop() { stop_ = true; }
+
+  // Outside the lock: fills c with range [a, b) and the rest of its last segment.
+  void fill(Chunk& c, uint64_t a, uint64_t b, parse::Scratch& scratch) {
+    size_t need = 1 + read_bytes_ + head_cap_ + 1;
+    if (c.cap < need) {
+      c.buf.reset(new char[need]);
+      c.cap = need;
+    }
+    c.error.clear();
+    c.starts_mid = c.ends_mid = c.long_skip = c.cut_tail = c.long_tail = false;
+    c.owned = 0;
+    c.off = a > pos_.begin ? 1 : 0;
+    char* data = c.buf.get() + c.off;
+    size_t want = static_cast<size_t>(b - a);
+    size_t got = 0;
+    size_t one = 0;
+    if (c.off && (!pread_all(c.buf.get(), 1, a - 1, c, &one) || one != 1)) {
+      if (c.error.empty()) c.error = fmt::format("{}: the file shrank while it was read ({} of {} bytes)", name_, a - 1, pos_.end);
+      c.len = c.scan_len = 0;
+      return;
+    }
+    bool ok = pread_all(data, want, a, c, &got);
+    c.owned = got;
+    c.len = got;
+    c.scan_len = got;
+    if (got) c.last_owned = data[got - 1];
+    c.starts_mid = c.off && c.buf[0] != '\n' && c.buf[0] != '\r';
+    if (!ok || got < want) {
+      // Cut short: like a read(2) error, the unterminated tail is not parsed (cut_by_error if it
+      // was tagged), since it may end inside a number.
+      if (c.error.empty()) c.error = fmt::format("{}: the file shrank while it was read ({} of {} bytes)", name_, a + got, pos_.end);
+      cut_tail(c, scratch);
+      return;
+    }
+    // The last segment that starts in [a, b): complete it from the bytes after b.
+    const char* e = data + got;
+    const char* sep = last_separator(data, e);
+    if (sep == e - 1) return;  // the range ends at a separator
+    if (!sep && c.starts_mid) return;  // inside a segment that started earlier: nothing is ours
+    const char* s = sep ? sep + 1 : data;
+    size_t seg = static_cast<size_t>(e - s);
+    size_t len = got;
+    uint64_t at = b;
+    size_t piece = 4096;
+    for (;;) {
+      if (at >= pos_.end) break;  // the unterminated last line of the file: parsed
+      size_t room = std::min<size_t>(piece, head_cap_ - seg);
+      room = static_cast<size_t>(std::min<uint64_t>(room, pos_.end - at));
+      size_t n = 0;
+      bool rd = pread_all(data + len, room, at, c, &n);
+      const char* x = first_separator(data + len, data + len + n);
+      if (x < data + len + n) {
+        seg += static_cast<size_t>(x - (data + len));
+        len = static_cast<size_t>(x - data);
+        break;
+      }
+      len += n;
+      seg += n;
+      at += n;
+      if (!rd || n < room) {  // a read error or the file shrank inside the last segment
+        c.error = c.error.empty() ? fmt::format("{}: the file shrank while it was read ({} of {} bytes)", name_, at, pos_.end) : c.error;
+        c.scan_len = static_cast<size_t>(s - data);
+        judge_cut(c, s, data + len, scratch);
+        return;
+      }
+      if (seg >= head_cap_) break;
+      piece *= 2;
+    }
+    if (seg >= cap_) {
+      // Too long to parse: judged by its head, then left out of the scan (the chunks it runs
+      // into skip it, as they start inside a segment).
+      c.scan_len = static_cast<size_t>(s - data);
+      std::string_view head(s, std::min(seg, head_cap_));
+      if (find_tag_close(head.data(), head.data(), head.data() + head.size())) {
+        Event ev;
+        c.long_tail = parse::parse_segment(head, ev, scratch).outcome != parse::Outcome::none;
+      }
+      return;
+    }
+    c.scan_len = len;
+  }
+
+ private:
+  // Reads n bytes at off; false (c.error set) on a read error; *got: bytes read (fewer at the end).
+  bool pread_all(char* dst, size_t n, uint64_t off, Chunk& c, size_t* got = nullptr) {
+    size_t done = 0;
+    while (done < n) {
+      ssize_t r = ::pread(pos_.fd, dst + done, n - done, static_cast<off_t>(off + done));
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) {
+        c.error = fmt::format("{}: read error: {}", name_, std::strerror(errno));
+        if (got) *got = done;
+        return false;
+      }
+      if (r == 0) break;
+      done += static_cast<size_t>(r);
+    }
+    if (got) *got = done;
+    return true;
+  }
+
+  // The unterminated tail after the last separator of a cut chunk is not scanned.
+  void cut_tail(Chunk& c, parse::Scratch& scratch) {
+    const char* data = c.buf.get() + c.off;
+    const char* e = data + c.len;
+    if (c.len == 0 || e[-1] == '\n' || e[-1] == '\r') return;
+    const char* sep = last_separator(data, e);
+    if (!sep && c.starts_mid) {
+      c.scan_len = 0;
+      return;
+    }
+    const char* tail = sep ? sep + 1 : data;
+    c.scan_len = static_cast<size_t>(tail - data);
+    judge_cut(c, tail, e, scratch);
+  }
+  void judge_cut(Chunk& c, const char* tail, const char* e, parse::Scratch& scratch) {
+    if (find_tag_close(tail, tail, e)) {
+      Event ev;
+      c.cut_tail = parse::parse_segment(std::string_view(tail, static_cast<size_t>(e - tail)), ev, scratch).outcome !=
+                   parse::Outcome::none;
+    }
+  }
+
+  input::ByteSource::Positional pos_;
+  const std::string& name_;
+  size_t cap_;
+  size_t read_bytes_;
+  size_t head_cap_;
+  uint64_t next_;
+  bool stop_ = false;
+};
+
 class Merger {
  public:
-  Merger(uint32_t file, FileCounts& counts, const Options& opt, const EventSink& sink)
-      : file_(file), counts_(counts), opt_(opt), sink_(sink) {}
+  Merger(uint32_t file, FileCounts& counts, const Options& opt, const EventSink& sink, bool positional)
+      : file_(file), counts_(counts), opt_(opt), sink_(sink), positional_(positional) {}
   void merge(Chunk& c) {
+    if (discard_) return;  // after a positional read error: what was read after it is not used
+    if (positional_) {
+      counts_.bytes += c.owned;
+      if (c.owned) last_byte_ = c.last_owned;
+      if (!c.error.empty()) {
+        counts_.partial = true;
+        counts_.error = c.error;
+        discard_ = true;
+      }
+    }
     for (Event& ev : c.events) {
       ev.line += base_ + 1;
       ev.file = file_;
@@ -448,12 +637,16 @@ class Merger {
     base_ += c.newlines;
   }
   uint64_t newlines() const { return base_; }
+  char last_byte() const { return last_byte_; }
 
  private:
   uint32_t file_;
   FileCounts& counts_;
   const Options& opt_;
   const EventSink& sink_;
+  bool positional_;
+  bool discard_ = false;
+  char last_byte_ = '\n';
   uint64_t base_ = 0;
 };
 
@@ -467,7 +660,8 @@ class Pipeline {
         opt_(opt),
         cap_(std::max<size_t>(opt.chunk_bytes, 64)),
         filler_(src, cap_, opt.read_bytes, counts),
-        merger_(file, counts, opt, sink) {
+        merger_(file, counts, opt, sink, src.positional().has_value()) {
+    if (auto pos = src.positional()) range_.emplace(*pos, src.name(), cap_, opt.read_bytes);
     // Chunks in flight: one per thread plus slack so a slow hand-in does not stall the others;
     // bounded so memory stays flat (a thread without a chunk waits, it cannot deadlock: the
     // oldest chunk is always being scanned or merged).
@@ -482,7 +676,7 @@ class Pipeline {
       for (;;) {
         Chunk* c = take_free();
         if (!c) return;
-        if (!read_into(*c)) {
+        if (!read_into(*c, scratch)) {
           give_back(c);
           return;
         }
@@ -498,7 +692,7 @@ class Pipeline {
     if (error_) std::rethrow_exception(error_);
   }
   uint64_t newlines() const { return merger_.newlines(); }
-  char last_byte() const { return filler_.last_byte(); }
+  char last_byte() const { return range_ ? merger_.last_byte() : filler_.last_byte(); }
 
  private:
   Chunk* take_free() {
@@ -526,7 +720,27 @@ class Pipeline {
     cv_free_.notify_all();
   }
 
-  bool read_into(Chunk& c) {
+  bool read_into(Chunk& c, parse::Scratch& scratch) {
+    if (range_) {
+      uint64_t a = 0, b = 0;
+      {
+        std::lock_guard lk(read_mu_);
+        if (eof_ || !range_->reserve(a, b)) {
+          eof_ = true;
+          std::lock_guard lk2(mu_);
+          done_reading_ = true;
+          return false;
+        }
+        c.seq = next_read_++;
+        if (opt_.progress) opt_.progress(b, src_.total_raw_bytes());
+      }
+      range_->fill(c, a, b, scratch);  // the copy runs outside the lock
+      if (!c.error.empty()) {
+        std::lock_guard lk(read_mu_);
+        range_->stop();
+      }
+      return true;
+    }
     std::lock_guard lk(read_mu_);
     if (eof_) return false;
     if (!filler_.fill(c)) {
@@ -581,6 +795,7 @@ class Pipeline {
   size_t cap_;
   Filler filler_;
   Merger merger_;
+  std::optional<RangeReader> range_;
   size_t pool_limit_;
 
   std::mutex read_mu_;

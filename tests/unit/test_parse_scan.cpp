@@ -9,6 +9,8 @@
 #include <array>
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
+#include <functional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -578,4 +580,117 @@ TEST(ScanNewlines, AllNewlinesOverLongBuffers) {
   for (size_t off : {0u, 1u, 7u})
     for (size_t len : {8063u, 8064u, 8065u, 16129u, 100000u})
       EXPECT_EQ(scan::count_newlines(buf.data() + off, len), len);
+}
+
+// ---- Positional reads (pread of disjoint ranges of a regular file) -----------------------------
+// A regular file is read by ranges on every thread at once; a memory source goes through the
+// sequential read(2) pipeline. The two must agree on everything, for every chunk and range size.
+
+namespace {
+
+Scanned scan_file(const std::string& path, unsigned threads, size_t chunk, size_t read_bytes,
+                  const std::function<void(uint64_t, uint64_t)>& progress = {}) {
+  Scanned s;
+  auto src = input::open_source(path);
+  EXPECT_TRUE(src->positional().has_value()) << "a plain regular file reads positionally";
+  scan::Options opt;
+  opt.threads = threads;
+  opt.chunk_bytes = chunk;
+  opt.read_bytes = read_bytes;
+  opt.progress = progress;
+  s.counts = scan::scan(*src, 0, opt, [&](const Event& ev, std::string_view msg) {
+    s.events.push_back({ev, std::string(msg)});
+  });
+  return s;
+}
+
+}  // namespace
+
+TEST(ScanPositional, CorporaGiveTheSameResultAsSequentialReads) {
+  test_support::TempDir dir;
+  for (bool short_only : {true, false}) {
+    Corpus c = Generator(short_only ? 5 : 9, short_only).make(3000);
+    auto path = dir.write(short_only ? "short.log" : "real.log", c.text).string();
+    auto ref = scan_text(c.text, 1, 1u << 22);
+    expect_matches_corpus(ref, c);
+    for (size_t chunk : {64u, 257u, 1000u, 4096u, 1u << 22})
+      for (size_t rb : {64u, 100u, 333u, 4096u, 512u << 10})
+        for (unsigned threads : {1u, 2u, 4u}) {
+          if (!short_only && chunk < 257u) continue;  // the realistic corpus has segments up to 255 bytes
+          EXPECT_TRUE(same_scan(ref, scan_file(path, threads, chunk, rb)))
+              << "short " << short_only << " chunk " << chunk << " read " << rb << " threads " << threads;
+        }
+  }
+}
+
+TEST(ScanPositional, LongSegmentsAreJudgedLikeSequentialReads) {
+  std::string text;
+  for (int i = 0; i < 200; ++i) {
+    text += "[gen] batch.done dur_ms=" + std::to_string(i) + "\n";
+    if (i % 17 == 0) text += "[ckpt] write.done write_ms=1 blob=" + std::string(700 + i, 'b') + "\n";
+    if (i % 23 == 0) text += std::string(900, 'u') + "\r[ckpt] wait.start\n";
+    if (i % 31 == 0) text += "[ckpt] write.done write_ms=1 big=" + std::string(9000 + i, 'x') + "\n";
+  }
+  text += "[gen] batch.done dur_ms=7 tail=" + std::string(6000, 't');  // unterminated and over-long
+  test_support::TempDir dir;
+  auto path = dir.write("long.log", text).string();
+  for (size_t chunk : {64u, 300u, 512u, 4096u, 1u << 20}) {
+    auto ref = scan_text(text, 1, chunk);
+    if (chunk < 4096u) {
+      EXPECT_GT(skipped(ref.counts, SkipReason::line_too_long), 0u) << chunk;
+    }
+    for (size_t rb : {64u, 200u, 4096u})
+      for (unsigned threads : {1u, 2u, 4u})
+        EXPECT_TRUE(same_scan(ref, scan_file(path, threads, chunk, rb))) << chunk << " " << rb << " " << threads;
+  }
+}
+
+TEST(ScanPositional, UnterminatedLastLineAndCrlfLikeSequentialReads) {
+  std::string text = "[gen] batch.done dur_ms=1\r\n[gen] batch.done dur_ms=2\r\nx\r[gen] batch.done dur_ms=3";
+  test_support::TempDir dir;
+  auto path = dir.write("crlf.log", text).string();
+  auto ref = scan_text(text);
+  ASSERT_EQ(ref.events.size(), 3u);
+  EXPECT_EQ(ref.counts.lines, 3u);
+  for (size_t rb : {64u, 4096u})
+    for (unsigned threads : {1u, 2u}) EXPECT_TRUE(same_scan(ref, scan_file(path, threads, 64, rb)));
+}
+
+TEST(ScanPositional, FileThatShrinksWhileReadKeepsWhatWasReadAndSaysPartial) {
+  std::string text;
+  for (int i = 0; i < 4000; ++i) text += "[gen] batch.done dur_ms=" + std::to_string(i) + ".5\n";
+  test_support::TempDir dir;
+  auto path = dir.write("shrinks.log", text).string();
+  // Cut the file in the middle of a line while the first range is being handed out (the
+  // progress callback runs under the read lock, right after the range is reserved).
+  size_t cut = 20000 + 7;
+  ASSERT_NE(text[cut - 1], '\n');
+  bool done = false;
+  auto s = scan_file(path, 1, 1u << 20, 64u << 10, [&](uint64_t, uint64_t) {
+    if (!done) std::filesystem::resize_file(path, cut);
+    done = true;
+  });
+  EXPECT_TRUE(s.counts.partial);
+  EXPECT_NE(s.counts.error.find("shrank while it was read"), std::string::npos) << s.counts.error;
+  EXPECT_NE(s.counts.error.find("shrinks.log"), std::string::npos) << s.counts.error;
+  // Every whole line before the cut was read; the line cut in two was not parsed.
+  auto ref = scan_text(text.substr(0, text.rfind('\n', cut - 1) + 1));
+  ASSERT_EQ(s.events.size(), ref.events.size());
+  for (size_t i = 0; i < s.events.size(); ++i) ASSERT_EQ(s.events[i].ev.line, i + 1);
+  EXPECT_EQ(skipped(s.counts, SkipReason::cut_by_error), 1u);
+  EXPECT_EQ(s.counts.bytes, cut);
+}
+
+TEST(ScanPositional, CompressedAndMemorySourcesAreNotPositional) {
+  test_support::TempDir dir;
+  auto gz = dir.write("a.log.gz", gzip("[gen] batch.done dur_ms=1\n")).string();
+  EXPECT_FALSE(input::open_source(gz)->positional().has_value());
+  EXPECT_FALSE(input::memory_source("x\n")->positional().has_value());
+  auto empty = dir.write("empty.log", "").string();
+  EXPECT_FALSE(input::open_source(empty)->positional().has_value());
+  auto plain = dir.write("p.log", "abc\n").string();
+  auto pos = input::open_source(plain)->positional();
+  ASSERT_TRUE(pos.has_value());
+  EXPECT_EQ(pos->begin, 0u);
+  EXPECT_EQ(pos->end, 4u);
 }
