@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 #include <array>
 #include <cmath>
 #include <fstream>
@@ -416,20 +418,33 @@ Report analyze(const AnalysisOptions& opt, std::unique_ptr<TimelineSpool>& timel
 
   std::vector<std::pair<std::string, std::vector<double>>> samples;
   folder.finish(samples);
-  for (const auto& def : kMetrics) {
-    for (auto& [name, vec] : samples) {
-      if (name != def.name || vec.empty()) continue;
-      MetricReport m;
-      m.name = name;
-      m.unit = std::string(def.unit);
-      m.stats = summarize(vec);
-      if (r.thresholds.has_status(name)) {
-        double judged = r.thresholds.judged_on(name) == "max" ? m.stats.max : m.stats.mean;
-        m.status = r.thresholds.judge(name, judged);
-      }
-      r.metrics.push_back(std::move(m));
-      std::vector<double>().swap(vec);
+  // Exact statistics sort every sample: the metrics are summarised on the scan's threads at once.
+  std::vector<std::pair<const MetricDef*, std::vector<double>*>> todo;
+  for (const auto& def : kMetrics)
+    for (auto& [name, vec] : samples)
+      if (name == def.name && !vec.empty()) todo.emplace_back(&def, &vec);
+  std::vector<Summary> summaries(todo.size());
+  {
+    std::atomic<size_t> next{0};
+    auto work = [&] {
+      for (size_t i; (i = next.fetch_add(1)) < todo.size();) summaries[i] = summarize(*todo[i].second);
+    };
+    std::vector<std::thread> helpers;
+    for (unsigned i = 1; i < std::min<size_t>(std::max(1u, opt.threads), todo.size()); ++i) helpers.emplace_back(work);
+    work();
+    for (auto& t : helpers) t.join();
+  }
+  for (size_t i = 0; i < todo.size(); ++i) {
+    MetricReport m;
+    m.name = std::string(todo[i].first->name);
+    m.unit = std::string(todo[i].first->unit);
+    m.stats = std::move(summaries[i]);
+    if (r.thresholds.has_status(m.name)) {
+      double judged = r.thresholds.judged_on(m.name) == "max" ? m.stats.max : m.stats.mean;
+      m.status = r.thresholds.judge(m.name, judged);
     }
+    r.metrics.push_back(std::move(m));
+    std::vector<double>().swap(*todo[i].second);
   }
 
   std::vector<std::pair<TraceId, ServerSide>> servers;

@@ -202,6 +202,14 @@ void TimelineSpool::finish(const Report& r) {
   }
   ok = ok && std::fwrite(buf.data(), 1, buf.size(), out) == buf.size();
   ok = (std::fclose(out) == 0) && ok;
+  // The parts are not needed any more: removed here, on the thread that merged them, rather than
+  // by the destructor on the thread that commits the report (a 1 GiB log spools ~50 MB).
+  for (auto& p : parts_) {
+    if (p.f) std::fclose(p.f);
+    p.f = nullptr;
+    std::error_code ec;
+    if (!p.path.empty()) std::filesystem::remove(p.path, ec);
+  }
   if (!ok) throw std::runtime_error(fmt::format("{}: write failed", out_.string()));
 }
 
