@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -21,5 +22,27 @@ double percentile_sorted(std::span<const double> sorted, double q);
 
 // Sorts `samples` in place and summarises them. count == 0 for an empty vector.
 Summary summarize(std::vector<double>& samples);
+
+// Samples as they arrive, 8 bytes each: blocks of 64 KiB instead of one growing array, so adding
+// never copies and never leaves up to half of a doubled array unused. take() hands them over as
+// one exact-size vector, freeing each block as it is copied (peak: the samples plus one block).
+class SampleBuffer {
+ public:
+  static constexpr size_t kBlock = 8192;
+  void push_back(double v) {
+    if (used_ == kBlock || blocks_.empty()) {
+      blocks_.push_back(std::make_unique_for_overwrite<double[]>(kBlock));
+      used_ = 0;
+    }
+    blocks_.back()[used_++] = v;
+  }
+  size_t size() const { return blocks_.empty() ? 0 : (blocks_.size() - 1) * kBlock + used_; }
+  bool empty() const { return blocks_.empty(); }
+  std::vector<double> take();
+
+ private:
+  std::vector<std::unique_ptr<double[]>> blocks_;
+  size_t used_ = 0;
+};
 
 }  // namespace alog

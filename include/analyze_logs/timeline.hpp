@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "analyze_logs/event.hpp"
+#include "analyze_logs/stats.hpp"
 
 namespace alog {
 
@@ -46,7 +47,7 @@ class TimelineSpool {
   };
   std::filesystem::path out_;
   std::vector<Part> parts_;
-  std::vector<double> tod_to_client_;  // samples of (client t - unwrapped time of day)
+  SampleBuffer tod_to_client_;  // samples of (client t - unwrapped time of day)
 };
 
 }  // namespace alog

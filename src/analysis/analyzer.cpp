@@ -149,7 +149,7 @@ class Folder {
     return Role::trainer;
   }
 
-  void finish(std::vector<std::pair<std::string, std::vector<double>>>& samples_out) {
+  void finish(std::vector<std::pair<std::string, SampleBuffer>>& samples_out) {
     samples_out = std::move(samples_);
   }
 
@@ -162,7 +162,8 @@ class Folder {
         vec.push_back(v);
         return;
       }
-    samples_.emplace_back(std::string(metric), std::vector<double>{v});
+    samples_.emplace_back(std::string(metric), SampleBuffer{});
+    samples_.back().second.push_back(v);
   }
 
   // A sample that is also kept as an event, for evidence and timelines.
@@ -318,7 +319,7 @@ class Folder {
   TimelineSpool* spool_;
   uint32_t file_ = 0;
   std::array<uint64_t, kOpCount> op_counts_{};
-  std::vector<std::pair<std::string, std::vector<double>>> samples_;
+  std::vector<std::pair<std::string, SampleBuffer>> samples_;
   std::unordered_map<TraceId, uint32_t, TraceIdHash> by_trace_;
   std::unordered_map<std::pair<TraceId, uint32_t>, size_t, PairHash> server_index_;
   std::vector<std::pair<TraceId, ServerSide>> servers_;
@@ -416,10 +417,10 @@ Report analyze(const AnalysisOptions& opt, std::unique_ptr<TimelineSpool>& timel
     if (stored.counts.partial) stored.error = stored.counts.error;
   }
 
-  std::vector<std::pair<std::string, std::vector<double>>> samples;
+  std::vector<std::pair<std::string, SampleBuffer>> samples;
   folder.finish(samples);
   // Exact statistics sort every sample: the metrics are summarised on the scan's threads at once.
-  std::vector<std::pair<const MetricDef*, std::vector<double>*>> todo;
+  std::vector<std::pair<const MetricDef*, SampleBuffer*>> todo;
   for (const auto& def : kMetrics)
     for (auto& [name, vec] : samples)
       if (name == def.name && !vec.empty()) todo.emplace_back(&def, &vec);
@@ -427,7 +428,10 @@ Report analyze(const AnalysisOptions& opt, std::unique_ptr<TimelineSpool>& timel
   {
     std::atomic<size_t> next{0};
     auto work = [&] {
-      for (size_t i; (i = next.fetch_add(1)) < todo.size();) summaries[i] = summarize(*todo[i].second);
+      for (size_t i; (i = next.fetch_add(1)) < todo.size();) {
+        std::vector<double> v = todo[i].second->take();
+        summaries[i] = summarize(v);
+      }
     };
     std::vector<std::thread> helpers;
     for (unsigned i = 1; i < std::min<size_t>(std::max(1u, opt.threads), todo.size()); ++i) helpers.emplace_back(work);
@@ -444,7 +448,6 @@ Report analyze(const AnalysisOptions& opt, std::unique_ptr<TimelineSpool>& timel
       m.status = r.thresholds.judge(m.name, judged);
     }
     r.metrics.push_back(std::move(m));
-    std::vector<double>().swap(*todo[i].second);
   }
 
   std::vector<std::pair<TraceId, ServerSide>> servers;

@@ -35,4 +35,17 @@ Summary summarize(std::vector<double>& v) {
   return s;
 }
 
+std::vector<double> SampleBuffer::take() {
+  std::vector<double> out;
+  out.reserve(size());
+  for (size_t b = 0; b < blocks_.size(); ++b) {
+    size_t n = b + 1 == blocks_.size() ? used_ : kBlock;
+    out.insert(out.end(), blocks_[b].get(), blocks_[b].get() + n);
+    blocks_[b].reset();
+  }
+  blocks_.clear();
+  used_ = 0;
+  return out;
+}
+
 }  // namespace alog

@@ -107,8 +107,9 @@ struct Cursor {
 void TimelineSpool::finish(const Report& r) {
   std::optional<double> tod_map;
   if (!tod_to_client_.empty()) {
-    std::sort(tod_to_client_.begin(), tod_to_client_.end());
-    tod_map = tod_to_client_[tod_to_client_.size() / 2];
+    std::vector<double> v = tod_to_client_.take();
+    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
+    tod_map = v[v.size() / 2];
   }
   std::FILE* out = std::fopen(out_.c_str(), "w");
   if (!out) throw std::runtime_error(fmt::format("{}: cannot write: {}", out_.string(), std::strerror(errno)));

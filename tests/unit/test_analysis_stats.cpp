@@ -129,3 +129,19 @@ TEST(StatsPercentile, EndsAndMiddle) {
   EXPECT_DOUBLE_EQ(percentile_sorted(v, 0.1), 1.4);  // h = 0.4
   EXPECT_DOUBLE_EQ(percentile_sorted(v, 0.625), 3.5);
 }
+
+TEST(SampleBuffer, TakeGivesEverySampleInOrderAcrossBlocks) {
+  for (size_t n : {size_t{0}, size_t{1}, SampleBuffer::kBlock - 1, SampleBuffer::kBlock, SampleBuffer::kBlock + 1,
+                   3 * SampleBuffer::kBlock + 17}) {
+    SampleBuffer b;
+    for (size_t i = 0; i < n; ++i) b.push_back(static_cast<double>(i) * 0.5);
+    EXPECT_EQ(b.size(), n);
+    EXPECT_EQ(b.empty(), n == 0);
+    std::vector<double> v = b.take();
+    ASSERT_EQ(v.size(), n);
+    EXPECT_EQ(v.capacity(), n) << "exact size, no slack";
+    for (size_t i = 0; i < n; ++i) ASSERT_EQ(v[i], static_cast<double>(i) * 0.5) << i;
+    EXPECT_TRUE(b.empty());
+    EXPECT_EQ(b.size(), 0u);
+  }
+}
