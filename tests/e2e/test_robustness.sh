@@ -295,6 +295,16 @@ echo $? >stdin.rc
 check "truncated .gz on standard input: exit 0, partial, the error names <stdin>" \
   py stdin 'i[0]["path"] == "<stdin>" and i[0]["partial"] and i[0]["error"].startswith("<stdin>: truncated gzip stream") and i[0]["events"] > 1000'
 run complete pair.log.gz pair.log.zst
+# Standard input redirected from a plain file is read by ranges (pread) from where its offset
+# stands: here after the first line, which the shell's `read` consumed.
+tail -n +2 pair.log >pair_rest.log
+run rest pair_rest.log
+mkdir -p offset.out
+{ IFS= read -r _first; timeout -s KILL 120 "$BIN" -q --color never -o offset.out - >offset.stdout 2>offset.stderr; echo $? >offset.rc; } <pair.log
+check "stdin redirected from a file at an offset: exit 0, read from the offset on (39999 lines)" \
+  py offset 'i[0]["path"] == "<stdin>" and not i[0]["partial"] and i[0]["lines"] == 39999'
+check "stdin redirected from a file at an offset: the same figures as the file without its first line" \
+  eval '"$PY" -c "import json,sys,glob; a=json.load(open(glob.glob(\"offset.out/analysis_*/report.json\")[0])); b=json.load(open(glob.glob(\"rest.out/analysis_*/report.json\")[0])); sys.exit(0 if a[\"metrics\"]==b[\"metrics\"] and a[\"inputs\"][0][\"events\"]==b[\"inputs\"][0][\"events\"] else 1)"'
 check "intact .gz and .zst: complete, not partial" \
   py complete 'all(not x["partial"] and x["lines"] == 40000 for x in i) and [x["compression"] for x in i] == ["gzip", "zstd"]'
 
