@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -142,9 +143,11 @@ struct Report {
   Thresholds thresholds{2};
   std::vector<InputReport> inputs;
   std::vector<MetricReport> metrics;
-  std::vector<UpdateReport> updates;
+  // Deques, not vectors: they grow without a reallocation peak (old and new arrays at once) and
+  // indices stay valid. Nothing may rely on contiguity.
+  std::deque<UpdateReport> updates;
   std::vector<ServerOnlyUpdate> server_only;
-  std::vector<BatchReport> batches;
+  std::deque<BatchReport> batches;
   // "ckpt.wait_ms", "ckpt.write_ms", "rollout.trunc_pct", "rollout.staleness" -> events in
   // input order.
   std::vector<std::pair<std::string, std::vector<PointEvent>>> point_events;
