@@ -2,6 +2,8 @@
 // stats files, trace) read only this; analyses only fill it. A new output touches only writers.
 #pragma once
 
+#include <bit>
+#include <cassert>
 #include <cstdint>
 #include <deque>
 #include <nlohmann/json.hpp>
@@ -35,6 +37,57 @@ struct MetricReport {
   Status status = Status::none;
 };
 
+// An optional double in 8 bytes instead of std::optional's 16 (an update holds eleven of them).
+//
+// Invariant: "absent" is one reserved quiet-NaN bit pattern (kAbsentBits). Every other double,
+// including the NaN that arithmetic can make from huge finite inputs (inf - inf), is a present
+// value, so the semantics are std::optional<double>'s for every value the analysis can store:
+// parsed values are finite (parse_finite rejects nan and inf) and IEEE arithmetic never yields
+// this payload from non-NaN operands. Storing the reserved pattern itself (only possible by
+// bit-casting it on purpose) means "absent"; debug builds assert it never happens.
+class OptDouble {
+ public:
+  constexpr OptDouble() noexcept = default;
+  constexpr OptDouble(std::nullopt_t) noexcept {}
+  constexpr OptDouble(double v) noexcept : bits_(std::bit_cast<uint64_t>(v)) { assert(bits_ != kAbsentBits); }
+  constexpr OptDouble(const std::optional<double>& v) noexcept : OptDouble(v ? OptDouble(*v) : OptDouble()) {}
+
+  constexpr OptDouble& operator=(std::nullopt_t) noexcept {
+    bits_ = kAbsentBits;
+    return *this;
+  }
+  constexpr OptDouble& operator=(double v) noexcept { return *this = OptDouble(v); }
+
+  constexpr bool has_value() const noexcept { return bits_ != kAbsentBits; }
+  constexpr explicit operator bool() const noexcept { return has_value(); }
+  // Like std::optional: reading an absent value is a bug (asserted in debug builds).
+  constexpr double operator*() const noexcept {
+    assert(has_value());
+    return std::bit_cast<double>(bits_);
+  }
+  double value() const {
+    if (!has_value()) throw std::bad_optional_access();
+    return std::bit_cast<double>(bits_);
+  }
+  constexpr double value_or(double other) const noexcept { return has_value() ? std::bit_cast<double>(bits_) : other; }
+  constexpr void reset() noexcept { bits_ = kAbsentBits; }
+  constexpr operator std::optional<double>() const noexcept {
+    return has_value() ? std::optional<double>(std::bit_cast<double>(bits_)) : std::nullopt;
+  }
+
+  // std::optional's comparisons: absent == absent, present values compare as doubles.
+  friend constexpr bool operator==(const OptDouble& a, const OptDouble& b) noexcept {
+    return a.has_value() == b.has_value() && (!a.has_value() || *a == *b);
+  }
+  friend constexpr bool operator==(const OptDouble& a, double b) noexcept { return a.has_value() && *a == b; }
+  friend constexpr bool operator==(const OptDouble& a, std::nullopt_t) noexcept { return !a.has_value(); }
+
+ private:
+  static constexpr uint64_t kAbsentBits = 0x7ff8'a10c'0000'0001ULL;  // quiet NaN, payload "alog"
+  uint64_t bits_ = kAbsentBits;
+};
+static_assert(sizeof(OptDouble) == 8);
+
 struct Location {
   uint32_t file = 0;
   uint64_t line = 0;
@@ -43,20 +96,20 @@ struct Location {
 // Server-side half of a weight update, from one inference log.
 struct ServerSide {
   uint32_t file = 0;
-  std::optional<double> recv_t, rpc_start_t, rpc_done_t, rpc_ms;
+  OptDouble recv_t, rpc_start_t, rpc_done_t, rpc_ms;
   RpcKind kind = RpcKind::none;
   std::optional<Location> recv_at, start_at, done_at;
 };
 
 struct Phases {
-  std::optional<double> client_to_server_ms, server_pre_rpc_ms, engine_ms, server_to_client_ms;
+  OptDouble client_to_server_ms, server_pre_rpc_ms, engine_ms, server_to_client_ms;
 };
 
 struct UpdateReport {
   TraceId trace;
   bool reload = false;
   std::optional<int64_t> step;
-  std::optional<double> wall_ms, rpc_ms, queue_ms;  // rpc/queue empty for the -1.0 sentinel
+  OptDouble wall_ms, rpc_ms, queue_ms;  // rpc/queue empty for the -1.0 sentinel
   bool complete = false;
   double send_t = 0;
   int32_t send_tod = -1;
@@ -72,7 +125,7 @@ struct BatchReport {
   uint32_t file = 0;
   uint64_t start_line = 0, done_line = 0;  // 0 when that side is missing
   int32_t start_tod = -1, done_tod = -1;
-  std::optional<double> dur_ms, inflight_start, inflight_done;
+  OptDouble dur_ms, inflight_start, inflight_done;
   std::vector<uint32_t> updates;  // indices into Report::updates that ran during the batch
 };
 

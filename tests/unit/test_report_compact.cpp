@@ -1,0 +1,63 @@
+// Tests of the compact value types in include/analyze_logs/report.hpp that keep the per-update
+// footprint small: they must behave like the std types they replace.
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <optional>
+
+#include "analyze_logs/report.hpp"
+
+namespace alog {
+namespace {
+
+TEST(OptDouble, BehavesLikeStdOptional) {
+  OptDouble a;
+  EXPECT_FALSE(a);
+  EXPECT_FALSE(a.has_value());
+  EXPECT_EQ(a.value_or(7.5), 7.5);
+  EXPECT_THROW((void)a.value(), std::bad_optional_access);
+  EXPECT_TRUE(a == std::nullopt);
+  EXPECT_FALSE(std::optional<double>(a).has_value());
+
+  a = 0.0;
+  EXPECT_TRUE(a);
+  EXPECT_EQ(*a, 0.0);
+  EXPECT_TRUE(a == 0.0);
+  EXPECT_FALSE(a == std::nullopt);
+  EXPECT_EQ(std::optional<double>(a), std::optional<double>(0.0));
+
+  a = -1.0;  // the -1.0 sentinel is a value like any other here
+  EXPECT_EQ(a.value(), -1.0);
+  a = std::nullopt;
+  EXPECT_FALSE(a);
+
+  OptDouble b = std::optional<double>(3.25), c = std::optional<double>();
+  EXPECT_EQ(*b, 3.25);
+  EXPECT_FALSE(c);
+  EXPECT_TRUE(c == OptDouble());
+  EXPECT_FALSE(b == c);
+  EXPECT_TRUE(b == OptDouble(3.25));
+  b.reset();
+  EXPECT_FALSE(b);
+}
+
+TEST(OptDouble, EveryDoubleButTheReservedNaNIsAValue) {
+  // Arithmetic on huge finite values can make inf and NaN; std::optional kept them as values,
+  // and so does OptDouble (only one reserved NaN bit pattern means "absent").
+  double huge = std::numeric_limits<double>::max();
+  OptDouble inf = huge * 2, nan = (huge * 2) - (huge * 2), neg = -0.0;
+  ASSERT_TRUE(inf);
+  EXPECT_TRUE(std::isinf(*inf));
+  ASSERT_TRUE(nan);
+  EXPECT_TRUE(std::isnan(*nan));
+  ASSERT_TRUE(neg);
+  EXPECT_TRUE(std::signbit(*neg));
+  OptDouble qnan = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_TRUE(qnan);
+  EXPECT_EQ(sizeof(OptDouble), 8u);
+}
+
+}  // namespace
+}  // namespace alog
