@@ -8,6 +8,7 @@
 #include <deque>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -88,10 +89,26 @@ class OptDouble {
 };
 static_assert(sizeof(OptDouble) == 8);
 
+// A place in an input in 8 bytes (an update holds up to five): the input's index in 20 bits and
+// the 1-based line in 44. Limits: inputs 0 .. 1,048,575 and lines up to 2^44 - 1 (17.6 T lines, a
+// file of at least 16 TiB); a place beyond them throws std::length_error (the run ends with an
+// error) rather than being stored wrong. See docs/RELIABILITY.md, Limits.
 struct Location {
-  uint32_t file = 0;
-  uint64_t line = 0;
+  static constexpr uint64_t kMaxFile = (uint64_t{1} << 20) - 1;
+  static constexpr uint64_t kMaxLine = (uint64_t{1} << 44) - 1;
+
+  constexpr Location() noexcept = default;
+  constexpr Location(uint64_t f, uint64_t l) : file(static_cast<uint32_t>(f & kMaxFile)), line(l & kMaxLine) {
+    if (f > kMaxFile || l > kMaxLine)
+      throw std::length_error(f > kMaxFile ? "more than 1,048,576 inputs hold weight updates (the limit)"
+                                           : "a line number beyond 2^44 - 1 (the limit)");
+  }
+
+  // Read as `loc.file` / `loc.line` (bit-fields: copy them, never take their address).
+  uint32_t file : 20 = 0;  // shares the 8 bytes with line (the static_assert holds it)
+  uint64_t line : 44 = 0;
 };
+static_assert(sizeof(Location) == 8);
 
 // Server-side half of a weight update, from one inference log.
 struct ServerSide {

@@ -59,5 +59,22 @@ TEST(OptDouble, EveryDoubleButTheReservedNaNIsAValue) {
   EXPECT_EQ(sizeof(OptDouble), 8u);
 }
 
+TEST(Location, EightBytesUpToItsLimitsAndAnErrorBeyond) {
+  EXPECT_EQ(sizeof(Location), 8u);
+  Location zero;
+  EXPECT_EQ(zero.file, 0u);
+  EXPECT_EQ(zero.line, 0u);
+  Location l{3, 12};
+  EXPECT_EQ(l.file, 3u);
+  EXPECT_EQ(l.line, 12u);
+  Location most{Location::kMaxFile, Location::kMaxLine};
+  EXPECT_EQ(most.file, (1u << 20) - 1);
+  EXPECT_EQ(most.line, (uint64_t{1} << 44) - 1);
+  // Never wrapped or clamped silently.
+  EXPECT_THROW((Location{Location::kMaxFile + 1, 1}), std::length_error);
+  EXPECT_THROW((Location{0, Location::kMaxLine + 1}), std::length_error);
+  EXPECT_THROW((Location{0, UINT64_MAX}), std::length_error);
+}
+
 }  // namespace
 }  // namespace alog
