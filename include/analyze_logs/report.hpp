@@ -6,6 +6,7 @@
 #include <cassert>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
@@ -118,6 +119,50 @@ struct ServerSide {
   std::optional<Location> recv_at, start_at, done_at;
 };
 
+// An optional ServerSide kept out of line: 8 bytes in an update that has no server half (an
+// orchestrator-only log) instead of the whole ServerSide. Copies are deep, moves move the pointer;
+// it reads like std::optional<ServerSide> (`if (u.server)`, `u.server->rpc_ms`, `*u.server`).
+class ServerBox {
+ public:
+  ServerBox() noexcept = default;
+  ServerBox(std::nullopt_t) noexcept {}
+  ServerBox(const ServerSide& s) : p_(std::make_unique<ServerSide>(s)) {}
+  ServerBox(const ServerBox& o) : p_(o.p_ ? std::make_unique<ServerSide>(*o.p_) : nullptr) {}
+  ServerBox(ServerBox&&) noexcept = default;
+  ServerBox& operator=(const ServerBox& o) {
+    if (this != &o) *this = o.p_ ? ServerBox(*o.p_) : ServerBox();
+    return *this;
+  }
+  ServerBox& operator=(ServerBox&&) noexcept = default;
+  ServerBox& operator=(const ServerSide& s) {
+    if (p_) *p_ = s;
+    else p_ = std::make_unique<ServerSide>(s);
+    return *this;
+  }
+  ServerBox& operator=(std::nullopt_t) noexcept {
+    p_.reset();
+    return *this;
+  }
+
+  bool has_value() const noexcept { return p_ != nullptr; }
+  explicit operator bool() const noexcept { return has_value(); }
+  // Like std::optional: dereferencing an empty box is a bug (asserted in debug builds).
+  const ServerSide& operator*() const noexcept {
+    assert(p_);
+    return *p_;
+  }
+  ServerSide& operator*() noexcept {
+    assert(p_);
+    return *p_;
+  }
+  const ServerSide* operator->() const noexcept { return &**this; }
+  ServerSide* operator->() noexcept { return &**this; }
+  void reset() noexcept { p_.reset(); }
+
+ private:
+  std::unique_ptr<ServerSide> p_;
+};
+
 struct Phases {
   OptDouble client_to_server_ms, server_pre_rpc_ms, engine_ms, server_to_client_ms;
 };
@@ -132,7 +177,7 @@ struct UpdateReport {
   int32_t send_tod = -1;
   Location send_at;
   std::optional<Location> done_at;
-  std::optional<ServerSide> server;  // joined by trace id (correlation)
+  ServerBox server;  // joined by trace id (correlation); empty when no server log has the id
   Phases phases;
   std::string last_phase;                    // for incomplete updates
   std::vector<uint32_t> overlapping_batches; // indices into Report::batches

@@ -151,7 +151,7 @@ class Folder {
     samples_out = std::move(samples_);
   }
 
-  void take_server_sides(std::vector<std::pair<TraceId, ServerSide>>& out) { out = std::move(servers_); }
+  void take_server_sides(std::vector<std::pair<TraceId, ServerBox>>& out) { out = std::move(servers_); }
 
  private:
   void add(std::string_view metric, double v) {
@@ -237,7 +237,7 @@ class Folder {
     auto it = server_index_.find(key);
     ServerSide* s = nullptr;
     if (it != server_index_.end()) {
-      s = &servers_[it->second].second;
+      s = &*servers_[it->second].second;
       // The same id seen again after a complete server-side sequence: a new update.
       bool seen = (ev.op == Op::server_recv && s->recv_t) || (ev.op == Op::rpc_start && s->rpc_start_t) ||
                   (ev.op == Op::rpc_done && s->rpc_done_t);
@@ -250,7 +250,7 @@ class Folder {
       }
       server_index_[key] = servers_.size();
       servers_.emplace_back(ev.trace, ServerSide{});
-      s = &servers_.back().second;
+      s = &*servers_.back().second;
       s->file = ev.file;
     }
     Location at{ev.file, ev.line};
@@ -319,7 +319,8 @@ class Folder {
   std::vector<std::pair<std::string, std::vector<double>>> samples_;
   std::unordered_map<TraceId, uint32_t, TraceIdHash> by_trace_;
   std::unordered_map<std::pair<TraceId, uint32_t>, size_t, PairHash> server_index_;
-  std::vector<std::pair<TraceId, ServerSide>> servers_;
+  // Boxed: correlate() moves each box into its update, so no server half is ever held twice.
+  std::vector<std::pair<TraceId, ServerBox>> servers_;
   std::vector<uint32_t> open_batches_;
   std::vector<uint32_t> in_flight_;
 };
@@ -432,7 +433,7 @@ Report analyze(const AnalysisOptions& opt, std::unique_ptr<TimelineSpool>& timel
     }
   }
 
-  std::vector<std::pair<TraceId, ServerSide>> servers;
+  std::vector<std::pair<TraceId, ServerBox>> servers;
   folder.take_server_sides(servers);
   correlate(r, std::move(servers));
   timeline = std::move(spool);

@@ -76,5 +76,38 @@ TEST(Location, EightBytesUpToItsLimitsAndAnErrorBeyond) {
   EXPECT_THROW((Location{0, UINT64_MAX}), std::length_error);
 }
 
+TEST(ServerBox, ReadsLikeAnOptionalAndCopiesDeep) {
+  EXPECT_EQ(sizeof(ServerBox), 8u);
+  ServerBox a;
+  EXPECT_FALSE(a);
+  ServerSide s;
+  s.file = 2;
+  s.rpc_ms = 12.5;
+  a = s;
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->file, 2u);
+  EXPECT_EQ((*a).rpc_ms, 12.5);
+  ServerBox b = a;  // a deep copy
+  b->rpc_ms = 99.0;
+  EXPECT_EQ(a->rpc_ms, 12.5);
+  EXPECT_EQ(b->rpc_ms, 99.0);
+  const ServerSide* heap = &*b;
+  ServerBox c = std::move(b);  // moves the pointer, no copy
+  EXPECT_EQ(&*c, heap);
+  c = a;  // assignment is deep too
+  EXPECT_EQ(c->rpc_ms, 12.5);
+  EXPECT_NE(&*c, &*a);
+  c = std::nullopt;
+  EXPECT_FALSE(c);
+  UpdateReport u;
+  u.server = s;
+  UpdateReport v = u;
+  EXPECT_NE(&*u.server, &*v.server);
+  EXPECT_EQ(v.server->file, 2u);
+  u.server.reset();
+  EXPECT_FALSE(u.server);
+  EXPECT_TRUE(v.server);
+}
+
 }  // namespace
 }  // namespace alog
