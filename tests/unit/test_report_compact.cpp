@@ -109,5 +109,22 @@ TEST(ServerBox, ReadsLikeAnOptionalAndCopiesDeep) {
   EXPECT_TRUE(v.server);
 }
 
+TEST(LastPhase, OneByteThatReadsLikeTheName) {
+  EXPECT_EQ(sizeof(LastPhase), 1u);
+  LastPhase p;
+  EXPECT_TRUE(p.empty());
+  EXPECT_EQ(std::string_view(p), "");
+  for (const char* name : {"client_to_server", "server_pre_rpc", "engine", "server_to_client"}) {
+    p = name;
+    EXPECT_FALSE(p.empty());
+    EXPECT_TRUE(p == name);
+    EXPECT_EQ(p.name(), name);
+    EXPECT_EQ(std::string(std::string_view(p)), name);
+  }
+  EXPECT_FALSE(p == "engine");
+  EXPECT_THROW(p = "nonsense", std::invalid_argument);
+  EXPECT_EQ(p.name(), "server_to_client");  // unchanged by the failed assignment
+}
+
 }  // namespace
 }  // namespace alog

@@ -165,7 +165,7 @@ TEST(ReportJsonStream, EveryOptionalShapeStreamsTheSameTextAsTheTree) {
   bare.reload = true;
   bare.wall_ms = 3.0;
   bare.send_t = 1e21;
-  bare.last_phase = "client.send \"sent\"";
+  bare.last_phase = "client_to_server";
   UpdateReport full;
   full.trace = *TraceId::parse("54127134d8134dbd");
   full.step = -7;
