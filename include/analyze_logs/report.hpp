@@ -2,10 +2,12 @@
 // stats files, trace) read only this; analyses only fill it. A new output touches only writers.
 #pragma once
 
+#include <algorithm>
 #include <bit>
 #include <cassert>
 #include <cstdint>
 #include <deque>
+#include <initializer_list>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -112,6 +114,97 @@ struct Location {
 };
 static_assert(sizeof(Location) == 8);
 
+// A list of indices (updates <-> generation batches) in 16 bytes that holds up to two without a
+// heap allocation: most updates overlap one or two batches and most batches one or two updates,
+// where a std::vector<uint32_t> took 24 bytes plus a 32-byte heap block. Only what the code needs
+// of std::vector: push_back, size, empty, [], iteration, ==, assignment from a braced list.
+class IndexList {
+ public:
+  using value_type = uint32_t;
+  using const_iterator = const uint32_t*;
+
+  IndexList() noexcept {}
+  IndexList(std::initializer_list<uint32_t> v) { assign(v.begin(), v.end()); }
+  IndexList(const IndexList& o) { assign(o.begin(), o.end()); }
+  IndexList(IndexList&& o) noexcept { take(o); }
+  IndexList& operator=(const IndexList& o) {
+    if (this != &o) {
+      size_ = 0;
+      assign(o.begin(), o.end());
+    }
+    return *this;
+  }
+  IndexList& operator=(IndexList&& o) noexcept {
+    if (this != &o) {
+      free();
+      take(o);
+    }
+    return *this;
+  }
+  IndexList& operator=(std::initializer_list<uint32_t> v) {
+    size_ = 0;
+    assign(v.begin(), v.end());
+    return *this;
+  }
+  ~IndexList() { free(); }
+
+  void push_back(uint32_t v) {
+    if (size_ == cap_) grow();
+    data()[size_++] = v;
+  }
+  size_t size() const noexcept { return size_; }
+  bool empty() const noexcept { return size_ == 0; }
+  uint32_t operator[](size_t i) const noexcept {
+    assert(i < size_);
+    return data()[i];
+  }
+  const uint32_t* begin() const noexcept { return data(); }
+  const uint32_t* end() const noexcept { return data() + size_; }
+  friend bool operator==(const IndexList& a, const IndexList& b) noexcept {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end());
+  }
+  friend bool operator==(const IndexList& a, const std::vector<uint32_t>& b) noexcept {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end());
+  }
+
+ private:
+  static constexpr uint32_t kInline = 2;
+  bool on_heap() const noexcept { return cap_ > kInline; }
+  uint32_t* data() noexcept { return on_heap() ? heap_ : inline_; }
+  const uint32_t* data() const noexcept { return on_heap() ? heap_ : inline_; }
+  void assign(const uint32_t* b, const uint32_t* e) {
+    for (; b != e; ++b) push_back(*b);
+  }
+  void grow() {
+    if (cap_ > UINT32_MAX / 2) throw std::length_error("IndexList: too many indices");
+    uint32_t cap = cap_ * 2;
+    auto* p = new uint32_t[cap];
+    std::copy(begin(), end(), p);
+    free();
+    heap_ = p;
+    cap_ = cap;
+  }
+  void free() noexcept {
+    if (on_heap()) delete[] heap_;
+    cap_ = kInline;
+  }
+  void take(IndexList& o) noexcept {  // *this holds no heap block
+    size_ = o.size_;
+    cap_ = o.cap_;
+    if (o.on_heap()) heap_ = o.heap_;
+    else std::copy(o.inline_, o.inline_ + kInline, inline_);
+    o.size_ = 0;
+    o.cap_ = kInline;
+  }
+
+  uint32_t size_ = 0, cap_ = kInline;
+  union {
+    uint32_t inline_[kInline] = {};
+    uint32_t* heap_;
+  };
+};
+static_assert(sizeof(IndexList) == 16);
+
 // Server-side half of a weight update, from one inference log.
 struct ServerSide {
   uint32_t file = 0;
@@ -206,7 +299,7 @@ struct UpdateReport {
   ServerBox server;  // joined by trace id (correlation); empty when no server log has the id
   Phases phases;
   LastPhase last_phase;                      // for incomplete updates
-  std::vector<uint32_t> overlapping_batches; // indices into Report::batches
+  IndexList overlapping_batches;             // indices into Report::batches
 };
 
 struct BatchReport {
@@ -214,7 +307,7 @@ struct BatchReport {
   uint64_t start_line = 0, done_line = 0;  // 0 when that side is missing
   int32_t start_tod = -1, done_tod = -1;
   OptDouble dur_ms, inflight_start, inflight_done;
-  std::vector<uint32_t> updates;  // indices into Report::updates that ran during the batch
+  IndexList updates;  // indices into Report::updates that ran during the batch
 };
 
 // A single-valued event kept for evidence and timelines: ckpt waits and writes, rollout

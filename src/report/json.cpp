@@ -47,7 +47,7 @@ J update_json(const Report& r, const UpdateReport& u) {
                  {"engine_ms", opt(u.phases.engine_ms)},
                  {"server_to_client_ms", opt(u.phases.server_to_client_ms)}};
   x["last_phase"] = u.last_phase.empty() ? J(nullptr) : J(u.last_phase.name());
-  x["overlapping_batches"] = u.overlapping_batches;
+  x["overlapping_batches"] = std::vector<uint32_t>(u.overlapping_batches.begin(), u.overlapping_batches.end());
   return x;
 }
 
