@@ -94,18 +94,22 @@ class OptDouble {
 static_assert(sizeof(OptDouble) == 8);
 
 // A place in an input in 8 bytes (an update holds up to five): the input's index in 20 bits and
-// the 1-based line in 44. Limits: inputs 0 .. 1,048,575 and lines up to 2^44 - 1 (17.6 T lines, a
-// file of at least 16 TiB); a place beyond them throws std::length_error (the run ends with an
-// error) rather than being stored wrong. See docs/RELIABILITY.md, Limits.
+// the 1-based line in 44. Limits: inputs 0 .. 1,048,575 and lines up to 2^44 - 2 (17.6 T lines, a
+// file of at least 16 TiB; 2^44 - 1 marks an absent OptLocation); a place beyond them throws
+// std::length_error (the run ends with an error) rather than being stored wrong. See
+// docs/RELIABILITY.md, Limits.
 struct Location {
   static constexpr uint64_t kMaxFile = (uint64_t{1} << 20) - 1;
-  static constexpr uint64_t kMaxLine = (uint64_t{1} << 44) - 1;
+  static constexpr uint64_t kMaxLine = (uint64_t{1} << 44) - 2;
+  static constexpr uint64_t kFileMask = (uint64_t{1} << 20) - 1, kLineMask = (uint64_t{1} << 44) - 1;
 
   constexpr Location() noexcept = default;
-  constexpr Location(uint64_t f, uint64_t l) : file(static_cast<uint32_t>(f & kMaxFile)), line(l & kMaxLine) {
+  // (The masks only keep -Wconversion quiet: a value they would change throws.)
+  constexpr Location(uint64_t f, uint64_t l)
+      : file(static_cast<uint32_t>(f & kFileMask)), line(l & kLineMask) {
     if (f > kMaxFile || l > kMaxLine)
       throw std::length_error(f > kMaxFile ? "more than 1,048,576 inputs hold weight updates (the limit)"
-                                           : "a line number beyond 2^44 - 1 (the limit)");
+                                           : "a line number beyond 2^44 - 2 (the limit)");
   }
 
   // Read as `loc.file` / `loc.line` (bit-fields: copy them, never take their address).
@@ -113,6 +117,61 @@ struct Location {
   uint64_t line : 44 = 0;
 };
 static_assert(sizeof(Location) == 8);
+
+// An optional Location in 8 bytes: absent is the line 2^44 - 1, which no Location holds. Reads
+// like std::optional<Location> (`if (l)`, `*l`, `l->line`, `reset()`), read-only through * and ->.
+class OptLocation {
+ public:
+  constexpr OptLocation() noexcept { v_.line = kAbsentLine; }
+  constexpr OptLocation(std::nullopt_t) noexcept : OptLocation() {}
+  constexpr OptLocation(const Location& l) noexcept : v_(l) {}
+  constexpr OptLocation& operator=(std::nullopt_t) noexcept { return *this = OptLocation(); }
+
+  constexpr bool has_value() const noexcept { return v_.line != kAbsentLine; }
+  constexpr explicit operator bool() const noexcept { return has_value(); }
+  constexpr const Location& operator*() const noexcept {
+    assert(has_value());
+    return v_;
+  }
+  constexpr const Location* operator->() const noexcept { return &**this; }
+  constexpr void reset() noexcept { v_.line = kAbsentLine; }
+
+ private:
+  static constexpr uint64_t kAbsentLine = Location::kMaxLine + 1;
+  Location v_;
+};
+static_assert(sizeof(OptLocation) == 8);
+
+// An optional int64_t in 8 bytes (an update's step): absent is INT64_MIN, which steps (parsed as
+// non-negative) never are; storing INT64_MIN throws std::invalid_argument.
+class OptInt64 {
+ public:
+  constexpr OptInt64() noexcept = default;
+  constexpr OptInt64(std::nullopt_t) noexcept {}
+  constexpr OptInt64(int64_t v) : v_(v) {
+    if (v == kAbsent) throw std::invalid_argument("OptInt64 cannot hold INT64_MIN");
+  }
+  constexpr OptInt64& operator=(std::nullopt_t) noexcept {
+    v_ = kAbsent;
+    return *this;
+  }
+
+  constexpr bool has_value() const noexcept { return v_ != kAbsent; }
+  constexpr explicit operator bool() const noexcept { return has_value(); }
+  constexpr int64_t operator*() const noexcept {
+    assert(has_value());
+    return v_;
+  }
+  constexpr int64_t value_or(int64_t other) const noexcept { return has_value() ? v_ : other; }
+  constexpr void reset() noexcept { v_ = kAbsent; }
+  friend constexpr bool operator==(const OptInt64& a, int64_t b) noexcept { return a.has_value() && a.v_ == b; }
+  friend constexpr bool operator==(const OptInt64& a, std::nullopt_t) noexcept { return !a.has_value(); }
+
+ private:
+  static constexpr int64_t kAbsent = INT64_MIN;
+  int64_t v_ = kAbsent;
+};
+static_assert(sizeof(OptInt64) == 8);
 
 // A list of indices (updates <-> generation batches) in 16 bytes that holds up to two without a
 // heap allocation: most updates overlap one or two batches and most batches one or two updates,
@@ -208,9 +267,9 @@ static_assert(sizeof(IndexList) == 16);
 // Server-side half of a weight update, from one inference log.
 struct ServerSide {
   uint32_t file = 0;
-  OptDouble recv_t, rpc_start_t, rpc_done_t, rpc_ms;
   RpcKind kind = RpcKind::none;
-  std::optional<Location> recv_at, start_at, done_at;
+  OptDouble recv_t, rpc_start_t, rpc_done_t, rpc_ms;
+  OptLocation recv_at, start_at, done_at;
 };
 
 // An optional ServerSide kept out of line: 8 bytes in an update that has no server half (an
@@ -286,20 +345,21 @@ class LastPhase {
   uint8_t id_ = 0;
 };
 
+// Members ordered so that the small ones share the last 8 bytes (no padding between members).
 struct UpdateReport {
   TraceId trace;
-  bool reload = false;
-  std::optional<int64_t> step;
+  OptInt64 step;
   OptDouble wall_ms, rpc_ms, queue_ms;  // rpc/queue empty for the -1.0 sentinel
-  bool complete = false;
   double send_t = 0;
-  int32_t send_tod = -1;
   Location send_at;
-  std::optional<Location> done_at;
+  OptLocation done_at;
   ServerBox server;  // joined by trace id (correlation); empty when no server log has the id
   Phases phases;
-  LastPhase last_phase;                      // for incomplete updates
-  IndexList overlapping_batches;             // indices into Report::batches
+  IndexList overlapping_batches;  // indices into Report::batches
+  int32_t send_tod = -1;
+  bool reload = false;
+  bool complete = false;
+  LastPhase last_phase;  // for incomplete updates
 };
 
 struct BatchReport {

@@ -66,12 +66,16 @@ TEST(Location, EightBytesUpToItsLimitsAndAnErrorBeyond) {
   Location zero;
   EXPECT_EQ(zero.file, 0u);
   EXPECT_EQ(zero.line, 0u);
-  Location l{3, 12};
-  EXPECT_EQ(l.file, 3u);
-  EXPECT_EQ(l.line, 12u);
+  for (uint64_t line : {uint64_t{1}, uint64_t{12}, uint64_t{13}, (uint64_t{1} << 43) + 1}) {
+    Location l{3, line};
+    EXPECT_EQ(l.file, 3u);
+    EXPECT_EQ(l.line, line);
+  }
+  Location odd{(1u << 19) + 1, 1};
+  EXPECT_EQ(odd.file, (1u << 19) + 1);
   Location most{Location::kMaxFile, Location::kMaxLine};
   EXPECT_EQ(most.file, (1u << 20) - 1);
-  EXPECT_EQ(most.line, (uint64_t{1} << 44) - 1);
+  EXPECT_EQ(most.line, (uint64_t{1} << 44) - 2);  // 2^44 - 1 marks an absent OptLocation
   // Never wrapped or clamped silently.
   EXPECT_THROW((Location{Location::kMaxFile + 1, 1}), std::length_error);
   EXPECT_THROW((Location{0, Location::kMaxLine + 1}), std::length_error);
@@ -168,6 +172,42 @@ TEST(IndexList, ActsLikeAVectorOfIndices) {
   EXPECT_EQ(b[2], 6u);
   b = {};
   EXPECT_TRUE(b.empty());
+}
+
+TEST(OptLocation, EightBytesThatReadLikeAnOptionalLocation) {
+  EXPECT_EQ(sizeof(OptLocation), 8u);
+  OptLocation a;
+  EXPECT_FALSE(a);
+  EXPECT_FALSE(a.has_value());
+  for (Location l : {Location{}, Location{0, 1}, Location{7, 12345}, Location{9, 77}, Location{Location::kMaxFile, Location::kMaxLine}}) {
+    a = l;
+    ASSERT_TRUE(a);
+    EXPECT_EQ(a->file, l.file);
+    EXPECT_EQ((*a).line, l.line);
+  }
+  a.reset();
+  EXPECT_FALSE(a);
+  a = Location{1, 2};
+  a = std::nullopt;
+  EXPECT_FALSE(a);
+}
+
+TEST(OptInt64, EightBytesThatReadLikeAnOptionalInt) {
+  EXPECT_EQ(sizeof(OptInt64), 8u);
+  OptInt64 s;
+  EXPECT_FALSE(s);
+  EXPECT_TRUE(s == std::nullopt);
+  EXPECT_EQ(s.value_or(-1), -1);
+  for (int64_t v : {int64_t{0}, int64_t{-7}, int64_t{42}, INT64_MAX, INT64_MIN + 1}) {
+    s = v;
+    ASSERT_TRUE(s);
+    EXPECT_EQ(*s, v);
+    EXPECT_TRUE(s == v);
+  }
+  s.reset();
+  EXPECT_FALSE(s);
+  EXPECT_THROW(s = INT64_MIN, std::invalid_argument);
+  EXPECT_FALSE(s);
 }
 
 }  // namespace

@@ -175,7 +175,7 @@ TEST(ReportJsonStream, EveryOptionalShapeStreamsTheSameTextAsTheTree) {
   full.complete = true;
   full.send_t = 53712.8841;
   full.send_at = {0, 12};
-  full.done_at = Location{0, Location::kMaxLine};  // the largest line a Location holds, 2^44 - 1
+  full.done_at = Location{0, Location::kMaxLine};  // the largest line a Location holds, 2^44 - 2
   full.server = ServerSide{};
   full.server->recv_t = 0.1 + 0.2;
   full.server->rpc_ms = std::nan("");
