@@ -372,13 +372,20 @@ struct BatchReport {
 
 // A single-valued event kept for evidence and timelines: ckpt waits and writes, rollout
 // truncation and staleness (a few per training step, so cheap to keep).
+// (Members ordered for 32 bytes, not 40; the constructor keeps the order PointEvent{file, line,
+// tod, value, step}.)
 struct PointEvent {
-  uint32_t file = 0;
+  PointEvent() noexcept = default;
+  PointEvent(uint32_t f, uint64_t l, int32_t t, double v, int64_t s) noexcept
+      : line(l), value(v), step(s), file(f), tod(t) {}
+
   uint64_t line = 0;
-  int32_t tod = -1;
   double value = 0;
   int64_t step = -1;  // target_step / step / current_step when the line has one
+  uint32_t file = 0;
+  int32_t tod = -1;
 };
+static_assert(sizeof(PointEvent) == 32);
 
 struct Evidence {
   uint32_t file = 0;
@@ -443,15 +450,15 @@ struct Report {
   std::vector<ServerOnlyUpdate> server_only;
   std::deque<BatchReport> batches;
   // "ckpt.wait_ms", "ckpt.write_ms", "rollout.trunc_pct", "rollout.staleness" -> events in
-  // input order.
-  std::vector<std::pair<std::string, std::vector<PointEvent>>> point_events;
+  // input order (deques, like updates: they grow with the input).
+  std::vector<std::pair<std::string, std::deque<PointEvent>>> point_events;
   std::vector<Diagnosis> diagnoses;
   std::vector<ExpectResult> expectations;
   std::vector<ClockEstimate> clocks;
   Anomalies anomalies;
   uint64_t total_events() const;
   const MetricReport* metric(std::string_view name) const;
-  const std::vector<PointEvent>* points(std::string_view metric) const;
+  const std::deque<PointEvent>* points(std::string_view metric) const;
   std::string file_name(uint32_t file) const;
 };
 

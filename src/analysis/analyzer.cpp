@@ -39,7 +39,7 @@ const MetricReport* Report::metric(std::string_view name) const {
   return nullptr;
 }
 
-const std::vector<PointEvent>* Report::points(std::string_view metric) const {
+const std::deque<PointEvent>* Report::points(std::string_view metric) const {
   for (const auto& [name, v] : point_events)
     if (name == metric) return &v;
   return nullptr;
@@ -173,7 +173,7 @@ class Folder {
         vec.push_back(p);
         return;
       }
-    r_.point_events.emplace_back(std::string(metric), std::vector<PointEvent>{p});
+    r_.point_events.emplace_back(std::string(metric), std::deque<PointEvent>{p});
   }
 
   void client_send(const Event& ev) {
