@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <fstream>
 #include <unordered_map>
@@ -101,6 +102,67 @@ namespace {
 
 constexpr size_t kMaxInFlight = 64;
 
+// Trace id -> index of its tracked update: open addressing (linear probing, load <= 3/4) in
+// 16-byte slots, where the std::unordered_map it replaces took a 48-byte heap node plus a bucket
+// per tracked update. Ids are never removed: forget() marks one untracked, a later put() revives
+// it. Holds at most --max-updates ids, since only tracked updates are put.
+class TraceIndex {
+ public:
+  static constexpr uint32_t kNone = UINT32_MAX;  // --max-updates <= UINT32_MAX: never an index
+
+  uint32_t get(const TraceId& t) const {
+    if (slots_.empty()) return kNone;
+    const Slot& s = slots_[find(t)];
+    return s.used ? s.idx : kNone;
+  }
+  void put(const TraceId& t, uint32_t idx) {
+    if ((used_ + 1) * 4 > slots_.size() * 3) grow();
+    Slot& s = slots_[find(t)];
+    if (!s.used) {
+      s = Slot{t.value, idx, t.len, true};
+      ++used_;
+    } else {
+      s.idx = idx;
+    }
+  }
+  void forget(const TraceId& t) {
+    if (slots_.empty()) return;
+    Slot& s = slots_[find(t)];
+    if (s.used) s.idx = kNone;
+  }
+
+ private:
+  struct Slot {
+    uint64_t value = 0;
+    uint32_t idx = kNone;
+    uint8_t len = 0;
+    bool used = false;
+  };
+  static_assert(sizeof(Slot) == 16);
+
+  // The slot holding t, or the free slot where it goes (there is always one: load <= 3/4).
+  size_t find(const TraceId& t) const {
+    size_t mask = slots_.size() - 1;
+    // Fibonacci hashing: the high bits of the product mix every bit of the id (sequential ids too).
+    size_t i = static_cast<size_t>(((t.value ^ (uint64_t{t.len} << 58)) * 0x9E3779B97F4A7C15ull) >> shift_);
+    for (;; i = (i + 1) & mask) {
+      const Slot& s = slots_[i];
+      if (!s.used || (s.value == t.value && s.len == t.len)) return i;
+    }
+  }
+  void grow() {
+    std::vector<Slot> old = std::move(slots_);
+    slots_.assign(old.empty() ? 64 : old.size() * 2, Slot{});
+    shift_ = 64 - std::countr_zero(slots_.size());
+    for (const Slot& s : old)
+      if (s.used) slots_[find(TraceId{s.value, s.len})] = s;
+  }
+
+  std::vector<Slot> slots_;  // size a power of two
+  size_t used_ = 0;
+  int shift_ = 64;
+};
+
 // Folds events, in file order, into the report.
 class Folder {
  public:
@@ -177,11 +239,11 @@ class Folder {
   }
 
   void client_send(const Event& ev) {
-    auto it = by_trace_.find(ev.trace);
-    if (it != by_trace_.end()) ++r_.anomalies.reused_trace_id;  // the later send wins the id
+    bool known = by_trace_.get(ev.trace) != TraceIndex::kNone;
+    if (known) ++r_.anomalies.reused_trace_id;  // the later send wins the id
     if (r_.updates.size() >= max_updates_) {
       ++r_.anomalies.untracked_updates;
-      if (it != by_trace_.end()) by_trace_.erase(it);
+      if (known) by_trace_.forget(ev.trace);
       return;
     }
     UpdateReport u;
@@ -192,7 +254,7 @@ class Folder {
     u.send_tod = ev.tod;
     u.send_at = {ev.file, ev.line};
     auto idx = static_cast<uint32_t>(r_.updates.size());
-    by_trace_[ev.trace] = idx;
+    by_trace_.put(ev.trace, idx);
     for (uint32_t b : open_batches_) {
       r_.batches[b].updates.push_back(idx);
       u.overlapping_batches.push_back(b);
@@ -210,13 +272,13 @@ class Folder {
     add("weights.wall_ms", ev.get(Field::wall_ms));
     if (ev.sample(Field::rpc_ms)) add("weights.rpc_ms", ev.get(Field::rpc_ms));
     if (ev.sample(Field::queue_ms)) add("weights.queue_ms", ev.get(Field::queue_ms));
-    auto it = by_trace_.find(ev.trace);
-    if (it == by_trace_.end()) {
+    uint32_t idx = by_trace_.get(ev.trace);
+    if (idx == TraceIndex::kNone) {
       // Beyond --max-updates the send may simply not have been tracked: not an anomaly then.
       if (r_.anomalies.untracked_updates == 0) ++r_.anomalies.done_without_send;
       return std::nullopt;
     }
-    UpdateReport& u = r_.updates[it->second];
+    UpdateReport& u = r_.updates[idx];
     if (u.complete) {
       ++r_.anomalies.duplicate_done;
       return std::nullopt;
@@ -226,7 +288,7 @@ class Folder {
     if (ev.sample(Field::rpc_ms)) u.rpc_ms = ev.get(Field::rpc_ms);
     if (ev.sample(Field::queue_ms)) u.queue_ms = ev.get(Field::queue_ms);
     u.done_at = Location{ev.file, ev.line};
-    std::erase(in_flight_, it->second);
+    std::erase(in_flight_, idx);
     return u.send_t + *u.wall_ms / 1000.0;
   }
 
@@ -317,7 +379,7 @@ class Folder {
   uint32_t file_ = 0;
   std::array<uint64_t, kOpCount> op_counts_{};
   std::vector<std::pair<std::string, std::vector<double>>> samples_;
-  std::unordered_map<TraceId, uint32_t, TraceIdHash> by_trace_;
+  TraceIndex by_trace_;
   std::unordered_map<std::pair<TraceId, uint32_t>, size_t, PairHash> server_index_;
   // Boxed: correlate() moves each box into its update, so no server half is ever held twice.
   std::vector<std::pair<TraceId, ServerBox>> servers_;
