@@ -17,7 +17,8 @@
 namespace alog {
 
 // Fills r.updates[*].server/phases/last_phase, r.server_only and r.clocks.
-void correlate(Report& r, std::vector<std::pair<TraceId, ServerSide>> servers);
+// Each server half is moved into its update (a ServerSide converts to a ServerBox).
+void correlate(Report& r, std::vector<std::pair<TraceId, ServerBox>> servers);
 
 // Offset (server - client, seconds) for a server log, or nullopt when it could not be estimated.
 std::optional<double> clock_offset(const Report& r, uint32_t server_file);

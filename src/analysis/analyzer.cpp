@@ -6,9 +6,9 @@
 #include <atomic>
 #include <thread>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <fstream>
-#include <unordered_map>
 
 #include "analyze_logs/correlate.hpp"
 #include "analyze_logs/input.hpp"
@@ -41,7 +41,7 @@ const MetricReport* Report::metric(std::string_view name) const {
   return nullptr;
 }
 
-const std::vector<PointEvent>* Report::points(std::string_view metric) const {
+const std::deque<PointEvent>* Report::points(std::string_view metric) const {
   for (const auto& [name, v] : point_events)
     if (name == metric) return &v;
   return nullptr;
@@ -103,6 +103,72 @@ namespace {
 
 constexpr size_t kMaxInFlight = 64;
 
+// (Trace id, input) -> index: open addressing (linear probing, load <= 3/4) in 16-byte slots,
+// where the std::unordered_maps it replaces took a 48-byte heap node plus a bucket per entry. Keys
+// are never removed: forget() marks one absent, a later put() revives it. The Folder puts only
+// tracked updates and server halves, so it holds at most --max-updates keys. The input's index
+// must be below 2^26 (Location's limit, 2^20, is checked first).
+class IdIndex {
+ public:
+  static constexpr uint32_t kNone = UINT32_MAX;  // --max-updates <= UINT32_MAX: never an index
+
+  uint32_t get(const TraceId& t, uint32_t file = 0) const {
+    if (slots_.empty()) return kNone;
+    const Slot& s = slots_[find(t.value, tag(t, file))];
+    return s.tag ? s.idx : kNone;
+  }
+  void put(const TraceId& t, uint32_t idx, uint32_t file = 0) {
+    if ((used_ + 1) * 4 > slots_.size() * 3) grow();
+    uint32_t g = tag(t, file);
+    Slot& s = slots_[find(t.value, g)];
+    if (!s.tag) {
+      s = Slot{t.value, g, idx};
+      ++used_;
+    } else {
+      s.idx = idx;
+    }
+  }
+  void forget(const TraceId& t, uint32_t file = 0) {
+    if (slots_.empty()) return;
+    Slot& s = slots_[find(t.value, tag(t, file))];
+    if (s.tag) s.idx = kNone;
+  }
+
+ private:
+  struct Slot {
+    uint64_t value = 0;
+    uint32_t tag = 0;  // 0: free; else bit 31 | file << 5 | trace id length
+    uint32_t idx = kNone;
+  };
+  static_assert(sizeof(Slot) == 16);
+
+  static uint32_t tag(const TraceId& t, uint32_t file) {
+    if (file >= (1u << 26)) throw std::length_error("IdIndex: input index beyond 2^26");
+    return 0x8000'0000u | file << 5 | (t.len & 31u);
+  }
+  // The slot holding the key, or the free slot where it goes (there is always one: load <= 3/4).
+  size_t find(uint64_t value, uint32_t g) const {
+    size_t mask = slots_.size() - 1;
+    // Fibonacci hashing: the high bits of the product mix every bit of the key (sequential ids too).
+    size_t i = static_cast<size_t>(((value ^ (uint64_t{g} << 32)) * 0x9E3779B97F4A7C15ull) >> shift_);
+    for (;; i = (i + 1) & mask) {
+      const Slot& s = slots_[i];
+      if (!s.tag || (s.value == value && s.tag == g)) return i;
+    }
+  }
+  void grow() {
+    std::vector<Slot> old = std::move(slots_);
+    slots_.assign(old.empty() ? 64 : old.size() * 2, Slot{});
+    shift_ = 64 - std::countr_zero(slots_.size());
+    for (const Slot& s : old)
+      if (s.tag) slots_[find(s.value, s.tag)] = s;
+  }
+
+  std::vector<Slot> slots_;  // size a power of two
+  size_t used_ = 0;
+  int shift_ = 64;
+};
+
 // Folds events, in file order, into the report.
 class Folder {
  public:
@@ -153,7 +219,7 @@ class Folder {
     samples_out = std::move(samples_);
   }
 
-  void take_server_sides(std::vector<std::pair<TraceId, ServerSide>>& out) { out = std::move(servers_); }
+  void take_server_sides(std::vector<std::pair<TraceId, ServerBox>>& out) { out = std::move(servers_); }
 
  private:
   void add(std::string_view metric, double v) {
@@ -176,15 +242,15 @@ class Folder {
         vec.push_back(p);
         return;
       }
-    r_.point_events.emplace_back(std::string(metric), std::vector<PointEvent>{p});
+    r_.point_events.emplace_back(std::string(metric), std::deque<PointEvent>{p});
   }
 
   void client_send(const Event& ev) {
-    auto it = by_trace_.find(ev.trace);
-    if (it != by_trace_.end()) ++r_.anomalies.reused_trace_id;  // the later send wins the id
+    bool known = by_trace_.get(ev.trace) != IdIndex::kNone;
+    if (known) ++r_.anomalies.reused_trace_id;  // the later send wins the id
     if (r_.updates.size() >= max_updates_) {
       ++r_.anomalies.untracked_updates;
-      if (it != by_trace_.end()) by_trace_.erase(it);
+      if (known) by_trace_.forget(ev.trace);
       return;
     }
     UpdateReport u;
@@ -195,7 +261,7 @@ class Folder {
     u.send_tod = ev.tod;
     u.send_at = {ev.file, ev.line};
     auto idx = static_cast<uint32_t>(r_.updates.size());
-    by_trace_[ev.trace] = idx;
+    by_trace_.put(ev.trace, idx);
     for (uint32_t b : open_batches_) {
       r_.batches[b].updates.push_back(idx);
       u.overlapping_batches.push_back(b);
@@ -213,13 +279,13 @@ class Folder {
     add("weights.wall_ms", ev.get(Field::wall_ms));
     if (ev.sample(Field::rpc_ms)) add("weights.rpc_ms", ev.get(Field::rpc_ms));
     if (ev.sample(Field::queue_ms)) add("weights.queue_ms", ev.get(Field::queue_ms));
-    auto it = by_trace_.find(ev.trace);
-    if (it == by_trace_.end()) {
+    uint32_t idx = by_trace_.get(ev.trace);
+    if (idx == IdIndex::kNone) {
       // Beyond --max-updates the send may simply not have been tracked: not an anomaly then.
       if (r_.anomalies.untracked_updates == 0) ++r_.anomalies.done_without_send;
       return std::nullopt;
     }
-    UpdateReport& u = r_.updates[it->second];
+    UpdateReport& u = r_.updates[idx];
     if (u.complete) {
       ++r_.anomalies.duplicate_done;
       return std::nullopt;
@@ -229,18 +295,18 @@ class Folder {
     if (ev.sample(Field::rpc_ms)) u.rpc_ms = ev.get(Field::rpc_ms);
     if (ev.sample(Field::queue_ms)) u.queue_ms = ev.get(Field::queue_ms);
     u.done_at = Location{ev.file, ev.line};
-    std::erase(in_flight_, it->second);
+    std::erase(in_flight_, idx);
     return u.send_t + *u.wall_ms / 1000.0;
   }
 
   void server_event(const Event& ev) {
     if (ev.op == Op::rpc_done && ev.rpc_kind == RpcKind::reload_weights)
       add("weights.reload_rpc_ms", ev.get(Field::rpc_ms));
-    auto key = std::make_pair(ev.trace, ev.file);
-    auto it = server_index_.find(key);
+    Location at{ev.file, ev.line};  // throws beyond Location's limits, before any other use
+    uint32_t known = server_index_.get(ev.trace, ev.file);
     ServerSide* s = nullptr;
-    if (it != server_index_.end()) {
-      s = &servers_[it->second].second;
+    if (known != IdIndex::kNone) {
+      s = &*servers_[known].second;
       // The same id seen again after a complete server-side sequence: a new update.
       bool seen = (ev.op == Op::server_recv && s->recv_t) || (ev.op == Op::rpc_start && s->rpc_start_t) ||
                   (ev.op == Op::rpc_done && s->rpc_done_t);
@@ -251,12 +317,11 @@ class Folder {
         ++r_.anomalies.untracked_updates;
         return;
       }
-      server_index_[key] = servers_.size();
+      server_index_.put(ev.trace, static_cast<uint32_t>(servers_.size()), ev.file);
       servers_.emplace_back(ev.trace, ServerSide{});
-      s = &servers_.back().second;
+      s = &*servers_.back().second;
       s->file = ev.file;
     }
-    Location at{ev.file, ev.line};
     double t = ev.get(Field::t);
     if (ev.rpc_kind != RpcKind::none) s->kind = ev.rpc_kind;
     switch (ev.op) {
@@ -308,11 +373,6 @@ class Folder {
     if (ev.has(Field::inflight)) b.inflight_done = ev.get(Field::inflight);
   }
 
-  struct PairHash {
-    size_t operator()(const std::pair<TraceId, uint32_t>& p) const {
-      return TraceIdHash{}(p.first) ^ (std::hash<uint32_t>{}(p.second) << 1);
-    }
-  };
 
   Report& r_;
   size_t max_updates_;
@@ -320,9 +380,10 @@ class Folder {
   uint32_t file_ = 0;
   std::array<uint64_t, kOpCount> op_counts_{};
   std::vector<std::pair<std::string, SampleBuffer>> samples_;
-  std::unordered_map<TraceId, uint32_t, TraceIdHash> by_trace_;
-  std::unordered_map<std::pair<TraceId, uint32_t>, size_t, PairHash> server_index_;
-  std::vector<std::pair<TraceId, ServerSide>> servers_;
+  IdIndex by_trace_;
+  IdIndex server_index_;  // (trace id, inference log) -> servers_ index
+  // Boxed: correlate() moves each box into its update, so no server half is ever held twice.
+  std::vector<std::pair<TraceId, ServerBox>> servers_;
   std::vector<uint32_t> open_batches_;
   std::vector<uint32_t> in_flight_;
 };
@@ -450,7 +511,7 @@ Report analyze(const AnalysisOptions& opt, std::unique_ptr<TimelineSpool>& timel
     r.metrics.push_back(std::move(m));
   }
 
-  std::vector<std::pair<TraceId, ServerSide>> servers;
+  std::vector<std::pair<TraceId, ServerBox>> servers;
   folder.take_server_sides(servers);
   correlate(r, std::move(servers));
   timeline = std::move(spool);

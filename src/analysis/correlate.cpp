@@ -21,7 +21,7 @@ std::string_view describe_last_phase(std::string_view phase) {
   return "";
 }
 
-void correlate(Report& r, std::vector<std::pair<TraceId, ServerSide>> servers) {
+void correlate(Report& r, std::vector<std::pair<TraceId, ServerBox>> servers) {
   std::unordered_multimap<TraceId, size_t, TraceIdHash> by_trace;
   for (size_t i = 0; i < servers.size(); ++i) by_trace.emplace(servers[i].first, i);
   std::vector<bool> claimed(servers.size(), false);
@@ -35,11 +35,11 @@ void correlate(Report& r, std::vector<std::pair<TraceId, ServerSide>> servers) {
       if (!claimed[it->second] && it->second < best) best = it->second;
     if (best != SIZE_MAX) {
       claimed[best] = true;
-      u.server = servers[best].second;
+      u.server = std::move(servers[best].second);
     }
   }
   for (size_t i = 0; i < servers.size(); ++i)
-    if (!claimed[i]) r.server_only.push_back({servers[i].first, servers[i].second});
+    if (!claimed[i]) r.server_only.push_back({servers[i].first, *servers[i].second});
 
   // Clock offset per server log from complete updates.
   struct Bounds {

@@ -237,7 +237,7 @@ void rule_gen_spike(Report& r, double share) {
 
 void rule_incomplete(Report& r, double share) {
   std::vector<Hit> hits;
-  std::map<std::string, size_t> by_phase;
+  std::map<std::string_view, size_t> by_phase;  // by name, as the summary lists them
   for (size_t i = 0; i < r.updates.size(); ++i) {
     const auto& u = r.updates[i];
     if (u.complete) continue;

@@ -46,8 +46,8 @@ J update_json(const Report& r, const UpdateReport& u) {
                  {"server_pre_rpc_ms", opt(u.phases.server_pre_rpc_ms)},
                  {"engine_ms", opt(u.phases.engine_ms)},
                  {"server_to_client_ms", opt(u.phases.server_to_client_ms)}};
-  x["last_phase"] = u.last_phase.empty() ? J(nullptr) : J(u.last_phase);
-  x["overlapping_batches"] = u.overlapping_batches;
+  x["last_phase"] = u.last_phase.empty() ? J(nullptr) : J(u.last_phase.name());
+  x["overlapping_batches"] = std::vector<uint32_t>(u.overlapping_batches.begin(), u.overlapping_batches.end());
   return x;
 }
 
@@ -244,7 +244,7 @@ class ElementWriter {
     close(6, '}');
     key(6, "last_phase");
     if (u.last_phase.empty()) lit("null");
-    else buf_ += J(u.last_phase).dump();
+    else quoted(u.last_phase.name());  // a fixed name that needs no escaping
     key(6, "overlapping_batches");
     if (u.overlapping_batches.empty()) {
       lit("[]");

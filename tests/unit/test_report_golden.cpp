@@ -165,7 +165,7 @@ TEST(ReportJsonStream, EveryOptionalShapeStreamsTheSameTextAsTheTree) {
   bare.reload = true;
   bare.wall_ms = 3.0;
   bare.send_t = 1e21;
-  bare.last_phase = "client.send \"sent\"";
+  bare.last_phase = "client_to_server";
   UpdateReport full;
   full.trace = *TraceId::parse("54127134d8134dbd");
   full.step = -7;
@@ -175,7 +175,7 @@ TEST(ReportJsonStream, EveryOptionalShapeStreamsTheSameTextAsTheTree) {
   full.complete = true;
   full.send_t = 53712.8841;
   full.send_at = {0, 12};
-  full.done_at = Location{0, 18446744073709551615ull};
+  full.done_at = Location{0, Location::kMaxLine};  // the largest line a Location holds, 2^44 - 2
   full.server = ServerSide{};
   full.server->recv_t = 0.1 + 0.2;
   full.server->rpc_ms = std::nan("");

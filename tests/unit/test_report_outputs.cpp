@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <deque>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -91,7 +92,7 @@ Report make_report(size_t n, bool with_server = true) {
     r.batches.push_back(b);
   }
   if (with_server) r.clocks.push_back(ClockEstimate{1, off, off - 0.001, off + 0.001, n, "bounds"});
-  std::vector<PointEvent> waits, writes, trunc;
+  std::deque<PointEvent> waits, writes, trunc;
   for (size_t i = 0; i < n; i += 2) {
     int32_t tod = 36000 + static_cast<int32_t>(10 * i) + 5;
     waits.push_back(
