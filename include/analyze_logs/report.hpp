@@ -428,6 +428,10 @@ struct Anomalies {
   uint64_t rpc_done_without_start = 0;
   uint64_t batch_done_without_start = 0;
   uint64_t untracked_updates = 0;  // beyond --max-updates
+  // Also beyond --max-updates (each kind counted on its own): gen batches, and ckpt/rollout
+  // events of one metric. Their samples are in the statistics; they are not listed.
+  uint64_t untracked_batches = 0;
+  uint64_t untracked_point_events = 0;
 };
 
 // A server-side update with no client side (another client, or the orchestrator log cut at the

@@ -239,7 +239,9 @@ class Folder {
     PointEvent p{ev.file, ev.line, ev.tod, v, ev.has(step) ? static_cast<int64_t>(ev.get(step)) : -1};
     for (auto& [name, vec] : r_.point_events)
       if (name == metric) {
-        vec.push_back(p);
+        // Like updates, at most --max-updates of each kind are kept (their samples always are).
+        if (vec.size() >= max_updates_) ++r_.anomalies.untracked_point_events;
+        else vec.push_back(p);
         return;
       }
     r_.point_events.emplace_back(std::string(metric), std::deque<PointEvent>{p});
@@ -337,6 +339,12 @@ class Folder {
   }
 
   void batch_start(const Event& ev) {
+    if (r_.batches.size() >= max_updates_) {
+      // Beyond --max-updates batches are counted, not kept; their dur/inflight samples still are.
+      ++r_.anomalies.untracked_batches;
+      ++untracked_open_;
+      return;
+    }
     BatchReport b;
     b.file = ev.file;
     b.start_line = ev.line;
@@ -356,8 +364,16 @@ class Folder {
     add("gen.dur_ms", ev.get(Field::dur_ms));
     if (ev.has(Field::inflight)) add("gen.inflight", ev.get(Field::inflight));
     uint32_t idx;
+    if (open_batches_.empty() && untracked_open_ > 0) {
+      --untracked_open_;  // the done of a batch started beyond --max-updates (batches are FIFO)
+      return;
+    }
     if (open_batches_.empty()) {
       ++r_.anomalies.batch_done_without_start;
+      if (r_.batches.size() >= max_updates_) {
+        ++r_.anomalies.untracked_batches;
+        return;
+      }
       idx = static_cast<uint32_t>(r_.batches.size());
       BatchReport b;
       b.file = ev.file;
@@ -385,6 +401,7 @@ class Folder {
   // Boxed: correlate() moves each box into its update, so no server half is ever held twice.
   std::vector<std::pair<TraceId, ServerBox>> servers_;
   std::vector<uint32_t> open_batches_;
+  uint64_t untracked_open_ = 0;  // batches started beyond --max-updates and not done yet
   std::vector<uint32_t> in_flight_;
 };
 

@@ -197,7 +197,7 @@ int run_cli(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--thresholds", thresholds_file, "JSON file overriding thresholds (partial overrides allowed)");
   app.add_option("-j,--threads", threads, "Worker threads (default: all cores)")->check(CLI::Range(1u, 256u));
-  app.add_option("--max-updates", max_updates, "Distinct trace ids tracked; more are counted only")
+  app.add_option("--max-updates", max_updates, "Records kept of each kind (weight updates, gen batches, ckpt/rollout events); more are counted and in the statistics, not listed")
       ->check(CLI::Range(size_t{1}, (size_t{1} << 32) - 1))
       ->capture_default_str();
   app.add_flag("-q,--quiet", quiet, "No progress bar");

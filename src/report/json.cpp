@@ -169,7 +169,9 @@ J head_json(const Report& r) {
                     {"reused_trace_id", r.anomalies.reused_trace_id},
                     {"rpc_done_without_start", r.anomalies.rpc_done_without_start},
                     {"batch_done_without_start", r.anomalies.batch_done_without_start},
-                    {"untracked_updates", r.anomalies.untracked_updates}};
+                    {"untracked_updates", r.anomalies.untracked_updates},
+                    {"untracked_batches", r.anomalies.untracked_batches},
+                    {"untracked_point_events", r.anomalies.untracked_point_events}};
   J th = J::object();
   for (const auto& [k, v] : r.thresholds.all()) th[k] = v;
   j["thresholds"] = th;

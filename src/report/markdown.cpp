@@ -195,7 +195,7 @@ std::string to_markdown(const Report& r) {
   }
   const auto& a = r.anomalies;
   if (a.done_without_send || a.duplicate_done || a.reused_trace_id || a.rpc_done_without_start ||
-      a.batch_done_without_start || a.untracked_updates) {
+      a.batch_done_without_start || a.untracked_updates || a.untracked_batches || a.untracked_point_events) {
     o += "## Inconsistent sequences\n\n";
     auto line = [&](uint64_t n, const char* what) {
       if (n) fmt::format_to(out, "- {} {}\n", n, what);
@@ -206,6 +206,8 @@ std::string to_markdown(const Report& r) {
     line(a.rpc_done_without_start, "rpc.done without rpc.start");
     line(a.batch_done_without_start, "gen batch.done without batch.start");
     line(a.untracked_updates, "trace ids beyond --max-updates (counted in statistics, not listed)");
+    line(a.untracked_batches, "gen batches beyond --max-updates (counted in statistics, not listed; diagnoses cover the listed ones)");
+    line(a.untracked_point_events, "ckpt/rollout events beyond --max-updates of their kind (counted in statistics, not listed; diagnoses cover the listed ones)");
     o += "\n";
   }
   o += "## Thresholds\n\n| threshold | value |\n|---|---:|\n";

@@ -165,3 +165,36 @@ TEST(AnalysisSequences, BeyondMaxUpdatesDonesOfUntrackedIdsAreNotOrphans) {
   EXPECT_EQ(r.anomalies.done_without_send, 0u);
   EXPECT_EQ(count_of(r, "weights.wall_ms"), 30u);
 }
+
+TEST(AnalysisSequences, BeyondMaxUpdatesBatchesAndPointEventsAreCountedNotKept) {
+  // Memory stays flat past --max-updates: batches and ckpt/rollout events are capped like
+  // updates (each kind on its own), while every one of their samples is still in the statistics.
+  TempDir d;
+  std::string text;
+  for (int i = 1; i <= 25; ++i) {
+    text += "[gen] batch.start inflight=" + std::to_string(i) + "\n";
+    text += "[ckpt] wait.start target_step=" + std::to_string(i) + "\n";
+    text += "[ckpt] wait.done target_step=" + std::to_string(i) + " wait_ms=" + std::to_string(100 * i) + "\n";
+    text += "[gen] batch.done dur_ms=" + std::to_string(10 * i) + " inflight=" + std::to_string(i) + "\n";
+  }
+  text += "[gen] batch.done dur_ms=7\n";  // a real orphan after the capped ones: still an anomaly
+  Report r = run({d.write("o.log", text)}, 10);
+  ASSERT_EQ(r.batches.size(), 10u);
+  EXPECT_EQ(r.anomalies.untracked_batches, 16u);  // 15 started beyond the cap, and the orphan's record
+  EXPECT_EQ(r.anomalies.batch_done_without_start, 1u);
+  EXPECT_EQ(count_of(r, "gen.dur_ms"), 26u);
+  EXPECT_EQ(count_of(r, "gen.inflight"), 25u);
+  // The kept batches are the first ten, each with its own start and done.
+  for (size_t i = 0; i < 10; ++i) {
+    EXPECT_EQ(*r.batches[i].dur_ms, 10.0 * static_cast<double>(i + 1)) << i;
+    EXPECT_EQ(*r.batches[i].inflight_start, static_cast<double>(i + 1)) << i;
+  }
+  const auto* waits = r.points("ckpt.wait_ms");
+  ASSERT_NE(waits, nullptr);
+  EXPECT_EQ(waits->size(), 10u);
+  EXPECT_EQ(r.anomalies.untracked_point_events, 15u);
+  EXPECT_EQ(count_of(r, "ckpt.wait_ms"), 25u);
+  const MetricReport* m = r.metric("ckpt.wait_ms");
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(m->stats.max, 2500.0);  // from a wait that is not kept as an event
+}
