@@ -34,6 +34,12 @@ Severity by_share(size_t k, size_t n, double critical_share) {
   return n && static_cast<double>(k) / static_cast<double>(n) >= critical_share ? Severity::critical : Severity::warning;
 }
 
+// Past --max-updates records are counted, not kept: a rule over them says it saw only those.
+std::string capped(uint64_t untracked) {
+  return untracked ? fmt::format(" (over the records kept: {} more beyond --max-updates are only in the statistics)", untracked)
+                   : std::string();
+}
+
 struct Hit {
   double key;  // how bad (for ordering evidence)
   uint32_t file;
@@ -93,6 +99,7 @@ void rule_queue_saturation(Report& r, double share) {
                           hits.size(), n, pct(hits.size(), n), fixed(q, 0), fixed(rp, 0), fixed(worst_q), worst_u->trace.str(),
                           worst_u->step ? fmt::format(", step {}", *worst_u->step) : "", qm ? fixed(qm->stats.mean) : "–",
                           inflight >= 0 ? fmt::format("; generation inflight up to {} during them", fixed(inflight, 0)) : "");
+  d.summary += capped(r.anomalies.untracked_updates);
   d.evidence = worst(std::move(hits), [&](size_t i) {
     const auto& u = r.updates[i];
     return fmt::format("{} queue_ms={} rpc_ms={}", u.trace.str(), fixed(*u.queue_ms), fixed(*u.rpc_ms));
@@ -125,6 +132,7 @@ void rule_slow_weight_load(Report& r, double share) {
   d.summary = fmt::format("{} of {} updates ({}%) spent over {} ms in the engine with under {} ms of queueing; worst "
                           "rpc_ms {}; {} of them with no concurrent generation batch",
                           hits.size(), n, pct(hits.size(), n), fixed(rp, 0), fixed(q, 0), fixed(worst_rpc), no_gen);
+  d.summary += capped(r.anomalies.untracked_updates);
   d.evidence = worst(std::move(hits), [&](size_t i) {
     const auto& u = r.updates[i];
     return fmt::format("{} rpc_ms={} queue_ms={}", u.trace.str(), fixed(*u.rpc_ms), fixed(*u.queue_ms));
@@ -155,6 +163,7 @@ void rule_points(Report& r, double share, const char* id, const char* metric, co
   d.severity = by_share(hits.size(), pts->size(), share);
   d.summary = fmt::format("{} of {} {} ({}%) over {}{}; worst {}{}{}", hits.size(), pts->size(), what,
                           pct(hits.size(), pts->size()), fixed(lim, 0), unit, fixed(w), unit, extra);
+  d.summary += capped(r.anomalies.untracked_point_events);
   d.evidence = worst(std::move(hits), [&](size_t i) {
     const auto& p = (*pts)[i];
     return fmt::format("{}={}{}", std::string_view(metric).substr(std::string_view(metric).find('.') + 1), fixed(p.value),
@@ -188,6 +197,7 @@ void rule_staleness(Report& r) {
                           "orchestrator hit the async barrier",
                           hits.size(), pts->size(), pct(hits.size(), pts->size()), fixed(warn, 0), over_crit, fixed(crit, 0),
                           fixed(w, 0));
+  d.summary += capped(r.anomalies.untracked_point_events);
   d.evidence = worst(std::move(hits), [&](size_t i) {
     const auto& p = (*pts)[i];
     return fmt::format("staleness={}{}", fixed(p.value, 0), p.step >= 0 ? fmt::format(" step={}", p.step) : "");
@@ -227,6 +237,7 @@ void rule_gen_spike(Report& r, double share) {
                           hits.size(), n, pct(hits.size(), n), fixed(dur, 0), fixed(q, 0), fixed(w));
   std::vector<double> durs;
   for (const auto& h : hits) durs.push_back(h.key);
+  d.summary += capped(r.anomalies.untracked_batches);
   d.evidence = worst(std::move(hits), [&](size_t i) {
     return fmt::format("dur_ms={} during update {} (queue_ms={})", fixed(durs[i]), during[i]->trace.str(), fixed(*during[i]->queue_ms));
   });
@@ -253,6 +264,7 @@ void rule_incomplete(Report& r, double share) {
   d.id = "incomplete_update";
   d.severity = by_phase.count("engine") ? Severity::critical : by_share(hits.size(), r.updates.size(), share);
   d.summary = fmt::format("{} of {} weight updates never completed: {}", hits.size(), r.updates.size(), phases);
+  d.summary += capped(r.anomalies.untracked_updates);
   d.evidence = worst(std::move(hits), [&](size_t i) {
     const auto& u = r.updates[i];
     return fmt::format("{} {}: {}", u.reload ? "reload" : "update", u.trace.str(), describe_last_phase(u.last_phase));

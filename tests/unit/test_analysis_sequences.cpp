@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "analyze_logs/analyzer.hpp"
+#include "analyze_logs/diagnose.hpp"
 #include "analyze_logs/report.hpp"
 #include "support.hpp"
 
@@ -197,4 +198,27 @@ TEST(AnalysisSequences, BeyondMaxUpdatesBatchesAndPointEventsAreCountedNotKept) 
   const MetricReport* m = r.metric("ckpt.wait_ms");
   ASSERT_NE(m, nullptr);
   EXPECT_EQ(m->stats.max, 2500.0);  // from a wait that is not kept as an event
+}
+
+TEST(AnalysisSequences, DiagnosesOverCappedRecordsSaySo) {
+  TempDir d;
+  std::string text;
+  for (int i = 1; i <= 25; ++i)
+    text += "[ckpt] wait.done target_step=" + std::to_string(i) + " wait_ms=" + std::to_string(3000 + i) + "\n";
+  Report r = run({d.write("o.log", text)}, 10);
+  diagnose(r);
+  const Diagnosis* stall = nullptr;
+  for (const auto& x : r.diagnoses)
+    if (x.id == "ckpt_stall") stall = &x;
+  ASSERT_NE(stall, nullptr);
+  EXPECT_NE(stall->summary.find("10 of 10 checkpoint waits"), std::string::npos) << stall->summary;
+  EXPECT_NE(stall->summary.find("(over the records kept: 15 more beyond --max-updates are only in the statistics)"),
+            std::string::npos)
+      << stall->summary;
+  // Uncapped, the same rule says nothing of the kind.
+  Report all = run({d.write("o2.log", text)});
+  diagnose(all);
+  ASSERT_FALSE(all.diagnoses.empty());
+  EXPECT_NE(all.diagnoses[0].summary.find("25 of 25 checkpoint waits"), std::string::npos) << all.diagnoses[0].summary;
+  EXPECT_EQ(all.diagnoses[0].summary.find("beyond --max-updates"), std::string::npos);
 }
