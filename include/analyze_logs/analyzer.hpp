@@ -26,7 +26,7 @@ struct AnalysisOptions {
   unsigned threads = 1;
   int async_level = 2;
   std::optional<Thresholds> thresholds;  // defaults for async_level when empty
-  size_t max_updates = 250000;           // distinct trace ids tracked; more are counted only
+  size_t max_updates = 150000;           // records kept of each kind; more are counted only
   // When set, timeline.txt is written here (the merged, ordered event list).
   std::optional<std::filesystem::path> timeline_path;
   // Progress: (input name, raw bytes read, raw total or 0), from the reading thread.

@@ -176,7 +176,7 @@ int run_cli(int argc, char** argv) {
   std::string format = "text", color = "auto", thresholds_file;
   int async_level = 2;
   unsigned threads = std::max(1u, std::thread::hardware_concurrency());
-  size_t max_updates = 250000;
+  size_t max_updates = 150000;
   std::vector<std::string> expects;
   std::string fail_on, trace_id, trace_out;
   bool live = false;

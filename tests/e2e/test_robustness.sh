@@ -378,7 +378,7 @@ check "run folder holding a named pipe: the regular files analysed" py fifo 'sum
 
 section "pathological scale"
 ids=${ALOG_ROBUSTNESS_IDS:-$(((sanitized)) && echo 200000 || echo 2000000)}
-cap=$(((sanitized)) && echo 20000 || echo 250000)
+cap=$(((sanitized)) && echo 20000 || echo 150000)
 "$PY" - "$ids" <<'EOF'
 import sys
 n = int(sys.argv[1])
