@@ -179,6 +179,7 @@ class Folder {
     file_ = file;
     op_counts_.fill(0);
     open_batches_.clear();
+    untracked_open_ = 0;
     in_flight_.clear();
   }
 
