@@ -45,6 +45,7 @@ class TimelineSpool {
     int64_t day = 0;
     bool client_clock = false;
   };
+  void remove_parts() noexcept;
   std::filesystem::path out_;
   std::vector<Part> parts_;
   SampleBuffer tod_to_client_;  // samples of (client t - unwrapped time of day)

@@ -212,7 +212,7 @@ void rule_gen_spike(Report& r, double share) {
   std::vector<Hit> hits;
   size_t n = 0;
   double w = 0;
-  std::vector<const UpdateReport*> during;  // per hit: the update that waited longest
+  std::vector<std::pair<double, const UpdateReport*>> during;  // per hit: its dur_ms, the update that waited longest
   for (const auto& b : r.batches) {
     if (!b.dur_ms) continue;
     ++n;
@@ -224,7 +224,7 @@ void rule_gen_spike(Report& r, double share) {
     }
     if (!hit) continue;
     hits.push_back({*b.dur_ms, b.file, b.done_line, during.size()});
-    during.push_back(hit);
+    during.emplace_back(*b.dur_ms, hit);
     w = std::max(w, *b.dur_ms);
   }
   if (hits.empty()) return;
@@ -235,11 +235,10 @@ void rule_gen_spike(Report& r, double share) {
   d.summary = fmt::format("{} of {} generation batches ({}%) took over {} ms while a weight update waited over {} ms in "
                           "the queue; worst batch {} ms: shared resource contention",
                           hits.size(), n, pct(hits.size(), n), fixed(dur, 0), fixed(q, 0), fixed(w));
-  std::vector<double> durs;
-  for (const auto& h : hits) durs.push_back(h.key);
   d.summary += capped(r.anomalies.untracked_batches);
   d.evidence = worst(std::move(hits), [&](size_t i) {
-    return fmt::format("dur_ms={} during update {} (queue_ms={})", fixed(durs[i]), during[i]->trace.str(), fixed(*during[i]->queue_ms));
+    const auto& [dur_ms, u] = during[i];
+    return fmt::format("dur_ms={} during update {} (queue_ms={})", fixed(dur_ms), u->trace.str(), fixed(*u->queue_ms));
   });
   d.fix = kFixSpike;
   d.thresholds = {{"gen_spike_during_update.dur_ms", dur}, {"gen_spike_during_update.queue_ms", q}, {"critical_share", r.thresholds.get("critical_share")}};

@@ -17,11 +17,14 @@ namespace alog {
 
 TimelineSpool::TimelineSpool(std::filesystem::path out) : out_(std::move(out)) {}
 
-TimelineSpool::~TimelineSpool() {
+TimelineSpool::~TimelineSpool() { remove_parts(); }
+
+void TimelineSpool::remove_parts() noexcept {
   for (auto& p : parts_) {
     if (p.f) std::fclose(p.f);
+    p.f = nullptr;
     std::error_code ec;
-    std::filesystem::remove(p.path, ec);
+    if (!p.path.empty()) std::filesystem::remove(p.path, ec);
   }
 }
 
@@ -205,12 +208,7 @@ void TimelineSpool::finish(const Report& r) {
   ok = (std::fclose(out) == 0) && ok;
   // The parts are not needed any more: removed here, on the thread that merged them, rather than
   // by the destructor on the thread that commits the report (a 1 GiB log spools ~50 MB).
-  for (auto& p : parts_) {
-    if (p.f) std::fclose(p.f);
-    p.f = nullptr;
-    std::error_code ec;
-    if (!p.path.empty()) std::filesystem::remove(p.path, ec);
-  }
+  remove_parts();
   if (!ok) throw std::runtime_error(fmt::format("{}: write failed", out_.string()));
 }
 

@@ -273,6 +273,27 @@ void add_skip(Chunk& c, uint64_t line, SkipReason reason, size_t max_samples) {
   if (c.samples.size() < max_samples) c.samples.push_back({line, reason});
 }
 
+// Whether a segment that is not parsed whole (over-long, or cut by a read error) was a tagged
+// line: then it is skipped and counted; untagged, it was chatter.
+bool was_tagged(std::string_view seg, parse::Scratch& scratch) {
+  if (!find_tag_close(seg.data(), seg.data(), seg.data() + seg.size())) return false;
+  Event ev;
+  return parse::parse_segment(seg, ev, scratch).outcome != parse::Outcome::none;
+}
+
+// A chunk whose input ended in an error was cut at an arbitrary byte: its unterminated last
+// segment may end inside a number ("queue_ms=284" of 28453.2), so it is left out of the scan and
+// counted as cut_by_error if it was tagged. `data` is where the chunk's bytes start.
+void leave_out_cut_tail(Chunk& c, const char* data, parse::Scratch& scratch) {
+  const char* e = data + c.len;
+  if (c.len == 0 || e[-1] == '\n' || e[-1] == '\r') return;
+  const char* sep = last_separator(data, e);
+  if (!sep && c.starts_mid) return;  // the end of an over-long segment: judged as such
+  const char* tail = sep ? sep + 1 : data;
+  c.scan_len = static_cast<size_t>(tail - data);
+  c.cut_tail = was_tagged(std::string_view(tail, static_cast<size_t>(e - tail)), scratch);
+}
+
 void process(Chunk& c, parse::Scratch& scratch, size_t max_samples) {
   c.events.clear();
   c.arena.clear();
@@ -387,26 +408,13 @@ class Filler {
   char last_byte() const { return last_byte_; }
 
  private:
-  // A compressed input that ended in an error (truncated or corrupt) was cut at an arbitrary
-  // byte: its unterminated last segment may end inside a number ("queue_ms=284" of 28453.2), so
-  // it is not parsed; if it was tagged it is counted as cut_by_error. (A plain file's
-  // unterminated last line is read: a file is not known to be cut.)
+  // The last chunk of an input that ended in an error (a truncated or corrupt compressed stream,
+  // a read error) loses its unterminated tail. (A plain file's unterminated last line is read: a
+  // file is not known to be cut.)
   void cut_tail_after_error(Chunk& c) {
     c.scan_len = c.len;
     c.cut_tail = false;
-    if (!eof_ || !counts_.partial || c.ends_mid) return;
-    const char* b = c.buf.get();
-    const char* e = b + c.len;
-    if (e[-1] == '\n' || e[-1] == '\r') return;
-    const char* sep = last_separator(b, e);
-    if (!sep && c.starts_mid) return;  // the end of an over-long segment: judged as such
-    const char* tail = sep ? sep + 1 : b;
-    c.scan_len = static_cast<size_t>(tail - b);
-    if (find_tag_close(tail, tail, e)) {
-      Event ev;
-      auto r = parse::parse_segment(std::string_view(tail, static_cast<size_t>(e - tail)), ev, scratch_);
-      c.cut_tail = r.outcome != parse::Outcome::none;
-    }
+    if (eof_ && counts_.partial && !c.ends_mid) leave_out_cut_tail(c, c.buf.get(), scratch_);
   }
 
   // A segment longer than a chunk starts a chunk that ends mid-segment and ends in the first
@@ -428,12 +436,7 @@ class Filler {
     head_.append(b, std::min(room, static_cast<size_t>(piece_end - b)));
     if (c.ends_mid) return;  // continues in the next chunk
     // Ends here: judge it.
-    const char* hb = head_.data();
-    if (find_tag_close(hb, hb, hb + head_.size())) {
-      Event ev;
-      auto r = parse::parse_segment(head_, ev, scratch_);
-      c.long_skip = r.outcome != parse::Outcome::none;
-    }
+    c.long_skip = was_tagged(head_, scratch_);
     head_.clear();
   }
 
@@ -494,7 +497,7 @@ class RangeReader {
     size_t got = 0;
     size_t one = 0;
     if (c.off && (!pread_all(c.buf.get(), 1, a - 1, c, &one) || one != 1)) {
-      if (c.error.empty()) c.error = fmt::format("{}: the file shrank while it was read ({} of {} bytes)", name_, a - 1, pos_.end);
+      if (c.error.empty()) c.error = shrank(a - 1);
       c.len = c.scan_len = 0;
       return;
     }
@@ -507,8 +510,8 @@ class RangeReader {
     if (!ok || got < want) {
       // Cut short: like a read(2) error, the unterminated tail is not parsed (cut_by_error if it
       // was tagged), since it may end inside a number.
-      if (c.error.empty()) c.error = fmt::format("{}: the file shrank while it was read ({} of {} bytes)", name_, a + got, pos_.end);
-      cut_tail(c, scratch);
+      if (c.error.empty()) c.error = shrank(a + got);
+      leave_out_cut_tail(c, data, scratch);
       return;
     }
     // The last segment that starts in [a, b): complete it from the bytes after b.
@@ -537,9 +540,9 @@ class RangeReader {
       seg += n;
       at += n;
       if (!rd || n < room) {  // a read error or the file shrank inside the last segment
-        c.error = c.error.empty() ? fmt::format("{}: the file shrank while it was read ({} of {} bytes)", name_, at, pos_.end) : c.error;
+        if (c.error.empty()) c.error = shrank(at);
         c.scan_len = static_cast<size_t>(s - data);
-        judge_cut(c, s, data + len, scratch);
+        c.cut_tail = was_tagged(std::string_view(s, static_cast<size_t>(data + len - s)), scratch);
         return;
       }
       if (seg >= head_cap_) break;
@@ -549,11 +552,7 @@ class RangeReader {
       // Too long to parse: judged by its head, then left out of the scan (the chunks it runs
       // into skip it, as they start inside a segment).
       c.scan_len = static_cast<size_t>(s - data);
-      std::string_view head(s, std::min(seg, head_cap_));
-      if (find_tag_close(head.data(), head.data(), head.data() + head.size())) {
-        Event ev;
-        c.long_tail = parse::parse_segment(head, ev, scratch).outcome != parse::Outcome::none;
-      }
+      c.long_tail = was_tagged(std::string_view(s, std::min(seg, head_cap_)), scratch);
       return;
     }
     c.scan_len = len;
@@ -578,26 +577,8 @@ class RangeReader {
     return true;
   }
 
-  // The unterminated tail after the last separator of a cut chunk is not scanned.
-  void cut_tail(Chunk& c, parse::Scratch& scratch) {
-    const char* data = c.buf.get() + c.off;
-    const char* e = data + c.len;
-    if (c.len == 0 || e[-1] == '\n' || e[-1] == '\r') return;
-    const char* sep = last_separator(data, e);
-    if (!sep && c.starts_mid) {
-      c.scan_len = 0;
-      return;
-    }
-    const char* tail = sep ? sep + 1 : data;
-    c.scan_len = static_cast<size_t>(tail - data);
-    judge_cut(c, tail, e, scratch);
-  }
-  void judge_cut(Chunk& c, const char* tail, const char* e, parse::Scratch& scratch) {
-    if (find_tag_close(tail, tail, e)) {
-      Event ev;
-      c.cut_tail = parse::parse_segment(std::string_view(tail, static_cast<size_t>(e - tail)), ev, scratch).outcome !=
-                   parse::Outcome::none;
-    }
+  std::string shrank(uint64_t at) const {
+    return fmt::format("{}: the file shrank while it was read ({} of {} bytes)", name_, at, pos_.end);
   }
 
   input::ByteSource::Positional pos_;

@@ -1,5 +1,5 @@
-// Helpers shared by the unit tests: a temporary folder that removes itself, and gzip for building
-// compressed inputs in memory.
+// Helpers shared by the unit tests: a temporary folder that removes itself, reading a file whole,
+// shell quoting, and gzip for building compressed inputs in memory.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <string_view>
 
@@ -35,6 +36,21 @@ struct TempDir {
     return p;
   }
 };
+
+// The whole content of a file (empty when it cannot be read).
+inline std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// `s` quoted for /bin/sh.
+inline std::string shell_quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
 
 // A complete gzip stream of `in` (zlib, level 1-9).
 inline std::string gzip(std::string_view in, int level = 6) {

@@ -23,6 +23,8 @@
 #include "analyze_logs/diagnose.hpp"
 #include "analyze_logs/report.hpp"
 
+#include "support.hpp"
+
 namespace fs = std::filesystem;
 
 namespace {
@@ -45,12 +47,7 @@ struct AuditDir {
   }
 };
 
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
+using alog::test_support::slurp;
 
 // ---- An independent reader of the raw logs
 // -------------------------------------------------------

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "support.hpp"
+
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
@@ -20,31 +22,11 @@ namespace {
 
 const fs::path kAuditRuns = fs::path(ALOG_TESTDATA) / "runs";
 
-struct AuditWork {
-  fs::path path;
-  AuditWork() {
-    std::string tmpl = (fs::temp_directory_path() / "alog_cli_audit_XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path = tmpl;
-  }
-  ~AuditWork() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using AuditWork = alog::test_support::TempDir;  // a work folder per test, removed after it
 
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
+using alog::test_support::slurp;
 
-std::string sq(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
+using alog::test_support::shell_quote;
 
 struct Run {
   int status = -1;
@@ -61,7 +43,7 @@ struct Run {
 Run run(const AuditWork& w, const std::string& args, const std::string& before = "") {
   fs::path out = w.path / "stdout.txt", err = w.path / "stderr.txt";
   std::string cmd = before.empty() ? "" : before + " ";
-  cmd += sq(ALOG_BINARY) + " " + args + " > " + sq(out.string()) + " 2> " + sq(err.string());
+  cmd += shell_quote(ALOG_BINARY) + " " + args + " > " + shell_quote(out.string()) + " 2> " + shell_quote(err.string());
   if (before.empty()) cmd += " < /dev/null";
   int rc = std::system(cmd.c_str());
   Run r;
@@ -80,8 +62,8 @@ bool has(const std::string& s, const std::string& what) {
 TEST(CliAudit, GrepPipelineIntoDashAsInTheIssue) {
   AuditWork w;
   fs::path orch = kAuditRuns / "prefix" / "logs" / "orchestrator.log";
-  auto r = run(w, "-q --json -o " + sq(w.path.string()) + " -",
-               "grep -E '\\[weights\\]|\\[gen\\]' " + sq(orch.string()) + " |");
+  auto r = run(w, "-q --json -o " + shell_quote(w.path.string()) + " -",
+               "grep -E '\\[weights\\]|\\[gen\\]' " + shell_quote(orch.string()) + " |");
   ASSERT_EQ(r.status, 0) << r.err;
   json j = json::parse(r.out);
   ASSERT_EQ(j["inputs"].size(), 1u);
@@ -109,9 +91,9 @@ TEST(CliAudit, HelpHasExamplesAndTheExitStatuses) {
 
 TEST(CliAudit, AsyncLevelMovesTheStalenessStatusAndDiagnosis) {
   AuditWork w;
-  const std::string run_dir = sq((kAuditRuns / "prefix").string());
+  const std::string run_dir = shell_quote((kAuditRuns / "prefix").string());
   // The prefix run's staleness peaks at 2.
-  auto def = run(w, "-q --json -o " + sq(w.path.string()) + " " + run_dir);
+  auto def = run(w, "-q --json -o " + shell_quote(w.path.string()) + " " + run_dir);
   ASSERT_EQ(def.status, 0) << def.err;
   json d = json::parse(def.out);
   EXPECT_EQ(d["async_level"], 2);
@@ -119,7 +101,7 @@ TEST(CliAudit, AsyncLevelMovesTheStalenessStatusAndDiagnosis) {
   EXPECT_EQ(d["metrics"]["rollout.staleness"]["status"], "good");
   for (const auto& x : d["diagnoses"]) EXPECT_NE(x["id"], "staleness_barrier");
 
-  auto one = run(w, "-q --json --async-level 1 -o " + sq(w.path.string()) + " " + run_dir);
+  auto one = run(w, "-q --json --async-level 1 -o " + shell_quote(w.path.string()) + " " + run_dir);
   ASSERT_EQ(one.status, 0) << one.err;
   json o = json::parse(one.out);
   EXPECT_EQ(o["async_level"], 1);
@@ -132,13 +114,13 @@ TEST(CliAudit, AsyncLevelMovesTheStalenessStatusAndDiagnosis) {
     }
   EXPECT_TRUE(found) << o["diagnoses"].dump();
 
-  auto bad = run(w, "-q --async-level -1 -o " + sq(w.path.string()) + " " + run_dir);
+  auto bad = run(w, "-q --async-level -1 -o " + shell_quote(w.path.string()) + " " + run_dir);
   EXPECT_EQ(bad.status, 2);
 }
 
 TEST(CliAudit, TraceAmbiguousPrefixIsAnErrorListingTheCandidates) {
   AuditWork w;
-  auto r = run(w, "-q --trace b " + sq((kAuditRuns / "prefix").string()));
+  auto r = run(w, "-q --trace b " + shell_quote((kAuditRuns / "prefix").string()));
   EXPECT_EQ(r.status, 2);
   auto err = r.lines(r.err);
   ASSERT_EQ(err.size(), 1u) << r.err;
@@ -150,7 +132,7 @@ TEST(CliAudit, TraceAmbiguousPrefixIsAnErrorListingTheCandidates) {
 
 TEST(CliAudit, TraceShowsEachEventWithFileLineThePhasesAndTheOverlappingBatch) {
   AuditWork w;
-  auto r = run(w, "-q --trace b1723dbf " + sq((kAuditRuns / "prefix").string()));
+  auto r = run(w, "-q --trace b1723dbf " + shell_quote((kAuditRuns / "prefix").string()));
   ASSERT_EQ(r.status, 0) << r.err;
   // Each event with its file:line (orchestrator send/done, server recv/start/done).
   for (const char* s : {"logs/orchestrator.log:53 client.send", "logs/inference.log:62 server.recv",
@@ -180,7 +162,7 @@ TEST(CliAudit, FailOnIsAtOrAboveTheGivenSeverity) {
   }
   fs::path f = w.path / "orchestrator.log";
   std::ofstream(f) << log;
-  const std::string tail = " -o " + sq(w.path.string()) + " " + sq(f.string());
+  const std::string tail = " -o " + shell_quote(w.path.string()) + " " + shell_quote(f.string());
   auto plain = run(w, "-q --json" + tail);
   ASSERT_EQ(plain.status, 0) << plain.err;
   json j = json::parse(plain.out);
@@ -199,7 +181,7 @@ TEST(CliAudit, ChecksTableOfSummaryMdIsReadableMarkdown) {
   auto r = run(w,
                "-q --expect 'weights.queue_ms.p99<300' --expect 'rollout.trunc_pct.mean<=10' "
                "-o " +
-                   sq(w.path.string()) + " " + sq((kAuditRuns / "prefix").string()));
+                   shell_quote(w.path.string()) + " " + shell_quote((kAuditRuns / "prefix").string()));
   EXPECT_EQ(r.status, 1) << r.err;
   auto out = r.lines(r.out);
   ASSERT_FALSE(out.empty());
@@ -218,7 +200,7 @@ TEST(CliAudit, ChecksTableOfSummaryMdIsReadableMarkdown) {
 TEST(CliAudit, RunFolderSaysWhichFilesItUsedWithTheirRoles) {
   AuditWork w;
   const fs::path run_dir = kAuditRuns / "prefix";
-  auto r = run(w, "-q -o " + sq(w.path.string()) + " " + sq(run_dir.string()));
+  auto r = run(w, "-q -o " + shell_quote(w.path.string()) + " " + shell_quote(run_dir.string()));
   ASSERT_EQ(r.status, 0) << r.err;
   for (const char* s : {"logs/orchestrator.log (orchestrator)", "logs/inference.log (inference)",
                         "logs/trainer/rank_0.log (trainer)", "logs/trainer/rank_1.log (trainer)"})

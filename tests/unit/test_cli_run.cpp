@@ -24,18 +24,9 @@ using alog::test_support::TempDir;
 
 const fs::path kRuns = fs::path(ALOG_TESTDATA) / "runs";
 
-std::string read_file(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
+using alog::test_support::slurp;
 
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
+using alog::test_support::shell_quote;
 
 struct Result {
   int status = -1;
@@ -53,14 +44,14 @@ struct Result {
 // Runs the binary with `args` (already shell-quoted as needed) and optional stdin from a file.
 Result run_cli(const TempDir& work, const std::string& args, const std::string& stdin_file = "") {
   fs::path out = work.path / "stdout.txt", err = work.path / "stderr.txt";
-  std::string cmd = quote(ALOG_BINARY) + " " + args + " > " + quote(out.string()) + " 2> " +
-                    quote(err.string()) +
-                    (stdin_file.empty() ? " < /dev/null" : " < " + quote(stdin_file));
+  std::string cmd = shell_quote(ALOG_BINARY) + " " + args + " > " + shell_quote(out.string()) + " 2> " +
+                    shell_quote(err.string()) +
+                    (stdin_file.empty() ? " < /dev/null" : " < " + shell_quote(stdin_file));
   int rc = std::system(cmd.c_str());
   Result r;
   r.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-  r.out = read_file(out);
-  r.err = read_file(err);
+  r.out = slurp(out);
+  r.err = slurp(err);
   return r;
 }
 
@@ -95,7 +86,7 @@ TEST(CliRun, HealthyRunWritesTheFolderAndPrintsItsPathLast) {
   TempDir w;
   fs::path out = w.path / "out";
   fs::create_directory(out);
-  auto r = run_cli(w, "-q -o " + quote(out.string()) + " " + quote((kRuns / "healthy").string()));
+  auto r = run_cli(w, "-q -o " + shell_quote(out.string()) + " " + shell_quote((kRuns / "healthy").string()));
   ASSERT_EQ(r.status, 0) << r.err;
   auto lines = r.out_lines();
   ASSERT_FALSE(lines.empty());
@@ -108,7 +99,7 @@ TEST(CliRun, HealthyRunWritesTheFolderAndPrintsItsPathLast) {
                         "queue_ms_stats.txt", "rpc_ms_stats.txt", "ckpt_wait_stats.txt",
                         "ckpt_write_stats.txt", "gen_batch_stats.txt", "rollout_stats.txt"})
     EXPECT_TRUE(fs::is_regular_file(folder / f)) << f;
-  json report = json::parse(read_file(folder / "report.json"));
+  json report = json::parse(slurp(folder / "report.json"));
   EXPECT_TRUE(report["diagnoses"].empty()) << report["diagnoses"].dump();
   EXPECT_EQ(report_folders(out).size(), 1u);
   // No hidden staging folder is left behind.
@@ -120,13 +111,13 @@ TEST(CliRun, TimelineHoldsEveryEvent) {
   REQUIRE_RUNS();
   TempDir w;
   auto r =
-      run_cli(w, "-q -o " + quote(w.path.string()) + " " + quote((kRuns / "postfix").string()));
+      run_cli(w, "-q -o " + shell_quote(w.path.string()) + " " + shell_quote((kRuns / "postfix").string()));
   ASSERT_EQ(r.status, 0) << r.err;
   fs::path folder = r.out_lines().back();
-  json report = json::parse(read_file(folder / "report.json"));
+  json report = json::parse(slurp(folder / "report.json"));
   uint64_t events = 0;
   for (const auto& in : report["inputs"]) events += in["events"].get<uint64_t>();
-  auto timeline = Result::lines(read_file(folder / "timeline.txt"));
+  auto timeline = Result::lines(slurp(folder / "timeline.txt"));
   EXPECT_EQ(timeline.size(), events);
 }
 
@@ -134,7 +125,7 @@ TEST(CliRun, JsonOnStdoutParsesAndThePathGoesToStderr) {
   REQUIRE_RUNS();
   TempDir w;
   auto r = run_cli(
-      w, "-q --json -o " + quote(w.path.string()) + " " + quote((kRuns / "prefix").string()));
+      w, "-q --json -o " + shell_quote(w.path.string()) + " " + shell_quote((kRuns / "prefix").string()));
   ASSERT_EQ(r.status, 0) << r.err;
   json j =
       json::parse(r.out);  // throws (fails the test) if stdout is not exactly one JSON document
@@ -149,7 +140,7 @@ TEST(CliRun, FormatMdPrintsTheSummary) {
   REQUIRE_RUNS();
   TempDir w;
   auto r = run_cli(
-      w, "-q --format md -o " + quote(w.path.string()) + " " + quote((kRuns / "postfix").string()));
+      w, "-q --format md -o " + shell_quote(w.path.string()) + " " + shell_quote((kRuns / "postfix").string()));
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_TRUE(r.out.starts_with("# Bottleneck Analysis Summary")) << r.out.substr(0, 200);
   EXPECT_NE(r.out.find("Queue Delay: Mean = 87.2 ms"), std::string::npos);
@@ -159,7 +150,7 @@ TEST(CliRun, FormatMdPrintsTheSummary) {
 TEST(CliRun, StandardInputWithDash) {
   REQUIRE_RUNS();
   TempDir w;
-  auto r = run_cli(w, "-q --json -o " + quote(w.path.string()) + " -",
+  auto r = run_cli(w, "-q --json -o " + shell_quote(w.path.string()) + " -",
                    (kRuns / "prefix" / "logs" / "orchestrator.log").string());
   ASSERT_EQ(r.status, 0) << r.err;
   json j = json::parse(r.out);
@@ -174,9 +165,9 @@ TEST(CliRun, SeveralFilesLikeTheOldScript) {
   REQUIRE_RUNS();
   TempDir w;
   fs::path logs = kRuns / "healthy" / "logs";
-  auto r = run_cli(w, "-q --json -o " + quote(w.path.string()) + " " +
-                          quote((logs / "orchestrator.log").string()) + " " +
-                          quote((logs / "inference.log").string()));
+  auto r = run_cli(w, "-q --json -o " + shell_quote(w.path.string()) + " " +
+                          shell_quote((logs / "orchestrator.log").string()) + " " +
+                          shell_quote((logs / "inference.log").string()));
   ASSERT_EQ(r.status, 0) << r.err;
   json j = json::parse(r.out);
   ASSERT_EQ(j["inputs"].size(), 2u);
@@ -192,7 +183,7 @@ TEST(CliRun, PrefixRunIsQueueSaturationCritical) {
   REQUIRE_RUNS();
   TempDir w;
   auto r = run_cli(
-      w, "-q --json -o " + quote(w.path.string()) + " " + quote((kRuns / "prefix").string()));
+      w, "-q --json -o " + shell_quote(w.path.string()) + " " + shell_quote((kRuns / "prefix").string()));
   ASSERT_EQ(r.status, 0) << r.err;  // no --fail-on: the analysis ran, whatever it found
   json j = json::parse(r.out);
   const json* d = diagnosis(j, "queue_saturation");
@@ -208,7 +199,7 @@ TEST(CliRun, HealthyAndPostfixRunsHaveNoDiagnosis) {
   for (const char* run : {"healthy", "postfix"}) {
     TempDir w;
     auto r =
-        run_cli(w, "-q --json -o " + quote(w.path.string()) + " " + quote((kRuns / run).string()));
+        run_cli(w, "-q --json -o " + shell_quote(w.path.string()) + " " + shell_quote((kRuns / run).string()));
     ASSERT_EQ(r.status, 0) << r.err;
     json j = json::parse(r.out);
     EXPECT_TRUE(j["diagnoses"].empty()) << run << ": " << j["diagnoses"].dump();
@@ -221,8 +212,8 @@ TEST(CliRun, HealthyAndPostfixRunsHaveNoDiagnosis) {
 TEST(CliRun, FailOnCriticalOnThePrefixRunExitsOne) {
   REQUIRE_RUNS();
   TempDir w;
-  auto r = run_cli(w, "-q --fail-on critical -o " + quote(w.path.string()) + " " +
-                          quote((kRuns / "prefix").string()));
+  auto r = run_cli(w, "-q --fail-on critical -o " + shell_quote(w.path.string()) + " " +
+                          shell_quote((kRuns / "prefix").string()));
   EXPECT_EQ(r.status, 1) << r.err;
   EXPECT_EQ(report_folders(w.path).size(), 1u) << "the report is written even when a check fails";
 }
@@ -230,8 +221,8 @@ TEST(CliRun, FailOnCriticalOnThePrefixRunExitsOne) {
 TEST(CliRun, FailOnWarningOnACleanRunExitsZero) {
   REQUIRE_RUNS();
   TempDir w;
-  auto r = run_cli(w, "-q --fail-on warning -o " + quote(w.path.string()) + " " +
-                          quote((kRuns / "postfix").string()));
+  auto r = run_cli(w, "-q --fail-on warning -o " + shell_quote(w.path.string()) + " " +
+                          shell_quote((kRuns / "postfix").string()));
   EXPECT_EQ(r.status, 0) << r.err;
 }
 
@@ -241,12 +232,12 @@ TEST(CliRun, ExpectPassAndFail) {
   // Seed 001's success criterion: queue_ms < 300 ms after the fix, not before.
   auto pass = run_cli(
       w, "-q --expect 'weights.queue_ms.max<300' --expect 'weights.rpc_ms.mean==1234.5' -o " +
-             quote(w.path.string()) + " " + quote((kRuns / "postfix").string()));
+             shell_quote(w.path.string()) + " " + shell_quote((kRuns / "postfix").string()));
   EXPECT_EQ(pass.status, 0) << pass.err << pass.out;
-  auto fail = run_cli(w, "-q --expect 'weights.queue_ms.max<300' -o " + quote(w.path.string()) +
-                             " " + quote((kRuns / "prefix").string()));
+  auto fail = run_cli(w, "-q --expect 'weights.queue_ms.max<300' -o " + shell_quote(w.path.string()) +
+                             " " + shell_quote((kRuns / "prefix").string()));
   EXPECT_EQ(fail.status, 1) << fail.err;
-  json report = json::parse(read_file(fs::path(fail.out_lines().back()) / "report.json"));
+  json report = json::parse(slurp(fs::path(fail.out_lines().back()) / "report.json"));
   ASSERT_EQ(report["expectations"].size(), 1u);
   EXPECT_FALSE(report["expectations"][0]["passed"].get<bool>());
 }
@@ -254,8 +245,8 @@ TEST(CliRun, ExpectPassAndFail) {
 TEST(CliRun, ExpectOnAMetricWithoutSamplesFails) {
   REQUIRE_RUNS();
   TempDir w;
-  auto r = run_cli(w, "-q --expect 'weights.queue_ms.p99<300' -o " + quote(w.path.string()) + " " +
-                          quote((kRuns / "healthy" / "logs" / "trainer.log").string()));
+  auto r = run_cli(w, "-q --expect 'weights.queue_ms.p99<300' -o " + shell_quote(w.path.string()) + " " +
+                          shell_quote((kRuns / "healthy" / "logs" / "trainer.log").string()));
   EXPECT_EQ(r.status, 1) << r.err;
 }
 
@@ -265,7 +256,7 @@ TEST(CliRun, ExpectOnAMetricWithoutSamplesFails) {
 TEST(CliRun, MissingFileExitsTwoWithOneLineNamingIt) {
   TempDir w;
   std::string missing = (w.path / "no_such_orchestrator.log").string();
-  auto r = run_cli(w, "-q -o " + quote(w.path.string()) + " " + quote(missing));
+  auto r = run_cli(w, "-q -o " + shell_quote(w.path.string()) + " " + shell_quote(missing));
   EXPECT_EQ(r.status, 2);
   auto err = r.err_lines();
   ASSERT_EQ(err.size(), 1u) << r.err;
@@ -276,9 +267,9 @@ TEST(CliRun, MissingFileExitsTwoWithOneLineNamingIt) {
 TEST(CliRun, MissingFileAmongGoodOnesStillExitsTwo) {
   REQUIRE_RUNS();
   TempDir w;
-  auto r = run_cli(w, "-q -o " + quote(w.path.string()) + " " +
-                          quote((kRuns / "healthy" / "logs" / "orchestrator.log").string()) + " " +
-                          quote((w.path / "gone.log").string()));
+  auto r = run_cli(w, "-q -o " + shell_quote(w.path.string()) + " " +
+                          shell_quote((kRuns / "healthy" / "logs" / "orchestrator.log").string()) + " " +
+                          shell_quote((w.path / "gone.log").string()));
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.err.find("gone.log"), std::string::npos) << r.err;
 }
@@ -286,8 +277,8 @@ TEST(CliRun, MissingFileAmongGoodOnesStillExitsTwo) {
 TEST(CliRun, MalformedExpectExitsTwoNamingIt) {
   REQUIRE_RUNS();
   TempDir w;
-  auto r = run_cli(w, "-q --expect 'weights.queue_ms.p42<<3' -o " + quote(w.path.string()) + " " +
-                          quote((kRuns / "healthy").string()));
+  auto r = run_cli(w, "-q --expect 'weights.queue_ms.p42<<3' -o " + shell_quote(w.path.string()) + " " +
+                          shell_quote((kRuns / "healthy").string()));
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.err.find("weights.queue_ms.p42<<3"), std::string::npos) << r.err;
 }
@@ -297,8 +288,8 @@ TEST(CliRun, UnknownThresholdKeyExitsTwoNamingIt) {
   TempDir w;
   fs::path th = w.path / "th.json";
   std::ofstream(th) << R"({"weights.queue_ms": {"critcal": 500}})";
-  auto r = run_cli(w, "-q --thresholds " + quote(th.string()) + " -o " + quote(w.path.string()) +
-                          " " + quote((kRuns / "healthy").string()));
+  auto r = run_cli(w, "-q --thresholds " + shell_quote(th.string()) + " -o " + shell_quote(w.path.string()) +
+                          " " + shell_quote((kRuns / "healthy").string()));
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.err.find("weights.queue_ms.critcal"), std::string::npos) << r.err;
 }
@@ -309,8 +300,8 @@ TEST(CliRun, ThresholdsOverrideChangesTheDiagnosis) {
   fs::path th = w.path / "th.json";
   std::ofstream(th)
       << R"({"queue_saturation.queue_ms": 1000000, "weights.queue_ms.critical": 50000})";
-  auto r = run_cli(w, "-q --json --thresholds " + quote(th.string()) + " -o " +
-                          quote(w.path.string()) + " " + quote((kRuns / "prefix").string()));
+  auto r = run_cli(w, "-q --json --thresholds " + shell_quote(th.string()) + " -o " +
+                          shell_quote(w.path.string()) + " " + shell_quote((kRuns / "prefix").string()));
   ASSERT_EQ(r.status, 0) << r.err;
   json j = json::parse(r.out);
   EXPECT_EQ(diagnosis(j, "queue_saturation"), nullptr);
@@ -320,7 +311,7 @@ TEST(CliRun, ThresholdsOverrideChangesTheDiagnosis) {
 
 TEST(CliRun, NoInputIsAUsageError) {
   TempDir w;
-  auto r = run_cli(w, "-q -o " + quote(w.path.string()));
+  auto r = run_cli(w, "-q -o " + shell_quote(w.path.string()));
   EXPECT_EQ(r.status, 2);
   EXPECT_FALSE(r.err.empty());
 }
@@ -328,8 +319,8 @@ TEST(CliRun, NoInputIsAUsageError) {
 TEST(CliRun, UnwritableOutExitsTwo) {
   REQUIRE_RUNS();
   TempDir w;
-  auto r = run_cli(w, "-q -o " + quote((w.path / "does" / "not" / "exist").string()) + " " +
-                          quote((kRuns / "healthy").string()));
+  auto r = run_cli(w, "-q -o " + shell_quote((w.path / "does" / "not" / "exist").string()) + " " +
+                          shell_quote((kRuns / "healthy").string()));
   EXPECT_EQ(r.status, 2);
   EXPECT_FALSE(r.err.empty());
 }
@@ -341,8 +332,8 @@ TEST(CliRun, TraceByUniquePrefix) {
   REQUIRE_RUNS();
   TempDir w;
   // b1723dbfdede027d: update of step 2 in the prefix run, ~26 s in the front-end queue.
-  auto r = run_cli(w, "-q --trace b1723dbf -o " + quote(w.path.string()) + " " +
-                          quote((kRuns / "prefix").string()));
+  auto r = run_cli(w, "-q --trace b1723dbf -o " + shell_quote(w.path.string()) + " " +
+                          shell_quote((kRuns / "prefix").string()));
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("b1723dbfdede027d"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("client.send"), std::string::npos) << r.out;
@@ -355,7 +346,7 @@ TEST(CliRun, TraceByUniquePrefix) {
 TEST(CliRun, TraceOfTheHungUpdateSaysWhereItStopped) {
   REQUIRE_RUNS();
   TempDir w;
-  auto r = run_cli(w, "-q --trace 55ab50633eb034f6 " + quote((kRuns / "prefix").string()));
+  auto r = run_cli(w, "-q --trace 55ab50633eb034f6 " + shell_quote((kRuns / "prefix").string()));
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("INCOMPLETE"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("rpc.start"), std::string::npos) << r.out;
@@ -364,7 +355,7 @@ TEST(CliRun, TraceOfTheHungUpdateSaysWhereItStopped) {
 TEST(CliRun, TraceUnknownIdExitsTwo) {
   REQUIRE_RUNS();
   TempDir w;
-  auto r = run_cli(w, "-q --trace ffffffffffff0000 " + quote((kRuns / "prefix").string()));
+  auto r = run_cli(w, "-q --trace ffffffffffff0000 " + shell_quote((kRuns / "prefix").string()));
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.err.find("ffffffffffff0000"), std::string::npos) << r.err;
 }
@@ -384,22 +375,22 @@ TEST(CliRun, VersionAndHelpExitZero) {
 // not silently ignored; nothing is written.
 TEST(CliRun, PrimeRlOnlyOptionsAreErrorsForServingAndRayJobs) {
   const fs::path data = fs::path(ALOG_TESTDATA);
-  const std::string job = quote((data / "srtctl" / "logs" / "4459_2P_1D_20251122_041341").string());
-  const std::string ray = quote((data / "ray" / "training").string());
+  const std::string job = shell_quote((data / "srtctl" / "logs" / "4459_2P_1D_20251122_041341").string());
+  const std::string ray = shell_quote((data / "ray" / "training").string());
   struct Case {
     std::string args, message;
   };
   TempDir w;
-  for (const Case& c : {Case{"--trace-out " + quote((w.path / "t.json").string()) + " " + job,
+  for (const Case& c : {Case{"--trace-out " + shell_quote((w.path / "t.json").string()) + " " + job,
                              "--trace-out: an srtctl serving job has no weight updates to trace"},
                         Case{"--expect 'weights.queue_ms.p99<300' " + job, "--expect: an srtctl serving job has none"},
                         Case{"--trace 5412 " + job, "--trace: an srtctl serving job has no weight updates"},
-                        Case{"--trace-out " + quote((w.path / "t.json").string()) + " " + ray,
+                        Case{"--trace-out " + shell_quote((w.path / "t.json").string()) + " " + ray,
                              "--trace-out: a Ray job has no weight updates to trace"},
                         Case{"--expect 'weights.queue_ms.p99<300' " + ray, "--expect: a Ray job has none"}}) {
     fs::path out = w.path / "out";
     fs::create_directories(out);
-    Result r = run_cli(w, "-o " + quote(out.string()) + " " + c.args);
+    Result r = run_cli(w, "-o " + shell_quote(out.string()) + " " + c.args);
     EXPECT_EQ(r.status, 2) << c.args << "\n" << r.err;
     ASSERT_EQ(r.err_lines().size(), 1u) << r.err;
     EXPECT_EQ(r.err_lines()[0].rfind("analyze-logs: " + c.message, 0), 0u) << r.err;
@@ -409,18 +400,18 @@ TEST(CliRun, PrimeRlOnlyOptionsAreErrorsForServingAndRayJobs) {
   // Without them, the same inputs are analysed.
   fs::path out = w.path / "ok";
   fs::create_directories(out);
-  EXPECT_EQ(run_cli(w, "-o " + quote(out.string()) + " " + job).status, 0);
-  EXPECT_EQ(run_cli(w, "-o " + quote(out.string()) + " " + ray).status, 0);
+  EXPECT_EQ(run_cli(w, "-o " + shell_quote(out.string()) + " " + job).status, 0);
+  EXPECT_EQ(run_cli(w, "-o " + shell_quote(out.string()) + " " + ray).status, 0);
 }
 
 // A number out of range is one short line naming the option (CLI11's own unbounded checks printed
 // a 300-digit bound).
 TEST(CliRun, OutOfRangeNumbersAreOneShortLineNamingTheOption) {
   TempDir w;
-  const std::string run = quote((kRuns / "prefix").string());
+  const std::string run = shell_quote((kRuns / "prefix").string());
   for (const std::string& bad : {std::string("--async-level -1"), std::string("--async-level 5000"),
                                  std::string("--max-updates 0"), std::string("--threads 0")}) {
-    Result r = run_cli(w, "-o " + quote(w.path.string()) + " " + bad + " " + run);
+    Result r = run_cli(w, "-o " + shell_quote(w.path.string()) + " " + bad + " " + run);
     EXPECT_EQ(r.status, 2) << bad;
     ASSERT_FALSE(r.err_lines().empty()) << bad;
     const std::string first = r.err_lines()[0];

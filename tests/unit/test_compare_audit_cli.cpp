@@ -4,9 +4,6 @@
 // folder with COMPARE.md and compare.json, the verdict line, --format json and mixed inputs.
 
 #include <gtest/gtest.h>
-#include <poll.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
@@ -19,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "child.hpp"
 #include "support.hpp"
 
 namespace fs = std::filesystem;
@@ -32,14 +30,9 @@ const std::string kHealthy = (kData / "runs" / "healthy").string();
 
 using alog::test_support::TempDir;
 
-fs::path binary() {
-  if (const char* b = std::getenv("ALOG_TEST_BINARY"); b && *b) return b;
-  return ALOG_BINARY;  // set by CMake, which builds it before this test
-}
+using alog::test_support::binary_under_test;
 
-struct Outcome {
-  int status = -1;
-  std::string out, err;
+struct Outcome : alog::test_support::ChildOutcome {
   // The last line of standard output: the comparison folder.
   fs::path folder() const {
     std::string s = out;
@@ -49,47 +42,8 @@ struct Outcome {
 };
 
 Outcome run(std::vector<std::string> args) {
-  args.insert(args.begin(), binary().string());
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  int out[2], err[2];
-  if (::pipe(out) != 0 || ::pipe(err) != 0) return {};
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::dup2(out[1], 1);
-    ::dup2(err[1], 2);
-    ::close(out[0]);
-    ::close(err[0]);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  ::close(out[1]);
-  ::close(err[1]);
-  Outcome r;
-  pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
-  int open = 2;
-  char buf[65536];
-  while (open > 0 && ::poll(fds, 2, 120000) > 0) {
-    for (int k = 0; k < 2; ++k) {
-      if (fds[k].fd < 0 || !(fds[k].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-      ssize_t n = ::read(fds[k].fd, buf, sizeof buf);
-      if (n > 0) {
-        (k == 0 ? r.out : r.err).append(buf, static_cast<size_t>(n));
-      } else {
-        ::close(fds[k].fd);
-        fds[k].fd = -1;
-        --open;
-      }
-    }
-  }
-  for (auto& f : fds)
-    if (f.fd >= 0) ::close(f.fd);
-  int st = 0;
-  while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
-  }
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-  return r;
+  args.insert(args.begin(), binary_under_test().string());
+  return {alog::test_support::run_piped(std::move(args))};
 }
 
 nlohmann::json read_json(const fs::path& p) {
@@ -97,12 +51,7 @@ nlohmann::json read_json(const fs::path& p) {
   return nlohmann::json::parse(in);
 }
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using alog::test_support::slurp;
 
 const std::string kSeedVerdict =
     "queue_ms mean 28453.2 → 87.2 ms (\u221299.7 %); success criterion p99 < 300 ms: met";
@@ -110,8 +59,8 @@ const std::string kSeedVerdict =
 class CompareCli : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(fs::exists(binary()))
-        << binary() << " not found: build the analyze-logs target or set ALOG_TEST_BINARY";
+    ASSERT_TRUE(fs::exists(binary_under_test()))
+        << binary_under_test() << " not found: build the analyze-logs target or set ALOG_TEST_BINARY";
   }
   TempDir tmp;
 };

@@ -12,6 +12,8 @@
 
 #include "analyze_logs/ray.hpp"
 
+#include "support.hpp"
+
 namespace fs = std::filesystem;
 using namespace alog::ray;
 
@@ -39,12 +41,7 @@ void spit(const fs::path& p, const std::string& text) {
   std::ofstream(p, std::ios::binary) << text;
 }
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using alog::test_support::slurp;
 
 bool contains(const std::string& hay, const std::string& needle) {
   return hay.find(needle) != std::string::npos;

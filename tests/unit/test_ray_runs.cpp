@@ -13,6 +13,8 @@
 
 #include "analyze_logs/ray.hpp"
 
+#include "support.hpp"
+
 namespace fs = std::filesystem;
 using namespace alog::ray;
 
@@ -78,12 +80,7 @@ struct TempDir {
   }
 };
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using alog::test_support::slurp;
 
 void spit(const fs::path& p, const std::string& text) {
   fs::create_directories(p.parent_path());

@@ -25,6 +25,7 @@
 #include "analyze_logs/diagnose.hpp"
 #include "analyze_logs/writers.hpp"
 
+#include "child.hpp"
 #include "support.hpp"
 
 namespace fs = std::filesystem;
@@ -49,11 +50,9 @@ std::string strip_sgr(const std::string& s) {
   return o;
 }
 
-// The binary under test: $ALOG_TEST_BINARY, else the analyze-logs of this build.
-fs::path binary() {
-  if (const char* b = std::getenv("ALOG_TEST_BINARY"); b && *b) return b;
-  return ALOG_BINARY;  // set by CMake, which builds it before this test
-}
+using alog::test_support::argv_of;
+using alog::test_support::binary_under_test;
+using alog::test_support::wait_status;
 
 struct Outcome {
   int status = -1;
@@ -69,59 +68,10 @@ void child_env(Env env) {
   if (env == Env::no_color_empty) ::setenv("NO_COLOR", "", 1);
 }
 
-std::vector<char*> argv_of(std::vector<std::string>& args) {
-  std::vector<char*> v;
-  for (auto& a : args) v.push_back(a.data());
-  v.push_back(nullptr);
-  return v;
-}
-
-int wait_status(pid_t pid) {
-  int st = 0;
-  while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
-  }
-  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
 // Standard output and standard error are pipes.
 Outcome run_piped(std::vector<std::string> args, Env env = Env::unset) {
-  int out[2], err[2];
-  if (::pipe(out) != 0 || ::pipe(err) != 0) return {};
-  auto argv = argv_of(args);
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::dup2(out[1], 1);
-    ::dup2(err[1], 2);
-    ::close(out[0]);
-    ::close(err[0]);
-    child_env(env);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  ::close(out[1]);
-  ::close(err[1]);
-  Outcome r;
-  pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
-  int open = 2;
-  char buf[65536];
-  while (open > 0) {
-    if (::poll(fds, 2, 60000) <= 0) break;
-    for (int k = 0; k < 2; ++k) {
-      if (fds[k].fd < 0 || !(fds[k].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-      ssize_t n = ::read(fds[k].fd, buf, sizeof buf);
-      if (n > 0) {
-        (k == 0 ? r.out : r.err).append(buf, static_cast<size_t>(n));
-      } else {
-        ::close(fds[k].fd);
-        fds[k].fd = -1;
-        --open;
-      }
-    }
-  }
-  for (auto& f : fds)
-    if (f.fd >= 0) ::close(f.fd);
-  r.status = wait_status(pid);
-  return r;
+  auto c = alog::test_support::run_piped(std::move(args), [env] { child_env(env); });
+  return {c.status, std::move(c.out), std::move(c.err)};
 }
 
 // Standard input, output and error are a pseudo-terminal (isatty(1) is true in the child).
@@ -157,7 +107,7 @@ Outcome run_on_terminal(std::vector<std::string> args, Env env = Env::unset) {
 }
 
 std::vector<std::string> cmd(const TempDir& tmp, std::vector<std::string> extra) {
-  std::vector<std::string> a = {binary().string(), "-q", "-j", "2", "-o", tmp.path.string()};
+  std::vector<std::string> a = {binary_under_test().string(), "-q", "-j", "2", "-o", tmp.path.string()};
   a.insert(a.end(), extra.begin(), extra.end());
   a.push_back(kPrefix.string());
   return a;
@@ -170,8 +120,8 @@ bool has_esc(const std::string& s) {
 class TerminalCli : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(fs::exists(binary()))
-        << binary() << " not found: build the analyze-logs target or set ALOG_TEST_BINARY";
+    ASSERT_TRUE(fs::exists(binary_under_test()))
+        << binary_under_test() << " not found: build the analyze-logs target or set ALOG_TEST_BINARY";
     ASSERT_TRUE(fs::exists(kPrefix));
   }
   TempDir tmp;

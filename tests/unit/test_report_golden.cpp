@@ -23,6 +23,8 @@
 #include "analyze_logs/diagnose.hpp"
 #include "analyze_logs/writers.hpp"
 
+#include "support.hpp"
+
 using namespace alog;
 namespace fs = std::filesystem;
 
@@ -54,12 +56,7 @@ Report analyse_run(const std::string& run) {
   return r;
 }
 
-std::string read_file(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
+using alog::test_support::slurp;
 
 bool updating() {
   const char* e = std::getenv("ALOG_UPDATE_GOLDEN");
@@ -87,7 +84,7 @@ void compare_or_update(const fs::path& golden, const std::string& actual) {
   }
   ASSERT_TRUE(fs::exists(golden)) << golden
                                   << " is missing; run with ALOG_UPDATE_GOLDEN=1 to create it";
-  std::string want = read_file(golden);
+  std::string want = slurp(golden);
   EXPECT_TRUE(want == actual)
       << golden << " differs (" << first_difference(want, actual)
       << ")\nIf the change is intended, regenerate with ALOG_UPDATE_GOLDEN=1 and review the diff.";
@@ -142,7 +139,7 @@ TEST_P(ReportGolden, StreamedJsonIsTheTreeDumpedByteForByte) {
   });
   EXPECT_GE(pieces, 1u);
   EXPECT_EQ(streamed, to_json(r).dump(2) + "\n");
-  EXPECT_EQ(streamed, read_file(kTestdata / "golden" / GetParam() / "report.json"));
+  EXPECT_EQ(streamed, slurp(kTestdata / "golden" / GetParam() / "report.json"));
 }
 
 TEST(ReportJsonStream, EmptyReportStreamsTheSameTextAsTheTree) {
