@@ -476,7 +476,6 @@ class RangeReader {
     next_ = b;
     return true;
   }
-  uint64_t reserved_to() const { return next_; }
   // After a read error or a short read, later ranges are not handed out (they would not be
   // merged: the figures stop where reading stopped, as with read(2)).
   void stop() { stop_ = true; }
@@ -496,12 +495,12 @@ class RangeReader {
     size_t want = static_cast<size_t>(b - a);
     size_t got = 0;
     size_t one = 0;
-    if (c.off && (!pread_all(c.buf.get(), 1, a - 1, c, &one) || one != 1)) {
+    if (c.off && (!pread_all(c.buf.get(), 1, a - 1, c, one) || one != 1)) {
       if (c.error.empty()) c.error = shrank(a - 1);
       c.len = c.scan_len = 0;
       return;
     }
-    bool ok = pread_all(data, want, a, c, &got);
+    bool ok = pread_all(data, want, a, c, got);
     c.owned = got;
     c.len = got;
     c.scan_len = got;
@@ -529,7 +528,7 @@ class RangeReader {
       size_t room = std::min<size_t>(piece, head_cap_ - seg);
       room = static_cast<size_t>(std::min<uint64_t>(room, pos_.end - at));
       size_t n = 0;
-      bool rd = pread_all(data + len, room, at, c, &n);
+      bool rd = pread_all(data + len, room, at, c, n);
       const char* x = first_separator(data + len, data + len + n);
       if (x < data + len + n) {
         seg += static_cast<size_t>(x - (data + len));
@@ -559,21 +558,21 @@ class RangeReader {
   }
 
  private:
-  // Reads n bytes at off; false (c.error set) on a read error; *got: bytes read (fewer at the end).
-  bool pread_all(char* dst, size_t n, uint64_t off, Chunk& c, size_t* got = nullptr) {
+  // Reads n bytes at off; false (c.error set) on a read error; got: bytes read (fewer at the end).
+  bool pread_all(char* dst, size_t n, uint64_t off, Chunk& c, size_t& got) {
     size_t done = 0;
     while (done < n) {
       ssize_t r = ::pread(pos_.fd, dst + done, n - done, static_cast<off_t>(off + done));
       if (r < 0 && errno == EINTR) continue;
       if (r < 0) {
         c.error = fmt::format("{}: read error: {}", name_, std::strerror(errno));
-        if (got) *got = done;
+        got = done;
         return false;
       }
       if (r == 0) break;
       done += static_cast<size_t>(r);
     }
-    if (got) *got = done;
+    got = done;
     return true;
   }
 
