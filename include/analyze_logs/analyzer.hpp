@@ -23,6 +23,9 @@ namespace alog {
 
 struct AnalysisOptions {
   std::vector<std::string> inputs;  // files, run folders, or "-"
+  // Files found by discovery inside a folder the user gave: one that cannot be opened is reported
+  // and skipped, like a file of a run folder, instead of ending the analysis.
+  std::vector<std::string> found_inputs;
   unsigned threads = 1;
   int async_level = 2;
   std::optional<Thresholds> thresholds;  // defaults for async_level when empty

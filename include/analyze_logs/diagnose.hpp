@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "analyze_logs/core/finding.hpp"
 #include "analyze_logs/report.hpp"
 
 namespace alog {
@@ -36,5 +37,9 @@ ExpectResult evaluate(const Expectation& e, const nlohmann::json& report_json);
 
 // Severity ranking for --fail-on: true when any diagnosis is at or above `level`.
 bool has_diagnosis_at_least(const Report& r, Severity level);
+
+// The shared header (core/finding.hpp) of a prime-rl run: diagnoses as findings (degraded), no
+// tagged line at all (unknown), a missing orchestrator or inference log, skipped lines.
+core::Header header(const Report& r);
 
 }  // namespace alog

@@ -32,6 +32,8 @@
 #include <utility>
 #include <vector>
 
+#include "analyze_logs/core/finding.hpp"
+
 namespace alog::ray {
 
 // ---------------------------------------------------------------------------------------------
@@ -197,6 +199,10 @@ RayReport analyze(const std::vector<std::filesystem::path>& inputs, const Option
 nlohmann::ordered_json to_json(const RayReport& r);  // the value under "ray"
 std::string to_markdown(const RayReport& r);         // SUMMARY.md body, verdict first
 std::string verdict_line(const RayReport& r);        // one line for the terminal
+
+// The shared header (core/finding.hpp): finished -> ok (degraded when a phase ran far over its
+// typical time), running, stuck, failed, unknown; each Finding with its role; inputs.
+core::Header header(const RayReport& r);
 
 // ---------------------------------------------------------------------------------------------
 // Line-level pieces, public so each can be tested alone.

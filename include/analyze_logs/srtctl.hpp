@@ -27,6 +27,8 @@
 #include <utility>
 #include <vector>
 
+#include "analyze_logs/core/finding.hpp"
+
 namespace alog::srtctl {
 
 // Regression threshold used when a set of jobs is reported without an explicit `compare`.
@@ -195,6 +197,11 @@ struct JobReport {
   std::string root_cause;  // one line, empty when nothing failed
   Verdict verdict = Verdict::healthy;
   std::string reason;  // one line
+  // What the verdict rests on, as a finding id: batch_script_error, never_ready,
+  // no_benchmark_output, benchmark_unfinished, no_benchmark_results, concurrency_never_ran,
+  // concurrency_missing, worker_failure, worker_error, failed_requests, batch_exit_code,
+  // file_problems, slurm_time_limit, analysis_stopped; empty when healthy.
+  std::string reason_id;
   std::vector<Problem> problems;
 
   const WorkerFailure* root() const;
@@ -269,10 +276,20 @@ bool is_job_dir(const std::filesystem::path& dir);
 // Not a job folder itself, and holds at least one job folder as a direct child.
 bool is_job_set_dir(const std::filesystem::path& dir);
 
+// "decode w0 on node-3", "frontend 0", "benchmark client", "batch script".
+std::string worker_label(const std::string& role, int index, const std::string& node);
+// "CUDA out of memory", "NCCL collective timeout", ... for a WorkerFailure::kind.
+std::string kind_text(std::string_view kind);
+
 JobReport analyze_job(const std::filesystem::path& dir);               // never throws on content
 std::vector<JobReport> analyze_set(const std::filesystem::path& dir);  // sorted by job id
 
 nlohmann::ordered_json to_json(const std::vector<JobReport>& jobs);  // the value under "srtctl"
+
+// The shared header (core/finding.hpp) of one job: its verdict and cause, a finding per worker
+// failure (root cause, consequence or collateral) and per thing the verdict rests on, and the
+// files read and skipped.
+core::Header header(const JobReport& job);
 std::string to_markdown(const std::vector<JobReport>& jobs);
 
 // One row per (job, concurrency) against jobs[baseline]; `regressions` gets one line per metric

@@ -54,6 +54,10 @@ nlohmann::json parse_json_bounded(std::string_view json, int max_depth = 64);
 // Fixed-point with `decimals` digits ("28453.2"); never prints "-0.0".
 std::string fixed(double v, int decimals = 1);
 
+// At most `n` bytes of `s`, cut before a UTF-8 character rather than inside one, with "…" when
+// something was cut, so a shortened text neither ends in a broken byte nor passes for whole.
+std::string clip_utf8(std::string_view s, size_t n);
+
 // Human byte count: "1.5 GiB", "512 B".
 std::string human_bytes(uint64_t n);
 

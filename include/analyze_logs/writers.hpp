@@ -8,14 +8,24 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "analyze_logs/core/finding.hpp"
 #include "analyze_logs/report.hpp"
 
 namespace alog {
 
-nlohmann::ordered_json to_json(const Report& r);
+// What report.json carries beyond the Report: the shared header (when null, header(r) is used,
+// which needs r diagnosed first) and the `jobs` array of a report over several jobs.
+struct JsonHeader {
+  const core::Header* header = nullptr;
+  const nlohmann::ordered_json* jobs = nullptr;
+};
+
+// report.json, schema 2: the shared header at the top level (verdict, cause, findings, inputs,
+// with prime-rl's per-input counts kept in each input), then prime-rl's own fields.
+nlohmann::ordered_json to_json(const Report& r, const JsonHeader& jh = {});
 // Writes to_json(r).dump(2) + "\n" to sink in pieces of about 1 MiB, building one update or batch
 // at a time: memory stays flat however many updates the run has.
-void write_json(const Report& r, const std::function<void(std::string_view)>& sink);
+void write_json(const Report& r, const std::function<void(std::string_view)>& sink, const JsonHeader& jh = {});
 std::string to_markdown(const Report& r);   // SUMMARY.md
 std::string verdict_line(const Report& r);  // one line: worst diagnosis or metric status
 

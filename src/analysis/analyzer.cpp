@@ -450,6 +450,7 @@ Report analyze(const AnalysisOptions& opt, std::unique_ptr<TimelineSpool>& timel
       items.push_back({in, false});
     }
   }
+  for (const auto& in : opt.found_inputs) items.push_back({in, true});
 
   std::unique_ptr<TimelineSpool> spool;
   if (opt.timeline_path) spool = std::make_unique<TimelineSpool>(*opt.timeline_path);

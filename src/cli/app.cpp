@@ -1,3 +1,5 @@
+// The command line: options (CLI11) and nothing else. What to analyse and how is decided by
+// plan.cpp (which kind claims which input) and analyse.cpp (the run and its report folder).
 #include <fmt/format.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -7,22 +9,16 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <iostream>
 #include <sstream>
 #include <thread>
 #include <vector>
 
-#include "analyze_logs/analyzer.hpp"
-#include "analyze_logs/compare.hpp"
-#include "analyze_logs/ray.hpp"
-#include "analyze_logs/srtctl.hpp"
 #include "analyze_logs/cli.hpp"
+#include "analyze_logs/compare.hpp"
 #include "analyze_logs/diagnose.hpp"
 #include "analyze_logs/output_dir.hpp"
-#include "analyze_logs/outputs.hpp"
-#include "analyze_logs/util.hpp"
-#include "analyze_logs/writers.hpp"
-#include "progress.hpp"
+#include "io.hpp"
+#include "options.hpp"
 
 #ifndef ALOG_VERSION
 #define ALOG_VERSION "0.0.0"
@@ -30,23 +26,8 @@
 
 namespace fs = std::filesystem;
 
-namespace alog {
+namespace alog::cli {
 namespace {
-
-// Writes to stdout; a closed pipe (`analyze-logs --json x | head -c 100`) ends the program
-// quietly with status 0, like ripgrep: the reader has all it wanted and the folder is written.
-void out(std::string_view s) {
-  if (std::fwrite(s.data(), 1, s.size(), stdout) != s.size() || std::fflush(stdout) != 0) {
-    if (errno == EPIPE) std::_Exit(kExitOk);
-    std::fprintf(stderr, "analyze-logs: cannot write to standard output: %s\n", std::strerror(errno));
-    std::_Exit(kExitError);
-  }
-}
-
-int error(const std::string& msg) {
-  std::fprintf(stderr, "analyze-logs: %s\n", printable(msg).c_str());
-  return kExitError;
-}
 
 std::string read_small_file(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
@@ -78,62 +59,6 @@ Exit status:
 A closed standard output (e.g. piping into head) ends the program quietly with status 0.
 )";
 
-// Writes the report folder of a non-prime-rl analysis (srtctl, Ray): SUMMARY.md and report.json,
-// then prints it like the prime-rl path does.
-int write_simple_report(const std::string& out_parent, const std::string& format, const std::string& markdown,
-                        const nlohmann::ordered_json& json, int rc) {
-  OutputDir dir(out_parent, "analysis");
-  dir.write("SUMMARY.md", markdown);
-  dir.write("report.json", json.dump(2) + "\n");
-  fs::path final_dir = dir.commit();
-  if (format == "json") {
-    out(json.dump(2) + "\n");
-    std::fprintf(stderr, "%s\n", final_dir.c_str());
-  } else {
-    out(markdown);
-    out(final_dir.string() + "\n");
-  }
-  return rc;
-}
-
-nlohmann::ordered_json envelope(std::string_view kind) {
-  nlohmann::ordered_json j;
-  j["schema"] = 1;
-  j["tool"] = {{"name", "analyze-logs"}, {"version", ALOG_VERSION}};
-  j["kind"] = kind;
-  return j;
-}
-
-// srtctl serving-job folders: every input is a job folder or a folder of job folders.
-std::optional<std::vector<srtctl::JobReport>> srtctl_jobs(const std::vector<std::string>& inputs) {
-  std::vector<srtctl::JobReport> jobs;
-  for (const auto& in : inputs) {
-    std::error_code ec;
-    if (in == "-" || !fs::is_directory(in, ec)) return std::nullopt;
-    if (srtctl::is_job_dir(in)) jobs.push_back(srtctl::analyze_job(in));
-    else if (srtctl::is_job_set_dir(in))
-      for (auto& j : srtctl::analyze_set(in)) jobs.push_back(std::move(j));
-    else return std::nullopt;
-  }
-  return jobs;
-}
-
-// Ray (TorchSpec) jobs: every input is a driver log or a Ray session log folder.
-bool all_ray(const std::vector<std::string>& inputs) {
-  for (const auto& in : inputs) {
-    std::error_code ec;
-    if (in == "-") return false;
-    if (fs::is_directory(in, ec) ? !ray::is_session_logs_dir(in) : !ray::is_driver_log(in)) return false;
-  }
-  return !inputs.empty();
-}
-
-int severity_rc(const std::string& fail_on, bool critical, bool warning) {
-  if (fail_on.empty()) return kExitOk;
-  if (critical) return kExitCheckFailed;
-  return fail_on == "warning" && warning ? kExitCheckFailed : kExitOk;
-}
-
 int run_compare(const compare::Options& opt, const std::string& out_parent, const std::string& format) {
   try {
     std::optional<compare::Result> res = compare::compare_serving_jobs(opt);
@@ -154,7 +79,7 @@ int run_compare(const compare::Options& opt, const std::string& out_parent, cons
 
 }  // namespace
 
-int run_cli(int argc, char** argv) {
+int parse_and_run(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
   install_cleanup_handlers();
   // The timeline keeps one spool file per input open until the final merge: a run folder of
@@ -255,11 +180,19 @@ int run_cli(int argc, char** argv) {
   const char* no_color = std::getenv("NO_COLOR");
   bool use_color = color == "always" || (color == "auto" && ::isatty(1) && !(no_color && *no_color));
 
-  AnalysisOptions opt;
+  RunOptions opt;
   opt.inputs = inputs;
+  opt.out_parent = out_parent;
+  opt.format = format;
+  opt.color = use_color;
+  opt.quiet = quiet;
   opt.threads = threads;
   opt.async_level = async_level;
   opt.max_updates = max_updates;
+  opt.fail_on = fail_on;
+  opt.trace_id = trace_id;
+  opt.trace_out = trace_out;
+  opt.live = live;
   opt.tool_version = ALOG_VERSION;
   if (!thresholds_file.empty()) {
     try {
@@ -270,149 +203,16 @@ int run_cli(int argc, char** argv) {
       return error(e.what());
     }
   }
-
-  std::vector<Expectation> expectations;
   try {
-    for (const auto& e : expects) expectations.push_back(parse_expectation(e));
+    for (const auto& e : expects) opt.expectations.push_back(parse_expectation(e));
   } catch (const std::invalid_argument& e) {
     return error(e.what());
   }
-
-  // Options that only mean something for a prime-rl run: an error, not silently ignored.
-  auto prime_rl_only = [&](std::string_view kind) -> std::optional<int> {
-    if (!trace_out.empty())
-      return error(fmt::format("--trace-out: {} has no weight updates to trace (only prime-rl runs do)", kind));
-    if (!expectations.empty())
-      return error(fmt::format("--expect: {} has none of the prime-rl metrics it checks; "
-                               "compare jobs with `analyze-logs compare --fail-on-regression PCT`", kind));
-    if (!trace_id.empty())
-      return error(fmt::format("--trace: {} has no weight updates (only prime-rl runs do)", kind));
-    return std::nullopt;
-  };
-
-  if (auto jobs = srtctl_jobs(inputs)) {
-    if (auto rc = prime_rl_only("an srtctl serving job")) return *rc;
-    try {
-      bool failed = false, degraded = false;
-      for (const auto& j : *jobs) {
-        failed |= j.verdict == srtctl::Verdict::failed;
-        degraded |= j.verdict == srtctl::Verdict::degraded;
-      }
-      auto json_doc = envelope("srtctl");
-      json_doc["srtctl"] = srtctl::to_json(*jobs);
-      return write_simple_report(out_parent, format, srtctl::to_markdown(*jobs), json_doc,
-                                 severity_rc(fail_on, failed, degraded));
-    } catch (const std::exception& e) {
-      return error(e.what());
-    }
-  }
-
-  if (all_ray(inputs)) {
-    if (auto rc = prime_rl_only("a Ray job")) return *rc;
-    try {
-      std::vector<fs::path> paths(inputs.begin(), inputs.end());
-      ray::Options ro;
-      ro.live = live;
-      ray::RayReport rr = ray::analyze(paths, ro);
-      auto json_doc = envelope("ray");
-      json_doc["ray"] = ray::to_json(rr);
-      return write_simple_report(out_parent, format, ray::to_markdown(rr), json_doc,
-                                 severity_rc(fail_on, rr.verdict == ray::Verdict::failed,
-                                             rr.verdict == ray::Verdict::stuck));
-    } catch (const std::exception& e) {
-      return error(e.what());
-    }
-  }
-
-  if (!trace_id.empty()) {
-    try {
-      Report report = analyze(opt);
-      std::string err;
-      auto text = trace_view(report, trace_id, err);
-      if (!text) return error(err);
-      out(*text);
-      return kExitOk;
-    } catch (const std::exception& e) {
-      return error(e.what());
-    }
-  }
-
-  try {
-    OutputDir dir(out_parent, "analysis");
-    opt.timeline_path = dir.staging() / "timeline.txt";
-    cli::Progress progress(!quiet && ::isatty(2));
-    opt.progress = [&](const std::string& name, uint64_t done, uint64_t total) { progress.update(name, done, total); };
-    Report report;
-    std::unique_ptr<TimelineSpool> timeline;
-    try {
-      report = analyze(opt, timeline);
-    } catch (const FatalInputError& e) {
-      progress.clear();
-      return error(e.what());
-    }
-    progress.clear();
-
-    diagnose(report);
-    int rc = kExitOk;
-    for (const auto& e : expectations) {
-      report.expectations.push_back(evaluate(e, report));
-      if (!report.expectations.back().passed) rc = kExitCheckFailed;
-    }
-    if (!fail_on.empty() &&
-        has_diagnosis_at_least(report, fail_on == "critical" ? Severity::critical : Severity::warning))
-      rc = kExitCheckFailed;
-    // The outputs only read the report: timeline.txt (a merge of the spooled events), SUMMARY.md
-    // and report.html are written on a second thread while this one writes report.json.
-    std::exception_ptr side_error;
-    std::thread side([&] {
-      try {
-        if (timeline) timeline->finish(report);
-        dir.write("SUMMARY.md", to_markdown(report));
-        dir.write("report.html", to_html(report));
-      } catch (...) {
-        side_error = std::current_exception();
-      }
-    });
-    std::exception_ptr main_error;
-    try {
-      dir.write_stream("report.json", [&](const OutputDir::Sink& sink) { write_json(report, sink); });
-    } catch (...) {
-      main_error = std::current_exception();
-    }
-    side.join();
-    timeline.reset();  // removes the spool's part files
-    if (main_error) std::rethrow_exception(main_error);
-    if (side_error) std::rethrow_exception(side_error);
-    if (!trace_out.empty()) {
-      std::ofstream f(trace_out, std::ios::binary | std::ios::trunc);
-      if (f) write_chrome_trace(report, f);
-      f.close();
-      if (!f) return error(fmt::format("{}: cannot write the trace", trace_out));
-    }
-    dir.write("slowest_updates.txt", slowest_updates_txt(report));
-    for (const auto& [name, content] : stats_files(report)) dir.write(name, content);
-    fs::path final_dir = dir.commit();
-
-    if (format == "json") {
-      // The report.json just written, not a second serialisation of the report.
-      std::ifstream f(final_dir / "report.json", std::ios::binary);
-      std::vector<char> buf(1u << 20);
-      while (f.read(buf.data(), static_cast<std::streamsize>(buf.size())) || f.gcount() > 0)
-        out(std::string_view(buf.data(), static_cast<size_t>(f.gcount())));
-      std::fprintf(stderr, "%s\n", final_dir.c_str());
-    } else if (format == "md") {
-      out(to_markdown(report));
-      out(final_dir.string() + "\n");
-    } else {
-      out(to_text(report, TextOptions{use_color}));
-      out(final_dir.string() + "\n");
-    }
-    return rc;
-  } catch (const OutputError& e) {
-    return error(e.what());
-  } catch (const std::exception& e) {
-    return error(e.what());
-  }
+  return run_analysis(opt);
 }
 
+}  // namespace alog::cli
+
+namespace alog {
+int run_cli(int argc, char** argv) { return cli::parse_and_run(argc, argv); }
 }  // namespace alog

@@ -3,7 +3,9 @@
 #include <charconv>
 #include <cmath>
 
+#include "analyze_logs/core/header_json.hpp"
 #include "analyze_logs/correlate.hpp"
+#include "analyze_logs/diagnose.hpp"
 #include "analyze_logs/util.hpp"
 #include "analyze_logs/writers.hpp"
 
@@ -70,11 +72,15 @@ J batch_json(const Report& r, size_t i) {
 }
 
 // Everything but the two arrays that grow with the run, which are left empty.
-J head_json(const Report& r) {
+J head_json(const Report& r, const JsonHeader& jh) {
+  core::Header own;
+  if (!jh.header) own = header(r);
+  const core::Header& h = jh.header ? *jh.header : own;
   J j;
-  j["schema"] = r.schema;
+  j["schema"] = core::kReportSchema;
   j["tool"] = {{"name", "analyze-logs"}, {"version", r.tool_version}};
-  j["verdict"] = verdict_line(r);
+  j["kind"] = "prime-rl";
+  core::put_header(j, h);  // verdict, cause, findings, inputs (replaced below by the richer form)
 
   J inputs = J::array();
   for (const auto& in : r.inputs) {
@@ -99,9 +105,19 @@ J head_json(const Report& r) {
     i["partial"] = in.counts.partial;
     i["unreadable"] = in.unreadable;
     i["error"] = in.error.empty() ? J(nullptr) : J(utf8_clean(in.error));
+    i["kind"] = "prime-rl";
+    i["read"] = !in.unreadable;
+    i["reason"] = in.error.empty() ? J(nullptr) : J(utf8_clean(in.error));
     inputs.push_back(i);
   }
+  // Inputs the header knows that the analysis never opened (skipped by discovery).
+  for (const auto& e : h.inputs) {
+    bool known = false;
+    for (const auto& in : r.inputs) known |= in.path == e.path;
+    if (!known) inputs.push_back(core::to_json(e));
+  }
   j["inputs"] = inputs;
+  if (jh.jobs) j["jobs"] = *jh.jobs;
 
   J metrics = J::object();
   for (const auto& m : r.metrics) {
@@ -381,18 +397,18 @@ void put_nested(const J& v, size_t by, std::string& buf) {
 
 }  // namespace
 
-nlohmann::ordered_json to_json(const Report& r) {
-  J j = head_json(r);
+nlohmann::ordered_json to_json(const Report& r, const JsonHeader& jh) {
+  J j = head_json(r, jh);
   for (const auto& u : r.updates) j["updates"].push_back(update_json(r, u));
   for (size_t i = 0; i < r.batches.size(); ++i) j["batches"].push_back(batch_json(r, i));
   return j;
 }
 
-void write_json(const Report& r, const std::function<void(std::string_view)>& sink) {
+void write_json(const Report& r, const std::function<void(std::string_view)>& sink, const JsonHeader& jh) {
   // Byte for byte to_json(r).dump(2) + "\n", without building the tree of the per-update and
   // per-batch arrays: each element is built, written and freed in turn, so memory does not
   // grow with the run (a 1 GiB log has ~65 k updates and ~60 k batches).
-  J head = head_json(r);
+  J head = head_json(r, jh);
   std::string buf = "{";
   auto flush = [&](bool force) {
     if (force || buf.size() >= (1u << 20)) {

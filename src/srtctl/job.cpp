@@ -45,14 +45,6 @@ const BenchRun* JobReport::run(int64_t concurrency) const {
 
 namespace {
 
-// At most `n` bytes of `s`, cut before a UTF-8 character rather than inside one, with "…" when
-// something was cut.
-std::string clip_utf8(std::string_view s, size_t n) {
-  if (s.size() <= n) return std::string(s);
-  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
-  return std::string(s.substr(0, n)) + "\u2026";
-}
-
 // Most specific first: decides a worker's kind when its logs hold several signatures.
 int kind_rank(std::string_view k) {
   static constexpr std::string_view order[] = {
@@ -71,6 +63,8 @@ int role_rank(std::string_view r) {
   return 99;
 }
 
+}  // namespace
+
 std::string kind_text(std::string_view k) {
   if (k == "cuda_oom") return "CUDA out of memory";
   if (k == "host_oom") return "host out of memory (OOM killer)";
@@ -84,6 +78,7 @@ std::string kind_text(std::string_view k) {
   if (k == "traceback") return "Python traceback";
   return "error line";
 }
+
 
 std::string worker_label(const std::string& role, int index, const std::string& node) {
   std::string s;
@@ -100,6 +95,8 @@ std::string worker_label(const std::string& role, int index, const std::string& 
   if (!node.empty()) s += " on " + node;
   return s;
 }
+
+namespace {
 
 // Time order with unknown stamps last.
 int64_t order_key(const std::string& t) {
@@ -396,12 +393,14 @@ void decide_verdict(JobReport& rep, bool have_benchmark_out) {
     if (!root_txt.empty()) s += "; first failure: " + root_txt;
     return s;
   };
-  auto fail = [&](std::string why) {
+  auto fail = [&](std::string id, std::string why) {
     rep.verdict = Verdict::failed;
+    rep.reason_id = std::move(id);
     rep.reason = std::move(why);
   };
-  auto degrade = [&](std::string why) {
+  auto degrade = [&](std::string id, std::string why) {
     rep.verdict = Verdict::degraded;
+    rep.reason_id = std::move(id);
     rep.reason = std::move(why);
   };
   const auto& rd = rep.readiness;
@@ -414,7 +413,7 @@ void decide_verdict(JobReport& rep, bool have_benchmark_out) {
     }
 
   if (!rep.topology.errors.empty()) {
-    fail("batch script: " + rep.topology.errors.front());
+    fail("batch_script_error", "batch script: " + rep.topology.errors.front());
   } else if (done.empty() && rd.polled && !rd.ready) {
     std::string s = "model never became ready";
     if (rd.timed_out && rd.timeout_s)
@@ -427,33 +426,33 @@ void decide_verdict(JobReport& rep, bool have_benchmark_out) {
       s += fmt::format(", still waiting for {} prefills and {} decodes", *rd.waiting_prefill,
                        *rd.waiting_decode);
     s += ")";
-    fail(with_root(s));
+    fail("never_ready", with_root(s));
   } else if (done.empty() && !have_benchmark_out) {
-    fail(with_root("no benchmark output (benchmark.out missing) and no result files"));
+    fail("no_benchmark_output", with_root("no benchmark output (benchmark.out missing) and no result files"));
   } else if (!unfinished_desc.empty()) {
     std::string s = root_txt.empty() ? unfinished_desc : root_txt + "; " + unfinished_desc;
     if (!missing.empty()) s += "; never ran: concurrency " + join_ints(missing);
-    fail(s);
+    fail("benchmark_unfinished", s);
   } else if (done.empty()) {
-    fail(with_root("no benchmark results"));
+    fail("no_benchmark_results", with_root("no benchmark results"));
   } else if (!missing.empty() && (root_txt.size() || rep.time_limit)) {
-    fail(root_txt + "; never ran: concurrency " + join_ints(missing));
+    fail("concurrency_never_ran", root_txt + "; never ran: concurrency " + join_ints(missing));
   } else if (!missing.empty()) {
-    degrade("no result for concurrency " + join_ints(missing));
+    degrade("concurrency_missing", "no result for concurrency " + join_ints(missing));
   } else if (root && root->fatal) {
-    degrade(fmt::format("all {} runs have results, but {}", done.size(), rep.root_cause));
+    degrade("worker_failure", fmt::format("all {} runs have results, but {}", done.size(), rep.root_cause));
   } else if (root) {
-    degrade(rep.root_cause + ": " + clip_utf8(root->first_error, 160));
+    degrade("worker_error", rep.root_cause + ": " + clip_utf8(root->first_error, 160));
   } else if (failed_requests > 0) {
-    degrade(
+    degrade("failed_requests",
         fmt::format("{} failed requests (first at concurrency {})", failed_requests, failed_at));
   } else if (rep.topology.exit_code && *rep.topology.exit_code != 0) {
-    degrade(fmt::format("batch script exited with code {}", *rep.topology.exit_code));
+    degrade("batch_exit_code", fmt::format("batch script exited with code {}", *rep.topology.exit_code));
   } else if (!rep.problems.empty()) {
-    degrade(fmt::format("{} file problem(s); first: {}: {}", rep.problems.size(),
+    degrade("file_problems", fmt::format("{} file problem(s); first: {}: {}", rep.problems.size(),
                         rep.problems.front().file, rep.problems.front().message));
   } else if (rep.time_limit) {
-    degrade("job ended at the SLURM time limit");
+    degrade("slurm_time_limit", "job ended at the SLURM time limit");
   } else {
     rep.verdict = Verdict::healthy;
     rep.reason = fmt::format("{} run{} with results; no worker errors before teardown", done.size(),
@@ -589,6 +588,7 @@ JobReport analyze_job(const fs::path& dir_in) {
     // Only resource exhaustion or a filesystem race gets here; keep what was found.
     rep.problems.push_back({rep.name, std::string("analysis stopped: ") + e.what()});
     rep.verdict = Verdict::failed;
+    rep.reason_id = "analysis_stopped";
     if (rep.reason.empty()) rep.reason = "analysis stopped: " + std::string(e.what());
   }
   return rep;

@@ -226,4 +226,10 @@ std::string folder_timestamp() {
   return buf;
 }
 
+std::string clip_utf8(std::string_view s, size_t n) {
+  if (s.size() <= n) return std::string(s);
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  return std::string(s.substr(0, n)) + "\u2026";
+}
+
 }  // namespace alog

@@ -1,0 +1,426 @@
+// The analysis run: find the jobs in the inputs (registry + discovery), analyse each with its
+// kind, and write one report folder over all of them. Every kind answers in the shared header
+// (core/finding.hpp), so the exit status and `--fail-on` are decided here once, from the headers.
+//
+// One case keeps a path of its own: a single prime-rl run, the tool's first use and the one
+// measured in docs/PERFORMANCE.md. Its report.json is streamed (memory flat in the number of
+// updates), its timeline is spooled to disk while scanning, and it writes the per-metric stats
+// files. Any other mix of jobs goes through the shared writers (render/).
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <thread>
+
+#include "analyze_logs/analyzer.hpp"
+#include "analyze_logs/cli.hpp"
+#include "analyze_logs/core/header_json.hpp"
+#include "analyze_logs/core/job.hpp"
+#include "analyze_logs/output_dir.hpp"
+#include "analyze_logs/outputs.hpp"
+#include "analyze_logs/ray.hpp"
+#include "analyze_logs/render/render.hpp"
+#include "analyze_logs/srtctl.hpp"
+#include "analyze_logs/util.hpp"
+#include "analyze_logs/writers.hpp"
+#include "io.hpp"
+#include "options.hpp"
+#include "progress.hpp"
+#include "plan.hpp"
+
+namespace fs = std::filesystem;
+
+namespace alog::cli {
+
+namespace {
+
+using ojson = nlohmann::ordered_json;
+
+// A prime-rl run among other jobs: its own writers' output, shown below the shared header.
+class PrimeRlBody final : public core::Body {
+ public:
+  explicit PrimeRlBody(std::shared_ptr<const Report> r) : r_(std::move(r)) {}
+  std::string text(const core::TextOptions& opt) const override {
+    return to_text(*r_, TextOptions{opt.color});
+  }
+  std::string markdown() const override {
+    // Its headings one level down, below the job's own.
+    std::string md = to_markdown(*r_), o;
+    size_t pos = 0;
+    while (pos < md.size()) {
+      size_t nl = md.find('\n', pos);
+      if (nl == std::string::npos) nl = md.size();
+      std::string_view line(md.data() + pos, nl - pos);
+      if (line.starts_with("#")) o += "#";
+      o.append(line);
+      o += '\n';
+      pos = nl + 1;
+    }
+    return o;
+  }
+  std::string html() const override {
+    std::string page = to_html(*r_);
+    size_t a = page.find("<main>"), b = page.rfind("</main>");
+    if (a == std::string::npos || b == std::string::npos || b < a) return {};
+    return page.substr(a + 6, b - a - 6);
+  }
+  void json(ojson& o) const override { o = to_json(*r_); }
+
+ private:
+  std::shared_ptr<const Report> r_;
+};
+
+// One analysed job with what only some writers need.
+struct Analysed {
+  core::Job job;
+  std::shared_ptr<Report> prime;                 // prime-rl
+  std::optional<srtctl::JobReport> srtctl;       // srtctl: for the top-level "srtctl" body
+  std::optional<ray::RayReport> ray;             // Ray: for the top-level "ray" body
+  std::vector<Expectation> expectations_failed;  // prime-rl --expect
+};
+
+// Discovery's notes ("took the newest of 2 sessions") as info findings: said, never silent.
+void add_notes(core::Header& h, const std::vector<std::string>& notes) {
+  for (const auto& n : notes) {
+    core::Finding f;
+    f.id = "discovery";
+    f.severity = core::Severity::info;
+    f.role = core::Role::collateral;
+    f.summary = n;
+    h.findings.push_back(std::move(f));
+  }
+}
+
+void add_skipped(core::Header& h, const std::vector<core::InputEntry>& inputs) {
+  for (const auto& e : inputs) {
+    bool known = false;
+    for (const auto& x : h.inputs) known |= x.path == e.path;
+    if (!known) h.inputs.push_back(e);
+  }
+}
+
+AnalysisOptions prime_options(const RunOptions& opt, const PlannedJob& pj) {
+  AnalysisOptions a;
+  a.inputs = pj.direct;
+  a.found_inputs = pj.files;
+  a.threads = opt.threads;
+  a.async_level = opt.async_level;
+  a.thresholds = opt.thresholds;
+  a.max_updates = opt.max_updates;
+  a.tool_version = opt.tool_version;
+  return a;
+}
+
+// Diagnosis, --expect and the header of an analysed prime-rl report.
+void finish_prime(Analysed& a, const RunOptions& opt, const PlannedJob& pj) {
+  Report& report = *a.prime;
+  diagnose(report);
+  for (const auto& e : opt.expectations) {
+    report.expectations.push_back(evaluate(e, report));
+    if (!report.expectations.back().passed) a.expectations_failed.push_back(e);
+  }
+  a.job.header = header(report);
+  add_notes(a.job.header, pj.notes);
+  add_skipped(a.job.header, pj.inputs);
+  core::sort_findings(a.job.header.findings);
+}
+
+Analysed analyse_job(const RunOptions& opt, const PlannedJob& pj) {
+  Analysed a;
+  a.job.kind = pj.kind;
+  a.job.name = pj.name;
+  a.job.path = pj.root;
+  if (pj.kind == "srtctl") {
+    a.srtctl = srtctl::analyze_job(pj.dirs.empty() ? pj.root : pj.dirs.front());
+    a.job.header = srtctl::header(*a.srtctl);
+    a.job.body = srtctl::make_body(*a.srtctl);
+  } else if (pj.kind == "ray") {
+    std::vector<fs::path> paths;
+    for (const auto& f : pj.files) paths.emplace_back(f);
+    for (const auto& d : pj.dirs) paths.emplace_back(d);
+    ray::Options ro;
+    ro.live = opt.live;
+    a.ray = ray::analyze(paths, ro);
+    a.job.header = ray::header(*a.ray);
+    a.job.body = ray::make_body(*a.ray);
+  } else if (pj.kind == "prime-rl") {
+    a.prime = std::make_shared<Report>(analyze(prime_options(opt, pj)));
+    finish_prime(a, opt, pj);
+    a.job.body = std::make_unique<PrimeRlBody>(a.prime);
+    return a;
+  } else {
+    // Nothing recognised: never "ok". Says what was looked for and what the input looked like.
+    a.job.header.verdict = core::Verdict::unknown;
+    a.job.header.cause = pj.unrecognised;
+    core::Finding f;
+    f.id = "no_input_recognised";
+    f.severity = core::Severity::warning;
+    f.summary = pj.unrecognised;
+    f.detail = pj.looked_like;
+    f.fix = "Give a prime-rl run (its orchestrator, inference and trainer logs), an srtctl job folder, "
+            "or a Ray job's driver log and session logs";
+    a.job.header.findings.push_back(std::move(f));
+  }
+  add_notes(a.job.header, pj.notes);
+  add_skipped(a.job.header, pj.inputs);
+  core::sort_findings(a.job.header.findings);
+  return a;
+}
+
+int exit_status(const RunOptions& opt, const std::vector<const core::Header*>& headers, bool checks_failed) {
+  int rc = checks_failed ? kExitCheckFailed : kExitOk;
+  if (!opt.fail_on.empty()) {
+    core::Severity level = opt.fail_on == "critical" ? core::Severity::critical : core::Severity::warning;
+    for (const auto* h : headers)
+      if (h->has_at_least(level)) rc = kExitCheckFailed;
+  }
+  return rc;
+}
+
+void print_report(const RunOptions& opt, const fs::path& dir, const std::string& text, const std::string& md) {
+  if (opt.format == "json") {
+    // The report.json just written, not a second serialisation.
+    std::ifstream f(dir / "report.json", std::ios::binary);
+    std::vector<char> buf(1u << 20);
+    while (f.read(buf.data(), static_cast<std::streamsize>(buf.size())) || f.gcount() > 0)
+      out(std::string_view(buf.data(), static_cast<size_t>(f.gcount())));
+    std::fprintf(stderr, "%s\n", dir.c_str());
+  } else {
+    out(opt.format == "md" ? md : text);
+    out(dir.string() + "\n");
+  }
+}
+
+// A single prime-rl run: the streamed, measured path (see the file comment).
+int run_single_prime(const RunOptions& opt, const PlannedJob& pj) {
+  AnalysisOptions aopt = prime_options(opt, pj);
+  if (!opt.trace_id.empty()) {
+    Report report = analyze(aopt);
+    std::string err;
+    auto text = trace_view(report, opt.trace_id, err);
+    if (!text) return error(err);
+    out(*text);
+    return kExitOk;
+  }
+  OutputDir dir(opt.out_parent, "analysis");
+  aopt.timeline_path = dir.staging() / "timeline.txt";
+  Progress progress(!opt.quiet && ::isatty(2));
+  aopt.progress = [&](const std::string& name, uint64_t done, uint64_t total) { progress.update(name, done, total); };
+  Analysed a;
+  a.job.kind = pj.kind;
+  a.job.name = pj.name;
+  a.job.path = pj.root;
+  std::unique_ptr<TimelineSpool> timeline;
+  try {
+    a.prime = std::make_shared<Report>(analyze(aopt, timeline));
+  } catch (const FatalInputError& e) {
+    progress.clear();
+    return error(e.what());
+  }
+  progress.clear();
+  finish_prime(a, opt, pj);
+  const Report& report = *a.prime;
+  int rc = exit_status(opt, {&a.job.header}, !a.expectations_failed.empty());
+
+  ojson jobs = ojson::array();
+  ojson jj;
+  jj["name"] = utf8_clean(a.job.name);
+  jj["kind"] = a.job.kind;
+  jj["path"] = utf8_clean(a.job.path);
+  core::put_header(jj, a.job.header);
+  jobs.push_back(std::move(jj));
+
+  // The outputs only read the report: timeline.txt (a merge of the spooled events), SUMMARY.md
+  // and report.html are written on a second thread while this one writes report.json.
+  std::exception_ptr side_error;
+  std::thread side([&] {
+    try {
+      if (timeline) timeline->finish(report);
+      dir.write("SUMMARY.md", to_markdown(report));
+      dir.write("report.html", to_html(report));
+    } catch (...) {
+      side_error = std::current_exception();
+    }
+  });
+  std::exception_ptr main_error;
+  try {
+    dir.write_stream("report.json", [&](const OutputDir::Sink& sink) {
+      write_json(report, sink, JsonHeader{&a.job.header, &jobs});
+    });
+  } catch (...) {
+    main_error = std::current_exception();
+  }
+  side.join();
+  timeline.reset();  // removes the spool's part files
+  if (main_error) std::rethrow_exception(main_error);
+  if (side_error) std::rethrow_exception(side_error);
+  if (!opt.trace_out.empty()) {
+    std::ofstream f(opt.trace_out, std::ios::binary | std::ios::trunc);
+    if (f) write_chrome_trace(report, f);
+    f.close();
+    if (!f) return error(fmt::format("{}: cannot write the trace", opt.trace_out));
+  }
+  dir.write("slowest_updates.txt", slowest_updates_txt(report));
+  for (const auto& [name, content] : stats_files(report)) dir.write(name, content);
+  fs::path final_dir = dir.commit();
+  print_report(opt, final_dir, opt.format == "text" ? to_text(report, TextOptions{opt.color}) : std::string(),
+               opt.format == "md" ? to_markdown(report) : std::string());
+  return rc;
+}
+
+// report.json over any set of jobs: the worst verdict and every finding at the top, each job's
+// header in `jobs[]`, and each kind's body where scripts already read it (`srtctl`, `ray`, and
+// prime-rl's fields at the top level when the report holds one run of that kind).
+ojson report_json(const RunOptions& opt, const std::vector<Analysed>& all) {
+  std::map<std::string, size_t> per_kind;
+  for (const auto& a : all) ++per_kind[a.job.kind];
+  ojson doc;
+  doc["schema"] = core::kReportSchema;
+  doc["tool"] = {{"name", "analyze-logs"}, {"version", opt.tool_version}};
+  doc["kind"] = per_kind.size() == 1 ? all.front().job.kind : std::string("mixed");
+
+  core::Header top;
+  const Analysed* worst = nullptr;
+  for (const auto& a : all)
+    if (!worst || core::verdict_rank(a.job.header.verdict) > core::verdict_rank(worst->job.header.verdict)) worst = &a;
+  top.verdict = worst ? worst->job.header.verdict : core::Verdict::unknown;
+  top.cause = !worst ? "no input" : all.size() == 1 ? worst->job.header.cause
+                                                     : worst->job.name + ": " + worst->job.header.cause;
+  for (const auto& a : all) {
+    for (auto f : a.job.header.findings) {
+      if (all.size() > 1) f.job = a.job.name;
+      top.findings.push_back(std::move(f));
+    }
+    for (const auto& in : a.job.header.inputs) top.inputs.push_back(in);
+  }
+  core::put_header(doc, top);
+
+  ojson jobs = ojson::array();
+  for (const auto& a : all) {
+    ojson j;
+    j["name"] = utf8_clean(a.job.name);
+    j["kind"] = a.job.kind;
+    j["path"] = utf8_clean(a.job.path);
+    core::put_header(j, a.job.header);
+    bool body_on_top = a.job.kind == "srtctl" || per_kind[a.job.kind] == 1;
+    if (!body_on_top && a.job.body) {
+      ojson body;
+      a.job.body->json(body);
+      j[a.job.kind] = std::move(body);
+    }
+    jobs.push_back(std::move(j));
+  }
+  doc["jobs"] = std::move(jobs);
+
+  std::vector<srtctl::JobReport> srt;
+  for (const auto& a : all)
+    if (a.srtctl) srt.push_back(*a.srtctl);
+  if (!srt.empty()) doc["srtctl"] = srtctl::to_json(srt);
+  for (const auto& a : all) {
+    if (a.ray && per_kind["ray"] == 1) doc["ray"] = ray::to_json(*a.ray);
+    if (a.prime && per_kind["prime-rl"] == 1) {
+      ojson p = to_json(*a.prime);
+      for (auto it = p.begin(); it != p.end(); ++it)
+        if (!doc.contains(it.key())) doc[it.key()] = it.value();
+    }
+  }
+  return doc;
+}
+
+}  // namespace
+
+int run_analysis(const RunOptions& opt) {
+  Plan plan;
+  try {
+    plan = plan_jobs(opt.inputs);
+  } catch (const std::exception& e) {
+    return error(e.what());
+  }
+  size_t prime_jobs = 0;
+  for (const auto& pj : plan.jobs) prime_jobs += pj.kind == "prime-rl";
+  // Options that only mean something for a prime-rl run: an error, not silently ignored.
+  if (prime_jobs == 0) {
+    std::string kind = plan.jobs.empty() ? std::string("the input") : describe_kind(plan.jobs.front().kind);
+    if (!opt.trace_out.empty())
+      return error(fmt::format("--trace-out: {} has no weight updates to trace (only prime-rl runs do)", kind));
+    if (!opt.expectations.empty())
+      return error(fmt::format("--expect: {} has none of the prime-rl metrics it checks; "
+                               "compare jobs with `analyze-logs compare --fail-on-regression PCT`",
+                               kind));
+    if (!opt.trace_id.empty())
+      return error(fmt::format("--trace: {} has no weight updates (only prime-rl runs do)", kind));
+  } else if (prime_jobs > 1 && (!opt.trace_id.empty() || !opt.trace_out.empty())) {
+    return error(fmt::format("--trace and --trace-out read one prime-rl run; the inputs hold {}", prime_jobs));
+  }
+  if (opt.live)
+    for (const auto& pj : plan.jobs)
+      if (pj.kind != "ray") warn(fmt::format("--live: {} is not a Ray job; measured as collected", pj.name));
+
+  if (plan.jobs.size() == 1 && plan.jobs.front().kind == "prime-rl") {
+    try {
+      return run_single_prime(opt, plan.jobs.front());
+    } catch (const std::exception& e) {
+      return error(e.what());
+    }
+  }
+  if (!opt.trace_id.empty()) {
+    for (const auto& pj : plan.jobs)
+      if (pj.kind == "prime-rl") {
+        try {
+          Report report = analyze(prime_options(opt, pj));
+          std::string err;
+          auto text = trace_view(report, opt.trace_id, err);
+          if (!text) return error(err);
+          out(*text);
+          return kExitOk;
+        } catch (const std::exception& e) {
+          return error(e.what());
+        }
+      }
+  }
+
+  try {
+    std::vector<Analysed> all;
+    for (const auto& pj : plan.jobs) all.push_back(analyse_job(opt, pj));
+    std::vector<core::Job> jobs;
+    std::vector<const core::Header*> headers;
+    bool checks_failed = false;
+    for (auto& a : all) {
+      headers.push_back(&a.job.header);
+      checks_failed |= !a.expectations_failed.empty();
+    }
+    int rc = exit_status(opt, headers, checks_failed);
+    // The writers take the jobs by value-free view: move them out and back.
+    for (auto& a : all) jobs.push_back(std::move(a.job));
+    std::string text = render::report_text(jobs, core::TextOptions{opt.color, 100});
+    std::string md = render::report_markdown(jobs);
+    std::string html = render::report_html(jobs);
+    for (size_t i = 0; i < all.size(); ++i) all[i].job = std::move(jobs[i]);
+    ojson doc = report_json(opt, all);
+
+    OutputDir dir(opt.out_parent, "analysis");
+    dir.write("SUMMARY.md", md);
+    dir.write("report.html", html);
+    dir.write("report.json", doc.dump(2) + "\n");
+    if (!opt.trace_out.empty())
+      for (const auto& a : all)
+        if (a.prime) {
+          std::ofstream f(opt.trace_out, std::ios::binary | std::ios::trunc);
+          if (f) write_chrome_trace(*a.prime, f);
+          f.close();
+          if (!f) return error(fmt::format("{}: cannot write the trace", opt.trace_out));
+        }
+    fs::path final_dir = dir.commit();
+    print_report(opt, final_dir, text, md);
+    return rc;
+  } catch (const FatalInputError& e) {
+    return error(e.what());
+  } catch (const std::exception& e) {
+    return error(e.what());
+  }
+}
+
+}  // namespace alog::cli

@@ -1,0 +1,30 @@
+#include "io.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "analyze_logs/cli.hpp"
+#include "analyze_logs/util.hpp"
+
+namespace alog::cli {
+
+void out(std::string_view s) {
+  if (std::fwrite(s.data(), 1, s.size(), stdout) != s.size() || std::fflush(stdout) != 0) {
+    if (errno == EPIPE) std::_Exit(kExitOk);
+    std::fprintf(stderr, "analyze-logs: cannot write to standard output: %s\n", std::strerror(errno));
+    std::_Exit(kExitError);
+  }
+}
+
+int error(const std::string& msg) {
+  std::fprintf(stderr, "analyze-logs: %s\n", printable(msg).c_str());
+  return kExitError;
+}
+
+void warn(const std::string& msg) {
+  std::fprintf(stderr, "analyze-logs: warning: %s\n", printable(msg).c_str());
+}
+
+}  // namespace alog::cli

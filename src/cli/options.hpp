@@ -1,0 +1,35 @@
+// What the command line asked for, parsed and checked by app.cpp: the analysis reads only this.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "analyze_logs/diagnose.hpp"
+#include "analyze_logs/thresholds.hpp"
+
+namespace alog::cli {
+
+struct RunOptions {
+  std::vector<std::string> inputs;
+  std::string out_parent = ".";
+  std::string format = "text";  // text | md | json
+  bool color = false;
+  bool quiet = false;
+  unsigned threads = 1;
+  size_t max_updates = 150000;
+  int async_level = 2;
+  std::optional<Thresholds> thresholds;
+  std::vector<Expectation> expectations;
+  std::string fail_on;  // "", "warning", "critical"
+  std::string trace_id, trace_out;
+  bool live = false;
+  std::string tool_version;
+};
+
+// Runs the analysis of every job found in opt.inputs, writes the report folder, prints the
+// summary; returns the exit status.
+int run_analysis(const RunOptions& opt);
+
+}  // namespace alog::cli

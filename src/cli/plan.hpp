@@ -1,0 +1,35 @@
+// From the command line's inputs to the jobs to analyse: which kind claims what (the registry of
+// kinds lives in registry.cpp; discovery walks the inputs, core/discover.hpp).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "analyze_logs/core/finding.hpp"
+
+namespace alog::cli {
+
+struct PlannedJob {
+  std::string kind;  // "prime-rl", "srtctl", "ray"; "" when nothing was recognised
+  std::string name;  // shown to the user
+  std::string root;  // the folder or file the job was found at; "-" for standard input
+  std::vector<std::string> direct;  // inputs named on the command line, read as given
+  std::vector<std::string> files;   // files found inside a folder (unreadable: skipped, not fatal)
+  std::vector<std::string> dirs;    // folders the kind reads itself (srtctl job, Ray session logs)
+  std::vector<core::InputEntry> inputs;  // skipped entries, with their reasons
+  std::vector<std::string> notes;        // what discovery decided that the user should know
+  // When kind is "": what was looked for, and what the input looked like.
+  std::string unrecognised, looked_like;
+};
+
+struct Plan {
+  std::vector<PlannedJob> jobs;
+};
+
+// Throws std::runtime_error with a one-line message naming a missing or unreadable argument.
+Plan plan_jobs(const std::vector<std::string>& inputs);
+
+// "a prime-rl run", "an srtctl serving job", "a Ray job", "an unrecognised input".
+std::string describe_kind(const std::string& kind);
+
+}  // namespace alog::cli

@@ -1,0 +1,212 @@
+// JobReport -> core::Header. The srtctl analysis already decides the verdict, the root cause and
+// which failures are collateral (docs/SRTCTL.md); this only restates those decisions in the
+// shared vocabulary, so that every writer and `--fail-on` treat a serving job like any other.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "analyze_logs/core/catalogue.hpp"
+#include "analyze_logs/srtctl.hpp"
+#include "analyze_logs/util.hpp"
+
+namespace alog::srtctl {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string joined(const std::string& dir, const std::string& rel) {
+  if (rel.empty()) return dir;
+  if (dir.empty() || dir == ".") return rel;
+  return (fs::path(dir) / rel).lexically_normal().generic_string();
+}
+
+std::string fix_for(std::string_view id) {
+  if (const core::Signature* s = core::find_signature(id)) return std::string(s->fix);
+  return {};
+}
+
+// Fixes for what the verdict rests on when no worker failure explains it.
+std::string verdict_fix(std::string_view id) {
+  if (id == "never_ready")
+    return "Read the first error in the prefill/decode worker logs; if there is none, the workers "
+           "are still loading: raise the health-check timeout or check the model path and GPUs";
+  if (id == "benchmark_unfinished" || id == "concurrency_never_ran")
+    return "Find what stopped the benchmark (the root cause above, or the SLURM time limit) and "
+           "rerun the missing concurrencies";
+  if (id == "no_benchmark_output")
+    return "Check that the benchmark step started: see log.err and the sbatch script";
+  if (id == "failed_requests")
+    return "Read benchmark.err and the frontend/worker logs at the time of the failed requests";
+  if (id == "slurm_time_limit") return "Raise the job's time limit (--time) or run fewer concurrencies per job";
+  if (id == "batch_script_error") return "Fix the allocation: the batch script stopped before launching workers";
+  if (id == "file_problems") return "See the skipped inputs: a result file is malformed or missing";
+  return {};
+}
+
+// The file and line the verdict finding points at, when one can be named.
+core::Evidence verdict_evidence(const JobReport& j) {
+  core::Evidence e;
+  std::string bench = j.layout == "v2" ? "logs/benchmark.out" : "benchmark.out";
+  if (j.reason_id == "benchmark_unfinished") {
+    for (const auto& r : j.runs)
+      if (!r.finished()) {
+        e.file = joined(j.dir, bench);
+        e.line = r.line;
+        e.time = r.started_at;
+        e.text = fmt::format("benchmark at concurrency {} started", r.concurrency);
+        return e;
+      }
+  }
+  if (j.reason_id == "never_ready" || j.reason_id == "failed_requests" || j.reason_id == "concurrency_missing" ||
+      j.reason_id == "concurrency_never_ran") {
+    e.file = joined(j.dir, bench);
+    e.text = j.reason;
+    return e;
+  }
+  if (j.reason_id == "batch_script_error" || j.reason_id == "batch_exit_code") {
+    e.file = joined(j.dir, j.layout == "v2" ? "logs/log.out" : "log.out");
+    e.text = j.reason;
+    return e;
+  }
+  if (j.reason_id == "file_problems" && !j.problems.empty()) {
+    e.file = joined(j.dir, j.problems.front().file);
+    e.text = j.problems.front().message;
+    return e;
+  }
+  e.text = j.reason;
+  return e;
+}
+
+}  // namespace
+
+core::Header header(const JobReport& j) {
+  core::Header h;
+  h.verdict = j.verdict == Verdict::healthy    ? core::Verdict::ok
+              : j.verdict == Verdict::degraded ? core::Verdict::degraded
+                                               : core::Verdict::failed;
+  h.cause = j.reason;
+  const WorkerFailure* root = j.root();
+
+  for (const auto& f : j.failures) {
+    core::Finding x;
+    x.id = f.kind;
+    x.severity = f.fatal ? core::Severity::critical : core::Severity::warning;
+    x.role = f.root_cause ? core::Role::root_cause
+             : f.collateral ? core::Role::collateral
+                            : (root ? core::Role::consequence : core::Role::root_cause);
+    x.summary = worker_label(f.role, f.index, f.node) + ": " + kind_text(f.kind);
+    if (!f.exception.empty()) x.summary += ": " + clip_utf8(f.exception, 200);
+    if (!f.last_frame.empty()) x.detail = "last frame: " + f.last_frame;
+    if (f.signature_lines > 1) {
+      if (!x.detail.empty()) x.detail += "; ";
+      x.detail += fmt::format("{} matching lines in the worker's logs", f.signature_lines);
+    }
+    if (f.collateral) {
+      if (!x.detail.empty()) x.detail += "; ";
+      x.detail += "at or after the teardown (or after the root cause): a consequence, not a cause";
+    }
+    x.evidence.push_back({joined(j.dir, f.file), f.line, f.time, f.first_error});
+    x.fix = fix_for(f.kind);
+    h.findings.push_back(std::move(x));
+  }
+
+  const bool verdict_is_worker = j.reason_id == "worker_failure" || j.reason_id == "worker_error";
+  if (!j.reason_id.empty() && !verdict_is_worker) {
+    core::Finding x;
+    x.id = j.reason_id;
+    x.severity = j.verdict == Verdict::failed ? core::Severity::critical : core::Severity::warning;
+    x.role = root ? core::Role::consequence : core::Role::root_cause;
+    x.summary = j.reason;
+    x.evidence.push_back(verdict_evidence(j));
+    x.fix = verdict_fix(j.reason_id);
+    if (x.fix.empty()) x.fix = fix_for(j.reason_id);
+    h.findings.push_back(std::move(x));
+  }
+
+  // SLURM's teardown: every step cancelled at once. The time limit is a cause; a cancellation
+  // that follows a worker's crash is collateral.
+  if (!j.cancelled.empty() && j.reason_id != "slurm_time_limit") {
+    const CancelledStep& c = j.cancelled.front();
+    core::Finding x;
+    x.id = j.time_limit ? "slurm_time_limit" : "slurm_cancelled";
+    x.severity = j.time_limit ? core::Severity::critical : core::Severity::info;
+    x.role = j.time_limit && !root ? core::Role::root_cause : core::Role::collateral;
+    x.summary = fmt::format("SLURM cancelled {} step{}{}{}", j.cancelled.size(), j.cancelled.size() == 1 ? "" : "s",
+                            j.time_limit ? " at the time limit" : "",
+                            j.teardown_at.empty() ? "" : " at " + j.teardown_at);
+    x.evidence.push_back({joined(j.dir, c.file), c.line, c.time, "*** STEP CANCELLED ***"});
+    x.fix = fix_for(x.id);
+    h.findings.push_back(std::move(x));
+  }
+
+  int64_t failed_requests = 0;
+  for (const auto& r : j.runs)
+    if (r.failed_requests) failed_requests += *r.failed_requests;
+  if (failed_requests > 0 && j.reason_id != "failed_requests") {
+    core::Finding x;
+    x.id = "failed_requests";
+    x.severity = core::Severity::warning;
+    x.role = root ? core::Role::consequence : core::Role::root_cause;
+    x.summary = fmt::format("{} failed benchmark requests", failed_requests);
+    x.evidence.push_back({joined(j.dir, j.layout == "v2" ? "logs/benchmark.out" : "benchmark.out"), 0, "",
+                          x.summary});
+    x.fix = verdict_fix("failed_requests");
+    h.findings.push_back(std::move(x));
+  }
+  if (!j.problems.empty() && j.reason_id != "file_problems") {
+    core::Finding x;
+    x.id = "file_problems";
+    x.severity = core::Severity::info;
+    x.role = core::Role::collateral;
+    x.summary = fmt::format("{} file problem{} in the job folder", j.problems.size(), j.problems.size() == 1 ? "" : "s");
+    for (size_t i = 0; i < j.problems.size() && i < 8; ++i)
+      x.evidence.push_back({joined(j.dir, j.problems[i].file), 0, "", j.problems[i].message});
+    h.findings.push_back(std::move(x));
+  }
+  core::sort_findings(h.findings);
+
+  // Inputs: what was read, and every other file of the folder with why it was not.
+  std::set<std::string> read;
+  auto add_read = [&](const std::string& rel, const std::string& role) {
+    if (rel.empty() || !read.insert(rel).second) return;
+    h.inputs.push_back({joined(j.dir, rel), "srtctl", role, true, {}});
+  };
+  const std::string pre = j.layout == "v2" ? "logs/" : "";
+  std::error_code ec;
+  if (fs::is_regular_file(fs::path(j.dir) / (pre + "log.out"), ec)) add_read(pre + "log.out", "batch log");
+  if (fs::is_regular_file(fs::path(j.dir) / (pre + "benchmark.out"), ec)) add_read(pre + "benchmark.out", "benchmark log");
+  if (!j.job.job_id.empty() && fs::is_regular_file(fs::path(j.dir) / (j.job.job_id + ".json"), ec))
+    add_read(j.job.job_id + ".json", "job metadata");
+  for (const auto& r : j.runs) add_read(r.json_file, "benchmark result");
+  for (const auto& r : j.warmups) add_read(r.json_file, "benchmark result");
+  for (const auto& l : j.logs) add_read(l.file, l.id.role + " log");
+  std::map<std::string, std::string> problem_of;
+  for (const auto& p : j.problems) problem_of.emplace(p.file, p.message);
+  fs::recursive_directory_iterator it(j.dir, fs::directory_options::skip_permission_denied, ec), end;
+  size_t seen = 0;
+  for (; !ec && it != end && seen < 4096; it.increment(ec), ++seen) {
+    std::error_code ec2;
+    std::string name = it->path().filename().string();
+    if (it->is_directory(ec2)) {
+      if (name.starts_with(".") || name.starts_with("analysis_") || name.starts_with("comparison_") ||
+          name == "cached_assets" || it.depth() >= 3)
+        it.disable_recursion_pending();
+      continue;
+    }
+    std::string rel = fs::relative(it->path(), j.dir, ec2).generic_string();
+    if (ec2 || read.count(rel)) continue;
+    auto p = problem_of.find(rel);
+    std::string why = p != problem_of.end() ? p->second
+                      : (name.ends_with(".yaml") || name.ends_with(".sh") || name.ends_with(".conf") ||
+                         name.ends_with("_config.json"))
+                          ? "configuration, not a log"
+                          : "not a file the srtctl analysis reads";
+    h.inputs.push_back({joined(j.dir, rel), "srtctl", "", false, why});
+  }
+  return h;
+}
+
+}  // namespace alog::srtctl
