@@ -281,16 +281,22 @@ const Signature* match_signature(std::string_view line) {
 const Signature* match_signature(std::string_view line, const SignatureSet& among) {
   const Matcher& m = matcher();
   re2::StringPiece sp(line.data(), line.size());
-  thread_local std::vector<int> hits;
-  hits.clear();
   RE2::Set::ErrorInfo info{};
   size_t best = kRowCount;
-  if (m.set->Match(sp, &hits, &info)) {
-    for (int i : hits) {
-      size_t r = m.row_of[static_cast<size_t>(i)];
-      if (r < best && among.contains_index(r)) best = r;
+  // Most lines match nothing. Asked only whether anything matches, the DFA stops at the first
+  // match; listing every match (to find the first row) is left to the few lines that have one.
+  if (m.set->Match(sp, nullptr, &info)) {
+    thread_local std::vector<int> hits;
+    hits.clear();
+    if (m.set->Match(sp, &hits, &info)) {
+      for (int i : hits) {
+        size_t r = m.row_of[static_cast<size_t>(i)];
+        if (r < best && among.contains_index(r)) best = r;
+      }
+      return best < kRowCount ? &kRows[best] : nullptr;
     }
-  } else if (info.kind == RE2::Set::kOutOfMemory) {
+  }
+  if (info.kind == RE2::Set::kOutOfMemory) {
     // The DFA's cache was exhausted on this line: fall back to one regex per pattern.
     for (size_t i = 0; i < m.each.size(); ++i) {
       size_t r = m.row_of[i];
