@@ -113,8 +113,8 @@ struct Phase {
 };
 
 struct Finding {
-  // cuda_oom, host_oom, nccl_timeout, nccl_error, actor_died, sglang_crash, native_crash,
-  // nan_loss, traceback, init_failure, stall, slow_phase
+  // a row id of core/catalogue.hpp (cuda_oom, host_oom, nccl_timeout, nccl_error, actor_died,
+  // sglang_crash, native_crash, nan_loss, traceback, init_failure, ...), or stall, slow_phase
   std::string kind;
   std::string severity;  // fatal | error | warning
   std::string title;     // one line
@@ -129,7 +129,7 @@ struct Finding {
   bool root_cause = false;
   bool consequence = false;        // a fatal finding that started after the root cause
   std::vector<Evidence> evidence;  // first lines (up to 8), then the cause in the worker file
-  std::string fix;                 // from the seed's failure table
+  std::string fix;                 // the catalogue's (cuda_oom: by actor), or the phase's
 };
 
 struct Actor {

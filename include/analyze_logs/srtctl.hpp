@@ -146,9 +146,9 @@ struct WorkerFailure {
   std::string role;
   int index = -1;
   std::string node;
-  std::string kind;    // cuda_oom, host_oom, nccl_timeout, nccl_error, native_crash,
-                       // sglang_crash, killed, kv_transfer, traceback, exception, error
-  bool fatal = false;  // the kind ends a process (everything but nccl_error / error / kv_transfer)
+  std::string kind;    // a row id of core/catalogue.hpp (cuda_oom, host_oom, nccl_timeout, ...),
+                       // or the scan's own `exception` (a traceback's closing line) / `error`
+  bool fatal = false;  // the kind ends a process (the catalogue's `fatal`; `exception` too)
   std::string file;    // where the first error line is
   uint64_t line = 0;
   std::string first_error;  // that line, ANSI-stripped
@@ -158,6 +158,7 @@ struct WorkerFailure {
   uint64_t signature_lines = 0;
   bool root_cause = false;
   bool collateral = false;  // first error at/after the teardown, or after the root cause
+  std::string fix;          // the catalogue's fix for `kind`; "" for `error`
 };
 
 // A step that SLURM cancelled (`slurmstepd: error: *** STEP j.s ON host CANCELLED AT ts ***`).

@@ -19,6 +19,7 @@
 #include <cctype>
 #include <set>
 
+#include "analyze_logs/core/catalogue.hpp"
 #include "analyze_logs/input.hpp"
 #include "analyze_logs/util.hpp"
 #include "internal.hpp"
@@ -396,13 +397,6 @@ int kind_priority(std::string_view k) {
   return 50;
 }
 
-const char* kFixNccl =
-    "Usual cause: a network interface mismatch across nodes. Ensure NCCL_SOCKET_IFNAME, "
-    "GLOO_SOCKET_IFNAME and TP_SOCKET_IFNAME match on all nodes. When one rank never reached the "
-    "collective, read that rank's worker-*.err for what it was doing instead.";
-const char* kFixActorDied =
-    "The actor crashed (on a remote node when it has an ip): find its worker-*.err by the PID "
-    "from the error message in that node's session_latest/logs/ and read its last lines.";
 const char* kFixKvOom =
     "CUDA graph capture or the KV cache ran out of GPU memory: check nvidia-smi for GPU memory "
     "and the worker-*.err for CUDA errors; lower SGLang's mem_fraction_static or the CUDA-graph "
@@ -411,12 +405,6 @@ const char* kFixTrainOom =
     "Check nvidia-smi for GPU memory; lower the per-GPU batch or sequence length; "
     "PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True helps when much memory is reserved but "
     "unallocated.";
-const char* kFixHostOom =
-    "Check dmesg for OOM kills (`dmesg -T | grep -i oom`) and the node's memory; fewer dataset "
-    "workers or smaller host buffers lower the footprint.";
-const char* kFixNan =
-    "Gradient explosion or a data issue: check max_grad_norm and inspect the data with "
-    "save_debug_train_data.";
 const char* kFixPlacement =
     "Workers have not joined the Ray cluster yet: check `ray status` for the expected GPU count "
     "and that every worker node ran `ray start`.";
@@ -438,22 +426,11 @@ const char* kFixGeneric =
     "Read the worker-*.err files of the actors active in this phase (ls -lt session_latest/logs/"
     "worker-*.err | head) for the last thing each did.";
 
+// The catalogue's fix, except where the actor decides it: a CUDA OOM in an SglEngine is the KV
+// cache or CUDA-graph capture, in a trainer the batch.
 std::string fix_for(const std::string& kind, const std::string& actor) {
-  if (kind == "nccl_timeout" || kind == "nccl_error") return kFixNccl;
-  if (kind == "actor_died") return kFixActorDied;
   if (kind == "cuda_oom") return actor == "SglEngine" ? kFixKvOom : kFixTrainOom;
-  if (kind == "host_oom") return kFixHostOom;
-  if (kind == "nan_loss") return kFixNan;
-  if (kind == "sglang_crash")
-    return "The SGLang scheduler died: the exception after `Scheduler hit an exception` in the "
-           "SglEngine's worker-*.err is the cause.";
-  if (kind == "native_crash")
-    return "A process aborted: the first error before it in the same worker-*.err is the cause.";
-  if (kind == "init_failure")
-    return "Check the SglEngine worker-*.err files (model path, GPU memory), `ray status` for the "
-           "GPU count, and that the mooncake master binary exists on the head node.";
-  if (kind == "traceback")
-    return "The exception line and the frame that raised it name the failing call.";
+  if (const core::Signature* sig = core::find_signature(kind)) return std::string(sig->fix);
   return "Read the lines around the evidence in the same file.";
 }
 

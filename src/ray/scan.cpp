@@ -1,11 +1,12 @@
 // scan_file: one pass over one file (driver log, worker file or Ray system log), feeding the
 // phase markers, failure signatures, actors and activity times into the ScanState.
 //
-// Both the phase markers and the signatures are tables (a row per emitted text), walked by one
-// matcher, so a new TorchSpec message is a new row. A physical driver line is first cut on `\r`
-// (tqdm updates), then at the end of each bar (a Ray line may be glued after the last update);
-// a segment that is only a Ray prefix lends its actor to the segments after it, which is how a
-// relayed `(SglEngine pid=N, ip=A) \rMulti-thread loading shards: ...` is attributed.
+// The phase markers are a table (a row per emitted text), so a new TorchSpec message is a new
+// row; the failure signatures are the shared catalogue (core/catalogue.hpp). A physical driver line
+// is first cut on `\r` (tqdm updates), then at the end of each bar (a Ray line may be glued after
+// the last update); a segment that is only a Ray prefix lends its actor to the segments after it,
+// which is how a relayed `(SglEngine pid=N, ip=A) \rMulti-thread loading shards: ...` is
+// attributed.
 //
 // Tracebacks and Ray's multi-line actor-death message are followed per source (the driver
 // itself, or one relayed pid), because relayed lines of other actors interleave with them.
@@ -15,6 +16,7 @@
 #include <algorithm>
 #include <array>
 
+#include "analyze_logs/core/catalogue.hpp"
 #include "analyze_logs/input.hpp"
 #include "analyze_logs/util.hpp"
 #include "internal.hpp"
@@ -25,60 +27,24 @@ namespace {
 
 constexpr size_t kMaxEvidenceText = 300;
 
-struct SigRow {
-  std::string_view kind;
-  std::string_view severity;
-  std::string_view needle;
-  std::string_view also = {};  // a second needle the line must contain too
-};
+// Failure signatures are the shared catalogue (core/catalogue.hpp): its first matching row names
+// a line. Tracebacks are followed structurally here (a traceback is a hit only when its exception
+// matched no row), so their row is left out of the line match; Ray's own logs are state dumps
+// and RPC chatter, where only host-OOM and worker-death lines are evidence.
+const core::SignatureSet& line_rows() {
+  static const core::SignatureSet s = core::SignatureSet::all().without({"traceback"});
+  return s;
+}
+const core::SignatureSet& system_rows() {
+  static const core::SignatureSet s = core::SignatureSet::of({"host_oom", "actor_died"});
+  return s;
+}
 
-// First matching row wins, so more specific texts come before generic ones (a
-// `c10::DistBackendError` termination is an NCCL timeout, not a generic native crash).
-constexpr SigRow kSignatures[] = {
-    {"nccl_timeout", "fatal", "Watchdog caught collective operation timeout"},
-    {"nccl_timeout", "fatal", "watchdog thread terminated"},
-    {"nccl_timeout", "fatal", "DistBackendError"},
-    {"nccl_timeout", "fatal", "detected by watchdog at work"},
-    {"nccl_timeout", "fatal", "Some NCCL operations have failed or timed out"},
-    {"nccl_timeout", "fatal", "taking the entire process down"},
-    {"nccl_timeout", "fatal", "Future for ProcessGroup abort timed out"},
-    {"cuda_oom", "fatal", "CUDA out of memory"},
-    {"cuda_oom", "fatal", "HIP out of memory"},
-    {"cuda_oom", "fatal", "CUDA error: out of memory"},
-    {"host_oom", "fatal", "Out of memory: Killed process"},
-    {"host_oom", "fatal", "oom-kill:"},
-    {"host_oom", "fatal", "invoked oom-killer"},
-    {"host_oom", "fatal", "Memory cgroup out of memory"},
-    {"host_oom", "fatal", "killed due to memory pressure (OOM)"},
-    {"host_oom", "fatal", "Task was killed due to the node running low on memory"},
-    {"host_oom", "fatal", "oom_kill event in StepId"},
-    {"actor_died", "fatal", "RayActorError"},
-    {"actor_died", "fatal", "ActorDiedError"},
-    {"actor_died", "fatal", "The actor died unexpectedly"},
-    {"actor_died", "fatal", "A worker died or was killed"},
-    {"sglang_crash", "fatal", "Scheduler hit an exception"},
-    {"sglang_crash", "fatal", "Received sigquit from a child process"},
-    {"sglang_crash", "fatal", "scheduler is dead"},
-    {"init_failure", "fatal", "engines to initialize after"},
-    {"init_failure", "fatal", "Failed to initialize", " engines: "},
-    {"init_failure", "error", "Failed to launch mooncake master actor"},
-    {"init_failure", "warning", "Binary not found at"},
-    {"nccl_error", "error", "NCCL WARN"},
-    {"nccl_error", "error", "ncclRemoteError"},
-    {"nccl_error", "error", "ncclInternalError"},
-    {"nccl_error", "error", "ncclUnhandledCudaError"},
-    {"nccl_error", "error", "ncclSystemError"},
-    {"nccl_error", "error", "NCCL error"},
-    {"native_crash", "fatal", "terminate called after throwing"},
-    {"native_crash", "fatal", "Fatal Python error"},
-    {"native_crash", "fatal", "Segmentation fault"},
-    {"native_crash", "fatal", "SIGABRT received"},
-    {"native_crash", "fatal", "SIGSEGV received"},
-    {"native_crash", "fatal", "CUDA error: "},
-    {"native_crash", "fatal", "device-side assert"},
-    {"runtime_error", "error", "No mooncake keys returned"},
-    {"runtime_error", "error", "Engine dispatch failed"},
-};
+// Ray's three levels: fatal (ends a process), error, warning (informational rows).
+std::string_view ray_severity(const core::Signature& sig) {
+  if (sig.fatal) return "fatal";
+  return sig.severity == core::Severity::info ? "warning" : "error";
+}
 
 // `all_done`: the driver's "All N training actors and M inference engines initialized", which
 // ends phases 4 and 5 only when their own done markers are missing (the slower side prints last).
@@ -178,7 +144,6 @@ struct Regexes {
   RE2 worker_ip{R"(Worker IP address: ([0-9a-fA-F.:]+))", re_options()};
   RE2 exit_detail{R"((Worker exit type: .*?)(?: There are some potential root causes|$))",
                   re_options()};
-  RE2 nan{R"((?i)\bloss\s*[=:]\s*nan\b)", re_options()};
   RE2 added{R"(Added \d+ samples to controller)", re_options()};
 };
 
@@ -309,13 +274,8 @@ class FileScanner {
     src.name = f_.kind == FileKind::raylet ? "raylet"
                : f_.kind == FileKind::gcs  ? "gcs_server"
                                            : "monitor";
-    for (const auto& row : kSignatures) {
-      if (row.kind != "host_oom" && row.kind != "actor_died") continue;
-      if (contains(s, row.needle)) {
-        add_hit(row, s, no, t ? t : last_t_, t.has_value(), src, 1);
-        break;
-      }
-    }
+    if (const core::Signature* sig = core::match_signature(s, system_rows()))
+      add_hit(sig->id, ray_severity(*sig), s, no, t ? t : last_t_, t.has_value(), src, 1);
   }
 
   // `inherited`: the actor of a prefix-only segment earlier on this physical line.
@@ -446,19 +406,19 @@ class FileScanner {
       if (bar.total > 0 && bar.n >= bar.total) st_.bar_complete = true;
       for (const auto& [k, v] : bar.postfix) {
         if (k == "loss" && (v == "nan" || v == "NaN" || v == "-nan" || v == "inf")) {
-          SigRow row{"nan_loss", "fatal", ""};
-          add_hit(row, text, no, t, false, src, 1).detail =
-              fmt::format("step {}/{}", bar.n, bar.total);
+          add_hit("nan_loss", ray_severity(*core::find_signature("nan_loss")), text, no, t, false,
+                  src, 1)
+              .detail = fmt::format("step {}/{}", bar.n, bar.total);
         }
       }
     }
   }
 
-  Hit& add_hit(const SigRow& row, std::string_view text, uint64_t no, std::optional<int64_t> t,
-               bool exact, const Source& src, uint64_t count) {
+  Hit& add_hit(std::string_view kind, std::string_view severity, std::string_view text, uint64_t no,
+               std::optional<int64_t> t, bool exact, const Source& src, uint64_t count) {
     Hit h;
-    h.kind = std::string(row.kind);
-    h.severity = std::string(row.severity);
+    h.kind = std::string(kind);
+    h.severity = std::string(severity);
     h.ev = make_ev(no, text, t, exact);
     h.t = t;
     h.actor = src.name;
@@ -487,9 +447,9 @@ class FileScanner {
           tb.user_frame.empty() ? tb.last_frame : tb.user_frame;
       return;
     }
-    SigRow row{"traceback", tb.src.relayed || f_.kind != FileKind::driver ? "error" : "fatal", ""};
-    Hit& h = add_hit(row, ex.empty() ? std::string_view(tb.start.text) : ex, tb.start.line, tb.t,
-                     tb.start.time_exact, tb.src, 1);
+    std::string_view severity = tb.src.relayed || f_.kind != FileKind::driver ? "error" : "fatal";
+    Hit& h = add_hit("traceback", severity, ex.empty() ? std::string_view(tb.start.text) : ex,
+                     tb.start.line, tb.t, tb.start.time_exact, tb.src, 1);
     if (ex.empty()) h.ev.text = cut(tb.start.text + " (the file ends inside the traceback)");
     h.ev.line = tb.start.line;
     h.frame = tb.user_frame.empty() ? tb.last_frame : tb.user_frame;
@@ -624,11 +584,10 @@ class FileScanner {
       if (!st_.benign_first) st_.benign_first = make_ev(no, s, when, exact);
       return false;
     }
-    for (const auto& row : kSignatures) {
-      if (!contains(s, row.needle) || (!row.also.empty() && !contains(s, row.also))) continue;
-      Hit& h = add_hit(row, s, no, when, exact, who, count);
-      if (row.kind == "nccl_timeout" &&
-          contains(s, "Watchdog caught collective operation timeout")) {
+    if (const core::Signature* sig = core::match_signature(s, line_rows())) {
+      std::string_view kind = sig->id;
+      Hit& h = add_hit(kind, ray_severity(*sig), s, no, when, exact, who, count);
+      if (kind == "nccl_timeout" && contains(s, "Watchdog caught collective operation timeout")) {
         h.watchdog = true;
         RE2::PartialMatch(s, rx().work, &h.seq, &h.op);
         RE2::PartialMatch(s, rx().timeout, &h.timeout_ms);
@@ -640,7 +599,7 @@ class FileScanner {
           w_->watchdog_ev = h.ev;
         }
       }
-      if (row.kind == "actor_died") {
+      if (kind == "actor_died") {
         int64_t pid = -1;
         std::string ip, detail;
         if (RE2::PartialMatch(s, rx().worker_pid, &pid)) h.pid = pid;
@@ -657,12 +616,6 @@ class FileScanner {
         if (who.name == "raylet") h.actor.clear();
       }
       return true;
-    }
-    if (s.find("nan") != std::string_view::npos || s.find("NaN") != std::string_view::npos) {
-      if (RE2::PartialMatch(s, rx().nan)) {
-        add_hit(SigRow{"nan_loss", "fatal", ""}, s, no, when, exact, who, count);
-        return true;
-      }
     }
     return false;
   }

@@ -109,7 +109,7 @@ core::Header header(const JobReport& j) {
       x.detail += "at or after the teardown (or after the root cause): a consequence, not a cause";
     }
     x.evidence.push_back({joined(j.dir, f.file), f.line, f.time, f.first_error});
-    x.fix = fix_for(f.kind);
+    x.fix = f.fix.empty() ? fix_for(f.kind) : f.fix;
     h.findings.push_back(std::move(x));
   }
 

@@ -14,6 +14,7 @@
 #include <map>
 #include <set>
 
+#include "analyze_logs/core/catalogue.hpp"
 #include "analyze_logs/input.hpp"
 #include "analyze_logs/srtctl.hpp"
 #include "analyze_logs/util.hpp"
@@ -47,9 +48,13 @@ namespace {
 
 // Most specific first: decides a worker's kind when its logs hold several signatures.
 int kind_rank(std::string_view k) {
+  // clang-format off
   static constexpr std::string_view order[] = {
-      "cuda_oom",     "host_oom", "nccl_timeout", "native_crash", "nccl_error", "kv_transfer",
-      "sglang_crash", "killed",   "exception",    "traceback",    "error"};
+      "cuda_oom", "host_oom", "nccl_timeout", "native_crash", "nccl_error", "kv_transfer",
+      "sglang_crash", "actor_died", "init_failure", "nan_loss", "killed", "slurm_time_limit",
+      "slurm_cancelled", "mooncake_failure", "mooncake_binary_missing", "runtime_error",
+      "exception", "traceback", "error"};
+  // clang-format on
   for (size_t i = 0; i < std::size(order); ++i)
     if (order[i] == k) return static_cast<int>(i);
   return 99;
@@ -76,6 +81,7 @@ std::string kind_text(std::string_view k) {
   if (k == "killed") return "process killed";
   if (k == "exception") return "uncaught exception";
   if (k == "traceback") return "Python traceback";
+  if (const core::Signature* sig = core::find_signature(k)) return std::string(sig->title);
   return "error line";
 }
 
@@ -316,6 +322,10 @@ void build_failures(const std::vector<LogScan>& scans, JobReport& rep) {
       if (kind_rank(h.hit->kind) < kind_rank(f.kind)) f.kind = h.hit->kind;
       f.fatal = f.fatal || h.hit->fatal;
     }
+    // `exception` is the line that closes a traceback: the traceback's fix applies.
+    if (const core::Signature* sig =
+            core::find_signature(f.kind == "exception" ? std::string_view("traceback") : f.kind))
+      f.fix = std::string(sig->fix);
     f.signature_lines = hits.size();
     f.collateral = live.empty();
     // The traceback that holds or follows the first error, in the same file.

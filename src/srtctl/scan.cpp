@@ -1,15 +1,16 @@
 // log.out (the batch script's echoes) and the failure-signature scan of every other log.
 //
-// Signatures are a table walked in order, most specific first, so one line gets one kind and a
-// new signature is one row. Each hit carries the local-clock stamp of its line or of the last
-// stamped line above it: tracebacks are unstamped, and their order against other files is only
-// knowable through the line that announced them. Dynamo's own lines are stamped in UTC (`...Z`)
-// while SGLang and the bootstrap use local time, so UTC stamps are used for ordering only when
-// the batch node's `date` shows the job ran in UTC.
+// Signatures are the shared catalogue (core/catalogue.hpp), whose first matching row names a line,
+// so one line gets one kind and a new signature is one row there. Each hit carries the local-clock
+// stamp of its line or of the last stamped line above it: tracebacks are unstamped, and their order
+// against other files is only knowable through the line that announced them. Dynamo's own lines are
+// stamped in UTC (`...Z`) while SGLang and the bootstrap use local time, so UTC stamps are used for
+// ordering only when the batch node's `date` shows the job ran in UTC.
 #include <re2/re2.h>
 
-#include <array>
+#include <optional>
 
+#include "analyze_logs/core/catalogue.hpp"
 #include "analyze_logs/input.hpp"
 #include "analyze_logs/srtctl.hpp"
 #include "analyze_logs/util.hpp"
@@ -93,38 +94,34 @@ Topology parse_log_out(const std::filesystem::path& file, const std::string& rel
 
 namespace {
 
-struct Signature {
-  const char* kind;
+// What a line was named: a catalogue row, or one of the scan's own kinds (`error`, the generic
+// error line; `exception`, the line that closes a traceback).
+struct Kind {
+  std::string_view id;
   bool fatal;
-  const char* pattern;
 };
 
-// Order = precedence: the first row that matches names the line.
-const std::array<Signature, 10>& signatures() {
-  static const std::array<Signature, 10> rows{{
-      {"cuda_oom", true, R"(OutOfMemoryError|(?:CUDA|HIP) out of memory)"},
-      {"host_oom", true,
-       R"(Out of memory: Killed process|Memory cgroup out of memory|oom-kill:|oom_kill event|task \d+: Out Of Memory|killed due to memory pressure)"},
-      {"nccl_timeout", true,
-       R"(Watchdog caught collective operation timeout|DistBackendError|(?:NCCL|Process group) watchdog thread terminated)"},
-      {"native_crash", true,
-       R"(terminate called after throwing|Fatal Python error|Segmentation fault|SIGABRT received|SIGSEGV|core dumped|std::bad_alloc|CUDA error: |device-side assert)"},
-      {"nccl_error", false,
-       R"(NCCL WARN|nccl(?:Remote|Internal|UnhandledCuda|System|InvalidUsage)Error|NCCL error)"},
-      {"kv_transfer", false,
-       R"((?i:kv[ _]?transfer\S*\s.*(?:timed out|timeout|failed))|KV_TRANSFER_TIMEOUT)"},
-      {"sglang_crash", true,
-       R"(Scheduler hit an exception|Received sigquit from a child process|scheduler is dead|Child process unexpectedly failed)"},
-      {"killed", true, R"((?:^|\s)Killed(?:\s|$)|exit code 137|SIGKILL)"},
-      {"traceback", true, R"(Traceback \(most recent call last\):)"},
-      {"error", false,
-       R"(\b[A-Za-z_.]*(?:Error|Exception)\b|\bERROR\b|\bFATAL\b|\[(?:error|crit|alert|emerg)\] \d+#\d+:)"},
-  }};
-  return rows;
+// The failure signatures are the shared catalogue (core/catalogue.hpp). Which rows apply depends
+// on the file: log.err is the batch script's `set -x` trace, where only host OOM and SLURM's own
+// lines are evidence; benchmark.err is the client, whose tracebacks and CUDA OOM count.
+const core::SignatureSet& rows_for(ScanMode mode) {
+  static const core::SignatureSet every = core::SignatureSet::all();
+  static const core::SignatureSet batch =
+      core::SignatureSet::of({"host_oom", "slurm_time_limit", "slurm_cancelled"});
+  static const core::SignatureSet client = core::SignatureSet::of({"traceback", "cuda_oom"});
+  return mode == ScanMode::batch ? batch : mode == ScanMode::client ? client : every;
 }
 
 // Lines that look alarming and are not: bootstrap echoes of the whole command line, argument
 // dumps, Ray's metrics-exporter complaint, the etcd wait.
+// A cheap test before the generic-error regex: every line it can match holds one of these.
+bool might_name_error(std::string_view s) {
+  for (std::string_view n :
+       {"rror", "xception", "ERROR", "FATAL", "[error]", "[crit]", "[alert]", "[emerg]"})
+    if (s.find(n) != std::string_view::npos) return true;
+  return false;
+}
+
 bool is_noise(std::string_view s) {
   static constexpr std::string_view noise[] = {
       "Failed to establish connection to the metrics exporter agent",
@@ -173,17 +170,15 @@ LogScan scan_log(const std::filesystem::path& file, const std::string& rel, cons
   sc.log.file = rel;
   sc.log.id = id;
 
-  static const RE2 prefilter(
-      R"(Error|Exception|ERROR|FATAL|Traceback|Killed|out of memory|Out of memory|Out Of Memory|oom|NCCL|nccl|DistBackendError|watchdog|Watchdog|terminate called|Fatal|Segmentation|SIG|core dumped|bad_alloc|assert|sigquit|scheduler is dead|unexpectedly failed|exit code|\[(?:error|crit|alert|emerg)\]|(?i:kv[ _]?transfer))");
+  // Not a failure signature: any line that names an error, kept as a weak hint for workers
+  // whose logs hold nothing more specific.
+  static const RE2 generic_error(
+      R"(\b[A-Za-z_.]*(?:Error|Exception)\b|\bERROR\b|\bFATAL\b|\[(?:error|crit|alert|emerg)\] \d+#\d+:)");
   static const RE2 cancelled(
       R"(\*\*\* (?:STEP|JOB) (\S+) ON (\S+) CANCELLED AT (\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})( DUE TO TIME LIMIT)?)");
   static const RE2 frame(R"(\s+File "[^"]*", line \d+, in .*)");
   static const RE2 exception_line(R"([A-Za-z_][\w.]*(?:Error|Exception|Interrupt|Exit)\b.*)");
-  static const std::vector<std::unique_ptr<RE2>> compiled = [] {
-    std::vector<std::unique_ptr<RE2>> v;
-    for (const auto& s : signatures()) v.push_back(std::make_unique<RE2>(s.pattern));
-    return v;
-  }();
+  const core::SignatureSet& rows = rows_for(mode);
 
   std::string last_stamp;
   // Unstamped hits wait for the next stamped line: that is the earliest time at which they are
@@ -195,10 +190,10 @@ LogScan scan_log(const std::filesystem::path& file, const std::string& rel, cons
   Traceback tb;
   size_t tb_index = SIZE_MAX;
 
-  auto add_hit = [&](const Signature& sig, std::string_view text, uint64_t no, bool exact) {
+  auto add_hit = [&](const Kind& sig, std::string_view text, uint64_t no, bool exact) {
     if (sc.hits.size() >= 64) return;
     SignatureHit h;
-    h.kind = sig.kind;
+    h.kind = std::string(sig.id);
     h.fatal = sig.fatal;
     h.line = no;
     h.text = std::string(text.substr(0, 400));
@@ -208,18 +203,13 @@ LogScan scan_log(const std::filesystem::path& file, const std::string& rel, cons
     sc.hits.push_back(std::move(h));
   };
 
-  auto classify = [&](std::string_view s) -> const Signature* {
-    re2::StringPiece sp(s.data(), s.size());
-    if (!RE2::PartialMatch(sp, prefilter)) return nullptr;
-    for (size_t i = 0; i < compiled.size(); ++i) {
-      const Signature& sig = signatures()[i];
-      if (mode == ScanMode::batch && std::string_view(sig.kind) != "host_oom") continue;
-      if (mode == ScanMode::client && std::string_view(sig.kind) != "traceback" &&
-          std::string_view(sig.kind) != "cuda_oom")
-        continue;
-      if (RE2::PartialMatch(sp, *compiled[i])) return &sig;
-    }
-    return nullptr;
+  auto classify = [&](std::string_view s) -> std::optional<Kind> {
+    if (const core::Signature* sig = core::match_signature(s, rows))
+      return Kind{sig->id, sig->fatal};
+    if (mode == ScanMode::worker && might_name_error(s) &&
+        RE2::PartialMatch(re2::StringPiece(s.data(), s.size()), generic_error))
+      return Kind{"error", false};
+    return std::nullopt;
   };
 
   auto segment = [&](std::string_view s, uint64_t no) {
@@ -251,9 +241,8 @@ LogScan scan_log(const std::filesystem::path& file, const std::string& rel, cons
       }
       if (tb_index < sc.tracebacks.size()) sc.tracebacks[tb_index] = tb;
       if (!stamp.any) {
-        const Signature* sig = classify(s);
-        static const Signature exc{"exception", true, ""};
-        if (sig == nullptr || std::string_view(sig->kind) == "error") sig = &exc;
+        std::optional<Kind> sig = classify(s);
+        if (!sig || sig->id == "error") sig = Kind{"exception", true};
         add_hit(*sig, s, no, exact);
         return;
       }
@@ -301,16 +290,14 @@ LogScan scan_log(const std::filesystem::path& file, const std::string& rel, cons
     if (id.role != "" && s.find("worker setup complete") != std::string_view::npos)
       sc.log.setup_complete = true;
     if (is_noise(s)) return;
-    const Signature* sig = classify(s);
-    if (sig == nullptr && mode == ScanMode::client) {
-      static const Signature exc{"exception", true, ""};
-      static const Signature all_failed{"error", false, ""};
+    std::optional<Kind> sig = classify(s);
+    if (!sig && mode == ScanMode::client) {
       if (RE2::FullMatch(re2::StringPiece(s.data(), s.size()), exception_line))
-        sig = &exc;
+        sig = Kind{"exception", true};
       else if (s.find("All requests failed") != std::string_view::npos)
-        sig = &all_failed;
+        sig = Kind{"error", false};
     }
-    if (sig != nullptr) add_hit(*sig, s, no, exact);
+    if (sig) add_hit(*sig, s, no, exact);
   };
 
   try {

@@ -10,8 +10,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "analyze_logs/core/catalogue.hpp"
 #include "analyze_logs/ray.hpp"
-
 #include "support.hpp"
 
 namespace fs = std::filesystem;
@@ -401,6 +401,28 @@ TEST(RayRules, SglangCrashKeepsItsException) {
   EXPECT_TRUE(contains(r.root()->detail, "Exception: RuntimeError: NCCL communicator was aborted"));
   EXPECT_EQ(r.findings.size(), 1u);
   EXPECT_EQ(r.phase_reached, 5);
+}
+
+// Signatures Ray learnt from the shared catalogue (they were srtctl's): a core dump and
+// std::bad_alloc are native crashes; the fix is the catalogue's.
+TEST(RayRules, CatalogueSignaturesSrtctlKnewFirst) {
+  TempDir tmp;
+  auto logs = tmp.path / "session_latest" / "logs";
+  spit(logs / "worker-ab12-01000000-901.err",
+       ":job_id:01000000\n:actor_name:TrainerActor\n"
+       "[2026-03-14 08:05:31,118] trainer.py:88 INFO [Rank 0] Device mesh (1D): world_size=1, "
+       "dp_size=1\n"
+       "terminate called after throwing an instance of 'std::bad_alloc'\n"
+       "  what():  std::bad_alloc\n"
+       "[2026-03-14 08:06:02,000] run.sh: line 9:   901 Aborted                 (core dumped) "
+       "python3 x.py\n");
+  auto r = analyze({tmp.path}, {});
+  EXPECT_EQ(r.verdict, Verdict::failed);
+  ASSERT_TRUE(r.root());
+  EXPECT_EQ(r.root()->kind, "native_crash");
+  EXPECT_EQ(r.root()->pid, 901);
+  EXPECT_EQ(r.root()->occurrences, 3u);  // the throw, what(): std::bad_alloc, core dumped
+  EXPECT_EQ(r.root()->fix, alog::core::find_signature("native_crash")->fix);
 }
 
 TEST(RayRules, ActorErrorWithoutFields) {

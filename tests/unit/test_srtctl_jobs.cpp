@@ -9,7 +9,6 @@
 #include <sstream>
 
 #include "analyze_logs/srtctl.hpp"
-
 #include "support.hpp"
 
 namespace fs = std::filesystem;
@@ -175,6 +174,8 @@ TEST(SrtctlOomJob, RootCauseIsTheDecodeOomNotTheCollateral) {
             "decode w0 on watchtower-aqua-cn11: CUDA out of memory at 2025-11-22 06:41:55 "
             "(watchtower-aqua-cn11_decode_w0.err:41)");
   EXPECT_EQ(&r.failures.front(), root);
+  // The fix is the catalogue's for CUDA OOM (its serving advice included).
+  EXPECT_NE(root->fix.find("mem_fraction_static"), std::string::npos) << root->fix;
 
   // Everything else failed after it: the peer rank's NCCL error, the prefill's KV transfer,
   // the frontend and nginx.

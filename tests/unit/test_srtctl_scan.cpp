@@ -214,6 +214,29 @@ TEST(SrtctlScan, SignatureTable) {
   EXPECT_EQ(s.hits[7].time, "2025-12-03 17:21:22");  // nginx stamp
 }
 
+// Rows srtctl did not know before the shared catalogue (they were Ray's): the ProcessGroup abort
+// timeout, `CUDA error: out of memory` as a CUDA OOM rather than a generic CUDA error, the
+// watchdog's heartbeat timeout; and SLURM's OOM state. The metrics-exporter complaint stays noise.
+TEST(SrtctlScan, SignaturesFromTheSharedCatalogue) {
+  TempDir d;
+  auto p = d.write(
+      "cn01_prefill_w0.err",
+      "[rank1]:[E ProcessGroupNCCL.cpp:1280] [Rank 1] Future for ProcessGroup abort timed out "
+      "after 600000 ms\n"
+      "RuntimeError: CUDA error: out of memory\n"
+      "[rank144]:[E ProcessGroupNCCL.cpp:1316] [PG 0 Rank 144] Heartbeat monitor timed out!\n"
+      "[E 12 12] core_worker_process.cc:191: Failed to establish connection to the metrics "
+      "exporter agent. Metrics will not be exported.\n"
+      "what():  std::bad_alloc\n"
+      "step 12 state OUT_OF_MEMORY\n");
+  LogScan s = scan(p);
+  std::vector<std::string> kinds;
+  for (const auto& h : s.hits) kinds.push_back(h.kind);
+  EXPECT_EQ(kinds, (std::vector<std::string>{"nccl_timeout", "cuda_oom", "nccl_timeout",
+                                             "native_crash", "host_oom"}));
+  for (const auto& h : s.hits) EXPECT_TRUE(h.fatal) << h.kind;
+}
+
 TEST(SrtctlScan, UtcStampsCountOnlyWhenTheJobClockIsUtc) {
   TempDir d;
   auto p = d.write("cn02_frontend.err",
