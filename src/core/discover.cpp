@@ -181,7 +181,7 @@ class Walker {
       }
     if (depth > 0) ++counts_.folders;
     if (depth >= opt_.max_depth) {
-      skip(rel, fmt::format("deeper than {} folders below the argument; not looked into",
+      skip(rel, fmt::format("not looked into: {} folders below the argument, the limit",
                             opt_.max_depth));
       return;
     }
