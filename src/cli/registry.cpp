@@ -34,9 +34,15 @@ std::string prime_rl_role(const fs::path& file, std::string_view head) {
     if (r.outcome != parse::Outcome::event) continue;
     ++events;
     switch (ev.op) {
-      case Op::server_recv: server = true; break;
-      case Op::write_done: ckpt = true; break;
-      default: orchestrator = true; break;
+      case Op::server_recv:
+        server = true;
+        break;
+      case Op::write_done:
+        ckpt = true;
+        break;
+      default:
+        orchestrator = true;
+        break;
     }
   }
   if (events == 0) return "";

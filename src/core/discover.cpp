@@ -2,6 +2,9 @@
 #include "analyze_logs/core/discover.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <re2/re2.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,12 +13,9 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fmt/format.h>
-#include <fmt/ranges.h>
 #include <map>
 #include <mutex>
 #include <optional>
-#include <re2/re2.h>
 #include <set>
 #include <utility>
 
@@ -87,7 +87,8 @@ HeadShape shape_of(std::string_view head) {
       s.binary = true;
       break;
     }
-    if (c < 0x20 && c != '\n' && c != '\r' && c != '\t' && c != 0x1b && c != '\f' && c != '\b') ++odd;
+    if (c < 0x20 && c != '\n' && c != '\r' && c != '\t' && c != 0x1b && c != '\f' && c != '\b')
+      ++odd;
   }
   if (odd * 10 > probe.size()) s.binary = true;
   s.lines = static_cast<size_t>(std::count(head.begin(), head.end(), '\n'));
@@ -158,7 +159,7 @@ class Walker {
 
   void dir(const fs::path& rel, int depth) {
     fs::path p = full(rel);
-    struct stat st{};
+    struct stat st {};
     if (::stat(p.c_str(), &st) != 0) {
       skip(rel, fmt::format("unreadable: {}", std::strerror(errno)));
       return;
@@ -372,10 +373,10 @@ class Walker {
         older.insert(sessions[i]);
         names.push_back(sessions[i].filename().string());
       }
-      job.notes.push_back(fmt::format(
-          "{} holds {} Ray sessions; read the newest, {}, and skipped the older {}",
-          node.empty() ? name_of({}) : node.generic_string(), sessions.size(),
-          sessions.front().filename().string(), fmt::join(names, ", ")));
+      job.notes.push_back(
+          fmt::format("{} holds {} Ray sessions; read the newest, {}, and skipped the older {}",
+                      node.empty() ? name_of({}) : node.generic_string(), sessions.size(),
+                      sessions.front().filename().string(), fmt::join(names, ", ")));
     }
     if (older.empty()) return;
     std::vector<Item> kept;
@@ -400,15 +401,15 @@ class Walker {
     if (c.other) bits.push_back(fmt::format("{} neither file nor folder", c.other));
     std::string what = fmt::format("{} file{}", c.files, c.files == 1 ? "" : "s");
     if (!bits.empty()) what += fmt::format(" ({})", fmt::join(bits, ", "));
-    std::string where =
-        is_folder_ ? fmt::format("a folder of {} in {} subfolder{}", what, c.folders,
-                                 c.folders == 1 ? "" : "s")
-        : c.binary ? std::string("a binary file")
-        : c.empty  ? std::string("an empty file")
-                   : std::string("a text file");
-    return fmt::format("{}; {} line{} read from the first {} KiB of each, none that any kind "
-                       "recognises",
-                       where, c.lines, c.lines == 1 ? "" : "s", opt_.sniff_bytes / 1024);
+    std::string where = is_folder_ ? fmt::format("a folder of {} in {} subfolder{}", what,
+                                                 c.folders, c.folders == 1 ? "" : "s")
+                        : c.binary ? std::string("a binary file")
+                        : c.empty  ? std::string("an empty file")
+                                   : std::string("a text file");
+    return fmt::format(
+        "{}; {} line{} read from the first {} KiB of each, none that any kind "
+        "recognises",
+        where, c.lines, c.lines == 1 ? "" : "s", opt_.sniff_bytes / 1024);
   }
 
   void finish() {
@@ -431,8 +432,7 @@ class Walker {
     if (over_limit_)
       out_.notes.push_back(fmt::format("{}: stopped after {} files; {} more were not looked at",
                                        arg_, opt_.max_files, over_limit_));
-    if (jobs_.empty())
-      out_.unrecognised.push_back({arg_, looked_for_of(probes_), looked_like()});
+    if (jobs_.empty()) out_.unrecognised.push_back({arg_, looked_for_of(probes_), looked_like()});
     for (auto& j : jobs_) out_.jobs.push_back(std::move(j));
     for (auto& s : skipped_) out_.skipped.push_back(std::move(s));
   }
@@ -462,14 +462,13 @@ class Walker {
 std::string stdin_raw_head(size_t max, bool& consumed) {
   std::string raw(max, '\0');
   size_t got = 0;
-  struct stat st{};
+  struct stat st {};
   consumed = !(::fstat(0, &st) == 0 && S_ISREG(st.st_mode));
   off_t at = consumed ? 0 : ::lseek(0, 0, SEEK_CUR);
   if (!consumed && at < 0) consumed = true;
   while (got < max) {
     ssize_t n = consumed ? ::read(0, raw.data() + got, max - got)
-                         : ::pread(0, raw.data() + got, max - got,
-                                   at + static_cast<off_t>(got));
+                         : ::pread(0, raw.data() + got, max - got, at + static_cast<off_t>(got));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) throw DiscoverError(fmt::format("-: standard input: {}", std::strerror(errno)));
     if (n == 0) break;
@@ -548,9 +547,9 @@ void discover_stdin(std::span<const KindProbe> probes, const DiscoverOptions& op
       job.root = copy.parent_path().string();
       job.files.push_back(copy.string());
       job.inputs.push_back({copy.string(), job.kind, role, true, ""});
-      job.notes.push_back(fmt::format(
-          "standard input was copied to {} to be read; the copy is removed at exit",
-          copy.string()));
+      job.notes.push_back(
+          fmt::format("standard input was copied to {} to be read; the copy is removed at exit",
+                      copy.string()));
     }
     out.jobs.push_back(std::move(job));
     return;
@@ -604,7 +603,7 @@ Discovery discover(const std::vector<std::string>& args, std::span<const KindPro
       discover_stdin(probes, opt, out, stdin_used);
       continue;
     }
-    struct stat st{};
+    struct stat st {};
     if (::stat(arg.c_str(), &st) != 0)
       throw DiscoverError(fmt::format("{}: {}", arg, std::strerror(errno)));
     if (S_ISDIR(st.st_mode)) {

@@ -38,7 +38,9 @@ class StdinSwap {
     ::lseek(fd, at, SEEK_SET);
     return StdinSwap(fd);
   }
-  StdinSwap(StdinSwap&& o) noexcept : saved_(o.saved_), writer_(std::move(o.writer_)) { o.saved_ = -1; }
+  StdinSwap(StdinSwap&& o) noexcept : saved_(o.saved_), writer_(std::move(o.writer_)) {
+    o.saved_ = -1;
+  }
   ~StdinSwap() {
     if (saved_ < 0) return;
     // Unblocks the writer should the test not have read everything.

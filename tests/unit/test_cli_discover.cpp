@@ -5,8 +5,10 @@
 #include <algorithm>
 
 #include "../../src/cli/registry.hpp"
+#include "analyze_logs/analyzer.hpp"
 #include "analyze_logs/core/discover.hpp"
 #include "analyze_logs/input.hpp"
+#include "analyze_logs/writers.hpp"
 #include "stdin_swap.hpp"
 #include "support.hpp"
 
@@ -76,7 +78,8 @@ TEST(CliDiscover, WhicheverFolderOfTheRayRunIsGiven) {
   TempDir t;
   fs::path deep = t.path / "a/b/c/d/e/f";
   fs::create_directories(deep);
-  fs::copy(root, deep / "ray_collected", fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+  fs::copy(root, deep / "ray_collected",
+           fs::copy_options::recursive | fs::copy_options::copy_symlinks);
   auto d = run({(t.path / "a").string()});
   ASSERT_EQ(summary(d), std::vector<std::string>{"ray:b/c/d/e/f/ray_collected"});
   EXPECT_EQ(inputs_of(d.jobs[0], deep / "ray_collected"),
@@ -86,12 +89,14 @@ TEST(CliDiscover, WhicheverFolderOfTheRayRunIsGiven) {
 TEST(CliDiscover, PrimeRlRunBesideAnSrtctlJobIsTwoJobs) {
   fs::path root = kData / "discover/mixed";
   auto d = run({root.string()});
-  ASSERT_EQ(summary(d), (std::vector<std::string>{"srtctl:4461_2P_1D_20251122_080011", "prime-rl:rl_run"}));
+  ASSERT_EQ(summary(d),
+            (std::vector<std::string>{"srtctl:4461_2P_1D_20251122_080011", "prime-rl:rl_run"}));
   EXPECT_EQ(inputs_of(d.jobs[1], root),
             (std::vector<std::string>{"rl_run/logs/inference.log = inference log",
                                       "rl_run/logs/orchestrator.log = orchestrator log",
                                       "rl_run/logs/trainer.log = trainer log"}));
-  EXPECT_EQ(d.jobs[0].dirs, std::vector<std::string>{(root / "4461_2P_1D_20251122_080011").generic_string()});
+  EXPECT_EQ(d.jobs[0].dirs,
+            std::vector<std::string>{(root / "4461_2P_1D_20251122_080011").generic_string()});
 }
 
 TEST(CliDiscover, RunLogsWithOtherNamesAreReadAndTheRestListed) {
@@ -99,9 +104,9 @@ TEST(CliDiscover, RunLogsWithOtherNamesAreReadAndTheRestListed) {
   auto d = run({root.string()});
   ASSERT_EQ(summary(d), std::vector<std::string>{"prime-rl:run_other_names"});
   EXPECT_EQ(inputs_of(d.jobs[0], root),
-            (std::vector<std::string>{"inference.err = inference log", "metrics.jsonl = trainer log",
-                                      "orchestrator.out = orchestrator log",
-                                      "trainer.txt = trainer log"}));
+            (std::vector<std::string>{
+                "inference.err = inference log", "metrics.jsonl = trainer log",
+                "orchestrator.out = orchestrator log", "trainer.txt = trainer log"}));
   EXPECT_EQ(reason_for(d, "/notes.txt"), "no line this tool recognises in the first 64 KiB");
   EXPECT_EQ(reason_for(d, "/model.safetensors"), "binary");
   EXPECT_EQ(d.skipped.size(), 2u);
@@ -137,13 +142,14 @@ TEST(CliDiscover, FoldersOfSeveralJobsOfOneKind) {
 }
 
 TEST(CliDiscover, FileArgumentOfEachKind) {
-  auto d = run({(kData / "ray/nccl_timeout/running_logs/qwen3_8b_train_20260313_101502.log").string(),
-                (kData / "srtctl/logs/4461_2P_1D_20251122_080011/log.out").string(),
-                (kData / "runs/healthy/logs/orchestrator.log").string(),
-                (kData / "discover/run_other_names/inference.err").string()});
-  ASSERT_EQ(summary(d), (std::vector<std::string>{"ray:qwen3_8b_train_20260313_101502.log",
-                                                  "srtctl:log.out", "prime-rl:orchestrator.log",
-                                                  "prime-rl:inference.err"}));
+  auto d =
+      run({(kData / "ray/nccl_timeout/running_logs/qwen3_8b_train_20260313_101502.log").string(),
+           (kData / "srtctl/logs/4461_2P_1D_20251122_080011/log.out").string(),
+           (kData / "runs/healthy/logs/orchestrator.log").string(),
+           (kData / "discover/run_other_names/inference.err").string()});
+  ASSERT_EQ(summary(d),
+            (std::vector<std::string>{"ray:qwen3_8b_train_20260313_101502.log", "srtctl:log.out",
+                                      "prime-rl:orchestrator.log", "prime-rl:inference.err"}));
   EXPECT_EQ(d.jobs[0].inputs.at(0).role, "driver log");
   EXPECT_EQ(d.jobs[1].inputs.at(0).role, "job log");
   EXPECT_EQ(d.jobs[3].inputs.at(0).role, "inference log");
@@ -167,7 +173,8 @@ TEST(CliDiscover, StdinOfEachKind) {
   for (const auto& [file, kind, copy_name] :
        {std::tuple{kData / "ray/nccl_timeout/running_logs/qwen3_8b_train_20260313_101502.log",
                    "ray", "running_logs/stdin.log"},
-        std::tuple{kData / "srtctl/logs/4461_2P_1D_20251122_080011/log.out", "srtctl", "log.out"}}) {
+        std::tuple{kData / "srtctl/logs/4461_2P_1D_20251122_080011/log.out", "srtctl",
+                   "log.out"}}) {
     std::string data = alog::test_support::slurp(file);
     auto swap = StdinSwap::pipe_of(data);
     auto d = run({"-"});
@@ -177,6 +184,32 @@ TEST(CliDiscover, StdinOfEachKind) {
     EXPECT_EQ(alog::test_support::slurp(d.jobs[0].files[0]), data);
   }
   alog::core::remove_stdin_copies();
+}
+
+// The prime-rl figures from a sniffed standard input equal those from one never sniffed (the
+// orchestrator log is longer than the sniffed head, so the join is inside the data).
+TEST(CliDiscover, SniffedStdinGivesTheSameFigures) {
+  std::string data = alog::test_support::slurp(kData / "runs/healthy/logs/orchestrator.log");
+  ASSERT_GT(data.size(), 64u * 1024);
+  auto figures = [] {
+    alog::AnalysisOptions opt;
+    opt.inputs = {"-"};
+    opt.tool_version = "test";
+    return alog::to_json(alog::analyze(opt)).dump(1);
+  };
+  std::string plain, sniffed;
+  {
+    auto swap = StdinSwap::pipe_of(data);
+    plain = figures();
+  }
+  {
+    auto swap = StdinSwap::pipe_of(data);
+    auto d = run({"-"});
+    ASSERT_EQ(summary(d), std::vector<std::string>{"prime-rl:<stdin>"});
+    sniffed = figures();
+  }
+  EXPECT_NE(plain.find("\"updates\""), std::string::npos);
+  EXPECT_EQ(sniffed, plain);
 }
 
 }  // namespace

@@ -56,7 +56,7 @@ const std::array<KindProbe, 3>& probes() {
        .sniff = [](const fs::path& f, std::string_view h) -> std::string {
          if (h.find("\n[tag]") == std::string_view::npos && !h.starts_with("[tag]")) return "";
          return f.filename().string().find("orch") != std::string::npos ? "orchestrator log"
-                                                                          : "log";
+                                                                        : "log";
        },
        .anchor_role = "orchestrator log",
        .stdin_file = ""},
@@ -105,7 +105,8 @@ TEST(Discover, CollectedNodesAreOneJobAndOlderSessionIsSkippedWithANote) {
             (std::vector<std::string>{"ray/10.0.0.1/session_2026-03-13_10-15-02_1_1/logs",
                                       "ray/10.0.0.2/session_2026-03-13_10-15-04_3_1/logs",
                                       "running_logs/train_20260313_101502.log"}));
-  auto older = std::find_if(j.inputs.begin(), j.inputs.end(), [](const auto& e) { return !e.read; });
+  auto older =
+      std::find_if(j.inputs.begin(), j.inputs.end(), [](const auto& e) { return !e.read; });
   ASSERT_NE(older, j.inputs.end());
   EXPECT_TRUE(older->path.ends_with("session_2026-03-12_22-01-40_2_1/logs"));
   EXPECT_EQ(older->reason, "older session");
@@ -141,7 +142,8 @@ TEST(Discover, SameTreeSixLevelsDownGivesTheSameJobs) {
   ASSERT_EQ(deep.jobs.size(), 1u);
   EXPECT_EQ(deep.jobs[0].kind, top.jobs[0].kind);
   EXPECT_EQ(deep.jobs[0].name, "b/c/d/e/f/run");
-  EXPECT_EQ(rel_files(deep.jobs[0], t.path / "a/b/c/d/e/f/run"), rel_files(top.jobs[0], t.path / "run"));
+  EXPECT_EQ(rel_files(deep.jobs[0], t.path / "a/b/c/d/e/f/run"),
+            rel_files(top.jobs[0], t.path / "run"));
   ASSERT_EQ(deep.jobs[0].notes.size(), 1u);
   EXPECT_EQ(deep.jobs[0].notes[0], "b/c/d/e/f/run/" + top.jobs[0].notes.at(0));
 }
@@ -157,8 +159,10 @@ TEST(Discover, SeparateRunsInSubfoldersAreOneJobEach) {
   t.write("p2/orch.log", "[tag] three\n");
   auto d = run({t.path.string()});
   std::vector<std::string> got;
-  for (const auto& j : d.jobs) got.push_back(j.kind + ":" + j.name + ":" + std::to_string(j.files.size() + j.dirs.size()));
-  EXPECT_EQ(got, (std::vector<std::string>{"node:runA:2", "node:runB:2", "tagged:p1:2", "tagged:p2:1"}));
+  for (const auto& j : d.jobs)
+    got.push_back(j.kind + ":" + j.name + ":" + std::to_string(j.files.size() + j.dirs.size()));
+  EXPECT_EQ(got,
+            (std::vector<std::string>{"node:runA:2", "node:runB:2", "tagged:p1:2", "tagged:p2:1"}));
 }
 
 TEST(Discover, WholeFolderBesideLooseLogsGivesTwoJobs) {
@@ -173,7 +177,8 @@ TEST(Discover, WholeFolderBesideLooseLogsGivesTwoJobs) {
   EXPECT_EQ(d.jobs[0].dirs, std::vector<std::string>{(t.path / "mixed/job_17").generic_string()});
   EXPECT_EQ(d.jobs[1].kind, "tagged");
   EXPECT_EQ(d.jobs[1].name, "rl");  // not "rl/logs": the folder the user named
-  EXPECT_EQ(d.jobs[1].files, std::vector<std::string>{(t.path / "mixed/rl/logs/orch.out").generic_string()});
+  EXPECT_EQ(d.jobs[1].files,
+            std::vector<std::string>{(t.path / "mixed/rl/logs/orch.out").generic_string()});
 }
 
 TEST(Discover, FilesAreJudgedByContentAndEverySkipHasItsReason) {
@@ -190,7 +195,8 @@ TEST(Discover, FilesAreJudgedByContentAndEverySkipHasItsReason) {
   t.write("run/broken.gz", std::string("\x1f\x8b\x08\x00garbage-not-deflate", 22));
   auto d = run({(t.path / "run").string()});
   ASSERT_EQ(d.jobs.size(), 1u);
-  EXPECT_EQ(rel_files(d.jobs[0], t.path / "run"), (std::vector<std::string>{"infer.err.gz", "orch.out"}));
+  EXPECT_EQ(rel_files(d.jobs[0], t.path / "run"),
+            (std::vector<std::string>{"infer.err.gz", "orch.out"}));
   auto reason = [&](std::string_view f) {
     auto* s = skipped(d, f);
     return s ? s->reason : std::string("<not listed>");
@@ -240,7 +246,8 @@ TEST(Discover, DepthAndFileLimitsAreSaid) {
   ASSERT_EQ(d.jobs.size(), 1u);
   EXPECT_EQ(d.jobs[0].files.size(), 1u);
   ASSERT_NE(skipped(d, "r/1/2"), nullptr);
-  EXPECT_EQ(skipped(d, "r/1/2")->reason, "not looked into: 2 folders below the argument, the limit");
+  EXPECT_EQ(skipped(d, "r/1/2")->reason,
+            "not looked into: 2 folders below the argument, the limit");
   ASSERT_EQ(d.notes.size(), 1u);
   EXPECT_NE(d.notes[0].find("stopped after 1 files; 1 more were not looked at"), std::string::npos);
 }
@@ -288,8 +295,9 @@ TEST(Discover, FileArgumentOfEachKind) {
   EXPECT_EQ(d.jobs[1].inputs.at(0).role, "orchestrator log");
   ASSERT_EQ(d.unrecognised.size(), 1u);
   EXPECT_EQ(d.unrecognised[0].argument, txt.string());
-  EXPECT_EQ(d.unrecognised[0].looked_like,
-            "a text file; 1 line read from the first 64 KiB of each, none that any kind recognises");
+  EXPECT_EQ(
+      d.unrecognised[0].looked_like,
+      "a text file; 1 line read from the first 64 KiB of each, none that any kind recognises");
 }
 
 std::string read_all(alog::input::ByteSource& src) {
@@ -298,7 +306,9 @@ std::string read_all(alog::input::ByteSource& src) {
   return out;
 }
 
-std::string read_all_stdin() { return read_all(*alog::input::open_source("-")); }
+std::string read_all_stdin() {
+  return read_all(*alog::input::open_source("-"));
+}
 
 std::string big_tagged(size_t lines) {
   std::string s;

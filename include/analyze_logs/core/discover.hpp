@@ -53,15 +53,15 @@ struct KindProbe {
 
 struct DiscoverOptions {
   size_t sniff_bytes = 64 * 1024;
-  int max_depth = 24;         // folders below an argument
-  size_t max_files = 100000;  // files sniffed per argument
+  int max_depth = 24;              // folders below an argument
+  size_t max_files = 100000;       // files sniffed per argument
   std::filesystem::path temp_dir;  // for copies of standard input; empty: the system's
 };
 
 struct DiscoveredJob {
   std::string kind;
-  std::string name;  // the folder the user will recognise, relative to the argument
-  std::string root;  // the folder (or file, or "-") that holds the job
+  std::string name;                // the folder the user will recognise, relative to the argument
+  std::string root;                // the folder (or file, or "-") that holds the job
   std::vector<std::string> files;  // files to read (claimed by sniffing), in walk order
   std::vector<std::string> dirs;   // folders to read whole (job folders, session logs folders)
   std::vector<InputEntry> inputs;  // files and dirs as read, plus this job's skipped inputs
