@@ -57,6 +57,12 @@ class ByteSource {
 // directory, or is not readable.
 std::unique_ptr<ByteSource> open_source(const std::string& path);
 
+// Puts `bytes`, already read from standard input (file descriptor 0) by whoever sniffed it, back in
+// front of it: the next open_source("-") delivers them before reading the descriptor, so a
+// consumer sees exactly the bytes it would have seen unsniffed. Raw bytes (still compressed when
+// the input is). Several calls stack, the last one's bytes first.
+void push_back_stdin(std::string bytes);
+
 // Wraps an in-memory buffer (tests, fuzzers). Compression is detected as for files.
 std::unique_ptr<ByteSource> memory_source(std::string data, std::string name = "<memory>");
 

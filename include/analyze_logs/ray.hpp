@@ -44,6 +44,12 @@ namespace alog::ray {
 // `(SglEngine pid=`, `(MooncakeMaster pid=`) or a TorchSpec phase marker. A generic Ray driver
 // log (vLLM, verl) is not claimed.
 bool is_driver_log(const std::filesystem::path& file);
+// The same test on the first bytes of a log (standard input, or a head already read).
+bool is_driver_log_head(std::string_view head);
+// `dir` itself holds a Ray session's logs (raylet.out, gcs_server.out or worker-*.{out,err});
+// unlike is_session_logs_dir, `dir/logs` and `dir/session_latest/logs` do not count, so that
+// discovery sees each dated session of a node.
+bool holds_session_logs(const std::filesystem::path& dir);
 
 // A Ray session log folder: `dir` itself, `dir/logs` (session_latest/) or
 // `dir/session_latest/logs` (the RAY_TEMP_DIR) holds raylet.out, gcs_server.out or

@@ -276,6 +276,8 @@ LogScan scan_log(const std::filesystem::path& file, const std::string& rel, cons
 bool is_job_dir(const std::filesystem::path& dir);
 // Not a job folder itself, and holds at least one job folder as a direct child.
 bool is_job_set_dir(const std::filesystem::path& dir);
+// The first bytes of a job's log.out (the sbatch script's output), by content.
+bool is_job_log_head(std::string_view head);
 
 // "decode w0 on node-3", "frontend 0", "benchmark client", "batch script".
 std::string worker_label(const std::string& role, int index, const std::string& node);

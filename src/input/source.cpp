@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fmt/format.h>
+#include <utility>
 #include <vector>
 
 #include "analyze_logs/input.hpp"
@@ -56,6 +57,8 @@ class Raw {
     return std::string_view(peek_).substr(0, std::min(n, peek_.size()));
   }
   uint64_t consumed() const { return consumed_; }
+  // Puts bytes already taken from the descriptor back in front of it (nothing read yet).
+  void put_back(std::string bytes) { peek_ = std::move(bytes); }
   // For a regular file: the descriptor and the offset of the first byte not yet delivered.
   virtual std::optional<std::pair<int, uint64_t>> position() const { return std::nullopt; }
 
@@ -304,11 +307,30 @@ std::unique_ptr<ByteSource> wrap(std::unique_ptr<Raw> raw, std::string name, uin
 
 }  // namespace
 
+namespace {
+// Bytes discovery read from standard input to sniff it; the next open_source("-") delivers them
+// first. Process-wide because standard input is.
+std::string& stdin_pushed_back() {
+  static std::string bytes;
+  return bytes;
+}
+}  // namespace
+
+void push_back_stdin(std::string bytes) {
+  std::string& held = stdin_pushed_back();
+  held = std::move(bytes) + held;
+}
+
 std::unique_ptr<ByteSource> open_source(const std::string& path) {
   if (path == "-") {
     struct stat st{};
-    uint64_t total = (::fstat(0, &st) == 0 && S_ISREG(st.st_mode)) ? st.st_size : 0;
-    return wrap(std::make_unique<FdRaw>(0, "<stdin>", false, S_ISREG(st.st_mode)), "<stdin>", total);
+    bool regular = ::fstat(0, &st) == 0 && S_ISREG(st.st_mode);
+    uint64_t total = regular ? st.st_size : 0;
+    std::string prefix = std::exchange(stdin_pushed_back(), std::string());
+    // A pushed-back head means the descriptor's offset is past it: no positional reads then.
+    auto raw = std::make_unique<FdRaw>(0, "<stdin>", false, regular && prefix.empty());
+    if (!prefix.empty()) raw->put_back(std::move(prefix));
+    return wrap(std::move(raw), "<stdin>", total);
   }
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw InputError(fmt::format("{}: {}", path, std::strerror(errno)));

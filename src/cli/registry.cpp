@@ -1,0 +1,103 @@
+// The table of job kinds (see registry.hpp).
+#include "registry.hpp"
+
+#include <array>
+
+#include "analyze_logs/event.hpp"
+#include "analyze_logs/parse.hpp"
+#include "analyze_logs/ray.hpp"
+#include "analyze_logs/srtctl.hpp"
+
+namespace alog::cli {
+
+namespace fs = std::filesystem;
+
+std::string prime_rl_role(const fs::path& file, std::string_view head) {
+  parse::Scratch scratch;
+  bool server = false, orchestrator = false, ckpt = false;
+  size_t events = 0;
+  // Segments as the scanner cuts them: '\n' lines, and the pieces of a line between tqdm's '\r'.
+  size_t pos = 0;
+  while (pos < head.size()) {
+    size_t end = head.find_first_of("\r\n", pos);
+    if (end == std::string_view::npos) end = head.size();
+    std::string_view seg = head.substr(pos, end - pos);
+    pos = end + 1;
+    if (seg.find(']') == std::string_view::npos) continue;
+    Event ev;
+    auto r = parse::parse_segment(seg, ev, scratch);
+    if (r.outcome == parse::Outcome::noise) {
+      server = true;  // `[weights][-] server.recv`: the inference server's middleware
+      ++events;
+      continue;
+    }
+    if (r.outcome != parse::Outcome::event) continue;
+    ++events;
+    switch (ev.op) {
+      case Op::server_recv:
+        server = true;
+        break;
+      case Op::write_done:
+        ckpt = true;
+        break;
+      default:
+        orchestrator = true;
+        break;
+    }
+  }
+  if (events == 0) return "";
+  std::string name = file.generic_string();
+  if (name.find("orchestrator") != std::string::npos) return "orchestrator log";
+  if (name.find("inference") != std::string::npos || name.find("vllm") != std::string::npos)
+    return "inference log";
+  if (name.find("trainer") != std::string::npos || name.find("rank") != std::string::npos)
+    return "trainer log";
+  if (server) return "inference log";
+  if (orchestrator) return "orchestrator log";
+  if (ckpt) return "trainer log";
+  return "log";
+}
+
+std::span<const core::KindProbe> kind_probes() {
+  static const std::array<core::KindProbe, 3> table{{
+      {
+          .kind = "srtctl",
+          .looks_for = "srtctl job folders (log.out with benchmark.out, sbatch_script.sh or "
+                       "per-worker logs; or logs/ with sweep_*.log)",
+          .claims_dir = [](const fs::path& d) { return srtctl::is_job_dir(d); },
+          .claims_logs_dir = {},
+          .logs_dir_role = "",
+          .sniff = [](const fs::path&, std::string_view head) -> std::string {
+            return srtctl::is_job_log_head(head) ? "job log" : "";
+          },
+          .anchor_role = "job log",
+          .stdin_file = "log.out",
+      },
+      {
+          .kind = "ray",
+          .looks_for = "TorchSpec/Ray logs (a driver log naming torchspec or its actors; "
+                       "session folders with raylet.out, gcs_server.out or worker-*.out/.err)",
+          .claims_dir = {},
+          .claims_logs_dir = [](const fs::path& d) { return ray::holds_session_logs(d); },
+          .logs_dir_role = "session logs",
+          .sniff = [](const fs::path&, std::string_view head) -> std::string {
+            return ray::is_driver_log_head(head) ? "driver log" : "";
+          },
+          .anchor_role = "driver log",
+          .stdin_file = "running_logs/stdin.log",
+      },
+      {
+          .kind = "prime-rl",
+          .looks_for = "prime-rl logs (lines with a [weights]/[gen]/[ckpt]/[rollout] tag)",
+          .claims_dir = {},
+          .claims_logs_dir = {},
+          .logs_dir_role = "",
+          .sniff = prime_rl_role,
+          .anchor_role = "orchestrator log",
+          .stdin_file = "",
+      },
+  }};
+  return table;
+}
+
+}  // namespace alog::cli
