@@ -2,10 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 
-#include "analyze_logs/ray.hpp"
-#include "analyze_logs/srtctl.hpp"
+#include "analyze_logs/core/discover.hpp"
+#include "registry.hpp"
 
 namespace fs = std::filesystem;
 
@@ -18,64 +19,61 @@ std::string describe_kind(const std::string& kind) {
   return "an unrecognised input";
 }
 
+namespace {
+
+// `path` lies at or under `root` (both as given, compared as normalised relative paths).
+bool under(const std::string& path, const std::string& root) {
+  if (root == "-" || path == "-") return path == root;
+  fs::path p = fs::path(path).lexically_normal(), r = fs::path(root).lexically_normal();
+  auto rel = p.lexically_relative(r);
+  return !rel.empty() && rel.native().rfind("..", 0) != 0;
+}
+
+}  // namespace
+
 Plan plan_jobs(const std::vector<std::string>& inputs) {
+  core::Discovery d = core::discover(inputs, kind_probes());
   Plan plan;
-  // srtctl: every input is a job folder or a folder of job folders.
-  bool all_srtctl = !inputs.empty();
-  std::vector<std::string> srt;
-  for (const auto& in : inputs) {
-    std::error_code ec;
-    if (in == "-" || !fs::is_directory(in, ec)) {
-      all_srtctl = false;
-      break;
-    }
-    if (srtctl::is_job_dir(in)) {
-      srt.push_back(in);
-    } else if (srtctl::is_job_set_dir(in)) {
-      for (const auto& j : srtctl::analyze_set(in)) srt.push_back(j.dir);
-    } else {
-      all_srtctl = false;
-      break;
-    }
-  }
-  if (all_srtctl) {
-    for (const auto& d : srt) {
-      PlannedJob pj;
-      pj.kind = "srtctl";
-      pj.root = d;
-      pj.name = fs::path(d).lexically_normal().filename().string();
-      if (pj.name.empty()) pj.name = fs::path(d).lexically_normal().parent_path().filename().string();
-      pj.dirs = {d};
-      plan.jobs.push_back(std::move(pj));
-    }
-    return plan;
-  }
-  bool all_ray = !inputs.empty();
-  for (const auto& in : inputs) {
-    std::error_code ec;
-    if (in == "-" || (fs::is_directory(in, ec) ? !ray::is_session_logs_dir(in) : !ray::is_driver_log(in))) {
-      all_ray = false;
-      break;
-    }
-  }
-  if (all_ray) {
+  for (auto& dj : d.jobs) {
     PlannedJob pj;
-    pj.kind = "ray";
-    pj.root = inputs.front();
-    pj.name = fs::path(inputs.front()).filename().string();
-    for (const auto& in : inputs) {
-      std::error_code ec;
-      (fs::is_directory(in, ec) ? pj.dirs : pj.files).push_back(in);
+    pj.kind = dj.kind;
+    pj.name = dj.name;
+    pj.root = dj.root;
+    pj.dirs = std::move(dj.dirs);
+    // A file named on the command line is read as given (an unreadable one is an error); a
+    // file found inside a folder is skipped and reported when it cannot be read.
+    for (auto& f : dj.files) {
+      bool named = f == "-" || std::find(inputs.begin(), inputs.end(), f) != inputs.end();
+      (named ? pj.direct : pj.files).push_back(std::move(f));
     }
+    for (auto& e : dj.inputs)
+      if (!e.read) pj.inputs.push_back(std::move(e));
+    pj.notes = std::move(dj.notes);
     plan.jobs.push_back(std::move(pj));
-    return plan;
   }
-  PlannedJob pj;
-  pj.kind = "prime-rl";
-  pj.root = inputs.front();
-  pj.name = inputs.size() == 1 ? inputs.front() : fmt::format("{} (+{} more)", inputs.front(), inputs.size() - 1);
-  pj.direct = inputs;
-  plan.jobs.push_back(std::move(pj));
+  for (auto& u : d.unrecognised) {
+    PlannedJob pj;
+    pj.kind = "unrecognised";
+    pj.name = u.argument;
+    pj.root = u.argument;
+    pj.unrecognised = fmt::format("nothing this tool recognises in {}: {}", u.argument, u.looked_like);
+    pj.looked_like = "looked for " + u.looked_for;
+    plan.jobs.push_back(std::move(pj));
+  }
+  // Skipped inputs that belong to no job go with the job found under the same argument.
+  for (auto& e : d.skipped) {
+    PlannedJob* home = nullptr;
+    for (auto& pj : plan.jobs)
+      if (under(e.path, pj.root)) home = &pj;
+    if (!home)
+      for (auto& pj : plan.jobs)
+        for (const auto& in : inputs)
+          if (!home && under(e.path, in) && under(pj.root, in)) home = &pj;
+    if (!home && !plan.jobs.empty()) home = &plan.jobs.front();
+    if (home) home->inputs.push_back(std::move(e));
+  }
+  if (!plan.jobs.empty())
+    for (auto& n : d.notes) plan.jobs.front().notes.push_back(std::move(n));
   return plan;
 }
 
