@@ -5,7 +5,9 @@
 
 #include "analyze_logs/event.hpp"
 #include "analyze_logs/parse.hpp"
+#include "analyze_logs/input.hpp"
 #include "analyze_logs/ray.hpp"
+#include "analyze_logs/scan.hpp"
 #include "analyze_logs/srtctl.hpp"
 
 namespace alog::cli {
@@ -58,6 +60,45 @@ std::string prime_rl_role(const fs::path& file, std::string_view head) {
   return "log";
 }
 
+std::string prime_rl_role_deep(const fs::path& file) {
+  std::unique_ptr<input::ByteSource> src;
+  try {
+    src = input::open_source(file.string());
+  } catch (const input::InputError&) {
+    return "";
+  }
+  // The scanner's byte test (a ']' closing one of the four tags) over the whole file, each hit's
+  // line then judged by the same test as a head; the line being cut between two reads is handled
+  // by carrying the unfinished last line over (at most 64 KiB of it).
+  std::string data;
+  std::vector<char> buf(1u << 20);
+  try {
+    for (;;) {
+      size_t n = src->read(buf.data(), buf.size());
+      if (n == 0) break;
+      data.append(buf.data(), n);
+      const char* b = data.data();
+      const char* e = b + data.size();
+      const char* p = b;
+      while (const char* hit = scan::find_tag_close(b, p, e)) {
+        size_t at = static_cast<size_t>(hit - b);
+        size_t ls = data.rfind('\n', at);
+        ls = ls == std::string::npos ? 0 : ls + 1;
+        size_t le = data.find('\n', at);
+        if (le == std::string::npos) break;  // the line goes on in the next read
+        std::string role = prime_rl_role(file, std::string_view(data).substr(ls, le - ls));
+        if (!role.empty()) return role;
+        p = b + le + 1;
+      }
+      size_t last = data.rfind('\n');
+      data.erase(0, last == std::string::npos ? 0 : last + 1);
+      if (data.size() > (64u << 10)) data.erase(0, data.size() - (64u << 10));
+    }
+  } catch (const input::InputError&) {
+  }
+  return "";
+}
+
 std::span<const core::KindProbe> kind_probes() {
   static const std::array<core::KindProbe, 3> table{{
       {
@@ -93,6 +134,7 @@ std::span<const core::KindProbe> kind_probes() {
           .claims_logs_dir = {},
           .logs_dir_role = "",
           .sniff = prime_rl_role,
+          .sniff_deep = prime_rl_role_deep,
           .anchor_role = "orchestrator log",
           .stdin_file = "",
       },

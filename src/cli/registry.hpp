@@ -18,5 +18,8 @@ std::span<const core::KindProbe> kind_probes();
 // log"), "" when no line in it is a [weights]/[gen]/[ckpt]/[rollout] event. The file's name only
 // chooses between roles.
 std::string prime_rl_role(const std::filesystem::path& file, std::string_view head);
+// The same judged over the whole file (decompressed): for logs whose first tagged line comes
+// after the head discovery sniffs (a vLLM server's start-up).
+std::string prime_rl_role_deep(const std::filesystem::path& file);
 
 }  // namespace alog::cli

@@ -272,11 +272,19 @@ class Walker {
     if (shape.binary) {
       ++counts_.binary;
       skip(rel, "binary");
-    } else {
-      ++counts_.text;
-      skip(rel, fmt::format("no line this tool recognises in the first {} KiB",
-                            opt_.sniff_bytes / 1024));
+      return false;
     }
+    for (const auto& probe : probes_) {
+      if (!probe.sniff_deep) continue;
+      std::string role = probe.sniff_deep(p);
+      if (!role.empty()) {
+        ++counts_.text;
+        items_.push_back({&probe, rel, false, std::move(role)});
+        return true;
+      }
+    }
+    ++counts_.text;
+    skip(rel, "no line this tool recognises");
     return false;
   }
 

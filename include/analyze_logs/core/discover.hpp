@@ -42,6 +42,10 @@ struct KindProbe {
   // The role of a file from its first bytes ("driver log", "orchestrator log"); "" = not ours.
   // `file` is "-" for standard input; it may hint a role, never decide whether the file is ours.
   std::function<std::string(const std::filesystem::path& file, std::string_view head)> sniff;
+  // The role of a text file whose head no probe claimed, from a read of the whole file; may be
+  // empty. For kinds whose first recognisable line can come late (a vLLM server logs megabytes
+  // of start-up before its first tagged line): a byte test fast enough to run over the file.
+  std::function<std::string(const std::filesystem::path& file)> sniff_deep;
   // A role that starts a job of its own: a folder whose subfolders each hold one is several jobs
   // ("driver log" for Ray, "orchestrator log" for prime-rl). Empty: all of a kind's inputs under
   // one argument are one job.
