@@ -74,8 +74,9 @@ nlohmann::json read_report_doc(const fs::path& file, const std::string& arg) {
   // nlohmann_json recurses on nesting (parsing, copying, printing): a document nested 200,000
   // deep overflowed the stack (SIGSEGV) before this check.
   if (!json_depth_ok(text, kMaxReportDepth))
-    throw arg_error(arg, fmt::format("not an analyze-logs report.json (nested deeper than {} levels)",
-                                     kMaxReportDepth));
+    throw arg_error(arg,
+                    fmt::format("not an analyze-logs report.json (nested deeper than {} levels)",
+                                kMaxReportDepth));
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(text);
@@ -88,7 +89,8 @@ nlohmann::json read_report_doc(const fs::path& file, const std::string& arg) {
   }
   if (!j.is_object()) throw arg_error(arg, "not an analyze-logs report.json (not a JSON object)");
   const std::string kind = string_member(j, "kind");
-  if (kind == "comparison") throw arg_error(arg, "a compare.json (a comparison), not a report.json");
+  if (kind == "comparison")
+    throw arg_error(arg, "a compare.json (a comparison), not a report.json");
   // A "kind" that is not a string is ignored (read as prime-rl, as before kinds existed); a kind
   // this build does not know is refused rather than compared as something it is not.
   if (!kind.empty() && kind != "prime-rl" && kind != "srtctl" && kind != "ray")
@@ -97,14 +99,15 @@ nlohmann::json read_report_doc(const fs::path& file, const std::string& arg) {
   // The body every kind must have: prime-rl's metrics, the others' value under their kind.
   const std::string body = kind == "srtctl" || kind == "ray" ? kind : "metrics";
   if (!j.contains("schema") || !j["schema"].is_number_integer() || !j.contains(body))
-    throw arg_error(arg, fmt::format("not an analyze-logs report.json (expected \"schema\" and \"{}\")",
-                                     body));
+    throw arg_error(
+        arg, fmt::format("not an analyze-logs report.json (expected \"schema\" and \"{}\")", body));
   if (auto s = j["schema"].get<int64_t>(); s < kMinSchema || s > kMaxSchema)
     throw arg_error(arg, fmt::format("report.json schema {} is not supported (this build reads "
                                      "schemas {} and {})",
                                      s, kMinSchema, kMaxSchema));
   if (!j[body].is_object())
-    throw arg_error(arg, fmt::format("not an analyze-logs report.json (\"{}\" is not an object)", body));
+    throw arg_error(arg,
+                    fmt::format("not an analyze-logs report.json (\"{}\" is not an object)", body));
   return j;
 }
 
@@ -201,8 +204,10 @@ std::string kind_noun(const Detected& d) {
                   d.doc["srtctl"]["jobs"].size() > 1);
       return set ? "an srtctl job set" : "an srtctl job";
     }
-    case Kind::ray: return "a Ray run";
-    case Kind::prime_rl: break;
+    case Kind::ray:
+      return "a Ray run";
+    case Kind::prime_rl:
+      break;
   }
   return "a prime-rl run";
 }
@@ -221,14 +226,17 @@ Result compare_any(const Options& opt) {
   // The first argument sets the kind; the first one of another kind is named against it.
   for (size_t i = 1; i < args.size(); ++i)
     if (args[i].kind != args[0].kind)
-      throw std::invalid_argument(fmt::format(
-          "compare: cannot compare {} ({}) with {} ({}): compare runs of one kind",
-          detail::kind_noun(args[i]), printable(args[i].source), detail::kind_noun(args[0]),
-          printable(args[0].source)));
+      throw std::invalid_argument(
+          fmt::format("compare: cannot compare {} ({}) with {} ({}): compare runs of one kind",
+                      detail::kind_noun(args[i]), printable(args[i].source),
+                      detail::kind_noun(args[0]), printable(args[0].source)));
   switch (args[0].kind) {
-    case detail::Kind::srtctl: return detail::compare_srtctl(args, opt);
-    case detail::Kind::ray: return detail::compare_ray(args, opt);
-    case detail::Kind::prime_rl: break;
+    case detail::Kind::srtctl:
+      return detail::compare_srtctl(args, opt);
+    case detail::Kind::ray:
+      return detail::compare_ray(args, opt);
+    case detail::Kind::prime_rl:
+      break;
   }
   return compare_runs(load_runs(opt), opt);
 }

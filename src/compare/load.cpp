@@ -38,8 +38,8 @@ bool ends_with_json(const std::string& s) {
 nlohmann::json read_report(const fs::path& file, const std::string& arg) {
   nlohmann::json j = detail::read_report_doc(file, arg);
   if (std::string k = detail::doc_kind(j); k != "prime-rl")
-    throw fail(arg, fmt::format("{} report.json, not a prime-rl one",
-                                  k == "ray" ? "a Ray" : "an srtctl"));
+    throw fail(
+        arg, fmt::format("{} report.json, not a prime-rl one", k == "ray" ? "a Ray" : "an srtctl"));
   for (auto it = j["metrics"].begin(); it != j["metrics"].end(); ++it)
     if (!it->is_object()) throw fail(arg, fmt::format("metric \"{}\" is not an object", it.key()));
   if (j.contains("diagnoses") && !j["diagnoses"].is_array())

@@ -3,6 +3,8 @@
 // reads only the `ray` value of report.json (a run given as logs is analysed into that value
 // first), so an analysis folder written by an older build compares with logs analysed now.
 
+#include "analyze_logs/ray.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -10,7 +12,6 @@
 #include <cstdlib>
 #include <stdexcept>
 
-#include "analyze_logs/ray.hpp"
 #include "analyze_logs/util.hpp"
 #include "kinds.hpp"
 
@@ -25,8 +26,8 @@ using json = nlohmann::json;
 constexpr int64_t kMinPhaseRegressionS = 10;
 using ojson = nlohmann::ordered_json;
 using detail::clip_text;
-using detail::TextTable;
 using detail::text_width;
+using detail::TextTable;
 
 std::string jstr(const json& j, const char* key) {
   if (!j.is_object()) return {};
@@ -201,12 +202,12 @@ Model build(const std::vector<Run>& runs, const Options& opt) {
       c.gated = b.done && !b.ongoing && c.done && !c.ongoing;
       if (m.gate && c.gated && c.pct && *c.pct > *m.gate && *c.delta_s >= kMinPhaseRegressionS) {
         c.regression = true;
-        m.hits.push_back({i, n,
-                          fmt::format("{}: phase {} ({}) {} vs {} in {} ({}, limit {} %)",
-                                      runs[i].label, n, row.name, long_dur(*c.duration_s),
-                                      long_dur(*b.duration_s), runs[opt.baseline].label,
-                                      pct_text(c.pct), fixed(*m.gate, 1)),
-                          *b.duration_s, *c.duration_s, c.pct});
+        m.hits.push_back(
+            {i, n,
+             fmt::format("{}: phase {} ({}) {} vs {} in {} ({}, limit {} %)", runs[i].label, n,
+                         row.name, long_dur(*c.duration_s), long_dur(*b.duration_s),
+                         runs[opt.baseline].label, pct_text(c.pct), fixed(*m.gate, 1)),
+             *b.duration_s, *c.duration_s, c.pct});
       }
     }
     m.phases.push_back(std::move(row));
@@ -284,18 +285,19 @@ std::string duration_cell(const PhaseCell& c) {
 
 std::string render_terminal(const Model& m) {
   const auto& runs = *m.runs;
-  std::string o = clip_text(fmt::format("Ray runs against {} (baseline, *)",
-                                        printable(runs[m.baseline].label)),
-                            100) +
-                  "\n\n";
+  std::string o =
+      clip_text(fmt::format("Ray runs against {} (baseline, *)", printable(runs[m.baseline].label)),
+                100) +
+      "\n\n";
   TextTable t;
   t.right = {false, false, false, true, false};
   t.rows.push_back({"  run", "verdict", "phase reached", "training", "root cause"});
   for (size_t i = 0; i < runs.size(); ++i) {
     const RunView& v = m.views[i];
-    std::string phase = v.phase_reached
-                            ? clip_text(fmt::format("{} {}", v.phase_reached, printable(v.phase_name)), 22)
-                            : "none";
+    std::string phase =
+        v.phase_reached
+            ? clip_text(fmt::format("{} {}", v.phase_reached, printable(v.phase_name)), 22)
+            : "none";
     t.rows.push_back({(i == m.baseline ? "* " : "  ") + clip_text(printable(runs[i].label), 20),
                       v.verdict + (v.verdict_worse ? "!" : ""), phase, progress_text(v.training),
                       v.cause_kind.empty() ? "–" : clip_text(printable(v.cause_kind), 14)});
@@ -369,22 +371,23 @@ std::string render_terminal(const Model& m) {
 std::string render_markdown(const Model& m) {
   const auto& runs = *m.runs;
   auto e = [](const std::string& s) { return md_escape(s); };
-  std::string o = fmt::format("# Comparison of {} Ray runs\n\n**Verdict:** {}\n\n", runs.size(),
-                              e(m.verdict));
+  std::string o =
+      fmt::format("# Comparison of {} Ray runs\n\n**Verdict:** {}\n\n", runs.size(), e(m.verdict));
   o += fmt::format("Baseline: {}.", e(runs[m.baseline].label));
-  o += m.gate ? fmt::format(" Gate: a phase done in both runs longer by more than {} % and by at "
-                            "least {} s, or a verdict that went from finished/running to "
-                            "stuck/failed.\n\n",
-                            fixed(*m.gate, 1), kMinPhaseRegressionS)
+  o += m.gate ? fmt::format(
+                    " Gate: a phase done in both runs longer by more than {} % and by at "
+                    "least {} s, or a verdict that went from finished/running to "
+                    "stuck/failed.\n\n",
+                    fixed(*m.gate, 1), kMinPhaseRegressionS)
               : " No gate (`--fail-on-regression`): nothing is a regression.\n\n";
   o += "## Runs\n\n| Run | Source | Verdict | Headline | Phase reached | Root cause |\n"
        "|---|---|---|---|---|---|\n";
   for (size_t i = 0; i < runs.size(); ++i) {
     const RunView& v = m.views[i];
     o += fmt::format(
-        "| {}{} | {} | {}{} | {} | {} | {} |\n", e(runs[i].label), i == m.baseline ? " (baseline)" : "",
-        e(runs[i].source), e(v.verdict), v.verdict_worse ? " (worse)" : "",
-        v.headline.empty() ? "–" : e(v.headline),
+        "| {}{} | {} | {}{} | {} | {} | {} |\n", e(runs[i].label),
+        i == m.baseline ? " (baseline)" : "", e(runs[i].source), e(v.verdict),
+        v.verdict_worse ? " (worse)" : "", v.headline.empty() ? "–" : e(v.headline),
         v.phase_reached ? fmt::format("{} {}", v.phase_reached, e(v.phase_name)) : "none",
         v.cause_kind.empty() ? "–" : fmt::format("{}: {}", e(v.cause_kind), e(v.cause_title)));
   }
@@ -397,7 +400,7 @@ std::string render_markdown(const Model& m) {
     o += fmt::format("| {} {} | {} |", row.number, e(row.name), e(row.expected));
     for (size_t i = 0; i < runs.size(); ++i) {
       const PhaseCell& c = row.cells[i];
-      std::string s = !c.reached      ? "not reached"
+      std::string s = !c.reached     ? "not reached"
                       : c.duration_s ? ray::human_duration(*c.duration_s)
                                      : "?";
       if (c.ongoing) s += " (running at end)";
@@ -442,8 +445,8 @@ ojson render_json(const Model& m, const Options& opt) {
   ojson j = {{"schema", 1}, {"kind", "comparison"}, {"family", "ray"}};
   j["verdict"] = u(m.verdict);
   j["baseline"] = {{"index", m.baseline}, {"label", u(runs[m.baseline].label)}};
-  j["fail_on_regression_pct"] = opt.fail_on_regression_pct ? ojson(*opt.fail_on_regression_pct)
-                                                           : ojson(nullptr);
+  j["fail_on_regression_pct"] =
+      opt.fail_on_regression_pct ? ojson(*opt.fail_on_regression_pct) : ojson(nullptr);
   ojson rs = ojson::array();
   for (size_t i = 0; i < runs.size(); ++i) {
     const RunView& v = m.views[i];
@@ -459,12 +462,13 @@ ojson render_json(const Model& m, const Options& opt) {
     x["phase_reached"] = v.phase_reached;
     x["phase_reached_name"] = v.phase_reached ? ojson(u(v.phase_name)) : ojson(nullptr);
     if (v.training)
-      x["training"] = {{"n", v.training->n},
-                       {"total", v.training->total},
-                       {"percent", v.training->percent},
-                       {"elapsed", u(v.training->elapsed)},
-                       {"rate", u(v.training->rate)},
-                       {"loss", v.training->loss.empty() ? ojson(nullptr) : ojson(u(v.training->loss))}};
+      x["training"] = {
+          {"n", v.training->n},
+          {"total", v.training->total},
+          {"percent", v.training->percent},
+          {"elapsed", u(v.training->elapsed)},
+          {"rate", u(v.training->rate)},
+          {"loss", v.training->loss.empty() ? ojson(nullptr) : ojson(u(v.training->loss))}};
     else
       x["training"] = nullptr;
     x["root_cause"] = v.cause_kind.empty()
@@ -479,9 +483,12 @@ ojson render_json(const Model& m, const Options& opt) {
     ojson cells = ojson::array();
     for (size_t i = 0; i < runs.size(); ++i) {
       const PhaseCell& c = row.cells[i];
-      ojson y = {{"run", u(runs[i].label)},     {"reached", c.reached},
-                 {"done", c.done},              {"ongoing", c.ongoing},
-                 {"over_expected", c.over_expected}, {"duration_s", opt_int(c.duration_s)}};
+      ojson y = {{"run", u(runs[i].label)},
+                 {"reached", c.reached},
+                 {"done", c.done},
+                 {"ongoing", c.ongoing},
+                 {"over_expected", c.over_expected},
+                 {"duration_s", opt_int(c.duration_s)}};
       y["change"] = c.delta_s ? ojson({{"abs_s", *c.delta_s},
                                        {"pct", c.pct ? ojson(*c.pct) : ojson(nullptr)},
                                        {"gated", c.gated},
@@ -517,7 +524,8 @@ ojson render_json(const Model& m, const Options& opt) {
 
 Result compare_ray_runs(const std::vector<Run>& runs, const Options& opt) {
   if (runs.size() < 2)
-    throw std::invalid_argument(fmt::format("compare needs at least two runs ({} given)", runs.size()));
+    throw std::invalid_argument(
+        fmt::format("compare needs at least two runs ({} given)", runs.size()));
   if (opt.baseline >= runs.size())
     throw std::invalid_argument(
         fmt::format("--baseline {}: only {} runs given", opt.baseline + 1, runs.size()));

@@ -3,13 +3,14 @@
 // module's own table and regression rules. The terminal gets only the key columns so that it fits
 // 100 columns; COMPARE.md gets the full table.
 
+#include "analyze_logs/srtctl.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <stdexcept>
 #include <tuple>
 
-#include "analyze_logs/srtctl.hpp"
 #include "analyze_logs/util.hpp"
 #include "kinds.hpp"
 
@@ -138,7 +139,8 @@ std::string signed_pct(double p) {
 }
 
 std::string render_terminal(const ojson& cmp, const std::string& base_id, double pct,
-                            const std::vector<std::string>& regressions, const std::string& verdict) {
+                            const std::vector<std::string>& regressions,
+                            const std::string& verdict) {
   std::string o = clip_text(fmt::format("Serving jobs against {} (baseline, *); limit {} % "
                                         "(throughput down, latency up is worse)",
                                         printable(base_id), fixed(pct, 1)),
@@ -169,7 +171,7 @@ std::string render_terminal(const ojson& cmp, const std::string& base_id, double
     const auto& m = row["metrics"];
     for (const auto& c : kKeyColumns)
       cells.push_back(m.contains(c.key) && m[c.key].is_number() ? fixed(m[c.key].get<double>(), 2)
-                                                                 : "–");
+                                                                : "–");
     size_t worse = row["regressions"].size();
     cells.push_back(worse ? fmt::format("{} metric{}", worse, worse == 1 ? "" : "s") : "");
     t.rows.push_back(cells);
@@ -252,7 +254,8 @@ Result compare_srtctl(const std::vector<Detected>& args, const Options& opt) {
   }
   if (regs.size() > n_number_regs) {
     r.markdown += "\nVerdicts that got worse:\n\n";
-    for (size_t k = n_number_regs; k < regs.size(); ++k) r.markdown += "- " + md_escape(regs[k]) + "\n";
+    for (size_t k = n_number_regs; k < regs.size(); ++k)
+      r.markdown += "- " + md_escape(regs[k]) + "\n";
   }
   ojson cmp = srtctl::compare_json(sides, opt.baseline, pct);
   r.json = {{"schema", 1}, {"kind", "comparison"}, {"family", "srtctl"}};
@@ -267,19 +270,21 @@ Result compare_srtctl(const std::vector<Detected>& args, const Options& opt) {
   // The gate applies only when asked for; without it the regressions are listed, not fatal.
   if (opt.fail_on_regression_pct) r.regressions = regs;
   r.json["regressed"] = !r.regressions.empty();
-  r.verdict = fmt::format("{} serving jobs: {}", sides.size(),
-                          regs.empty() ? fmt::format("no regression beyond {} %", fixed(pct, 1))
-                                       : fmt::format("{} regression(s) beyond {} %", regs.size(),
-                                                     fixed(pct, 1)));
+  r.verdict = fmt::format(
+      "{} serving jobs: {}", sides.size(),
+      regs.empty() ? fmt::format("no regression beyond {} %", fixed(pct, 1))
+                   : fmt::format("{} regression(s) beyond {} %", regs.size(), fixed(pct, 1)));
   if (!verdicts.empty()) r.verdict += fmt::format("; verdicts: {}", fmt::join(verdicts, ", "));
   r.verdict = printable(r.verdict);
   r.json["verdict"] = utf8_clean(r.verdict);
   r.markdown += "\n**Verdict:** " + md_escape(r.verdict) + "\n";
   if (!dropped.empty()) {
-    r.markdown += "\nA job set is compared as one sweep: per concurrency, the first job (by id) "
-                  "that finished it. Not compared (the same concurrency in a later job):\n\n";
+    r.markdown +=
+        "\nA job set is compared as one sweep: per concurrency, the first job (by id) "
+        "that finished it. Not compared (the same concurrency in a later job):\n\n";
     for (const auto& [label, runs] : dropped)
-      r.markdown += fmt::format("- {}: {}\n", md_escape(label), md_escape(fmt::format("{}", fmt::join(runs, ", "))));
+      r.markdown += fmt::format("- {}: {}\n", md_escape(label),
+                                md_escape(fmt::format("{}", fmt::join(runs, ", "))));
   }
   r.terminal = render_terminal(cmp, base.job.job_id, pct, regs, clip_text(r.verdict, 100));
   return r;

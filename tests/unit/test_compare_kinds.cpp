@@ -119,14 +119,16 @@ TEST(CompareRay, NcclTimeoutAgainstTrainingShowsPhasesProgressAndVerdicts) {
     EXPECT_EQ(p["runs"][0]["duration_s"], base["phases"][idx]["duration_s"]) << n;
     EXPECT_EQ(p["runs"][1]["duration_s"], other["phases"][idx]["duration_s"]) << n;
     if (p["runs"][0]["duration_s"].is_number() && p["runs"][1]["duration_s"].is_number()) {
-      EXPECT_EQ(p["runs"][1]["change"]["abs_s"].get<int64_t>(),
-                p["runs"][1]["duration_s"].get<int64_t>() - p["runs"][0]["duration_s"].get<int64_t>());
+      EXPECT_EQ(
+          p["runs"][1]["change"]["abs_s"].get<int64_t>(),
+          p["runs"][1]["duration_s"].get<int64_t>() - p["runs"][0]["duration_s"].get<int64_t>());
     }
   }
   // Without a gate nothing is a regression, however much worse the verdict.
   EXPECT_TRUE(r.regressions.empty());
   EXPECT_EQ(r.json["regressed"], false);
-  EXPECT_TRUE(r.verdict.starts_with(base["verdict"].get<std::string>() + " → failed (nccl_timeout)"))
+  EXPECT_TRUE(
+      r.verdict.starts_with(base["verdict"].get<std::string>() + " → failed (nccl_timeout)"))
       << r.verdict;
   EXPECT_NE(r.terminal.find("nccl_timeout  failed!"), std::string::npos) << r.terminal;
   EXPECT_NE(r.terminal.find("P5 SglEngine init"), std::string::npos) << r.terminal;
@@ -139,7 +141,8 @@ TEST(CompareRay, TheGateTripsOnAVerdictThatGotWorse) {
   for (const char* worse : {"nccl_timeout", "actor_died"}) {
     auto r = ac::compare_any(options({ray_run("training"), ray_run(worse)}, 10.0));
     ASSERT_FALSE(r.regressions.empty()) << worse;
-    EXPECT_TRUE(r.regressions[0].starts_with(std::string(worse) + ": verdict ")) << r.regressions[0];
+    EXPECT_TRUE(r.regressions[0].starts_with(std::string(worse) + ": verdict "))
+        << r.regressions[0];
     EXPECT_NE(r.regressions[0].find("→ failed"), std::string::npos) << r.regressions[0];
     EXPECT_EQ(r.json["regressions"][0]["what"], "verdict");
     EXPECT_EQ(r.json["regressed"], true);
@@ -158,7 +161,7 @@ TEST(CompareRay, PhaseDurationGateJudgesOnlyPhasesDoneInBothRuns) {
   ASSERT_TRUE(ph[3]["done"].get<bool>());
   ASSERT_TRUE(ph[6]["ongoing"].get<bool>());
   int64_t p4 = ph[3]["duration_s"].get<int64_t>();
-  ph[3]["duration_s"] = p4 * 3 / 2;             // phase 4, done in both: +50 %
+  ph[3]["duration_s"] = p4 * 3 / 2;                              // phase 4, done in both: +50 %
   ph[2]["duration_s"] = ph[2]["duration_s"].get<int64_t>() + 5;  // phase 3: +5 s (jitter)
   ph[6]["duration_s"] = ph[6]["duration_s"].get<int64_t>() * 3;  // phase 7: still running
   auto r = ac::compare_ray_runs({a, b}, options({"a", "b"}, 10.0));
@@ -228,7 +231,8 @@ TEST(CompareKinds, MixingKindsIsAUsageErrorNamingBoth) {
                                        ") with a prime-rl run (" + prime +
                                        "): compare runs of one kind");
   EXPECT_EQ(message({srt, ray}), "compare: cannot compare a Ray run (" + ray +
-                                     ") with an srtctl job (" + srt + "): compare runs of one kind");
+                                     ") with an srtctl job (" + srt +
+                                     "): compare runs of one kind");
   EXPECT_EQ(message({ray, prime}), "compare: cannot compare a prime-rl run (" + prime +
                                        ") with a Ray run (" + ray + "): compare runs of one kind");
   // The third argument is the odd one out.
@@ -285,8 +289,8 @@ TEST(CompareKinds, Schema1And2ReportsCompareAndAHigherSchemaIsNamed) {
 
 TEST(CompareSrtctl, TwoJobSetsComparePerConcurrencyWithVerdicts) {
   TempDir tmp;
-  for (auto [set, name] : {std::pair{"before", kJob59}, std::pair{"after", kJob60},
-                           std::pair{"after", kJob61}}) {
+  for (auto [set, name] :
+       {std::pair{"before", kJob59}, std::pair{"after", kJob60}, std::pair{"after", kJob61}}) {
     fs::create_directories(tmp.path / set);
     fs::copy(job(name), tmp.path / set / name, fs::copy_options::recursive);
   }
@@ -345,8 +349,8 @@ TEST(CompareSrtctl, AnAnalysisFolderComparesWithTheJobFolder) {
 
 TEST(CompareKindsCli, RayRunsExitOneOnlyWithTheGate) {
   TempDir tmp;
-  auto plain = run_binary({"compare", ray_run("training"), ray_run("nccl_timeout"), "-o",
-                           tmp.path.string()});
+  auto plain = run_binary(
+      {"compare", ray_run("training"), ray_run("nccl_timeout"), "-o", tmp.path.string()});
   EXPECT_EQ(plain.status, 0) << plain.err;
   EXPECT_NE(plain.out.find("failed!"), std::string::npos) << plain.out;
   auto gated = run_binary({"compare", ray_run("training"), ray_run("nccl_timeout"),
