@@ -1,4 +1,5 @@
-// `analyze-logs compare A B [C ...]`: prime-rl runs side by side against a baseline.
+// `analyze-logs compare A B [C ...]`: runs of one kind (prime-rl, srtctl, Ray) side by side
+// against a baseline. Most of this header is about prime-rl runs; compare_any dispatches.
 //
 // The unit of comparison is the report.json document (schema 1), not the Report struct: an
 // argument may be an analysis folder or a report.json written weeks ago by another build, so
@@ -40,14 +41,14 @@ struct Options {
 struct Run {
   std::string label;      // short, unique name used in every table (see make_labels)
   std::string source;     // the argument as given
-  nlohmann::json report;  // a report.json document (schema 1)
+  nlohmann::json report;  // a report.json document (schema 1 or 2); for Ray runs its "ray" value
   // "analysis folder", "report.json", "log file" or "run folder"; empty when built by hand.
   std::string kind;
 };
 
 // Loads each argument, in order:
 //   folder with report.json      -> that document (an analysis folder)
-//   *.json file                  -> parsed and checked to be a schema-1 report
+//   *.json file                  -> parsed and checked to be a prime-rl report (schema 1 or 2)
 //   other file / other folder    -> analyze() + diagnose() + to_json() (a log or a run folder)
 // Throws std::runtime_error with one line naming the argument when it cannot be loaded, and
 // std::invalid_argument when fewer than two runs are given or the baseline is out of range.
@@ -71,9 +72,29 @@ Result compare_runs(const std::vector<Run>& runs, const Options& opt);
 // never overwriting; see output_dir.hpp) and returns its path. Throws alog::OutputError.
 std::filesystem::path write_comparison(const Result& result, const std::filesystem::path& parent);
 
-// Hook for serving jobs: when every argument is an srtctl job folder, compares them with the
-// srtctl module's own comparison and returns the result; nullopt otherwise (the prime-rl path).
-// The CLI calls this first and falls through to load_runs/compare_runs on nullopt.
+// The entry point of `analyze-logs compare`: decides the kind of every argument, refuses to mix
+// kinds and compares with the comparison of that kind.
+//   prime-rl: a log file, a run folder, an analysis folder or report.json with no "kind" or kind
+//             "prime-rl"                                        -> load_runs + compare_runs
+//   srtctl:   a job folder, a folder of job folders (a job set), an analysis folder or
+//             report.json of kind "srtctl"                      -> per concurrency, srtctl rules
+//   Ray:      a TorchSpec driver log, a Ray session logs folder, a folder holding either at any
+//             depth, an analysis folder or report.json of kind "ray" -> compare_ray_runs
+// report.json schemas 1 and 2 are read; another schema is an error naming the file. Throws
+// std::invalid_argument for a usage error (fewer than two runs, baseline out of range, kinds
+// mixed: "compare: cannot compare a Ray run (b/) with an srtctl job (a/): compare runs of one
+// kind", --expect on anything but prime-rl runs) and std::runtime_error naming an argument that
+// cannot be loaded.
+Result compare_any(const Options& opt);
+
+// Ray runs, each Run::report holding the `ray` value of a report.json (ray::to_json). Verdict,
+// phase reached, phase durations and their changes against the baseline, training progress and
+// root cause. With a gate, a regression is a phase done in both runs that took more than the
+// gate's percentage longer, or a verdict that went from finished/running to stuck/failed.
+Result compare_ray_runs(const std::vector<Run>& runs, const Options& opt);
+
+// Serving jobs only: when every argument is an srtctl job folder, their comparison (as
+// compare_any gives it); nullopt otherwise.
 std::optional<Result> compare_serving_jobs(const Options& opt);
 
 // ---- pieces exposed for tests and for the CLI's help text ------------------------------------

@@ -61,8 +61,7 @@ A closed standard output (e.g. piping into head) ends the program quietly with s
 
 int run_compare(const compare::Options& opt, const std::string& out_parent, const std::string& format) {
   try {
-    std::optional<compare::Result> res = compare::compare_serving_jobs(opt);
-    if (!res) res = compare::compare_runs(compare::load_runs(opt), opt);
+    std::optional<compare::Result> res = compare::compare_any(opt);
     fs::path dir = compare::write_comparison(*res, out_parent);
     if (format == "json") {
       out(res->json.dump(2) + "\n");

@@ -15,13 +15,12 @@
 #include "analyze_logs/diagnose.hpp"
 #include "analyze_logs/util.hpp"
 #include "analyze_logs/writers.hpp"
+#include "kinds.hpp"
 
 namespace fs = std::filesystem;
 
 namespace alog::compare {
 namespace {
-
-constexpr int kMaxReportDepth = 64;
 
 std::runtime_error fail(const std::string& arg, std::string_view why) {
   return std::runtime_error(fmt::format("{}: {}", printable(arg), printable(why)));
@@ -35,39 +34,12 @@ bool ends_with_json(const std::string& s) {
   return tail == ".json";
 }
 
-// A report.json document, or an error naming `arg` (which may be the folder holding the file).
+// A prime-rl report.json document, or an error naming `arg` (which may be the folder holding it).
 nlohmann::json read_report(const fs::path& file, const std::string& arg) {
-  std::ifstream f(file, std::ios::binary);
-  if (!f) throw fail(arg, std::strerror(errno));
-  std::stringstream ss;
-  ss << f.rdbuf();
-  if (f.bad()) throw fail(arg, "read error");
-  const std::string text = ss.str();
-  // report.json is 5 levels deep. nlohmann_json recurses on nesting (parsing, copying, printing):
-  // a document nested 200,000 deep overflowed the stack (SIGSEGV) before this check.
-  if (!json_depth_ok(text, kMaxReportDepth))
-    throw fail(arg, fmt::format("not an analyze-logs report.json (nested deeper than {} levels)",
-                                kMaxReportDepth));
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::exception& e) {
-    // parse_error, and out_of_range 406 for a number that overflows a double (1e999):
-    // "[json.exception.parse_error.101] parse error at line 1, column 1: ..." -> after "] ".
-    std::string msg = e.what();
-    if (auto p = msg.find("] "); p != std::string::npos) msg = msg.substr(p + 2);
-    throw fail(arg, fmt::format("not valid JSON ({})", msg));
-  }
-  if (!j.is_object()) throw fail(arg, "not an analyze-logs report.json (not a JSON object)");
-  if (auto k = j.find("kind"); k != j.end() && k->is_string() && *k == "comparison")
-    throw fail(arg, "a compare.json (a comparison), not a report.json");
-  if (!j.contains("schema") || !j["schema"].is_number_integer() || !j.contains("metrics"))
-    throw fail(arg, "not an analyze-logs report.json (expected \"schema\" and \"metrics\")");
-  if (auto s = j["schema"].get<int64_t>(); s != 1)
+  nlohmann::json j = detail::read_report_doc(file, arg);
+  if (std::string k = detail::doc_kind(j); k != "prime-rl")
     throw fail(
-        arg, fmt::format("report.json schema {} is not supported (this build reads schema 1)", s));
-  if (!j["metrics"].is_object())
-    throw fail(arg, "not an analyze-logs report.json (\"metrics\" is not an object)");
+        arg, fmt::format("{} report.json, not a prime-rl one", k == "ray" ? "a Ray" : "an srtctl"));
   for (auto it = j["metrics"].begin(); it != j["metrics"].end(); ++it)
     if (!it->is_object()) throw fail(arg, fmt::format("metric \"{}\" is not an object", it.key()));
   if (j.contains("diagnoses") && !j["diagnoses"].is_array())

@@ -206,10 +206,10 @@ TEST(CompareLoad, BadInputsNameTheArgument) {
                 "and \"metrics\")");
   std::string trunc = load_error({kPrefix, kData + "/compare/truncated.json"});
   EXPECT_TRUE(trunc.starts_with(kData + "/compare/truncated.json: not valid JSON (")) << trunc;
-  EXPECT_EQ(load_error({kData + "/compare/schema2.json", kPrefix}),
+  EXPECT_EQ(load_error({kData + "/compare/schema3.json", kPrefix}),
             kData +
-                "/compare/schema2.json: report.json schema 2 is not supported (this build reads "
-                "schema 1)");
+                "/compare/schema3.json: report.json schema 3 is not supported (this build reads "
+                "schemas 1 and 2)");
   TempDir tmp;
   std::ofstream(tmp.path / "empty.log") << "";
   fs::create_directories(tmp.path / "nologs");
