@@ -130,7 +130,8 @@ core::Header header(const Report& r) {
     h.cause = "no prime-rl event was found in the inputs";
   } else if (!orchestrator) {
     h.verdict = core::Verdict::unknown;
-    h.cause = h.findings.front().summary;
+    for (const auto& f : h.findings)
+      if (f.id == "missing_orchestrator_log") h.cause = f.summary;
   } else {
     h.verdict = core::Verdict::ok;
     h.cause = "no known bottleneck found; every metric is within its thresholds";

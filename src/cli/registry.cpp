@@ -111,6 +111,7 @@ std::span<const core::KindProbe> kind_probes() {
           .sniff = [](const fs::path&, std::string_view head) -> std::string {
             return srtctl::is_job_log_head(head) ? "job log" : "";
           },
+          .sniff_deep = {},
           .anchor_role = "job log",
           .stdin_file = "log.out",
       },
@@ -124,6 +125,7 @@ std::span<const core::KindProbe> kind_probes() {
           .sniff = [](const fs::path&, std::string_view head) -> std::string {
             return ray::is_driver_log_head(head) ? "driver log" : "";
           },
+          .sniff_deep = {},
           .anchor_role = "driver log",
           .stdin_file = "running_logs/stdin.log",
       },

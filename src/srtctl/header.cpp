@@ -93,7 +93,8 @@ core::Header header(const JobReport& j) {
   for (const auto& f : j.failures) {
     core::Finding x;
     x.id = f.kind;
-    x.severity = f.fatal ? core::Severity::critical : core::Severity::warning;
+    // Collateral is noise the failure (or the teardown) made elsewhere: shown, never alarming.
+    x.severity = f.collateral ? core::Severity::info : f.fatal ? core::Severity::critical : core::Severity::warning;
     x.role = f.root_cause ? core::Role::root_cause
              : f.collateral ? core::Role::collateral
                             : (root ? core::Role::consequence : core::Role::root_cause);

@@ -36,6 +36,7 @@ const std::array<KindProbe, 3>& probes() {
        .claims_logs_dir = {},
        .logs_dir_role = "",
        .sniff = {},
+       .sniff_deep = {},
        .anchor_role = "",
        .stdin_file = "job.log"},
       {.kind = "node",
@@ -46,6 +47,7 @@ const std::array<KindProbe, 3>& probes() {
        .sniff = [](const fs::path&, std::string_view h) -> std::string {
          return h.starts_with("DRIVER") ? "driver log" : "";
        },
+       .sniff_deep = {},
        .anchor_role = "driver log",
        .stdin_file = "running_logs/stdin.log"},
       {.kind = "tagged",
@@ -58,6 +60,7 @@ const std::array<KindProbe, 3>& probes() {
          return f.filename().string().find("orch") != std::string::npos ? "orchestrator log"
                                                                         : "log";
        },
+       .sniff_deep = {},
        .anchor_role = "orchestrator log",
        .stdin_file = ""},
   }};

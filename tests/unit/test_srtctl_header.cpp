@@ -107,14 +107,17 @@ TEST(SrtctlHeader, FilesNotReadAreListedWithTheirReason) {
   size_t read = 0, skipped = 0;
   for (const auto& in : h.inputs) {
     (in.read ? read : skipped)++;
-    if (!in.read) EXPECT_FALSE(in.reason.empty()) << in.path;
+    if (!in.read) {
+      EXPECT_FALSE(in.reason.empty()) << in.path;
+    }
     EXPECT_TRUE(fs::exists(in.path)) << in.path;
   }
   EXPECT_GT(read, 3u);
   // Every regular file of the folder is accounted for, read or skipped.
   size_t files = 0;
-  for (const auto& e : fs::recursive_directory_iterator(kLogs / "4459_2P_1D_20251122_041341"))
+  for (const auto& e : fs::recursive_directory_iterator(kLogs / "4459_2P_1D_20251122_041341")) {
     files += e.is_regular_file();
+  }
   EXPECT_EQ(read + skipped, files);
 }
 
