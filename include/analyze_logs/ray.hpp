@@ -25,12 +25,15 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "analyze_logs/core/job.hpp"
 
 namespace alog::ray {
 
@@ -197,6 +200,11 @@ RayReport analyze(const std::vector<std::filesystem::path>& inputs, const Option
 nlohmann::ordered_json to_json(const RayReport& r);  // the value under "ray"
 std::string to_markdown(const RayReport& r);         // SUMMARY.md body, verdict first
 std::string verdict_line(const RayReport& r);        // one line for the terminal
+
+// The run's detail below the shared header (core/job.hpp) in every medium: phases, training
+// progress, the collective timeout's ranks, actors, notes. It leaves the verdict and the
+// findings to the header; json() writes to_json(r).
+std::unique_ptr<core::Body> make_body(RayReport r);
 
 // ---------------------------------------------------------------------------------------------
 // Line-level pieces, public so each can be tested alone.

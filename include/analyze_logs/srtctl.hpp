@@ -20,12 +20,15 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "analyze_logs/core/job.hpp"
 
 namespace alog::srtctl {
 
@@ -273,7 +276,13 @@ JobReport analyze_job(const std::filesystem::path& dir);               // never 
 std::vector<JobReport> analyze_set(const std::filesystem::path& dir);  // sorted by job id
 
 nlohmann::ordered_json to_json(const std::vector<JobReport>& jobs);  // the value under "srtctl"
+nlohmann::ordered_json job_to_json(const JobReport& job);  // one element of to_json(...)["jobs"]
 std::string to_markdown(const std::vector<JobReport>& jobs);
+
+// The job's detail below the shared header (core/job.hpp) in every medium: topology, readiness,
+// benchmark results, unfinished runs, per-worker errors with root/collateral tags, problems. It
+// leaves the verdict and the findings to the header; json() writes job_to_json(job).
+std::unique_ptr<core::Body> make_body(JobReport job);
 
 // One row per (job, concurrency) against jobs[baseline]; `regressions` gets one line per metric
 // worse by more than pct percent (throughput down, latency up) and per concurrency the baseline
