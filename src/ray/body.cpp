@@ -198,7 +198,7 @@ class RayBody final : public core::Body {
     }
     if (r_.collective) {
       const CollectiveTimeout& c = *r_.collective;
-      o += fmt::format("<h2>Collective timeout</h2>\n<p>{}, ranks from {}{}:</p>\n<table>\n", e(collective_head(c)),
+      o += fmt::format("<h2>Collective timeout</h2>\n<p>{}, ranks from {}{}:</p>\n<table class=\"kv\">\n", e(collective_head(c)),
                        c.per_worker ? "the per-worker files" : "the driver log",
                        c.world_size >= 0 ? fmt::format(" (world size {})", c.world_size) : "");
       o += fmt::format("<tr><th class=\"l\">reported the timeout</th><td class=\"wrap\">{}</td></tr>\n",

@@ -30,7 +30,7 @@ h3{font-size:14px;margin:0 0 4px}
 .diag p{margin:2px 0}
 .badge{display:inline-block;border-radius:4px;padding:0 6px;font-size:11px;font-weight:600;color:#fff;background:var(--warn);text-transform:uppercase;margin-right:6px}
 .badge.critical{background:var(--crit)}.badge.good{background:var(--good)}.badge.none{background:#9ca3af}.badge.info{background:var(--info)}
-.role{color:var(--muted);font-size:12px;font-weight:400;margin-left:6px}
+.role{color:var(--muted);font-size:12px;font-weight:400;margin-left:6px;white-space:nowrap}
 .quote{font:12px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:#f9fafb;border:1px solid var(--border);border-radius:4px;padding:2px 6px;white-space:pre-wrap;word-break:break-all;display:block;margin:2px 0 4px}
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(520px,1fr));gap:10px}
 figure{margin:0;background:#fff;border:1px solid var(--border);border-radius:6px;padding:8px 10px}
@@ -40,6 +40,8 @@ figcaption .sub{font-weight:400}
 svg{width:100%;height:auto;display:block}
 svg text{font:11px system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;fill:#374151}
 .scroll{overflow-x:auto}
+.scroll table{font-size:12px}.scroll th{white-space:normal}.scroll th,.scroll td{padding:4px 6px}
+table.kv{width:auto;min-width:50%}table.kv td{text-align:left}
 table{border-collapse:collapse;background:#fff;width:100%;border:1px solid var(--border);font-size:13px}
 th,td{padding:4px 8px;border-bottom:1px solid var(--border);text-align:right;white-space:nowrap}
 th{background:#f9fafb;font-weight:600}
@@ -50,6 +52,8 @@ code{font:12px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 details{margin:4px 0}summary{cursor:pointer;color:var(--muted)}
 ul{margin:4px 0;padding-left:20px}
 section.job{margin-top:18px}
+section.job+section.job{border-top:3px solid #d1d5db;margin-top:28px;padding-top:4px}
+h2.jobname{font-size:18px}
 footer{color:var(--muted);font-size:12px;margin-top:24px}
 )";
 
@@ -108,7 +112,7 @@ void finding_html(const core::Finding& f, bool is_root, std::string& o) {
 void job_html(const core::Job& j, bool several, std::string& o) {
   const core::Header& h = j.header;
   o += "<section class=\"job\">\n";
-  if (several) o += fmt::format("<h2>{} <span class=\"sub\">{}</span></h2>\n", esc(j.name), esc(j.kind));
+  if (several) o += fmt::format("<h2 class=\"jobname\">{} <span class=\"sub\">{}</span></h2>\n", esc(j.name), esc(j.kind));
   o += fmt::format("<div class=\"verdict {}\"><b>Verdict: {}</b>: {}</div>\n", level(tone_of(h.verdict)),
                    core::verdict_name(h.verdict), esc(h.cause.empty() ? "no cause given" : h.cause));
   const core::Finding* root = h.root();
@@ -131,7 +135,11 @@ void job_html(const core::Job& j, bool several, std::string& o) {
   }
   if (j.body) o += j.body->html();
   if (!h.inputs.empty()) {
-    o += "<h2>Inputs</h2>\n<table><tr><th>input</th><th class=\"l\">kind</th><th class=\"l\">role</th><th "
+    // A folder of many logs would push everything else off the page: fold the list when long.
+    bool fold = h.inputs.size() > 8;
+    o += "<h2>Inputs</h2>\n";
+    if (fold) o += fmt::format("<details><summary>{} inputs</summary>\n", h.inputs.size());
+    o += "<table><tr><th>input</th><th class=\"l\">kind</th><th class=\"l\">role</th><th "
          "class=\"l\">read</th></tr>\n";
     for (const auto& in : h.inputs)
       o += fmt::format(
@@ -139,6 +147,7 @@ void job_html(const core::Job& j, bool several, std::string& o) {
           esc(in.path), esc(in.kind), esc(in.role), in.read ? "" : " s-warning",
           in.read ? std::string("read") : "skipped: " + esc(in.reason));
     o += "</table>\n";
+    if (fold) o += "</details>\n";
   }
   o += "</section>\n";
 }

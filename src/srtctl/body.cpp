@@ -127,7 +127,7 @@ class SrtctlBody final : public core::Body {
 
   std::string html() const override {
     auto e = [](std::string_view s) { return html_escape(s); };
-    std::string o = "<h2>Job</h2>\n<table>\n";
+    std::string o = "<h2>Job</h2>\n<table class=\"kv\">\n";
     auto kv = [&](std::string_view k, const std::string& v_html) {
       o += fmt::format("<tr><th class=\"l\">{}</th><td class=\"wrap\">{}</td></tr>\n", k, v_html);
     };
@@ -205,7 +205,7 @@ class SrtctlBody final : public core::Body {
       for (const auto& f : r_.failures)
         o += fmt::format(
             "<tr><td class=\"l{}\">{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td>"
-            "<td class=\"l\">{}</td><td class=\"wrap\"><code>{}:{}</code> {}</td><td class=\"wrap\">{}</td></tr>\n",
+            "<td class=\"l\">{}</td><td class=\"wrap\"><code>{}:{}</code><br>{}</td><td class=\"wrap\">{}</td></tr>\n",
             f.root_cause ? " s-critical" : "", f.root_cause ? "root cause" : f.collateral ? "collateral" : "",
             e(worker_name(f.role, f.index)), e(f.node.empty() ? "–" : f.node), e(f.kind),
             e(f.time.empty() ? "–" : f.time), e(f.file), f.line, e(f.first_error.substr(0, 200)),
