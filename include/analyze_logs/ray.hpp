@@ -25,6 +25,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -33,6 +34,7 @@
 #include <vector>
 
 #include "analyze_logs/core/finding.hpp"
+#include "analyze_logs/core/job.hpp"
 
 namespace alog::ray {
 
@@ -209,6 +211,10 @@ std::string verdict_line(const RayReport& r);        // one line for the termina
 // The shared header (core/finding.hpp): finished -> ok (degraded when a phase ran far over its
 // typical time), running, stuck, failed, unknown; each Finding with its role; inputs.
 core::Header header(const RayReport& r);
+// The run's detail below the shared header (core/job.hpp) in every medium: phases, training
+// progress, the collective timeout's ranks, actors, notes. It leaves the verdict and the
+// findings to the header; json() writes to_json(r).
+std::unique_ptr<core::Body> make_body(RayReport r);
 
 // ---------------------------------------------------------------------------------------------
 // Line-level pieces, public so each can be tested alone.

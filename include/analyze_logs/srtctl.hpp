@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -28,6 +29,7 @@
 #include <vector>
 
 #include "analyze_logs/core/finding.hpp"
+#include "analyze_logs/core/job.hpp"
 
 namespace alog::srtctl {
 
@@ -293,7 +295,13 @@ nlohmann::ordered_json to_json(const std::vector<JobReport>& jobs);  // the valu
 // failure (root cause, consequence or collateral) and per thing the verdict rests on, and the
 // files read and skipped.
 core::Header header(const JobReport& job);
+nlohmann::ordered_json job_to_json(const JobReport& job);  // one element of to_json(...)["jobs"]
 std::string to_markdown(const std::vector<JobReport>& jobs);
+
+// The job's detail below the shared header (core/job.hpp) in every medium: topology, readiness,
+// benchmark results, unfinished runs, per-worker errors with root/collateral tags, problems. It
+// leaves the verdict and the findings to the header; json() writes job_to_json(job).
+std::unique_ptr<core::Body> make_body(JobReport job);
 
 // One row per (job, concurrency) against jobs[baseline]; `regressions` gets one line per metric
 // worse by more than pct percent (throughput down, latency up) and per concurrency the baseline

@@ -18,6 +18,17 @@ namespace alog {
 // `\`, replaces control bytes (ANSI ESC included) by a visible `\xNN`, and invalid UTF-8 by U+FFFD.
 std::string md_escape(std::string_view s);
 
+// Markdown code span holding s verbatim: fenced by one more backtick than the longest run of
+// backticks inside s (CommonMark), padded with a space when s starts or ends with a backtick.
+// Nothing inside is escaped, because Markdown shows escapes literally in code; control bytes and
+// invalid UTF-8 are replaced as in printable(), and line breaks become spaces.
+std::string md_code(std::string_view s);
+
+// Markdown inline text written by us (summaries, fixes) where `...` pairs mark code: the text
+// between a pair becomes md_code, the rest md_escape; a backtick without a partner is escaped.
+// Not for log text, whose backticks mean nothing.
+std::string md_prose(std::string_view s);
+
 // HTML text or attribute value: `&`, `<`, `>`, `"`, `'`, control bytes and invalid UTF-8 as in
 // md_escape.
 std::string html_escape(std::string_view s);

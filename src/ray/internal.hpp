@@ -20,6 +20,14 @@ const RE2::Options& re_options();  // Latin-1: log bytes are not trusted to be U
 int64_t tqdm_elapsed_s(const Progress& p);
 int year_of(int64_t civil_ms);
 
+// Shared by the writers (render.cpp) and the Body (body.cpp).
+std::string hhmmss(const std::string& stamp);  // "2026-03-11 06:12:47" -> "06:12:47"
+// "done", "running", "not reached", "failed here", "stuck" ("**stuck**" when bold).
+std::string phase_status(const RayReport& r, const Phase& p, bool bold);
+// SUMMARY.md below the verdict: run facts, phases, training, notes, collective timeout,
+// [findings,] actors, ignored lines, problems. Without findings it opens with "## Run".
+std::string markdown_sections(const RayReport& r, bool with_findings);
+
 enum class FileKind { driver, worker, raylet, gcs, monitor };
 
 struct InputFile {

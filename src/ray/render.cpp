@@ -3,9 +3,11 @@
 // md_escape (Markdown) or utf8_clean (JSON); log text is never put in a code span, where the
 // escapes would show literally.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "analyze_logs/ray.hpp"
 #include "analyze_logs/util.hpp"
+#include "internal.hpp"
 
 namespace alog::ray {
 
@@ -69,20 +71,31 @@ std::string dash_if_empty(const std::string& s) {
   return s.empty() ? "-" : esc(s);
 }
 
+}  // namespace
+
+namespace detail {
+
 std::string hhmmss(const std::string& stamp) {
   // "2026-03-11 06:12:47" -> "06:12:47" in tables where the date repeats.
   return stamp.size() >= 19 ? stamp.substr(11, 8) : stamp;
 }
 
-std::string phase_status(const RayReport& r, const Phase& p) {
+std::string phase_status(const RayReport& r, const Phase& p, bool bold) {
+  auto b = [bold](const char* s) { return bold ? fmt::format("**{}**", s) : std::string(s); };
   if (!p.reached) return "not reached";
   if (p.number == r.phase_reached || p.ongoing) {
-    if (r.verdict == Verdict::failed && p.number == r.phase_reached) return "**failed here**";
-    if (r.verdict == Verdict::stuck && p.number == r.phase_reached) return "**stuck**";
+    if (r.verdict == Verdict::failed && p.number == r.phase_reached) return b("failed here");
+    if (r.verdict == Verdict::stuck && p.number == r.phase_reached) return b("stuck");
     if (p.ongoing) return p.number == 4 && r.phase_reached == 5 ? "running (beside 5)" : "running";
   }
   return p.over_expected ? "done, slow" : "done";
 }
+
+}  // namespace detail
+
+using namespace detail;
+
+namespace {
 
 std::string progress_cell(const Phase& p) {
   if (!p.progress) return "";
@@ -220,13 +233,13 @@ std::string verdict_line(const RayReport& r) {
   return printable(r.summary.empty() ? r.headline : r.summary);
 }
 
-std::string to_markdown(const RayReport& r) {
+namespace detail {
+
+std::string markdown_sections(const RayReport& r, bool with_findings) {
   std::string md;
   auto out = [&md](std::string_view s) { md.append(s); };
-  out("# Ray training job (TorchSpec)\n\n");
-  out(fmt::format("**Verdict: {}**\n\n", esc(r.headline)));
-  if (!r.reason.empty()) out(esc(r.reason) + "\n\n");
-
+  // As a body, the run's facts open under a heading of their own (the header is above).
+  if (!with_findings) out("## Run\n\n");
   if (!r.driver_logs.empty()) {
     out("- Driver log: ");
     for (size_t i = 0; i < r.driver_logs.size(); ++i) out((i ? ", " : "") + esc(r.driver_logs[i]));
@@ -257,7 +270,7 @@ std::string to_markdown(const RayReport& r) {
     if (p.over_expected) dur = "**" + dur + "**";
     out(fmt::format("| {} | {} | {}{} | {} | {} | {} | {} | {} |\n", p.number, esc(p.name),
                     esc(hhmmss(p.start)), p.start_approx && !p.start.empty() ? " (approx.)" : "",
-                    dur, esc(p.expected), progress_cell(p), phase_status(r, p),
+                    dur, esc(p.expected), progress_cell(p), phase_status(r, p, true),
                     p.reached ? esc(p.first.ref()) : std::string()));
   }
   out("\n");
@@ -271,30 +284,48 @@ std::string to_markdown(const RayReport& r) {
   for (const auto& n : r.notes) out("- " + esc(n) + "\n");
   if (!r.notes.empty()) out("\n");
 
-  out("## Findings\n\n");
-  if (r.findings.empty()) out("No failure signature found.\n\n");
-  int i = 0;
-  for (const auto& f : r.findings) {
-    std::string tag = f.root_cause ? " (root cause)" : f.consequence ? " (consequence)" : "";
-    out(fmt::format("### {}. {}{}\n\n", ++i, esc(f.title), tag));
-    std::vector<std::string> meta{f.severity};
-    if (!f.time.empty()) meta.push_back(esc(f.time));
-    if (f.occurrences > 1) meta.push_back(fmt::format("{} lines", f.occurrences));
-    if (!f.worker_file.empty()) meta.push_back("worker file " + esc(f.worker_file));
-    std::string m;
-    for (size_t k = 0; k < meta.size(); ++k) m += (k ? " · " : "") + meta[k];
-    out("*" + m + "*\n\n");
-    if (!f.detail.empty()) out(esc(f.detail) + "\n\n");
-    if (!f.evidence.empty()) {
-      out("Evidence:\n");
-      for (const auto& e : f.evidence)
-        out(fmt::format("- {}{}: {}\n", esc(e.ref()),
-                        e.time.empty() ? "" : " (" + esc(e.time) + ")", esc(e.text)));
-      out("\n");
-    }
-    if (!f.fix.empty()) out("Fix: " + esc(f.fix) + "\n\n");
+  if (r.collective) {
+    const CollectiveTimeout& c = *r.collective;
+    auto list = [](const std::vector<int>& v) {
+      return v.empty() ? std::string("none") : fmt::format("{}", fmt::join(v, ", "));
+    };
+    out("## Collective timeout\n\n");
+    out(fmt::format("{} seq {}{}{}, from {}:\n\n", esc(c.op), c.seq >= 0 ? std::to_string(c.seq) : "?",
+                    c.timeout_ms >= 0 ? fmt::format(", timeout {} ms", c.timeout_ms) : std::string(),
+                    c.time.empty() ? std::string() : " at " + esc(c.time),
+                    c.per_worker ? "the per-worker files" : "the driver log"));
+    out(fmt::format("- Reported the timeout: {}\n", list(c.reported_ranks)));
+    out(fmt::format("- Silent (a worker file, no timeout line; likely stragglers): {}\n", list(c.silent_ranks)));
+    out(fmt::format("- Unseen (no worker file among the inputs): {}\n", list(c.unseen_ranks)));
+    if (c.world_size >= 0) out(fmt::format("- World size: {}\n", c.world_size));
+    out("\n");
   }
+  if (with_findings) {
+    out("## Findings\n\n");
+    if (r.findings.empty()) out("No failure signature found.\n\n");
+    int i = 0;
+    for (const auto& f : r.findings) {
+      std::string tag = f.root_cause ? " (root cause)" : f.consequence ? " (consequence)" : "";
+      out(fmt::format("### {}. {}{}\n\n", ++i, esc(f.title), tag));
+      std::vector<std::string> meta{f.severity};
+      if (!f.time.empty()) meta.push_back(esc(f.time));
+      if (f.occurrences > 1) meta.push_back(fmt::format("{} lines", f.occurrences));
+      if (!f.worker_file.empty()) meta.push_back("worker file " + esc(f.worker_file));
+      std::string m;
+      for (size_t k = 0; k < meta.size(); ++k) m += (k ? " · " : "") + meta[k];
+      out("*" + m + "*\n\n");
+      if (!f.detail.empty()) out(esc(f.detail) + "\n\n");
+      if (!f.evidence.empty()) {
+        out("Evidence:\n");
+        for (const auto& e : f.evidence)
+          out(fmt::format("- {}{}: {}\n", esc(e.ref()),
+                          e.time.empty() ? "" : " (" + esc(e.time) + ")", esc(e.text)));
+        out("\n");
+      }
+      if (!f.fix.empty()) out("Fix: " + esc(f.fix) + "\n\n");
+    }
 
+  }
   if (!r.actors.empty()) {
     out("## Actors\n\n");
     out("| Actor | Rank | pid | ip | Worker file | Last line | Status |\n");
@@ -324,6 +355,18 @@ std::string to_markdown(const RayReport& r) {
       out(fmt::format("- {}{}\n", p.file.empty() ? "" : esc(p.file) + ": ", esc(p.message)));
     out("\n");
   }
+  return md;
+}
+
+}  // namespace detail
+
+std::string to_markdown(const RayReport& r) {
+  std::string md;
+  auto out = [&md](std::string_view s) { md.append(s); };
+  out("# Ray training job (TorchSpec)\n\n");
+  out(fmt::format("**Verdict: {}**\n\n", esc(r.headline)));
+  if (!r.reason.empty()) out(esc(r.reason) + "\n\n");
+  md += markdown_sections(r, true);
   return md;
 }
 

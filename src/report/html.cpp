@@ -14,6 +14,7 @@
 
 #include "analyze_logs/correlate.hpp"
 #include "analyze_logs/outputs.hpp"
+#include "analyze_logs/render/render.hpp"
 #include "analyze_logs/util.hpp"
 #include "analyze_logs/writers.hpp"
 
@@ -26,43 +27,6 @@ constexpr size_t kHtmlPoints = 500;
 // points above the warning threshold.
 constexpr size_t kCircleLimit = 80;
 
-constexpr const char* kStyle = R"(
-:root{--good:#15803d;--warn:#b45309;--crit:#b91c1c;--muted:#6b7280;--line:#2563eb;--border:#e5e7eb}
-*{box-sizing:border-box}
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;margin:0;color:#111827;background:#f3f4f6}
-main{max-width:1180px;margin:0 auto;padding:18px 20px 40px}
-h1{font-size:20px;margin:0}
-h2{font-size:16px;margin:22px 0 8px}
-h3{font-size:14px;margin:0 0 4px}
-.sub{color:var(--muted);font-size:12px}
-.verdict{background:#fff;border:1px solid var(--border);border-left:6px solid var(--good);border-radius:6px;padding:10px 14px;margin:14px 0;font-size:15px}
-.verdict.warning{border-left-color:var(--warn)}.verdict.critical{border-left-color:var(--crit)}
-.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(200px,1fr));gap:10px}
-.card{background:#fff;border:1px solid var(--border);border-radius:6px;padding:8px 12px}
-.card .k{color:var(--muted);font-size:12px}.card .v{font-size:20px;font-weight:600}
-.diag{background:#fff;border:1px solid var(--border);border-left:6px solid var(--warn);border-radius:6px;padding:8px 12px;margin:8px 0}
-.diag.critical{border-left-color:var(--crit)}
-.diag p{margin:2px 0}
-.badge{display:inline-block;border-radius:4px;padding:0 6px;font-size:11px;font-weight:600;color:#fff;background:var(--warn);text-transform:uppercase;margin-right:6px}
-.badge.critical{background:var(--crit)}.badge.good{background:var(--good)}.badge.none{background:#9ca3af}
-.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(520px,1fr));gap:10px}
-figure{margin:0;background:#fff;border:1px solid var(--border);border-radius:6px;padding:8px 10px}
-figcaption{font-weight:600}
-figcaption .sub{font-weight:400}
-.key{display:inline-block;width:14px;height:3px;vertical-align:middle;margin:0 4px 0 10px}
-svg{width:100%;height:auto;display:block}
-svg text{font:11px system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;fill:#374151}
-table{border-collapse:collapse;background:#fff;width:100%;border:1px solid var(--border);font-size:13px}
-th,td{padding:4px 8px;border-bottom:1px solid var(--border);text-align:right;white-space:nowrap}
-th{background:#f9fafb;font-weight:600}
-th:first-child,td:first-child,td.l,th.l{text-align:left}
-td.wrap{white-space:normal;word-break:break-all;text-align:left}
-.s-good{color:var(--good);font-weight:600}.s-warning{color:var(--warn);font-weight:600}.s-critical{color:var(--crit);font-weight:600}
-code{font:12px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
-details{margin:4px 0}summary{cursor:pointer;color:var(--muted)}
-ul{margin:4px 0;padding-left:20px}
-footer{color:var(--muted);font-size:12px;margin-top:24px}
-)";
 
 std::string esc(std::string_view s) {
   return html_escape(s);
@@ -413,7 +377,7 @@ std::string to_html(const Report& r) {
   o += "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src "
        "'unsafe-inline'; img-src data:\">\n";
   o += fmt::format("<title>analyze-logs: {}</title>\n<style>{}</style>\n</head>\n<body>\n<main>\n",
-                   esc(verdict), kStyle);
+                   esc(verdict), render::html_style());
   uint64_t events = r.total_events();
   o += fmt::format(
       "<h1>Bottleneck analysis</h1>\n<div class=\"sub\">analyze-logs {} · {} input{} · {} events · "

@@ -78,7 +78,8 @@ std::string to_markdown(const Report& r) {
           fmt::format_to(out, "- {}:{} {}\n", md_escape(r.file_name(e.file)), e.line, md_escape(e.note));
         o += "\n";
       }
-      fmt::format_to(out, "Fix: {}\n\n", md_escape(d.fix));
+      // Fixes are ours and mark commands with backticks: render those as code spans.
+      fmt::format_to(out, "Fix: {}\n\n", md_prose(d.fix));
     }
   }
 

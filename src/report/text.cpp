@@ -37,10 +37,17 @@ std::string to_text(const Report& r, const TextOptions& opt) {
                    : verdict.starts_with("OK")      ? color_of(Status::good)
                                                     : "";
   fmt::format_to(out, "{}\n", paint(printable(verdict), vc));
+  // The verdict line already names the top diagnosis (the first critical one, else the first):
+  // list only the others, so the answer is not printed twice.
+  const Diagnosis* top = nullptr;
   for (const auto& d : r.diagnoses)
+    if (!top || (d.severity == Severity::critical && top->severity != Severity::critical)) top = &d;
+  for (const auto& d : r.diagnoses) {
+    if (&d == top) continue;
     fmt::format_to(out, "  {} {}: {}\n", paint(std::string(severity_name(d.severity)),
                                                color_of(d.severity == Severity::critical ? Status::critical : Status::warning)),
                    d.id, printable(d.summary));
+  }
   if (!r.metrics.empty()) {
     fmt::format_to(out, "\n{:<24} {:>7} {:>10} {:>10} {:>10} {:>10}  {}\n", "metric", "count", "mean", "p50", "p99",
                    "max", "status");

@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "analyze_logs/srtctl.hpp"
+#include "report_internal.hpp"
 #include "analyze_logs/util.hpp"
 
 namespace alog::srtctl {
@@ -45,11 +46,9 @@ ojson str_or_null(const std::string& s) {
   return s.empty() ? ojson(nullptr) : ojson(u(s));
 }
 
-struct Column {
-  const char* key;
-  const char* title;
-  bool higher_is_better;
-};
+}  // namespace
+
+namespace detail {
 
 // The table columns, and the metrics the regression gate looks at.
 const std::vector<Column>& columns() {
@@ -105,6 +104,12 @@ std::string size_text(const BenchRun& r) {
                      r.osl ? std::to_string(*r.osl) : "?");
 }
 
+}  // namespace detail
+
+using namespace detail;
+
+namespace {
+
 // ---- JSON ------------------------------------------------------------------------------------
 
 ojson run_json(const BenchRun& r) {
@@ -132,7 +137,9 @@ ojson run_json(const BenchRun& r) {
   return j;
 }
 
-ojson job_json(const JobReport& r) {
+}  // namespace
+
+ojson job_to_json(const JobReport& r) {
   ojson j;
   j["job_id"] = u(r.job.job_id);
   j["name"] = u(r.name);
@@ -262,6 +269,8 @@ ojson job_json(const JobReport& r) {
   return j;
 }
 
+namespace {
+
 // ---- Comparison core -------------------------------------------------------------------------
 
 struct Regression {
@@ -358,17 +367,30 @@ std::vector<Regression> regressions_of(const std::vector<JobReport>& jobs, size_
 
 // ---- Markdown --------------------------------------------------------------------------------
 
+}  // namespace
+
+namespace {
+
 std::string metric_cells(const BenchRun& r) {
   std::string out;
   for (const auto& c : columns()) out += fmt::format(" {} |", num(r.metric(c.key)));
   return out;
 }
 
-std::string job_section(const JobReport& r, int level) {
+}  // namespace
+
+namespace detail {
+
+std::string job_section(const JobReport& r, int level, bool as_body) {
   std::string h(static_cast<size_t>(level), '#');
   std::string o;
-  o += fmt::format("{} srtctl job {}: {}\n\n", h, md(r.job.job_id), verdict_name(r.verdict));
-  o += fmt::format("**Verdict: {}**: {}\n\n", verdict_name(r.verdict), md(r.reason));
+  if (as_body) {
+    // The shared header above already gave the verdict and the cause.
+    o += fmt::format("{}# Job\n\n", h);
+  } else {
+    o += fmt::format("{} srtctl job {}: {}\n\n", h, md(r.job.job_id), verdict_name(r.verdict));
+    o += fmt::format("**Verdict: {}**: {}\n\n", verdict_name(r.verdict), md(r.reason));
+  }
 
   o += "| | |\n|---|---|\n";
   o += fmt::format("| Job | {} ({}) |\n", md(r.job.job_id), code(r.name));
@@ -476,9 +498,9 @@ std::string job_section(const JobReport& r, int level) {
 
   if (!r.failures.empty()) {
     o += fmt::format("{}# Worker errors\n\n", h);
-    if (!r.root_cause.empty())
-      o += fmt::format("Root cause: **{}**\n\n", md(r.root_cause));
-    else
+    if (!r.root_cause.empty()) {
+      if (!as_body) o += fmt::format("Root cause: **{}**\n\n", md(r.root_cause));
+    } else
       o += "No worker failed before the teardown; these lines were printed while the job was "
            "being torn down.\n\n";
     o += "| | Worker | Node | Kind | Time | First error | Exception | Last frame |\n";
@@ -507,12 +529,12 @@ std::string job_section(const JobReport& r, int level) {
   return o;
 }
 
-}  // namespace
+}  // namespace detail
 
 ojson to_json(const std::vector<JobReport>& jobs) {
   ojson j;
   ojson a = ojson::array();
-  for (const auto& r : jobs) a.push_back(job_json(r));
+  for (const auto& r : jobs) a.push_back(job_to_json(r));
   j["jobs"] = std::move(a);
   if (jobs.size() > 1) j["comparison"] = compare_json(jobs, 0, kDefaultRegressionPct);
   return j;
@@ -520,12 +542,12 @@ ojson to_json(const std::vector<JobReport>& jobs) {
 
 std::string to_markdown(const std::vector<JobReport>& jobs) {
   if (jobs.empty()) return "No srtctl job folders found.\n";
-  if (jobs.size() == 1) return job_section(jobs[0], 1);
+  if (jobs.size() == 1) return job_section(jobs[0], 1, false);
   std::string o = fmt::format("# srtctl jobs ({})\n\n", jobs.size());
   std::vector<std::string> regs;
   o += compare_markdown(jobs, 0, kDefaultRegressionPct, regs);
   o += "\n";
-  for (const auto& r : jobs) o += job_section(r, 2);
+  for (const auto& r : jobs) o += job_section(r, 2, false);
   return o;
 }
 

@@ -104,6 +104,40 @@ std::string html_escape(std::string_view s) {
   });
 }
 
+std::string md_code(std::string_view s) {
+  // A line break inside a code span renders as a space anyway; make it one rather than "\x0A".
+  std::string flat(s);
+  std::replace_if(flat.begin(), flat.end(), [](char c) { return c == '\n' || c == '\r' || c == '\t'; }, ' ');
+  std::string body = printable(flat);
+  size_t longest = 0, run = 0;
+  for (char c : body) {
+    run = c == '`' ? run + 1 : 0;
+    longest = std::max(longest, run);
+  }
+  std::string fence(longest + 1, '`');
+  bool pad = !body.empty() && (body.front() == '`' || body.back() == '`' ||
+                               (body.front() == ' ' && body.back() == ' ' &&
+                                body.find_first_not_of(' ') != std::string::npos));
+  return fence + (pad ? " " : "") + body + (pad ? " " : "") + fence;
+}
+
+std::string md_prose(std::string_view s) {
+  std::string out;
+  size_t i = 0;
+  while (i < s.size()) {
+    size_t open = s.find('`', i);
+    size_t close = open == std::string_view::npos ? open : s.find('`', open + 1);
+    if (close == std::string_view::npos) {
+      out += md_escape(s.substr(i));
+      break;
+    }
+    out += md_escape(s.substr(i, open - i));
+    out += md_code(s.substr(open + 1, close - open - 1));
+    i = close + 1;
+  }
+  return out;
+}
+
 bool is_printable_ascii(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c < 0x7F; });
 }

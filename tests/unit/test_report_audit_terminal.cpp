@@ -149,6 +149,29 @@ TEST(TerminalText, ColourOnPaintsStatusesAndOffIsPlainWithTheSameText) {
   EXPECT_EQ(strip_sgr(coloured), plain);
 }
 
+TEST(TerminalText, TopDiagnosisIsPrintedOnceInTheVerdictLine) {
+  alog::AnalysisOptions opt;
+  opt.inputs = {kPrefix.string()};
+  opt.threads = 2;
+  alog::Report r = alog::analyze(opt);
+  alog::diagnose(r);
+  ASSERT_FALSE(r.diagnoses.empty());
+  std::string plain = alog::to_text(r, alog::TextOptions{false});
+  std::string verdict = alog::verdict_line(r);
+  ASSERT_NE(plain.find(verdict + "\n"), std::string::npos) << plain;
+  // The verdict line names the top diagnosis; the list below it must not name it again.
+  const std::string id = "queue_saturation";
+  ASSERT_NE(verdict.find(id), std::string::npos) << verdict;
+  size_t n = 0;
+  for (size_t at = plain.find(id); at != std::string::npos; at = plain.find(id, at + 1)) ++n;
+  EXPECT_EQ(n, 1u) << plain;
+  // Every other diagnosis is still listed.
+  for (const auto& d : r.diagnoses) {
+    if (d.id == id) continue;
+    EXPECT_NE(plain.find(" " + d.id + ": "), std::string::npos) << d.id << "\n" << plain;
+  }
+}
+
 // ---- the binary: --color, NO_COLOR, terminal or pipe ------------------------------------------
 
 TEST_F(TerminalCli, PipedDefaultIsPlainAndColorAlwaysColours) {

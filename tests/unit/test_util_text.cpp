@@ -169,3 +169,19 @@ TEST(UtilUtf8Clean, ValidTextUnchangedInvalidReplaced) {
   EXPECT_EQ(utf8_clean("\xed\xa0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // surrogate
   EXPECT_EQ(utf8_clean("\xf4\x90\x80\x80").find("\xEF\xBF\xBD"), 0u);             // beyond U+10FFFF
 }
+
+TEST(UtilText, MdCodeFencesLongerThanAnyBacktickRunAndEscapesNothing) {
+  EXPECT_EQ(md_code("analyze-logs --trace <id>"), "`analyze-logs --trace <id>`");
+  EXPECT_EQ(md_code("a_b|c&d"), "`a_b|c&d`");
+  EXPECT_EQ(md_code("x ``y`` z"), "```x ``y`` z```");
+  EXPECT_EQ(md_code("`tick"), "`` `tick ``");
+  EXPECT_EQ(md_code("line1\nline2"), "`line1 line2`");
+  EXPECT_EQ(md_code("esc\x1b[31m"), "`esc\\x1B[31m`");
+}
+
+TEST(UtilText, MdProseRendersBacktickPairsAsCode) {
+  EXPECT_EQ(md_prose("run `analyze-logs --trace <id>` now_please"),
+            "run `analyze-logs --trace <id>` now\\_please");
+  EXPECT_EQ(md_prose("a `b` c `d"), "a `b` c \\`d");
+  EXPECT_EQ(md_prose("<x>"), "&lt;x&gt;");
+}
