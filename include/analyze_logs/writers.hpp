@@ -31,6 +31,8 @@ std::string verdict_line(const Report& r);  // one line: worst diagnosis or metr
 
 struct TextOptions {
   bool color = false;
+  // Leave out the verdict line and the diagnoses: the shared header (render/) prints them above.
+  bool body_only = false;
 };
 std::string to_text(const Report& r, const TextOptions& opt);  // terminal summary
 

@@ -5,6 +5,8 @@
 // rather than calling an empty metric set "within thresholds".
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "analyze_logs/diagnose.hpp"
 #include "analyze_logs/util.hpp"
 
@@ -118,6 +120,11 @@ core::Header header(const Report& r) {
     h.findings.push_back(std::move(x));
   }
   core::sort_findings(h.findings);
+  // Without the orchestrator's log (or any tagged line) that is what the verdict rests on: it
+  // goes first, before any threshold the remaining logs happen to exceed.
+  std::stable_partition(h.findings.begin(), h.findings.end(), [](const core::Finding& f) {
+    return f.id == "missing_orchestrator_log" || f.id == "no_input_recognised";
+  });
 
   if (!r.diagnoses.empty()) {
     h.verdict = core::Verdict::degraded;
@@ -127,7 +134,7 @@ core::Header header(const Report& r) {
     h.cause = h.findings.front().summary;
   } else if (events == 0) {
     h.verdict = core::Verdict::unknown;
-    h.cause = "no prime-rl event was found in the inputs";
+    h.cause = "No events found: no tagged [weights]/[ckpt]/[gen]/[rollout] line in the input";
   } else if (!orchestrator) {
     h.verdict = core::Verdict::unknown;
     for (const auto& f : h.findings)

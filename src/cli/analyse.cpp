@@ -44,7 +44,7 @@ class PrimeRlBody final : public core::Body {
  public:
   explicit PrimeRlBody(std::shared_ptr<const Report> r) : r_(std::move(r)) {}
   std::string text(const core::TextOptions& opt) const override {
-    return to_text(*r_, TextOptions{opt.color});
+    return to_text(*r_, TextOptions{opt.color, true});
   }
   std::string markdown() const override {
     // Its headings one level down, below the job's own.
@@ -123,6 +123,10 @@ void finish_prime(Analysed& a, const RunOptions& opt, const PlannedJob& pj) {
     if (!report.expectations.back().passed) a.expectations_failed.push_back(e);
   }
   a.job.header = header(report);
+  // What discovery saw in an input nothing claimed, on the finding that says so.
+  if (!pj.unrecognised.empty())
+    for (auto& f : a.job.header.findings)
+      if (f.id == "no_input_recognised") f.detail = pj.unrecognised + "; " + pj.looked_like;
   add_notes(a.job.header, pj.notes);
   add_skipped(a.job.header, pj.inputs);
   core::sort_findings(a.job.header.findings);
@@ -139,6 +143,7 @@ Analysed analyse_job(const RunOptions& opt, const PlannedJob& pj) {
     a.job.body = srtctl::make_body(*a.srtctl);
   } else if (pj.kind == "ray") {
     std::vector<fs::path> paths;
+    for (const auto& f : pj.direct) paths.emplace_back(f);
     for (const auto& f : pj.files) paths.emplace_back(f);
     for (const auto& d : pj.dirs) paths.emplace_back(d);
     ray::Options ro;
@@ -194,6 +199,18 @@ void print_report(const RunOptions& opt, const fs::path& dir, const std::string&
   }
 }
 
+std::string skipped_markdown(const core::Header& h) {
+  std::string o;
+  for (const auto& in : h.inputs)
+    if (!in.read) o += fmt::format("- {}: {}\n", md_code(in.path), md_escape(in.reason));
+  if (!o.empty()) o = "\n## Inputs not read\n\n" + o;
+  std::string notes;
+  for (const auto& f : h.findings)
+    if (f.id == "discovery") notes += "- " + md_escape(f.summary) + "\n";
+  if (!notes.empty()) o += "\n## Discovery\n\n" + notes;
+  return o;
+}
+
 // A single prime-rl run: the streamed, measured path (see the file comment).
 int run_single_prime(const RunOptions& opt, const PlannedJob& pj) {
   AnalysisOptions aopt = prime_options(opt, pj);
@@ -233,13 +250,16 @@ int run_single_prime(const RunOptions& opt, const PlannedJob& pj) {
   core::put_header(jj, a.job.header);
   jobs.push_back(std::move(jj));
 
+  // prime-rl's own SUMMARY.md, and what discovery skipped or noted, which the Report never saw.
+  std::string summary_md = to_markdown(report) + skipped_markdown(a.job.header);
+
   // The outputs only read the report: timeline.txt (a merge of the spooled events), SUMMARY.md
   // and report.html are written on a second thread while this one writes report.json.
   std::exception_ptr side_error;
   std::thread side([&] {
     try {
       if (timeline) timeline->finish(report);
-      dir.write("SUMMARY.md", to_markdown(report));
+      dir.write("SUMMARY.md", summary_md);
       dir.write("report.html", to_html(report));
     } catch (...) {
       side_error = std::current_exception();
@@ -266,8 +286,14 @@ int run_single_prime(const RunOptions& opt, const PlannedJob& pj) {
   dir.write("slowest_updates.txt", slowest_updates_txt(report));
   for (const auto& [name, content] : stats_files(report)) dir.write(name, content);
   fs::path final_dir = dir.commit();
-  print_report(opt, final_dir, opt.format == "text" ? to_text(report, TextOptions{opt.color}) : std::string(),
-               opt.format == "md" ? to_markdown(report) : std::string());
+  std::string text;
+  if (opt.format == "text") {
+    std::vector<core::Job> one;
+    one.push_back(std::move(a.job));
+    one.back().body = std::make_unique<PrimeRlBody>(a.prime);
+    text = render::report_text(one, core::TextOptions{opt.color, 100});
+  }
+  print_report(opt, final_dir, text, opt.format == "md" ? summary_md : std::string());
   return rc;
 }
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <filesystem>
 
 #include "analyze_logs/core/discover.hpp"
@@ -29,6 +30,82 @@ bool under(const std::string& path, const std::string& root) {
   return !rel.empty() && rel.native().rfind("..", 0) != 0;
 }
 
+// Arguments that are pieces of one job: `orchestrator.log inference.log`, or a Ray driver log and
+// its session folders named one by one. A job holding no input in its kind's anchor role (the
+// orchestrator log, the driver log) is a piece: pieces join the one anchored job of their kind,
+// or, when there is none, each other. Two anchored jobs (two run folders) stay two.
+void merge_into(PlannedJob& t, PlannedJob& p) {
+  for (auto& x : p.direct) t.direct.push_back(std::move(x));
+  for (auto& x : p.files) t.files.push_back(std::move(x));
+  for (auto& x : p.dirs) t.dirs.push_back(std::move(x));
+  for (auto& x : p.inputs) t.inputs.push_back(std::move(x));
+  for (auto& x : p.notes) t.notes.push_back(std::move(x));
+  for (auto& x : p.roles) t.roles.push_back(std::move(x));
+  if (t.root != p.root) t.name += " + " + p.name;
+  if (t.unrecognised.empty()) {
+    t.unrecognised = std::move(p.unrecognised);
+    t.looked_like = std::move(p.looked_like);
+  }
+}
+
+// prime-rl files named one by one on the command line are one run, whatever their roles: the
+// old script's `analyze_logs.sh orchestrator.log inference.log` shape. (Run folders stay apart.)
+void merge_named_files(Plan& plan) {
+  std::vector<PlannedJob> out;
+  size_t first = SIZE_MAX;
+  for (auto& pj : plan.jobs) {
+    bool named_files = pj.kind == "prime-rl" && !pj.direct.empty() && pj.files.empty() && pj.dirs.empty();
+    if (named_files && first != SIZE_MAX) {
+      merge_into(out[first], pj);
+      continue;
+    }
+    if (named_files) first = out.size();
+    out.push_back(std::move(pj));
+  }
+  plan.jobs = std::move(out);
+}
+
+void merge_parts(Plan& plan) {
+  auto anchored = [](const PlannedJob& pj) {
+    for (const auto& probe : kind_probes())
+      if (probe.kind == pj.kind && !probe.anchor_role.empty()) {
+        for (const auto& role : pj.roles)
+          if (role == probe.anchor_role) return true;
+        return false;
+      }
+    return true;  // a kind without anchors (srtctl) is whole as found
+  };
+  std::vector<PlannedJob> out;
+  std::vector<size_t> pieces;
+  for (auto& pj : plan.jobs) {
+    if (anchored(pj)) {
+      out.push_back(std::move(pj));
+      continue;
+    }
+    pieces.push_back(out.size());
+    out.push_back(std::move(pj));
+  }
+  std::vector<bool> gone(out.size(), false);
+  for (size_t i : pieces) {
+    size_t target = SIZE_MAX, anchors = 0;
+    for (size_t k = 0; k < out.size(); ++k)
+      if (k != i && !gone[k] && out[k].kind == out[i].kind && anchored(out[k])) {
+        ++anchors;
+        target = k;
+      }
+    if (anchors > 1) continue;  // which run it belongs to is not known: kept apart
+    if (anchors == 0)
+      for (size_t k = 0; k < i && target == SIZE_MAX; ++k)
+        if (!gone[k] && out[k].kind == out[i].kind) target = k;
+    if (target == SIZE_MAX) continue;
+    merge_into(out[target], out[i]);
+    gone[i] = true;
+  }
+  plan.jobs.clear();
+  for (size_t k = 0; k < out.size(); ++k)
+    if (!gone[k]) plan.jobs.push_back(std::move(out[k]));
+}
+
 }  // namespace
 
 Plan plan_jobs(const std::vector<std::string>& inputs) {
@@ -46,12 +123,34 @@ Plan plan_jobs(const std::vector<std::string>& inputs) {
       bool named = f == "-" || std::find(inputs.begin(), inputs.end(), f) != inputs.end();
       (named ? pj.direct : pj.files).push_back(std::move(f));
     }
-    for (auto& e : dj.inputs)
-      if (!e.read) pj.inputs.push_back(std::move(e));
+    for (auto& e : dj.inputs) {
+      if (e.read) pj.roles.push_back(e.role);
+      else pj.inputs.push_back(std::move(e));
+    }
     pj.notes = std::move(dj.notes);
     plan.jobs.push_back(std::move(pj));
   }
   for (auto& u : d.unrecognised) {
+    // A file (or standard input) named on the command line that no kind claims is read by the
+    // prime-rl analysis, the one that streams any text: its lines are counted, its malformed
+    // tagged lines skipped and reported, and its verdict is "unknown", never "ok".
+    std::error_code ec;
+    if (u.argument == "-" || !fs::is_directory(u.argument, ec)) {
+      PlannedJob pj;
+      pj.kind = "prime-rl";
+      pj.name = u.argument;
+      pj.root = u.argument;
+      pj.direct = {u.argument};
+      pj.unrecognised = fmt::format("nothing this tool recognises in {}: {}", u.argument, u.looked_like);
+      pj.looked_like = "looked for " + u.looked_for;
+      plan.jobs.push_back(std::move(pj));
+    }
+  }
+  merge_named_files(plan);
+  merge_parts(plan);
+  for (auto& u : d.unrecognised) {
+    std::error_code ec;
+    if (u.argument == "-" || !fs::is_directory(u.argument, ec)) continue;
     PlannedJob pj;
     pj.kind = "unrecognised";
     pj.name = u.argument;

@@ -10,7 +10,7 @@
 namespace alog::cli {
 
 struct PlannedJob {
-  std::string kind;  // "prime-rl", "srtctl", "ray"; "" when nothing was recognised
+  std::string kind;  // "prime-rl", "srtctl", "ray"; "unrecognised" when nothing was
   std::string name;  // shown to the user
   std::string root;  // the folder or file the job was found at; "-" for standard input
   std::vector<std::string> direct;  // inputs named on the command line, read as given
@@ -18,6 +18,7 @@ struct PlannedJob {
   std::vector<std::string> dirs;    // folders the kind reads itself (srtctl job, Ray session logs)
   std::vector<core::InputEntry> inputs;  // skipped entries, with their reasons
   std::vector<std::string> notes;        // what discovery decided that the user should know
+  std::vector<std::string> roles;        // roles of the inputs read ("driver log", ...)
   // When kind is "": what was looked for, and what the input looked like.
   std::string unrecognised, looked_like;
 };

@@ -16,7 +16,9 @@ namespace fs = std::filesystem;
 
 std::string prime_rl_role(const fs::path& file, std::string_view head) {
   parse::Scratch scratch;
-  bool server = false, orchestrator = false, ckpt = false;
+  // Counted as the analyzer counts them (analyzer.cpp, end_file), so discovery and the analysis
+  // give a file the same role.
+  uint64_t orch = 0, inf = 0, tr = 0;
   size_t events = 0;
   // Segments as the scanner cuts them: '\n' lines, and the pieces of a line between tqdm's '\r'.
   size_t pos = 0;
@@ -29,22 +31,16 @@ std::string prime_rl_role(const fs::path& file, std::string_view head) {
     Event ev;
     auto r = parse::parse_segment(seg, ev, scratch);
     if (r.outcome == parse::Outcome::noise) {
-      server = true;  // `[weights][-] server.recv`: the inference server's middleware
+      ++inf;  // `[weights][-] server.recv`: the inference server's middleware
       ++events;
       continue;
     }
     if (r.outcome != parse::Outcome::event) continue;
     ++events;
     switch (ev.op) {
-      case Op::server_recv:
-        server = true;
-        break;
-      case Op::write_done:
-        ckpt = true;
-        break;
-      default:
-        orchestrator = true;
-        break;
+      case Op::server_recv: case Op::rpc_start: case Op::rpc_done: ++inf; break;
+      case Op::write_done: ++tr; break;
+      default: ++orch; break;
     }
   }
   if (events == 0) return "";
@@ -54,10 +50,9 @@ std::string prime_rl_role(const fs::path& file, std::string_view head) {
     return "inference log";
   if (name.find("trainer") != std::string::npos || name.find("rank") != std::string::npos)
     return "trainer log";
-  if (server) return "inference log";
-  if (orchestrator) return "orchestrator log";
-  if (ckpt) return "trainer log";
-  return "log";
+  if (orch >= inf && orch >= tr) return "orchestrator log";
+  if (inf >= tr) return "inference log";
+  return "trainer log";
 }
 
 std::string prime_rl_role_deep(const fs::path& file) {

@@ -414,6 +414,9 @@ class Walker {
                         : c.binary ? std::string("a binary file")
                         : c.empty  ? std::string("an empty file")
                                    : std::string("a text file");
+    if (is_folder_ && c.files == 0)
+      return c.folders ? fmt::format("a folder of {} subfolder{} and no file", c.folders, c.folders == 1 ? "" : "s")
+                       : std::string("an empty folder");
     return fmt::format(
         "{}; {} line{} read from the first {} KiB of each, none that any kind "
         "recognises",
@@ -467,7 +470,10 @@ class Walker {
 
 // The first raw bytes of standard input. A regular file is read with pread at its offset (left
 // where it was); anything else is read, and `consumed` says the bytes are gone from fd 0.
-std::string stdin_raw_head(size_t max, bool& consumed) {
+// Reads at most `max` bytes of standard input, stopping early once `enough` says the bytes so far
+// decide the matter: a producer that pauses after its first lines must not stall us until it
+// has written 64 KiB.
+std::string stdin_raw_head(size_t max, bool& consumed, const std::function<bool(const std::string&)>& enough) {
   std::string raw(max, '\0');
   size_t got = 0;
   struct stat st {};
@@ -481,6 +487,10 @@ std::string stdin_raw_head(size_t max, bool& consumed) {
     if (n < 0) throw DiscoverError(fmt::format("-: standard input: {}", std::strerror(errno)));
     if (n == 0) break;
     got += static_cast<size_t>(n);
+    if (got < max && enough) {
+      std::string so_far = raw.substr(0, got);
+      if (enough(so_far)) break;
+    }
   }
   raw.resize(got);
   return raw;
@@ -536,7 +546,15 @@ void discover_stdin(std::span<const KindProbe> probes, const DiscoverOptions& op
   }
   stdin_used = true;
   bool consumed = false;
-  std::string raw = stdin_raw_head(opt.sniff_bytes, consumed);
+  std::string raw = stdin_raw_head(opt.sniff_bytes, consumed, [&](const std::string& so_far) {
+    // Only whole lines are judged, so a line cut by the pipe is not misread.
+    size_t nl = so_far.rfind('\n');
+    if (nl == std::string::npos) return false;
+    std::string head = decompress_prefix(so_far.substr(0, nl + 1), opt.sniff_bytes);
+    for (const auto& probe : probes)
+      if (probe.sniff && !probe.sniff("-", head).empty()) return true;
+    return false;
+  });
   std::string head = decompress_prefix(raw, opt.sniff_bytes);
   for (const auto& probe : probes) {
     if (!probe.sniff) continue;

@@ -51,7 +51,11 @@ core::Header header(const RayReport& r) {
   for (const auto& f : r.findings) slow |= f.kind == "slow_phase";
   if (slow && h.verdict == core::Verdict::ok) h.verdict = core::Verdict::degraded;
 
-  h.cause = r.headline;
+  // The headline opens with Ray's own verdict word ("failed: ..."); the writers print the verdict.
+  std::string headline = r.headline;
+  std::string word = std::string(verdict_name(r.verdict)) + ": ";
+  if (headline.rfind(word, 0) == 0) headline.erase(0, word.size());
+  h.cause = headline;
   if (!r.reason.empty()) h.cause += ". " + r.reason;
   const Finding* root = r.root();
   for (const auto& f : r.findings) {

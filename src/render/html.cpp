@@ -113,7 +113,7 @@ void job_html(const core::Job& j, bool several, std::string& o) {
   const core::Header& h = j.header;
   o += "<section class=\"job\">\n";
   if (several) o += fmt::format("<h2 class=\"jobname\">{} <span class=\"sub\">{}</span></h2>\n", esc(j.name), esc(j.kind));
-  o += fmt::format("<div class=\"verdict {}\"><b>Verdict: {}</b>: {}</div>\n", level(tone_of(h.verdict)),
+  o += fmt::format("<div class=\"verdict {}\"><b>Verdict: {}</b>: {}</div>\n", level(tone_of(h)),
                    core::verdict_name(h.verdict), esc(h.cause.empty() ? "no cause given" : h.cause));
   const core::Finding* root = h.root();
   std::vector<const core::Finding*> collateral;
@@ -197,7 +197,7 @@ std::string report_html(const std::vector<core::Job>& jobs) {
       for (const auto& j : jobs)
         o += fmt::format(
             "<tr><td>{}</td><td class=\"l\">{}</td><td class=\"l s-{}\">{}</td><td class=\"wrap\">{}</td></tr>\n",
-            esc(j.name), esc(j.kind), level(tone_of(j.header.verdict)), core::verdict_name(j.header.verdict),
+            esc(j.name), esc(j.kind), level(tone_of(j.header)), core::verdict_name(j.header.verdict),
             esc(j.header.cause));
       o += "</table>\n";
     }

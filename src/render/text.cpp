@@ -115,7 +115,7 @@ void header_text(const core::Job& job, const core::TextOptions& opt, std::string
   std::string word = verdict_word(h.verdict);
   std::string cause = h.cause.empty() ? std::string("no cause given") : printable(h.cause);
   auto lines = wrap(cause, w, word + ": ", std::string(word.size() + 2, ' '));
-  if (!lines.empty()) lines[0] = paint(word, tone_of(h.verdict), opt.color) + lines[0].substr(word.size());
+  if (!lines.empty()) lines[0] = paint(word, tone_of(h), opt.color) + lines[0].substr(word.size());
   for (const auto& l : lines) o += l + "\n";
 
   const core::Finding* root = h.root();
@@ -309,6 +309,12 @@ Tone tone_of(core::Verdict v) {
   return Tone::plain;
 }
 
+Tone tone_of(const core::Header& h) {
+  // A degraded run whose root cause is critical (a saturated queue) is shown as severe as it is.
+  if (h.verdict == core::Verdict::degraded && h.has_at_least(core::Severity::critical)) return Tone::critical;
+  return tone_of(h.verdict);
+}
+
 std::string paint(std::string_view s, Tone t, bool color) {
   if (!color) return std::string(s);
   const char* c = "";
@@ -373,7 +379,7 @@ std::string report_text(const std::vector<core::Job>& jobs, const core::TextOpti
     o += fit(fmt::format("{} jobs: {}", jobs.size(), counts), w) + "\n";
     TextTable t{{"verdict", "job", "kind", "cause"}, {}, {}};
     for (const auto& j : jobs)
-      t.rows.push_back({paint(verdict_word(j.header.verdict), tone_of(j.header.verdict), opt.color),
+      t.rows.push_back({paint(verdict_word(j.header.verdict), tone_of(j.header), opt.color),
                         printable(j.name), j.kind, printable(j.header.cause)});
     o += text_table(t, w);
   }

@@ -5,6 +5,7 @@
 
 #include "analyze_logs/correlate.hpp"
 #include "analyze_logs/outputs.hpp"
+#include "analyze_logs/diagnose.hpp"
 #include "analyze_logs/util.hpp"
 #include "analyze_logs/writers.hpp"
 
@@ -32,6 +33,9 @@ std::string verdict_line(const Report& r) {
                        worst->id, worst->summary);
   }
   if (r.total_events() == 0) return "No events found: no tagged [weights]/[ckpt]/[gen]/[rollout] line in the input";
+  // Events, but not the orchestrator's: nothing can be judged "ok" without the client side.
+  for (const auto& f : header(r).findings)
+    if (f.id == "missing_orchestrator_log") return "UNKNOWN: " + f.summary;
   const MetricReport* worst = nullptr;
   for (const auto& m : r.metrics)
     if (m.status > Status::good && (!worst || m.status > worst->status)) worst = &m;

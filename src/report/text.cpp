@@ -13,6 +13,31 @@ const char* color_of(Status s) {
     default: return "";
   }
 }
+
+void print_verdict(const Report& r, const TextOptions& opt, std::string& o) {
+  auto out = std::back_inserter(o);
+  auto paint = [&](const std::string& s, const char* c) {
+    return opt.color && *c ? fmt::format("{}{}\x1b[0m", c, s) : s;
+  };
+  std::string verdict = verdict_line(r);
+  const char* vc = verdict.starts_with("CRITICAL") ? color_of(Status::critical)
+                   : verdict.starts_with("WARNING") ? color_of(Status::warning)
+                   : verdict.starts_with("OK")      ? color_of(Status::good)
+                                                    : "";
+  fmt::format_to(out, "{}\n", paint(printable(verdict), vc));
+  // The verdict line already names the top diagnosis (the first critical one, else the first):
+  // list only the others, so the answer is not printed twice.
+  const Diagnosis* top = nullptr;
+  for (const auto& d : r.diagnoses)
+    if (!top || (d.severity == Severity::critical && top->severity != Severity::critical)) top = &d;
+  for (const auto& d : r.diagnoses) {
+    if (&d == top) continue;
+    fmt::format_to(out, "  {} {}: {}\n", paint(std::string(severity_name(d.severity)),
+                                               color_of(d.severity == Severity::critical ? Status::critical : Status::warning)),
+                   d.id, printable(d.summary));
+  }
+}
+
 }  // namespace
 
 std::string to_text(const Report& r, const TextOptions& opt) {
@@ -31,23 +56,7 @@ std::string to_text(const Report& r, const TextOptions& opt) {
                    in.compression == "none" ? "" : ", " + in.compression, in.counts.lines, in.counts.events,
                    in.counts.skipped() ? fmt::format(", {} skipped", in.counts.skipped()) : "");
   }
-  std::string verdict = verdict_line(r);
-  const char* vc = verdict.starts_with("CRITICAL") ? color_of(Status::critical)
-                   : verdict.starts_with("WARNING") ? color_of(Status::warning)
-                   : verdict.starts_with("OK")      ? color_of(Status::good)
-                                                    : "";
-  fmt::format_to(out, "{}\n", paint(printable(verdict), vc));
-  // The verdict line already names the top diagnosis (the first critical one, else the first):
-  // list only the others, so the answer is not printed twice.
-  const Diagnosis* top = nullptr;
-  for (const auto& d : r.diagnoses)
-    if (!top || (d.severity == Severity::critical && top->severity != Severity::critical)) top = &d;
-  for (const auto& d : r.diagnoses) {
-    if (&d == top) continue;
-    fmt::format_to(out, "  {} {}: {}\n", paint(std::string(severity_name(d.severity)),
-                                               color_of(d.severity == Severity::critical ? Status::critical : Status::warning)),
-                   d.id, printable(d.summary));
-  }
+  if (!opt.body_only) print_verdict(r, opt, o);
   if (!r.metrics.empty()) {
     fmt::format_to(out, "\n{:<24} {:>7} {:>10} {:>10} {:>10} {:>10}  {}\n", "metric", "count", "mean", "p50", "p99",
                    "max", "status");

@@ -109,7 +109,7 @@ section "bad input files"
 run empty empty.log
 check "empty file: exit 0" rc_is empty 0
 check "empty file: 0 lines, 0 events, 'No events found' verdict" \
-  py empty 'i[0]["lines"] == 0 and i[0]["events"] == 0 and j["verdict"].startswith("No events found")'
+  py empty 'i[0]["lines"] == 0 and i[0]["events"] == 0 and j["verdict"] == "unknown" and j["cause"].startswith("No events found") and [f["severity"] for f in j["findings"] if f["id"] == "no_input_recognised"] == ["warning"]'
 check "empty file: 'No events found' in SUMMARY.md and on the terminal" \
   both_grep 'No events found' "$(folder_of empty)/SUMMARY.md" 'No events found' empty.stdout
 
@@ -257,8 +257,8 @@ for r in runC runD; do
 done
 run tworunfolders runC runD
 check "the same trace id in two run folders given together: exit 0" rc_is tworunfolders 0
-check "the same trace id in two run folders: two complete updates, one per run, reuse counted, no server half left over" \
-  py tworunfolders 'len(i) == 4 and len(j["updates"]) == 2 and all(u["complete"] for u in j["updates"]) and sorted(u["send"]["file"] for u in j["updates"]) == ["runC/logs/orchestrator.log", "runD/logs/orchestrator.log"] and j["anomalies"]["reused_trace_id"] == 1 and j["anomalies"]["done_without_send"] == 0 and j["metrics"]["weights.wall_ms"]["count"] == 2'
+check "the same trace id in two run folders: two jobs, each with its one complete update joined to its own server half" \
+  py tworunfolders 'len(i) == 4 and [x["name"] for x in j["jobs"]] == ["runC", "runD"] and all(len(x["prime-rl"]["updates"]) == 1 and x["prime-rl"]["updates"][0]["complete"] and x["prime-rl"]["updates"][0]["server"] == x["name"] + "/logs/inference.log" and x["prime-rl"]["anomalies"]["done_without_send"] == 0 and not x["prime-rl"]["server_only_updates"] for x in j["jobs"])'
 
 section "compressed input, truncated or corrupt"
 "$PY" - <<'EOF'
@@ -317,7 +317,10 @@ check "a missing file next to a good one: exit 2, one line naming it" exit_and_o
 check "a missing file next to a good one: no report folder left" no_folder_left missing2.out
 mkdir -p emptydir
 run adir emptydir
-check "a directory given as a file (no logs in it): exit 2, one line naming it" exit_and_one_line adir 2 emptydir
+check "an empty folder: exit 0, verdict unknown, a warning finding saying what was looked for" \
+  py adir 'j["verdict"] == "unknown" and [(f["id"], f["severity"]) for f in j["findings"]] == [("no_input_recognised", "warning")] and "an empty folder" in j["findings"][0]["summary"] and "looked for" in j["findings"][0]["detail"]'
+run adir_gate --fail-on warning emptydir
+check "an empty folder under --fail-on warning: exit 1" rc_is adir_gate 1
 
 # Permission denied: root reads everything, so drop to nobody when running as root.
 printf '%s\n' "$tagged_ok" >locked.log
@@ -359,13 +362,13 @@ mkdir -p runfolder.out && chmod 777 runfolder.out
 echo $? >runfolder.rc
 check "run folder with unreadable files: exit 0" rc_is runfolder 0
 check "run folder: the vanished file is listed as skipped with its error, the others analysed" \
-  py runfolder '[x["unreadable"] and "No such file" in x["error"] for x in i if x["path"].endswith("gone.log")] == [True] and sum(x["events"] for x in i) == 3'
+  py runfolder '[not x["read"] and x["reason"] == "broken link" for x in i if x["path"].endswith("gone.log")] == [True] and sum(x.get("events", 0) for x in i) == 3'
 if ((can_deny)); then
   check "run folder: the file without permission is listed as skipped (Permission denied)" \
-    py runfolder '[x["unreadable"] and "Permission denied" in x["error"] for x in i if x["path"].endswith("locked.log")] == [True]'
+    py runfolder '[not x["read"] and "Permission denied" in x["reason"] for x in i if x["path"].endswith("locked.log")] == [True]'
 fi
 check "run folder: SUMMARY.md and the terminal say which file was skipped" \
-  both_grep 'unreadable, skipped' "$(folder_of runfolder)/SUMMARY.md" 'skipped unreadable input: rundir/logs/gone.log' runfolder.stdout
+  both_grep '`rundir/logs/gone.log`: broken link' "$(folder_of runfolder)/SUMMARY.md" 'rundir/logs/gone.log: broken link' runfolder.stdout
 
 mkdir -p fiforun/logs
 printf '%s\n' "$tagged_ok" >fiforun/logs/orchestrator.log
@@ -374,7 +377,8 @@ mkdir -p fifo.out
 timeout -s KILL 20 "$BIN" -q -o fifo.out fiforun >fifo.stdout 2>fifo.stderr
 echo $? >fifo.rc
 check "run folder holding a named pipe (*.log): does not hang, exit 0" rc_is fifo 0
-check "run folder holding a named pipe: the regular files analysed" py fifo 'sum(x["events"] for x in i) == 2'
+check "run folder holding a named pipe: the regular files analysed, the pipe listed as not read" \
+  py fifo 'sum(x.get("events", 0) for x in i) == 2 and [x["read"] for x in i if x["path"].endswith("pipe.log")] == [False]'
 
 section "pathological scale"
 ids=${ALOG_ROBUSTNESS_IDS:-$(((sanitized)) && echo 200000 || echo 2000000)}

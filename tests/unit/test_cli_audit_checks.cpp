@@ -203,8 +203,12 @@ TEST(CliAudit, RunFolderSaysWhichFilesItUsedWithTheirRoles) {
   auto r = run(w, "-q -o " + shell_quote(w.path.string()) + " " + shell_quote(run_dir.string()));
   ASSERT_EQ(r.status, 0) << r.err;
   for (const char* s : {"logs/orchestrator.log (orchestrator)", "logs/inference.log (inference)",
-                        "logs/trainer/rank_0.log (trainer)", "logs/trainer/rank_1.log (trainer)"})
+                        "logs/trainer/rank_0.log (trainer)"})
     EXPECT_TRUE(has(r.out, s)) << s << "\n" << r.out;
+  // A rank log without one tagged line is not read, and says so with the reason; so is the
+  // generator's expected.json beside the logs.
+  EXPECT_TRUE(has(r.out, "logs/trainer/rank_1.log: no line this tool recognises")) << r.out;
+  EXPECT_TRUE(has(r.out, "expected.json: no line this tool recognises")) << r.out;
   auto out = r.lines(r.out);
   ASSERT_FALSE(out.empty());
   EXPECT_TRUE(fs::is_directory(out.back())) << out.back();  // the folder's path is the last line

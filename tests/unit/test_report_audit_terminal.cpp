@@ -178,11 +178,11 @@ TEST_F(TerminalCli, PipedDefaultIsPlainAndColorAlwaysColours) {
   Outcome plain = run_piped(cmd(tmp, {}));
   ASSERT_EQ(plain.status, 0) << plain.err;
   EXPECT_FALSE(has_esc(plain.out)) << plain.out;
-  EXPECT_NE(plain.out.find("CRITICAL: queue_saturation"), std::string::npos) << plain.out;
+  EXPECT_NE(plain.out.find("DEGRADED: 28 of 30 updates"), std::string::npos) << plain.out;
 
   Outcome always = run_piped(cmd(tmp, {"--color", "always"}));
   ASSERT_EQ(always.status, 0) << always.err;
-  EXPECT_NE(always.out.find("\x1b[31;1mCRITICAL: queue_saturation"), std::string::npos)
+  EXPECT_NE(always.out.find("\x1b[31;1mDEGRADED\x1b[0m: 28 of 30 updates"), std::string::npos)
       << always.out;
   // Same summary once the colours are taken out; only the folder (last line) differs.
   auto body = [](const std::string& s) { return s.substr(0, s.rfind('\n', s.size() - 2)); };
@@ -192,27 +192,27 @@ TEST_F(TerminalCli, PipedDefaultIsPlainAndColorAlwaysColours) {
 TEST_F(TerminalCli, OnATerminalAutoColoursAndNeverOrNoColorDoNot) {
   Outcome autoc = run_on_terminal(cmd(tmp, {}));
   ASSERT_EQ(autoc.status, 0) << autoc.out;
-  EXPECT_NE(autoc.out.find("\x1b[31;1mCRITICAL: queue_saturation"), std::string::npos) << autoc.out;
+  EXPECT_NE(autoc.out.find("\x1b[31;1mDEGRADED\x1b[0m: 28 of 30 updates"), std::string::npos) << autoc.out;
 
   Outcome never = run_on_terminal(cmd(tmp, {"--color", "never"}));
   ASSERT_EQ(never.status, 0) << never.out;
   EXPECT_FALSE(has_esc(never.out)) << never.out;
-  EXPECT_NE(never.out.find("CRITICAL: queue_saturation"), std::string::npos) << never.out;
+  EXPECT_NE(never.out.find("DEGRADED: 28 of 30 updates"), std::string::npos) << never.out;
 
   Outcome no_color = run_on_terminal(cmd(tmp, {}), Env::no_color);
   ASSERT_EQ(no_color.status, 0) << no_color.out;
   EXPECT_FALSE(has_esc(no_color.out)) << no_color.out;
-  EXPECT_NE(no_color.out.find("CRITICAL: queue_saturation"), std::string::npos) << no_color.out;
+  EXPECT_NE(no_color.out.find("DEGRADED: 28 of 30 updates"), std::string::npos) << no_color.out;
 
   // The NO_COLOR convention: an empty value is as if it were unset.
   Outcome empty = run_on_terminal(cmd(tmp, {}), Env::no_color_empty);
   ASSERT_EQ(empty.status, 0) << empty.out;
-  EXPECT_NE(empty.out.find("\x1b[31;1mCRITICAL: queue_saturation"), std::string::npos) << empty.out;
+  EXPECT_NE(empty.out.find("\x1b[31;1mDEGRADED\x1b[0m: 28 of 30 updates"), std::string::npos) << empty.out;
 
   // An explicit --color always wins over NO_COLOR (docs/analyze-logs.1, ENVIRONMENT).
   Outcome forced = run_on_terminal(cmd(tmp, {"--color", "always"}), Env::no_color);
   ASSERT_EQ(forced.status, 0) << forced.out;
-  EXPECT_NE(forced.out.find("\x1b[31;1mCRITICAL"), std::string::npos) << forced.out;
+  EXPECT_NE(forced.out.find("\x1b[31;1mDEGRADED"), std::string::npos) << forced.out;
 }
 
 TEST_F(TerminalCli, BadColorValueIsAUsageError) {
@@ -227,7 +227,10 @@ TEST_F(TerminalCli, BadColorValueIsAUsageError) {
 TEST_F(TerminalCli, FormatChoosesWhatGoesToStandardOutput) {
   Outcome text = run_piped(cmd(tmp, {"--format", "text"}));
   ASSERT_EQ(text.status, 0) << text.err;
-  EXPECT_TRUE(text.out.starts_with("4 input(s), ")) << text.out;
+  // The shared header first (verdict, root cause with its file:line), then the run's detail.
+  EXPECT_TRUE(text.out.starts_with("DEGRADED: ")) << text.out;
+  EXPECT_NE(text.out.find("Root cause [critical]: "), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("\n3 input(s), "), std::string::npos) << text.out;  // rank_1.log has no tagged line
   EXPECT_NE(text.out.find("\nmetric "), std::string::npos) << text.out;
 
   Outcome md = run_piped(cmd(tmp, {"--format", "md"}));
@@ -238,7 +241,7 @@ TEST_F(TerminalCli, FormatChoosesWhatGoesToStandardOutput) {
   Outcome json = run_piped(cmd(tmp, {"--format", "json"}));
   ASSERT_EQ(json.status, 0) << json.err;
   auto j = nlohmann::json::parse(json.out);  // stdout is the report and nothing else
-  EXPECT_EQ(j["schema"], 1);
+  EXPECT_EQ(j["schema"], 2);
   EXPECT_NEAR(j["metrics"]["weights.queue_ms"]["mean"].get<double>(), 28453.2, 0.05);
   // The folder's path goes to standard error, and it holds the same report.json.
   std::string dir = json.err.substr(0, json.err.find('\n'));

@@ -52,6 +52,8 @@ std::string fit_lines(std::string_view text, size_t width);
 enum class Tone { plain, critical, warning, info, ok, dim };
 Tone tone_of(core::Severity s);
 Tone tone_of(core::Verdict v);
+// The verdict's tone, raised to critical for a degraded job with a critical finding.
+Tone tone_of(const core::Header& h);
 // s wrapped in the tone's SGR colour when `color`, else s unchanged.
 std::string paint(std::string_view s, Tone t, bool color);
 
