@@ -17,6 +17,7 @@
 
 #include "analyze_logs/analyzer.hpp"
 #include "analyze_logs/cli.hpp"
+#include "analyze_logs/core/discover.hpp"
 #include "analyze_logs/core/header_json.hpp"
 #include "analyze_logs/core/job.hpp"
 #include "analyze_logs/output_dir.hpp"
@@ -359,6 +360,11 @@ ojson report_json(const RunOptions& opt, const std::vector<Analysed>& all) {
 }  // namespace
 
 int run_analysis(const RunOptions& opt) {
+  // Copies of standard input (for kinds that read files) go as soon as the run ends, whatever
+  // way it ends; the exit handler is only the fallback.
+  struct RemoveCopies {
+    ~RemoveCopies() { core::remove_stdin_copies(); }
+  } remove_copies;
   Plan plan;
   try {
     plan = plan_jobs(opt.inputs);

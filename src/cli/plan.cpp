@@ -69,6 +69,7 @@ void merge_parts(Plan& plan) {
   auto anchored = [](const PlannedJob& pj) {
     for (const auto& probe : kind_probes())
       if (probe.kind == pj.kind && !probe.anchor_role.empty()) {
+        if (probe.claims_dir && !pj.dirs.empty()) return true;  // a folder read whole is a job
         for (const auto& role : pj.roles)
           if (role == probe.anchor_role) return true;
         return false;

@@ -40,6 +40,9 @@ void remember_copy(const fs::path& dir) {
   std::lock_guard lock(g_copies_mu);
   static bool registered = false;
   if (!registered) {
+    // The list must outlive the handler: constructed first, it is destroyed after the handler
+    // runs (exit runs handlers and static destructors in the reverse order of registration).
+    copies();
     std::atexit(remove_stdin_copies);
     registered = true;
   }

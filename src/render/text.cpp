@@ -134,9 +134,10 @@ void header_text(const core::Job& job, const core::TextOptions& opt, std::string
     }
     if (!root->evidence.empty()) {
       const core::Evidence& e = root->evidence.front();
-      where_lines(e.ref().empty() ? std::string("(no file)") : printable(e.ref()),
-                  e.time.empty() ? std::string() : ", " + printable(e.time), w, o);
-      if (!e.text.empty()) add_wrapped(o, fmt::format("\"{}\"", printable(e.text)), w, "    ", "     ", 3);
+      if (!e.ref().empty())
+        where_lines(printable(e.ref()), e.time.empty() ? std::string() : ", " + printable(e.time), w, o);
+      // A quote that only repeats the summary says nothing more.
+      if (!e.text.empty() && e.text != root->summary) add_wrapped(o, fmt::format("\"{}\"", printable(e.text)), w, "    ", "     ", 3);
       if (root->evidence.size() > 1)
         o += fit(fmt::format("  ({} more evidence line(s) in SUMMARY.md)", root->evidence.size() - 1), w) +
              "\n";

@@ -121,7 +121,7 @@ core::Header header(const JobReport& j) {
     x.severity = j.verdict == Verdict::failed ? core::Severity::critical : core::Severity::warning;
     x.role = root ? core::Role::consequence : core::Role::root_cause;
     x.summary = j.reason;
-    x.evidence.push_back(verdict_evidence(j));
+    if (core::Evidence e = verdict_evidence(j); !e.file.empty()) x.evidence.push_back(std::move(e));
     x.fix = verdict_fix(j.reason_id);
     if (x.fix.empty()) x.fix = fix_for(j.reason_id);
     h.findings.push_back(std::move(x));
