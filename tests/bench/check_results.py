@@ -40,6 +40,13 @@ def masked(folder: str, name: str) -> bytes:
     label = input_name(folder)
     with open(os.path.join(folder, name), "rb") as f:
         data = f.read()
+    if name == "report.json":
+        # Each job is named after what the user gave (the file, "-", the run folder): mask that,
+        # as the input's own name is masked below.
+        doc = json.loads(data)
+        for job in doc.get("jobs", []):
+            job["name"] = job["path"] = "@JOB@"
+        data = (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode()
     for spelling in labels(label):
         data = data.replace(spelling.encode(), b"@INPUT@")
     data = re.sub(rb'"compression": "[a-z]+"', b'"compression": "@C@"', data)
