@@ -22,15 +22,14 @@
 #include "analyze_logs/core/job.hpp"
 #include "analyze_logs/output_dir.hpp"
 #include "analyze_logs/outputs.hpp"
-#include "analyze_logs/ray.hpp"
 #include "analyze_logs/render/render.hpp"
-#include "analyze_logs/srtctl.hpp"
 #include "analyze_logs/util.hpp"
 #include "analyze_logs/writers.hpp"
 #include "io.hpp"
+#include "kinds.hpp"
 #include "options.hpp"
-#include "progress.hpp"
 #include "plan.hpp"
+#include "progress.hpp"
 
 namespace fs = std::filesystem;
 
@@ -39,142 +38,6 @@ namespace alog::cli {
 namespace {
 
 using ojson = nlohmann::ordered_json;
-
-// A prime-rl run among other jobs: its own writers' output, shown below the shared header.
-class PrimeRlBody final : public core::Body {
- public:
-  explicit PrimeRlBody(std::shared_ptr<const Report> r) : r_(std::move(r)) {}
-  std::string text(const core::TextOptions& opt) const override {
-    return to_text(*r_, TextOptions{opt.color, true});
-  }
-  std::string markdown() const override {
-    // Its headings one level down, below the job's own.
-    std::string md = to_markdown(*r_), o;
-    size_t pos = 0;
-    while (pos < md.size()) {
-      size_t nl = md.find('\n', pos);
-      if (nl == std::string::npos) nl = md.size();
-      std::string_view line(md.data() + pos, nl - pos);
-      if (line.starts_with("#")) o += "#";
-      o.append(line);
-      o += '\n';
-      pos = nl + 1;
-    }
-    return o;
-  }
-  std::string html() const override {
-    std::string page = to_html(*r_);
-    size_t a = page.find("<main>"), b = page.rfind("</main>");
-    if (a == std::string::npos || b == std::string::npos || b < a) return {};
-    return page.substr(a + 6, b - a - 6);
-  }
-  void json(ojson& o) const override { o = to_json(*r_); }
-
- private:
-  std::shared_ptr<const Report> r_;
-};
-
-// One analysed job with what only some writers need.
-struct Analysed {
-  core::Job job;
-  std::shared_ptr<Report> prime;                 // prime-rl
-  std::optional<srtctl::JobReport> srtctl;       // srtctl: for the top-level "srtctl" body
-  std::optional<ray::RayReport> ray;             // Ray: for the top-level "ray" body
-  std::vector<Expectation> expectations_failed;  // prime-rl --expect
-};
-
-// Discovery's notes ("took the newest of 2 sessions") as info findings: said, never silent.
-void add_notes(core::Header& h, const std::vector<std::string>& notes) {
-  for (const auto& n : notes) {
-    core::Finding f;
-    f.id = "discovery";
-    f.severity = core::Severity::info;
-    f.role = core::Role::collateral;
-    f.summary = n;
-    h.findings.push_back(std::move(f));
-  }
-}
-
-void add_skipped(core::Header& h, const std::vector<core::InputEntry>& inputs) {
-  for (const auto& e : inputs) {
-    bool known = false;
-    for (const auto& x : h.inputs) known |= x.path == e.path;
-    if (!known) h.inputs.push_back(e);
-  }
-}
-
-AnalysisOptions prime_options(const RunOptions& opt, const PlannedJob& pj) {
-  AnalysisOptions a;
-  a.inputs = pj.direct;
-  a.found_inputs = pj.files;
-  a.threads = opt.threads;
-  a.async_level = opt.async_level;
-  a.thresholds = opt.thresholds;
-  a.max_updates = opt.max_updates;
-  a.tool_version = opt.tool_version;
-  return a;
-}
-
-// Diagnosis, --expect and the header of an analysed prime-rl report.
-void finish_prime(Analysed& a, const RunOptions& opt, const PlannedJob& pj) {
-  Report& report = *a.prime;
-  diagnose(report);
-  for (const auto& e : opt.expectations) {
-    report.expectations.push_back(evaluate(e, report));
-    if (!report.expectations.back().passed) a.expectations_failed.push_back(e);
-  }
-  a.job.header = header(report);
-  // What discovery saw in an input nothing claimed, on the finding that says so.
-  if (!pj.unrecognised.empty())
-    for (auto& f : a.job.header.findings)
-      if (f.id == "no_input_recognised") f.detail = pj.unrecognised + "; " + pj.looked_like;
-  add_notes(a.job.header, pj.notes);
-  add_skipped(a.job.header, pj.inputs);
-  core::sort_findings(a.job.header.findings);
-}
-
-Analysed analyse_job(const RunOptions& opt, const PlannedJob& pj) {
-  Analysed a;
-  a.job.kind = pj.kind;
-  a.job.name = pj.name;
-  a.job.path = pj.root;
-  if (pj.kind == "srtctl") {
-    a.srtctl = srtctl::analyze_job(pj.dirs.empty() ? pj.root : pj.dirs.front());
-    a.job.header = srtctl::header(*a.srtctl);
-    a.job.body = srtctl::make_body(*a.srtctl);
-  } else if (pj.kind == "ray") {
-    std::vector<fs::path> paths;
-    for (const auto& f : pj.direct) paths.emplace_back(f);
-    for (const auto& f : pj.files) paths.emplace_back(f);
-    for (const auto& d : pj.dirs) paths.emplace_back(d);
-    ray::Options ro;
-    ro.live = opt.live;
-    a.ray = ray::analyze(paths, ro);
-    a.job.header = ray::header(*a.ray);
-    a.job.body = ray::make_body(*a.ray);
-  } else if (pj.kind == "prime-rl") {
-    a.prime = std::make_shared<Report>(analyze(prime_options(opt, pj)));
-    finish_prime(a, opt, pj);
-    a.job.body = std::make_unique<PrimeRlBody>(a.prime);
-    return a;
-  } else {
-    // Nothing recognised: never "ok". Says what was looked for and what the input looked like.
-    a.job.header.verdict = core::Verdict::unknown;
-    a.job.header.cause = pj.unrecognised;
-    core::Finding f;
-    f.id = "no_input_recognised";
-    f.severity = core::Severity::warning;
-    f.summary = pj.unrecognised;
-    f.detail = pj.looked_like;
-    f.fix = "Give a prime-rl run (its orchestrator, inference and trainer logs), an srtctl job folder, "
-            "or a Ray job's driver log and session logs";
-    a.job.header.findings.push_back(std::move(f));
-  }
-  add_notes(a.job.header, pj.notes);
-  add_skipped(a.job.header, pj.inputs);
-  core::sort_findings(a.job.header.findings);
-  return a;
-}
 
 int exit_status(const RunOptions& opt, const std::vector<const core::Header*>& headers, bool checks_failed) {
   int rc = checks_failed ? kExitCheckFailed : kExitOk;
@@ -232,16 +95,18 @@ int run_single_prime(const RunOptions& opt, const PlannedJob& pj) {
   a.job.name = pj.name;
   a.job.path = pj.root;
   std::unique_ptr<TimelineSpool> timeline;
+  std::shared_ptr<Report> analysed;
   try {
-    a.prime = std::make_shared<Report>(analyze(aopt, timeline));
+    analysed = std::make_shared<Report>(analyze(aopt, timeline));
+    a.detail = analysed;
   } catch (const FatalInputError& e) {
     progress.clear();
     return error(e.what());
   }
   progress.clear();
   finish_prime(a, opt, pj);
-  const Report& report = *a.prime;
-  int rc = exit_status(opt, {&a.job.header}, !a.expectations_failed.empty());
+  const Report& report = *analysed;
+  int rc = exit_status(opt, {&a.job.header}, a.checks_failed);
 
   ojson jobs = ojson::array();
   ojson jj;
@@ -291,7 +156,7 @@ int run_single_prime(const RunOptions& opt, const PlannedJob& pj) {
   if (opt.format == "text") {
     std::vector<core::Job> one;
     one.push_back(std::move(a.job));
-    one.back().body = std::make_unique<PrimeRlBody>(a.prime);
+    one.back().body = prime_body(analysed);
     text = render::report_text(one, core::TextOptions{opt.color, 100});
   }
   print_report(opt, final_dir, text, opt.format == "md" ? summary_md : std::string());
@@ -332,6 +197,8 @@ ojson report_json(const RunOptions& opt, const std::vector<Analysed>& all) {
     j["kind"] = a.job.kind;
     j["path"] = utf8_clean(a.job.path);
     core::put_header(j, a.job.header);
+    // A kind's body is at the top (its row's top_json) for srtctl always and for the others
+    // when the report holds one job of that kind; otherwise it is kept here.
     bool body_on_top = a.job.kind == "srtctl" || per_kind[a.job.kind] == 1;
     if (!body_on_top && a.job.body) {
       ojson body;
@@ -342,17 +209,12 @@ ojson report_json(const RunOptions& opt, const std::vector<Analysed>& all) {
   }
   doc["jobs"] = std::move(jobs);
 
-  std::vector<srtctl::JobReport> srt;
-  for (const auto& a : all)
-    if (a.srtctl) srt.push_back(*a.srtctl);
-  if (!srt.empty()) doc["srtctl"] = srtctl::to_json(srt);
-  for (const auto& a : all) {
-    if (a.ray && per_kind["ray"] == 1) doc["ray"] = ray::to_json(*a.ray);
-    if (a.prime && per_kind["prime-rl"] == 1) {
-      ojson p = to_json(*a.prime);
-      for (auto it = p.begin(); it != p.end(); ++it)
-        if (!doc.contains(it.key())) doc[it.key()] = it.value();
-    }
+  for (const auto& row : kind_rows()) {
+    if (!row.top_json) continue;
+    std::vector<const Analysed*> mine;
+    for (const auto& x : all)
+      if (x.job.kind == row.kind) mine.push_back(&x);
+    if (!mine.empty()) row.top_json(mine, doc);
   }
   return doc;
 }
@@ -416,13 +278,13 @@ int run_analysis(const RunOptions& opt) {
 
   try {
     std::vector<Analysed> all;
-    for (const auto& pj : plan.jobs) all.push_back(analyse_job(opt, pj));
+    for (const auto& pj : plan.jobs) all.push_back(kind_row(pj.kind).analyse(pj, opt));
     std::vector<core::Job> jobs;
     std::vector<const core::Header*> headers;
     bool checks_failed = false;
     for (auto& a : all) {
       headers.push_back(&a.job.header);
-      checks_failed |= !a.expectations_failed.empty();
+      checks_failed |= a.checks_failed;
     }
     int rc = exit_status(opt, headers, checks_failed);
     // The writers take the jobs by value-free view: move them out and back.
@@ -439,9 +301,9 @@ int run_analysis(const RunOptions& opt) {
     dir.write("report.json", doc.dump(2) + "\n");
     if (!opt.trace_out.empty())
       for (const auto& a : all)
-        if (a.prime) {
+        if (auto prime = prime_report(a)) {
           std::ofstream f(opt.trace_out, std::ios::binary | std::ios::trunc);
-          if (f) write_chrome_trace(*a.prime, f);
+          if (f) write_chrome_trace(*prime, f);
           f.close();
           if (!f) return error(fmt::format("{}: cannot write the trace", opt.trace_out));
         }

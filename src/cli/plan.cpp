@@ -7,18 +7,14 @@
 #include <filesystem>
 
 #include "analyze_logs/core/discover.hpp"
+#include "kinds.hpp"
 #include "registry.hpp"
 
 namespace fs = std::filesystem;
 
 namespace alog::cli {
 
-std::string describe_kind(const std::string& kind) {
-  if (kind == "prime-rl") return "a prime-rl run";
-  if (kind == "srtctl") return "an srtctl serving job";
-  if (kind == "ray") return "a Ray job";
-  return "an unrecognised input";
-}
+std::string describe_kind(const std::string& kind) { return std::string(kind_row(kind).described); }
 
 namespace {
 

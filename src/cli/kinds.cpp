@@ -1,0 +1,231 @@
+// The rows of kinds.hpp: each kind's analysis turned into core::Job (its header from the kind's
+// own header() and its body from make_body()), and the keys it keeps at the top of report.json.
+#include "kinds.hpp"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <filesystem>
+
+#include "analyze_logs/diagnose.hpp"
+#include "analyze_logs/ray.hpp"
+#include "analyze_logs/srtctl.hpp"
+#include "analyze_logs/outputs.hpp"
+#include "analyze_logs/writers.hpp"
+
+namespace fs = std::filesystem;
+
+namespace alog::cli {
+
+namespace {
+
+using ojson = nlohmann::ordered_json;
+
+// A prime-rl run among other jobs: its own writers' output, shown below the shared header.
+class PrimeRlBody final : public core::Body {
+ public:
+  explicit PrimeRlBody(std::shared_ptr<const Report> r) : r_(std::move(r)) {}
+  std::string text(const core::TextOptions& opt) const override {
+    return to_text(*r_, TextOptions{opt.color, true});
+  }
+  std::string markdown() const override {
+    // Its headings one level down, below the job's own.
+    std::string md = to_markdown(*r_), o;
+    size_t pos = 0;
+    while (pos < md.size()) {
+      size_t nl = md.find('\n', pos);
+      if (nl == std::string::npos) nl = md.size();
+      std::string_view line(md.data() + pos, nl - pos);
+      if (line.starts_with("#")) o += "#";
+      o.append(line);
+      o += '\n';
+      pos = nl + 1;
+    }
+    return o;
+  }
+  std::string html() const override {
+    std::string page = to_html(*r_);
+    size_t a = page.find("<main>"), b = page.rfind("</main>");
+    if (a == std::string::npos || b == std::string::npos || b < a) return {};
+    return page.substr(a + 6, b - a - 6);
+  }
+  void json(ojson& o) const override { o = to_json(*r_); }
+
+ private:
+  std::shared_ptr<const Report> r_;
+};
+
+// Discovery's notes ("took the newest of 2 sessions") as info findings: said, never silent.
+void add_notes(core::Header& h, const std::vector<std::string>& notes) {
+  for (const auto& n : notes) {
+    core::Finding f;
+    f.id = "discovery";
+    f.severity = core::Severity::info;
+    f.role = core::Role::collateral;
+    f.summary = n;
+    h.findings.push_back(std::move(f));
+  }
+}
+
+void add_skipped(core::Header& h, const std::vector<core::InputEntry>& inputs) {
+  for (const auto& e : inputs) {
+    bool known = false;
+    for (const auto& x : h.inputs) known |= x.path == e.path;
+    if (!known) h.inputs.push_back(e);
+  }
+}
+
+Analysed start(const PlannedJob& pj) {
+  Analysed a;
+  a.job.kind = pj.kind;
+  a.job.name = pj.name;
+  a.job.path = pj.root;
+  return a;
+}
+
+void finish(Analysed& a, const PlannedJob& pj) {
+  add_notes(a.job.header, pj.notes);
+  add_skipped(a.job.header, pj.inputs);
+  core::sort_findings(a.job.header.findings);
+}
+
+// ---- srtctl ----------------------------------------------------------------------------------
+
+Analysed analyse_srtctl(const PlannedJob& pj, const RunOptions&) {
+  Analysed a = start(pj);
+  srtctl::JobReport r = srtctl::analyze_job(pj.dirs.empty() ? pj.root : pj.dirs.front());
+  a.job.header = srtctl::header(r);
+  a.job.body = srtctl::make_body(r);
+  a.detail = std::move(r);
+  finish(a, pj);
+  return a;
+}
+
+// `srtctl`: every srtctl job of the report, with their comparison when there are several.
+void top_srtctl(const std::vector<const Analysed*>& mine, ojson& doc) {
+  std::vector<srtctl::JobReport> jobs;
+  for (const auto* a : mine) jobs.push_back(std::any_cast<const srtctl::JobReport&>(a->detail));
+  doc["srtctl"] = srtctl::to_json(jobs);
+}
+
+// ---- Ray -------------------------------------------------------------------------------------
+
+Analysed analyse_ray(const PlannedJob& pj, const RunOptions& opt) {
+  Analysed a = start(pj);
+  std::vector<fs::path> paths;
+  for (const auto& f : pj.direct) paths.emplace_back(f);
+  for (const auto& f : pj.files) paths.emplace_back(f);
+  for (const auto& d : pj.dirs) paths.emplace_back(d);
+  ray::Options ro;
+  ro.live = opt.live;
+  ray::RayReport r = ray::analyze(paths, ro);
+  a.job.header = ray::header(r);
+  a.job.body = ray::make_body(r);
+  a.detail = std::move(r);
+  finish(a, pj);
+  return a;
+}
+
+// `ray`: the Ray job's report when the report holds one (several keep theirs in jobs[]).
+void top_ray(const std::vector<const Analysed*>& mine, ojson& doc) {
+  if (mine.size() == 1) doc["ray"] = ray::to_json(std::any_cast<const ray::RayReport&>(mine.front()->detail));
+}
+
+// ---- prime-rl --------------------------------------------------------------------------------
+
+Analysed analyse_prime(const PlannedJob& pj, const RunOptions& opt) {
+  Analysed a = start(pj);
+  auto report = std::make_shared<Report>(analyze(prime_options(opt, pj)));
+  a.detail = report;
+  finish_prime(a, opt, pj);
+  a.job.body = std::make_unique<PrimeRlBody>(report);
+  return a;
+}
+
+// prime-rl's own fields (metrics, updates, clocks, ...) at the top, where scripts read them,
+// when the report holds one run.
+void top_prime(const std::vector<const Analysed*>& mine, ojson& doc) {
+  if (mine.size() != 1) return;
+  ojson p = to_json(*prime_report(*mine.front()));
+  for (auto it = p.begin(); it != p.end(); ++it)
+    if (!doc.contains(it.key())) doc[it.key()] = it.value();
+}
+
+// ---- nothing recognised ----------------------------------------------------------------------
+
+// Never "ok": says what was looked for and what the input looked like.
+Analysed analyse_unrecognised(const PlannedJob& pj, const RunOptions&) {
+  Analysed a = start(pj);
+  a.job.kind = "unrecognised";
+  a.job.header.verdict = core::Verdict::unknown;
+  a.job.header.cause = pj.unrecognised;
+  core::Finding f;
+  f.id = "no_input_recognised";
+  f.severity = core::Severity::warning;
+  f.summary = pj.unrecognised;
+  f.detail = pj.looked_like;
+  f.fix = "Give a prime-rl run (its orchestrator, inference and trainer logs), an srtctl job folder, "
+          "or a Ray job's driver log and session logs";
+  a.job.header.findings.push_back(std::move(f));
+  finish(a, pj);
+  return a;
+}
+
+}  // namespace
+
+AnalysisOptions prime_options(const RunOptions& opt, const PlannedJob& pj) {
+  AnalysisOptions a;
+  a.inputs = pj.direct;
+  a.found_inputs = pj.files;
+  a.threads = opt.threads;
+  a.async_level = opt.async_level;
+  a.thresholds = opt.thresholds;
+  a.max_updates = opt.max_updates;
+  a.tool_version = opt.tool_version;
+  return a;
+}
+
+// Diagnosis, --expect and the header of an analysed prime-rl report.
+void finish_prime(Analysed& a, const RunOptions& opt, const PlannedJob& pj) {
+  Report& report = *prime_report(a);
+  diagnose(report);
+  for (const auto& e : opt.expectations) {
+    report.expectations.push_back(evaluate(e, report));
+    if (!report.expectations.back().passed) a.checks_failed = true;
+  }
+  a.job.header = header(report);
+  // What discovery saw in an input nothing claimed, on the finding that says so.
+  if (!pj.unrecognised.empty())
+    for (auto& f : a.job.header.findings)
+      if (f.id == "no_input_recognised") f.detail = pj.unrecognised + "; " + pj.looked_like;
+  add_notes(a.job.header, pj.notes);
+  add_skipped(a.job.header, pj.inputs);
+  core::sort_findings(a.job.header.findings);
+}
+
+std::shared_ptr<Report> prime_report(const Analysed& a) {
+  if (const auto* p = std::any_cast<std::shared_ptr<Report>>(&a.detail)) return *p;
+  return nullptr;
+}
+
+std::unique_ptr<core::Body> prime_body(std::shared_ptr<const Report> report) {
+  return std::make_unique<PrimeRlBody>(std::move(report));
+}
+
+std::span<const KindRow> kind_rows() {
+  static constexpr std::array<KindRow, 4> rows{{
+      {"srtctl", "an srtctl serving job", analyse_srtctl, top_srtctl},
+      {"ray", "a Ray job", analyse_ray, top_ray},
+      {"prime-rl", "a prime-rl run", analyse_prime, top_prime},
+      {"unrecognised", "an unrecognised input", analyse_unrecognised, nullptr},
+  }};
+  return rows;
+}
+
+const KindRow& kind_row(std::string_view kind) {
+  for (const auto& r : kind_rows())
+    if (r.kind == kind) return r;
+  return kind_rows().back();
+}
+
+}  // namespace alog::cli
