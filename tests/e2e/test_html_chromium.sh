@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # report.html in a real browser: headless Chromium (Debian's `chromium` package) loads the page
-# that the binary writes for a sample run, and the test fails on any console message or a blank
+# that the binary writes for a sample run (then an srtctl job, a Ray run and a mixed folder), and
+# the test fails on any console message or a blank
 # screenshot.
 #
 # The page has no scripts, so every console message is a failure: a Content-Security-Policy
@@ -126,4 +127,62 @@ else
   ((size > 40000)) || fail "the screenshot is only $size bytes: blank?"
 fi
 if [[ -n ${ALOG_SCREENSHOT_OUT:-} ]]; then cp "$png" "$ALOG_SCREENSHOT_OUT"; fi
+
+# 4. Every kind's page through the shared writers: an srtctl job that failed, a Ray run that
+# failed (as collected from its nodes), and a folder holding both a prime-rl run and an srtctl
+# job. Each loads without console messages, refers to nothing outside itself, and shows its
+# verdict: the failed verdict's red is on the screen.
+for other in "$src/testdata/srtctl/logs/4460_2P_1D_20251122_061502" "$src/testdata/discover/ray_collected" \
+  "$src/testdata/discover/mixed"; do
+  name=$(basename "$other")
+  o=$("$bin" -q --color never -o "$tmp" "$other") || fail "analyze-logs exited with $? on $other"
+  page=$(tail -n 1 <<<"$o")/report.html
+  [[ -f $page ]] || fail "no report.html for $other"
+  ! grep -Eqi '<script|<link|<iframe|<img|src=|@import|url\(' "$page" || fail "$page refers to something outside itself"
+  grep -q 'Verdict: failed' "$page" || fail "$page does not show the failed verdict"
+  shoot "$page" "$tmp/$name.png" "$tmp/$name.log" 1200,1600
+  if [[ -n $(console_lines "$tmp/$name.log") ]]; then
+    console_lines "$tmp/$name.log"
+    fail "console messages while loading the report.html of $other"
+  fi
+  if command -v python3 >/dev/null; then
+    python3 - "$tmp/$name.png" <<'PY' || fail "the screenshot of $other looks blank or shows no failed verdict"
+import struct, sys, zlib
+data = open(sys.argv[1], "rb").read()
+pos, idat = 8, b""
+while pos < len(data):
+    n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+    body = data[pos + 8:pos + 8 + n]
+    if kind == b"IHDR":
+        w, h, depth, ctype = struct.unpack(">IIBB", body[:10])
+        bpp = 3 if ctype == 2 else 4
+    elif kind == b"IDAT":
+        idat += body
+    pos += 12 + n
+raw, stride, prev = zlib.decompress(idat), w * bpp, bytearray(w * bpp)
+ink = red = 0
+for y in range(h):
+    f = raw[y * (stride + 1)]
+    row = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+    for i in range(stride):
+        a = row[i - bpp] if i >= bpp else 0
+        b, c = prev[i], (prev[i - bpp] if i >= bpp else 0)
+        if f == 1: row[i] = (row[i] + a) & 255
+        elif f == 2: row[i] = (row[i] + b) & 255
+        elif f == 3: row[i] = (row[i] + (a + b) // 2) & 255
+        elif f == 4:
+            p = a + b - c
+            pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+            row[i] = (row[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+    for x in range(0, stride, bpp):
+        r, g, bl = row[x:x + 3]
+        if r + g + bl < 600: ink += 1
+        if r > 150 and g < 90 and bl < 90: red += 1
+    prev = row
+print(f"{sys.argv[1]}: {ink} ink pixels, {red} red")
+sys.exit(0 if ink > 20000 and red > 50 else 1)
+PY
+  fi
+  echo "ok   report.html of $other"
+done
 echo "PASS: report.html loaded in $("$chromium" --version 2>/dev/null | head -n 1) without console messages; screenshot $size bytes"
