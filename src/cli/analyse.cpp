@@ -29,6 +29,7 @@
 #include "kinds.hpp"
 #include "options.hpp"
 #include "plan.hpp"
+#include "registry.hpp"
 #include "progress.hpp"
 
 namespace fs = std::filesystem;
@@ -209,11 +210,11 @@ ojson report_json(const RunOptions& opt, const std::vector<Analysed>& all) {
   }
   doc["jobs"] = std::move(jobs);
 
-  for (const auto& row : kind_rows()) {
+  for (const auto& row : kinds()) {
     if (!row.top_json) continue;
     std::vector<const Analysed*> mine;
     for (const auto& x : all)
-      if (x.job.kind == row.kind) mine.push_back(&x);
+      if (x.job.kind == row.probe.kind) mine.push_back(&x);
     if (!mine.empty()) row.top_json(mine, doc);
   }
   return doc;
@@ -278,7 +279,7 @@ int run_analysis(const RunOptions& opt) {
 
   try {
     std::vector<Analysed> all;
-    for (const auto& pj : plan.jobs) all.push_back(kind_row(pj.kind).analyse(pj, opt));
+    for (const auto& pj : plan.jobs) all.push_back(kind(pj.kind).analyse(pj, opt));
     std::vector<core::Job> jobs;
     std::vector<const core::Header*> headers;
     bool checks_failed = false;

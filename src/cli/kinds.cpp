@@ -89,6 +89,8 @@ void finish(Analysed& a, const PlannedJob& pj) {
   core::sort_findings(a.job.header.findings);
 }
 
+}  // namespace
+
 // ---- srtctl ----------------------------------------------------------------------------------
 
 Analysed analyse_srtctl(const PlannedJob& pj, const RunOptions&) {
@@ -171,8 +173,6 @@ Analysed analyse_unrecognised(const PlannedJob& pj, const RunOptions&) {
   return a;
 }
 
-}  // namespace
-
 AnalysisOptions prime_options(const RunOptions& opt, const PlannedJob& pj) {
   AnalysisOptions a;
   a.inputs = pj.direct;
@@ -210,22 +210,6 @@ std::shared_ptr<Report> prime_report(const Analysed& a) {
 
 std::unique_ptr<core::Body> prime_body(std::shared_ptr<const Report> report) {
   return std::make_unique<PrimeRlBody>(std::move(report));
-}
-
-std::span<const KindRow> kind_rows() {
-  static constexpr std::array<KindRow, 4> rows{{
-      {"srtctl", "an srtctl serving job", analyse_srtctl, top_srtctl},
-      {"ray", "a Ray job", analyse_ray, top_ray},
-      {"prime-rl", "a prime-rl run", analyse_prime, top_prime},
-      {"unrecognised", "an unrecognised input", analyse_unrecognised, nullptr},
-  }};
-  return rows;
-}
-
-const KindRow& kind_row(std::string_view kind) {
-  for (const auto& r : kind_rows())
-    if (r.kind == kind) return r;
-  return kind_rows().back();
 }
 
 }  // namespace alog::cli

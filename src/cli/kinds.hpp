@@ -1,7 +1,5 @@
-// The job kinds as the run sees them: one row per kind with how it is analysed and what it adds
-// at the top of report.json. Discovery's half of each kind (how its inputs are recognised) is the
-// probe table of registry.hpp, in the same order. A new kind is its folder under src/ plus a row
-// in each table.
+// How each kind is analysed into the shared header and body, and what it adds at the top of
+// report.json: the functions the registry's rows (registry.hpp) point at.
 #pragma once
 
 #include <any>
@@ -26,18 +24,15 @@ struct Analysed {
   bool checks_failed = false;  // an --expect check failed (prime-rl)
 };
 
-struct KindRow {
-  std::string_view kind;       // as in KindProbe::kind, and "unrecognised"
-  std::string_view described;  // "a Ray job", for messages
-  Analysed (*analyse)(const PlannedJob& job, const RunOptions& opt);
-  // The keys this kind adds at the top of report.json over its jobs in the report (its body
-  // where scripts already read it), or nullptr.
-  void (*top_json)(const std::vector<const Analysed*>& mine, nlohmann::ordered_json& doc);
-};
-
-std::span<const KindRow> kind_rows();
-// The row of `kind`; the "unrecognised" row for a kind no row names.
-const KindRow& kind_row(std::string_view kind);
+// Each kind's analysis as the registry's rows call it (registry.cpp), and the keys it adds to
+// report.json.
+Analysed analyse_srtctl(const PlannedJob& job, const RunOptions& opt);
+void top_srtctl(const std::vector<const Analysed*>& mine, nlohmann::ordered_json& doc);
+Analysed analyse_ray(const PlannedJob& job, const RunOptions& opt);
+void top_ray(const std::vector<const Analysed*>& mine, nlohmann::ordered_json& doc);
+Analysed analyse_prime(const PlannedJob& job, const RunOptions& opt);
+void top_prime(const std::vector<const Analysed*>& mine, nlohmann::ordered_json& doc);
+Analysed analyse_unrecognised(const PlannedJob& job, const RunOptions& opt);
 
 // prime-rl pieces that the run's own fast path (a single prime-rl run) shares with the row.
 AnalysisOptions prime_options(const RunOptions& opt, const PlannedJob& job);

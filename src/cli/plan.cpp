@@ -14,7 +14,7 @@ namespace fs = std::filesystem;
 
 namespace alog::cli {
 
-std::string describe_kind(const std::string& kind) { return std::string(kind_row(kind).described); }
+std::string describe_kind(const std::string& k) { return std::string(kind(k).described); }
 
 namespace {
 

@@ -1,6 +1,8 @@
 // The table of job kinds (see registry.hpp).
 #include "registry.hpp"
 
+#include "kinds.hpp"
+
 #include <array>
 
 #include "analyze_logs/event.hpp"
@@ -94,49 +96,93 @@ std::string prime_rl_role_deep(const fs::path& file) {
   return "";
 }
 
-std::span<const core::KindProbe> kind_probes() {
-  static const std::array<core::KindProbe, 3> table{{
+// The registry: every job kind this tool knows, one row each, in the order discovery tries them
+// (srtctl reads whole folders, then Ray, then prime-rl, which takes any tagged text). A row says
+// what the kind claims (its probe) and how it is analysed (kinds.cpp). The last row stands for
+// inputs no kind claimed.
+std::span<const Kind> kinds() {
+  static const std::array<Kind, 4> table{{
       {
-          .kind = "srtctl",
-          .looks_for = "srtctl job folders (log.out with benchmark.out, sbatch_script.sh or "
-                       "per-worker logs; or logs/ with sweep_*.log)",
-          .claims_dir = [](const fs::path& d) { return srtctl::is_job_dir(d); },
-          .claims_logs_dir = {},
-          .logs_dir_role = "",
-          .sniff = [](const fs::path&, std::string_view head) -> std::string {
-            return srtctl::is_job_log_head(head) ? "job log" : "";
-          },
-          .sniff_deep = {},
-          .anchor_role = "job log",
-          .stdin_file = "log.out",
+          .probe =
+              {
+              .kind = "srtctl",
+              .looks_for = "srtctl job folders (log.out with benchmark.out, sbatch_script.sh or "
+                           "per-worker logs; or logs/ with sweep_*.log)",
+              .claims_dir = [](const fs::path& d) { return srtctl::is_job_dir(d); },
+              .claims_logs_dir = {},
+              .logs_dir_role = "",
+              .sniff = [](const fs::path&, std::string_view head) -> std::string {
+                return srtctl::is_job_log_head(head) ? "job log" : "";
+              },
+              .sniff_deep = {},
+              .anchor_role = "job log",
+              .stdin_file = "log.out",
+              },
+          .described = "an srtctl serving job",
+          .analyse = analyse_srtctl,
+          .top_json = top_srtctl,
       },
       {
-          .kind = "ray",
-          .looks_for = "TorchSpec/Ray logs (a driver log naming torchspec or its actors; "
-                       "session folders with raylet.out, gcs_server.out or worker-*.out/.err)",
-          .claims_dir = {},
-          .claims_logs_dir = [](const fs::path& d) { return ray::holds_session_logs(d); },
-          .logs_dir_role = "session logs",
-          .sniff = [](const fs::path&, std::string_view head) -> std::string {
-            return ray::is_driver_log_head(head) ? "driver log" : "";
-          },
-          .sniff_deep = {},
-          .anchor_role = "driver log",
-          .stdin_file = "running_logs/stdin.log",
+          .probe =
+              {
+              .kind = "ray",
+              .looks_for = "TorchSpec/Ray logs (a driver log naming torchspec or its actors; "
+                           "session folders with raylet.out, gcs_server.out or worker-*.out/.err)",
+              .claims_dir = {},
+              .claims_logs_dir = [](const fs::path& d) { return ray::holds_session_logs(d); },
+              .logs_dir_role = "session logs",
+              .sniff = [](const fs::path&, std::string_view head) -> std::string {
+                return ray::is_driver_log_head(head) ? "driver log" : "";
+              },
+              .sniff_deep = {},
+              .anchor_role = "driver log",
+              .stdin_file = "running_logs/stdin.log",
+              },
+          .described = "a Ray job",
+          .analyse = analyse_ray,
+          .top_json = top_ray,
       },
       {
-          .kind = "prime-rl",
-          .looks_for = "prime-rl logs (lines with a [weights]/[gen]/[ckpt]/[rollout] tag)",
-          .claims_dir = {},
-          .claims_logs_dir = {},
-          .logs_dir_role = "",
-          .sniff = prime_rl_role,
-          .sniff_deep = prime_rl_role_deep,
-          .anchor_role = "orchestrator log",
-          .stdin_file = "",
+          .probe =
+              {
+              .kind = "prime-rl",
+              .looks_for = "prime-rl logs (lines with a [weights]/[gen]/[ckpt]/[rollout] tag)",
+              .claims_dir = {},
+              .claims_logs_dir = {},
+              .logs_dir_role = "",
+              .sniff = prime_rl_role,
+              .sniff_deep = prime_rl_role_deep,
+              .anchor_role = "orchestrator log",
+              .stdin_file = "",
+              },
+          .described = "a prime-rl run",
+          .analyse = analyse_prime,
+          .top_json = top_prime,
+      },
+      {
+          .probe = {},
+          .described = "an unrecognised input",
+          .analyse = analyse_unrecognised,
+          .top_json = nullptr,
       },
   }};
   return table;
+}
+
+const Kind& kind(std::string_view name) {
+  for (const auto& k : kinds())
+    if (k.probe.kind == name) return k;
+  return kinds().back();
+}
+
+std::span<const core::KindProbe> kind_probes() {
+  static const std::vector<core::KindProbe> probes = [] {
+    std::vector<core::KindProbe> v;
+    for (const auto& k : kinds())
+      if (!k.probe.kind.empty()) v.push_back(k.probe);
+    return v;
+  }();
+  return probes;
 }
 
 }  // namespace alog::cli

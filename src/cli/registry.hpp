@@ -1,17 +1,37 @@
-// The job kinds this tool knows, as a table: one row per kind, holding how discovery recognises
-// its inputs (core::KindProbe). Adding a kind is adding a row. The rows will also say how each
-// kind is analysed; for now they hold the probes only.
+// The registry of job kinds: one row per kind saying what it claims (core::KindProbe, which
+// discovery walks) and how it is analysed (kinds.hpp). Which analysis takes which input is
+// decided here and nowhere else; a new kind is its folder under src/ plus one row.
 #pragma once
 
 #include <span>
 #include <string>
 #include <string_view>
 
+#include <nlohmann/json.hpp>
+#include <vector>
+
 #include "analyze_logs/core/discover.hpp"
 
 namespace alog::cli {
 
-// In the order discovery tries them: srtctl (whole folders), Ray, prime-rl.
+struct Analysed;
+struct PlannedJob;
+struct RunOptions;
+
+struct Kind {
+  core::KindProbe probe;       // probe.kind names the kind ("srtctl"); empty for the last row
+  std::string_view described;  // "a Ray job", for messages
+  Analysed (*analyse)(const PlannedJob& job, const RunOptions& opt);
+  // The keys this kind adds at the top of report.json over its jobs in the report (its body
+  // where scripts already read it), or nullptr.
+  void (*top_json)(const std::vector<const Analysed*>& mine, nlohmann::ordered_json& doc);
+};
+
+// Every kind, in the order discovery tries them; the last row is "an unrecognised input".
+std::span<const Kind> kinds();
+// The row of a kind; the last row for a name no row has ("unrecognised").
+const Kind& kind(std::string_view name);
+// The probes of kinds(), for discovery.
 std::span<const core::KindProbe> kind_probes();
 
 // The role of a prime-rl log from its first bytes ("orchestrator log", "inference log", "trainer
