@@ -38,23 +38,28 @@ std::string read_small_file(const std::string& path) {
 }
 
 const char* kFooter = R"(Examples:
-  analyze-logs run_dir/                              a prime-rl output folder (logs/*.log found)
-  analyze-logs orchestrator.log inference.log        the old script's shape; roles come from content
+  analyze-logs run_dir/                              a prime-rl output folder (its logs are found)
+  analyze-logs orchestrator.log inference.log        one prime-rl run; roles come from content
+  analyze-logs logs/4459_2P_1D_20251122_041341/      an srtctl job folder (or logs/: each job in it)
+  analyze-logs collected_run/                        a Ray job: driver log + ray/<ip>/session_*/logs
+  analyze-logs collected/                            several jobs, of any kinds: a section per job
+  analyze-logs - < driver.log                        standard input, of any kind
   grep -E '\[weights\]|\[gen\]' orchestrator.log | analyze-logs -
   analyze-logs --json logs/ | jq '.metrics["weights.queue_ms"].p99'
   analyze-logs --expect 'weights.queue_ms.p99<300' --fail-on critical run_dir/
   analyze-logs compare before/ after/ --fail-on-regression 10
-  analyze-logs logs/4459_4P_1D_20251122_041341/         an srtctl serving-job folder
-  analyze-logs running_logs/run.log /tmp/ray/session_latest/logs   a Ray (TorchSpec) job
 
-Inputs may be plain, gzip or zstd (detected from their bytes), or '-' for standard input.
-The report folder PARENT/analysis_<YYYYmmdd_HHMMSS>/ holds SUMMARY.md, report.json, report.html,
-timeline.txt, slowest_updates.txt and *_stats.txt; its path is the last line of standard output (stderr with
---json or --format json).
+Inputs are files (plain, gzip or zstd), folders at any depth, or '-' for standard input. Jobs
+(prime-rl runs, srtctl jobs, Ray jobs) are recognised by content, not by names or layout; what is
+not read is listed in the report with the reason. Every job gets a verdict (ok, degraded, failed,
+stuck, running, unknown), the sentence naming its cause, and findings (info, warning, critical).
+The report folder PARENT/analysis_<YYYYmmdd_HHMMSS>/ holds SUMMARY.md, report.html and report.json
+(schema 2), and for a single prime-rl run timeline.txt, slowest_updates.txt and *_stats.txt; its
+path is the last line of standard output (stderr with --json or --format json).
 
 Exit status:
   0  the analysis ran (whatever it found)
-  1  an --expect check failed, or a diagnosis at or above --fail-on was found
+  1  an --expect check failed, or a finding at or above --fail-on was found (any kind)
   2  usage error, an input that cannot be read, or an --out that cannot be written
 A closed standard output (e.g. piping into head) ends the program quietly with status 0.
 )";
@@ -105,14 +110,14 @@ int parse_and_run(int argc, char** argv) {
   std::string fail_on, trace_id, trace_out;
   bool live = false;
 
-  app.add_option("inputs", inputs, "Log files, run folders, srtctl job folders, or - for standard input");
+  app.add_option("inputs", inputs, "Files, folders at any depth, or - for standard input (jobs of every kind, found by content)");
   app.add_option("-o,--out", out_parent, "Parent folder of the analysis_<timestamp>/ report folder")
       ->capture_default_str();
   app.add_flag("--json", json, "Print the JSON report on standard output (same as --format json)");
   app.add_option("--format", format, "What goes to standard output: text, md or json")
       ->check(CLI::IsMember({"text", "md", "json"}))
       ->capture_default_str();
-  app.add_option("--color", color, "Colour the terminal summary: auto, always or never (NO_COLOR is honoured)")
+  app.add_option("--color", color, "Colour the terminal view by severity: auto, always or never (NO_COLOR is honoured)")
       ->check(CLI::IsMember({"auto", "always", "never"}))
       ->capture_default_str();
   // Explicit ranges: CLI11's NonNegativeNumber/PositiveNumber print a 300-digit bound in errors.
@@ -127,9 +132,9 @@ int parse_and_run(int argc, char** argv) {
   app.add_flag("-q,--quiet", quiet, "No progress bar");
   app.add_option("--expect", expects, "Check METRIC.STAT OP NUMBER, e.g. 'weights.queue_ms.p99<300' (repeatable; prime-rl runs); a failed check exits 1")
       ->allow_extra_args(false);
-  app.add_option("--fail-on", fail_on, "Exit 1 when a diagnosis of this severity or worse is found: warning or critical")
+  app.add_option("--fail-on", fail_on, "Exit 1 on a finding of this severity or worse, for every kind: warning or critical")
       ->check(CLI::IsMember({"warning", "critical"}));
-  app.add_flag("--live", live, "Ray jobs: measure the silence up to now (the job is still running)");
+  app.add_flag("--live", live, "Ray jobs still running: measure the silence up to now");
   app.add_option("--trace-out", trace_out, "Also write the run as a Chrome trace (Perfetto UI, chrome://tracing) to FILE (prime-rl runs)");
   app.add_option("--trace", trace_id, "Print everything known about one weight update (a unique prefix of its trace id is enough; prime-rl runs); writes no folder");
 
@@ -138,8 +143,8 @@ int parse_and_run(int argc, char** argv) {
   double regression_pct = -1;
   std::string cmp_out = ".", cmp_format = "text";
   bool cmp_json = false;
-  CLI::App* sub = app.add_subcommand("compare", "Compare runs side by side against a baseline (before/after a fix)");
-  sub->add_option("runs", cmp.runs, "Analysis folders, report.json files, log files, run folders or srtctl job folders")
+  CLI::App* sub = app.add_subcommand("compare", "Compare runs or jobs of one kind side by side against a baseline (before/after a fix)");
+  sub->add_option("runs", cmp.runs, "Analysis folders, report.json files, logs, run folders, srtctl job folders or sets, Ray logs (one kind)")
       ->required()
       ->expected(2, -1);
   sub->add_option("--baseline", baseline_1, "Which run is the baseline (1-based)")->check(CLI::Range(size_t{1}, size_t{10000}))->capture_default_str();
