@@ -81,6 +81,114 @@ int run_compare(const compare::Options& opt, const std::string& out_parent, cons
   }
 }
 
+
+// The analysis's options as given, before they are checked and turned into RunOptions.
+struct AnalysisArgs {
+  std::vector<std::string> inputs;
+  std::string out_parent = ".";
+  bool json = false, quiet = false;
+  std::string format = "text", color = "auto", thresholds_file;
+  int async_level = 2;
+  unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  size_t max_updates = 150000;
+  std::vector<std::string> expects;
+  std::string fail_on, trace_id, trace_out;
+  bool live = false;
+};
+
+struct CompareArgs {
+  compare::Options cmp;
+  size_t baseline_1 = 1;
+  double regression_pct = -1;
+  std::string cmp_out = ".", cmp_format = "text";
+  bool cmp_json = false;
+};
+
+void add_analysis_options(CLI::App& app, AnalysisArgs& a) {
+  app.add_option("inputs", a.inputs, "Files, folders at any depth, or - for standard input (jobs of every kind, found by content)");
+  app.add_option("-o,--out", a.out_parent, "Parent folder of the analysis_<timestamp>/ report folder")
+      ->capture_default_str();
+  app.add_flag("--json", a.json, "Print the JSON report on standard output (same as --format json)");
+  app.add_option("--format", a.format, "What goes to standard output: text, md or json")
+      ->check(CLI::IsMember({"text", "md", "json"}))
+      ->capture_default_str();
+  app.add_option("--color", a.color, "Colour the terminal view by severity: auto, always or never (NO_COLOR is honoured)")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->capture_default_str();
+  // Explicit ranges: CLI11's NonNegativeNumber/PositiveNumber print a 300-digit bound in errors.
+  app.add_option("--async-level", a.async_level, "Staleness limit for the staleness status")
+      ->check(CLI::Range(0, 1000))
+      ->capture_default_str();
+  app.add_option("--thresholds", a.thresholds_file, "JSON file overriding thresholds (partial overrides allowed)");
+  app.add_option("-j,--threads", a.threads, "Worker threads (default: all cores)")->check(CLI::Range(1u, 256u));
+  app.add_option("--max-updates", a.max_updates, "Records kept of each kind (weight updates, gen batches, ckpt/rollout events); more are counted and in the statistics, not listed")
+      ->check(CLI::Range(size_t{1}, (size_t{1} << 32) - 1))
+      ->capture_default_str();
+  app.add_flag("-q,--quiet", a.quiet, "No progress bar");
+  app.add_option("--expect", a.expects, "Check METRIC.STAT OP NUMBER, e.g. 'weights.queue_ms.p99<300' (repeatable; prime-rl runs); a failed check exits 1")
+      ->allow_extra_args(false);
+  app.add_option("--fail-on", a.fail_on, "Exit 1 on a finding of this severity or worse, for every kind: warning or critical")
+      ->check(CLI::IsMember({"warning", "critical"}));
+  app.add_flag("--live", a.live, "Ray jobs still running: measure the silence up to now");
+  app.add_option("--trace-out", a.trace_out, "Also write the run as a Chrome trace (Perfetto UI, chrome://tracing) to FILE (prime-rl runs)");
+  app.add_option("--trace", a.trace_id, "Print everything known about one weight update (a unique prefix of its trace id is enough; prime-rl runs); writes no folder");
+}
+
+CLI::App* add_compare_command(CLI::App& app, CompareArgs& c) {
+  CLI::App* sub = app.add_subcommand("compare", "Compare runs or jobs of one kind side by side against a baseline (before/after a fix)");
+  sub->add_option("runs", c.cmp.runs, "Analysis folders, report.json files, logs, run folders, srtctl job folders or sets, Ray logs (one kind)")
+      ->required()
+      ->expected(2, -1);
+  sub->add_option("--baseline", c.baseline_1, "Which run is the baseline (1-based)")->check(CLI::Range(size_t{1}, size_t{10000}))->capture_default_str();
+  sub->add_option("--fail-on-regression", c.regression_pct,
+                  "Exit 1 when any metric gets worse than PCT percent in its bad direction")
+      ->check(CLI::Range(0.0, 1e6));
+  sub->add_option("--expect", c.cmp.expect, "Check on every run, as for the analysis (repeatable)")->allow_extra_args(false);
+  sub->add_option("-o,--out", c.cmp_out, "Parent folder of the comparison_<timestamp>/ folder")->capture_default_str();
+  sub->add_flag("--json", c.cmp_json, "Print compare.json on standard output");
+  sub->add_option("--format", c.cmp_format, "What goes to standard output: text, md or json")
+      ->check(CLI::IsMember({"text", "md", "json"}))
+      ->capture_default_str();
+  sub->add_option("-j,--threads", c.cmp.threads, "Worker threads for runs analysed on the fly")->check(CLI::Range(1u, 256u));
+  sub->add_option("--async-level", c.cmp.async_level, "Staleness limit for runs analysed on the fly")->check(CLI::Range(0, 1000));
+  return sub;
+}
+
+// Checks what only the analysis can check (the thresholds file, the --expect expressions) and
+// fills `opt`; a non-zero return is the exit status of a usage error already reported.
+int to_run_options(const AnalysisArgs& a, RunOptions& opt) {
+  opt.inputs = a.inputs;
+  opt.out_parent = a.out_parent;
+  opt.format = a.json ? "json" : a.format;
+  // NO_COLOR: present and not empty turns colour off (https://no-color.org convention).
+  const char* no_color = std::getenv("NO_COLOR");
+  opt.color = a.color == "always" || (a.color == "auto" && ::isatty(1) && !(no_color && *no_color));
+  opt.quiet = a.quiet;
+  opt.threads = a.threads;
+  opt.async_level = a.async_level;
+  opt.max_updates = a.max_updates;
+  opt.fail_on = a.fail_on;
+  opt.trace_id = a.trace_id;
+  opt.trace_out = a.trace_out;
+  opt.live = a.live;
+  opt.tool_version = ALOG_VERSION;
+  if (!a.thresholds_file.empty()) {
+    try {
+      Thresholds t(a.async_level);
+      t.apply_json(read_small_file(a.thresholds_file), a.thresholds_file);
+      opt.thresholds = t;
+    } catch (const std::exception& e) {
+      return error(e.what());
+    }
+  }
+  try {
+    for (const auto& e : a.expects) opt.expectations.push_back(parse_expectation(e));
+  } catch (const std::invalid_argument& e) {
+    return error(e.what());
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 int parse_and_run(int argc, char** argv) {
@@ -98,120 +206,29 @@ int parse_and_run(int argc, char** argv) {
   app.footer(kFooter);
   app.set_version_flag("-V,--version", std::string("analyze-logs ") + ALOG_VERSION);
   app.get_formatter()->column_width(34);
-
-  std::vector<std::string> inputs;
-  std::string out_parent = ".";
-  bool json = false, quiet = false;
-  std::string format = "text", color = "auto", thresholds_file;
-  int async_level = 2;
-  unsigned threads = std::max(1u, std::thread::hardware_concurrency());
-  size_t max_updates = 150000;
-  std::vector<std::string> expects;
-  std::string fail_on, trace_id, trace_out;
-  bool live = false;
-
-  app.add_option("inputs", inputs, "Files, folders at any depth, or - for standard input (jobs of every kind, found by content)");
-  app.add_option("-o,--out", out_parent, "Parent folder of the analysis_<timestamp>/ report folder")
-      ->capture_default_str();
-  app.add_flag("--json", json, "Print the JSON report on standard output (same as --format json)");
-  app.add_option("--format", format, "What goes to standard output: text, md or json")
-      ->check(CLI::IsMember({"text", "md", "json"}))
-      ->capture_default_str();
-  app.add_option("--color", color, "Colour the terminal view by severity: auto, always or never (NO_COLOR is honoured)")
-      ->check(CLI::IsMember({"auto", "always", "never"}))
-      ->capture_default_str();
-  // Explicit ranges: CLI11's NonNegativeNumber/PositiveNumber print a 300-digit bound in errors.
-  app.add_option("--async-level", async_level, "Staleness limit for the staleness status")
-      ->check(CLI::Range(0, 1000))
-      ->capture_default_str();
-  app.add_option("--thresholds", thresholds_file, "JSON file overriding thresholds (partial overrides allowed)");
-  app.add_option("-j,--threads", threads, "Worker threads (default: all cores)")->check(CLI::Range(1u, 256u));
-  app.add_option("--max-updates", max_updates, "Records kept of each kind (weight updates, gen batches, ckpt/rollout events); more are counted and in the statistics, not listed")
-      ->check(CLI::Range(size_t{1}, (size_t{1} << 32) - 1))
-      ->capture_default_str();
-  app.add_flag("-q,--quiet", quiet, "No progress bar");
-  app.add_option("--expect", expects, "Check METRIC.STAT OP NUMBER, e.g. 'weights.queue_ms.p99<300' (repeatable; prime-rl runs); a failed check exits 1")
-      ->allow_extra_args(false);
-  app.add_option("--fail-on", fail_on, "Exit 1 on a finding of this severity or worse, for every kind: warning or critical")
-      ->check(CLI::IsMember({"warning", "critical"}));
-  app.add_flag("--live", live, "Ray jobs still running: measure the silence up to now");
-  app.add_option("--trace-out", trace_out, "Also write the run as a Chrome trace (Perfetto UI, chrome://tracing) to FILE (prime-rl runs)");
-  app.add_option("--trace", trace_id, "Print everything known about one weight update (a unique prefix of its trace id is enough; prime-rl runs); writes no folder");
-
-  compare::Options cmp;
-  size_t baseline_1 = 1;
-  double regression_pct = -1;
-  std::string cmp_out = ".", cmp_format = "text";
-  bool cmp_json = false;
-  CLI::App* sub = app.add_subcommand("compare", "Compare runs or jobs of one kind side by side against a baseline (before/after a fix)");
-  sub->add_option("runs", cmp.runs, "Analysis folders, report.json files, logs, run folders, srtctl job folders or sets, Ray logs (one kind)")
-      ->required()
-      ->expected(2, -1);
-  sub->add_option("--baseline", baseline_1, "Which run is the baseline (1-based)")->check(CLI::Range(size_t{1}, size_t{10000}))->capture_default_str();
-  sub->add_option("--fail-on-regression", regression_pct,
-                  "Exit 1 when any metric gets worse than PCT percent in its bad direction")
-      ->check(CLI::Range(0.0, 1e6));
-  sub->add_option("--expect", cmp.expect, "Check on every run, as for the analysis (repeatable)")->allow_extra_args(false);
-  sub->add_option("-o,--out", cmp_out, "Parent folder of the comparison_<timestamp>/ folder")->capture_default_str();
-  sub->add_flag("--json", cmp_json, "Print compare.json on standard output");
-  sub->add_option("--format", cmp_format, "What goes to standard output: text, md or json")
-      ->check(CLI::IsMember({"text", "md", "json"}))
-      ->capture_default_str();
-  sub->add_option("-j,--threads", cmp.threads, "Worker threads for runs analysed on the fly")->check(CLI::Range(1u, 256u));
-  sub->add_option("--async-level", cmp.async_level, "Staleness limit for runs analysed on the fly")->check(CLI::Range(0, 1000));
+  AnalysisArgs a;
+  add_analysis_options(app, a);
+  CompareArgs c;
+  CLI::App* sub = add_compare_command(app, c);
   app.require_subcommand(0, 1);
 
   try {
     app.parse(argc, argv);
-    if (!sub->parsed() && inputs.empty()) throw CLI::RequiredError("inputs");
+    if (!sub->parsed() && a.inputs.empty()) throw CLI::RequiredError("inputs");
   } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0) {
-      int rc = app.exit(e);
-      return rc;
-    }
+    if (e.get_exit_code() == 0) return app.exit(e);
     std::fprintf(stderr, "analyze-logs: %s\nRun with --help for more information.\n", e.what());
     return kExitError;
   }
   if (sub->parsed()) {
-    cmp.baseline = baseline_1 - 1;
-    if (regression_pct >= 0) cmp.fail_on_regression_pct = regression_pct;
-    if (cmp.threads == 1 && !sub->count("--threads")) cmp.threads = threads;
-    cmp.tool_version = ALOG_VERSION;
-    return run_compare(cmp, cmp_out, cmp_json ? "json" : cmp_format);
+    c.cmp.baseline = c.baseline_1 - 1;
+    if (c.regression_pct >= 0) c.cmp.fail_on_regression_pct = c.regression_pct;
+    if (c.cmp.threads == 1 && !sub->count("--threads")) c.cmp.threads = a.threads;
+    c.cmp.tool_version = ALOG_VERSION;
+    return run_compare(c.cmp, c.cmp_out, c.cmp_json ? "json" : c.cmp_format);
   }
-  if (json) format = "json";
-  // NO_COLOR: present and not empty turns colour off (https://no-color.org convention).
-  const char* no_color = std::getenv("NO_COLOR");
-  bool use_color = color == "always" || (color == "auto" && ::isatty(1) && !(no_color && *no_color));
-
   RunOptions opt;
-  opt.inputs = inputs;
-  opt.out_parent = out_parent;
-  opt.format = format;
-  opt.color = use_color;
-  opt.quiet = quiet;
-  opt.threads = threads;
-  opt.async_level = async_level;
-  opt.max_updates = max_updates;
-  opt.fail_on = fail_on;
-  opt.trace_id = trace_id;
-  opt.trace_out = trace_out;
-  opt.live = live;
-  opt.tool_version = ALOG_VERSION;
-  if (!thresholds_file.empty()) {
-    try {
-      Thresholds t(async_level);
-      t.apply_json(read_small_file(thresholds_file), thresholds_file);
-      opt.thresholds = t;
-    } catch (const std::exception& e) {
-      return error(e.what());
-    }
-  }
-  try {
-    for (const auto& e : expects) opt.expectations.push_back(parse_expectation(e));
-  } catch (const std::invalid_argument& e) {
-    return error(e.what());
-  }
+  if (int rc = to_run_options(a, opt)) return rc;
   return run_analysis(opt);
 }
 

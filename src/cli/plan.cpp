@@ -61,6 +61,47 @@ void merge_named_files(Plan& plan) {
   plan.jobs = std::move(out);
 }
 
+// The same inputs found twice (a driver log named beside the folder that holds it): a job of
+// a kind whose every input lies under another job's folder of that kind is part of it.
+void merge_contained(Plan& plan) {
+  auto paths = [](const PlannedJob& pj) {
+    std::vector<std::string> v = pj.direct;
+    v.insert(v.end(), pj.files.begin(), pj.files.end());
+    v.insert(v.end(), pj.dirs.begin(), pj.dirs.end());
+    return v;
+  };
+  std::vector<bool> gone(plan.jobs.size(), false);
+  for (size_t i = 0; i < plan.jobs.size(); ++i)
+    for (size_t k = 0; k < plan.jobs.size() && !gone[i]; ++k) {
+      if (k == i || gone[k] || plan.jobs[k].kind != plan.jobs[i].kind) continue;
+      std::error_code ec;
+      if (!fs::is_directory(plan.jobs[k].root, ec)) continue;
+      auto mine = paths(plan.jobs[i]);
+      bool inside = !mine.empty();
+      for (const auto& p : mine) inside &= under(p, plan.jobs[k].root);
+      if (!inside) continue;
+      // Only what the larger job does not already read is added.
+      PlannedJob& t = plan.jobs[k];
+      auto have = paths(t);
+      auto known = [&](const std::string& p) {
+        for (const auto& h : have)
+          if (fs::path(h).lexically_normal() == fs::path(p).lexically_normal()) return true;
+        return false;
+      };
+      for (auto& x : plan.jobs[i].direct)
+        if (!known(x)) t.direct.push_back(x);
+      for (auto& x : plan.jobs[i].files)
+        if (!known(x)) t.files.push_back(x);
+      for (auto& x : plan.jobs[i].dirs)
+        if (!known(x)) t.dirs.push_back(x);
+      gone[i] = true;
+    }
+  std::vector<PlannedJob> out;
+  for (size_t i = 0; i < plan.jobs.size(); ++i)
+    if (!gone[i]) out.push_back(std::move(plan.jobs[i]));
+  plan.jobs = std::move(out);
+}
+
 void merge_parts(Plan& plan) {
   auto anchored = [](const PlannedJob& pj) {
     for (const auto& probe : kind_probes())
@@ -143,6 +184,7 @@ Plan plan_jobs(const std::vector<std::string>& inputs) {
       plan.jobs.push_back(std::move(pj));
     }
   }
+  merge_contained(plan);
   merge_named_files(plan);
   merge_parts(plan);
   for (auto& u : d.unrecognised) {

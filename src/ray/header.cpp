@@ -55,8 +55,9 @@ core::Header header(const RayReport& r) {
   std::string headline = r.headline;
   std::string word = std::string(verdict_name(r.verdict)) + ": ";
   if (headline.rfind(word, 0) == 0) headline.erase(0, word.size());
-  h.cause = headline;
-  if (!r.reason.empty()) h.cause += ". " + r.reason;
+  // "stuck in phase 7 (...)": the reason says the same with the measured silence; use it alone.
+  if (r.verdict == Verdict::stuck && !r.reason.empty()) h.cause = r.reason;
+  else h.cause = r.reason.empty() ? headline : headline + ". " + r.reason;
   const Finding* root = r.root();
   for (const auto& f : r.findings) {
     core::Finding x;

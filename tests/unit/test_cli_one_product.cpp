@@ -36,6 +36,8 @@ ChildOutcome run(const TempDir& out, std::vector<std::string> args, const fs::pa
   });
 }
 
+int run_args_status(const TempDir& out, std::vector<std::string> args) { return run(out, std::move(args)).status; }
+
 json report_of(const TempDir& out) {
   for (const auto& e : fs::directory_iterator(out.path))
     if (e.path().filename().string().starts_with("analysis_"))
@@ -288,4 +290,19 @@ TEST(OneProduct, TerminalViewOfEveryTestdataJobFits100ColumnsWithoutEscapes) {
       EXPECT_NE(first_lines(text, 24).find(file.substr(0, 40)), std::string::npos) << job << "\n" << first_lines(text, 24);
     }
   }
+}
+
+TEST(OneProduct, AnInputNamedBesideTheFolderHoldingItIsReadOnce) {
+  const fs::path run = kData / "ray" / "training";
+  fs::path driver;
+  for (const auto& e : fs::directory_iterator(run / "running_logs")) driver = e.path();
+  TempDir a, b;
+  ASSERT_EQ(run_args_status(a, {run.string()}), 0);
+  ASSERT_EQ(run_args_status(b, {driver.string(), run.string()}), 0);
+  json ja = report_of(a), jb = report_of(b);
+  ASSERT_EQ(jb["jobs"].size(), 1u) << jb["jobs"].dump(1);
+  EXPECT_EQ(ja["ray"]["phases"], jb["ray"]["phases"]);
+  ASSERT_TRUE(ja["ray"]["inputs"]["driver_lines"].is_number()) << ja["ray"]["inputs"].dump();
+  EXPECT_GT(ja["ray"]["inputs"]["driver_lines"].get<uint64_t>(), 0u);
+  EXPECT_EQ(ja["ray"]["inputs"]["driver_lines"], jb["ray"]["inputs"]["driver_lines"]);  // not counted twice
 }
