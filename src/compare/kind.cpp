@@ -145,7 +145,7 @@ bool holds_ray_logs(const fs::path& dir) {
   return false;
 }
 
-Detected detect(const std::string& arg) {
+fs::file_status check_argument(const std::string& arg) {
   if (arg.empty()) throw std::runtime_error("compare: an empty argument is not a run");
   if (arg == "-") throw arg_error(arg, "standard input cannot be compared (give a file or folder)");
   std::error_code ec;
@@ -154,6 +154,12 @@ Detected detect(const std::string& arg) {
     int err = ec ? ec.value() : ENOENT;
     throw arg_error(arg, std::strerror(err == 0 ? ENOENT : err));
   }
+  return st;
+}
+
+Detected detect(const std::string& arg) {
+  auto st = check_argument(arg);
+  std::error_code ec;
   Detected d;
   d.source = arg;
   auto from_doc = [&](nlohmann::json doc, const char* form) {

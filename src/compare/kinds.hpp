@@ -43,6 +43,9 @@ std::string doc_kind(const nlohmann::json& doc);
 bool holds_ray_logs(const std::filesystem::path& dir);
 
 std::runtime_error arg_error(const std::string& arg, std::string_view why);
+// Throws arg_error for an argument that cannot be a run at all: empty, "-", missing. Returns its
+// status otherwise.
+std::filesystem::file_status check_argument(const std::string& arg);
 
 Result compare_srtctl(const std::vector<Detected>& args, const Options& opt);
 Result compare_ray(const std::vector<Detected>& args, const Options& opt);

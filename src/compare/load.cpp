@@ -69,14 +69,8 @@ nlohmann::json analyze_now(const std::string& arg, const Options& opt) {
 // checked before any of them is analysed: a typo in the last argument fails at once, not after
 // minutes of analysis of the first.
 Run classify(const std::string& arg) {
-  if (arg.empty()) throw std::runtime_error("compare: an empty argument is not a run");
-  if (arg == "-") throw fail(arg, "standard input cannot be compared (give a file or folder)");
+  auto st = detail::check_argument(arg);
   std::error_code ec;
-  auto st = fs::status(arg, ec);
-  if (ec || !fs::exists(st)) {
-    int err = ec ? ec.value() : ENOENT;
-    throw fail(arg, std::strerror(err == 0 ? ENOENT : err));
-  }
   Run run;
   run.source = arg;
   if (fs::is_directory(st)) {

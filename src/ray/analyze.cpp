@@ -74,25 +74,7 @@ constexpr PhaseInfo kPhases[] = {
     {7, "Training loop", "Training: N%", "ongoing", 0},
 };
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-bool has_session_files(const fs::path& dir) {
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) return false;
-  size_t n = 0;
-  for (fs::directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec), end;
-       !ec && it != end && n < 200000; it.increment(ec), ++n) {
-    std::string name = it->path().filename().string();
-    if (name == "raylet.out" || name == "gcs_server.out" ||
-        (name.starts_with("worker-") && (name.ends_with(".err") || name.ends_with(".out"))))
-      return true;
-  }
-  return false;
-}
+bool has_session_files(const fs::path& dir) { return holds_session_logs(dir); }
 
 std::optional<fs::path> session_logs_of(const fs::path& dir) {
   for (const fs::path& c : {dir, dir / "logs", dir / "session_latest" / "logs"})
@@ -1177,21 +1159,7 @@ bool is_driver_log(const fs::path& file) {
   } catch (const std::exception&) {
     return false;
   }
-  std::string clean;
-  strip_ansi(head, clean);
-  std::string low = lower(clean);
-  static constexpr std::string_view needles[] = {"torchspec",
-                                                 "(traineractor pid=",
-                                                 "(sglengine pid=",
-                                                 "(mooncakemaster pid=",
-                                                 "multi-thread loading shards",
-                                                 "actual_bundle_index:",
-                                                 "auto-resolved mooncake",
-                                                 "device mesh (1d)",
-                                                 "eaglemooncakestore"};
-  for (auto n : needles)
-    if (low.find(n) != std::string::npos) return true;
-  return false;
+  return is_driver_log_head(head);
 }
 
 bool is_session_logs_dir(const fs::path& dir) {

@@ -17,7 +17,6 @@ bool is_driver_log_head(std::string_view head) {
   std::transform(clean.begin(), clean.end(), clean.begin(), [](char c) {
     return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   });
-  // The same markers as is_driver_log (analyze.cpp).
   static constexpr std::string_view needles[] = {"torchspec",
                                                  "(traineractor pid=",
                                                  "(sglengine pid=",

@@ -74,11 +74,8 @@ if [[ -n $(console_lines "$tmp/report.log") ]]; then
   fail "console messages while loading report.html"
 fi
 
-# 3. The screenshot exists and shows the charts: many colours, and the chart line's blue.
-[[ -s $png ]] || fail "no screenshot"
-size=$(stat -c %s "$png")
-if command -v python3 >/dev/null; then
-  python3 - "$png" <<'EOF' || fail "the screenshot looks blank or shows no chart"
+# The PNG decoder both screenshot checks use (stdlib only): rows of an 8-bit RGB/RGBA PNG.
+cat >"$tmp/pngrows.py" <<'EOF'
 import struct, sys, zlib
 
 def rows(path):
@@ -112,6 +109,16 @@ def rows(path):
         yield w, bpp, bytes(row)
         prev = row
 
+EOF
+
+# 3. The screenshot exists and shows the charts: many colours, and the chart line's blue.
+[[ -s $png ]] || fail "no screenshot"
+size=$(stat -c %s "$png")
+if command -v python3 >/dev/null; then
+  python3 - "$png" "$tmp" <<'EOF' || fail "the screenshot looks blank or shows no chart"
+import sys
+sys.path.insert(0, sys.argv[2])
+from pngrows import rows
 colours, line = set(), 0
 for w, bpp, row in rows(sys.argv[1]):
     for x in range(0, w * bpp, bpp):
@@ -146,39 +153,16 @@ for other in "$src/testdata/srtctl/logs/4460_2P_1D_20251122_061502" "$src/testda
     fail "console messages while loading the report.html of $other"
   fi
   if command -v python3 >/dev/null; then
-    python3 - "$tmp/$name.png" <<'PY' || fail "the screenshot of $other looks blank or shows no failed verdict"
-import struct, sys, zlib
-data = open(sys.argv[1], "rb").read()
-pos, idat = 8, b""
-while pos < len(data):
-    n, kind = struct.unpack(">I4s", data[pos:pos + 8])
-    body = data[pos + 8:pos + 8 + n]
-    if kind == b"IHDR":
-        w, h, depth, ctype = struct.unpack(">IIBB", body[:10])
-        bpp = 3 if ctype == 2 else 4
-    elif kind == b"IDAT":
-        idat += body
-    pos += 12 + n
-raw, stride, prev = zlib.decompress(idat), w * bpp, bytearray(w * bpp)
+    python3 - "$tmp/$name.png" "$tmp" <<'PY' || fail "the screenshot of $other looks blank or shows no failed verdict"
+import sys
+sys.path.insert(0, sys.argv[2])
+from pngrows import rows
 ink = red = 0
-for y in range(h):
-    f = raw[y * (stride + 1)]
-    row = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
-    for i in range(stride):
-        a = row[i - bpp] if i >= bpp else 0
-        b, c = prev[i], (prev[i - bpp] if i >= bpp else 0)
-        if f == 1: row[i] = (row[i] + a) & 255
-        elif f == 2: row[i] = (row[i] + b) & 255
-        elif f == 3: row[i] = (row[i] + (a + b) // 2) & 255
-        elif f == 4:
-            p = a + b - c
-            pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-            row[i] = (row[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-    for x in range(0, stride, bpp):
+for w, bpp, row in rows(sys.argv[1]):
+    for x in range(0, w * bpp, bpp):
         r, g, bl = row[x:x + 3]
         if r + g + bl < 600: ink += 1
         if r > 150 and g < 90 and bl < 90: red += 1
-    prev = row
 print(f"{sys.argv[1]}: {ink} ink pixels, {red} red")
 sys.exit(0 if ink > 20000 and red > 50 else 1)
 PY
