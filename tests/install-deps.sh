@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(cmake g++ make pkg-config libcli11-dev libre2-dev libfmt-dev nlohmann-json3-dev libgtest-dev
       libbenchmark-dev zlib1g-dev libzstd-dev python3 gzip zstd clang libclang-rt-14-dev
-      hyperfine ripgrep time chromium python3-jsonschema)
+      hyperfine ripgrep time chromium python3-jsonschema ccache)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

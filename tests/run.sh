@@ -7,8 +7,15 @@ cd "$(dirname "$0")/.."
 jobs=$(nproc)
 fuzz_seconds=${ALOG_FUZZ_SECONDS:-20}
 
+# ccache (Debian's) when present: CCACHE_BASEDIR makes the cache hit across clones in other folders.
+launcher=()
+if command -v ccache >/dev/null; then
+  export CCACHE_BASEDIR="$PWD"
+  launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+fi
+
 echo "== build (Release, -Werror) and test"
-cmake -S . -B build-ci -DCMAKE_BUILD_TYPE=Release -DALOG_WERROR=ON -DALOG_BENCH=ON >/dev/null
+cmake -S . -B build-ci -DCMAKE_BUILD_TYPE=Release -DALOG_WERROR=ON -DALOG_BENCH=ON "${launcher[@]}" >/dev/null
 cmake --build build-ci -j"$jobs"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
@@ -17,7 +24,7 @@ ctest --test-dir build-ci -j"$jobs" --output-on-failure --timeout 900 | tee -a "
 echo "== build with AddressSanitizer + UndefinedBehaviorSanitizer and test"
 # -O1 -g1: line tables for the sanitizers' stack traces at a fraction of -O2 -g's compile time.
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" \
-  -DALOG_SANITIZE=ON -DALOG_WERROR=ON -DALOG_BENCH=OFF >/dev/null
+  -DALOG_SANITIZE=ON -DALOG_WERROR=ON -DALOG_BENCH=OFF "${launcher[@]}" >/dev/null
 cmake --build build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan -j"$jobs" --output-on-failure --timeout 1800 | tee -a "$log"
