@@ -26,10 +26,8 @@ bool under(const std::string& path, const std::string& root) {
   return !rel.empty() && rel.native().rfind("..", 0) != 0;
 }
 
-// Arguments that are pieces of one job: `orchestrator.log inference.log`, or a Ray driver log and
-// its session folders named one by one. A job holding no input in its kind's anchor role (the
-// orchestrator log, the driver log) is a piece: pieces join the one anchored job of their kind,
-// or, when there is none, each other. Two anchored jobs (two run folders) stay two.
+// Joins p into t. A joined job is named after the first of its pieces and how many more there
+// are, so that 500 rank logs named one by one do not make a 500-name title.
 void merge_into(PlannedJob& t, PlannedJob& p) {
   for (auto& x : p.direct) t.direct.push_back(std::move(x));
   for (auto& x : p.files) t.files.push_back(std::move(x));
@@ -37,7 +35,11 @@ void merge_into(PlannedJob& t, PlannedJob& p) {
   for (auto& x : p.inputs) t.inputs.push_back(std::move(x));
   for (auto& x : p.notes) t.notes.push_back(std::move(x));
   for (auto& x : p.roles) t.roles.push_back(std::move(x));
-  if (t.root != p.root) t.name += " + " + p.name;
+  if (t.root != p.root) {
+    if (t.pieces == 0) t.first_name = t.name;
+    t.pieces += 1 + p.pieces;
+    t.name = fmt::format("{} (+{} more)", t.first_name, t.pieces);
+  }
   if (t.unrecognised.empty()) {
     t.unrecognised = std::move(p.unrecognised);
     t.looked_like = std::move(p.looked_like);
@@ -102,6 +104,10 @@ void merge_contained(Plan& plan) {
   plan.jobs = std::move(out);
 }
 
+// Arguments that are pieces of one job: `orchestrator.log inference.log`, or a Ray driver log and
+// its session folders named one by one. A job holding no input in its kind's anchor role (the
+// orchestrator log, the driver log) is a piece: pieces join the one anchored job of their kind,
+// or, when there is none, each other. Two anchored jobs (two run folders) stay two.
 void merge_parts(Plan& plan) {
   auto anchored = [](const PlannedJob& pj) {
     for (const auto& probe : kind_probes())

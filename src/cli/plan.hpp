@@ -2,6 +2,7 @@
 // kinds lives in registry.cpp; discovery walks the inputs, core/discover.hpp).
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,8 @@ struct PlannedJob {
   std::vector<core::InputEntry> inputs;  // skipped entries, with their reasons
   std::vector<std::string> notes;        // what discovery decided that the user should know
   std::vector<std::string> roles;        // roles of the inputs read ("driver log", ...)
+  size_t pieces = 0;                     // other arguments joined into this job
+  std::string first_name;                // the name before any was joined
   // When kind is "": what was looked for, and what the input looked like.
   std::string unrecognised, looked_like;
 };
