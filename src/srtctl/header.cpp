@@ -120,7 +120,15 @@ core::Header header(const JobReport& j) {
     x.id = j.reason_id;
     x.severity = j.verdict == Verdict::failed ? core::Severity::critical : core::Severity::warning;
     x.role = root ? core::Role::consequence : core::Role::root_cause;
+    // The reason names the root cause too ("<root>; benchmark ... never finished"); the root cause
+    // is its own finding, so this one says only what followed.
     x.summary = j.reason;
+    if (root && !j.root_cause.empty()) {
+      for (const std::string& cut : {j.root_cause + "; ", "; first failure: " + j.root_cause}) {
+        size_t at = x.summary.find(cut);
+        if (at != std::string::npos) x.summary.erase(at, cut.size());
+      }
+    }
     if (core::Evidence e = verdict_evidence(j); !e.file.empty()) x.evidence.push_back(std::move(e));
     x.fix = verdict_fix(j.reason_id);
     if (x.fix.empty()) x.fix = fix_for(j.reason_id);
