@@ -6,6 +6,7 @@
 
 #include <array>
 #include <filesystem>
+#include <unordered_set>
 
 #include "analyze_logs/diagnose.hpp"
 #include "analyze_logs/ray.hpp"
@@ -67,12 +68,13 @@ void add_notes(core::Header& h, const std::vector<std::string>& notes) {
   }
 }
 
+// Inputs discovery skipped that the analysis did not list itself (a set: a folder may hold
+// tens of thousands of files).
 void add_skipped(core::Header& h, const std::vector<core::InputEntry>& inputs) {
-  for (const auto& e : inputs) {
-    bool known = false;
-    for (const auto& x : h.inputs) known |= x.path == e.path;
-    if (!known) h.inputs.push_back(e);
-  }
+  std::unordered_set<std::string> known;
+  for (const auto& x : h.inputs) known.insert(x.path);
+  for (const auto& e : inputs)
+    if (known.insert(e.path).second) h.inputs.push_back(e);
 }
 
 Analysed start(const PlannedJob& pj) {

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstdint>
 #include <filesystem>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "analyze_logs/core/discover.hpp"
 #include "kinds.hpp"
@@ -64,7 +66,8 @@ void merge_named_files(Plan& plan) {
 }
 
 // The same inputs found twice (a driver log named beside the folder that holds it): a job of
-// a kind whose every input lies under another job's folder of that kind is part of it.
+// a kind whose every input lies under another job's folder of that kind is part of it. Only jobs
+// found at a folder can hold others, so this costs jobs × folders, not jobs².
 void merge_contained(Plan& plan) {
   auto paths = [](const PlannedJob& pj) {
     std::vector<std::string> v = pj.direct;
@@ -72,30 +75,30 @@ void merge_contained(Plan& plan) {
     v.insert(v.end(), pj.dirs.begin(), pj.dirs.end());
     return v;
   };
+  std::vector<size_t> folders;
+  for (size_t k = 0; k < plan.jobs.size(); ++k) {
+    std::error_code ec;
+    if (fs::is_directory(plan.jobs[k].root, ec)) folders.push_back(k);
+  }
   std::vector<bool> gone(plan.jobs.size(), false);
   for (size_t i = 0; i < plan.jobs.size(); ++i)
-    for (size_t k = 0; k < plan.jobs.size() && !gone[i]; ++k) {
+    for (size_t k : folders) {
+      if (gone[i]) break;
       if (k == i || gone[k] || plan.jobs[k].kind != plan.jobs[i].kind) continue;
-      std::error_code ec;
-      if (!fs::is_directory(plan.jobs[k].root, ec)) continue;
       auto mine = paths(plan.jobs[i]);
       bool inside = !mine.empty();
-      for (const auto& p : mine) inside &= under(p, plan.jobs[k].root);
+      for (const auto& p : mine) inside = inside && under(p, plan.jobs[k].root);
       if (!inside) continue;
       // Only what the larger job does not already read is added.
       PlannedJob& t = plan.jobs[k];
-      auto have = paths(t);
-      auto known = [&](const std::string& p) {
-        for (const auto& h : have)
-          if (fs::path(h).lexically_normal() == fs::path(p).lexically_normal()) return true;
-        return false;
+      std::unordered_set<std::string> have;
+      for (const auto& h : paths(t)) have.insert(fs::path(h).lexically_normal().string());
+      auto add = [&](std::vector<std::string>& to, const std::string& x) {
+        if (have.insert(fs::path(x).lexically_normal().string()).second) to.push_back(x);
       };
-      for (auto& x : plan.jobs[i].direct)
-        if (!known(x)) t.direct.push_back(x);
-      for (auto& x : plan.jobs[i].files)
-        if (!known(x)) t.files.push_back(x);
-      for (auto& x : plan.jobs[i].dirs)
-        if (!known(x)) t.dirs.push_back(x);
+      for (const auto& x : plan.jobs[i].direct) add(t.direct, x);
+      for (const auto& x : plan.jobs[i].files) add(t.files, x);
+      for (const auto& x : plan.jobs[i].dirs) add(t.dirs, x);
       gone[i] = true;
     }
   std::vector<PlannedJob> out;
@@ -107,7 +110,8 @@ void merge_contained(Plan& plan) {
 // Arguments that are pieces of one job: `orchestrator.log inference.log`, or a Ray driver log and
 // its session folders named one by one. A job holding no input in its kind's anchor role (the
 // orchestrator log, the driver log) is a piece: pieces join the one anchored job of their kind,
-// or, when there is none, each other. Two anchored jobs (two run folders) stay two.
+// or, when there is none, the first piece of their kind. Two anchored jobs (two run folders) stay
+// two, and a piece beside two of them is kept apart: which run it belongs to is not known.
 void merge_parts(Plan& plan) {
   auto anchored = [](const PlannedJob& pj) {
     for (const auto& probe : kind_probes())
@@ -119,35 +123,31 @@ void merge_parts(Plan& plan) {
       }
     return true;  // a kind without anchors (srtctl) is whole as found
   };
-  std::vector<PlannedJob> out;
-  std::vector<size_t> pieces;
-  for (auto& pj : plan.jobs) {
-    if (anchored(pj)) {
-      out.push_back(std::move(pj));
-      continue;
+  // Merging a piece never makes or unmakes an anchored job, so the counts are taken once.
+  std::vector<bool> is_anchored(plan.jobs.size());
+  std::unordered_map<std::string, std::vector<size_t>> anchors_of;
+  for (size_t k = 0; k < plan.jobs.size(); ++k)
+    if ((is_anchored[k] = anchored(plan.jobs[k]))) anchors_of[plan.jobs[k].kind].push_back(k);
+  std::unordered_map<std::string, size_t> first_piece;
+  std::vector<bool> gone(plan.jobs.size(), false);
+  for (size_t i = 0; i < plan.jobs.size(); ++i) {
+    if (is_anchored[i]) continue;
+    const auto& anchors = anchors_of[plan.jobs[i].kind];
+    size_t target = SIZE_MAX;
+    if (anchors.size() == 1) {
+      target = anchors.front();
+    } else if (anchors.empty()) {
+      auto [it, fresh] = first_piece.emplace(plan.jobs[i].kind, i);
+      if (!fresh) target = it->second;
     }
-    pieces.push_back(out.size());
-    out.push_back(std::move(pj));
-  }
-  std::vector<bool> gone(out.size(), false);
-  for (size_t i : pieces) {
-    size_t target = SIZE_MAX, anchors = 0;
-    for (size_t k = 0; k < out.size(); ++k)
-      if (k != i && !gone[k] && out[k].kind == out[i].kind && anchored(out[k])) {
-        ++anchors;
-        target = k;
-      }
-    if (anchors > 1) continue;  // which run it belongs to is not known: kept apart
-    if (anchors == 0)
-      for (size_t k = 0; k < i && target == SIZE_MAX; ++k)
-        if (!gone[k] && out[k].kind == out[i].kind) target = k;
     if (target == SIZE_MAX) continue;
-    merge_into(out[target], out[i]);
+    merge_into(plan.jobs[target], plan.jobs[i]);
     gone[i] = true;
   }
-  plan.jobs.clear();
-  for (size_t k = 0; k < out.size(); ++k)
-    if (!gone[k]) plan.jobs.push_back(std::move(out[k]));
+  std::vector<PlannedJob> out;
+  for (size_t k = 0; k < plan.jobs.size(); ++k)
+    if (!gone[k]) out.push_back(std::move(plan.jobs[k]));
+  plan.jobs = std::move(out);
 }
 
 }  // namespace

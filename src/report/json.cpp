@@ -2,6 +2,8 @@
 
 #include <charconv>
 #include <cmath>
+#include <string_view>
+#include <unordered_set>
 
 #include "analyze_logs/core/header_json.hpp"
 #include "analyze_logs/correlate.hpp"
@@ -111,11 +113,10 @@ J head_json(const Report& r, const JsonHeader& jh) {
     inputs.push_back(i);
   }
   // Inputs the header knows that the analysis never opened (skipped by discovery).
-  for (const auto& e : h.inputs) {
-    bool known = false;
-    for (const auto& in : r.inputs) known |= in.path == e.path;
-    if (!known) inputs.push_back(core::to_json(e));
-  }
+  std::unordered_set<std::string_view> read;
+  for (const auto& in : r.inputs) read.insert(in.path);
+  for (const auto& e : h.inputs)
+    if (!read.count(e.path)) inputs.push_back(core::to_json(e));
   j["inputs"] = inputs;
   if (jh.jobs) j["jobs"] = *jh.jobs;
 
