@@ -28,6 +28,10 @@ std::string md_code(std::string_view s);
 // between a pair becomes md_code, the rest md_escape; a backtick without a partner is escaped.
 // Not for log text, whose backticks mean nothing.
 std::string md_prose(std::string_view s);
+// Our own prose split at its `...` pairs: the text between them through `text`, each code part
+// (without its backticks) through `code`. md_prose and the HTML writer's prose are this.
+std::string prose_with_code(std::string_view s, std::string (*text)(std::string_view),
+                            std::string (*code)(std::string_view));
 
 // HTML text or attribute value: `&`, `<`, `>`, `"`, `'`, control bytes and invalid UTF-8 as in
 // md_escape.

@@ -12,6 +12,7 @@
 
 #include "analyze_logs/diagnose.hpp"
 #include "analyze_logs/util.hpp"
+#include "kinds.hpp"
 #include "model.hpp"
 
 namespace alog::compare {
@@ -344,17 +345,7 @@ std::string regression_line(const Model& m, const RegressionHit& h) {
 }
 
 Model build_model(const std::vector<Run>& runs, const Options& opt) {
-  if (runs.size() < 2)
-    throw std::invalid_argument(
-        fmt::format("compare needs at least two runs ({} given)", runs.size()));
-  if (opt.baseline >= runs.size())
-    throw std::invalid_argument(
-        fmt::format("--baseline {}: only {} runs given", opt.baseline + 1, runs.size()));
-  if (opt.fail_on_regression_pct &&
-      (!std::isfinite(*opt.fail_on_regression_pct) || *opt.fail_on_regression_pct < 0))
-    throw std::invalid_argument(
-        fmt::format("--fail-on-regression {}: expected a percentage of 0 or more",
-                    *opt.fail_on_regression_pct));
+  detail::check_runs_and_gate(runs.size(), opt);
 
   Model m;
   m.runs = &runs;
@@ -476,5 +467,19 @@ Result compare_runs(const std::vector<Run>& runs_in, const Options& opt) {
   r.json = detail::render_json(m);
   return r;
 }
+
+namespace detail {
+
+void check_runs_and_gate(size_t runs, const Options& opt) {
+  if (runs < 2) throw std::invalid_argument(fmt::format("compare needs at least two runs ({} given)", runs));
+  if (opt.baseline >= runs)
+    throw std::invalid_argument(fmt::format("--baseline {}: only {} runs given", opt.baseline + 1, runs));
+  if (opt.fail_on_regression_pct &&
+      (!std::isfinite(*opt.fail_on_regression_pct) || *opt.fail_on_regression_pct < 0))
+    throw std::invalid_argument(fmt::format("--fail-on-regression {}: expected a percentage of 0 or more",
+                                            *opt.fail_on_regression_pct));
+}
+
+}  // namespace detail
 
 }  // namespace alog::compare

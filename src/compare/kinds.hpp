@@ -56,6 +56,10 @@ size_t text_width(std::string_view s);  // UTF-8 code points
 // `s` cut to `width` code points, the last one "…" when something was cut.
 std::string clip_text(std::string_view s, size_t width);
 
+// The checks every comparison makes before it starts: at least two runs, a baseline among them,
+// a gate that is a percentage of 0 or more. Throws std::invalid_argument.
+void check_runs_and_gate(size_t runs, const Options& opt);
+
 struct TextTable {
   std::vector<bool> right;  // per column
   std::vector<std::vector<std::string>> rows;

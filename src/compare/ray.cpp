@@ -523,15 +523,7 @@ ojson render_json(const Model& m, const Options& opt) {
 }  // namespace
 
 Result compare_ray_runs(const std::vector<Run>& runs, const Options& opt) {
-  if (runs.size() < 2)
-    throw std::invalid_argument(
-        fmt::format("compare needs at least two runs ({} given)", runs.size()));
-  if (opt.baseline >= runs.size())
-    throw std::invalid_argument(
-        fmt::format("--baseline {}: only {} runs given", opt.baseline + 1, runs.size()));
-  if (opt.fail_on_regression_pct &&
-      (!std::isfinite(*opt.fail_on_regression_pct) || *opt.fail_on_regression_pct < 0))
-    throw std::invalid_argument("--fail-on-regression must be a finite number >= 0");
+  detail::check_runs_and_gate(runs.size(), opt);
   if (!opt.expect.empty())
     throw std::invalid_argument("--expect applies to prime-rl runs, not to Ray runs");
   Model m = build(runs, opt);

@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "analyze_logs/util.hpp"
+#include "kinds.hpp"
 #include "model.hpp"
 
 namespace alog::compare::detail {
@@ -63,39 +64,8 @@ std::string check_cell(const Model& m, const CheckRow& c, size_t i) {
 
 // ---- terminal -------------------------------------------------------------------------------
 
-size_t display_width(std::string_view s) {
-  size_t n = 0;
-  for (unsigned char ch : s)
-    if ((ch & 0xC0) != 0x80) ++n;
-  return n;
-}
-
-struct Table {
-  std::vector<bool> right;  // per column
-  std::vector<std::vector<std::string>> rows;
-
-  std::string render(std::string_view indent) const {
-    std::vector<size_t> w(right.size(), 0);
-    for (const auto& r : rows)
-      for (size_t c = 0; c < r.size() && c < w.size(); ++c)
-        w[c] = std::max(w[c], display_width(r[c]));
-    std::string out;
-    for (const auto& r : rows) {
-      std::string line(indent);
-      for (size_t c = 0; c < r.size() && c < w.size(); ++c) {
-        size_t pad = w[c] - display_width(r[c]);
-        if (c) line += "  ";
-        if (right[c])
-          line += std::string(pad, ' ') + r[c];
-        else
-          line += r[c] + (c + 1 < r.size() ? std::string(pad, ' ') : "");
-      }
-      while (!line.empty() && line.back() == ' ') line.pop_back();
-      out += line + "\n";
-    }
-    return out;
-  }
-};
+// The plain-text table the Ray and srtctl comparisons use too.
+using Table = detail::TextTable;
 
 }  // namespace
 

@@ -159,20 +159,7 @@ std::string_view html_style() {
 }
 
 std::string html_prose(std::string_view s) {
-  std::string out;
-  size_t i = 0;
-  while (i < s.size()) {
-    size_t open = s.find('`', i);
-    size_t close = open == std::string_view::npos ? open : s.find('`', open + 1);
-    if (close == std::string_view::npos) {
-      out += esc(s.substr(i));
-      break;
-    }
-    out += esc(s.substr(i, open - i));
-    out += "<code>" + esc(s.substr(open + 1, close - open - 1)) + "</code>";
-    i = close + 1;
-  }
-  return out;
+  return prose_with_code(s, esc, [](std::string_view c) { return "<code>" + esc(c) + "</code>"; });
 }
 
 std::string report_html(const std::vector<core::Job>& jobs) {

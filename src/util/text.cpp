@@ -121,22 +121,25 @@ std::string md_code(std::string_view s) {
   return fence + (pad ? " " : "") + body + (pad ? " " : "") + fence;
 }
 
-std::string md_prose(std::string_view s) {
+std::string prose_with_code(std::string_view s, std::string (*text)(std::string_view),
+                            std::string (*code)(std::string_view)) {
   std::string out;
   size_t i = 0;
   while (i < s.size()) {
     size_t open = s.find('`', i);
     size_t close = open == std::string_view::npos ? open : s.find('`', open + 1);
     if (close == std::string_view::npos) {
-      out += md_escape(s.substr(i));
+      out += text(s.substr(i));
       break;
     }
-    out += md_escape(s.substr(i, open - i));
-    out += md_code(s.substr(open + 1, close - open - 1));
+    out += text(s.substr(i, open - i));
+    out += code(s.substr(open + 1, close - open - 1));
     i = close + 1;
   }
   return out;
 }
+
+std::string md_prose(std::string_view s) { return prose_with_code(s, md_escape, md_code); }
 
 bool is_printable_ascii(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c < 0x7F; });

@@ -11,6 +11,7 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace alog::test_support {
 
@@ -46,6 +47,14 @@ inline std::string slurp(const std::filesystem::path& p) {
 }
 
 // `s` quoted for /bin/sh.
+// The lines of a text ('\n'-separated; no empty last line for a final '\n').
+inline std::vector<std::string> lines_of(const std::string& s) {
+  std::vector<std::string> v;
+  std::istringstream in(s);
+  for (std::string l; std::getline(in, l);) v.push_back(l);
+  return v;
+}
+
 inline std::string shell_quote(const std::string& s) {
   std::string q = "'";
   for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);

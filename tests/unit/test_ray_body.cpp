@@ -8,6 +8,7 @@
 
 #include "analyze_logs/ray.hpp"
 #include "analyze_logs/render/render.hpp"
+#include "support.hpp"
 
 using namespace alog;
 using namespace alog::ray;
@@ -20,12 +21,7 @@ bool contains(const std::string& hay, const std::string& needle) {
   return hay.find(needle) != std::string::npos;
 }
 
-std::vector<std::string> lines_of(const std::string& s) {
-  std::vector<std::string> v;
-  std::istringstream in(s);
-  for (std::string l; std::getline(in, l);) v.push_back(l);
-  return v;
-}
+using alog::test_support::lines_of;
 
 }  // namespace
 

@@ -13,18 +13,14 @@
 #include "analyze_logs/render/render.hpp"
 #include "analyze_logs/util.hpp"
 #include "render_jobs.hpp"
+#include "support.hpp"
 
 using namespace alog;
 using namespace alog::test_support;
 
 namespace {
 
-std::vector<std::string> lines_of(const std::string& s) {
-  std::vector<std::string> v;
-  std::istringstream in(s);
-  for (std::string l; std::getline(in, l);) v.push_back(l);
-  return v;
-}
+using alog::test_support::lines_of;
 
 size_t count(const std::string& hay, const std::string& needle) {
   size_t n = 0;
