@@ -15,16 +15,16 @@
 #include <map>
 #include <thread>
 
-#include "analyze_logs/analyzer.hpp"
 #include "analyze_logs/cli.hpp"
 #include "analyze_logs/core/discover.hpp"
 #include "analyze_logs/core/header_json.hpp"
 #include "analyze_logs/core/job.hpp"
-#include "analyze_logs/output_dir.hpp"
-#include "analyze_logs/outputs.hpp"
+#include "analyze_logs/core/output_dir.hpp"
+#include "analyze_logs/primerl/analyzer.hpp"
+#include "analyze_logs/primerl/outputs.hpp"
+#include "analyze_logs/primerl/writers.hpp"
 #include "analyze_logs/render/render.hpp"
 #include "analyze_logs/util.hpp"
-#include "analyze_logs/writers.hpp"
 #include "io.hpp"
 #include "kinds.hpp"
 #include "options.hpp"

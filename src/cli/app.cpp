@@ -15,8 +15,8 @@
 
 #include "analyze_logs/cli.hpp"
 #include "analyze_logs/compare.hpp"
-#include "analyze_logs/diagnose.hpp"
-#include "analyze_logs/output_dir.hpp"
+#include "analyze_logs/core/output_dir.hpp"
+#include "analyze_logs/primerl/diagnose.hpp"
 #include "io.hpp"
 #include "options.hpp"
 

@@ -8,11 +8,11 @@
 #include <filesystem>
 #include <unordered_set>
 
-#include "analyze_logs/diagnose.hpp"
+#include "analyze_logs/primerl/diagnose.hpp"
+#include "analyze_logs/primerl/outputs.hpp"
+#include "analyze_logs/primerl/writers.hpp"
 #include "analyze_logs/ray.hpp"
 #include "analyze_logs/srtctl.hpp"
-#include "analyze_logs/outputs.hpp"
-#include "analyze_logs/writers.hpp"
 
 namespace fs = std::filesystem;
 

@@ -9,8 +9,8 @@
 #include <string_view>
 #include <vector>
 
-#include "analyze_logs/analyzer.hpp"
 #include "analyze_logs/core/job.hpp"
+#include "analyze_logs/primerl/analyzer.hpp"
 #include "options.hpp"
 #include "plan.hpp"
 

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "analyze_logs/diagnose.hpp"
-#include "analyze_logs/thresholds.hpp"
+#include "analyze_logs/primerl/diagnose.hpp"
+#include "analyze_logs/primerl/thresholds.hpp"
 
 namespace alog::cli {
 

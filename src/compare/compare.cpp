@@ -10,7 +10,7 @@
 #include <cmath>
 #include <stdexcept>
 
-#include "analyze_logs/diagnose.hpp"
+#include "analyze_logs/primerl/diagnose.hpp"
 #include "analyze_logs/util.hpp"
 #include "kinds.hpp"
 #include "model.hpp"

@@ -10,11 +10,11 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "analyze_logs/analyzer.hpp"
 #include "analyze_logs/compare.hpp"
-#include "analyze_logs/diagnose.hpp"
+#include "analyze_logs/primerl/analyzer.hpp"
+#include "analyze_logs/primerl/diagnose.hpp"
+#include "analyze_logs/primerl/writers.hpp"
 #include "analyze_logs/util.hpp"
-#include "analyze_logs/writers.hpp"
 #include "kinds.hpp"
 
 namespace fs = std::filesystem;

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "analyze_logs/compare.hpp"
-#include "analyze_logs/report.hpp"
+#include "analyze_logs/primerl/model.hpp"
 
 namespace alog::compare::detail {
 

@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "analyze_logs/compare.hpp"
-#include "analyze_logs/output_dir.hpp"
+#include "analyze_logs/core/output_dir.hpp"
 
 namespace fs = std::filesystem;
 

@@ -1,4 +1,4 @@
-// report.html for any set of jobs. Same rules as the prime-rl page (src/report/html.cpp), whose
+// report.html for any set of jobs. Same rules as the prime-rl page (src/primerl/html.cpp), whose
 // styles these are: one file with no scripts, no fonts and no requests, a Content-Security-Policy
 // of default-src 'none', and every string from a log through html_escape. The header (verdict,
 // findings, inputs) is drawn here the same way for every kind; each Body adds its own tables.

@@ -10,10 +10,10 @@
 #include <memory>
 #include <string>
 
-#include "analyze_logs/analyzer.hpp"
-#include "analyze_logs/diagnose.hpp"
-#include "analyze_logs/timeline.hpp"
-#include "analyze_logs/writers.hpp"
+#include "analyze_logs/primerl/analyzer.hpp"
+#include "analyze_logs/primerl/diagnose.hpp"
+#include "analyze_logs/primerl/timeline.hpp"
+#include "analyze_logs/primerl/writers.hpp"
 #include "bench_data.hpp"
 
 namespace fs = std::filesystem;

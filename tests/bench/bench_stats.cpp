@@ -5,7 +5,7 @@
 #include <random>
 #include <vector>
 
-#include "analyze_logs/stats.hpp"
+#include "analyze_logs/core/stats.hpp"
 
 namespace {
 

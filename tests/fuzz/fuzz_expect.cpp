@@ -19,8 +19,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "analyze_logs/diagnose.hpp"
-#include "analyze_logs/report.hpp"
+#include "analyze_logs/primerl/diagnose.hpp"
+#include "analyze_logs/primerl/model.hpp"
 
 using namespace alog;
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "analyze_logs/thresholds.hpp"
+#include "analyze_logs/primerl/thresholds.hpp"
 
 using namespace alog;
 

@@ -12,7 +12,7 @@
 // actor death).
 //
 // A new signature is one row in src/core/catalogue.cpp and one case in
-// tests/unit/test_core_catalogue.cpp (a real line it must match, a near miss it must not).
+// tests/unit/core/test_catalogue.cpp (a real line it must match, a near miss it must not).
 //
 // Selection: a kind that wants only some rows on some files (srtctl's SLURM batch log: host OOM
 // and SLURM lines; its benchmark client log: tracebacks and CUDA OOM) builds a SignatureSet from

@@ -1,0 +1,36 @@
+// What reading one input counted: bytes, lines, events, and the lines skipped with their reasons.
+// Plain data, filled by the scanner (scan.hpp) and kept in every kind's list of inputs read.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "analyze_logs/event.hpp"
+
+namespace alog::scan {
+
+struct SkipSample {
+  uint64_t line;
+  SkipReason reason;
+};
+
+// Per-input counts; the analysis adds its own (events used, role) on top.
+struct FileCounts {
+  uint64_t bytes = 0;    // decompressed bytes read
+  uint64_t lines = 0;    // '\n'-lines (a last line without '\n' counts)
+  uint64_t events = 0;   // tagged lines parsed into events
+  uint64_t noise = 0;    // `[weights][-]` lines
+  std::array<uint64_t, kSkipReasonCount> skipped_by_reason{};
+  std::vector<SkipSample> skip_samples;  // the first few, for the report
+  bool partial = false;  // reading stopped early (corrupt/truncated stream, read error)
+  std::string error;     // why, when partial
+  uint64_t skipped() const {
+    uint64_t n = 0;
+    for (auto c : skipped_by_reason) n += c;
+    return n;
+  }
+};
+
+}  // namespace alog::scan

@@ -1,0 +1,180 @@
+// The prime-rl model: everything the prime-rl analysis found, as plain data. Writers (Markdown,
+// JSON, text, stats files, trace) read only this; the analysis only fills it. A new output touches
+// only writers. The header pulls in neither the scanner nor nlohmann; the few member types that
+// save memory (OptDouble, Location, IndexList, ...) are in primerl/compact.hpp and read like the
+// standard types they replace.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "analyze_logs/core/stats.hpp"
+#include "analyze_logs/event.hpp"
+#include "analyze_logs/file_counts.hpp"
+#include "analyze_logs/primerl/compact.hpp"
+#include "analyze_logs/primerl/thresholds.hpp"
+
+namespace alog {
+
+enum class Role { orchestrator, inference, trainer, unknown };
+std::string_view role_name(Role r);
+
+struct InputReport {
+  std::string path;
+  Role role = Role::unknown;
+  std::string compression = "none";
+  scan::FileCounts counts;
+  bool unreadable = false;  // could not be opened (inside a run folder: skipped, not fatal)
+  std::string error;        // why unreadable, or why partial
+};
+
+struct MetricReport {
+  std::string name;  // "weights.queue_ms"
+  std::string unit;  // "ms", "%", ""
+  Summary stats;
+  Status status = Status::none;
+};
+
+// Server-side half of a weight update, from one inference log.
+struct ServerSide {
+  uint32_t file = 0;
+  RpcKind kind = RpcKind::none;
+  OptDouble recv_t, rpc_start_t, rpc_done_t, rpc_ms;
+  OptLocation recv_at, start_at, done_at;
+};
+
+// The server half kept out of line (primerl/compact.hpp): 8 bytes in an update that has none.
+using ServerBox = OutOfLine<ServerSide>;
+
+struct Phases {
+  OptDouble client_to_server_ms, server_pre_rpc_ms, engine_ms, server_to_client_ms;
+};
+
+// Members ordered so that the small ones share the last 8 bytes (no padding between members).
+struct UpdateReport {
+  TraceId trace;
+  OptInt64 step;
+  OptDouble wall_ms, rpc_ms, queue_ms;  // rpc/queue empty for the -1.0 sentinel
+  double send_t = 0;
+  Location send_at;
+  OptLocation done_at;
+  ServerBox server;  // joined by trace id (correlation); empty when no server log has the id
+  Phases phases;
+  IndexList overlapping_batches;  // indices into Report::batches
+  int32_t send_tod = -1;
+  bool reload = false;
+  bool complete = false;
+  LastPhase last_phase;  // for incomplete updates
+};
+
+struct BatchReport {
+  uint32_t file = 0;
+  uint64_t start_line = 0, done_line = 0;  // 0 when that side is missing
+  int32_t start_tod = -1, done_tod = -1;
+  OptDouble dur_ms, inflight_start, inflight_done;
+  IndexList updates;  // indices into Report::updates that ran during the batch
+};
+
+// A single-valued event kept for evidence and timelines: ckpt waits and writes, rollout
+// truncation and staleness (a few per training step, so cheap to keep).
+// (Members ordered for 32 bytes, not 40; the constructor keeps the order PointEvent{file, line,
+// tod, value, step}.)
+struct PointEvent {
+  PointEvent() noexcept = default;
+  PointEvent(uint32_t f, uint64_t l, int32_t t, double v, int64_t s) noexcept
+      : line(l), value(v), step(s), file(f), tod(t) {}
+
+  uint64_t line = 0;
+  double value = 0;
+  int64_t step = -1;  // target_step / step / current_step when the line has one
+  uint32_t file = 0;
+  int32_t tod = -1;
+};
+static_assert(sizeof(PointEvent) == 32);
+
+struct Evidence {
+  uint32_t file = 0;
+  uint64_t line = 0;
+  std::string note;  // "queue_ms=30333.4"
+};
+
+enum class Severity { warning, critical };
+std::string_view severity_name(Severity s);
+
+struct Diagnosis {
+  std::string id;
+  Severity severity = Severity::warning;
+  std::string summary;
+  std::vector<Evidence> evidence;
+  std::string fix;
+  std::vector<std::pair<std::string, double>> thresholds;
+};
+
+struct ExpectResult {
+  std::string expr;
+  bool passed = false;
+  std::optional<double> actual;
+  std::string message;
+};
+
+struct ClockEstimate {
+  uint32_t file = 0;  // the server's log
+  double offset_s = 0;        // server t - client t
+  double lower_s = 0, upper_s = 0;
+  size_t updates_used = 0;
+  std::string method;  // "bounds", "least violation (bounds conflict)", "none"
+};
+
+// Inconsistent sequences: never fatal, always counted.
+struct Anomalies {
+  uint64_t done_without_send = 0;
+  uint64_t duplicate_done = 0;
+  uint64_t reused_trace_id = 0;
+  uint64_t rpc_done_without_start = 0;
+  uint64_t batch_done_without_start = 0;
+  uint64_t untracked_updates = 0;  // beyond --max-updates
+  // Also beyond --max-updates (each kind counted on its own): gen batches, and ckpt/rollout
+  // events of one metric. Their samples are in the statistics; they are not listed.
+  uint64_t untracked_batches = 0;
+  uint64_t untracked_point_events = 0;
+};
+
+// A server-side update with no client side (another client, or the orchestrator log cut at the
+// start): listed, not dropped.
+struct ServerOnlyUpdate {
+  TraceId trace;
+  ServerSide server;
+};
+
+struct Report {
+  int schema = 1;
+  std::string tool_version;
+  int async_level = 2;
+  Thresholds thresholds{2};
+  std::vector<InputReport> inputs;
+  std::vector<MetricReport> metrics;
+  // Deques, not vectors: they grow without a reallocation peak (old and new arrays at once) and
+  // indices stay valid. Nothing may rely on contiguity.
+  std::deque<UpdateReport> updates;
+  std::vector<ServerOnlyUpdate> server_only;
+  std::deque<BatchReport> batches;
+  // "ckpt.wait_ms", "ckpt.write_ms", "rollout.trunc_pct", "rollout.staleness" -> events in
+  // input order (deques, like updates: they grow with the input).
+  std::vector<std::pair<std::string, std::deque<PointEvent>>> point_events;
+  std::vector<Diagnosis> diagnoses;
+  std::vector<ExpectResult> expectations;
+  std::vector<ClockEstimate> clocks;
+  Anomalies anomalies;
+  uint64_t total_events() const;
+  const MetricReport* metric(std::string_view name) const;
+  const std::deque<PointEvent>* points(std::string_view metric) const;
+  std::string file_name(uint32_t file) const;
+};
+
+}  // namespace alog

@@ -1,0 +1,64 @@
+// Visual outputs: a Chrome Trace Event file for Perfetto / chrome://tracing, Mermaid charts for
+// SUMMARY.md, and a self-contained report.html. Like every writer they read only the Report.
+//
+// All three must stay usable on a run of any length, so the charts are downsampled (each plotted
+// point is the largest of a bucket of consecutive samples: a bottleneck is a spike, and averaging
+// would hide it) and the trace spends a fixed, small number of events per weight update.
+//
+// The trace needs one clock for everything. The client (orchestrator) clock of the `t=` values is
+// the common clock of docs/CORRELATION.md; server times are mapped onto it with the estimated
+// clock offsets, and events that carry only a time of day from their line prefix (generation
+// batches, checkpoint waits and writes, rollouts) are mapped with the median of
+// send_t - send_tod over the weight updates.
+#pragma once
+
+#include <cstddef>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <ostream>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "analyze_logs/primerl/model.hpp"
+
+namespace alog {
+
+// `--trace-out FILE`: Chrome Trace Event Format. Timestamps in microseconds on the client clock.
+nlohmann::ordered_json to_chrome_trace(const Report& r);
+// The same document written one event per line without building the json tree (which costs
+// ~1.5 KB of memory per event, 16 events per correlated update): what the CLI should use.
+void write_chrome_trace(const Report& r, std::ostream& out);
+
+// Markdown section ("## Charts" and ```mermaid xychart-beta blocks): queue_ms and rpc_ms per
+// update and generation batch duration, with their warning and critical thresholds. Empty when
+// there is nothing to chart (no series with two or more samples).
+std::string mermaid_charts(const Report& r);
+
+// report.html: one page with no network requests, no scripts and no external fonts; charts are
+// inline SVG.
+std::string to_html(const Report& r);
+
+// One chart's data, shared by the Mermaid and HTML writers.
+struct ChartSeries {
+  std::string metric;   // "weights.queue_ms": names the thresholds
+  std::string title;    // "queue_ms per weight update"
+  std::string x_label;  // "weight update, in send order"
+  std::string unit;     // "ms", "%"
+  size_t samples = 0;   // points before downsampling
+  size_t bucket = 1;    // consecutive samples per plotted point (the largest is plotted)
+  std::vector<double> y;
+  std::optional<double> warning, critical;
+};
+
+// The series worth charting, in display order: queue_ms, rpc_ms (update_weights), rpc_ms
+// (reload_weights) and gen batch dur_ms; with `extended`, also ckpt wait_ms / write_ms and
+// rollout trunc_pct. Series with fewer than two samples are left out. Each has at most
+// max_points points.
+std::vector<ChartSeries> chart_series(const Report& r, size_t max_points, bool extended);
+
+// Largest value of each bucket of ceil(n / max_points) consecutive values; `bucket` receives the
+// bucket size. max_points == 0 is treated as 1.
+std::vector<double> downsample_max(std::span<const double> v, size_t max_points, size_t& bucket);
+
+}  // namespace alog

@@ -1,0 +1,149 @@
+// Report -> core::Header for a prime-rl run. The diagnoses are performance findings (the job
+// ran; something made it slow), so a run with any diagnosis is `degraded`, never `failed`. What
+// the verdict must not do is read "ok" over nothing: a run with no tagged line is `unknown`, and a
+// run that lacks the orchestrator's log (where every client-side figure comes from) says so
+// rather than calling an empty metric set "within thresholds".
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "analyze_logs/primerl/diagnose.hpp"
+#include "analyze_logs/util.hpp"
+
+namespace alog {
+
+namespace {
+
+core::Finding finding_of(const Report& r, const Diagnosis& d) {
+  core::Finding x;
+  x.id = d.id;
+  x.severity = d.severity == Severity::critical ? core::Severity::critical : core::Severity::warning;
+  x.role = core::Role::root_cause;
+  x.summary = d.summary;
+  for (const auto& [name, value] : d.thresholds)
+    x.detail += fmt::format("{}{} {}", x.detail.empty() ? "thresholds: " : ", ", name, fixed(value));
+  for (const auto& e : d.evidence) x.evidence.push_back({r.file_name(e.file), e.line, {}, e.note});
+  x.fix = d.fix;
+  return x;
+}
+
+}  // namespace
+
+core::Header header(const Report& r) {
+  core::Header h;
+  bool orchestrator = false, inference = false, trainer = false;
+  uint64_t skipped = 0;
+  std::string skipped_where;
+  for (const auto& in : r.inputs) {
+    core::InputEntry e;
+    e.path = in.path;
+    e.kind = "prime-rl";
+    e.role = std::string(role_name(in.role)) + " log";
+    e.read = !in.unreadable;
+    e.reason = in.error;
+    h.inputs.push_back(std::move(e));
+    if (in.counts.events > 0) {
+      orchestrator |= in.role == Role::orchestrator;
+      inference |= in.role == Role::inference;
+      trainer |= in.role == Role::trainer;
+    }
+    if (in.counts.skipped() > 0) {
+      skipped += in.counts.skipped();
+      if (skipped_where.empty()) skipped_where = in.path;
+    }
+  }
+
+  for (const auto& d : r.diagnoses) h.findings.push_back(finding_of(r, d));
+  // A metric over its threshold that no rule explains is still a finding (the rules judge
+  // patterns; the thresholds judge every metric).
+  if (r.diagnoses.empty())
+    for (const auto& m : r.metrics)
+      if (m.status == Status::warning || m.status == Status::critical) {
+        std::string_view stat = r.thresholds.judged_on(m.name);
+        double v = stat == "max" ? m.stats.max : m.stats.mean;
+        core::Finding x;
+        x.id = "threshold_exceeded";
+        x.severity = m.status == Status::critical ? core::Severity::critical : core::Severity::warning;
+        x.summary = fmt::format("{} {} = {}{} is above the {} threshold", m.name, stat, fixed(v), m.unit,
+                                status_name(m.status));
+        x.fix = "See docs/DIAGNOSES.md for what drives this metric; compare with a healthy run";
+        h.findings.push_back(std::move(x));
+      }
+
+  const uint64_t events = r.total_events();
+  if (events == 0) {
+    core::Finding x;
+    x.id = "no_input_recognised";
+    x.severity = core::Severity::warning;
+    uint64_t lines = 0;
+    for (const auto& in : r.inputs) lines += in.counts.lines;
+    x.summary = fmt::format(
+        "No prime-rl tagged line ([weights], [gen], [ckpt], [rollout]) in {} input{} ({} lines read)",
+        r.inputs.size(), r.inputs.size() == 1 ? "" : "s", lines);
+    x.fix = "Give the orchestrator, inference and trainer logs of an instrumented prime-rl run "
+            "(or its run folder); for other jobs, give the srtctl job folder or the Ray logs";
+    h.findings.push_back(std::move(x));
+  } else if (!orchestrator) {
+    core::Finding x;
+    x.id = "missing_orchestrator_log";
+    x.severity = core::Severity::warning;
+    std::string have = inference && trainer ? "the inference server's and the trainer's logs"
+                       : inference          ? "the inference server's log"
+                       : trainer            ? "the trainer's log"
+                                            : "logs of no known role";
+    x.summary = fmt::format("Only {} {} given: the orchestrator log is missing", have,
+                            inference && trainer ? "were" : "was");
+    x.detail = "Without it the client side of every weight update (wall_ms, queue_ms, rpc_ms), the "
+               "generation batches and the rollouts cannot be known, nor can the updates be joined "
+               "across hosts";
+    x.fix = "Add the orchestrator's log (orchestrator.log) to the inputs";
+    h.findings.push_back(std::move(x));
+  } else if (!inference) {
+    core::Finding x;
+    x.id = "missing_inference_log";
+    x.severity = core::Severity::info;
+    x.summary = "No inference server log: the server side of each weight update is unknown";
+    x.detail = "queue_ms cannot be split into the wait before the server and the server's own work, "
+               "and no clock offset can be estimated";
+    x.fix = "Add the inference server's log (inference.log or the vLLM log) to the inputs";
+    h.findings.push_back(std::move(x));
+  }
+  if (skipped > 0) {
+    core::Finding x;
+    x.id = "lines_skipped";
+    x.severity = core::Severity::info;
+    x.role = core::Role::collateral;
+    x.summary = fmt::format("{} tagged line{} could not be read and were skipped (counted per file and "
+                            "reason in the inputs)",
+                            skipped, skipped == 1 ? "" : "s");
+    x.evidence.push_back({skipped_where, 0, {}, "first file with skipped lines"});
+    h.findings.push_back(std::move(x));
+  }
+  core::sort_findings(h.findings);
+  // Without the orchestrator's log (or any tagged line) that is what the verdict rests on: it
+  // goes first, before any threshold the remaining logs happen to exceed.
+  std::stable_partition(h.findings.begin(), h.findings.end(), [](const core::Finding& f) {
+    return f.id == "missing_orchestrator_log" || f.id == "no_input_recognised";
+  });
+
+  if (!r.diagnoses.empty()) {
+    h.verdict = core::Verdict::degraded;
+    h.cause = h.root() ? h.root()->summary : r.diagnoses.front().summary;
+  } else if (h.has_at_least(core::Severity::warning) && events > 0 && orchestrator) {
+    h.verdict = core::Verdict::degraded;
+    h.cause = h.findings.front().summary;
+  } else if (events == 0) {
+    h.verdict = core::Verdict::unknown;
+    h.cause = "No events found: no tagged [weights]/[ckpt]/[gen]/[rollout] line in the input";
+  } else if (!orchestrator) {
+    h.verdict = core::Verdict::unknown;
+    for (const auto& f : h.findings)
+      if (f.id == "missing_orchestrator_log") h.cause = f.summary;
+  } else {
+    h.verdict = core::Verdict::ok;
+    h.cause = "no known bottleneck found; every metric is within its thresholds";
+  }
+  return h;
+}
+
+}  // namespace alog

@@ -1,0 +1,406 @@
+// report.html: the Report as one page for people who would rather look than read.
+//
+// The page must open anywhere a bug report is attached (a mail client, an air-gapped cluster, a
+// CI artifact viewer), so it is a single file with no scripts, no fonts and no requests: styles
+// are inline, charts are inline SVG drawn here, tooltips are SVG <title> elements, and a
+// Content-Security-Policy of default-src 'none' makes the browser refuse any fetch that might slip
+// in (and report it as a console error, which the Chromium test fails on). Every string taken from
+// a log goes through html_escape.
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "analyze_logs/primerl/correlate.hpp"
+#include "analyze_logs/primerl/outputs.hpp"
+#include "analyze_logs/primerl/writers.hpp"
+#include "analyze_logs/render/render.hpp"
+#include "analyze_logs/util.hpp"
+
+namespace alog {
+namespace {
+
+// At most this many points per SVG chart; at 520 pixels, more would be sub-pixel.
+constexpr size_t kHtmlPoints = 500;
+// Points are drawn as circles (with tooltips) only up to this many; beyond, only the line and the
+// points above the warning threshold.
+constexpr size_t kCircleLimit = 80;
+
+
+std::string esc(std::string_view s) {
+  return html_escape(s);
+}
+std::string num(const std::optional<double>& v, int d = 1) {
+  return v ? fixed(*v, d) : "–";
+}
+
+std::string status_class(Status s) {
+  switch (s) {
+    case Status::good:
+      return "good";
+    case Status::warning:
+      return "warning";
+    case Status::critical:
+      return "critical";
+    default:
+      return "none";
+  }
+}
+
+// 1, 2 or 5 times a power of ten, at or above v: a readable tick step.
+double nice_step(double v) {
+  if (!(v > 0)) return 1;
+  double p = std::pow(10.0, std::floor(std::log10(v)));
+  for (double m : {1.0, 2.0, 5.0, 10.0})
+    if (m * p >= v * (1 - 1e-12)) return m * p;
+  return 10 * p;
+}
+
+std::string tick_label(double v, double step) {
+  if (step >= 1 || v == 0) return fmt::format("{:.0f}", v);
+  int d = static_cast<int>(std::ceil(-std::log10(step)));
+  return fixed(v, std::min(d, 6));
+}
+
+std::string unit_suffix(const std::string& unit) {
+  return unit.empty() ? "" : (unit == "%" ? "%" : " " + unit);
+}
+
+std::string svg_chart(const ChartSeries& s) {
+  constexpr double W = 560, H = 230, L = 58, R = 14, T = 12, B = 36;
+  const double pw = W - L - R, ph = H - T - B;
+  double hi = *std::max_element(s.y.begin(), s.y.end());
+  double lo = std::min(0.0, *std::min_element(s.y.begin(), s.y.end()));
+  if (s.critical)
+    hi = std::max(hi, *s.critical);
+  else if (s.warning)
+    hi = std::max(hi, *s.warning);
+  if (!(hi > lo)) hi = lo + 1;
+  double step = nice_step((hi - lo) / 5);
+  double top = step * std::ceil(hi * 1.04 / step), bottom = step * std::floor(lo / step);
+  auto X = [&](size_t i) {
+    return L + pw * static_cast<double>(i) / static_cast<double>(s.y.size() - 1);
+  };
+  auto Y = [&](double v) { return T + ph * (1 - (v - bottom) / (top - bottom)); };
+  std::string u = unit_suffix(s.unit);
+  std::string short_name = s.metric.substr(s.metric.rfind('.') + 1);
+
+  std::string o;
+  auto out = std::back_inserter(o);
+  fmt::format_to(out, "<svg viewBox=\"0 0 {} {}\" role=\"img\" aria-label=\"{}\">\n", W, H,
+                 esc(s.title));
+  // Zones: good below the warning threshold, amber up to critical, red above.
+  if (s.warning) {
+    double yw = std::clamp(Y(*s.warning), T, T + ph);
+    double yc = s.critical ? std::clamp(Y(*s.critical), T, T + ph) : T;
+    fmt::format_to(out,
+                   "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" "
+                   "fill=\"#fef3c7\" opacity=\"0.6\"/>\n",
+                   L, yc, pw, yw - yc);
+    if (s.critical)
+      fmt::format_to(out,
+                     "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" "
+                     "fill=\"#fee2e2\" opacity=\"0.6\"/>\n",
+                     L, T, pw, yc - T);
+  }
+  // Y grid and labels.
+  for (double v = bottom; v <= top + step / 2; v += step) {
+    double y = Y(v);
+    fmt::format_to(
+        out, "<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#e5e7eb\"/>",
+        L, y, L + pw, y);
+    fmt::format_to(out, "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>\n", L - 6,
+                   y + 4, tick_label(v, step));
+  }
+  // X ticks at the sample numbers (before downsampling).
+  for (int k = 0; k <= 4; ++k) {
+    double f = k / 4.0;
+    double x = L + pw * f;
+    auto label = static_cast<long long>(std::llround(1 + f * static_cast<double>(s.samples - 1)));
+    fmt::format_to(
+        out,
+        "<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{0:.1f}\" y2=\"{2:.1f}\" stroke=\"#9ca3af\"/>", x,
+        T + ph, T + ph + 4);
+    fmt::format_to(out, "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>\n", x,
+                   T + ph + 16, label);
+  }
+  fmt::format_to(out, "<line x1=\"{0}\" y1=\"{1}\" x2=\"{0}\" y2=\"{2}\" stroke=\"#9ca3af\"/>", L,
+                 T, T + ph);
+  fmt::format_to(out, "<line x1=\"{0}\" y1=\"{2}\" x2=\"{1}\" y2=\"{2}\" stroke=\"#9ca3af\"/>\n", L,
+                 L + pw, T + ph);
+  fmt::format_to(out, "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>\n",
+                 L + pw / 2, H - 4, esc(s.x_label));
+  fmt::format_to(
+      out,
+      "<text transform=\"translate(12 {:.1f}) rotate(-90)\" text-anchor=\"middle\">{}{}</text>\n",
+      T + ph / 2, esc(short_name), s.unit.empty() ? "" : " (" + esc(s.unit) + ")");
+  // Thresholds: the warning label sits at the left end, the critical one at the right, so that
+  // the two never overlap when the lines are close.
+  auto threshold = [&](const std::optional<double>& t, const char* color, const char* label,
+                       bool right) {
+    if (!t) return;
+    double y = Y(*t);
+    fmt::format_to(out,
+                   "<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"{}\" "
+                   "stroke-width=\"1.5\" stroke-dasharray=\"6 4\"/>",
+                   L, y, L + pw, y, color);
+    fmt::format_to(
+        out,
+        "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"{}\" style=\"fill:{}\">{} {}{}</text>\n",
+        right ? L + pw - 4 : L + 4, y - 4, right ? "end" : "start", color, label,
+        fmt::format("{}", *t), esc(u));
+  };
+  threshold(s.warning, "#b45309", "warning", false);
+  threshold(s.critical, "#b91c1c", "critical", true);
+  // Data.
+  o += "<polyline fill=\"none\" stroke=\"#2563eb\" stroke-width=\"1.6\" stroke-linejoin=\"round\" "
+       "points=\"";
+  for (size_t i = 0; i < s.y.size(); ++i)
+    fmt::format_to(out, "{}{:.1f},{:.1f}", i ? " " : "", X(i), Y(s.y[i]));
+  o += "\"/>\n";
+  for (size_t i = 0; i < s.y.size(); ++i) {
+    double v = s.y[i];
+    bool over_c = s.critical && v > *s.critical, over_w = s.warning && v > *s.warning;
+    if (s.y.size() > kCircleLimit && !over_w) continue;
+    const char* color = over_c ? "#b91c1c" : over_w ? "#b45309" : "#2563eb";
+    size_t first = i * s.bucket + 1, last = std::min(s.samples, (i + 1) * s.bucket);
+    std::string which =
+        first == last ? fmt::format("#{}", first) : fmt::format("#{}–{} (largest)", first, last);
+    fmt::format_to(out,
+                   "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"{}\" fill=\"{}\"><title>{} {}: "
+                   "{}{}</title></circle>",
+                   X(i), Y(v), s.y.size() > kCircleLimit ? 1.8 : 2.6, color, esc(short_name), which,
+                   fixed(v), esc(u));
+  }
+  o += "\n</svg>\n";
+  return o;
+}
+
+void headline_cards(const Report& r, std::string& o) {
+  struct Card {
+    const char* metric;
+    const char* label;
+  };
+  const Card cards[] = {{"weights.queue_ms", "Queue delay (mean)"},
+                        {"weights.rpc_ms", "RPC time (mean)"},
+                        {"ckpt.wait_ms", "Ckpt wait (mean)"},
+                        {"rollout.trunc_pct", "Truncation (mean)"}};
+  o += "<div class=\"cards\">\n";
+  for (const auto& c : cards) {
+    const MetricReport* m = r.metric(c.metric);
+    if (m)
+      o += fmt::format(
+          "<div class=\"card\"><div class=\"k\">{}</div><div class=\"v s-{}\">{}{}</div><div "
+          "class=\"sub\">{} samples{}</div></div>\n",
+          c.label, status_class(m->status), fixed(m->stats.mean), esc(unit_suffix(m->unit)),
+          m->stats.count,
+          m->status == Status::none ? "" : fmt::format(" · {}", status_name(m->status)));
+    else
+      o += fmt::format(
+          "<div class=\"card\"><div class=\"k\">{}</div><div class=\"v\">–</div><div "
+          "class=\"sub\">no samples</div></div>\n",
+          c.label);
+  }
+  o += "</div>\n";
+}
+
+void diagnoses(const Report& r, std::string& o) {
+  o += "<h2>Diagnosis</h2>\n";
+  if (r.diagnoses.empty()) {
+    o += r.total_events() == 0 ? "<p>No events found, so nothing to diagnose.</p>\n"
+                               : "<p>No known bottleneck found.</p>\n";
+    return;
+  }
+  for (const auto& d : r.diagnoses) {
+    const char* sev = d.severity == Severity::critical ? "critical" : "warning";
+    o += fmt::format(
+        "<section class=\"diag {0}\"><h3><span class=\"badge "
+        "{0}\">{0}</span><code>{1}</code></h3><p>{2}</p>\n",
+        sev, esc(d.id), esc(d.summary));
+    if (!d.evidence.empty()) {
+      o += fmt::format("<details><summary>Evidence ({})</summary><ul>\n", d.evidence.size());
+      for (const auto& e : d.evidence)
+        o += fmt::format("<li><code>{}:{}</code> {}</li>\n", esc(r.file_name(e.file)), e.line,
+                         esc(e.note));
+      o += "</ul></details>\n";
+    }
+    o += fmt::format("<p><b>Fix:</b> {}</p></section>\n", esc(d.fix));
+  }
+}
+
+void charts(const Report& r, std::string& o) {
+  auto series = chart_series(r, kHtmlPoints, true);
+  if (series.empty()) return;
+  o += "<h2>Charts</h2>\n<div class=\"charts\">\n";
+  for (const auto& s : series) {
+    std::string note = fmt::format("{} samples", s.samples);
+    if (s.bucket > 1) note += fmt::format(", each point the largest of {}", s.bucket);
+    o += fmt::format(
+        "<figure><figcaption>{} <span class=\"sub\">{}</span><br><span class=\"sub\">"
+        "<span class=\"key\" style=\"background:#2563eb\"></span>{}",
+        esc(s.title), note, esc(s.metric.substr(s.metric.rfind('.') + 1)));
+    if (s.warning) o += "<span class=\"key\" style=\"background:#b45309\"></span>warning";
+    if (s.critical) o += "<span class=\"key\" style=\"background:#b91c1c\"></span>critical";
+    o += "</span></figcaption>\n" + svg_chart(s) + "</figure>\n";
+  }
+  o += "</div>\n";
+}
+
+void metric_table(const Report& r, std::string& o) {
+  o += "<h2>Metrics</h2>\n";
+  if (r.metrics.empty()) {
+    o += "<p>No samples.</p>\n";
+    return;
+  }
+  o += "<table><tr><th>metric</th><th>count</th><th>mean</th><th>min</th><th>p50</th><th>p90</"
+       "th><th>p95</th><th>p99</th>"
+       "<th>max</th><th class=\"l\">status</th></tr>\n";
+  for (const auto& m : r.metrics) {
+    const auto& s = m.stats;
+    o += fmt::format(
+        "<tr><td>{}{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</"
+        "td><td>{}</td><td>{}</td>"
+        "<td class=\"l s-{}\">{}</td></tr>\n",
+        esc(m.name), m.unit.empty() ? "" : " (" + esc(m.unit) + ")", s.count, fixed(s.mean),
+        fixed(s.min), fixed(s.p50), fixed(s.p90), fixed(s.p95), fixed(s.p99), fixed(s.max),
+        status_class(m.status),
+        m.status == Status::none ? "–" : std::string(status_name(m.status)));
+  }
+  o += "</table>\n<p class=\"sub\">Status is judged on the mean (staleness: on the max) against "
+       "the thresholds below.</p>\n";
+}
+
+void checks(const Report& r, std::string& o) {
+  if (r.expectations.empty()) return;
+  o += "<h2>Checks</h2>\n<table><tr><th>expectation</th><th>actual</th><th "
+       "class=\"l\">result</th></tr>\n";
+  for (const auto& e : r.expectations)
+    o += fmt::format("<tr><td><code>{}</code></td><td>{}</td><td class=\"l s-{}\">{}</td></tr>\n",
+                     esc(e.expr), num(e.actual, 3), e.passed ? "good" : "critical",
+                     e.passed ? "met" : "FAILED");
+  o += "</table>\n";
+}
+
+void slowest(const Report& r, std::string& o) {
+  std::vector<size_t> idx = slowest_updates(r, 10);
+  if (idx.empty()) return;
+  o += "<h2>Slowest updates</h2>\n<table><tr><th>trace "
+       "id</th><th>op</th><th>step</th><th>wall_ms</th><th>rpc_ms</th><th>queue_ms</th>"
+       "<th>client→server</th><th>server pre-rpc</th><th>engine</th><th>server→client</th><th "
+       "class=\"l\">where</th></tr>\n";
+  for (size_t i : idx) {
+    const auto& u = r.updates[i];
+    o += fmt::format(
+        "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</"
+        "td><td>{}</td><td>{}</td><td>{}</td>"
+        "<td>{}</td><td class=\"wrap\">{}:{}</td></tr>\n",
+        u.trace.str(), u.reload ? "reload" : "update", u.step ? std::to_string(*u.step) : "–",
+        num(u.wall_ms), num(u.rpc_ms), num(u.queue_ms), num(u.phases.client_to_server_ms),
+        num(u.phases.server_pre_rpc_ms), num(u.phases.engine_ms), num(u.phases.server_to_client_ms),
+        esc(r.file_name(u.send_at.file)), u.send_at.line);
+  }
+  o += "</table>\n";
+}
+
+void incomplete(const Report& r, std::string& o) {
+  std::string items;
+  size_t n = 0;
+  for (const auto& u : r.updates) {
+    if (u.complete) continue;
+    if (++n <= 50)
+      items += fmt::format("<li><code>{}</code> ({}, sent at {}:{}): {}</li>\n", u.trace.str(),
+                           u.reload ? "reload" : "update", esc(r.file_name(u.send_at.file)),
+                           u.send_at.line, esc(describe_last_phase(u.last_phase)));
+  }
+  for (const auto& s : r.server_only)
+    if (++n <= 50)
+      items += fmt::format("<li><code>{}</code>: server side only in {}</li>\n", s.trace.str(),
+                           esc(r.file_name(s.server.file)));
+  if (n == 0) return;
+  o += "<h2>Incomplete updates</h2>\n<ul>\n" + items;
+  if (n > 50) o += fmt::format("<li>… and {} more (see report.json)</li>\n", n - 50);
+  o += "</ul>\n";
+}
+
+void inputs(const Report& r, std::string& o) {
+  o += "<h2>Inputs</h2>\n<table><tr><th>file</th><th class=\"l\">role</th><th "
+       "class=\"l\">compression</th><th>lines</th><th>events</th>"
+       "<th>skipped</th><th>noise</th><th class=\"l\">notes</th></tr>\n";
+  for (const auto& in : r.inputs) {
+    std::string notes;
+    if (in.unreadable)
+      notes = "unreadable, skipped: " + in.error;
+    else if (in.counts.partial)
+      notes = "partial: " + in.error;
+    for (int k = 0; k < kSkipReasonCount; ++k)
+      if (in.counts.skipped_by_reason[k])
+        notes += fmt::format("{}{} {}", notes.empty() ? "" : "; ", in.counts.skipped_by_reason[k],
+                             skip_reason_name(static_cast<SkipReason>(k)));
+    o += fmt::format(
+        "<tr><td class=\"wrap\">{}</td><td class=\"l\">{}</td><td "
+        "class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td>"
+        "<td>{}</td><td class=\"wrap\">{}</td></tr>\n",
+        esc(in.path), role_name(in.role), esc(in.compression), in.counts.lines, in.counts.events,
+        in.counts.skipped(), in.counts.noise, esc(notes));
+  }
+  o += "</table>\n";
+  if (!r.clocks.empty()) {
+    o += "<h2>Clocks</h2>\n<table><tr><th>server log</th><th>offset (s)</th><th>bounds "
+         "(s)</th><th>updates used</th>"
+         "<th class=\"l\">method</th></tr>\n";
+    for (const auto& c : r.clocks)
+      o += fmt::format(
+          "<tr><td class=\"wrap\">{}</td><td>{}</td><td>{}</td><td>{}</td><td "
+          "class=\"l\">{}</td></tr>\n",
+          esc(r.file_name(c.file)), c.updates_used ? fmt::format("{:.6f}", c.offset_s) : "–",
+          c.updates_used ? fmt::format("[{:.6f}, {:.6f}]", c.lower_s, c.upper_s) : "–",
+          c.updates_used, esc(c.method));
+    o += "</table>\n";
+  }
+}
+
+}  // namespace
+
+std::string to_html(const Report& r) {
+  std::string verdict = verdict_line(r);
+  std::string level = "ok";
+  if (verdict.starts_with("CRITICAL"))
+    level = "critical";
+  else if (verdict.starts_with("WARNING"))
+    level = "warning";
+
+  std::string o;
+  o.reserve(64 * 1024);
+  o += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
+  o += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
+  o += "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src "
+       "'unsafe-inline'; img-src data:\">\n";
+  o += fmt::format("<title>analyze-logs: {}</title>\n<style>{}</style>\n</head>\n<body>\n<main>\n",
+                   esc(verdict), render::html_style());
+  uint64_t events = r.total_events();
+  o += fmt::format(
+      "<h1>Bottleneck analysis</h1>\n<div class=\"sub\">analyze-logs {} · {} input{} · {} events · "
+      "{} weight updates · {} generation batches</div>\n",
+      esc(r.tool_version), r.inputs.size(), r.inputs.size() == 1 ? "" : "s", events,
+      r.updates.size(), r.batches.size());
+  o += fmt::format("<div class=\"verdict {}\"><b>Verdict:</b> {}</div>\n", level, esc(verdict));
+  headline_cards(r, o);
+  diagnoses(r, o);
+  charts(r, o);
+  checks(r, o);
+  metric_table(r, o);
+  slowest(r, o);
+  incomplete(r, o);
+  inputs(r, o);
+  o += "<details><summary>Thresholds</summary><table><tr><th>threshold</th><th>value</th></tr>\n";
+  for (const auto& [k, v] : r.thresholds.all())
+    o += fmt::format("<tr><td>{}</td><td>{}</td></tr>\n", esc(k), v);
+  o += "</table></details>\n";
+  o += "<footer>Generated by analyze-logs from the logs listed above. Same data: report.json; in "
+       "words: SUMMARY.md.</footer>\n";
+  o += "</main>\n</body>\n</html>\n";
+  return o;
+}
+
+}  // namespace alog

@@ -1,0 +1,445 @@
+#include <fmt/format.h>
+
+#include <charconv>
+#include <cmath>
+#include <string_view>
+#include <unordered_set>
+
+#include "analyze_logs/core/header_json.hpp"
+#include "analyze_logs/primerl/correlate.hpp"
+#include "analyze_logs/primerl/diagnose.hpp"
+#include "analyze_logs/primerl/writers.hpp"
+#include "analyze_logs/util.hpp"
+
+namespace alog {
+namespace {
+
+using J = nlohmann::ordered_json;
+
+J opt(const std::optional<double>& v) { return v ? J(*v) : J(nullptr); }
+
+J location(const Report& r, uint32_t file, uint64_t line) {
+  return J{{"file", utf8_clean(r.file_name(file))}, {"line", line}};
+}
+
+J server_json(const Report& r, const ServerSide& s) {
+  J j;
+  j["file"] = utf8_clean(r.file_name(s.file));
+  j["recv_t"] = opt(s.recv_t);
+  j["rpc_start_t"] = opt(s.rpc_start_t);
+  j["rpc_done_t"] = opt(s.rpc_done_t);
+  j["rpc_ms"] = opt(s.rpc_ms);
+  return j;
+}
+
+J update_json(const Report& r, const UpdateReport& u) {
+  J x;
+  x["trace_id"] = u.trace.str();
+  x["op"] = u.reload ? "reload" : "update";
+  x["step"] = u.step ? J(*u.step) : J(nullptr);
+  x["wall_ms"] = opt(u.wall_ms);
+  x["rpc_ms"] = opt(u.rpc_ms);
+  x["queue_ms"] = opt(u.queue_ms);
+  x["complete"] = u.complete;
+  x["send_t"] = u.send_t;
+  x["send"] = location(r, u.send_at.file, u.send_at.line);
+  x["done"] = u.done_at ? location(r, u.done_at->file, u.done_at->line) : J(nullptr);
+  x["server"] = u.server ? J(utf8_clean(r.file_name(u.server->file))) : J(nullptr);
+  x["server_side"] = u.server ? server_json(r, *u.server) : J(nullptr);
+  x["phases"] = {{"client_to_server_ms", opt(u.phases.client_to_server_ms)},
+                 {"server_pre_rpc_ms", opt(u.phases.server_pre_rpc_ms)},
+                 {"engine_ms", opt(u.phases.engine_ms)},
+                 {"server_to_client_ms", opt(u.phases.server_to_client_ms)}};
+  x["last_phase"] = u.last_phase.empty() ? J(nullptr) : J(u.last_phase.name());
+  x["overlapping_batches"] = std::vector<uint32_t>(u.overlapping_batches.begin(), u.overlapping_batches.end());
+  return x;
+}
+
+J batch_json(const Report& r, size_t i) {
+  const auto& b = r.batches[i];
+  J x;
+  x["index"] = i;
+  x["file"] = utf8_clean(r.file_name(b.file));
+  x["start_line"] = b.start_line ? J(b.start_line) : J(nullptr);
+  x["done_line"] = b.done_line ? J(b.done_line) : J(nullptr);
+  x["dur_ms"] = opt(b.dur_ms);
+  x["inflight"] = b.inflight_done ? J(*b.inflight_done) : opt(b.inflight_start);
+  J ups = J::array();
+  for (uint32_t u : b.updates) {
+    const auto& up = r.updates[u];
+    ups.push_back({{"trace_id", up.trace.str()}, {"queue_ms", opt(up.queue_ms)}});
+  }
+  x["updates"] = ups;
+  return x;
+}
+
+// Everything but the two arrays that grow with the run, which are left empty.
+J head_json(const Report& r, const JsonHeader& jh) {
+  core::Header own;
+  if (!jh.header) own = header(r);
+  const core::Header& h = jh.header ? *jh.header : own;
+  J j;
+  j["schema"] = core::kReportSchema;
+  j["tool"] = {{"name", "analyze-logs"}, {"version", r.tool_version}};
+  j["kind"] = "prime-rl";
+  core::put_header(j, h);  // verdict, cause, findings, inputs (replaced below by the richer form)
+
+  J inputs = J::array();
+  for (const auto& in : r.inputs) {
+    J i;
+    i["path"] = utf8_clean(in.path);
+    i["role"] = role_name(in.role);
+    i["lines"] = in.counts.lines;
+    i["events"] = in.counts.events;
+    i["skipped"] = in.counts.skipped();
+    i["compression"] = in.compression;
+    i["bytes"] = in.counts.bytes;
+    i["noise"] = in.counts.noise;
+    J reasons = J::object();
+    for (int k = 0; k < kSkipReasonCount; ++k)
+      if (in.counts.skipped_by_reason[k])
+        reasons[std::string(skip_reason_name(static_cast<SkipReason>(k)))] = in.counts.skipped_by_reason[k];
+    i["skipped_by_reason"] = reasons;
+    J samples = J::array();
+    for (const auto& s : in.counts.skip_samples)
+      samples.push_back({{"line", s.line}, {"reason", skip_reason_name(s.reason)}});
+    i["skipped_samples"] = samples;
+    i["partial"] = in.counts.partial;
+    i["unreadable"] = in.unreadable;
+    i["error"] = in.error.empty() ? J(nullptr) : J(utf8_clean(in.error));
+    i["kind"] = "prime-rl";
+    i["read"] = !in.unreadable;
+    i["reason"] = in.error.empty() ? J(nullptr) : J(utf8_clean(in.error));
+    inputs.push_back(i);
+  }
+  // Inputs the header knows that the analysis never opened (skipped by discovery).
+  std::unordered_set<std::string_view> read;
+  for (const auto& in : r.inputs) read.insert(in.path);
+  for (const auto& e : h.inputs)
+    if (!read.count(e.path)) inputs.push_back(core::to_json(e));
+  j["inputs"] = inputs;
+  if (jh.jobs) j["jobs"] = *jh.jobs;
+
+  J metrics = J::object();
+  for (const auto& m : r.metrics) {
+    J s;
+    s["count"] = m.stats.count;
+    s["mean"] = m.stats.mean;
+    s["min"] = m.stats.min;
+    s["p50"] = m.stats.p50;
+    s["p90"] = m.stats.p90;
+    s["p95"] = m.stats.p95;
+    s["p99"] = m.stats.p99;
+    s["max"] = m.stats.max;
+    s["status"] = m.status == Status::none ? J(nullptr) : J(status_name(m.status));
+    s["unit"] = m.unit;
+    metrics[m.name] = s;
+  }
+  j["metrics"] = metrics;
+
+  j["updates"] = J::array();
+
+  J server_only = J::array();
+  for (const auto& s : r.server_only) {
+    J x = server_json(r, s.server);
+    x["trace_id"] = s.trace.str();
+    server_only.push_back(x);
+  }
+  j["server_only_updates"] = server_only;
+
+  j["batches"] = J::array();
+
+  J clocks = J::array();
+  for (const auto& c : r.clocks) {
+    clocks.push_back({{"server", utf8_clean(r.file_name(c.file))},
+                      {"offset_s", c.updates_used ? J(c.offset_s) : J(nullptr)},
+                      {"lower_s", c.updates_used ? J(c.lower_s) : J(nullptr)},
+                      {"upper_s", c.updates_used ? J(c.upper_s) : J(nullptr)},
+                      {"updates_used", c.updates_used},
+                      {"method", c.method}});
+  }
+  j["clocks"] = clocks;
+
+  J diags = J::array();
+  for (const auto& d : r.diagnoses) {
+    J ev = J::array();
+    for (const auto& e : d.evidence)
+      ev.push_back({{"file", utf8_clean(r.file_name(e.file))}, {"line", e.line}, {"note", utf8_clean(e.note)}});
+    J th = J::object();
+    for (const auto& [k, v] : d.thresholds) th[k] = v;
+    diags.push_back({{"id", d.id},
+                     {"severity", severity_name(d.severity)},
+                     {"summary", utf8_clean(d.summary)},
+                     {"evidence", ev},
+                     {"fix", d.fix},
+                     {"thresholds", th}});
+  }
+  j["diagnoses"] = diags;
+
+  J ex = J::array();
+  for (const auto& e : r.expectations)
+    ex.push_back({{"expr", utf8_clean(e.expr)}, {"passed", e.passed}, {"actual", opt(e.actual)}, {"message", e.message}});
+  j["expectations"] = ex;
+
+  j["anomalies"] = {{"done_without_send", r.anomalies.done_without_send},
+                    {"duplicate_done", r.anomalies.duplicate_done},
+                    {"reused_trace_id", r.anomalies.reused_trace_id},
+                    {"rpc_done_without_start", r.anomalies.rpc_done_without_start},
+                    {"batch_done_without_start", r.anomalies.batch_done_without_start},
+                    {"untracked_updates", r.anomalies.untracked_updates},
+                    {"untracked_batches", r.anomalies.untracked_batches},
+                    {"untracked_point_events", r.anomalies.untracked_point_events}};
+  J th = J::object();
+  for (const auto& [k, v] : r.thresholds.all()) th[k] = v;
+  j["thresholds"] = th;
+  j["async_level"] = r.async_level;
+  return j;
+}
+
+// Hand-written text of one update / one batch, byte for byte what nlohmann's dump(2) writes for
+// update_json / batch_json nested two levels deep (the element of a top-level array): a 1 GiB
+// log has ~65 k of each, and building a tree per element costs more than scanning the log.
+// StreamedJsonIsTheTreeDumpedByteForByte (primerl/test_golden.cpp) holds the two to each other.
+class ElementWriter {
+ public:
+  ElementWriter(const Report& r, std::string& buf) : r_(r), buf_(buf) {}
+
+  void update(const UpdateReport& u) {
+    buf_ += '{';
+    key(6, "trace_id");
+    quoted(u.trace.str());
+    key(6, "op");
+    if (u.reload) lit("\"reload\"");
+    else lit("\"update\"");
+    key(6, "step");
+    if (u.step) integer(*u.step);
+    else lit("null");
+    key(6, "wall_ms");
+    number(u.wall_ms);
+    key(6, "rpc_ms");
+    number(u.rpc_ms);
+    key(6, "queue_ms");
+    number(u.queue_ms);
+    key(6, "complete");
+    if (u.complete) lit("true");
+    else lit("false");
+    key(6, "send_t");
+    number(u.send_t);
+    key(6, "send");
+    location(u.send_at);
+    key(6, "done");
+    if (u.done_at) location(*u.done_at);
+    else lit("null");
+    key(6, "server");
+    if (u.server) buf_ += file(u.server->file);
+    else lit("null");
+    key(6, "server_side");
+    if (u.server) {
+      buf_ += '{';
+      key(8, "file");
+      buf_ += file(u.server->file);
+      key(8, "recv_t");
+      number(u.server->recv_t);
+      key(8, "rpc_start_t");
+      number(u.server->rpc_start_t);
+      key(8, "rpc_done_t");
+      number(u.server->rpc_done_t);
+      key(8, "rpc_ms");
+      number(u.server->rpc_ms);
+      close(6, '}');
+    } else {
+      lit("null");
+    }
+    key(6, "phases");
+    buf_ += '{';
+    key(8, "client_to_server_ms");
+    number(u.phases.client_to_server_ms);
+    key(8, "server_pre_rpc_ms");
+    number(u.phases.server_pre_rpc_ms);
+    key(8, "engine_ms");
+    number(u.phases.engine_ms);
+    key(8, "server_to_client_ms");
+    number(u.phases.server_to_client_ms);
+    close(6, '}');
+    key(6, "last_phase");
+    if (u.last_phase.empty()) lit("null");
+    else quoted(u.last_phase.name());  // a fixed name that needs no escaping
+    key(6, "overlapping_batches");
+    if (u.overlapping_batches.empty()) {
+      lit("[]");
+    } else {
+      buf_ += '[';
+      for (size_t i = 0; i < u.overlapping_batches.size(); ++i) {
+        if (i) lit(",\n");
+        else lit("\n");
+        buf_.append(8, ' ');
+        integer(u.overlapping_batches[i]);
+      }
+      close(6, ']');
+    }
+    close(4, '}');
+  }
+
+  void batch(size_t index) {
+    const auto& b = r_.batches[index];
+    buf_ += '{';
+    key(6, "index");
+    integer(index);
+    key(6, "file");
+    buf_ += file(b.file);
+    key(6, "start_line");
+    if (b.start_line) integer(b.start_line);
+    else lit("null");
+    key(6, "done_line");
+    if (b.done_line) integer(b.done_line);
+    else lit("null");
+    key(6, "dur_ms");
+    number(b.dur_ms);
+    key(6, "inflight");
+    number(b.inflight_done ? b.inflight_done : b.inflight_start);
+    key(6, "updates");
+    if (b.updates.empty()) {
+      lit("[]");
+    } else {
+      buf_ += '[';
+      for (size_t i = 0; i < b.updates.size(); ++i) {
+        const auto& up = r_.updates[b.updates[i]];
+        if (i) lit(",\n");
+        else lit("\n");
+        buf_.append(8, ' ');
+        buf_ += '{';
+        key(10, "trace_id");
+        quoted(up.trace.str());
+        key(10, "queue_ms");
+        number(up.queue_ms);
+        close(8, '}');
+      }
+      close(6, ']');
+    }
+    close(4, '}');
+  }
+
+ private:
+  // The first key of an object follows its '{' on a new line; later ones follow a ','.
+  // (Appends of known length only: this runs ~25 times per update.)
+  template <size_t N>
+  void key(size_t indent, const char (&k)[N]) {
+    static constexpr std::string_view kBreak = ",\n                ";
+    std::string_view sep = buf_.back() == '{' ? kBreak.substr(1, indent + 1) : kBreak.substr(0, indent + 2);
+    buf_.append(sep);
+    buf_ += '"';
+    buf_.append(k, N - 1);
+    buf_.append("\": ", 3);
+  }
+  void close(size_t indent, char c) {
+    static constexpr std::string_view kBreak = "\n                ";
+    buf_.append(kBreak.substr(0, indent + 1));
+    buf_ += c;
+  }
+  template <size_t N>
+  void lit(const char (&s)[N]) {
+    buf_.append(s, N - 1);
+  }
+  void quoted(std::string_view plain) {  // only for text that needs no escaping (hex ids)
+    buf_ += '"';
+    buf_ += plain;
+    buf_ += '"';
+  }
+  template <typename I>
+  void integer(I v) {
+    char tmp[24];
+    auto res = std::to_chars(tmp, tmp + sizeof tmp, v);
+    buf_.append(tmp, res.ptr);
+  }
+  void number(double v) {
+    if (!std::isfinite(v)) {
+      lit("null");
+      return;
+    }
+    char tmp[64];
+    char* end = nlohmann::detail::to_chars(tmp, tmp + sizeof tmp, v);
+    buf_.append(tmp, end);
+  }
+  void number(const std::optional<double>& v) {
+    if (v) number(*v);
+    else lit("null");
+  }
+  void location(const Location& l) {
+    buf_ += '{';
+    key(8, "file");
+    buf_ += file(l.file);
+    key(8, "line");
+    integer(l.line);
+    close(6, '}');
+  }
+  // The file's name as a JSON string, escaped once per file.
+  const std::string& file(uint32_t f) {
+    if (files_.size() <= f) files_.resize(f + 1);
+    if (!files_[f]) files_[f] = J(utf8_clean(r_.file_name(f))).dump();
+    return *files_[f];
+  }
+
+  const Report& r_;
+  std::string& buf_;
+  std::vector<std::optional<std::string>> files_;
+};
+
+// v.dump(2) with every line after the first indented by `by` more spaces: the text nlohmann
+// writes for v when it is nested `by / 2` levels deep in a dump(2).
+void put_nested(const J& v, size_t by, std::string& buf) {
+  std::string s = v.dump(2);
+  size_t from = 0;
+  for (size_t nl; (nl = s.find('\n', from)) != std::string::npos; from = nl + 1) {
+    buf.append(s, from, nl + 1 - from);
+    buf.append(by, ' ');
+  }
+  buf.append(s, from, std::string::npos);
+}
+
+}  // namespace
+
+nlohmann::ordered_json to_json(const Report& r, const JsonHeader& jh) {
+  J j = head_json(r, jh);
+  for (const auto& u : r.updates) j["updates"].push_back(update_json(r, u));
+  for (size_t i = 0; i < r.batches.size(); ++i) j["batches"].push_back(batch_json(r, i));
+  return j;
+}
+
+void write_json(const Report& r, const std::function<void(std::string_view)>& sink, const JsonHeader& jh) {
+  // Byte for byte to_json(r).dump(2) + "\n", without building the tree of the per-update and
+  // per-batch arrays: each element is built, written and freed in turn, so memory does not
+  // grow with the run (a 1 GiB log has ~65 k updates and ~60 k batches).
+  J head = head_json(r, jh);
+  std::string buf = "{";
+  auto flush = [&](bool force) {
+    if (force || buf.size() >= (1u << 20)) {
+      sink(buf);
+      buf.clear();
+    }
+  };
+  bool first = true;
+  ElementWriter elements(r, buf);
+  for (const auto& [key, value] : head.items()) {
+    buf += first ? "\n  " : ",\n  ";
+    first = false;
+    buf += J(key).dump();
+    buf += ": ";
+    size_t n = key == "updates" ? r.updates.size() : key == "batches" ? r.batches.size() : 0;
+    if (n == 0) {
+      put_nested(value, 2, buf);
+      continue;
+    }
+    buf += "[";
+    for (size_t i = 0; i < n; ++i) {
+      buf += i ? ",\n    " : "\n    ";
+      if (key == "updates") elements.update(r.updates[i]);
+      else elements.batch(i);
+      flush(false);
+    }
+    buf += "\n  ]";
+  }
+  buf += first ? "}\n" : "\n}\n";
+  flush(true);
+}
+
+}  // namespace alog

@@ -1,0 +1,83 @@
+#include <fmt/format.h>
+
+#include <set>
+
+#include "analyze_logs/primerl/correlate.hpp"
+#include "analyze_logs/primerl/writers.hpp"
+#include "analyze_logs/util.hpp"
+
+namespace alog {
+namespace {
+std::string ms(const std::optional<double>& v) { return v ? fixed(*v) + " ms" : "unknown"; }
+std::string at(const Report& r, const Location& l) { return fmt::format("{}:{}", printable(r.file_name(l.file)), l.line); }
+
+void server_lines(std::string& o, const Report& r, const ServerSide& s) {
+  auto off = clock_offset(r, s.file);
+  auto client = [&](double t) { return off ? fmt::format(" (client clock {:.6f})", t - *off) : std::string(); };
+  if (s.recv_at) fmt::format_to(std::back_inserter(o), "  {:<28} server.recv  t={}{}\n", at(r, *s.recv_at), fmt::format("{}", *s.recv_t), client(*s.recv_t));
+  if (s.start_at) fmt::format_to(std::back_inserter(o), "  {:<28} rpc.start    t={}{}\n", at(r, *s.start_at), fmt::format("{}", *s.rpc_start_t), client(*s.rpc_start_t));
+  if (s.done_at)
+    fmt::format_to(std::back_inserter(o), "  {:<28} rpc.done     t={} rpc_ms={}{}\n", at(r, *s.done_at), fmt::format("{}", *s.rpc_done_t),
+                   s.rpc_ms ? fixed(*s.rpc_ms) : "?", client(*s.rpc_done_t));
+}
+}  // namespace
+
+std::optional<std::string> trace_view(const Report& r, std::string_view prefix, std::string& error) {
+  std::set<std::string> ids;
+  for (const auto& u : r.updates)
+    if (u.trace.str().starts_with(prefix)) ids.insert(u.trace.str());
+  for (const auto& s : r.server_only)
+    if (s.trace.str().starts_with(prefix)) ids.insert(s.trace.str());
+  if (ids.empty()) {
+    error = fmt::format("no weight update with a trace id starting with '{}' in the given logs", printable(prefix));
+    return std::nullopt;
+  }
+  if (ids.size() > 1) {
+    std::string list;
+    for (const auto& id : ids) list += (list.empty() ? "" : ", ") + id;
+    error = fmt::format("trace id prefix '{}' is ambiguous: {}", printable(prefix), list);
+    return std::nullopt;
+  }
+  const std::string id = *ids.begin();
+  std::string o;
+  auto out = std::back_inserter(o);
+  for (const auto& u : r.updates) {
+    if (u.trace.str() != id) continue;
+    fmt::format_to(out, "trace {}  {}{}  {}\n", id, u.reload ? "reload" : "update",
+                   u.step ? fmt::format(" step {}", *u.step) : "",
+                   u.complete ? "complete" : fmt::format("INCOMPLETE: {}", describe_last_phase(u.last_phase)));
+    fmt::format_to(out, "  {:<28} client.send  t={}\n", at(r, u.send_at), fmt::format("{}", u.send_t));
+    if (u.server) server_lines(o, r, *u.server);
+    if (u.done_at)
+      fmt::format_to(out, "  {:<28} client.done  wall_ms={} rpc_ms={} queue_ms={}\n", at(r, *u.done_at), ms(u.wall_ms),
+                     u.rpc_ms ? ms(u.rpc_ms) : "-1.0 (not reported)", u.queue_ms ? ms(u.queue_ms) : "-1.0 (not reported)");
+    const auto& p = u.phases;
+    fmt::format_to(out, "phases: client→server {}, server before engine {}, engine {}, server→client {}\n",
+                   ms(p.client_to_server_ms), ms(p.server_pre_rpc_ms), ms(p.engine_ms), ms(p.server_to_client_ms));
+    if (u.server) {
+      for (const auto& c : r.clocks)
+        if (c.file == u.server->file && c.updates_used)
+          fmt::format_to(out, "clock offset of {}: {:.6f} s (bounds [{:.6f}, {:.6f}], {} updates, {})\n",
+                         printable(r.file_name(c.file)), c.offset_s, c.lower_s, c.upper_s, c.updates_used, c.method);
+    } else {
+      o += "no server-side lines for this trace id in the given logs\n";
+    }
+    if (u.overlapping_batches.empty()) o += "overlapping generation batches: none\n";
+    for (uint32_t bi : u.overlapping_batches) {
+      const auto& b = r.batches[bi];
+      fmt::format_to(out, "overlapping generation batch #{}: {}:{}-{} dur_ms={} inflight={}\n", bi, printable(r.file_name(b.file)),
+                     b.start_line, b.done_line, b.dur_ms ? fixed(*b.dur_ms) : "?",
+                     b.inflight_done ? fixed(*b.inflight_done, 0) : b.inflight_start ? fixed(*b.inflight_start, 0) : "?");
+    }
+    o += "\n";
+  }
+  for (const auto& s : r.server_only) {
+    if (s.trace.str() != id) continue;
+    fmt::format_to(out, "trace {}  server side only (no client.send in the given logs)\n", id);
+    server_lines(o, r, s.server);
+    o += "\n";
+  }
+  return o;
+}
+
+}  // namespace alog
