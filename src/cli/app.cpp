@@ -15,6 +15,7 @@
 
 #include "analyze_logs/cli.hpp"
 #include "analyze_logs/compare.hpp"
+#include "analyze_logs/core/interrupt.hpp"
 #include "analyze_logs/core/output_dir.hpp"
 #include "analyze_logs/primerl/diagnose.hpp"
 #include "io.hpp"
@@ -61,6 +62,7 @@ Exit status:
   0  the analysis ran (whatever it found)
   1  an --expect check failed, or a finding at or above --fail-on was found (any kind)
   2  usage error, an input that cannot be read, or an --out that cannot be written
+  130/143/129  interrupted by SIGINT/SIGTERM/SIGHUP; nothing is left behind
 A closed standard output (e.g. piping into head) ends the program quietly with status 0.
 )";
 
@@ -193,7 +195,7 @@ int to_run_options(const AnalysisArgs& a, RunOptions& opt) {
 
 int parse_and_run(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
-  install_cleanup_handlers();
+  interrupt::install();  // before any thread starts: every thread inherits the blocked signals
   // The timeline keeps one spool file per input open until the final merge: a run folder of
   // hundreds of rank logs needs more than a 256 soft limit.
   if (struct rlimit rl{}; ::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {

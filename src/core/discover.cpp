@@ -19,6 +19,7 @@
 #include <set>
 #include <utility>
 
+#include "analyze_logs/core/interrupt.hpp"
 #include "analyze_logs/input.hpp"
 
 namespace alog::core {
@@ -30,23 +31,32 @@ namespace {
 // ---------------------------------------------------------------------------------------------
 // Temporary copies of standard input.
 
-std::mutex g_copies_mu;
+// Never destroyed: the interrupt thread may remove the copies while static destructors run.
+std::mutex& copies_mu() {
+  static auto* m = new std::mutex;
+  return *m;
+}
 std::vector<fs::path>& copies() {
-  static std::vector<fs::path> v;
-  return v;
+  static auto* v = new std::vector<fs::path>;
+  return *v;
 }
 
-void remember_copy(const fs::path& dir) {
-  std::lock_guard lock(g_copies_mu);
-  static bool registered = false;
-  if (!registered) {
-    // The list must outlive the handler: constructed first, it is destroyed after the handler
-    // runs (exit runs handlers and static destructors in the reverse order of registration).
-    copies();
+// Makes a folder for a copy of standard input from the mkdtemp template `tmpl` and remembers it
+// for removal at exit or on a signal. The folder is made under the interrupt lock, after the
+// removal is registered: a signal comes either before the folder exists or after it is listed.
+bool make_copy_folder(std::string& tmpl) {
+  static const bool registered = [] {
     std::atexit(remove_stdin_copies);
-    registered = true;
-  }
-  copies().push_back(dir);
+    static auto* on_signal = new interrupt::Cleanup(remove_stdin_copies);  // for the whole run
+    return on_signal != nullptr;
+  }();
+  (void)registered;
+  // The lock order is the interrupt thread's: the interrupt lock, then copies_mu().
+  auto hold = interrupt::hold();
+  if (!::mkdtemp(tmpl.data())) return false;
+  std::lock_guard lock(copies_mu());
+  copies().emplace_back(tmpl);
+  return true;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -513,11 +523,10 @@ void write_all(int fd, const char* p, size_t n, const fs::path& path) {
 fs::path copy_stdin(const DiscoverOptions& opt, std::string_view name, const std::string& prefix) {
   fs::path tmp = opt.temp_dir.empty() ? fs::temp_directory_path() : opt.temp_dir;
   std::string tmpl = (tmp / "analyze-logs-stdin-XXXXXX").string();
-  if (!::mkdtemp(tmpl.data()))
+  if (!make_copy_folder(tmpl))
     throw DiscoverError(fmt::format("-: cannot make a folder for standard input in {}: {}",
                                     tmp.string(), std::strerror(errno)));
   fs::path dir = tmpl;
-  remember_copy(dir);
   fs::path file = dir / name;
   std::error_code ec;
   fs::create_directories(file.parent_path(), ec);
@@ -615,7 +624,7 @@ std::string read_head(const fs::path& file, size_t max) {
 }
 
 void remove_stdin_copies() {
-  std::lock_guard lock(g_copies_mu);
+  std::lock_guard lock(copies_mu());
   for (const auto& d : copies()) {
     std::error_code ec;
     fs::remove_all(d, ec);

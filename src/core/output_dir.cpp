@@ -1,18 +1,16 @@
 #include "analyze_logs/core/output_dir.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
-#include <csignal>
 #include <cstdlib>
 #include <cstring>
 
+#include "analyze_logs/core/interrupt.hpp"
 #include "analyze_logs/util.hpp"
 
 namespace fs = std::filesystem;
@@ -20,44 +18,15 @@ namespace fs = std::filesystem;
 namespace alog {
 namespace {
 
-// The staging folder the signal handler must remove (one at a time per process).
-char g_staging[4096];
-std::atomic<bool> g_staging_set{false};
-
-void remove_tree_signal_safe(const char* dir) {
-  // Only the flat files we create live in a staging folder: unlink them, then the folder. Other
-  // threads keep running while the handler does this and may create one more file between the
-  // listing and the rmdir, so a folder found not empty is emptied again.
-  for (int attempt = 0; attempt < 5; ++attempt) {
-    int fd = ::open(dir, O_RDONLY | O_DIRECTORY);
-    if (fd >= 0) {
-      DIR* d = ::fdopendir(fd);
-      if (d) {
-        while (struct dirent* e = ::readdir(d)) {
-          if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
-          ::unlinkat(fd, e->d_name, 0);
-        }
-        ::closedir(d);
-      } else {
-        ::close(fd);
-      }
-    }
-    if (::rmdir(dir) == 0 || errno != ENOTEMPTY) return;
-  }
-}
-
-void on_signal(int sig) {
-  if (g_staging_set.load()) remove_tree_signal_safe(g_staging);
-  std::signal(sig, SIG_DFL);
-  std::raise(sig);
-}
-
-void set_staging(const fs::path& p) {
-  std::string s = p.string();
-  if (s.size() >= sizeof g_staging) return;
-  g_staging_set = false;
-  std::memcpy(g_staging, s.c_str(), s.size() + 1);
-  g_staging_set = true;
+// Removes a staging folder from the signal-handling thread (core/interrupt.hpp). The folder is
+// first renamed to a name nobody else knows, so a writer thread that is still running can create
+// nothing more in it; then it is removed.
+void remove_staging(const fs::path& staging) {
+  std::error_code ec;
+  fs::path dead = staging;
+  dead += "-interrupted";
+  if (::rename(staging.c_str(), dead.c_str()) == 0) fs::remove_all(dead, ec);
+  else fs::remove_all(staging, ec);
 }
 
 bool rename_noreplace(const fs::path& from, const fs::path& to, int& err) {
@@ -80,15 +49,6 @@ bool rename_noreplace(const fs::path& from, const fs::path& to, int& err) {
 
 }  // namespace
 
-void install_cleanup_handlers() {
-  for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
-    struct sigaction sa{};
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    ::sigaction(sig, &sa, nullptr);
-  }
-}
-
 OutputDir::OutputDir(const fs::path& parent, std::string_view prefix)
     : parent_(parent), prefix_(prefix), stamp_(folder_timestamp()) {
   struct stat st{};
@@ -96,11 +56,18 @@ OutputDir::OutputDir(const fs::path& parent, std::string_view prefix)
     throw OutputError(fmt::format("{}: cannot write the report here: {}", parent.string(), std::strerror(errno)));
   if (!S_ISDIR(st.st_mode))
     throw OutputError(fmt::format("{}: cannot write the report here: not a directory", parent.string()));
+  // Registered first, and the folder made under the interrupt lock: a signal either comes before
+  // the folder exists or finds it registered for removal.
+  cleanup_ = std::make_unique<interrupt::Cleanup>([this] {
+    if (!committed_ && !staging_.empty()) remove_staging(staging_);
+  });
   std::string tmpl = (parent / fmt::format(".{}_{}.tmp-XXXXXX", prefix_, stamp_)).string();
-  if (!::mkdtemp(tmpl.data()))
-    throw OutputError(fmt::format("{}: cannot write the report here: {}", parent.string(), std::strerror(errno)));
-  staging_ = tmpl;
-  set_staging(staging_);
+  {
+    auto lock = interrupt::hold();
+    if (!::mkdtemp(tmpl.data()))
+      throw OutputError(fmt::format("{}: cannot write the report here: {}", parent.string(), std::strerror(errno)));
+    staging_ = tmpl;
+  }
   // mkdtemp creates the folder 0700; the report is for the team reading the shared run folder,
   // so give it the mode any folder created here would get (0777 minus the umask).
   mode_t mask = ::umask(0);
@@ -109,8 +76,8 @@ OutputDir::OutputDir(const fs::path& parent, std::string_view prefix)
 }
 
 OutputDir::~OutputDir() {
+  cleanup_.reset();  // waits for _exit if an interrupt is being handled
   if (!committed_) {
-    g_staging_set = false;
     std::error_code ec;
     fs::remove_all(staging_, ec);
   }
@@ -155,9 +122,9 @@ fs::path OutputDir::commit() {
     std::string name = n == 1 ? fmt::format("{}_{}", prefix_, stamp_) : fmt::format("{}_{}_{}", prefix_, stamp_, n);
     fs::path target = parent_ / name;
     int err = 0;
+    auto lock = interrupt::hold();  // an interrupt now either removes the staging folder or waits
     if (rename_noreplace(staging_, target, err)) {
       committed_ = true;
-      g_staging_set = false;
       return target;
     }
     if (err != EEXIST && err != ENOTEMPTY)

@@ -3,15 +3,19 @@
 // The folder is built under a hidden temporary name beside its final place
 // (PARENT/.analysis_<stamp>.tmp-XXXXXX) and renamed with RENAME_NOREPLACE when complete; two runs
 // in the same second get `analysis_<stamp>`, `analysis_<stamp>_2`, ... If the process is
-// interrupted (SIGINT, SIGTERM, SIGHUP, SIGPIPE) the temporary folder is removed by the signal
-// handler; if it dies by SIGKILL only the hidden temporary folder can remain.
+// interrupted (SIGINT, SIGTERM, SIGHUP) the temporary folder is removed by the signal-handling
+// thread (core/interrupt.hpp) before the process ends; if it dies by SIGKILL only the hidden
+// temporary folder can remain.
 #pragma once
 
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+
+#include "analyze_logs/core/interrupt.hpp"
 
 namespace alog {
 
@@ -43,10 +47,8 @@ class OutputDir {
   std::string prefix_;
   std::string stamp_;
   std::filesystem::path staging_;
-  bool committed_ = false;
+  bool committed_ = false;  // set under the interrupt lock
+  std::unique_ptr<interrupt::Cleanup> cleanup_;  // removes the staging folder on SIGINT/TERM/HUP
 };
-
-// Installs signal handlers that remove the current staging folder before the process dies.
-void install_cleanup_handlers();
 
 }  // namespace alog

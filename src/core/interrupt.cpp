@@ -1,0 +1,88 @@
+#include "analyze_logs/core/interrupt.hpp"
+
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace alog::interrupt {
+namespace {
+
+constexpr int kSignals[] = {SIGINT, SIGTERM, SIGHUP};
+
+// Never destroyed: the signal thread may use them while static destructors run at exit.
+std::mutex& mu() {
+  static auto* m = new std::mutex;
+  return *m;
+}
+std::vector<std::pair<uint64_t, std::function<void()>>>& cleanups() {
+  static auto* v = new std::vector<std::pair<uint64_t, std::function<void()>>>;
+  return *v;
+}
+uint64_t g_next_id = 1;  // under mu()
+std::atomic<int> g_pending{0};
+
+extern "C" void exit_at_once(int sig) { ::_exit(128 + sig); }
+
+[[noreturn]] void handle(int sig, const sigset_t& set) {
+  g_pending = sig;
+  struct sigaction sa{};
+  sa.sa_handler = exit_at_once;
+  sigemptyset(&sa.sa_mask);
+  for (int s : kSignals) ::sigaction(s, &sa, nullptr);
+  ::pthread_sigmask(SIG_UNBLOCK, &set, nullptr);  // this thread takes the next one, at once
+  mu().lock();  // never unlocked: no report folder is committed after this point
+  auto& list = cleanups();
+  for (auto it = list.rbegin(); it != list.rend(); ++it) {
+    try {
+      it->second();
+    } catch (...) {
+      // A cleanup that fails must not keep the others from running.
+    }
+  }
+  ::_exit(128 + sig);
+}
+
+}  // namespace
+
+void install() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    sigset_t set;
+    sigemptyset(&set);
+    for (int s : kSignals) sigaddset(&set, s);
+    ::pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    std::thread([set] {
+      for (;;) {
+        int sig = 0;
+        if (::sigwait(&set, &sig) == 0) handle(sig, set);
+      }
+    }).detach();
+  });
+}
+
+int pending() { return g_pending.load(); }
+
+std::unique_lock<std::mutex> hold() { return std::unique_lock<std::mutex>(mu()); }
+
+Cleanup::Cleanup(std::function<void()> fn) {
+  std::lock_guard lock(mu());
+  id_ = g_next_id++;
+  cleanups().emplace_back(id_, std::move(fn));
+}
+
+Cleanup::~Cleanup() {
+  std::lock_guard lock(mu());
+  auto& list = cleanups();
+  for (auto it = list.begin(); it != list.end(); ++it)
+    if (it->first == id_) {
+      list.erase(it);
+      break;
+    }
+}
+
+}  // namespace alog::interrupt
