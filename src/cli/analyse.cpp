@@ -106,6 +106,7 @@ int run_single_prime(const RunOptions& opt, const PlannedJob& pj) {
   }
   progress.clear();
   finish_prime(a, opt, pj);
+  warn_inputs(a.job.header);
   const Report& report = *analysed;
   int rc = exit_status(opt, {&a.job.header}, a.checks_failed);
 
@@ -286,6 +287,7 @@ int run_analysis(const RunOptions& opt) {
     for (auto& a : all) {
       headers.push_back(&a.job.header);
       checks_failed |= a.checks_failed;
+      warn_inputs(a.job.header);
     }
     int rc = exit_status(opt, headers, checks_failed);
     // The writers take the jobs by value-free view: move them out and back.

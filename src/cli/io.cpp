@@ -1,5 +1,7 @@
 #include "io.hpp"
 
+#include <fmt/format.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -25,6 +27,20 @@ int error(const std::string& msg) {
 
 void warn(const std::string& msg) {
   std::fprintf(stderr, "analyze-logs: warning: %s\n", printable(msg).c_str());
+}
+
+void warn_inputs(const core::Header& h) {
+  for (const auto& f : h.findings) {
+    if (f.id == "input_partial" || f.id == "input_unreadable") {
+      warn(f.summary);
+    } else if (f.id == "file_problems") {  // srtctl and Ray: one line per file (the first 8)
+      for (const auto& e : f.evidence) {
+        // The message may name the file already.
+        if (e.file.empty() || std::string_view(e.text).starts_with(e.file)) warn(e.text);
+        else warn(fmt::format("{}: {}", e.file, e.text));
+      }
+    }
+  }
 }
 
 }  // namespace alog::cli

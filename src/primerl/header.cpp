@@ -27,6 +27,13 @@ core::Finding finding_of(const Report& r, const Diagnosis& d) {
   return x;
 }
 
+// A warning that is about the run, not about reading its inputs.
+bool has_warning_beyond_inputs(const core::Header& h) {
+  for (const auto& f : h.findings)
+    if (f.severity >= core::Severity::warning && f.id != "input_partial" && f.id != "input_unreadable") return true;
+  return false;
+}
+
 }  // namespace
 
 core::Header header(const Report& r) {
@@ -108,6 +115,28 @@ core::Header header(const Report& r) {
     x.fix = "Add the inference server's log (inference.log or the vLLM log) to the inputs";
     h.findings.push_back(std::move(x));
   }
+  // Inputs read only in part, or not at all: every figure covers only what was read, so the
+  // verdict says so (below) and --fail-on warning trips.
+  const InputReport* first_partial = nullptr;
+  size_t partial = 0;
+  for (const auto& in : r.inputs) {
+    if (!in.unreadable && !in.counts.partial) continue;
+    core::Finding x;
+    x.id = in.unreadable ? "input_unreadable" : "input_partial";
+    x.severity = core::Severity::warning;
+    x.role = core::Role::collateral;
+    // The reader's message usually starts with the path already.
+    std::string_view why = in.error;
+    if (why.starts_with(in.path + ": ")) why.remove_prefix(in.path.size() + 2);
+    x.summary = in.unreadable
+                    ? fmt::format("{} could not be read: {}", in.path, why)
+                    : fmt::format("{} was read only in part ({} lines): {}", in.path, in.counts.lines, why);
+    x.evidence.push_back({in.path, 0, {}, in.error});
+    x.fix = in.unreadable ? "Check the file's permissions and that it is a regular file, or leave it out"
+                          : "Collect the file again (a complete copy); the figures here cover only the part read";
+    h.findings.push_back(std::move(x));
+    if (!in.unreadable && partial++ == 0) first_partial = &in;
+  }
   if (skipped > 0) {
     core::Finding x;
     x.id = "lines_skipped";
@@ -129,7 +158,7 @@ core::Header header(const Report& r) {
   if (!r.diagnoses.empty()) {
     h.verdict = core::Verdict::degraded;
     h.cause = h.root() ? h.root()->summary : r.diagnoses.front().summary;
-  } else if (h.has_at_least(core::Severity::warning) && events > 0 && orchestrator) {
+  } else if (has_warning_beyond_inputs(h) && events > 0 && orchestrator) {
     h.verdict = core::Verdict::degraded;
     h.cause = h.findings.front().summary;
   } else if (events == 0) {
@@ -143,6 +172,14 @@ core::Header header(const Report& r) {
     h.verdict = core::Verdict::ok;
     h.cause = "no known bottleneck found; every metric is within its thresholds";
   }
+  if (first_partial)
+    h.cause += partial == 1
+                   ? fmt::format(" (on a partial input: {} was read only in part, so every figure covers "
+                                 "only the part read)",
+                                 first_partial->path)
+                   : fmt::format(" (on partial inputs: {} of them, first {}, were read only in part, so every "
+                                 "figure covers only the parts read)",
+                                 partial, first_partial->path);
   return h;
 }
 

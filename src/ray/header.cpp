@@ -92,6 +92,18 @@ core::Header header(const RayReport& r) {
     x.fix = "Give the driver log (running_logs/*.log) and every node's session_latest/logs/ folder";
     h.findings.push_back(std::move(x));
   }
+  // Files that could not be read, or not in full (the same finding as srtctl's).
+  if (!r.problems.empty()) {
+    core::Finding x;
+    x.id = "file_problems";
+    x.severity = core::Severity::info;
+    x.role = core::Role::collateral;
+    x.summary = fmt::format("{} file problem{} reading the inputs", r.problems.size(), r.problems.size() == 1 ? "" : "s");
+    for (size_t i = 0; i < r.problems.size() && i < 8; ++i)
+      x.evidence.push_back({r.problems[i].file.empty() ? std::string() : openable(r.base, r.problems[i].file), 0, "",
+                            r.problems[i].message});
+    h.findings.push_back(std::move(x));
+  }
   core::sort_findings(h.findings);
 
   for (const auto& d : r.driver_logs) h.inputs.push_back({openable(r.base, d), "ray", "driver log", true, {}});

@@ -284,8 +284,13 @@ open('corrupt.log.$c', 'wb').write(d)"
       py "$kind$c" "i[0]['partial'] and i[0]['error'].startswith('$f: $word ') and 'compressed bytes' in i[0]['error']"
     check "$word .$c: the figures of the readable part are reported" \
       py "$kind$c" 'i[0]["lines"] > 1000 and j["metrics"]["weights.wall_ms"]["count"] > 500'
-    check "$word .$c: said in SUMMARY.md and on the terminal" \
-      both_grep "partial: $f" "$(folder_of "$kind$c")/SUMMARY.md" "partial input: $f" "$kind$c.stdout"
+    check "$word .$c: said in SUMMARY.md and as a warning on stderr" \
+      both_grep "partial: $f" "$(folder_of "$kind$c")/SUMMARY.md" "warning: $f was read only in part" "$kind$c.stderr"
+    check "$word .$c: the verdict says the input was partial" \
+      eval "tr -s ' \\n' ' ' <'$kind$c.stdout' | head -c 600 | grep -q 'on a partial input: $f was read only in part'"
+    run "$kind${c}json" --json "$f"
+    check "$word .$c with --json: the warning is on stderr, stdout is the report" \
+      eval "grep -q 'warning: $f was read only in part' '$kind${c}json.stderr' && $PY -c 'import json,sys; json.load(open(sys.argv[1]))' '$kind${c}json.stdout'"
   done
 done
 head -c 100000 pair.log.gz >stdin_trunc.gz

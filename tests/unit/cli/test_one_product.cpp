@@ -306,3 +306,35 @@ TEST(OneProduct, AnInputNamedBesideTheFolderHoldingItIsReadOnce) {
   EXPECT_GT(ja["ray"]["inputs"]["driver_lines"].get<uint64_t>(), 0u);
   EXPECT_EQ(ja["ray"]["inputs"]["driver_lines"], jb["ray"]["inputs"]["driver_lines"]);  // not counted twice
 }
+
+// Warnings go to stderr in every output mode: a Ray driver log cut short (a truncated .gz) is
+// named on stderr with --json as on the terminal, and the report still comes out whole.
+TEST(OneProduct, InputReadOnlyInPartIsAWarningOnStderrInEveryMode) {
+  TempDir tmp;
+  fs::path job = tmp.path / "job";
+  fs::copy(kData / "ray" / "nccl_timeout", job, fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+  fs::path log;
+  for (const auto& e : fs::directory_iterator(job / "running_logs")) log = e.path();
+  ASSERT_FALSE(log.empty());
+  std::string gz = alog::test_support::gzip(alog::test_support::slurp(log));
+  fs::remove(log);
+  fs::path cut = tmp.write(fs::relative(log, tmp.path).string() + ".gz", gz.substr(0, gz.size() / 2));
+  for (std::string mode : {"text", "json", "md"}) {
+    TempDir out;
+    std::vector<std::string> args{job.string()};
+    if (mode == "json") args.insert(args.begin(), "--json");
+    if (mode == "md") args.insert(args.begin(), {"--format", "md"});
+    ChildOutcome r = run(out, args);
+    EXPECT_EQ(r.status, 0) << mode << r.err;
+    EXPECT_NE(r.err.find("analyze-logs: warning: " + cut.string() + ": truncated gzip stream"), std::string::npos)
+        << mode << ": " << r.err;
+    json j = report_of(out);
+    EXPECT_EQ(j.value("verdict", ""), "failed") << mode;  // the session logs still show the NCCL timeout
+    bool listed = false;
+    for (const auto& f : j["findings"]) listed |= f.value("id", "") == "file_problems";
+    EXPECT_TRUE(listed) << mode;
+    if (mode == "json") {
+      EXPECT_TRUE(json::accept(r.out)) << "stdout is the report alone";
+    }
+  }
+}

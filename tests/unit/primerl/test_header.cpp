@@ -83,3 +83,50 @@ TEST(PrimeRlHeader, NoTaggedLineIsUnknownNeverOk) {
   EXPECT_EQ(f->severity, core::Severity::warning);
   EXPECT_NE(f->summary.find("2 lines read"), std::string::npos) << f->summary;
 }
+
+// A healthy run whose orchestrator log was cut short: still ok, but the verdict says on what, the
+// partial input is a warning (so --fail-on warning trips), and the figures are those of the part
+// read.
+TEST(PrimeRlHeader, PartialInputIsInTheVerdictAndAWarningWithoutChangingTheVerdict) {
+  Report r = analysed({(kRuns / "healthy").string()});
+  ASSERT_FALSE(r.inputs.empty());
+  for (auto& in : r.inputs)
+    if (in.role == Role::orchestrator) {
+      in.counts.partial = true;
+      in.error = in.path + ": truncated gzip stream: input ended after 300 compressed bytes";
+    }
+  std::string orchestrator;
+  for (const auto& in : r.inputs)
+    if (in.role == Role::orchestrator) orchestrator = in.path;
+  core::Header h = header(r);
+  EXPECT_EQ(h.verdict, core::Verdict::ok);
+  EXPECT_NE(h.cause.find("on a partial input: " + orchestrator + " was read only in part"), std::string::npos)
+      << h.cause;
+  const core::Finding* f = find(h, "input_partial");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->severity, core::Severity::warning);
+  EXPECT_EQ(f->role, core::Role::collateral);
+  // The path is said once, then the reader's reason.
+  EXPECT_EQ(f->summary.find(orchestrator + " was read only in part ("), 0u) << f->summary;
+  EXPECT_NE(f->summary.find("lines): truncated gzip stream"), std::string::npos) << f->summary;
+  EXPECT_TRUE(h.has_at_least(core::Severity::warning));
+}
+
+// An input that could not be read at all is a warning finding of its own; a diagnosis keeps the
+// verdict it rests on.
+TEST(PrimeRlHeader, UnreadableInputIsAWarningAndTheDiagnosisStaysTheCause) {
+  Report r = analysed({(kRuns / "prefix").string()});
+  InputReport gone;
+  gone.path = "rank7.log";
+  gone.unreadable = true;
+  gone.error = "rank7.log: Permission denied";
+  r.inputs.push_back(gone);
+  core::Header h = header(r);
+  EXPECT_EQ(h.verdict, core::Verdict::degraded);
+  ASSERT_NE(h.root(), nullptr);
+  EXPECT_EQ(h.root()->id, "queue_saturation");
+  EXPECT_EQ(h.cause, h.root()->summary);  // no partial input: nothing appended
+  const core::Finding* f = find(h, "input_unreadable");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->summary, "rank7.log could not be read: Permission denied");
+}
