@@ -11,6 +11,8 @@
 #   RUNS=5 WARMUP=1     hyperfine --runs / --warmup
 #   QUICK=1             check correctness and identity only, no timing (used by smoke.sh)
 #   NO_BASELINE=1       leave out the (slow) baseline script
+#   BASELINE=PATH       the baseline script (default: ../shared/baseline/analyze_logs.sh from the
+#                       project's root)
 #   KEEP_DATA=0         delete the generated log and its copies afterwards (scaling.sh)
 #   KEEP_REPORTS=1      keep the report folder of every variant (else deleted after the checks)
 set -euo pipefail
@@ -19,10 +21,15 @@ size=${1:?usage: e2e.sh SIZE [BUILD_DIR]}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(cd "${2:-$root/build-bench}" && pwd)
 bin=$build/analyze-logs
-baseline=${BASELINE:-/work/shared/baseline/analyze_logs.sh}
+# The baseline script sits beside the checkout (../shared/baseline/ from the project's root).
+baseline=${BASELINE:-$root/../shared/baseline/analyze_logs.sh}
 runs=${RUNS:-5}
 warmup=${WARMUP:-1}
 [[ -x $bin ]] || { echo "e2e.sh: $bin not built (cmake --build $build)" >&2; exit 2; }
+if [[ -z ${QUICK:-} && -z ${NO_BASELINE:-} && ! -f $baseline ]]; then
+  echo "e2e.sh: the baseline script $baseline is missing: set BASELINE=PATH, or NO_BASELINE=1" >&2
+  exit 2
+fi
 need() { command -v "$1" >/dev/null || { echo "e2e.sh: needs $1 ($2)" >&2; exit 2; }; }
 need python3 "apt-get install python3"
 need gzip "apt-get install gzip"

@@ -1,5 +1,5 @@
 // The failure-signature catalogue: every row has real lines it must name (from the format
-// references, /work/shared/FORMATS-serving-and-ray.md and FORMATS-hangs.md) and near misses it
+// references, ../shared/FORMATS-serving-and-ray.md and FORMATS-hangs.md) and near misses it
 // must not, and the table itself is well formed. A new row needs a case here; the test
 // CoversEveryRow fails until it has one.
 #include <gtest/gtest.h>
