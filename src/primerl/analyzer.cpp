@@ -102,8 +102,6 @@ std::vector<fs::path> find_run_logs(const fs::path& dir) {
 
 namespace {
 
-constexpr size_t kMaxInFlight = 64;
-
 // (Trace id, input) -> index: open addressing (linear probing, load <= 3/4) in 16-byte slots,
 // where the std::unordered_maps it replaces took a 48-byte heap node plus a bucket per entry. Keys
 // are never removed: forget() marks one absent, a later put() revives it. The Folder puts only
@@ -177,11 +175,23 @@ class Folder {
       : r_(r), max_updates_(max_updates), spool_(spool) {}
 
   void begin_file(uint32_t file) {
+    close_file();
     file_ = file;
     op_counts_.fill(0);
     open_batches_.clear();
     untracked_open_ = 0;
-    in_flight_.clear();
+    file_first_update_ = r_.updates.size();
+  }
+
+  // Updates of the file just read that never completed overlap every batch of it that started
+  // after them (each file is its own run: nothing overlaps across files).
+  void close_file() {
+    const auto batches = static_cast<uint32_t>(r_.batches.size());
+    for (size_t i = file_first_update_; i < r_.updates.size(); ++i) {
+      UpdateReport& u = r_.updates[i];
+      if (!u.complete) u.batch_count = batches - u.first_batch;
+    }
+    file_first_update_ = r_.updates.size();
   }
 
   void on_event(const Event& ev, std::string_view msg) {
@@ -218,6 +228,7 @@ class Folder {
   }
 
   void finish(std::vector<std::pair<std::string, SampleBuffer>>& samples_out) {
+    close_file();
     samples_out = std::move(samples_);
   }
 
@@ -266,15 +277,10 @@ class Folder {
     u.send_at = {ev.file, ev.line};
     auto idx = static_cast<uint32_t>(r_.updates.size());
     by_trace_.put(ev.trace, idx);
-    for (uint32_t b : open_batches_) {
-      r_.batches[b].updates.push_back(idx);
-      u.overlapping_batches.push_back(b);
-    }
+    // It overlaps the batches open now (the oldest first: they complete in order) and every batch
+    // that starts before it completes (client_done or close_file sets the count).
+    u.first_batch = open_batches_.empty() ? static_cast<uint32_t>(r_.batches.size()) : open_batches_.front();
     r_.updates.push_back(std::move(u));
-    // Updates that never complete stay "in flight" forever; only the newest kMaxInFlight are
-    // attached to later batches, so a log of hung updates cannot make overlap quadratic.
-    if (in_flight_.size() >= kMaxInFlight) in_flight_.erase(in_flight_.begin());
-    in_flight_.push_back(idx);
   }
 
   // Returns the event's time on the client clock when it can be derived (send t + wall).
@@ -299,7 +305,7 @@ class Folder {
     if (ev.sample(Field::rpc_ms)) u.rpc_ms = ev.get(Field::rpc_ms);
     if (ev.sample(Field::queue_ms)) u.queue_ms = ev.get(Field::queue_ms);
     u.done_at = Location{ev.file, ev.line};
-    std::erase(in_flight_, idx);
+    u.batch_count = static_cast<uint32_t>(r_.batches.size()) - u.first_batch;
     return u.send_t + *u.wall_ms / 1000.0;
   }
 
@@ -353,11 +359,6 @@ class Folder {
     b.start_tod = ev.tod;
     if (ev.has(Field::inflight)) b.inflight_start = ev.get(Field::inflight);
     auto idx = static_cast<uint32_t>(r_.batches.size());
-    // Updates already in flight when the batch starts overlap it too.
-    for (uint32_t u : in_flight_) {
-      b.updates.push_back(u);
-      r_.updates[u].overlapping_batches.push_back(idx);
-    }
     r_.batches.push_back(std::move(b));
     open_batches_.push_back(idx);
   }
@@ -382,7 +383,7 @@ class Folder {
       r_.batches.push_back(std::move(b));
     } else {
       idx = open_batches_.front();
-      open_batches_.erase(open_batches_.begin());
+      open_batches_.pop_front();
     }
     BatchReport& b = r_.batches[idx];
     b.done_line = ev.line;
@@ -402,9 +403,9 @@ class Folder {
   IdIndex server_index_;  // (trace id, inference log) -> servers_ index
   // Boxed: correlate() moves each box into its update, so no server half is ever held twice.
   std::vector<std::pair<TraceId, ServerBox>> servers_;
-  std::vector<uint32_t> open_batches_;
+  std::deque<uint32_t> open_batches_;  // started, not done: a range of indices, oldest first
   uint64_t untracked_open_ = 0;  // batches started beyond --max-updates and not done yet
-  std::vector<uint32_t> in_flight_;
+  size_t file_first_update_ = 0;  // the first update of the file being read
 };
 
 struct MetricDef {
@@ -534,6 +535,7 @@ Report analyze(const AnalysisOptions& opt, std::unique_ptr<TimelineSpool>& timel
   std::vector<std::pair<TraceId, ServerBox>> servers;
   folder.take_server_sides(servers);
   correlate(r, std::move(servers));
+  link_batches(r);
   timeline = std::move(spool);
   return r;
 }

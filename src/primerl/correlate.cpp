@@ -1,7 +1,9 @@
 #include "analyze_logs/primerl/correlate.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <map>
+#include <numeric>
 #include <unordered_map>
 
 namespace alog {
@@ -124,6 +126,50 @@ void correlate(Report& r, std::vector<std::pair<TraceId, ServerBox>> servers) {
       else if (!s->rpc_start_t && !s->rpc_done_t) u.last_phase = "server_pre_rpc";
       else if (!s->rpc_done_t) u.last_phase = "engine";
       else u.last_phase = "server_to_client";
+    }
+  }
+}
+
+void link_batches(Report& r) {
+  const size_t nb = r.batches.size();
+  if (nb == 0) return;
+  // update_count: each update adds one over its range (a difference array).
+  std::vector<int64_t> diff(nb + 1, 0);
+  for (const auto& u : r.updates) {
+    if (u.batch_count == 0) continue;
+    diff[u.first_batch] += 1;
+    diff[u.first_batch + u.batch_count] -= 1;
+  }
+  int64_t running = 0;
+  for (size_t b = 0; b < nb; ++b) {
+    running += diff[b];
+    r.batches[b].update_count = static_cast<uint32_t>(running);
+  }
+  // longest_queued: updates by queue_ms, longest first (on a tie the one sent first); each batch
+  // takes the first that covers it. `next` skips the batches already taken (union-find with path
+  // halving), so each batch is taken once.
+  std::vector<uint32_t> order;
+  for (size_t i = 0; i < r.updates.size(); ++i)
+    if (r.updates[i].queue_ms && r.updates[i].batch_count > 0) order.push_back(static_cast<uint32_t>(i));
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    double qa = *r.updates[a].queue_ms, qb = *r.updates[b].queue_ms;
+    return qa > qb || (qa == qb && a < b);
+  });
+  std::vector<uint32_t> next(nb + 1);
+  std::iota(next.begin(), next.end(), 0u);
+  auto free_from = [&](uint32_t x) {
+    while (next[x] != x) {
+      next[x] = next[next[x]];
+      x = next[x];
+    }
+    return x;
+  };
+  for (uint32_t i : order) {
+    const auto& u = r.updates[i];
+    const uint32_t end = u.first_batch + u.batch_count;
+    for (uint32_t b = free_from(u.first_batch); b < end; b = free_from(b)) {
+      r.batches[b].longest_queued = i;
+      next[b] = b + 1;
     }
   }
 }

@@ -62,9 +62,22 @@ std::vector<Evidence> worst(std::vector<Hit> hits, Note note, size_t n = 5) {
 
 Location where_done(const UpdateReport& u) { return u.done_at ? *u.done_at : u.send_at; }
 
-double max_inflight(const Report& r, const UpdateReport& u) {
+// The largest generation inflight over every batch that one of `updates` overlapped, or -1: one
+// pass over the batches whatever the number of updates (their ranges are marked in a difference
+// array).
+double max_inflight(const Report& r, const std::vector<size_t>& updates) {
+  std::vector<int64_t> cover(r.batches.size() + 1, 0);
+  for (size_t i : updates) {
+    const auto& u = r.updates[i];
+    if (u.batch_count == 0) continue;
+    cover[u.first_batch] += 1;
+    cover[u.first_batch + u.batch_count] -= 1;
+  }
   double m = -1;
-  for (uint32_t b : u.overlapping_batches) {
+  int64_t running = 0;
+  for (size_t b = 0; b < r.batches.size(); ++b) {
+    running += cover[b];
+    if (running == 0) continue;
     const auto& bt = r.batches[b];
     if (bt.inflight_start) m = std::max(m, *bt.inflight_start);
     if (bt.inflight_done) m = std::max(m, *bt.inflight_done);
@@ -78,6 +91,7 @@ void rule_queue_saturation(Report& r, double share) {
   std::vector<Hit> hits;
   double worst_q = 0, inflight = -1;
   const UpdateReport* worst_u = nullptr;
+  std::vector<size_t> saturated;
   for (size_t i = 0; i < r.updates.size(); ++i) {
     const auto& u = r.updates[i];
     if (!u.queue_ms || !u.rpc_ms) continue;
@@ -86,10 +100,11 @@ void rule_queue_saturation(Report& r, double share) {
       Location l = where_done(u);
       hits.push_back({*u.queue_ms, l.file, l.line, i});
       if (*u.queue_ms > worst_q) worst_q = *u.queue_ms, worst_u = &u;
-      inflight = std::max(inflight, max_inflight(r, u));
+      saturated.push_back(i);
     }
   }
   if (hits.empty()) return;
+  inflight = max_inflight(r, saturated);
   Diagnosis d;
   d.id = "queue_saturation";
   d.severity = by_share(hits.size(), n, share);
@@ -122,7 +137,7 @@ void rule_slow_weight_load(Report& r, double share) {
       Location l = where_done(u);
       hits.push_back({*u.rpc_ms, l.file, l.line, i});
       worst_rpc = std::max(worst_rpc, *u.rpc_ms);
-      if (u.overlapping_batches.empty()) ++no_gen;
+      if (u.batch_count == 0) ++no_gen;
     }
   }
   if (hits.empty()) return;
@@ -217,12 +232,10 @@ void rule_gen_spike(Report& r, double share) {
     if (!b.dur_ms) continue;
     ++n;
     if (*b.dur_ms <= dur) continue;
-    const UpdateReport* hit = nullptr;
-    for (uint32_t ui : b.updates) {
-      const auto& u = r.updates[ui];
-      if (u.queue_ms && *u.queue_ms > q && (!hit || *u.queue_ms > *hit->queue_ms)) hit = &u;
-    }
-    if (!hit) continue;
+    // The update that waited longest among those running during the batch (link_batches).
+    if (b.longest_queued == BatchReport::kNoUpdate) continue;
+    const UpdateReport* hit = &r.updates[b.longest_queued];
+    if (!hit->queue_ms || *hit->queue_ms <= q) continue;
     hits.push_back({*b.dur_ms, b.file, b.done_line, during.size()});
     during.emplace_back(*b.dur_ms, hit);
     w = std::max(w, *b.dur_ms);

@@ -51,7 +51,7 @@ J update_json(const Report& r, const UpdateReport& u) {
                  {"engine_ms", opt(u.phases.engine_ms)},
                  {"server_to_client_ms", opt(u.phases.server_to_client_ms)}};
   x["last_phase"] = u.last_phase.empty() ? J(nullptr) : J(u.last_phase.name());
-  x["overlapping_batches"] = std::vector<uint32_t>(u.overlapping_batches.begin(), u.overlapping_batches.end());
+  x["overlapping_batches"] = {{"first", u.batch_count ? J(u.first_batch) : J(nullptr)}, {"count", u.batch_count}};
   return x;
 }
 
@@ -64,12 +64,13 @@ J batch_json(const Report& r, size_t i) {
   x["done_line"] = b.done_line ? J(b.done_line) : J(nullptr);
   x["dur_ms"] = opt(b.dur_ms);
   x["inflight"] = b.inflight_done ? J(*b.inflight_done) : opt(b.inflight_start);
-  J ups = J::array();
-  for (uint32_t u : b.updates) {
-    const auto& up = r.updates[u];
-    ups.push_back({{"trace_id", up.trace.str()}, {"queue_ms", opt(up.queue_ms)}});
+  x["update_count"] = b.update_count;
+  if (b.longest_queued == BatchReport::kNoUpdate) {
+    x["longest_queued_update"] = nullptr;
+  } else {
+    const auto& up = r.updates[b.longest_queued];
+    x["longest_queued_update"] = {{"trace_id", up.trace.str()}, {"queue_ms", opt(up.queue_ms)}};
   }
-  x["updates"] = ups;
   return x;
 }
 
@@ -264,19 +265,14 @@ class ElementWriter {
     key(6, "last_phase");
     if (u.last_phase.empty()) lit("null");
     else quoted(u.last_phase.name());  // a fixed name that needs no escaping
-    key(6, "overlapping_batches");
-    if (u.overlapping_batches.empty()) {
-      lit("[]");
-    } else {
-      buf_ += '[';
-      for (size_t i = 0; i < u.overlapping_batches.size(); ++i) {
-        if (i) lit(",\n");
-        else lit("\n");
-        buf_.append(8, ' ');
-        integer(u.overlapping_batches[i]);
-      }
-      close(6, ']');
-    }
+    key(6, "overlapping_batches");  // a range of Report::batches
+    buf_ += '{';
+    key(8, "first");
+    if (u.batch_count) integer(u.first_batch);
+    else lit("null");
+    key(8, "count");
+    integer(u.batch_count);
+    close(6, '}');
     close(4, '}');
   }
 
@@ -297,24 +293,19 @@ class ElementWriter {
     number(b.dur_ms);
     key(6, "inflight");
     number(b.inflight_done ? b.inflight_done : b.inflight_start);
-    key(6, "updates");
-    if (b.updates.empty()) {
-      lit("[]");
+    key(6, "update_count");
+    integer(b.update_count);
+    key(6, "longest_queued_update");
+    if (b.longest_queued == BatchReport::kNoUpdate) {
+      lit("null");
     } else {
-      buf_ += '[';
-      for (size_t i = 0; i < b.updates.size(); ++i) {
-        const auto& up = r_.updates[b.updates[i]];
-        if (i) lit(",\n");
-        else lit("\n");
-        buf_.append(8, ' ');
-        buf_ += '{';
-        key(10, "trace_id");
-        quoted(up.trace.str());
-        key(10, "queue_ms");
-        number(up.queue_ms);
-        close(8, '}');
-      }
-      close(6, ']');
+      const auto& up = r_.updates[b.longest_queued];
+      buf_ += '{';
+      key(8, "trace_id");
+      quoted(up.trace.str());
+      key(8, "queue_ms");
+      number(up.queue_ms);
+      close(6, '}');
     }
     close(4, '}');
   }

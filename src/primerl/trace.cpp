@@ -403,7 +403,7 @@ class TraceBuilder {
       if (b.dur_ms) args["dur_ms"] = r3(*b.dur_ms);
       if (b.inflight_start) args["inflight_start"] = *b.inflight_start;
       if (b.inflight_done) args["inflight_done"] = *b.inflight_done;
-      args["overlapping_updates"] = b.updates.size();
+      args["overlapping_updates"] = b.update_count;
       args["line"] = b.start_line ? b.start_line : b.done_line;
       if (!b.done_line) args["incomplete"] = "batch.start without batch.done";
       span("gen", fmt::format("batch{}", i), "gen batch", b.file, kTidBatches, *bt, et,

@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <set>
 
 #include "analyze_logs/primerl/correlate.hpp"
@@ -62,13 +63,18 @@ std::optional<std::string> trace_view(const Report& r, std::string_view prefix, 
     } else {
       o += "no server-side lines for this trace id in the given logs\n";
     }
-    if (u.overlapping_batches.empty()) o += "overlapping generation batches: none\n";
-    for (uint32_t bi : u.overlapping_batches) {
+    if (u.batch_count == 0) o += "overlapping generation batches: none\n";
+    // A hung update overlaps every later batch: the first few are listed, then how many more.
+    constexpr uint32_t kListed = 20;
+    for (uint32_t bi = u.first_batch; bi < u.first_batch + std::min(u.batch_count, kListed); ++bi) {
       const auto& b = r.batches[bi];
       fmt::format_to(out, "overlapping generation batch #{}: {}:{}-{} dur_ms={} inflight={}\n", bi, printable(r.file_name(b.file)),
                      b.start_line, b.done_line, b.dur_ms ? fixed(*b.dur_ms) : "?",
                      b.inflight_done ? fixed(*b.inflight_done, 0) : b.inflight_start ? fixed(*b.inflight_start, 0) : "?");
     }
+    if (u.batch_count > kListed)
+      fmt::format_to(out, "… and {} more overlapping generation batches (#{} to #{})\n", u.batch_count - kListed,
+                     u.first_batch + kListed, u.first_batch + u.batch_count - 1);
     o += "\n";
   }
   for (const auto& s : r.server_only) {

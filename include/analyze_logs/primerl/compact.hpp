@@ -2,7 +2,7 @@
 // std::optional, std::vector and std::string would, in fewer bytes, because a report keeps one
 // UpdateReport and BatchReport per weight update and generation batch (docs/PERFORMANCE.md,
 // Memory). Each reads like the standard type it replaces, so code that reads the model uses it as
-// plain data (`if (u.rpc_ms) use(*u.rpc_ms)`, `for (auto i : b.updates)`) and never sees the
+// plain data (`if (u.rpc_ms) use(*u.rpc_ms)`, `if (u.server) use(u.server->rpc_ms)`) and never sees the
 // packing. Their limits are in docs/RELIABILITY.md, Limits.
 #pragma once
 
@@ -10,7 +10,6 @@
 #include <bit>
 #include <cassert>
 #include <cstdint>
-#include <initializer_list>
 #include <iterator>
 #include <memory>
 #include <optional>
@@ -151,100 +150,6 @@ class OptInt64 {
   int64_t v_ = kAbsent;
 };
 static_assert(sizeof(OptInt64) == 8);
-
-// A list of indices (updates <-> generation batches) in 16 bytes that holds up to two without a
-// heap allocation: most updates overlap one or two batches and most batches one or two updates,
-// where a std::vector<uint32_t> took 24 bytes plus a 32-byte heap block. Only what the code needs
-// of std::vector: push_back, size, empty, [], iteration, ==, assignment from a braced list.
-class IndexList {
- public:
-  using value_type = uint32_t;
-  using const_iterator = const uint32_t*;
-
-  IndexList() noexcept {}
-  IndexList(std::initializer_list<uint32_t> v) { assign(v.begin(), v.end()); }
-  IndexList(const IndexList& o) { assign(o.begin(), o.end()); }
-  IndexList(IndexList&& o) noexcept { take(o); }
-  IndexList& operator=(const IndexList& o) {
-    if (this != &o) {
-      size_ = 0;
-      assign(o.begin(), o.end());
-    }
-    return *this;
-  }
-  IndexList& operator=(IndexList&& o) noexcept {
-    if (this != &o) {
-      free();
-      take(o);
-    }
-    return *this;
-  }
-  IndexList& operator=(std::initializer_list<uint32_t> v) {
-    size_ = 0;
-    assign(v.begin(), v.end());
-    return *this;
-  }
-  ~IndexList() { free(); }
-
-  void push_back(uint32_t v) {
-    if (size_ == cap_) grow();
-    data()[size_++] = v;
-  }
-  size_t size() const noexcept { return size_; }
-  bool empty() const noexcept { return size_ == 0; }
-  uint32_t operator[](size_t i) const noexcept {
-    assert(i < size_);
-    return data()[i];
-  }
-  const uint32_t* begin() const noexcept { return data(); }
-  const uint32_t* end() const noexcept { return data() + size_; }
-  friend bool operator==(const IndexList& a, const IndexList& b) noexcept {
-    return std::equal(a.begin(), a.end(), b.begin(), b.end());
-  }
-  friend bool operator==(const IndexList& a, const std::vector<uint32_t>& b) noexcept {
-    return std::equal(a.begin(), a.end(), b.begin(), b.end());
-  }
-
- private:
-  static constexpr uint32_t kInline = 2;
-  bool on_heap() const noexcept { return cap_ > kInline; }
-  uint32_t* data() noexcept { return on_heap() ? heap_ : inline_; }
-  const uint32_t* data() const noexcept { return on_heap() ? heap_ : inline_; }
-  void assign(const uint32_t* b, const uint32_t* e) {
-    for (; b != e; ++b) push_back(*b);
-  }
-  void grow() {
-    if (cap_ > UINT32_MAX / 2) throw std::length_error("IndexList: too many indices");
-    uint32_t cap = cap_ * 2;
-    auto* p = new uint32_t[cap];
-    // An indexed loop, not std::copy: GCC 12 at -O1 under ASan sees the inline array of the union
-    // in the memmove std::copy becomes and warns of bounds it cannot know (-Warray-bounds).
-    const uint32_t* from = data();
-    for (uint32_t i = 0; i < size_; ++i) p[i] = from[i];
-    free();
-    heap_ = p;
-    cap_ = cap;
-  }
-  void free() noexcept {
-    if (on_heap()) delete[] heap_;
-    cap_ = kInline;
-  }
-  void take(IndexList& o) noexcept {  // *this holds no heap block
-    size_ = o.size_;
-    cap_ = o.cap_;
-    if (o.on_heap()) heap_ = o.heap_;
-    else std::copy(o.inline_, o.inline_ + kInline, inline_);
-    o.size_ = 0;
-    o.cap_ = kInline;
-  }
-
-  uint32_t size_ = 0, cap_ = kInline;
-  union {
-    uint32_t inline_[kInline] = {};
-    uint32_t* heap_;
-  };
-};
-static_assert(sizeof(IndexList) == 16);
 
 // An optional T kept out of line: 8 bytes in the owner when absent instead of the whole T (an
 // update from an orchestrator-only log has no server half). Copies are deep, moves move the

@@ -20,6 +20,11 @@ namespace alog {
 // Each server half is moved into its update (a ServerSide converts to a ServerBox).
 void correlate(Report& r, std::vector<std::pair<TraceId, ServerBox>> servers);
 
+// The other join: weight updates with the generation batches they overlap. From each update's
+// batch range (set while reading) it fills every batch's update_count and longest_queued, in
+// O(updates log updates + batches) whatever the number of updates in flight.
+void link_batches(Report& r);
+
 // Offset (server - client, seconds) for a server log, or nullopt when it could not be estimated.
 std::optional<double> clock_offset(const Report& r, uint32_t server_file);
 

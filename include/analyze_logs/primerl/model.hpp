@@ -1,7 +1,7 @@
 // The prime-rl model: everything the prime-rl analysis found, as plain data. Writers (Markdown,
 // JSON, text, stats files, trace) read only this; the analysis only fills it. A new output touches
 // only writers. The header pulls in neither the scanner nor nlohmann; the few member types that
-// save memory (OptDouble, Location, IndexList, ...) are in primerl/compact.hpp and read like the
+// save memory (OptDouble, Location, OutOfLine, ...) are in primerl/compact.hpp and read like the
 // standard types they replace.
 #pragma once
 
@@ -66,7 +66,11 @@ struct UpdateReport {
   OptLocation done_at;
   ServerBox server;  // joined by trace id (correlation); empty when no server log has the id
   Phases phases;
-  IndexList overlapping_batches;  // indices into Report::batches
+  // The generation batches it overlaps: Report::batches[first_batch, first_batch + batch_count).
+  // Batches of one file complete in the order they start, so the batches an update overlaps
+  // (started before it completed, not done before it was sent) are always one range; an update
+  // that never completes overlaps every later batch of its file, in 8 bytes.
+  uint32_t first_batch = 0, batch_count = 0;
   int32_t send_tod = -1;
   bool reload = false;
   bool complete = false;
@@ -78,7 +82,13 @@ struct BatchReport {
   uint64_t start_line = 0, done_line = 0;  // 0 when that side is missing
   int32_t start_tod = -1, done_tod = -1;
   OptDouble dur_ms, inflight_start, inflight_done;
-  IndexList updates;  // indices into Report::updates that ran during the batch
+  // How many weight updates ran during the batch (whose batch range holds it), and of those the
+  // one that waited longest in the queue (an index into Report::updates; kNoUpdate when none has a
+  // queue_ms). Counts, not lists: hung updates overlap every later batch, and a list per batch
+  // would grow with batches × updates in flight.
+  static constexpr uint32_t kNoUpdate = UINT32_MAX;
+  uint32_t update_count = 0;
+  uint32_t longest_queued = kNoUpdate;
 };
 
 // A single-valued event kept for evidence and timelines: ckpt waits and writes, rollout

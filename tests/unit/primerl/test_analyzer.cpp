@@ -3,6 +3,7 @@
 // client.send (reload without path=), per-file counts and roles, run folders (find_run_logs),
 // and the three generated runs of testdata/runs against their independently computed
 // expected.json.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -16,6 +17,7 @@
 
 #include "analyze_logs/primerl/analyzer.hpp"
 #include "analyze_logs/primerl/model.hpp"
+#include "analyze_logs/primerl/writers.hpp"
 #include "support.hpp"
 
 using namespace alog;
@@ -281,9 +283,12 @@ TEST(AnalyzerUpdates, GenerationBatchesOverlappingUpdates) {
                           "[gen] batch.done dur_ms=100\n")});
   ASSERT_EQ(r.batches.size(), 2u);
   ASSERT_EQ(r.updates.size(), 1u);
-  EXPECT_EQ(r.batches[0].updates, std::vector<uint32_t>{0});
-  EXPECT_TRUE(r.batches[1].updates.empty());
-  EXPECT_EQ(r.updates[0].overlapping_batches, std::vector<uint32_t>{0});
+  EXPECT_EQ(r.batches[0].update_count, 1u);
+  EXPECT_EQ(r.batches[0].longest_queued, 0u);
+  EXPECT_EQ(r.batches[1].update_count, 0u);
+  EXPECT_EQ(r.batches[1].longest_queued, BatchReport::kNoUpdate);
+  EXPECT_EQ(r.updates[0].first_batch, 0u);
+  EXPECT_EQ(r.updates[0].batch_count, 1u);
   EXPECT_EQ(r.batches[0].start_line, 1u);
   EXPECT_EQ(r.batches[0].done_line, 4u);
   EXPECT_EQ(r.batches[0].dur_ms, 45678.9);
@@ -297,7 +302,56 @@ TEST(AnalyzerUpdates, UpdateInFlightWhenABatchStartsOverlapsIt) {
                           "[gen] batch.done dur_ms=12000\n"
                           "[weights][d1] client.done wall_ms=30000 rpc_ms=1000 queue_ms=29000\n")});
   ASSERT_EQ(r.batches.size(), 1u);
-  EXPECT_EQ(r.batches[0].updates, std::vector<uint32_t>{0});
+  EXPECT_EQ(r.batches[0].update_count, 1u);
+  EXPECT_EQ(r.updates[0].batch_count, 1u);
+}
+
+// Hung updates (never completed) overlap every later batch of their file: exactly, as a range per
+// update and a count per batch, with nothing listed per pair (the report stays small), and the
+// longest-queued update of each batch is the one with the largest queue_ms among those running.
+TEST(AnalyzerUpdates, HungUpdatesOverlapEveryLaterBatchAsRangesAndCounts) {
+  TempDir d;
+  std::string log;
+  // 100 hung updates (more than the 64 the old lists kept), then 50 batches; during batch 10 one
+  // update completes after waiting 30 s, during batch 20 one after 5 s.
+  for (int i = 0; i < 100; ++i) log += fmt::format("[weights][a{:03x}] client.send path=/m/step_{} t={}\n", i, i, i);
+  for (int b = 0; b < 50; ++b) {
+    log += fmt::format("[gen] batch.start inflight={}\n", 100 + b);
+    if (b == 10) log += "[weights][f1] client.send path=/m/step_900 t=500\n"
+                        "[weights][f1] client.done wall_ms=31000 rpc_ms=1000 queue_ms=30000\n";
+    if (b == 20) log += "[weights][f2] client.send path=/m/step_901 t=600\n"
+                        "[weights][f2] client.done wall_ms=6000 rpc_ms=1000 queue_ms=5000\n";
+    log += "[gen] batch.done dur_ms=100\n";
+  }
+  // A second file is its own run: its batch overlaps none of the first file's hung updates.
+  Report r = run({d.write("a.log", log), d.write("b.log", "[gen] batch.start inflight=1\n[gen] batch.done dur_ms=5\n")});
+  ASSERT_EQ(r.updates.size(), 102u);
+  ASSERT_EQ(r.batches.size(), 51u);
+  for (size_t i = 0; i < 100; ++i) {
+    EXPECT_FALSE(r.updates[i].complete);
+    EXPECT_EQ(r.updates[i].first_batch, 0u) << i;
+    EXPECT_EQ(r.updates[i].batch_count, 50u) << i;
+  }
+  EXPECT_EQ(r.updates[100].first_batch, 10u);
+  EXPECT_EQ(r.updates[100].batch_count, 1u);
+  EXPECT_EQ(r.updates[101].first_batch, 20u);
+  for (size_t b = 0; b < 50; ++b) {
+    EXPECT_EQ(r.batches[b].update_count, b == 10 || b == 20 ? 101u : 100u) << b;
+    uint32_t want = b == 10 ? 100u : b == 20 ? 101u : BatchReport::kNoUpdate;
+    EXPECT_EQ(r.batches[b].longest_queued, want) << b;
+  }
+  EXPECT_EQ(r.batches[50].update_count, 0u);
+  // report.json: one small object per update and per batch, no list of pairs.
+  std::string text;
+  write_json(r, [&](std::string_view p) { text += p; });
+  EXPECT_EQ(text, to_json(r).dump(2) + "\n");
+  EXPECT_LT(text.size(), 200u * 1024) << "the report must not grow with batches x updates in flight";
+  auto j = json::parse(text);
+  EXPECT_EQ(j["updates"][0]["overlapping_batches"]["first"], 0);
+  EXPECT_EQ(j["updates"][0]["overlapping_batches"]["count"], 50);
+  EXPECT_EQ(j["batches"][10]["update_count"], 101);
+  EXPECT_EQ(j["batches"][10]["longest_queued_update"]["trace_id"], r.updates[100].trace.str());
+  EXPECT_TRUE(j["batches"][0]["longest_queued_update"].is_null());
 }
 
 // ---- Inputs -----------------------------------------------------------------------------------

@@ -131,49 +131,6 @@ TEST(LastPhase, OneByteThatReadsLikeTheName) {
   EXPECT_THROW(p = "nonsense", std::invalid_argument);
   EXPECT_EQ(p.name(), "server_to_client");  // unchanged by the failed assignment
 }
-
-TEST(IndexList, ActsLikeAVectorOfIndices) {
-  EXPECT_EQ(sizeof(IndexList), 16u);
-  IndexList a;
-  EXPECT_TRUE(a.empty());
-  EXPECT_EQ(a.begin(), a.end());
-  std::vector<uint32_t> want;
-  for (uint32_t i = 0; i < 100; ++i) {  // inline (2), then on the heap, growing
-    a.push_back(i * 7);
-    want.push_back(i * 7);
-    ASSERT_EQ(a.size(), want.size());
-    ASSERT_TRUE(std::equal(a.begin(), a.end(), want.begin(), want.end()));
-    ASSERT_EQ(a[i], i * 7);
-  }
-  for (size_t n : {0u, 1u, 2u, 3u, 50u}) {
-    IndexList src;
-    for (uint32_t i = 0; i < n; ++i) src.push_back(i + 1);
-    IndexList copy = src;
-    IndexList assigned = {9, 9, 9, 9};
-    assigned = src;
-    IndexList small = {5};
-    small = src;
-    ASSERT_TRUE(std::equal(copy.begin(), copy.end(), src.begin(), src.end())) << n;
-    ASSERT_TRUE(std::equal(assigned.begin(), assigned.end(), src.begin(), src.end())) << n;
-    ASSERT_TRUE(std::equal(small.begin(), small.end(), src.begin(), src.end())) << n;
-    copy.push_back(77);  // copies are independent
-    ASSERT_EQ(src.size(), n);
-    IndexList moved = std::move(copy);
-    ASSERT_EQ(moved.size(), n + 1);
-    ASSERT_EQ(moved[n], 77u);
-    IndexList target = {1, 2, 3};
-    target = std::move(moved);
-    ASSERT_EQ(target.size(), n + 1);
-    ASSERT_EQ(target[n], 77u);
-  }
-  IndexList b;
-  b = {4, 5, 6};
-  EXPECT_EQ(b.size(), 3u);
-  EXPECT_EQ(b[2], 6u);
-  b = {};
-  EXPECT_TRUE(b.empty());
-}
-
 TEST(OptLocation, EightBytesThatReadLikeAnOptionalLocation) {
   EXPECT_EQ(sizeof(OptLocation), 8u);
   OptLocation a;

@@ -3,7 +3,7 @@
 // relative because the inputs are given relative to testdata/ (the test chdirs there).
 //
 // After an intended change of the output, regenerate and review the diff:
-//   ALOG_UPDATE_GOLDEN=1 ./build/test_report --gtest_filter='*ReportGolden*'
+//   ALOG_UPDATE_GOLDEN=1 ./build/test_primerl --gtest_filter='*ReportGolden*'
 //   git diff testdata/golden
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -177,12 +177,14 @@ TEST(ReportJsonStream, EveryOptionalShapeStreamsTheSameTextAsTheTree) {
   full.server->recv_t = 0.1 + 0.2;
   full.server->rpc_ms = std::nan("");
   full.phases.engine_ms = 1e-7;
-  full.overlapping_batches = {0, 1};
+  full.first_batch = 0;
+  full.batch_count = 2;
   r.updates = {bare, full};
   BatchReport start_only;
   start_only.start_line = 5;
   start_only.inflight_start = 64;
-  start_only.updates = {0, 1};
+  start_only.update_count = 2;
+  start_only.longest_queued = 1;
   BatchReport done_only;
   done_only.done_line = 9;
   done_only.dur_ms = 5012.2;

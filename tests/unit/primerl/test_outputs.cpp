@@ -88,8 +88,11 @@ Report make_report(size_t n, bool with_server = true) {
     b.done_tod = u.send_tod + 3;
     b.dur_ms = i == 5 ? 31000.0 : 2345.6;
     b.inflight_start = 96;
-    b.updates = {static_cast<uint32_t>(i)};
+    b.update_count = 1;
+    b.longest_queued = static_cast<uint32_t>(i);
     r.batches.push_back(b);
+    r.updates.back().first_batch = static_cast<uint32_t>(i);
+    r.updates.back().batch_count = 1;
   }
   if (with_server) r.clocks.push_back(ClockEstimate{1, off, off - 0.001, off + 0.001, n, "bounds"});
   std::deque<PointEvent> waits, writes, trunc;
