@@ -57,6 +57,14 @@ std::optional<double> parse_finite(std::string_view s);
 std::optional<int64_t> parse_int(std::string_view s);
 
 // True when the JSON text nests arrays/objects at most max_depth deep (strings skipped).
+// A report as JSON text: indented by 2 like dump(2), except that the arrays of records that grow
+// with the input (`updates`, `batches`, `server_only_updates`, wherever they are) hold one compact
+// record per line, and arrays of numbers are on one line. Each record is one line for grep and
+// `jq -c`, and a report stays a small fraction of its logs. `indent` is where the text starts
+// (the nesting depth × 2) and `key` the key it stands under, as when it is spliced into an
+// enclosing document.
+std::string dump_report(const nlohmann::ordered_json& j, size_t indent = 0, std::string_view key = {});
+
 // nlohmann_json parses recursively, so hostile input must be checked before it is parsed.
 bool json_depth_ok(std::string_view json, int max_depth = 64);
 // True when every byte is printable ASCII (0x20-0x7E): printable(s) would return s unchanged.

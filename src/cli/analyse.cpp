@@ -301,7 +301,7 @@ int run_analysis(const RunOptions& opt) {
     OutputDir dir(opt.out_parent, "analysis");
     dir.write("SUMMARY.md", md);
     dir.write("report.html", html);
-    dir.write("report.json", doc.dump(2) + "\n");
+    dir.write("report.json", dump_report(doc) + "\n");
     if (!opt.trace_out.empty())
       for (const auto& a : all)
         if (auto prime = prime_report(a)) {

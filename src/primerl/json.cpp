@@ -197,9 +197,9 @@ J head_json(const Report& r, const JsonHeader& jh) {
   return j;
 }
 
-// Hand-written text of one update / one batch, byte for byte what nlohmann's dump(2) writes for
-// update_json / batch_json nested two levels deep (the element of a top-level array): a 1 GiB
-// log has ~65 k of each, and building a tree per element costs more than scanning the log.
+// Hand-written text of one update / one batch, byte for byte what nlohmann's dump() writes for
+// update_json / batch_json (one record per line, see dump_report): a 1 GiB log has ~65 k of each,
+// and building a tree per element costs more than scanning the log.
 // StreamedJsonIsTheTreeDumpedByteForByte (primerl/test_golden.cpp) holds the two to each other.
 class ElementWriter {
  public:
@@ -207,126 +207,120 @@ class ElementWriter {
 
   void update(const UpdateReport& u) {
     buf_ += '{';
-    key(6, "trace_id");
+    key("trace_id");
     quoted(u.trace.str());
-    key(6, "op");
+    key("op");
     if (u.reload) lit("\"reload\"");
     else lit("\"update\"");
-    key(6, "step");
+    key("step");
     if (u.step) integer(*u.step);
     else lit("null");
-    key(6, "wall_ms");
+    key("wall_ms");
     number(u.wall_ms);
-    key(6, "rpc_ms");
+    key("rpc_ms");
     number(u.rpc_ms);
-    key(6, "queue_ms");
+    key("queue_ms");
     number(u.queue_ms);
-    key(6, "complete");
+    key("complete");
     if (u.complete) lit("true");
     else lit("false");
-    key(6, "send_t");
+    key("send_t");
     number(u.send_t);
-    key(6, "send");
+    key("send");
     location(u.send_at);
-    key(6, "done");
+    key("done");
     if (u.done_at) location(*u.done_at);
     else lit("null");
-    key(6, "server");
+    key("server");
     if (u.server) buf_ += file(u.server->file);
     else lit("null");
-    key(6, "server_side");
+    key("server_side");
     if (u.server) {
       buf_ += '{';
-      key(8, "file");
+      key("file");
       buf_ += file(u.server->file);
-      key(8, "recv_t");
+      key("recv_t");
       number(u.server->recv_t);
-      key(8, "rpc_start_t");
+      key("rpc_start_t");
       number(u.server->rpc_start_t);
-      key(8, "rpc_done_t");
+      key("rpc_done_t");
       number(u.server->rpc_done_t);
-      key(8, "rpc_ms");
+      key("rpc_ms");
       number(u.server->rpc_ms);
-      close(6, '}');
+      close('}');
     } else {
       lit("null");
     }
-    key(6, "phases");
+    key("phases");
     buf_ += '{';
-    key(8, "client_to_server_ms");
+    key("client_to_server_ms");
     number(u.phases.client_to_server_ms);
-    key(8, "server_pre_rpc_ms");
+    key("server_pre_rpc_ms");
     number(u.phases.server_pre_rpc_ms);
-    key(8, "engine_ms");
+    key("engine_ms");
     number(u.phases.engine_ms);
-    key(8, "server_to_client_ms");
+    key("server_to_client_ms");
     number(u.phases.server_to_client_ms);
-    close(6, '}');
-    key(6, "last_phase");
+    close('}');
+    key("last_phase");
     if (u.last_phase.empty()) lit("null");
     else quoted(u.last_phase.name());  // a fixed name that needs no escaping
-    key(6, "overlapping_batches");  // a range of Report::batches
+    key("overlapping_batches");  // a range of Report::batches
     buf_ += '{';
-    key(8, "first");
+    key("first");
     if (u.batch_count) integer(u.first_batch);
     else lit("null");
-    key(8, "count");
+    key("count");
     integer(u.batch_count);
-    close(6, '}');
-    close(4, '}');
+    close('}');
+    close('}');
   }
 
   void batch(size_t index) {
     const auto& b = r_.batches[index];
     buf_ += '{';
-    key(6, "index");
+    key("index");
     integer(index);
-    key(6, "file");
+    key("file");
     buf_ += file(b.file);
-    key(6, "start_line");
+    key("start_line");
     if (b.start_line) integer(b.start_line);
     else lit("null");
-    key(6, "done_line");
+    key("done_line");
     if (b.done_line) integer(b.done_line);
     else lit("null");
-    key(6, "dur_ms");
+    key("dur_ms");
     number(b.dur_ms);
-    key(6, "inflight");
+    key("inflight");
     number(b.inflight_done ? b.inflight_done : b.inflight_start);
-    key(6, "update_count");
+    key("update_count");
     integer(b.update_count);
-    key(6, "longest_queued_update");
+    key("longest_queued_update");
     if (b.longest_queued == BatchReport::kNoUpdate) {
       lit("null");
     } else {
       const auto& up = r_.updates[b.longest_queued];
       buf_ += '{';
-      key(8, "trace_id");
+      key("trace_id");
       quoted(up.trace.str());
-      key(8, "queue_ms");
+      key("queue_ms");
       number(up.queue_ms);
-      close(6, '}');
+      close('}');
     }
-    close(4, '}');
+    close('}');
   }
 
  private:
-  // The first key of an object follows its '{' on a new line; later ones follow a ','.
-  // (Appends of known length only: this runs ~25 times per update.)
+  // Compact, as nlohmann's dump() writes it: the first key of an object follows its '{', later
+  // ones a ','. (Appends of known length only: this runs ~25 times per update.)
   template <size_t N>
-  void key(size_t indent, const char (&k)[N]) {
-    static constexpr std::string_view kBreak = ",\n                ";
-    std::string_view sep = buf_.back() == '{' ? kBreak.substr(1, indent + 1) : kBreak.substr(0, indent + 2);
-    buf_.append(sep);
+  void key(const char (&k)[N]) {
+    if (buf_.back() != '{') buf_ += ',';
     buf_ += '"';
     buf_.append(k, N - 1);
-    buf_.append("\": ", 3);
+    buf_.append("\":", 2);
   }
-  void close(size_t indent, char c) {
-    static constexpr std::string_view kBreak = "\n                ";
-    buf_.append(kBreak.substr(0, indent + 1));
-    buf_ += c;
-  }
+  void close(char c) { buf_ += c; }
   template <size_t N>
   void lit(const char (&s)[N]) {
     buf_.append(s, N - 1);
@@ -357,11 +351,11 @@ class ElementWriter {
   }
   void location(const Location& l) {
     buf_ += '{';
-    key(8, "file");
+    key("file");
     buf_ += file(l.file);
-    key(8, "line");
+    key("line");
     integer(l.line);
-    close(6, '}');
+    close('}');
   }
   // The file's name as a JSON string, escaped once per file.
   const std::string& file(uint32_t f) {
@@ -375,18 +369,6 @@ class ElementWriter {
   std::vector<std::optional<std::string>> files_;
 };
 
-// v.dump(2) with every line after the first indented by `by` more spaces: the text nlohmann
-// writes for v when it is nested `by / 2` levels deep in a dump(2).
-void put_nested(const J& v, size_t by, std::string& buf) {
-  std::string s = v.dump(2);
-  size_t from = 0;
-  for (size_t nl; (nl = s.find('\n', from)) != std::string::npos; from = nl + 1) {
-    buf.append(s, from, nl + 1 - from);
-    buf.append(by, ' ');
-  }
-  buf.append(s, from, std::string::npos);
-}
-
 }  // namespace
 
 nlohmann::ordered_json to_json(const Report& r, const JsonHeader& jh) {
@@ -397,7 +379,7 @@ nlohmann::ordered_json to_json(const Report& r, const JsonHeader& jh) {
 }
 
 void write_json(const Report& r, const std::function<void(std::string_view)>& sink, const JsonHeader& jh) {
-  // Byte for byte to_json(r).dump(2) + "\n", without building the tree of the per-update and
+  // Byte for byte dump_report(to_json(r)) + "\n", without building the tree of the per-update and
   // per-batch arrays: each element is built, written and freed in turn, so memory does not
   // grow with the run (a 1 GiB log has ~65 k updates and ~60 k batches).
   J head = head_json(r, jh);
@@ -417,7 +399,7 @@ void write_json(const Report& r, const std::function<void(std::string_view)>& si
     buf += ": ";
     size_t n = key == "updates" ? r.updates.size() : key == "batches" ? r.batches.size() : 0;
     if (n == 0) {
-      put_nested(value, 2, buf);
+      buf += dump_report(value, 2, key);
       continue;
     }
     buf += "[";

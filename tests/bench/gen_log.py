@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generate a large, realistic prime-rl orchestrator log for benchmarks (stdlib only).
 
-    gen_log.py --size 1G --seed 1 --out FILE [--inference FILE2] [--offset SECONDS]
+    gen_log.py --size 1G --seed 1 --out FILE [--inference FILE2] [--offset SECONDS] [--hung SHARE]
 
 Writes FILE (and FILE2 when asked) as a stream, plus FILE.expected.json with the exact count,
 sum, mean, min and max of every metric the log carries, so a benchmark can check the tool's
@@ -233,6 +233,9 @@ def main() -> int:
     ap.add_argument("--out", required=True)
     ap.add_argument("--inference", help="also write the inference server's log here")
     ap.add_argument("--offset", type=float, default=51234.5678, help="server clock minus client clock, seconds")
+    ap.add_argument("--hung", type=float, default=0.0,
+                    help="share of weight updates that never complete (no client.done, no rpc.done): each "
+                         "stays in flight through every later generation batch")
     args = ap.parse_args()
     target = parse_size(args.size)
     started = time.perf_counter()
@@ -258,7 +261,7 @@ def main() -> int:
     reload_rpc = Metric()
     ev = {k: 0 for k in ("client.send", "client.done", "wait.start", "wait.done", "batch.start", "batch.done", "rollout")}
     sev = {"server.recv": 0, "rpc.start": 0, "rpc.done": 0, "noise": 0}
-    reloads = sentinel = 0
+    reloads = sentinel = hung_n = 0
 
     out = open(args.out, "wb", buffering=0)
     inf = open(args.inference, "wb", buffering=0) if args.inference else None
@@ -339,6 +342,7 @@ def main() -> int:
         t_send = t + 5000 + int(rand() * 145000)
         tid = f"{((step * 0x9E3779B97F4A7C15) ^ salt) & mask:016x}"
         is_reload = rand() < 0.002
+        hung = args.hung > 0 and rand() < args.hung  # no draw at all without --hung: same bytes
         u = rand()
         q = int(50 + rand() * 2950) if u < 0.90 else (int(3000 + rand() * 17000) if u < 0.98 else int(100000 + rand() * 300000))
         r = int(9000 + rand() * 7000) if rand() < 0.99 else int(20000 + rand() * 60000)
@@ -365,23 +369,27 @@ def main() -> int:
             sev["noise"] += nb.count(b"[weights][-]")
             server(recv, "server.py:88", f"[weights][{tid}] server.recv path=/{op} t={ft(recv + offset_us)}")
             server(rs, "server.py:131", f"[weights][{tid}] rpc.start op={op} t={ft(rs + offset_us)}")
-            server(rd, "server.py:139", f"[weights][{tid}] rpc.done op={op} t={ft(rd + offset_us)} rpc_ms={f1(r)}")
             sev["server.recv"] += 1
             sev["rpc.start"] += 1
-            sev["rpc.done"] += 1
-            if is_reload:
-                reload_rpc.add(r)
+            if not hung:
+                server(rd, "server.py:139", f"[weights][{tid}] rpc.done op={op} t={ft(rd + offset_us)} rpc_ms={f1(r)}")
+                sev["rpc.done"] += 1
+                if is_reload:
+                    reload_rpc.add(r)
         chunk(t_send)
         t_done = t_send + wall * 100
-        if is_reload:
+        if hung:
+            hung_n += 1
+        elif is_reload:
             sentinel += 1
             tagged(t_done, f"[weights][{tid}] client.done wall_ms={f1(wall)} rpc_ms=-1.0 queue_ms=-1.0")
         else:
             tagged(t_done, f"[weights][{tid}] client.done wall_ms={f1(wall)} rpc_ms={f1(r)} queue_ms={f1(q)}")
             m["weights.rpc_ms"].add(r)
             m["weights.queue_ms"].add(q)
-        m["weights.wall_ms"].add(wall)
-        ev["client.done"] += 1
+        if not hung:
+            m["weights.wall_ms"].add(wall)
+            ev["client.done"] += 1
         chunk(t_done)
         need = (t_done - b_start) // 100
         dur = max(int(10000 + rand() * 40000), need + int(500 + rand() * 19500))
@@ -427,7 +435,8 @@ def main() -> int:
     tagged_lines = sum(ev.values())
     expected = {
         "generator": "tests/bench/gen_log.py",
-        "args": {"size": args.size, "seed": args.seed, "offset": args.offset},
+        "args": {"size": args.size, "seed": args.seed, "offset": args.offset,
+                 **({"hung": args.hung} if args.hung > 0 else {})},
         "file": args.out,
         "bytes": size,
         "lines": lines,
@@ -437,7 +446,7 @@ def main() -> int:
         "steps": step,
         "events": ev,
         "updates": {"sent": ev["client.send"], "complete": ev["client.done"], "reloads": reloads,
-                    "sentinel_client_done": sentinel},
+                    "sentinel_client_done": sentinel, **({"hung": hung_n} if args.hung > 0 else {})},
         "metrics": {k: v.json() for k, v in m.items()},
         "note": "values are printed with one decimal; sums are exact (kept in integer tenths); "
                 "mean is the exact sum/count rounded to the nearest double; the -1.0 sentinel is "

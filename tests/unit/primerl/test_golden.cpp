@@ -22,6 +22,7 @@
 #include "analyze_logs/primerl/analyzer.hpp"
 #include "analyze_logs/primerl/diagnose.hpp"
 #include "analyze_logs/primerl/writers.hpp"
+#include "analyze_logs/util.hpp"
 
 #include "support.hpp"
 
@@ -107,7 +108,7 @@ TEST_P(ReportGolden, SummaryMd) {
 TEST_P(ReportGolden, ReportJson) {
   if (!have_run(GetParam())) GTEST_SKIP() << "testdata/runs/" << GetParam() << " not generated yet";
   Report r = analyse_run(GetParam());
-  compare_or_update(kTestdata / "golden" / GetParam() / "report.json", to_json(r).dump(2) + "\n");
+  compare_or_update(kTestdata / "golden" / GetParam() / "report.json", dump_report(to_json(r)) + "\n");
 }
 
 TEST_P(ReportGolden, OutputIsTheSameWithOneThreadAndWithFour) {
@@ -138,7 +139,7 @@ TEST_P(ReportGolden, StreamedJsonIsTheTreeDumpedByteForByte) {
     ++pieces;
   });
   EXPECT_GE(pieces, 1u);
-  EXPECT_EQ(streamed, to_json(r).dump(2) + "\n");
+  EXPECT_EQ(streamed, dump_report(to_json(r)) + "\n");
   EXPECT_EQ(streamed, slurp(kTestdata / "golden" / GetParam() / "report.json"));
 }
 
@@ -146,7 +147,7 @@ TEST(ReportJsonStream, EmptyReportStreamsTheSameTextAsTheTree) {
   Report r;
   std::string streamed;
   write_json(r, [&](std::string_view p) { streamed += p; });
-  EXPECT_EQ(streamed, to_json(r).dump(2) + "\n");
+  EXPECT_EQ(streamed, dump_report(to_json(r)) + "\n");
   EXPECT_NE(streamed.find("\"updates\": []"), std::string::npos);
 }
 
@@ -192,10 +193,12 @@ TEST(ReportJsonStream, EveryOptionalShapeStreamsTheSameTextAsTheTree) {
   r.batches = {start_only, done_only};
   std::string streamed;
   write_json(r, [&](std::string_view p) { streamed += p; });
-  EXPECT_EQ(streamed, to_json(r).dump(2) + "\n");
-  EXPECT_NE(streamed.find("\"server_side\": null"), std::string::npos);
-  EXPECT_NE(streamed.find("\"start_line\": null"), std::string::npos);
-  EXPECT_NE(streamed.find("\"rpc_ms\": null"), std::string::npos);  // inf and NaN are not numbers
+  EXPECT_EQ(streamed, dump_report(to_json(r)) + "\n");
+  // One compact record per line.
+  EXPECT_NE(streamed.find("\"server_side\":null"), std::string::npos);
+  EXPECT_NE(streamed.find("\"start_line\":null"), std::string::npos);
+  EXPECT_NE(streamed.find("\"rpc_ms\":null"), std::string::npos);  // inf and NaN are not numbers
+  EXPECT_NE(streamed.find("\n    {\"trace_id\":\"00000000000000ab\","), std::string::npos) << streamed;
 }
 
 TEST_P(ReportGolden, PathsInTheReportAreRelative) {
