@@ -56,12 +56,13 @@ not read is listed in the report with the reason. Every job gets a verdict (ok, 
 stuck, running, unknown), the sentence naming its cause, and findings (info, warning, critical).
 The report folder PARENT/analysis_<YYYYmmdd_HHMMSS>/ holds SUMMARY.md, report.html and report.json
 (schema 2), and for a single prime-rl run timeline.txt, slowest_updates.txt and *_stats.txt; its
-path is the last line of standard output (stderr with --json or --format json).
+path is the last line of standard output (stderr with --json or --format json). PARENT is created
+if it does not exist.
 
 Exit status:
   0  the analysis ran (whatever it found)
   1  an --expect check failed, or a finding at or above --fail-on was found (any kind)
-  2  usage error, an input that cannot be read, or an --out that cannot be written
+  2  usage error, an input that cannot be read, or an --out that cannot be created or written
   130/143/129  interrupted by SIGINT/SIGTERM/SIGHUP; nothing is left behind
 A closed standard output (e.g. piping into head) ends the program quietly with status 0.
 )";
@@ -108,7 +109,8 @@ struct CompareArgs {
 
 void add_analysis_options(CLI::App& app, AnalysisArgs& a) {
   app.add_option("inputs", a.inputs, "Files, folders at any depth, or - for standard input (jobs of every kind, found by content)");
-  app.add_option("-o,--out", a.out_parent, "Parent folder of the analysis_<timestamp>/ report folder")
+  app.add_option("-o,--out", a.out_parent,
+                 "Parent folder of the analysis_<timestamp>/ report folder (created if missing)")
       ->capture_default_str();
   app.add_flag("--json", a.json, "Print the JSON report on standard output (same as --format json)");
   app.add_option("--format", a.format, "What goes to standard output: text, md or json")
@@ -146,7 +148,9 @@ CLI::App* add_compare_command(CLI::App& app, CompareArgs& c) {
                   "Exit 1 when any metric gets worse than PCT percent in its bad direction")
       ->check(CLI::Range(0.0, 1e6));
   sub->add_option("--expect", c.cmp.expect, "Check on every run, as for the analysis (repeatable)")->allow_extra_args(false);
-  sub->add_option("-o,--out", c.cmp_out, "Parent folder of the comparison_<timestamp>/ folder")->capture_default_str();
+  sub->add_option("-o,--out", c.cmp_out,
+                  "Parent folder of the comparison_<timestamp>/ folder (created if missing)")
+      ->capture_default_str();
   sub->add_flag("--json", c.cmp_json, "Print compare.json on standard output");
   sub->add_option("--format", c.cmp_format, "What goes to standard output: text, md or json")
       ->check(CLI::IsMember({"text", "md", "json"}))

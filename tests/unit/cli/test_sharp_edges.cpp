@@ -1,0 +1,134 @@
+// Issue 22, the sharp edges a new user met, each fed to the real binary (ALOG_BINARY): an --out
+// that does not exist yet.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "child.hpp"
+#include "support.hpp"
+
+namespace fs = std::filesystem;
+using alog::test_support::ChildOutcome;
+using alog::test_support::lines_of;
+using alog::test_support::TempDir;
+
+namespace {
+
+const fs::path kData = fs::path(ALOG_TESTDATA);
+const std::string kPrefix = (kData / "runs" / "prefix").string();
+const std::string kPostfix = (kData / "runs" / "postfix").string();
+
+// The binary with `args`, run in `cwd` (the folder a run without --out writes into).
+ChildOutcome run_in(const fs::path& cwd, std::vector<std::string> args) {
+  args.insert(args.begin(), alog::test_support::binary_under_test().string());
+  return alog::test_support::run_piped(args, [cwd] {
+    if (::chdir(cwd.c_str()) != 0) ::_exit(126);
+  });
+}
+
+// The same as the unprivileged user `nobody` when the tests run as root (root ignores permission
+// bits, so "permission denied" needs another user); as themselves otherwise.
+ChildOutcome run_unprivileged(const fs::path& cwd, std::vector<std::string> args) {
+  args.insert(args.begin(), alog::test_support::binary_under_test().string());
+  return alog::test_support::run_piped(args, [cwd] {
+    if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) ::_exit(125);
+    if (::chdir(cwd.c_str()) != 0) ::_exit(126);
+  });
+}
+
+// Everything in `dir`, hidden entries included (an analysis_*, a .analysis_* staging folder).
+std::vector<std::string> entries(const fs::path& dir) {
+  std::vector<std::string> v;
+  for (const auto& e : fs::directory_iterator(dir)) v.push_back(e.path().filename().string());
+  return v;
+}
+
+std::vector<fs::path> folders_named(const fs::path& dir, const std::string& prefix) {
+  std::vector<fs::path> v;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.is_directory() && e.path().filename().string().starts_with(prefix)) v.push_back(e.path());
+  return v;
+}
+
+// The only line of stderr (empty when there is not exactly one).
+std::string one_line(const std::string& err) {
+  auto l = lines_of(err);
+  return l.size() == 1 ? l[0] : std::string();
+}
+
+// A world-readable folder holding `name` (a small prime-rl log), for runs as `nobody`.
+fs::path readable_log(const TempDir& t, const std::string& name) {
+  fs::permissions(t.path, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                              fs::perms::others_read | fs::perms::others_exec);
+  return t.write(name,
+                 "[weights][00000000000000a1] client.send path=/m/step_1 t=100.5\n"
+                 "[weights][00000000000000a1] client.done wall_ms=9 rpc_ms=5 queue_ms=4\n");
+}
+
+}  // namespace
+
+// ---- 1. --out that does not exist ---------------------------------------------------------------
+
+TEST(CliSharpEdges, OutThatDoesNotExistIsCreatedWithItsParents) {
+  TempDir w;
+  const fs::path out = w.path / "reports" / "2026" / "run1";
+  auto r = run_in(w.path, {"-q", "-o", out.string(), kPrefix});
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto lines = lines_of(r.out);
+  ASSERT_FALSE(lines.empty());
+  const fs::path folder = lines.back();
+  EXPECT_EQ(folder.parent_path(), out);
+  EXPECT_TRUE(folder.filename().string().starts_with("analysis_")) << folder;
+  EXPECT_TRUE(fs::is_regular_file(folder / "report.json"));
+  EXPECT_TRUE(fs::is_regular_file(folder / "timeline.txt"));
+  EXPECT_EQ(entries(out).size(), 1u) << "the report folder only, no staging folder left";
+}
+
+TEST(CliSharpEdges, CompareOutThatDoesNotExistIsCreatedWithItsParents) {
+  TempDir w;
+  const fs::path out = w.path / "cmp" / "a" / "b";
+  auto r = run_in(w.path, {"compare", "-o", out.string(), kPrefix, kPostfix});
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto folders = folders_named(out, "comparison_");
+  ASSERT_EQ(folders.size(), 1u);
+  EXPECT_TRUE(fs::is_regular_file(folders[0] / "compare.json"));
+  EXPECT_EQ(lines_of(r.out).back(), folders[0].string());
+}
+
+TEST(CliSharpEdges, OutUnderARegularFileIsOneLineNamingItAndExitTwo) {
+  TempDir w;
+  const fs::path file = w.write("notes.txt", "a file, not a folder\n");
+  const fs::path out = file / "reports";
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"-q", "-o", out.string(), kPrefix},
+        {"compare", "-o", out.string(), kPrefix, kPostfix}}) {
+    auto r = run_in(w.path, args);
+    EXPECT_EQ(r.status, 2) << args[0];
+    EXPECT_EQ(one_line(r.err), "analyze-logs: " + out.string() +
+                                   ": cannot create this folder for the report: Not a directory")
+        << r.err;
+    EXPECT_TRUE(r.out.empty()) << r.out;
+    EXPECT_EQ(entries(w.path), std::vector<std::string>{"notes.txt"}) << "nothing created";
+  }
+}
+
+TEST(CliSharpEdges, OutInAFolderWithoutWritePermissionIsOneLineNamingItAndExitTwo) {
+  TempDir w;
+  const fs::path log = readable_log(w, "orchestrator.log");
+  const fs::path locked = w.path / "locked";
+  fs::create_directory(locked);
+  fs::permissions(locked, fs::perms::owner_read | fs::perms::owner_exec | fs::perms::group_read |
+                              fs::perms::group_exec | fs::perms::others_read |
+                              fs::perms::others_exec);
+  const fs::path out = locked / "new" / "reports";
+  auto r = run_unprivileged(w.path, {"-q", "-o", out.string(), log.string()});
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_EQ(one_line(r.err), "analyze-logs: " + out.string() +
+                                 ": cannot create this folder for the report: Permission denied")
+      << r.err;
+  EXPECT_TRUE(fs::is_empty(locked));
+}
