@@ -83,7 +83,7 @@ int run_single_prime(const RunOptions& opt, const PlannedJob& pj) {
     Report report = analyze(aopt);
     std::string err;
     auto text = trace_view(report, opt.trace_id, err);
-    if (!text) return error(err);
+    if (!text) return error_lines(err);
     out(*text);
     return kExitOk;
   }
@@ -268,7 +268,7 @@ int run_analysis(const RunOptions& opt) {
           Report report = analyze(prime_options(opt, pj));
           std::string err;
           auto text = trace_view(report, opt.trace_id, err);
-          if (!text) return error(err);
+          if (!text) return error_lines(err);
           out(*text);
           return kExitOk;
         } catch (const std::exception& e) {

@@ -135,7 +135,9 @@ void add_analysis_options(CLI::App& app, AnalysisArgs& a) {
       ->check(CLI::IsMember({"warning", "critical"}));
   app.add_flag("--live", a.live, "Ray jobs still running: measure the silence up to now");
   app.add_option("--trace-out", a.trace_out, "Also write the run as a Chrome trace (Perfetto UI, chrome://tracing) to FILE (prime-rl runs)");
-  app.add_option("--trace", a.trace_id, "Print everything known about one weight update (a unique prefix of its trace id is enough; prime-rl runs); writes no folder");
+  app.add_option("--trace", a.trace_id,
+                 "Print everything known about one weight update (a unique prefix of its trace id "
+                 "is enough, an ambiguous one lists matches; prime-rl runs); writes no folder");
 }
 
 CLI::App* add_compare_command(CLI::App& app, CompareArgs& c) {

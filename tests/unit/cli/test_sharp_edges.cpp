@@ -1,9 +1,10 @@
 // Issue 22, the sharp edges a new user met, each fed to the real binary (ALOG_BINARY): an --out
-// that does not exist yet.
+// that does not exist yet, and an ambiguous --trace prefix.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -52,6 +53,10 @@ std::vector<fs::path> folders_named(const fs::path& dir, const std::string& pref
   for (const auto& e : fs::directory_iterator(dir))
     if (e.is_directory() && e.path().filename().string().starts_with(prefix)) v.push_back(e.path());
   return v;
+}
+
+bool has(const std::string& s, const std::string& what) {
+  return s.find(what) != std::string::npos;
 }
 
 // The only line of stderr (empty when there is not exactly one).
@@ -131,4 +136,49 @@ TEST(CliSharpEdges, OutInAFolderWithoutWritePermissionIsOneLineNamingItAndExitTw
                                  ": cannot create this folder for the report: Permission denied")
       << r.err;
   EXPECT_TRUE(fs::is_empty(locked));
+}
+
+// ---- 6. an ambiguous --trace prefix -------------------------------------------------------------
+
+TEST(CliSharpEdges, TraceAmbiguousPrefixListsTwentyCandidatesAndTheCount) {
+  TempDir w;
+  // 57 updates whose ids all start with "10000000000000": 1000000000000000 ... 1000000000000038.
+  std::string log;
+  for (int i = 0; i < 57; ++i) {
+    char id[17];
+    std::snprintf(id, sizeof id, "1%015x", i);
+    log += "[weights][" + std::string(id) + "] client.send path=/m/step_" + std::to_string(i) +
+           " t=" + std::to_string(100 + i) + ".5\n";
+    log += "[weights][" + std::string(id) + "] client.done wall_ms=9 rpc_ms=5 queue_ms=4\n";
+  }
+  const fs::path f = w.write("orchestrator.log", log);
+  auto r = run_in(w.path, {"-q", "--trace", "1", f.string()});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  auto err = lines_of(r.err);
+  ASSERT_EQ(err.size(), 22u) << r.err;
+  EXPECT_EQ(err[0],
+            "analyze-logs: trace id prefix '1' is ambiguous: 57 trace ids start with it; "
+            "give more of the id:");
+  for (int i = 0; i < 20; ++i) {
+    char id[17];
+    std::snprintf(id, sizeof id, "1%015x", i);
+    EXPECT_EQ(err[1 + i], "  " + std::string(id));
+  }
+  EXPECT_EQ(err[21], "  ... and 37 more (57 match)");
+  EXPECT_TRUE(entries(w.path) == std::vector<std::string>{"orchestrator.log"}) << "no folder";
+
+  // Up to 20: every one, and no "more" line.
+  r = run_in(w.path, {"-q", "--trace", "100000000000003", f.string()});
+  EXPECT_EQ(r.status, 2);
+  err = lines_of(r.err);
+  ASSERT_EQ(err.size(), 10u) << r.err;
+  EXPECT_TRUE(has(err[0], "9 trace ids start with it")) << err[0];
+  EXPECT_EQ(err[1], "  1000000000000030");
+  EXPECT_EQ(err[9], "  1000000000000038");
+
+  // A unique prefix still shows the update.
+  r = run_in(w.path, {"-q", "--trace", "1000000000000038", f.string()});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(has(r.out, "trace 1000000000000038")) << r.out;
 }
