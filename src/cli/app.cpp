@@ -67,6 +67,39 @@ Exit status:
 A closed standard output (e.g. piping into head) ends the program quietly with status 0.
 )";
 
+const char* kCompareFooter = R"(Examples:
+  analyze-logs compare before/analysis_20251014_101500 after_run/  analysis folders, logs, runs
+  analyze-logs compare --fail-on-regression 10 baseline.json new/  exit 1 on a >10 % regression
+  analyze-logs compare --baseline 2 run_a run_b run_c --expect 'weights.queue_ms.p99<300'
+  analyze-logs compare logs/4459_2P_1D_20251122_041341/ logs/4460_2P_1D_20251122_061502/
+  analyze-logs compare ray_run_a/ ray_run_b/                       two Ray runs
+  analyze-logs compare --json before/ after/ | jq -r .verdict
+
+Every run is an analysis folder, a report.json (schema 1 or 2), a log file, a run folder, an srtctl
+job folder or set of them, or Ray logs (analysed on the fly); all of one kind (prime-rl, srtctl or
+Ray). The first is the baseline unless --baseline N. The folder PARENT/comparison_<YYYYmmdd_HHMMSS>/
+holds COMPARE.md and compare.json; its path is the last line of standard output (stderr with
+--json or --format json). PARENT is created if it does not exist.
+
+Exit status:
+  0  compared (whatever changed)
+  1  a regression beyond --fail-on-regression, or a failed --expect check on a run other than the
+     baseline
+  2  usage error, a run that cannot be read, runs of different kinds, or an --out that cannot be
+     created or written
+  130/143/129  interrupted by SIGINT/SIGTERM/SIGHUP; nothing is left behind
+)";
+
+// Options that cannot be given together: one line naming both, exit status 2. `cmd` is the
+// command they were given to (the analysis or compare).
+int check_option_pairs(const CLI::App& cmd, bool json, const std::string& format) {
+  if (json && cmd.count("--format") && format != "json")
+    return error(fmt::format("--json and --format {} cannot be used together (--json is --format "
+                             "json); give one of them",
+                             format));
+  return kExitOk;
+}
+
 int run_compare(const compare::Options& opt, const std::string& out_parent, const std::string& format) {
   try {
     std::optional<compare::Result> res = compare::compare_any(opt);
@@ -112,7 +145,9 @@ void add_analysis_options(CLI::App& app, AnalysisArgs& a) {
   app.add_option("-o,--out", a.out_parent,
                  "Parent folder of the analysis_<timestamp>/ report folder (created if missing)")
       ->capture_default_str();
-  app.add_flag("--json", a.json, "Print the JSON report on standard output (same as --format json)");
+  app.add_flag("--json", a.json,
+               "Print the JSON report on standard output (same as --format json; another --format "
+               "is an error)");
   app.add_option("--format", a.format, "What goes to standard output: text, md or json")
       ->check(CLI::IsMember({"text", "md", "json"}))
       ->capture_default_str();
@@ -153,12 +188,15 @@ CLI::App* add_compare_command(CLI::App& app, CompareArgs& c) {
   sub->add_option("-o,--out", c.cmp_out,
                   "Parent folder of the comparison_<timestamp>/ folder (created if missing)")
       ->capture_default_str();
-  sub->add_flag("--json", c.cmp_json, "Print compare.json on standard output");
+  sub->add_flag("--json", c.cmp_json,
+                "Print compare.json on standard output (same as --format json; another --format is "
+                "an error)");
   sub->add_option("--format", c.cmp_format, "What goes to standard output: text, md or json")
       ->check(CLI::IsMember({"text", "md", "json"}))
       ->capture_default_str();
   sub->add_option("-j,--threads", c.cmp.threads, "Worker threads for runs analysed on the fly")->check(CLI::Range(1u, 256u));
   sub->add_option("--async-level", c.cmp.async_level, "Staleness limit for runs analysed on the fly")->check(CLI::Range(0, 1000));
+  sub->footer(kCompareFooter);  // not the analysis's examples, which it inherits from `app`
   return sub;
 }
 
@@ -229,12 +267,14 @@ int parse_and_run(int argc, char** argv) {
     return kExitError;
   }
   if (sub->parsed()) {
+    if (int rc = check_option_pairs(*sub, c.cmp_json, c.cmp_format)) return rc;
     c.cmp.baseline = c.baseline_1 - 1;
     if (c.regression_pct >= 0) c.cmp.fail_on_regression_pct = c.regression_pct;
     if (c.cmp.threads == 1 && !sub->count("--threads")) c.cmp.threads = a.threads;
     c.cmp.tool_version = ALOG_VERSION;
     return run_compare(c.cmp, c.cmp_out, c.cmp_json ? "json" : c.cmp_format);
   }
+  if (int rc = check_option_pairs(app, a.json, a.format)) return rc;
   RunOptions opt;
   if (int rc = to_run_options(a, opt)) return rc;
   return run_analysis(opt);

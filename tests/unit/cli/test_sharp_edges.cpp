@@ -1,11 +1,13 @@
 // Issue 22, the sharp edges a new user met, each fed to the real binary (ALOG_BINARY): an --out
-// that does not exist yet, and an ambiguous --trace prefix.
+// that does not exist yet, --json with another --format, compare's own --help, and an ambiguous
+// --trace prefix.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -13,6 +15,7 @@
 #include "support.hpp"
 
 namespace fs = std::filesystem;
+using json = nlohmann::json;
 using alog::test_support::ChildOutcome;
 using alog::test_support::lines_of;
 using alog::test_support::TempDir;
@@ -76,7 +79,7 @@ fs::path readable_log(const TempDir& t, const std::string& name) {
 
 }  // namespace
 
-// ---- 1. --out that does not exist ---------------------------------------------------------------
+// ---- 1. --out that does not exist --------------------------------------------------------------
 
 TEST(CliSharpEdges, OutThatDoesNotExistIsCreatedWithItsParents) {
   TempDir w;
@@ -108,9 +111,9 @@ TEST(CliSharpEdges, OutUnderARegularFileIsOneLineNamingItAndExitTwo) {
   TempDir w;
   const fs::path file = w.write("notes.txt", "a file, not a folder\n");
   const fs::path out = file / "reports";
-  for (const std::vector<std::string>& args :
-       {std::vector<std::string>{"-q", "-o", out.string(), kPrefix},
-        {"compare", "-o", out.string(), kPrefix, kPostfix}}) {
+  for (const auto& args :
+       std::vector<std::vector<std::string>>{{"-q", "-o", out.string(), kPrefix},
+                                             {"compare", "-o", out.string(), kPrefix, kPostfix}}) {
     auto r = run_in(w.path, args);
     EXPECT_EQ(r.status, 2) << args[0];
     EXPECT_EQ(one_line(r.err), "analyze-logs: " + out.string() +
@@ -138,7 +141,49 @@ TEST(CliSharpEdges, OutInAFolderWithoutWritePermissionIsOneLineNamingItAndExitTw
   EXPECT_TRUE(fs::is_empty(locked));
 }
 
-// ---- 6. an ambiguous --trace prefix -------------------------------------------------------------
+// ---- 2. --json with another --format -----------------------------------------------------------
+
+TEST(CliSharpEdges, JsonWithAnotherFormatIsAUsageErrorNamingBoth) {
+  TempDir w;
+  for (const std::string fmt : {"md", "text"}) {
+    for (const auto& args : std::vector<std::vector<std::string>>{
+             {"-q", "--json", "--format", fmt, kPrefix},
+             {"-q", "--format", fmt, "--json", kPrefix},
+             {"compare", "--json", "--format", fmt, kPrefix, kPostfix}}) {
+      auto r = run_in(w.path, args);
+      EXPECT_EQ(r.status, 2) << fmt;
+      const std::string line = one_line(r.err);
+      EXPECT_TRUE(line.starts_with("analyze-logs: --json and --format " + fmt + " cannot be used"))
+          << r.err;
+      EXPECT_TRUE(r.out.empty()) << r.out;
+      EXPECT_TRUE(entries(w.path).empty()) << "no folder for a usage error";
+    }
+  }
+  // --json says the same as --format json: together they are fine.
+  auto r = run_in(w.path,
+                  {"-q", "--json", "--format", "json", "-o", (w.path / "out").string(), kPrefix});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out)["schema"], 2);
+}
+
+// ---- 4. compare --help -------------------------------------------------------------------------
+
+TEST(CliSharpEdges, CompareHelpShowsCompareExamples) {
+  TempDir w;
+  auto c = run_in(w.path, {"compare", "--help"});
+  ASSERT_EQ(c.status, 0) << c.err;
+  EXPECT_TRUE(has(c.out, "Examples:")) << c.out;
+  EXPECT_TRUE(has(c.out, "analyze-logs compare --fail-on-regression 10 baseline.json")) << c.out;
+  EXPECT_TRUE(has(c.out, "comparison_<YYYYmmdd_HHMMSS>/")) << c.out;
+  EXPECT_FALSE(has(c.out, "analyze-logs run_dir/")) << "the analysis's examples:\n" << c.out;
+  EXPECT_FALSE(has(c.out, "--trace")) << c.out;
+  auto m = run_in(w.path, {"--help"});
+  ASSERT_EQ(m.status, 0) << m.err;
+  EXPECT_TRUE(has(m.out, "analyze-logs run_dir/")) << m.out;
+  EXPECT_FALSE(has(m.out, "analyze-logs compare --fail-on-regression 10 baseline.json")) << m.out;
+}
+
+// ---- 6. an ambiguous --trace prefix ------------------------------------------------------------
 
 TEST(CliSharpEdges, TraceAmbiguousPrefixListsTwentyCandidatesAndTheCount) {
   TempDir w;
