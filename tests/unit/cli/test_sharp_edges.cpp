@@ -1,10 +1,11 @@
 // Issue 22, the sharp edges a new user met, each fed to the real binary (ALOG_BINARY): an --out
-// that does not exist yet, --json with another --format, compare's own --help, and an ambiguous
-// --trace prefix.
+// that does not exist yet, --json with another --format, --no-folder, compare's own --help, and
+// an ambiguous --trace prefix.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -18,6 +19,7 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 using alog::test_support::ChildOutcome;
 using alog::test_support::lines_of;
+using alog::test_support::slurp;
 using alog::test_support::TempDir;
 
 namespace {
@@ -25,6 +27,8 @@ namespace {
 const fs::path kData = fs::path(ALOG_TESTDATA);
 const std::string kPrefix = (kData / "runs" / "prefix").string();
 const std::string kPostfix = (kData / "runs" / "postfix").string();
+const std::string kSrtctlJob = (kData / "srtctl" / "logs" / "4459_2P_1D_20251122_041341").string();
+const std::string kMixed = (kData / "discover" / "mixed").string();
 
 // The binary with `args`, run in `cwd` (the folder a run without --out writes into).
 ChildOutcome run_in(const fs::path& cwd, std::vector<std::string> args) {
@@ -166,6 +170,95 @@ TEST(CliSharpEdges, JsonWithAnotherFormatIsAUsageErrorNamingBoth) {
   EXPECT_EQ(json::parse(r.out)["schema"], 2);
 }
 
+// ---- 3. --no-folder ----------------------------------------------------------------------------
+
+// Each kind's path (the single prime-rl run streams its own report.json; srtctl and a mixed folder
+// go through the shared writers): stdout is what a run with a folder prints, without the path, and
+// nothing is written anywhere.
+TEST(CliSharpEdges, NoFolderPrintsTheSameReportAndWritesNothing) {
+  for (const std::string& input : {kPrefix, kSrtctlJob, kMixed}) {
+    for (const std::string fmt : {"text", "md", "json"}) {
+      TempDir with, without;
+      auto a = run_in(with.path, {"-q", "--color", "never", "--format", fmt, input});
+      ASSERT_EQ(a.status, 0) << input << " " << a.err;
+      auto b =
+          run_in(without.path, {"-q", "--color", "never", "--format", fmt, "--no-folder", input});
+      ASSERT_EQ(b.status, 0) << input << " " << b.err;
+      EXPECT_TRUE(entries(without.path).empty()) << input << ": --no-folder wrote something";
+      EXPECT_TRUE(b.err.empty()) << b.err;
+      auto folders = folders_named(with.path, "analysis_");
+      ASSERT_EQ(folders.size(), 1u);
+      if (fmt == "json") {
+        // Byte for byte the report.json the run with a folder wrote; the path went to stderr.
+        EXPECT_EQ(b.out, slurp(folders[0] / "report.json")) << input;
+        EXPECT_EQ(lines_of(a.err).back(), "./" + folders[0].filename().string());
+      } else {
+        const std::string path_line = "./" + folders[0].filename().string() + "\n";
+        ASSERT_TRUE(a.out.ends_with(path_line)) << a.out;
+        EXPECT_EQ(b.out, a.out.substr(0, a.out.size() - path_line.size())) << input << " " << fmt;
+        EXPECT_FALSE(has(b.out, "analysis_")) << b.out;
+      }
+    }
+  }
+}
+
+TEST(CliSharpEdges, NoFolderKeepsTheExitStatusFailOnAndExpect) {
+  TempDir w;
+  auto fail_on = run_in(w.path, {"-q", "--no-folder", "--fail-on", "critical", kPrefix});
+  EXPECT_EQ(fail_on.status, 1) << fail_on.err;
+  auto clean = run_in(w.path, {"-q", "--no-folder", "--fail-on", "warning", kPostfix});
+  EXPECT_EQ(clean.status, 0) << clean.err;
+  auto expect = run_in(
+      w.path, {"-q", "--no-folder", "--json", "--expect", "weights.queue_ms.max<300", kPrefix});
+  EXPECT_EQ(expect.status, 1) << expect.err;
+  json j = json::parse(expect.out);
+  ASSERT_EQ(j["expectations"].size(), 1u);
+  EXPECT_FALSE(j["expectations"][0]["passed"].get<bool>());
+  auto srtctl = run_in(w.path, {"-q", "--no-folder", "--fail-on", "critical", kSrtctlJob});
+  EXPECT_EQ(srtctl.status, 0) << srtctl.err;
+  EXPECT_TRUE(entries(w.path).empty());
+}
+
+TEST(CliSharpEdges, NoFolderWarningsGoToStderrAndStdoutStaysJson) {
+  TempDir w;
+  auto r = run_in(w.path, {"-q", "--json", "--no-folder", "--live", kPrefix});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out)["kind"], "prime-rl");
+  EXPECT_TRUE(one_line(r.err).starts_with("analyze-logs: warning: --live:")) << r.err;
+  EXPECT_TRUE(entries(w.path).empty());
+}
+
+TEST(CliSharpEdges, NoFolderWithOutIsAUsageErrorNamingBoth) {
+  TempDir w;
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"-q", "--no-folder", "-o", w.path.string(), kPrefix},
+           {"-q", "--out", ".", "--no-folder", kPrefix},
+           {"compare", "--no-folder", "-o", w.path.string(), kPrefix, kPostfix}}) {
+    auto r = run_in(w.path, args);
+    EXPECT_EQ(r.status, 2) << args[0];
+    EXPECT_TRUE(one_line(r.err).starts_with("analyze-logs: --no-folder and --out cannot be used"))
+        << r.err;
+    EXPECT_TRUE(entries(w.path).empty());
+  }
+}
+
+TEST(CliSharpEdges, CompareNoFolderPrintsCompareJsonAndWritesNothing) {
+  TempDir with, without;
+  auto a = run_in(with.path, {"compare", "--json", kPrefix, kPostfix});
+  ASSERT_EQ(a.status, 0) << a.err;
+  auto b = run_in(without.path, {"compare", "--json", "--no-folder", kPrefix, kPostfix});
+  ASSERT_EQ(b.status, 0) << b.err;
+  auto folders = folders_named(with.path, "comparison_");
+  ASSERT_EQ(folders.size(), 1u);
+  EXPECT_EQ(b.out, slurp(folders[0] / "compare.json"));
+  EXPECT_TRUE(b.err.empty()) << b.err;
+  EXPECT_TRUE(entries(without.path).empty());
+  auto text = run_in(without.path, {"compare", "--no-folder", kPrefix, kPostfix});
+  ASSERT_EQ(text.status, 0) << text.err;
+  EXPECT_TRUE(lines_of(text.out).back().starts_with("Verdict: ")) << text.out;
+  EXPECT_TRUE(entries(without.path).empty());
+}
+
 // ---- 4. compare --help -------------------------------------------------------------------------
 
 TEST(CliSharpEdges, CompareHelpShowsCompareExamples) {
@@ -175,11 +268,13 @@ TEST(CliSharpEdges, CompareHelpShowsCompareExamples) {
   EXPECT_TRUE(has(c.out, "Examples:")) << c.out;
   EXPECT_TRUE(has(c.out, "analyze-logs compare --fail-on-regression 10 baseline.json")) << c.out;
   EXPECT_TRUE(has(c.out, "comparison_<YYYYmmdd_HHMMSS>/")) << c.out;
+  EXPECT_TRUE(has(c.out, "--no-folder")) << c.out;
   EXPECT_FALSE(has(c.out, "analyze-logs run_dir/")) << "the analysis's examples:\n" << c.out;
   EXPECT_FALSE(has(c.out, "--trace")) << c.out;
   auto m = run_in(w.path, {"--help"});
   ASSERT_EQ(m.status, 0) << m.err;
   EXPECT_TRUE(has(m.out, "analyze-logs run_dir/")) << m.out;
+  EXPECT_TRUE(has(m.out, "--no-folder")) << m.out;
   EXPECT_FALSE(has(m.out, "analyze-logs compare --fail-on-regression 10 baseline.json")) << m.out;
 }
 
@@ -226,4 +321,35 @@ TEST(CliSharpEdges, TraceAmbiguousPrefixListsTwentyCandidatesAndTheCount) {
   r = run_in(w.path, {"-q", "--trace", "1000000000000038", f.string()});
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_TRUE(has(r.out, "trace 1000000000000038")) << r.out;
+}
+
+// ---- --help, README.md and the man page name the same options ----------------------------------
+
+TEST(CliSharpEdges, HelpReadmeAndManPageNameTheSameOptions) {
+  TempDir w;
+  const fs::path src = kData.parent_path();
+  const std::string readme = slurp(src / "README.md");
+  const std::string man = slurp(src / "docs" / "analyze-logs.1");
+  ASSERT_FALSE(readme.empty());
+  ASSERT_FALSE(man.empty());
+  size_t seen = 0;
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"--help"}, std::vector<std::string>{"compare", "--help"}}) {
+    auto h = run_in(w.path, args);
+    ASSERT_EQ(h.status, 0) << h.err;
+    for (size_t i = h.out.find("--"); i != std::string::npos; i = h.out.find("--", i + 2)) {
+      size_t end = i + 2;
+      while (end < h.out.size() &&
+             (std::islower(static_cast<unsigned char>(h.out[end])) || h.out[end] == '-'))
+        ++end;
+      const std::string opt = h.out.substr(i, end - i);
+      if (opt.size() < 4 || opt.back() == '-') continue;
+      ++seen;
+      EXPECT_TRUE(has(readme, "`" + opt) || has(readme, ", " + opt)) << opt << " not in README.md";
+      std::string escaped;
+      for (char c : opt) escaped += c == '-' ? std::string("\\-") : std::string(1, c);
+      EXPECT_TRUE(has(man, escaped)) << opt << " not in docs/analyze-logs.1";
+    }
+  }
+  EXPECT_GT(seen, 20u);
 }
