@@ -33,6 +33,7 @@
 #include "plan.hpp"
 #include "registry.hpp"
 #include "progress.hpp"
+#include "trace_file.hpp"
 
 namespace fs = std::filesystem;
 
@@ -75,12 +76,14 @@ void print_report(const RunOptions& opt, const std::optional<fs::path>& dir,
   }
 }
 
-// --trace-out FILE: the run as a Chrome trace.
-int write_trace(const RunOptions& opt, const Report& report) {
-  std::ofstream f(opt.trace_out, std::ios::binary | std::ios::trunc);
-  if (f) write_chrome_trace(report, f);
-  f.close();
-  if (!f) return error(fmt::format("{}: cannot write the trace", opt.trace_out));
+// --trace-out, written once the report folder (if any) is in place: a failure now keeps it.
+int write_trace(TraceFile& trace, const Report& report, const std::optional<fs::path>& dir) {
+  try {
+    trace.write(report);
+  } catch (const OutputError& e) {
+    if (!dir) return error(e.what());
+    return error(fmt::format("{} (the report folder {} is complete)", e.what(), dir->string()));
+  }
   return kExitOk;
 }
 
@@ -98,7 +101,7 @@ std::string skipped_markdown(const core::Header& h) {
 
 // A single prime-rl run: the streamed, measured path (see the file comment). With --no-folder
 // nothing touches the disk: no timeline is spooled and report.json is streamed to stdout.
-int run_single_prime(const RunOptions& opt, const PlannedJob& pj) {
+int run_single_prime(const RunOptions& opt, const PlannedJob& pj, TraceFile* trace) {
   AnalysisOptions aopt = prime_options(opt, pj);
   if (!opt.trace_id.empty()) {
     Report report = analyze(aopt);
@@ -153,8 +156,8 @@ int run_single_prime(const RunOptions& opt, const PlannedJob& pj) {
   };
 
   if (!dir) {
-    if (!opt.trace_out.empty())
-      if (int trc = write_trace(opt, report)) return trc;
+    if (trace)
+      if (int trc = write_trace(*trace, report, std::nullopt)) return trc;
     print_report(opt, std::nullopt, terminal_text(), summary_md, [&] {
       write_json(report, [](std::string_view piece) { out(piece); }, json_header);
     });
@@ -184,11 +187,11 @@ int run_single_prime(const RunOptions& opt, const PlannedJob& pj) {
   timeline.reset();  // removes the spool's part files
   if (main_error) std::rethrow_exception(main_error);
   if (side_error) std::rethrow_exception(side_error);
-  if (!opt.trace_out.empty())
-    if (int trc = write_trace(opt, report)) return trc;
   dir->write("slowest_updates.txt", slowest_updates_txt(report));
   for (const auto& [name, content] : stats_files(report)) dir->write(name, content);
   std::optional<fs::path> final_dir = dir->commit();
+  if (trace)
+    if (int trc = write_trace(*trace, report, final_dir)) return trc;
   print_report(opt, final_dir, terminal_text(), summary_md, {});
   return rc;
 }
@@ -282,10 +285,20 @@ int run_analysis(const RunOptions& opt) {
   if (opt.live)
     for (const auto& pj : plan.jobs)
       if (pj.kind != "ray") warn(fmt::format("--live: {} is not a Ray job; measured as collected", pj.name));
+  // A --trace-out FILE that cannot be written is said now, before any time is spent.
+  std::optional<TraceFile> trace;
+  if (!opt.trace_out.empty() && opt.trace_id.empty()) {
+    try {
+      trace.emplace(opt.trace_out);
+    } catch (const OutputError& e) {
+      return error(e.what());
+    }
+  }
+  TraceFile* trace_file = trace ? &*trace : nullptr;
 
   if (plan.jobs.size() == 1 && plan.jobs.front().kind == "prime-rl") {
     try {
-      return run_single_prime(opt, plan.jobs.front());
+      return run_single_prime(opt, plan.jobs.front(), trace_file);
     } catch (const std::exception& e) {
       return error(e.what());
     }
@@ -325,10 +338,6 @@ int run_analysis(const RunOptions& opt) {
     for (size_t i = 0; i < all.size(); ++i) all[i].job = std::move(jobs[i]);
     const std::string json = report_json(opt, all).dump(2) + "\n";
 
-    if (!opt.trace_out.empty())
-      for (const auto& a : all)
-        if (auto prime = prime_report(a))
-          if (int trc = write_trace(opt, *prime)) return trc;
     std::optional<fs::path> final_dir;
     if (!opt.no_folder) {
       OutputDir dir(opt.out_parent, "analysis");
@@ -337,6 +346,10 @@ int run_analysis(const RunOptions& opt) {
       dir.write("report.json", json);
       final_dir = dir.commit();
     }
+    if (trace_file)
+      for (const auto& a : all)
+        if (auto prime = prime_report(a))
+          if (int trc = write_trace(*trace_file, *prime, final_dir)) return trc;
     print_report(opt, final_dir, text, md, [&] { out(json); });
     return rc;
   } catch (const FatalInputError& e) {

@@ -63,7 +63,8 @@ if it does not exist; --no-folder writes no folder at all.
 Exit status:
   0  the analysis ran (whatever it found)
   1  an --expect check failed, or a finding at or above --fail-on was found (any kind)
-  2  usage error, an input that cannot be read, or an --out that cannot be created or written
+  2  usage error, an input that cannot be read, an --out that cannot be created or written, or a
+     --trace-out file that cannot be written (a report folder already written is kept)
   130/143/129  interrupted by SIGINT/SIGTERM/SIGHUP; nothing is left behind
 A closed standard output (e.g. piping into head) ends the program quietly with status 0.
 )";
@@ -177,7 +178,9 @@ void add_analysis_options(CLI::App& app, AnalysisArgs& a) {
   app.add_option("--fail-on", a.fail_on, "Exit 1 on a finding of this severity or worse, for every kind: warning or critical")
       ->check(CLI::IsMember({"warning", "critical"}));
   app.add_flag("--live", a.live, "Ray jobs still running: measure the silence up to now");
-  app.add_option("--trace-out", a.trace_out, "Also write the run as a Chrome trace (Perfetto UI, chrome://tracing) to FILE (prime-rl runs)");
+  app.add_option("--trace-out", a.trace_out,
+                 "Also write the run as a Chrome trace (Perfetto UI, chrome://tracing) to FILE "
+                 "(prime-rl runs); checked before the analysis");
   app.add_option("--trace", a.trace_id,
                  "Print everything known about one weight update (a unique prefix of its trace id "
                  "is enough, an ambiguous one lists matches; prime-rl runs); writes no folder");

@@ -570,6 +570,10 @@ if mounted_run ro ro,size=1m seq.log; then
   check "--out to create on a read-only file system: exit 2, one line naming it" \
     exit_and_one_line rosub 2 'rosub.mnt/new/reports: cannot create this folder for the report: Read-only file system'
   check "--out to create on a read-only file system: nothing left" test ! -s rosub.left
+  mounted_run rotrace ro,size=1m --trace-out rotrace.mnt/trace.json seq.log
+  check "--trace-out in a read-only folder: exit 2, one line naming it with the reason, before any analysis" \
+    exit_and_one_line rotrace 2 'rotrace.mnt/trace.json: cannot write the trace: Read-only file system'
+  check "--trace-out in a read-only folder: nothing left" test ! -s rotrace.left
   "$PY" - <<'EOF'
 with open("pairs_small.log", "w") as f:
     for i in range(40000):
@@ -584,6 +588,21 @@ EOF
   done
 else
   skip "read-only and full --out: cannot mount a tmpfs here (needs root and unshare); --out under a file and /proc cover unwritable"
+fi
+
+section "--trace-out that cannot be written"
+run tracemissing --trace-out nonexistent/dir/trace.json seq.log
+check "--trace-out in a folder that does not exist: exit 2, one line with the reason" \
+  exit_and_one_line tracemissing 2 'nonexistent/dir/trace.json: cannot write the trace: No such file or directory'
+check "--trace-out in a folder that does not exist: said before the analysis, no folder" no_folder_left tracemissing.out
+if [ -w /dev/full ]; then
+  run tracefull --trace-out /dev/full seq.log
+  check "--trace-out on a full disk (/dev/full): exit 2, one line with the reason" \
+    exit_and_one_line tracefull 2 '/dev/full: cannot write the trace: No space left on device (the report folder'
+  check "--trace-out on a full disk: the report folder already written is kept, whole" \
+    py tracefull 'j["schema"] == 2 and len(i) == 1'
+else
+  skip "--trace-out on a full disk: no writable /dev/full"
 fi
 
 section "text from logs is escaped"

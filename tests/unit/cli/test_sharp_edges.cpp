@@ -1,6 +1,6 @@
 // Issue 22, the sharp edges a new user met, each fed to the real binary (ALOG_BINARY): an --out
-// that does not exist yet, --json with another --format, --no-folder, compare's own --help, and
-// an ambiguous --trace prefix.
+// that does not exist yet, --json with another --format, --no-folder, compare's own --help, a
+// --trace-out that cannot be written, and an ambiguous --trace prefix.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -276,6 +276,92 @@ TEST(CliSharpEdges, CompareHelpShowsCompareExamples) {
   EXPECT_TRUE(has(m.out, "analyze-logs run_dir/")) << m.out;
   EXPECT_TRUE(has(m.out, "--no-folder")) << m.out;
   EXPECT_FALSE(has(m.out, "analyze-logs compare --fail-on-regression 10 baseline.json")) << m.out;
+}
+
+// ---- 5. --trace-out that cannot be written -----------------------------------------------------
+
+TEST(CliSharpEdges, TraceOutThatCannotBeOpenedIsOneLineWithTheReasonBeforeAnyAnalysis) {
+  TempDir w;
+  const fs::path out = w.path / "out";
+  fs::create_directory(out);
+  const fs::path file = w.write("notes.txt", "x");
+  struct Case {
+    fs::path trace;
+    std::string reason;
+  };
+  for (const Case& c :
+       {Case{w.path / "missing" / "dir" / "trace.json", "No such file or directory"},
+        Case{file / "trace.json", "Not a directory"}, Case{out, "Is a directory"}}) {
+    auto r = run_in(w.path, {"-q", "-o", out.string(), "--trace-out", c.trace.string(), kPrefix});
+    EXPECT_EQ(r.status, 2) << c.trace;
+    EXPECT_EQ(one_line(r.err),
+              "analyze-logs: " + c.trace.string() + ": cannot write the trace: " + c.reason)
+        << r.err;
+    EXPECT_TRUE(r.out.empty()) << r.out;
+    EXPECT_TRUE(fs::is_empty(out)) << "no analysis was run for a trace that cannot be written";
+  }
+  EXPECT_FALSE(fs::exists(w.path / "missing"));
+}
+
+TEST(CliSharpEdges, TraceOutInAReadOnlyFolderIsOneLineWithTheReason) {
+  TempDir w;
+  const fs::path log = readable_log(w, "orchestrator.log");
+  const fs::path locked = w.path / "locked";
+  fs::create_directory(locked);
+  fs::permissions(locked, fs::perms::owner_read | fs::perms::owner_exec | fs::perms::group_read |
+                              fs::perms::group_exec | fs::perms::others_read |
+                              fs::perms::others_exec);
+  const fs::path trace = locked / "trace.json";
+  auto r =
+      run_unprivileged(w.path, {"-q", "--no-folder", "--trace-out", trace.string(), log.string()});
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_EQ(one_line(r.err),
+            "analyze-logs: " + trace.string() + ": cannot write the trace: Permission denied")
+      << r.err;
+  EXPECT_TRUE(fs::is_empty(locked));
+}
+
+// A write that fails once the report folder is in place (a full disk: /dev/full) keeps the folder,
+// whole, and says where it is.
+TEST(CliSharpEdges, TraceOutThatFailsAfterTheReportKeepsTheFolder) {
+  if (!fs::exists("/dev/full")) GTEST_SKIP() << "no /dev/full";
+  for (const std::string& input : {kPrefix, kMixed}) {
+    TempDir w;
+    auto r = run_in(w.path, {"-q", "-o", w.path.string(), "--trace-out", "/dev/full", input});
+    EXPECT_EQ(r.status, 2) << r.err;
+    auto folders = folders_named(w.path, "analysis_");
+    ASSERT_EQ(folders.size(), 1u) << input;
+    EXPECT_EQ(one_line(r.err),
+              "analyze-logs: /dev/full: cannot write the trace: No space left on "
+              "device (the report folder " +
+                  folders[0].string() + " is complete)")
+        << r.err;
+    for (const char* f : {"SUMMARY.md", "report.html", "report.json"})
+      EXPECT_TRUE(fs::is_regular_file(folders[0] / f)) << f;
+    EXPECT_EQ(json::parse(slurp(folders[0] / "report.json"))["schema"], 2);
+    EXPECT_EQ(entries(w.path).size(), 1u) << "no staging folder left";
+  }
+}
+
+// A run that fails after the trace file was opened leaves no empty file it created, and an
+// existing file as it was.
+TEST(CliSharpEdges, TraceOutOfARunThatFailsIsRemovedOrKept) {
+  TempDir w;
+  const fs::path not_a_folder = w.write("out.txt", "x");
+  const fs::path fresh = w.path / "fresh.json";
+  auto r =
+      run_in(w.path, {"-q", "-o", not_a_folder.string(), "--trace-out", fresh.string(), kPrefix});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_TRUE(has(r.err, "cannot write the report here")) << r.err;
+  EXPECT_FALSE(fs::exists(fresh));
+  const fs::path old = w.write("old.json", "an earlier trace\n");
+  r = run_in(w.path, {"-q", "-o", not_a_folder.string(), "--trace-out", old.string(), kPrefix});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(slurp(old), "an earlier trace\n");
+  // And when it succeeds, the earlier content is replaced by the trace.
+  r = run_in(w.path, {"-q", "--no-folder", "--trace-out", old.string(), kPrefix});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(json::parse(slurp(old)).contains("traceEvents"));
 }
 
 // ---- 6. an ambiguous --trace prefix ------------------------------------------------------------
