@@ -12,7 +12,9 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <map>
+#include <optional>
 #include <thread>
 
 #include "analyze_logs/cli.hpp"
@@ -31,6 +33,7 @@
 #include "plan.hpp"
 #include "registry.hpp"
 #include "progress.hpp"
+#include "trace_file.hpp"
 
 namespace fs = std::filesystem;
 
@@ -50,18 +53,38 @@ int exit_status(const RunOptions& opt, const std::vector<const core::Header*>& h
   return rc;
 }
 
-void print_report(const RunOptions& opt, const fs::path& dir, const std::string& text, const std::string& md) {
+// Standard output: the terminal text, SUMMARY.md or report.json, then the report folder's path as
+// the last line (on stderr with JSON). With a folder, report.json is the file just written, not a
+// second serialisation; without one (--no-folder), `json` writes the same document and no path
+// is printed.
+void print_report(const RunOptions& opt, const std::optional<fs::path>& dir,
+                  const std::string& text, const std::string& md,
+                  const std::function<void()>& json) {
   if (opt.format == "json") {
-    // The report.json just written, not a second serialisation.
-    std::ifstream f(dir / "report.json", std::ios::binary);
-    std::vector<char> buf(1u << 20);
-    while (f.read(buf.data(), static_cast<std::streamsize>(buf.size())) || f.gcount() > 0)
-      out(std::string_view(buf.data(), static_cast<size_t>(f.gcount())));
-    std::fprintf(stderr, "%s\n", dir.c_str());
+    if (dir) {
+      std::ifstream f(*dir / "report.json", std::ios::binary);
+      std::vector<char> buf(1u << 20);
+      while (f.read(buf.data(), static_cast<std::streamsize>(buf.size())) || f.gcount() > 0)
+        out(std::string_view(buf.data(), static_cast<size_t>(f.gcount())));
+      std::fprintf(stderr, "%s\n", dir->c_str());
+    } else {
+      json();
+    }
   } else {
     out(opt.format == "md" ? md : text);
-    out(dir.string() + "\n");
+    if (dir) out(dir->string() + "\n");
   }
+}
+
+// --trace-out, written once the report folder (if any) is in place: a failure now keeps it.
+int write_trace(TraceFile& trace, const Report& report, const std::optional<fs::path>& dir) {
+  try {
+    trace.write(report);
+  } catch (const OutputError& e) {
+    if (!dir) return error(e.what());
+    return error(fmt::format("{} (the report folder {} is complete)", e.what(), dir->string()));
+  }
+  return kExitOk;
 }
 
 std::string skipped_markdown(const core::Header& h) {
@@ -76,19 +99,23 @@ std::string skipped_markdown(const core::Header& h) {
   return o;
 }
 
-// A single prime-rl run: the streamed, measured path (see the file comment).
-int run_single_prime(const RunOptions& opt, const PlannedJob& pj) {
+// A single prime-rl run: the streamed, measured path (see the file comment). With --no-folder
+// nothing touches the disk: no timeline is spooled and report.json is streamed to stdout.
+int run_single_prime(const RunOptions& opt, const PlannedJob& pj, TraceFile* trace) {
   AnalysisOptions aopt = prime_options(opt, pj);
   if (!opt.trace_id.empty()) {
     Report report = analyze(aopt);
     std::string err;
     auto text = trace_view(report, opt.trace_id, err);
-    if (!text) return error(err);
+    if (!text) return error_lines(err);
     out(*text);
     return kExitOk;
   }
-  OutputDir dir(opt.out_parent, "analysis");
-  aopt.timeline_path = dir.staging() / "timeline.txt";
+  std::optional<OutputDir> dir;
+  if (!opt.no_folder) {
+    dir.emplace(opt.out_parent, "analysis");
+    aopt.timeline_path = dir->staging() / "timeline.txt";
+  }
   Progress progress(!opt.quiet && ::isatty(2));
   aopt.progress = [&](const std::string& name, uint64_t done, uint64_t total) { progress.update(name, done, total); };
   Analysed a;
@@ -120,6 +147,23 @@ int run_single_prime(const RunOptions& opt, const PlannedJob& pj) {
 
   // prime-rl's own SUMMARY.md, and what discovery skipped or noted, which the Report never saw.
   std::string summary_md = to_markdown(report) + skipped_markdown(a.job.header);
+  const JsonHeader json_header{&a.job.header, &jobs};
+  auto terminal_text = [&] {
+    if (opt.format != "text") return std::string();
+    std::vector<core::Job> one;
+    one.push_back(
+        core::Job{a.job.kind, a.job.name, a.job.path, a.job.header, prime_body(analysed)});
+    return render::report_text(one, core::TextOptions{opt.color, 100});
+  };
+
+  if (!dir) {
+    if (trace)
+      if (int trc = write_trace(*trace, report, std::nullopt)) return trc;
+    print_report(opt, std::nullopt, terminal_text(), summary_md, [&] {
+      write_json(report, [](std::string_view piece) { out(piece); }, json_header);
+    });
+    return rc;
+  }
 
   // The outputs only read the report: timeline.txt (a merge of the spooled events), SUMMARY.md
   // and report.html are written on a second thread while this one writes report.json.
@@ -127,17 +171,16 @@ int run_single_prime(const RunOptions& opt, const PlannedJob& pj) {
   std::thread side([&] {
     try {
       if (timeline) timeline->finish(report);
-      dir.write("SUMMARY.md", summary_md);
-      dir.write("report.html", to_html(report));
+      dir->write("SUMMARY.md", summary_md);
+      dir->write("report.html", to_html(report));
     } catch (...) {
       side_error = std::current_exception();
     }
   });
   std::exception_ptr main_error;
   try {
-    dir.write_stream("report.json", [&](const OutputDir::Sink& sink) {
-      write_json(report, sink, JsonHeader{&a.job.header, &jobs});
-    });
+    dir->write_stream("report.json",
+                      [&](const OutputDir::Sink& sink) { write_json(report, sink, json_header); });
   } catch (...) {
     main_error = std::current_exception();
   }
@@ -145,23 +188,12 @@ int run_single_prime(const RunOptions& opt, const PlannedJob& pj) {
   timeline.reset();  // removes the spool's part files
   if (main_error) std::rethrow_exception(main_error);
   if (side_error) std::rethrow_exception(side_error);
-  if (!opt.trace_out.empty()) {
-    std::ofstream f(opt.trace_out, std::ios::binary | std::ios::trunc);
-    if (f) write_chrome_trace(report, f);
-    f.close();
-    if (!f) return error(fmt::format("{}: cannot write the trace", opt.trace_out));
-  }
-  dir.write("slowest_updates.txt", slowest_updates_txt(report));
-  for (const auto& [name, content] : stats_files(report)) dir.write(name, content);
-  fs::path final_dir = dir.commit();
-  std::string text;
-  if (opt.format == "text") {
-    std::vector<core::Job> one;
-    one.push_back(std::move(a.job));
-    one.back().body = prime_body(analysed);
-    text = render::report_text(one, core::TextOptions{opt.color, 100});
-  }
-  print_report(opt, final_dir, text, opt.format == "md" ? summary_md : std::string());
+  dir->write("slowest_updates.txt", slowest_updates_txt(report));
+  for (const auto& [name, content] : stats_files(report)) dir->write(name, content);
+  std::optional<fs::path> final_dir = dir->commit();
+  if (trace)
+    if (int trc = write_trace(*trace, report, final_dir)) return trc;
+  print_report(opt, final_dir, terminal_text(), summary_md, {});
   return rc;
 }
 
@@ -254,10 +286,20 @@ int run_analysis(const RunOptions& opt) {
   if (opt.live)
     for (const auto& pj : plan.jobs)
       if (pj.kind != "ray") warn(fmt::format("--live: {} is not a Ray job; measured as collected", pj.name));
+  // A --trace-out FILE that cannot be written is said now, before any time is spent.
+  std::optional<TraceFile> trace;
+  if (!opt.trace_out.empty() && opt.trace_id.empty()) {
+    try {
+      trace.emplace(opt.trace_out);
+    } catch (const OutputError& e) {
+      return error(e.what());
+    }
+  }
+  TraceFile* trace_file = trace ? &*trace : nullptr;
 
   if (plan.jobs.size() == 1 && plan.jobs.front().kind == "prime-rl") {
     try {
-      return run_single_prime(opt, plan.jobs.front());
+      return run_single_prime(opt, plan.jobs.front(), trace_file);
     } catch (const std::exception& e) {
       return error(e.what());
     }
@@ -269,7 +311,7 @@ int run_analysis(const RunOptions& opt) {
           Report report = analyze(prime_options(opt, pj));
           std::string err;
           auto text = trace_view(report, opt.trace_id, err);
-          if (!text) return error(err);
+          if (!text) return error_lines(err);
           out(*text);
           return kExitOk;
         } catch (const std::exception& e) {
@@ -294,24 +336,23 @@ int run_analysis(const RunOptions& opt) {
     for (auto& a : all) jobs.push_back(std::move(a.job));
     std::string text = render::report_text(jobs, core::TextOptions{opt.color, 100});
     std::string md = render::report_markdown(jobs);
-    std::string html = render::report_html(jobs);
+    std::string html = opt.no_folder ? std::string() : render::report_html(jobs);
     for (size_t i = 0; i < all.size(); ++i) all[i].job = std::move(jobs[i]);
-    ojson doc = report_json(opt, all);
+    const std::string json = dump_report(report_json(opt, all)) + "\n";
 
-    OutputDir dir(opt.out_parent, "analysis");
-    dir.write("SUMMARY.md", md);
-    dir.write("report.html", html);
-    dir.write("report.json", dump_report(doc) + "\n");
-    if (!opt.trace_out.empty())
+    std::optional<fs::path> final_dir;
+    if (!opt.no_folder) {
+      OutputDir dir(opt.out_parent, "analysis");
+      dir.write("SUMMARY.md", md);
+      dir.write("report.html", html);
+      dir.write("report.json", json);
+      final_dir = dir.commit();
+    }
+    if (trace_file)
       for (const auto& a : all)
-        if (auto prime = prime_report(a)) {
-          std::ofstream f(opt.trace_out, std::ios::binary | std::ios::trunc);
-          if (f) write_chrome_trace(*prime, f);
-          f.close();
-          if (!f) return error(fmt::format("{}: cannot write the trace", opt.trace_out));
-        }
-    fs::path final_dir = dir.commit();
-    print_report(opt, final_dir, text, md);
+        if (auto prime = prime_report(a))
+          if (int trc = write_trace(*trace_file, *prime, final_dir)) return trc;
+    print_report(opt, final_dir, text, md, [&] { out(json); });
     return rc;
   } catch (const FatalInputError& e) {
     return error(e.what());

@@ -47,6 +47,7 @@ const char* kFooter = R"(Examples:
   analyze-logs - < driver.log                        standard input, of any kind
   grep -E '\[weights\]|\[gen\]' orchestrator.log | analyze-logs -
   analyze-logs --json logs/ | jq '.metrics["weights.queue_ms"].p99'
+  analyze-logs --json --no-folder run_dir/ | jq -r .verdict        only stdout, no folder written
   analyze-logs --expect 'weights.queue_ms.p99<300' --fail-on critical run_dir/
   analyze-logs compare before/ after/ --fail-on-regression 10
 
@@ -56,26 +57,66 @@ not read is listed in the report with the reason. Every job gets a verdict (ok, 
 stuck, running, unknown), the sentence naming its cause, and findings (info, warning, critical).
 The report folder PARENT/analysis_<YYYYmmdd_HHMMSS>/ holds SUMMARY.md, report.html and report.json
 (schema 2), and for a single prime-rl run timeline.txt, slowest_updates.txt and *_stats.txt; its
-path is the last line of standard output (stderr with --json or --format json).
+path is the last line of standard output (stderr with --json or --format json). PARENT is created
+if it does not exist; --no-folder writes no folder at all.
 
 Exit status:
   0  the analysis ran (whatever it found)
   1  an --expect check failed, or a finding at or above --fail-on was found (any kind)
-  2  usage error, an input that cannot be read, or an --out that cannot be written
+  2  usage error, an input that cannot be read, an --out that cannot be created or written, or a
+     --trace-out file that cannot be written (a report folder already written is kept)
   130/143/129  interrupted by SIGINT/SIGTERM/SIGHUP; nothing is left behind
 A closed standard output (e.g. piping into head) ends the program quietly with status 0.
 )";
 
-int run_compare(const compare::Options& opt, const std::string& out_parent, const std::string& format) {
+const char* kCompareFooter = R"(Examples:
+  analyze-logs compare before/analysis_20251014_101500 after_run/  analysis folders, logs, runs
+  analyze-logs compare --fail-on-regression 10 baseline.json new/  exit 1 on a >10 % regression
+  analyze-logs compare --baseline 2 run_a run_b run_c --expect 'weights.queue_ms.p99<300'
+  analyze-logs compare logs/4459_2P_1D_20251122_041341/ logs/4460_2P_1D_20251122_061502/
+  analyze-logs compare ray_run_a/ ray_run_b/                       two Ray runs
+  analyze-logs compare --json --no-folder before/ after/ | jq -r .verdict
+
+Every run is an analysis folder, a report.json (schema 1 or 2), a log file, a run folder, an srtctl
+job folder or set of them, or Ray logs (analysed on the fly); all of one kind (prime-rl, srtctl or
+Ray). The first is the baseline unless --baseline N. The folder PARENT/comparison_<YYYYmmdd_HHMMSS>/
+holds COMPARE.md and compare.json; its path is the last line of standard output (stderr with
+--json or --format json). PARENT is created if it does not exist; --no-folder writes no folder.
+
+Exit status:
+  0  compared (whatever changed)
+  1  a regression beyond --fail-on-regression, or a failed --expect check on a run other than the
+     baseline
+  2  usage error, a run that cannot be read, runs of different kinds, or an --out that cannot be
+     created or written
+  130/143/129  interrupted by SIGINT/SIGTERM/SIGHUP; nothing is left behind
+)";
+
+// Options that cannot be given together: one line naming both, exit status 2. `cmd` is the
+// command they were given to (the analysis or compare).
+int check_option_pairs(const CLI::App& cmd, bool json, const std::string& format, bool no_folder) {
+  if (json && cmd.count("--format") && format != "json")
+    return error(fmt::format("--json and --format {} cannot be used together (--json is --format "
+                             "json); give one of them",
+                             format));
+  if (no_folder && cmd.count("--out"))
+    return error("--no-folder and --out cannot be used together (--no-folder writes no folder); "
+                 "give one of them");
+  return kExitOk;
+}
+
+int run_compare(const compare::Options& opt, const std::string& out_parent,
+                const std::string& format, bool no_folder) {
   try {
     std::optional<compare::Result> res = compare::compare_any(opt);
-    fs::path dir = compare::write_comparison(*res, out_parent);
+    std::optional<fs::path> dir;
+    if (!no_folder) dir = compare::write_comparison(*res, out_parent);
     if (format == "json") {
       out(res->json.dump(2) + "\n");
-      std::fprintf(stderr, "%s\n", dir.c_str());
+      if (dir) std::fprintf(stderr, "%s\n", dir->c_str());
     } else {
       out(format == "md" ? res->markdown : res->terminal);
-      out(dir.string() + "\n");
+      if (dir) out(dir->string() + "\n");
     }
     return (!res->regressions.empty() || res->checks_failed) ? kExitCheckFailed : kExitOk;
   } catch (const std::exception& e) {
@@ -88,7 +129,7 @@ int run_compare(const compare::Options& opt, const std::string& out_parent, cons
 struct AnalysisArgs {
   std::vector<std::string> inputs;
   std::string out_parent = ".";
-  bool json = false, quiet = false;
+  bool json = false, quiet = false, no_folder = false;
   std::string format = "text", color = "auto", thresholds_file;
   int async_level = 2;
   unsigned threads = std::max(1u, std::thread::hardware_concurrency());
@@ -103,14 +144,19 @@ struct CompareArgs {
   size_t baseline_1 = 1;
   double regression_pct = -1;
   std::string cmp_out = ".", cmp_format = "text";
-  bool cmp_json = false;
+  bool cmp_json = false, cmp_no_folder = false;
 };
 
 void add_analysis_options(CLI::App& app, AnalysisArgs& a) {
   app.add_option("inputs", a.inputs, "Files, folders at any depth, or - for standard input (jobs of every kind, found by content)");
-  app.add_option("-o,--out", a.out_parent, "Parent folder of the analysis_<timestamp>/ report folder")
+  app.add_option("-o,--out", a.out_parent,
+                 "Parent folder of the analysis_<timestamp>/ report folder (created if missing)")
       ->capture_default_str();
-  app.add_flag("--json", a.json, "Print the JSON report on standard output (same as --format json)");
+  app.add_flag("--no-folder", a.no_folder,
+               "Write no report folder, only standard output; not with --out");
+  app.add_flag("--json", a.json,
+               "Print the JSON report on standard output (same as --format json; another --format "
+               "is an error)");
   app.add_option("--format", a.format, "What goes to standard output: text, md or json")
       ->check(CLI::IsMember({"text", "md", "json"}))
       ->capture_default_str();
@@ -132,8 +178,12 @@ void add_analysis_options(CLI::App& app, AnalysisArgs& a) {
   app.add_option("--fail-on", a.fail_on, "Exit 1 on a finding of this severity or worse, for every kind: warning or critical")
       ->check(CLI::IsMember({"warning", "critical"}));
   app.add_flag("--live", a.live, "Ray jobs still running: measure the silence up to now");
-  app.add_option("--trace-out", a.trace_out, "Also write the run as a Chrome trace (Perfetto UI, chrome://tracing) to FILE (prime-rl runs)");
-  app.add_option("--trace", a.trace_id, "Print everything known about one weight update (a unique prefix of its trace id is enough; prime-rl runs); writes no folder");
+  app.add_option("--trace-out", a.trace_out,
+                 "Also write the run as a Chrome trace (Perfetto UI, chrome://tracing) to FILE "
+                 "(prime-rl runs); checked before the analysis");
+  app.add_option("--trace", a.trace_id,
+                 "Print everything known about one weight update (a unique prefix of its trace id "
+                 "is enough, an ambiguous one lists matches; prime-rl runs); writes no folder");
 }
 
 CLI::App* add_compare_command(CLI::App& app, CompareArgs& c) {
@@ -146,13 +196,20 @@ CLI::App* add_compare_command(CLI::App& app, CompareArgs& c) {
                   "Exit 1 when any metric gets worse than PCT percent in its bad direction")
       ->check(CLI::Range(0.0, 1e6));
   sub->add_option("--expect", c.cmp.expect, "Check on every run, as for the analysis (repeatable)")->allow_extra_args(false);
-  sub->add_option("-o,--out", c.cmp_out, "Parent folder of the comparison_<timestamp>/ folder")->capture_default_str();
-  sub->add_flag("--json", c.cmp_json, "Print compare.json on standard output");
+  sub->add_option("-o,--out", c.cmp_out,
+                  "Parent folder of the comparison_<timestamp>/ folder (created if missing)")
+      ->capture_default_str();
+  sub->add_flag("--no-folder", c.cmp_no_folder,
+                "Write no comparison folder, only standard output; not with --out");
+  sub->add_flag("--json", c.cmp_json,
+                "Print compare.json on standard output (same as --format json; another --format is "
+                "an error)");
   sub->add_option("--format", c.cmp_format, "What goes to standard output: text, md or json")
       ->check(CLI::IsMember({"text", "md", "json"}))
       ->capture_default_str();
   sub->add_option("-j,--threads", c.cmp.threads, "Worker threads for runs analysed on the fly")->check(CLI::Range(1u, 256u));
   sub->add_option("--async-level", c.cmp.async_level, "Staleness limit for runs analysed on the fly")->check(CLI::Range(0, 1000));
+  sub->footer(kCompareFooter);  // not the analysis's examples, which it inherits from `app`
   return sub;
 }
 
@@ -162,6 +219,7 @@ int to_run_options(const AnalysisArgs& a, RunOptions& opt) {
   opt.inputs = a.inputs;
   opt.out_parent = a.out_parent;
   opt.format = a.json ? "json" : a.format;
+  opt.no_folder = a.no_folder;
   // NO_COLOR: present and not empty turns colour off (https://no-color.org convention).
   const char* no_color = std::getenv("NO_COLOR");
   opt.color = a.color == "always" || (a.color == "auto" && ::isatty(1) && !(no_color && *no_color));
@@ -223,12 +281,14 @@ int parse_and_run(int argc, char** argv) {
     return kExitError;
   }
   if (sub->parsed()) {
+    if (int rc = check_option_pairs(*sub, c.cmp_json, c.cmp_format, c.cmp_no_folder)) return rc;
     c.cmp.baseline = c.baseline_1 - 1;
     if (c.regression_pct >= 0) c.cmp.fail_on_regression_pct = c.regression_pct;
     if (c.cmp.threads == 1 && !sub->count("--threads")) c.cmp.threads = a.threads;
     c.cmp.tool_version = ALOG_VERSION;
-    return run_compare(c.cmp, c.cmp_out, c.cmp_json ? "json" : c.cmp_format);
+    return run_compare(c.cmp, c.cmp_out, c.cmp_json ? "json" : c.cmp_format, c.cmp_no_folder);
   }
+  if (int rc = check_option_pairs(app, a.json, a.format, a.no_folder)) return rc;
   RunOptions opt;
   if (int rc = to_run_options(a, opt)) return rc;
   return run_analysis(opt);

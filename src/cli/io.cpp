@@ -25,6 +25,17 @@ int error(const std::string& msg) {
   return kExitError;
 }
 
+int error_lines(const std::string& msg) {
+  size_t end = msg.find('\n');
+  error(msg.substr(0, end));
+  while (end != std::string::npos) {
+    size_t start = end + 1;
+    end = msg.find('\n', start);
+    std::fprintf(stderr, "%s\n", printable(msg.substr(start, end - start)).c_str());
+  }
+  return kExitError;
+}
+
 void warn(const std::string& msg) {
   std::fprintf(stderr, "analyze-logs: warning: %s\n", printable(msg).c_str());
 }

@@ -15,6 +15,7 @@ struct RunOptions {
   std::vector<std::string> inputs;
   std::string out_parent = ".";
   std::string format = "text";  // text | md | json
+  bool no_folder = false;        // --no-folder: standard output only, no analysis_* folder
   bool color = false;
   bool quiet = false;
   unsigned threads = 1;
@@ -28,8 +29,8 @@ struct RunOptions {
   std::string tool_version;
 };
 
-// Runs the analysis of every job found in opt.inputs, writes the report folder, prints the
-// summary; returns the exit status.
+// Runs the analysis of every job found in opt.inputs, writes the report folder (unless
+// opt.no_folder), prints the summary; returns the exit status.
 int run_analysis(const RunOptions& opt);
 
 }  // namespace alog::cli

@@ -47,25 +47,67 @@ bool rename_noreplace(const fs::path& from, const fs::path& to, int& err) {
   return false;
 }
 
+// Creates `dir` and its missing parents (as `mkdir -p`), listing in `created` the folders it
+// made, outermost first. Returns 0, or the errno of the first folder that could not be made.
+int make_parents(const fs::path& dir, std::vector<fs::path>& created) {
+  fs::path prefix;
+  for (const auto& part : dir) {
+    prefix /= part;
+    struct stat st{};
+    if (::stat(prefix.c_str(), &st) == 0) continue;  // a file here fails at the next mkdir
+    if (errno != ENOENT) return errno;
+    if (::mkdir(prefix.c_str(), 0777) == 0) {
+      created.push_back(prefix);
+    } else if (errno != EEXIST) {  // EEXIST: made by another run since the stat
+      return errno;
+    }
+  }
+  return 0;
+}
+
+// Removes the folders make_parents created, innermost first, as long as they are empty.
+void remove_created(const std::vector<fs::path>& created) {
+  for (auto it = created.rbegin(); it != created.rend(); ++it)
+    if (::rmdir(it->c_str()) != 0) return;
+}
+
 }  // namespace
 
 OutputDir::OutputDir(const fs::path& parent, std::string_view prefix)
     : parent_(parent), prefix_(prefix), stamp_(folder_timestamp()) {
+  // Registered first, and every folder made under the interrupt lock: a signal either comes
+  // before a folder exists or finds it registered for removal.
+  cleanup_ = std::make_unique<interrupt::Cleanup>([this] {
+    if (committed_) return;
+    if (!staging_.empty()) remove_staging(staging_);
+    remove_created(created_);
+  });
+  // The destructor does not run when the constructor throws: undo what was made here first.
+  auto fail = [&](std::string_view why) {
+    auto lock = interrupt::hold();
+    remove_created(created_);
+    created_.clear();
+    return OutputError(fmt::format("{}: {}", parent.string(), why));
+  };
+  {
+    auto lock = interrupt::hold();
+    if (int err = make_parents(parent, created_)) {
+      lock.unlock();
+      throw fail(fmt::format("cannot create this folder for the report: {}", std::strerror(err)));
+    }
+  }
   struct stat st{};
   if (::stat(parent.c_str(), &st) != 0)
-    throw OutputError(fmt::format("{}: cannot write the report here: {}", parent.string(), std::strerror(errno)));
-  if (!S_ISDIR(st.st_mode))
-    throw OutputError(fmt::format("{}: cannot write the report here: not a directory", parent.string()));
-  // Registered first, and the folder made under the interrupt lock: a signal either comes before
-  // the folder exists or finds it registered for removal.
-  cleanup_ = std::make_unique<interrupt::Cleanup>([this] {
-    if (!committed_ && !staging_.empty()) remove_staging(staging_);
-  });
+    throw fail(fmt::format("cannot write the report here: {}", std::strerror(errno)));
+  if (!S_ISDIR(st.st_mode)) throw fail("cannot write the report here: not a directory");
   std::string tmpl = (parent / fmt::format(".{}_{}.tmp-XXXXXX", prefix_, stamp_)).string();
   {
     auto lock = interrupt::hold();
-    if (!::mkdtemp(tmpl.data()))
-      throw OutputError(fmt::format("{}: cannot write the report here: {}", parent.string(), std::strerror(errno)));
+    if (!::mkdtemp(tmpl.data())) {
+      int err = errno;
+      lock.unlock();
+      throw fail(fmt::format("cannot write the report here: {}", std::strerror(err)));
+    }
     staging_ = tmpl;
   }
   // mkdtemp creates the folder 0700; the report is for the team reading the shared run folder,
@@ -79,7 +121,8 @@ OutputDir::~OutputDir() {
   cleanup_.reset();  // waits for _exit if an interrupt is being handled
   if (!committed_) {
     std::error_code ec;
-    fs::remove_all(staging_, ec);
+    if (!staging_.empty()) fs::remove_all(staging_, ec);
+    remove_created(created_);
   }
 }
 

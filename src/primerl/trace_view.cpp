@@ -34,9 +34,18 @@ std::optional<std::string> trace_view(const Report& r, std::string_view prefix, 
     return std::nullopt;
   }
   if (ids.size() > 1) {
-    std::string list;
-    for (const auto& id : ids) list += (list.empty() ? "" : ", ") + id;
-    error = fmt::format("trace id prefix '{}' is ambiguous: {}", printable(prefix), list);
+    // `--trace 1` on a long run matches thousands: the first few say what to type next.
+    constexpr size_t kShown = 20;
+    error = fmt::format("trace id prefix '{}' is ambiguous: {} trace ids start with it; give more "
+                        "of the id:",
+                        printable(prefix), ids.size());
+    size_t n = 0;
+    for (const auto& id : ids) {
+      if (n++ == kShown) break;
+      error += "\n  " + id;
+    }
+    if (ids.size() > kShown)
+      error += fmt::format("\n  ... and {} more ({} match)", ids.size() - kShown, ids.size());
     return std::nullopt;
   }
   const std::string id = *ids.begin();

@@ -529,7 +529,7 @@ else
   skip "SIGKILL: the run ended before the signal (exit $st)"
 fi
 
-section "--out that cannot be written"
+section "--out that does not exist or cannot be written"
 # run_out NAME OUT args...: like run, with a given --out that is not created first.
 run_out() {
   local name=$1 out=$2
@@ -537,10 +537,16 @@ run_out() {
   timeout -s KILL 120 "$BIN" -q -o "$out" "$@" >"$name.stdout" 2>"$name.stderr"
   echo $? >"$name.rc"
 }
-run_out outmissing /nonexistent/reports seq.log
-check "--out missing: exit 2, one line naming it" exit_and_one_line outmissing 2 /nonexistent/reports
+run_out outmissing missing/reports/today seq.log
+check "--out missing: created with its parents, exit 0" rc_is outmissing 0
+check "--out missing: the report folder is in it, its path the last line" \
+  test -f "$(tail -n 1 outmissing.stdout)/report.json" -a "$(dirname "$(tail -n 1 outmissing.stdout)")" = missing/reports/today
 run_out underfile seq.log/sub seq.log
-check "--out under a file (unwritable even for root): exit 2, one line naming it" exit_and_one_line underfile 2 seq.log/sub
+check "--out under a file (cannot be created, even by root): exit 2, one line naming it" \
+  exit_and_one_line underfile 2 'seq.log/sub: cannot create this folder for the report: Not a directory'
+run_out underfile2 seq.log/sub/deeper seq.log
+check "--out two levels under a file: exit 2, one line naming it" \
+  exit_and_one_line underfile2 2 'seq.log/sub/deeper: cannot create this folder for the report: Not a directory'
 run_out procout /proc seq.log
 check "--out /proc (unwritable even for root): exit 2, one line naming it" exit_and_one_line procout 2 /proc
 check "--out /proc: nothing created" test -z "$(find /proc -maxdepth 1 -name '*analysis_*' 2>/dev/null)"
@@ -549,21 +555,30 @@ check "--out /proc: nothing created" test -z "$(find /proc -maxdepth 1 -name '*a
 # can leak out, even if this script is killed), when this user may do that.
 # mounted_run NAME MOUNT_OPTIONS args...: the binary with --out on a fresh tmpfs; NAME.left lists
 # what was left in it. Returns 99 when no tmpfs can be mounted here.
+# $MNT_SUB, when set, is appended to the --out (a folder to create on the tmpfs).
 mounted_run() {
   local name=$1 opts=$2
   shift 2
   mkdir -p "$name.mnt"
   unshare -m bash -c '
     mount -t tmpfs -o "$1" tmpfs "$2" 2>/dev/null || exit 99
-    name=$3 bin=$4
-    shift 4
-    timeout -s KILL 120 "$bin" -q -o "$name.mnt" "$@" >"$name.stdout" 2>"$name.stderr"
+    name=$3 bin=$4 sub=$5
+    shift 5
+    timeout -s KILL 120 "$bin" -q -o "$name.mnt$sub" "$@" >"$name.stdout" 2>"$name.stderr"
     echo $? >"$name.rc"
-    ls -A "$name.mnt" >"$name.left"' _ "$opts" "$name.mnt" "$name" "$BIN" "$@" 2>/dev/null
+    ls -A "$name.mnt" >"$name.left"' _ "$opts" "$name.mnt" "$name" "$BIN" "${MNT_SUB:-}" "$@" 2>/dev/null
 }
 if mounted_run ro ro,size=1m seq.log; then
   check "--out on a read-only file system: exit 2, one line naming it" exit_and_one_line ro 2 'Read-only file system'
   check "--out on a read-only file system: nothing left" test ! -s ro.left
+  MNT_SUB=/new/reports mounted_run rosub ro,size=1m seq.log
+  check "--out to create on a read-only file system: exit 2, one line naming it" \
+    exit_and_one_line rosub 2 'rosub.mnt/new/reports: cannot create this folder for the report: Read-only file system'
+  check "--out to create on a read-only file system: nothing left" test ! -s rosub.left
+  mounted_run rotrace ro,size=1m --trace-out rotrace.mnt/trace.json seq.log
+  check "--trace-out in a read-only folder: exit 2, one line naming it with the reason, before any analysis" \
+    exit_and_one_line rotrace 2 'rotrace.mnt/trace.json: cannot write the trace: Read-only file system'
+  check "--trace-out in a read-only folder: nothing left" test ! -s rotrace.left
   "$PY" - <<'EOF'
 with open("pairs_small.log", "w") as f:
     for i in range(40000):
@@ -578,6 +593,21 @@ EOF
   done
 else
   skip "read-only and full --out: cannot mount a tmpfs here (needs root and unshare); --out under a file and /proc cover unwritable"
+fi
+
+section "--trace-out that cannot be written"
+run tracemissing --trace-out nonexistent/dir/trace.json seq.log
+check "--trace-out in a folder that does not exist: exit 2, one line with the reason" \
+  exit_and_one_line tracemissing 2 'nonexistent/dir/trace.json: cannot write the trace: No such file or directory'
+check "--trace-out in a folder that does not exist: said before the analysis, no folder" no_folder_left tracemissing.out
+if [ -w /dev/full ]; then
+  run tracefull --trace-out /dev/full seq.log
+  check "--trace-out on a full disk (/dev/full): exit 2, one line with the reason" \
+    exit_and_one_line tracefull 2 '/dev/full: cannot write the trace: No space left on device (the report folder'
+  check "--trace-out on a full disk: the report folder already written is kept, whole" \
+    py tracefull 'j["schema"] == 2 and len(i) == 1'
+else
+  skip "--trace-out on a full disk: no writable /dev/full"
 fi
 
 section "text from logs is escaped"

@@ -5,7 +5,8 @@
 // in the same second get `analysis_<stamp>`, `analysis_<stamp>_2`, ... If the process is
 // interrupted (SIGINT, SIGTERM, SIGHUP) the temporary folder is removed by the signal-handling
 // thread (core/interrupt.hpp) before the process ends; if it dies by SIGKILL only the hidden
-// temporary folder can remain.
+// temporary folder can remain. A parent folder that does not exist yet is created first; it is
+// removed again when no report is committed into it (a failed or interrupted run leaves nothing).
 #pragma once
 
 #include <filesystem>
@@ -14,12 +15,13 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "analyze_logs/core/interrupt.hpp"
 
 namespace alog {
 
-// --out is missing, not a folder, read-only, or the disk is full: exit status 2.
+// --out cannot be created, is not a folder, is read-only, or the disk is full: exit status 2.
 class OutputError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
@@ -27,9 +29,12 @@ class OutputError : public std::runtime_error {
 
 class OutputDir {
  public:
-  // prefix: "analysis" or "comparison". Throws OutputError.
+  // prefix: "analysis" or "comparison". A parent that does not exist is created with its own
+  // missing parents (as `mkdir -p`). Throws OutputError naming `parent` when it cannot be.
   OutputDir(const std::filesystem::path& parent, std::string_view prefix);
-  ~OutputDir();  // removes the temporary folder unless committed
+  // Removes the temporary folder unless committed, and then the folders the constructor created
+  // for the parent, if they are still empty.
+  ~OutputDir();
   OutputDir(const OutputDir&) = delete;
   OutputDir& operator=(const OutputDir&) = delete;
 
@@ -48,6 +53,7 @@ class OutputDir {
   std::string stamp_;
   std::filesystem::path staging_;
   bool committed_ = false;  // set under the interrupt lock
+  std::vector<std::filesystem::path> created_;  // missing parents it made, outermost first
   std::unique_ptr<interrupt::Cleanup> cleanup_;  // removes the staging folder on SIGINT/TERM/HUP
 };
 

@@ -47,6 +47,7 @@ std::vector<size_t> slowest_updates(const Report& r, size_t n);
 
 namespace alog {
 // `--trace <id>`: everything known about the update(s) whose trace id starts with `prefix`.
-// Returns nullopt with `error` set when the prefix matches nothing or more than one id.
+// Returns nullopt with `error` set when the prefix matches nothing (one line) or more than one id:
+// then the message and, one per line, the first 20 ids in order and "... and N more (M match)".
 std::optional<std::string> trace_view(const Report& r, std::string_view prefix, std::string& error);
 }  // namespace alog

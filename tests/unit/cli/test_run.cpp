@@ -320,10 +320,13 @@ TEST(CliRun, NoInputIsAUsageError) {
 TEST(CliRun, UnwritableOutExitsTwo) {
   REQUIRE_RUNS();
   TempDir w;
-  auto r = run_cli(w, "-q -o " + shell_quote((w.path / "does" / "not" / "exist").string()) + " " +
+  // A folder that does not exist is created (CliSharpEdges.*); one under a file cannot be.
+  std::ofstream(w.path / "file") << "x";
+  auto r = run_cli(w, "-q -o " + shell_quote((w.path / "file" / "not" / "exist").string()) + " " +
                           shell_quote((kRuns / "healthy").string()));
   EXPECT_EQ(r.status, 2);
-  EXPECT_FALSE(r.err.empty());
+  ASSERT_EQ(r.err_lines().size(), 1u) << r.err;
+  EXPECT_NE(r.err.find((w.path / "file" / "not" / "exist").string()), std::string::npos) << r.err;
 }
 
 // ---- --trace
