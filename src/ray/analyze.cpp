@@ -1055,9 +1055,19 @@ struct Builder {
       r.reason = fmt::format("{}{}{}.", clock.empty() ? "" : clock, clock.empty() ? "" : ": ", why);
       r.reason[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(r.reason[0])));
       if (!st.system_ev.file.empty() && st.system_t && st.activity_t &&
-          *st.system_t > *st.activity_t)
-        r.reason += fmt::format(" {} kept writing until {}: the cluster is alive.",
-                                st.system_source, format_civil(*st.system_t));
+          *st.system_t > *st.activity_t) {
+        // Liveness is measured against the same end as the silence: with --live that is now, and
+        // a raylet.out silent for as long says the cluster is gone, not alive.
+        const int64_t system_silence = end_t ? (*end_t - *st.system_t) / 1000 : 0;
+        if (r.live && system_silence > limit)
+          r.reason += fmt::format(
+              " {} kept writing until {}, but it too has been silent for {}: the whole job has "
+              "stopped (or these are not the logs it is writing now).",
+              st.system_source, format_civil(*st.system_t), human_duration(system_silence));
+        else
+          r.reason += fmt::format(" {} kept writing until {}: the cluster is alive.",
+                                  st.system_source, format_civil(*st.system_t));
+      }
       std::string title =
           fmt::format("No output for {} in {}: {}", human_duration(silence), where, why);
       std::string detail = r.reason;

@@ -10,6 +10,8 @@
 # folders, and table.md (also printed). Environment:
 #   RUNS=5 WARMUP=1     hyperfine --runs / --warmup
 #   QUICK=1             check correctness and identity only, no timing (used by smoke.sh)
+#   HUNG=SHARE          a log where that share of the weight updates never completes (gen_log.py
+#                       --hung): each stays in flight through every later generation batch
 #   NO_BASELINE=1       leave out the (slow) baseline script
 #   BASELINE=PATH       the baseline script (default: ../shared/baseline/analyze_logs.sh from the
 #                       project's root)
@@ -42,17 +44,18 @@ fi
 
 data=$build/bench-data
 mkdir -p "$data"
-name=bench-$size.log
+hung=${HUNG:-}
+name=bench-$size${hung:+-hung$hung}.log
 log=$data/$name
 if [[ ! -s $log || ! -s $log.expected.json ]]; then
   echo "== generating $name (seed 1)" >&2
-  python3 "$root/tests/bench/gen_log.py" --size "$size" --seed 1 --out "$log" >&2
+  python3 "$root/tests/bench/gen_log.py" --size "$size" --seed 1 ${hung:+--hung "$hung"} --out "$log" >&2
 fi
 [[ -s $log.gz && $log.gz -nt $log ]] || { echo "== gzip" >&2; gzip -c -6 "$log" >"$log.gz.tmp" && mv "$log.gz.tmp" "$log.gz"; }
 [[ -s $log.zst && $log.zst -nt $log ]] || { echo "== zstd" >&2; zstd -q -f -3 -T0 "$log" -o "$log.zst"; }
 
 stamp=$(date +%Y%m%d_%H%M%S)
-res=$build/bench-results/e2e-$size-$stamp
+res=$build/bench-results/e2e-$size${hung:+-hung$hung}-$stamp
 mkdir -p "$res"
 scratch=$(mktemp -d "$build/bench-results/tmp.XXXXXX")
 cleanup() {

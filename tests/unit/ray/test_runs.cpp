@@ -143,6 +143,20 @@ TEST(RayTraining, ProgressAndSilence) {
   EXPECT_EQ(r.silence_s, 5);
 }
 
+// --live measures liveness against the same clock as the silence: a raylet.out that stopped with
+// the driver does not make "the cluster is alive" (issue 22: "--live says the cluster is alive and
+// no output for 6447 h about the same old log").
+TEST(RayTraining, LiveClockLongAfterTheLogsSaysTheWholeJobStopped) {
+  auto r = analyze({kRay / "training"}, live_at("2026-03-11 14:00:00"));
+  EXPECT_EQ(r.verdict, Verdict::stuck);
+  EXPECT_EQ(r.end_source, "live clock");
+  EXPECT_EQ(r.reason.find("the cluster is alive"), std::string::npos) << r.reason;
+  EXPECT_NE(r.reason.find("session_latest/logs/raylet.out kept writing until 2026-03-11 12:42:31, but it too has "
+                          "been silent for 1 h 17 min: the whole job has stopped"),
+            std::string::npos)
+      << r.reason;
+}
+
 TEST(RayTraining, VerdictActorsAndBenignNoise) {
   auto r = analyze({kRay / "training"}, {});
   EXPECT_EQ(r.headline, "running: phase 7 (Training loop), training at 40 % (5634/14085 steps)");
