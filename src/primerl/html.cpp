@@ -379,11 +379,17 @@ std::string to_html(const Report& r) {
   o += fmt::format("<title>analyze-logs: {}</title>\n<style>{}</style>\n</head>\n<body>\n<main>\n",
                    esc(verdict), render::html_style());
   uint64_t events = r.total_events();
+  // Batches as the diagnoses count them: those that finished (have a dur_ms); the others are
+  // said apart, so the header and a diagnosis's "N of M generation batches" agree.
+  size_t finished = 0;
+  for (const auto& b : r.batches) finished += b.dur_ms.has_value();
+  std::string unfinished =
+      finished < r.batches.size() ? fmt::format(" (+{} unfinished)", r.batches.size() - finished) : "";
   o += fmt::format(
       "<h1>Bottleneck analysis</h1>\n<div class=\"sub\">analyze-logs {} · {} input{} · {} events · "
-      "{} weight updates · {} generation batches</div>\n",
+      "{} weight updates · {} generation batches{}</div>\n",
       esc(r.tool_version), r.inputs.size(), r.inputs.size() == 1 ? "" : "s", events,
-      r.updates.size(), r.batches.size());
+      r.updates.size(), finished, unfinished);
   o += fmt::format("<div class=\"verdict {}\"><b>Verdict:</b> {}</div>\n", level, esc(verdict));
   headline_cards(r, o);
   diagnoses(r, o);

@@ -665,6 +665,19 @@ TEST(Html, SelfContainedPageWithCharts) {
   EXPECT_NE(html.find("s-critical"), std::string::npos);
 }
 
+// The header counts generation batches as the diagnoses do (those that finished), and says how
+// many never did, so "N of M generation batches" in a diagnosis matches it.
+TEST(Html, HeaderCountsFinishedBatchesLikeTheDiagnoses) {
+  Report r = make_report(30);
+  EXPECT_NE(to_html(r).find("30 weight updates · 30 generation batches</div>"), std::string::npos);
+  BatchReport started;  // a batch.start whose batch.done never came
+  started.start_line = 999;
+  r.batches.push_back(started);
+  std::string html = to_html(r);
+  EXPECT_NE(html.find("30 weight updates · 30 generation batches (+1 unfinished)</div>"), std::string::npos);
+  EXPECT_EQ(html.find("31 generation batches"), std::string::npos);
+}
+
 TEST(Html, LogTextIsEscaped) {
   Report r = make_report(10);
   r.inputs[0].path = "logs/<script>alert(1)</script>.log";
