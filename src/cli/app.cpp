@@ -61,7 +61,8 @@ path is the last line of standard output (stderr with --json or --format json).
 Exit status:
   0  the analysis ran (whatever it found)
   1  an --expect check failed, or a finding at or above --fail-on was found (any kind)
-  2  usage error, an input that cannot be read, or an --out that cannot be written
+  2  usage error (an --expect naming an unknown metric or statistic: before any input is read),
+     an input that cannot be read, or an --out that cannot be written
   130/143/129  interrupted by SIGINT/SIGTERM/SIGHUP; nothing is left behind
 A closed standard output (e.g. piping into head) ends the program quietly with status 0.
 )";
@@ -127,7 +128,13 @@ void add_analysis_options(CLI::App& app, AnalysisArgs& a) {
       ->check(CLI::Range(size_t{1}, (size_t{1} << 32) - 1))
       ->capture_default_str();
   app.add_flag("-q,--quiet", a.quiet, "No progress bar");
-  app.add_option("--expect", a.expects, "Check METRIC.STAT OP NUMBER, e.g. 'weights.queue_ms.p99<300' (repeatable; prime-rl runs); a failed check exits 1")
+  app.add_option(
+         "--expect", a.expects,
+         fmt::format("Check METRIC.STAT OP NUMBER, e.g. 'weights.queue_ms.p99<300' "
+                     "(repeatable; prime-rl runs); a failed check exits 1, an unknown "
+                     "METRIC or STAT exits 2 before any input is read. METRIC: {}; STAT: {}; "
+                     "OP: < <= > >= == !=",
+                     expect_metric_names(), expect_stat_names()))
       ->allow_extra_args(false);
   app.add_option("--fail-on", a.fail_on, "Exit 1 on a finding of this severity or worse, for every kind: warning or critical")
       ->check(CLI::IsMember({"warning", "critical"}));
@@ -145,7 +152,8 @@ CLI::App* add_compare_command(CLI::App& app, CompareArgs& c) {
   sub->add_option("--fail-on-regression", c.regression_pct,
                   "Exit 1 when any metric gets worse than PCT percent in its bad direction")
       ->check(CLI::Range(0.0, 1e6));
-  sub->add_option("--expect", c.cmp.expect, "Check on every run, as for the analysis (repeatable)")->allow_extra_args(false);
+  sub->add_option("--expect", c.cmp.expect, "Check on every run, as for the analysis (repeatable)")
+      ->allow_extra_args(false);
   sub->add_option("-o,--out", c.cmp_out, "Parent folder of the comparison_<timestamp>/ folder")->capture_default_str();
   sub->add_flag("--json", c.cmp_json, "Print compare.json on standard output");
   sub->add_option("--format", c.cmp_format, "What goes to standard output: text, md or json")
@@ -223,6 +231,12 @@ int parse_and_run(int argc, char** argv) {
     return kExitError;
   }
   if (sub->parsed()) {
+    // Checked before any run is read or analysed, like the analysis's own --expect.
+    try {
+      for (const auto& e : c.cmp.expect) parse_expectation(e);
+    } catch (const std::invalid_argument& e) {
+      return error(e.what());
+    }
     c.cmp.baseline = c.baseline_1 - 1;
     if (c.regression_pct >= 0) c.cmp.fail_on_regression_pct = c.regression_pct;
     if (c.cmp.threads == 1 && !sub->count("--threads")) c.cmp.threads = a.threads;
