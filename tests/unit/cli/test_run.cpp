@@ -251,6 +251,15 @@ TEST(CliRun, ExpectOnAMetricWithoutSamplesFails) {
   auto r = run_cli(w, "-q --expect 'weights.queue_ms.p99<300' -o " + shell_quote(w.path.string()) + " " +
                           shell_quote((kRuns / "healthy" / "logs" / "trainer.log").string()));
   EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_NE(
+      r.out.find("check weights.queue_ms.p99<300: FAILED (weights.queue_ms has no samples)\n"),
+      std::string::npos)
+      << r.out;
+  // report.json still lists the metric, with a count of 0 and no other statistic.
+  json rep = json::parse(slurp(fs::path(r.out_lines().back()) / "report.json"));
+  EXPECT_EQ(rep["metrics"]["weights.queue_ms"],
+            json::parse(R"({"count": 0, "status": null, "unit": "ms"})"));
+  EXPECT_EQ(rep["expectations"][0]["actual"], nullptr);
 }
 
 // ---- Exit status 2

@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -16,6 +17,7 @@
 
 #include "analyze_logs/primerl/analyzer.hpp"
 #include "analyze_logs/primerl/model.hpp"
+#include "analyze_logs/primerl/writers.hpp"
 #include "support.hpp"
 
 using namespace alog;
@@ -195,6 +197,34 @@ TEST(AnalyzerMetrics, MetricsWithoutSamplesAreAbsent) {
   EXPECT_EQ(r.metric("weights.queue_ms"), nullptr);
   EXPECT_NE(r.metric("gen.dur_ms"), nullptr);
   EXPECT_EQ(r.metrics.size(), 1u);
+}
+
+// report.json lists every metric of the kind, in the table's order: those without samples as
+// count 0 and no statistic (as the *_stats.txt files write them), never as zeros.
+TEST(AnalyzerMetrics, ReportJsonListsEveryMetricWithCountZeroWhenItHasNoSamples) {
+  TempDir d;
+  Report r = run({d.write("o.log", "[gen] batch.done dur_ms=5\n[ckpt] wait.done wait_ms=-3\n")});
+  json j = json::parse(to_json(r).dump());
+  std::vector<std::string> names, table;
+  for (const auto& [k, v] : j["metrics"].items()) names.push_back(k);
+  for (const auto& def : kMetricDefs) table.emplace_back(def.name);
+  // (nlohmann::json sorts keys; the written order is checked on the ordered form below.)
+  std::sort(table.begin(), table.end());
+  EXPECT_EQ(names, table);
+  auto ordered = to_json(r)["metrics"];
+  size_t i = 0;
+  for (const auto& [k, v] : ordered.items()) EXPECT_EQ(k, kMetricDefs[i++].name);
+  EXPECT_EQ(j["metrics"]["gen.dur_ms"]["count"], 1);
+  EXPECT_EQ(j["metrics"]["gen.dur_ms"]["p99"], 5.0);
+  EXPECT_EQ(j["metrics"]["gen.dur_ms"]["status"], "good");
+  // The only wait.done was skipped (negative): no sample, and no fake zero statistics.
+  EXPECT_EQ(j["metrics"]["ckpt.wait_ms"],
+            json::parse(R"({"count": 0, "status": null, "unit": "ms"})"));
+  EXPECT_EQ(j["metrics"]["rollout.trunc_pct"],
+            json::parse(R"({"count": 0, "status": null, "unit": "%"})"));
+  EXPECT_EQ(j["metrics"]["gen.inflight"],
+            json::parse(R"({"count": 0, "status": null, "unit": ""})"));
+  EXPECT_EQ(r.inputs[0].counts.skipped(), 1u);
 }
 
 TEST(AnalyzerMetrics, SkippedLinesNeverBecomeSamples) {
