@@ -63,7 +63,8 @@ if it does not exist; --no-folder writes no folder at all.
 Exit status:
   0  the analysis ran (whatever it found)
   1  an --expect check failed, or a finding at or above --fail-on was found (any kind)
-  2  usage error, an input that cannot be read, an --out that cannot be created or written, or a
+  2  usage error (an --expect naming an unknown metric or statistic: before any input is read),
+     an input that cannot be read, an --out that cannot be created or written, or a
      --trace-out file that cannot be written (a report folder already written is kept)
   130/143/129  interrupted by SIGINT/SIGTERM/SIGHUP; nothing is left behind
 A closed standard output (e.g. piping into head) ends the program quietly with status 0.
@@ -173,7 +174,13 @@ void add_analysis_options(CLI::App& app, AnalysisArgs& a) {
       ->check(CLI::Range(size_t{1}, (size_t{1} << 32) - 1))
       ->capture_default_str();
   app.add_flag("-q,--quiet", a.quiet, "No progress bar");
-  app.add_option("--expect", a.expects, "Check METRIC.STAT OP NUMBER, e.g. 'weights.queue_ms.p99<300' (repeatable; prime-rl runs); a failed check exits 1")
+  app.add_option(
+         "--expect", a.expects,
+         fmt::format("Check METRIC.STAT OP NUMBER, e.g. 'weights.queue_ms.p99<300' "
+                     "(repeatable; prime-rl runs); a failed check exits 1, an unknown "
+                     "METRIC or STAT exits 2 before any input is read. METRIC: {}; STAT: {}; "
+                     "OP: < <= > >= == !=",
+                     expect_metric_names(), expect_stat_names()))
       ->allow_extra_args(false);
   app.add_option("--fail-on", a.fail_on, "Exit 1 on a finding of this severity or worse, for every kind: warning or critical")
       ->check(CLI::IsMember({"warning", "critical"}));
@@ -282,6 +289,12 @@ int parse_and_run(int argc, char** argv) {
   }
   if (sub->parsed()) {
     if (int rc = check_option_pairs(*sub, c.cmp_json, c.cmp_format, c.cmp_no_folder)) return rc;
+    // Checked before any run is read or analysed, like the analysis's own --expect.
+    try {
+      for (const auto& e : c.cmp.expect) parse_expectation(e);
+    } catch (const std::invalid_argument& e) {
+      return error(e.what());
+    }
     c.cmp.baseline = c.baseline_1 - 1;
     if (c.regression_pct >= 0) c.cmp.fail_on_regression_pct = c.regression_pct;
     if (c.cmp.threads == 1 && !sub->count("--threads")) c.cmp.threads = a.threads;

@@ -35,13 +35,6 @@ std::optional<double> percent_change(double base, double value) {
 namespace detail {
 namespace {
 
-// report.json's metric order (schema 1); metrics we do not know follow in name order.
-constexpr const char* kKnownOrder[] = {
-    "weights.wall_ms",   "weights.rpc_ms",    "weights.queue_ms", "weights.reload_rpc_ms",
-    "ckpt.write_ms",     "ckpt.wait_ms",      "gen.dur_ms",       "gen.inflight",
-    "rollout.trunc_pct", "rollout.staleness",
-};
-
 // Which log a metric comes from, to say why it is missing.
 std::string_view producing_role(std::string_view metric) {
   if (metric == "ckpt.write_ms") return "trainer";
@@ -63,6 +56,18 @@ const nlohmann::json* metric_json(const nlohmann::json& report, const std::strin
   auto it = report["metrics"].find(name);
   if (it == report["metrics"].end() || !it->is_object()) return nullptr;
   return &*it;
+}
+
+// A metric written with `count: 0` had no sample: it is listed in every report of its kind, so it
+// says nothing about a run that another run lacks.
+bool without_samples(const nlohmann::json& metric) {
+  auto it = metric.is_object() ? metric.find("count") : metric.end();
+  return it != metric.end() && it->is_number() && it->get<double>() == 0;
+}
+
+bool has_samples(const nlohmann::json& report, const std::string& name) {
+  const nlohmann::json* m = metric_json(report, name);
+  return m && !without_samples(*m);
 }
 
 Cell read_cell(const nlohmann::json& report, const std::string& name, std::string& unit) {
@@ -92,10 +97,12 @@ std::vector<std::string> metric_names(const std::vector<Run>& runs) {
   for (const auto& r : runs)
     if (r.report.contains("metrics") && r.report["metrics"].is_object())
       for (auto it = r.report["metrics"].begin(); it != r.report["metrics"].end(); ++it)
-        if (std::find(all.begin(), all.end(), it.key()) == all.end()) all.push_back(it.key());
+        if (!without_samples(*it) && std::find(all.begin(), all.end(), it.key()) == all.end())
+          all.push_back(it.key());
+  // report.json's metric order (kMetricDefs); metrics we do not know follow in name order.
   std::vector<std::string> out;
-  for (const char* k : kKnownOrder)
-    if (std::find(all.begin(), all.end(), k) != all.end()) out.emplace_back(k);
+  for (const auto& d : kMetricDefs)
+    if (std::find(all.begin(), all.end(), d.name) != all.end()) out.emplace_back(d.name);
   std::vector<std::string> rest;
   for (const auto& k : all)
     if (std::find(out.begin(), out.end(), k) == out.end()) rest.push_back(k);
@@ -417,9 +424,8 @@ Model build_model(const std::vector<Run>& runs, const Options& opt) {
   if (exps.empty()) {
     // Seed 002's success criterion ("queue_ms < 300ms consistently", read as p99), quoted in the
     // verdict for information only: it never sets checks_failed.
-    bool any = std::any_of(runs.begin(), runs.end(), [](const Run& r) {
-      return metric_json(r.report, "weights.queue_ms") != nullptr;
-    });
+    bool any = std::any_of(runs.begin(), runs.end(),
+                           [](const Run& r) { return has_samples(r.report, "weights.queue_ms"); });
     if (any) {
       exps.push_back(parse_expectation("weights.queue_ms.p99<300"));
       m.default_criterion = true;

@@ -42,6 +42,12 @@ const MetricReport* Report::metric(std::string_view name) const {
   return nullptr;
 }
 
+const MetricDef* metric_def(std::string_view name) {
+  for (const auto& d : kMetricDefs)
+    if (d.name == name) return &d;
+  return nullptr;
+}
+
 const std::deque<PointEvent>* Report::points(std::string_view metric) const {
   for (const auto& [name, v] : point_events)
     if (name == metric) return &v;
@@ -408,17 +414,6 @@ class Folder {
   size_t file_first_update_ = 0;  // the first update of the file being read
 };
 
-struct MetricDef {
-  std::string_view name, unit;
-};
-// Report order of the metrics (schema 1 names).
-constexpr MetricDef kMetrics[] = {
-    {"weights.wall_ms", "ms"}, {"weights.rpc_ms", "ms"},   {"weights.queue_ms", "ms"},
-    {"weights.reload_rpc_ms", "ms"}, {"ckpt.write_ms", "ms"}, {"ckpt.wait_ms", "ms"},
-    {"gen.dur_ms", "ms"},      {"gen.inflight", ""},       {"rollout.trunc_pct", "%"},
-    {"rollout.staleness", ""},
-};
-
 }  // namespace
 
 Report analyze(const AnalysisOptions& opt) {
@@ -503,7 +498,7 @@ Report analyze(const AnalysisOptions& opt, std::unique_ptr<TimelineSpool>& timel
   folder.finish(samples);
   // Exact statistics sort every sample: the metrics are summarised on the scan's threads at once.
   std::vector<std::pair<const MetricDef*, SampleBuffer*>> todo;
-  for (const auto& def : kMetrics)
+  for (const auto& def : kMetricDefs)
     for (auto& [name, vec] : samples)
       if (name == def.name && !vec.empty()) todo.emplace_back(&def, &vec);
   std::vector<Summary> summaries(todo.size());

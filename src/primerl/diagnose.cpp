@@ -313,6 +313,47 @@ bool has_diagnosis_at_least(const Report& r, Severity level) {
   return false;
 }
 
+namespace {
+
+// The statistics a check can name, and where each is in a Summary: parse and evaluate read this
+// one table.
+struct StatDef {
+  std::string_view name;
+  double (*get)(const Summary&);
+};
+constexpr StatDef kStatDefs[] = {
+    {"count", [](const Summary& s) { return static_cast<double>(s.count); }},
+    {"mean", [](const Summary& s) { return s.mean; }},
+    {"min", [](const Summary& s) { return s.min; }},
+    {"p50", [](const Summary& s) { return s.p50; }},
+    {"p90", [](const Summary& s) { return s.p90; }},
+    {"p95", [](const Summary& s) { return s.p95; }},
+    {"p99", [](const Summary& s) { return s.p99; }},
+    {"max", [](const Summary& s) { return s.max; }},
+};
+
+const StatDef* stat_def(std::string_view name) {
+  for (const auto& d : kStatDefs)
+    if (d.name == name) return &d;
+  return nullptr;
+}
+
+template <class Table>
+std::string names_of(const Table& table) {
+  std::string s;
+  for (const auto& d : table) s += fmt::format("{}{}", s.empty() ? "" : ", ", d.name);
+  return s;
+}
+
+}  // namespace
+
+std::string expect_metric_names() {
+  return names_of(kMetricDefs);
+}
+std::string expect_stat_names() {
+  return names_of(kStatDefs);
+}
+
 Expectation parse_expectation(std::string_view expr) {
   auto bad = [&](std::string_view why) {
     return std::invalid_argument(fmt::format("--expect '{}': {} (expected METRIC.STAT OP NUMBER, e.g. "
@@ -334,15 +375,28 @@ Expectation parse_expectation(std::string_view expr) {
     return s;
   };
   std::string_view lhs = trim(expr.substr(0, op)), rhs = trim(expr.substr(op_end));
+  if (metric_def(lhs))
+    throw bad(fmt::format("no statistic after '{}' ({})", lhs, expect_stat_names()));
   size_t dot = lhs.rfind('.');
   if (dot == std::string_view::npos || dot == 0) throw bad("no METRIC.STAT before the operator");
   e.metric = std::string(lhs.substr(0, dot));
   e.stat = std::string(lhs.substr(dot + 1));
-  static const char* stats[] = {"count", "mean", "min", "p50", "p90", "p95", "p99", "max"};
-  if (std::find_if(std::begin(stats), std::end(stats), [&](const char* s) { return e.stat == s; }) == std::end(stats))
-    throw bad(fmt::format("unknown statistic '{}' (count, mean, min, p50, p90, p95, p99, max)", e.stat));
+  // The names are a fixed set: a typo is a usage error now, not a failed check after the whole
+  // input has been read.
+  if (!metric_def(e.metric)) {
+    std::string hint;
+    for (const auto& d : kMetricDefs)
+      if (d.name.starts_with(e.metric) || e.metric.starts_with(d.name))
+        hint = hint.empty() ? fmt::format(" (did you mean {}?)", d.name) : " ";
+    if (hint == " ") hint.clear();  // more than one candidate: the list says it
+    throw std::invalid_argument(
+        fmt::format("--expect '{}': unknown metric '{}'{}; the prime-rl metrics are {}",
+                    printable(expr), printable(e.metric), hint, expect_metric_names()));
+  }
+  if (!stat_def(e.stat))
+    throw bad(fmt::format("unknown statistic '{}' ({})", printable(e.stat), expect_stat_names()));
   auto v = parse_finite(rhs);
-  if (!v) throw bad(fmt::format("'{}' is not a number", rhs));
+  if (!v) throw bad(fmt::format("'{}' is not a number", printable(rhs)));
   e.value = *v;
   return e;
 }
@@ -363,38 +417,44 @@ ExpectResult finish(const Expectation& e, std::optional<double> actual) {
   r.actual = actual;
   if (!actual) {
     r.passed = false;
-    r.message = fmt::format("{} has no samples", e.metric);
+    r.measured = r.message = fmt::format("{} has no samples", e.metric);
     return r;
   }
   r.passed = compare(*actual, e.op, e.value);
-  r.message = fmt::format("{}.{} = {} ({} {} {}: {})", e.metric, e.stat, fixed(*actual, 3), fixed(*actual, 3), e.op,
-                          fmt::format("{}", e.value), r.passed ? "met" : "not met");
+  std::string value = fixed(*actual, e.stat == "count" ? 0 : 3);
+  r.measured = fmt::format("{}.{} = {}", e.metric, e.stat, value);
+  r.message = fmt::format("{} ({} {} {}: {})", r.measured, value, e.op, e.value,
+                          r.passed ? "met" : "not met");
   return r;
 }
 }  // namespace
 
+// A metric without samples has a count (0) and no other statistic.
 ExpectResult evaluate(const Expectation& e, const Report& r) {
   const MetricReport* m = r.metric(e.metric);
   std::optional<double> v;
-  if (m) {
-    const Summary& s = m->stats;
-    if (e.stat == "count") v = static_cast<double>(s.count);
-    else if (e.stat == "mean") v = s.mean;
-    else if (e.stat == "min") v = s.min;
-    else if (e.stat == "p50") v = s.p50;
-    else if (e.stat == "p90") v = s.p90;
-    else if (e.stat == "p95") v = s.p95;
-    else if (e.stat == "p99") v = s.p99;
-    else v = s.max;
+  if (e.stat == "count") {
+    v = m ? static_cast<double>(m->stats.count) : 0.0;
+  } else if (m && m->stats.count > 0) {
+    if (const StatDef* s = stat_def(e.stat)) v = s->get(m->stats);
   }
   return finish(e, v);
 }
 
 ExpectResult evaluate(const Expectation& e, const nlohmann::json& j) {
   std::optional<double> v;
-  if (j.contains("metrics") && j["metrics"].contains(e.metric)) {
-    const auto& m = j["metrics"][e.metric];
-    if (m.contains(e.stat) && m[e.stat].is_number()) v = m[e.stat].get<double>();
+  if (j.is_object() && j.contains("metrics") && j["metrics"].is_object()) {
+    const nlohmann::json& metrics = j["metrics"];
+    auto m = metrics.find(e.metric);
+    if (m == metrics.end()) {
+      if (e.stat == "count") v = 0.0;  // a report written before every metric was listed
+    } else if (m->is_object() && m->contains(e.stat) && (*m)[e.stat].is_number()) {
+      v = (*m)[e.stat].get<double>();
+      // A statistic of no sample is not a measurement (a count of 0 is).
+      if (e.stat != "count" && m->contains("count") && (*m)["count"].is_number() &&
+          (*m)["count"].get<double>() == 0)
+        v.reset();
+    }
   }
   return finish(e, v);
 }

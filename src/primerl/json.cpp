@@ -121,21 +121,34 @@ J head_json(const Report& r, const JsonHeader& jh) {
   j["inputs"] = inputs;
   if (jh.jobs) j["jobs"] = *jh.jobs;
 
+  // Every metric of the kind, in kMetricDefs' order: one without samples is `count: 0` with no
+  // other statistic (as in the *_stats.txt files), so a reader can tell "none measured" from "not
+  // a metric".
   J metrics = J::object();
-  for (const auto& m : r.metrics) {
+  auto put = [&](std::string_view name, std::string_view unit, const MetricReport* m) {
     J s;
-    s["count"] = m.stats.count;
-    s["mean"] = m.stats.mean;
-    s["min"] = m.stats.min;
-    s["p50"] = m.stats.p50;
-    s["p90"] = m.stats.p90;
-    s["p95"] = m.stats.p95;
-    s["p99"] = m.stats.p99;
-    s["max"] = m.stats.max;
-    s["status"] = m.status == Status::none ? J(nullptr) : J(status_name(m.status));
-    s["unit"] = m.unit;
-    metrics[m.name] = s;
+    s["count"] = m ? m->stats.count : 0;
+    if (m && m->stats.count > 0) {
+      s["mean"] = m->stats.mean;
+      s["min"] = m->stats.min;
+      s["p50"] = m->stats.p50;
+      s["p90"] = m->stats.p90;
+      s["p95"] = m->stats.p95;
+      s["p99"] = m->stats.p99;
+      s["max"] = m->stats.max;
+    }
+    s["status"] = !m || m->stats.count == 0 || m->status == Status::none
+                      ? J(nullptr)
+                      : J(status_name(m->status));
+    s["unit"] = unit;
+    metrics[std::string(name)] = std::move(s);
+  };
+  for (const auto& d : kMetricDefs) {
+    const MetricReport* m = r.metric(d.name);
+    put(d.name, m ? std::string_view(m->unit) : d.unit, m);
   }
+  for (const auto& m : r.metrics)
+    if (!metric_def(m.name)) put(m.name, m.unit, &m);
   j["metrics"] = metrics;
 
   j["updates"] = J::array();

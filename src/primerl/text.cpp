@@ -67,8 +67,10 @@ std::string to_text(const Report& r, const TextOptions& opt) {
     }
   }
   for (const auto& e : r.expectations)
-    fmt::format_to(out, "check {}: {}\n", printable(e.expr),
-                   paint(e.passed ? "met" : "FAILED", color_of(e.passed ? Status::good : Status::critical)));
+    fmt::format_to(
+        out, "check {}: {} ({})\n", printable(e.expr),
+        paint(e.passed ? "met" : "FAILED", color_of(e.passed ? Status::good : Status::critical)),
+        printable(e.measured));
   return o;
 }
 

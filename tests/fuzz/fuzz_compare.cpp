@@ -80,7 +80,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   opt.baseline = opts & 1;
   if (opts & 2) opt.fail_on_regression_pct = (opts & 4) ? 0.0 : 10.0;
   static const char* kExpect[] = {"weights.queue_ms.p99<300", "gen.dur_ms.count>=1",
-                                  "x.mean!=0", "weights.wall_ms.max==1e308"};
+                                  "ckpt.wait_ms.mean!=0", "weights.wall_ms.max==1e308"};
   if (opts & 8) opt.expect.push_back(kExpect[(opts >> 4) & 3]);
   opt.tool_version = "fuzz";
 

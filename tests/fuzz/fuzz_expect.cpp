@@ -3,9 +3,10 @@
 // Expressions come from command lines and CI configuration written by people; the documents from
 // earlier runs.
 //
-// Contract: a rejected expression is std::invalid_argument naming it ("--expect '...': ...");
-// an accepted one has a known statistic and operator, a non-empty metric, a finite value and
-// keeps its text; evaluation never throws, and a result without a value has failed.
+// Contract: a rejected expression is std::invalid_argument naming it ("--expect '...': ...") on
+// one line; an accepted one names a metric of kMetricDefs, a known statistic and operator, a
+// finite value and keeps its text; evaluation never throws, and a result without a value has
+// failed.
 //
 // Input: the expression, optionally followed by 0x1E and a JSON document to evaluate against.
 #include <cmath>
@@ -63,12 +64,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     e = parse_expectation(expr);
   } catch (const std::invalid_argument& ex) {
     CHECK(std::string_view(ex.what()).starts_with("--expect '"), ex.what());
+    CHECK(std::string_view(ex.what()).find('\n') == std::string_view::npos, ex.what());
     return 0;
   } catch (const std::exception& ex) {
     fail("parse_expectation threw something other than std::invalid_argument:", ex.what());
   }
   CHECK(e.text == expr, e.text);
-  CHECK(!e.metric.empty(), "");
+  CHECK(metric_def(e.metric) != nullptr, e.metric);
   CHECK(std::isfinite(e.value), "");
   static const char* kOps[] = {"<", "<=", ">", ">=", "==", "!="};
   bool op_ok = false;

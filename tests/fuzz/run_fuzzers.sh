@@ -143,7 +143,8 @@ for t in "${targets[@]}"; do
     fuzz_expect)
       n=0
       for x in 'weights.queue_ms.p99<300' 'weights.queue_ms.p99 <= 3e2' 'gen.dur_ms.count>=1' \
-               'a.b.c.mean!=-0.5' 'x.max==1e308' 'weights.queue_ms.p99=300' 'p99<1' '.p99<1'; do
+               'rollout.staleness.mean!=-0.5' 'gen.inflight.max==1e308' 'ckpt.wait_ms.count==0' \
+               'a.b.c.mean!=-0.5' 'weights.queue.p99<300' 'weights.queue_ms.p99=300' 'p99<1' '.p99<1'; do
         printf '%s' "$x" >"$c/builtin_$((n++))"
       done
       printf 'weights.queue_ms.p99<300\x1e{"metrics": {"weights.queue_ms": {"p99": 12.5, "count": 3}}}' >"$c/builtin_doc"

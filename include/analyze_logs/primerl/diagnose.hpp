@@ -19,7 +19,8 @@ namespace alog {
 void diagnose(Report& r);
 
 // `--expect` expressions: METRIC.STAT OP NUMBER, e.g. "weights.queue_ms.p99<300".
-// STAT is count|mean|min|p50|p90|p95|p99|max; OP is < <= > >= == !=.
+// METRIC is a name of kMetricDefs (primerl/model.hpp); STAT is count|mean|min|p50|p90|p95|p99|max;
+// OP is < <= > >= == !=.
 struct Expectation {
   std::string text;    // as given
   std::string metric;  // "weights.queue_ms"
@@ -27,10 +28,16 @@ struct Expectation {
   std::string op;      // "<"
   double value = 0;
 };
-// Throws std::invalid_argument with a message naming the expression.
+// Throws std::invalid_argument with a one-line message naming the expression: malformed, an
+// unknown statistic or operator, or a metric the analysis does not have (the message lists those
+// it has). Every name is checked here, so a typo is found before any input is read.
 Expectation parse_expectation(std::string_view expr);
+// "weights.wall_ms, weights.rpc_ms, ...": the metric names a check may use, from kMetricDefs.
+std::string expect_metric_names();
+std::string expect_stat_names();  // "count, mean, min, p50, p90, p95, p99, max"
 
-// Evaluates against a Report. A metric with no samples fails, with a message saying so.
+// Evaluates against a Report. A metric with no samples has a count of 0 and no other statistic:
+// a check of any other statistic fails, with a message saying so.
 ExpectResult evaluate(const Expectation& e, const Report& r);
 // The same against a report.json document (for `compare`).
 ExpectResult evaluate(const Expectation& e, const nlohmann::json& report_json);

@@ -34,6 +34,22 @@ struct InputReport {
   std::string error;        // why unreadable, or why partial
 };
 
+// The metrics of a prime-rl run, in report order (schema 1 names): the one table of them. The
+// analysis summarises these and no other; report.json lists every one (count 0 when it had no
+// sample); `--expect` accepts only these names.
+struct MetricDef {
+  std::string_view name, unit;
+};
+inline constexpr MetricDef kMetricDefs[] = {
+    {"weights.wall_ms", "ms"},  {"weights.rpc_ms", "ms"},
+    {"weights.queue_ms", "ms"}, {"weights.reload_rpc_ms", "ms"},
+    {"ckpt.write_ms", "ms"},    {"ckpt.wait_ms", "ms"},
+    {"gen.dur_ms", "ms"},       {"gen.inflight", ""},
+    {"rollout.trunc_pct", "%"}, {"rollout.staleness", ""},
+};
+// The entry of kMetricDefs named `name`, or nullptr.
+const MetricDef* metric_def(std::string_view name);
+
 struct MetricReport {
   std::string name;  // "weights.queue_ms"
   std::string unit;  // "ms", "%", ""
@@ -130,7 +146,8 @@ struct ExpectResult {
   std::string expr;
   bool passed = false;
   std::optional<double> actual;
-  std::string message;
+  std::string measured;  // "weights.queue_ms.p99 = 290.000", or "ckpt.wait_ms has no samples"
+  std::string message;   // measured, and the comparison with its result
 };
 
 struct ClockEstimate {

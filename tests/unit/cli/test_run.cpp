@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -13,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "analyze_logs/primerl/model.hpp"
 #include "support.hpp"
 
 namespace fs = std::filesystem;
@@ -249,6 +251,15 @@ TEST(CliRun, ExpectOnAMetricWithoutSamplesFails) {
   auto r = run_cli(w, "-q --expect 'weights.queue_ms.p99<300' -o " + shell_quote(w.path.string()) + " " +
                           shell_quote((kRuns / "healthy" / "logs" / "trainer.log").string()));
   EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_NE(
+      r.out.find("check weights.queue_ms.p99<300: FAILED (weights.queue_ms has no samples)\n"),
+      std::string::npos)
+      << r.out;
+  // report.json still lists the metric, with a count of 0 and no other statistic.
+  json rep = json::parse(slurp(fs::path(r.out_lines().back()) / "report.json"));
+  EXPECT_EQ(rep["metrics"]["weights.queue_ms"],
+            json::parse(R"({"count": 0, "status": null, "unit": "ms"})"));
+  EXPECT_EQ(rep["expectations"][0]["actual"], nullptr);
 }
 
 // ---- Exit status 2
@@ -282,6 +293,73 @@ TEST(CliRun, MalformedExpectExitsTwoNamingIt) {
                           shell_quote((kRuns / "healthy").string()));
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.err.find("weights.queue_ms.p42<<3"), std::string::npos) << r.err;
+}
+
+// Issue 22: a metric that does not exist is a usage error, not a failed check; it is found before
+// any input is read (the input here does not even exist), and the one line lists the real names.
+TEST(CliRun, ExpectOnAnUnknownMetricExitsTwoBeforeReadingListingTheMetrics) {
+  REQUIRE_RUNS();
+  TempDir w;
+  for (std::string input : {(kRuns / "prefix").string(), (w.path / "never_read.log").string()}) {
+    auto r = run_cli(w, "-q --expect 'weights.queue.p99<300' -o " + shell_quote(w.path.string()) +
+                            " " + shell_quote(input));
+    EXPECT_EQ(r.status, 2) << r.out;
+    auto err = r.err_lines();
+    ASSERT_EQ(err.size(), 1u) << r.err;
+    EXPECT_TRUE(
+        err[0].starts_with("analyze-logs: --expect 'weights.queue.p99<300': unknown metric "
+                           "'weights.queue' (did you mean weights.queue_ms?); the prime-rl "
+                           "metrics are weights.wall_ms, weights.rpc_ms, weights.queue_ms,"))
+        << err[0];
+    for (const auto& d : alog::kMetricDefs)
+      EXPECT_NE(err[0].find(std::string(d.name)), std::string::npos) << d.name;
+    EXPECT_EQ(err[0].find("never_read.log"), std::string::npos) << "the input was looked at";
+    EXPECT_TRUE(r.out.empty()) << r.out;
+    EXPECT_TRUE(report_folders(w.path).empty());
+  }
+  // A statistic that does not exist: the same, listing the statistics.
+  auto stat =
+      run_cli(w, "-q --expect 'weights.queue_ms.p100<300' -o " + shell_quote(w.path.string()) +
+                     " " + shell_quote((kRuns / "prefix").string()));
+  EXPECT_EQ(stat.status, 2);
+  ASSERT_EQ(stat.err_lines().size(), 1u) << stat.err;
+  EXPECT_NE(stat.err.find("unknown statistic 'p100' (count, mean, min, p50, p90, p95, p99, max)"),
+            std::string::npos)
+      << stat.err;
+  // compare checks its --expect before it reads or analyses any run.
+  auto cmp =
+      run_cli(w, "compare --expect 'weights.queue.p99<300' -o " + shell_quote(w.path.string()) +
+                     " " + shell_quote((kRuns / "prefix").string()) + " " +
+                     shell_quote((w.path / "never_read.log").string()));
+  EXPECT_EQ(cmp.status, 2);
+  ASSERT_EQ(cmp.err_lines().size(), 1u) << cmp.err;
+  EXPECT_NE(cmp.err.find("unknown metric 'weights.queue'"), std::string::npos) << cmp.err;
+  EXPECT_EQ(cmp.err.find("never_read.log"), std::string::npos) << cmp.err;
+}
+
+// Every check line of the terminal says what was measured, met or not.
+TEST(CliRun, EveryCheckLineShowsTheMeasuredValue) {
+  REQUIRE_RUNS();
+  TempDir w;
+  auto r =
+      run_cli(w,
+              "-q --expect 'weights.queue_ms.p99<300' --expect 'weights.queue_ms.count>=30' "
+              "--expect 'ckpt.wait_ms.max>0' --expect 'weights.reload_rpc_ms.count==2' -o " +
+                  shell_quote(w.path.string()) + " " + shell_quote((kRuns / "prefix").string()));
+  EXPECT_EQ(r.status, 1) << r.err;
+  json rep = json::parse(slurp(fs::path(r.out_lines().back()) / "report.json"));
+  char p99[64], wait_max[64];
+  std::snprintf(p99, sizeof p99, "%.3f", rep["metrics"]["weights.queue_ms"]["p99"].get<double>());
+  std::snprintf(wait_max, sizeof wait_max, "%.3f",
+                rep["metrics"]["ckpt.wait_ms"]["max"].get<double>());
+  ASSERT_EQ(rep["metrics"]["weights.queue_ms"]["count"], 30);
+  ASSERT_EQ(rep["metrics"]["weights.reload_rpc_ms"]["count"], 2);
+  for (const std::string& line :
+       {"check weights.queue_ms.p99<300: FAILED (weights.queue_ms.p99 = " + std::string(p99) + ")",
+        std::string("check weights.queue_ms.count>=30: met (weights.queue_ms.count = 30)"),
+        "check ckpt.wait_ms.max>0: met (ckpt.wait_ms.max = " + std::string(wait_max) + ")",
+        std::string("check weights.reload_rpc_ms.count==2: met (weights.reload_rpc_ms.count = 2)")})
+    EXPECT_NE(r.out.find(line + "\n"), std::string::npos) << line << "\nin:\n" << r.out;
 }
 
 TEST(CliRun, UnknownThresholdKeyExitsTwoNamingIt) {

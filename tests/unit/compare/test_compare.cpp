@@ -207,6 +207,48 @@ TEST(CompareZero, CountZeroIsMissingNotZero) {
   EXPECT_EQ(r.json["missing"][0]["missing_in"][0]["why"], "no samples");
 }
 
+// report.json lists every metric, those without samples as {"count": 0, "status": null, "unit"}:
+// such a metric is neither a change nor a regression (even under a 0 % gate), it is missing
+// where another run has it, and a metric no run has samples of is not a row at all.
+TEST(CompareZero, MetricsListedWithoutSamplesAreNeitherChangesNorRegressions) {
+  auto none = [](const std::string& unit) {
+    return json{{"count", 0}, {"status", nullptr}, {"unit", unit}};
+  };
+  auto a = report({{"weights.queue_ms", 10, 500, 900}});
+  a["metrics"]["ckpt.write_ms"] = none("ms");
+  a["metrics"]["gen.inflight"] = none("");
+  auto b = report({{"weights.queue_ms", 10, 400, 800}, {"ckpt.write_ms", 10, 9000, 9900}});
+  b["metrics"]["gen.inflight"] = none("");
+  ac::Options opt;
+  opt.fail_on_regression_pct = 0;
+  auto r = ac::compare_runs({run("a", a), run("b", b)}, opt);
+  EXPECT_TRUE(r.regressions.empty()) << r.regressions.front();
+  EXPECT_FALSE(r.json["metrics"].contains("gen.inflight")) << r.json["metrics"].dump();
+  const auto& base = r.json["metrics"]["ckpt.write_ms"]["runs"][0];
+  EXPECT_FALSE(base["present"].get<bool>());
+  EXPECT_TRUE(r.json["metrics"]["ckpt.write_ms"]["runs"][1]["change"].is_null());
+  ASSERT_EQ(r.json["missing"].size(), 1u) << r.json["missing"].dump();
+  EXPECT_EQ(r.json["missing"][0]["metric"], "ckpt.write_ms");
+  EXPECT_EQ(r.json["missing"][0]["missing_in"][0]["run"], "a");
+  EXPECT_EQ(r.json["missing"][0]["missing_in"][0]["why"], "no samples");
+  EXPECT_EQ(r.terminal.find("gen.inflight"), std::string::npos) << r.terminal;
+  EXPECT_EQ(r.markdown.find("### gen.inflight"), std::string::npos) << r.markdown;
+  // The other way round (samples in the baseline only): the same, no change and no regression.
+  // (queue_ms did get worse that way: that is the one regression.)
+  auto back = ac::compare_runs({run("b", b), run("a", a)}, opt);
+  ASSERT_EQ(back.regressions.size(), 2u);
+  for (const auto& line : back.regressions)
+    EXPECT_NE(line.find("a: weights.queue_ms "), std::string::npos) << line;
+  EXPECT_TRUE(back.json["metrics"]["ckpt.write_ms"]["runs"][1]["change"].is_null());
+
+  // No run with a queue_ms sample: seed 002's criterion is not quoted over nothing.
+  auto c = report({{"ckpt.write_ms", 10, 800, 900}});
+  c["metrics"]["weights.queue_ms"] = none("ms");
+  auto q = ac::compare_runs({run("c", c), run("c2", c)}, ac::Options{});
+  EXPECT_TRUE(q.json["checks"].empty()) << q.json["checks"].dump();
+  EXPECT_EQ(q.verdict.find("success criterion"), std::string::npos) << q.verdict;
+}
+
 TEST(CompareMissing, ComparesSharedMetricsAndSaysWhatIsMissingWhere) {
   auto with_trainer = report({{"weights.queue_ms", 10, 500, 900}, {"ckpt.write_ms", 10, 800, 900}});
   auto no_trainer = report({{"weights.queue_ms", 10, 250, 450}}, {}, {"orchestrator"});

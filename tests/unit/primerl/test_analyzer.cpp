@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -173,11 +174,10 @@ TEST(AnalyzerMetrics, OneSlowSampleDoesNotMakeTheMeanCritical) {
   TempDir d;
   std::string log;
   for (int i = 0; i < 4; ++i) {
-    std::string id = "b" + std::to_string(i);
-    log += "[weights][" + id + "] client.send path=/m/step_" + std::to_string(i) +
-           " t=" + std::to_string(i * 10) + "\n";
-    log += "[weights][" + id +
-           "] client.done wall_ms=3010 rpc_ms=1000 queue_ms=" + (i == 3 ? "3000" : "10") + "\n";
+    // (fmt::format, not operator+: GCC 12 warns of a false -Wrestrict on the concatenation.)
+    log += fmt::format("[weights][b{}] client.send path=/m/step_{} t={}\n", i, i, i * 10);
+    log += fmt::format("[weights][b{}] client.done wall_ms=3010 rpc_ms=1000 queue_ms={}\n", i,
+                       i == 3 ? "3000" : "10");
   }
   Report r = run({d.write("o.log", log)});
   EXPECT_DOUBLE_EQ(metric(r, "weights.queue_ms").stats.mean, 757.5);
@@ -198,6 +198,34 @@ TEST(AnalyzerMetrics, MetricsWithoutSamplesAreAbsent) {
   EXPECT_EQ(r.metric("weights.queue_ms"), nullptr);
   EXPECT_NE(r.metric("gen.dur_ms"), nullptr);
   EXPECT_EQ(r.metrics.size(), 1u);
+}
+
+// report.json lists every metric of the kind, in the table's order: those without samples as
+// count 0 and no statistic (as the *_stats.txt files write them), never as zeros.
+TEST(AnalyzerMetrics, ReportJsonListsEveryMetricWithCountZeroWhenItHasNoSamples) {
+  TempDir d;
+  Report r = run({d.write("o.log", "[gen] batch.done dur_ms=5\n[ckpt] wait.done wait_ms=-3\n")});
+  json j = json::parse(to_json(r).dump());
+  std::vector<std::string> names, table;
+  for (const auto& [k, v] : j["metrics"].items()) names.push_back(k);
+  for (const auto& def : kMetricDefs) table.emplace_back(def.name);
+  // (nlohmann::json sorts keys; the written order is checked on the ordered form below.)
+  std::sort(table.begin(), table.end());
+  EXPECT_EQ(names, table);
+  auto ordered = to_json(r)["metrics"];
+  size_t i = 0;
+  for (const auto& [k, v] : ordered.items()) EXPECT_EQ(k, kMetricDefs[i++].name);
+  EXPECT_EQ(j["metrics"]["gen.dur_ms"]["count"], 1);
+  EXPECT_EQ(j["metrics"]["gen.dur_ms"]["p99"], 5.0);
+  EXPECT_EQ(j["metrics"]["gen.dur_ms"]["status"], "good");
+  // The only wait.done was skipped (negative): no sample, and no fake zero statistics.
+  EXPECT_EQ(j["metrics"]["ckpt.wait_ms"],
+            json::parse(R"({"count": 0, "status": null, "unit": "ms"})"));
+  EXPECT_EQ(j["metrics"]["rollout.trunc_pct"],
+            json::parse(R"({"count": 0, "status": null, "unit": "%"})"));
+  EXPECT_EQ(j["metrics"]["gen.inflight"],
+            json::parse(R"({"count": 0, "status": null, "unit": ""})"));
+  EXPECT_EQ(r.inputs[0].counts.skipped(), 1u);
 }
 
 TEST(AnalyzerMetrics, SkippedLinesNeverBecomeSamples) {
