@@ -24,6 +24,12 @@ struct FileCounts {
   uint64_t noise = 0;    // `[weights][-]` lines
   std::array<uint64_t, kSkipReasonCount> skipped_by_reason{};
   std::vector<SkipSample> skip_samples;  // the first few, for the report
+  // Bytes that are not text (invalid UTF-8, control characters, a byte-order mark, an escape
+  // sequence cut short) that stood before a tag: dropped so that the tag is read, and counted
+  // here with the tagged lines they were on (the first few line numbers kept for the report).
+  uint64_t unreadable_bytes = 0;
+  uint64_t unreadable_lines = 0;
+  std::vector<uint64_t> unreadable_samples;
   bool partial = false;  // reading stopped early (corrupt/truncated stream, read error)
   std::string error;     // why, when partial
   uint64_t skipped() const {

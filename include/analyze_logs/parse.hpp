@@ -5,7 +5,13 @@
 // lnav's format definitions: strip a known prefix (loguru, loguru's full format, vLLM, JSON lines,
 // torchrun rank and Ray/vLLM actor prefixes) to reach the message, then read the message's tag,
 // operation and key=value fields. A segment is an event only when its message *starts* with a
-// tag; the same text inside a traceback or an access line is not.
+// tag (blanks before it aside); the same text inside a traceback or an access line is not.
+//
+// Bytes that are not text (unreadable_char_len() in util.hpp: invalid UTF-8, control characters,
+// a byte-order mark, an escape sequence cut short) before a segment's first tag do not hide it:
+// when the segment does not read as tagged, they are dropped, the segment is read again, and a
+// tag found that way is read, the dropped bytes counted in Result::unreadable. The bytes after
+// the tag are never changed: there a bad byte is a bad field.
 #pragma once
 
 #include <cstdint>
@@ -27,12 +33,14 @@ struct Result {
   Outcome outcome = Outcome::none;
   SkipReason reason = SkipReason::bad_number;
   std::string_view message;  // the message after the prefix (valid until scratch is reused)
+  uint32_t unreadable = 0;   // bytes that are not text dropped from before the tag
 };
 
 // Reused buffers so parsing allocates nothing per line once warmed up.
 struct Scratch {
   std::string ansi;
   std::string json;
+  std::string clean;  // a segment without the unreadable bytes before its tag
 };
 
 // What a prefix told us about the line.
@@ -66,5 +74,8 @@ inline bool closes_tag(const char* begin, const char* p) {
     default: return false;
   }
 }
+
+// Where the first tag of s opens (its '['), or std::string_view::npos.
+size_t first_tag(std::string_view s);
 
 }  // namespace alog::parse

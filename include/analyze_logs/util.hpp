@@ -46,8 +46,15 @@ std::string printable(std::string_view s);
 std::string utf8_clean(std::string_view s);
 
 // Removes ANSI escape sequences (CSI `ESC [ ... final`, OSC `ESC ] ... BEL|ESC \`, and two-byte
-// `ESC x`) from s, appending the rest to out (out is not cleared).
-void strip_ansi(std::string_view s, std::string& out);
+// `ESC x`) from s, appending the rest to out (out is not cleared). A sequence that s ends inside
+// of is removed too; `cut`, when given, is set to its length (0 when s ends outside a sequence).
+void strip_ansi(std::string_view s, std::string& out, size_t* cut = nullptr);
+
+// How many bytes at the start of s are one character that is not text, or 0 when s starts with
+// text (or is empty). Not text: a C0 control character other than tab (ESC included), DEL, a C1
+// control (U+0080-U+009F), U+FEFF (a byte-order mark), U+FFFD (what an earlier tool made of an
+// invalid byte), and each byte of invalid UTF-8 (one at a time).
+size_t unreadable_char_len(std::string_view s);
 
 // Parses s entirely as a finite decimal number (optional sign, digits, optional fraction,
 // optional exponent). Returns nullopt for empty text, trailing garbage, nan, inf, or overflow.

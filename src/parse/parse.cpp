@@ -2,8 +2,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 
 #include "analyze_logs/util.hpp"
@@ -205,7 +207,83 @@ int64_t step_from_path(std::string_view path) {
 
 Result skip(SkipReason r, std::string_view msg) { return Result{Outcome::skipped, r, msg}; }
 
+bool is_blank(char c) {
+  return c == ' ' || c == '\t';
+}
+
+std::string_view trim_blanks(std::string_view s) {
+  while (!s.empty() && is_blank(s.front())) s.remove_prefix(1);
+  return s;
+}
+
+// ---- Bytes that are not text before a tag --------------------------------------------------
+
+// The slow path of a segment (or, `prefixed` false, a JSON-lines message) that did not read as
+// tagged: when bytes that are not text (unreadable_char_len) stand before its first tag, they
+// are dropped and the text read again. `raw` still has its colour codes: stripping them from the
+// part before the tag alone keeps a stray ESC, or a code cut short, from eating the tag's '['. A
+// run dropped right before the tag leaves one blank, so that a byte written over the blank after
+// a prefix keeps the prefix. Nothing after the tag is changed.
+Result read_past_unreadable(std::string_view raw, bool prefixed, Event& ev, Scratch& scratch) {
+  const Result none{Outcome::none, SkipReason::bad_number, raw};
+  size_t tag = first_tag(raw);
+  if (tag == std::string_view::npos) return none;
+  std::string_view before = raw.substr(0, tag);
+  // Printable ASCII and blanks (a traceback quoting a tag) have nothing to drop: the common case.
+  if (std::all_of(before.begin(), before.end(),
+                  [](char c) { return (c >= 0x20 && c < 0x7F) || c == '\t'; }))
+    return none;
+  std::string& out = scratch.clean;
+  out.clear();
+  size_t cut = 0;  // the part before the tag ended inside an escape sequence this long
+  strip_ansi(before, out, &cut);
+  size_t dropped = cut, w = 0;
+  bool last_dropped = false;
+  for (size_t i = 0; i < out.size();) {
+    size_t n = unreadable_char_len(std::string_view(out).substr(i));
+    last_dropped = n > 0;
+    if (!n) {
+      out[w++] = out[i++];
+      continue;
+    }
+    dropped += n;
+    i += n;
+  }
+  if (dropped == 0) return none;
+  out.resize(w);
+  if ((cut || last_dropped) && !out.empty() && !is_blank(out.back())) out += ' ';
+  strip_ansi(raw.substr(tag), out);
+  std::string_view text = out;
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
+  Result r;
+  if (prefixed) {
+    Prefix p = strip_prefix(trim_blanks(text));
+    r = parse_message(trim_blanks(p.message), ev);
+    if (r.outcome != Outcome::none) {
+      ev.tod = p.tod;
+      ev.mmdd = p.mmdd;
+    }
+  } else {
+    r = parse_message(trim_blanks(text), ev);
+  }
+  if (r.outcome == Outcome::none) return none;
+  r.unreadable = static_cast<uint32_t>(std::min<size_t>(dropped, UINT32_MAX));
+  return r;
+}
+
 }  // namespace
+
+size_t first_tag(std::string_view s) {
+  const char* b = s.data();
+  const char* e = b + s.size();
+  for (const char* q = b;
+       (q = static_cast<const char*>(std::memchr(q, ']', static_cast<size_t>(e - q)))); ++q) {
+    if (!closes_tag(b, q)) continue;
+    size_t name = q[-1] == 's' ? 8 : q[-1] == 'n' ? 4 : q - b >= 5 && q[-5] == '[' ? 5 : 8;
+    return static_cast<size_t>(q - b) - name;
+  }
+  return std::string_view::npos;
+}
 
 Prefix strip_prefix(std::string_view text) {
   // Rank and actor prefixes may stand before the logger's own prefix, in either order.
@@ -312,22 +390,33 @@ Result parse_message(std::string_view msg, Event& ev) {
 }
 
 Result parse_segment(std::string_view seg, Event& ev, Scratch& scratch) {
+  const std::string_view raw_segment = seg;
   if (std::memchr(seg.data(), '\x1b', seg.size())) {
     scratch.ansi.clear();
     strip_ansi(seg, scratch.ansi);
     seg = scratch.ansi;
   }
-  size_t lead = 0;
-  while (lead < seg.size() && (seg[lead] == ' ' || seg[lead] == '\t')) ++lead;
+  // Blanks, and bytes that are not text (NULs left by a truncation), before a JSON record.
+  size_t lead = 0, junk = 0;
+  for (size_t n = 1; n;) {
+    while (lead < seg.size() && is_blank(seg[lead])) ++lead;
+    n = unreadable_char_len(seg.substr(lead));
+    lead += n;
+    junk += n;
+  }
   if (lead < seg.size() && seg[lead] == '{') {
     // JSON-lines mode: the tagged text is inside "message" (or loguru's record.message).
+    auto counted = [junk](Result r) {
+      r.unreadable += static_cast<uint32_t>(std::min<size_t>(junk, UINT32_MAX - r.unreadable));
+      return r;
+    };
     auto j = parse_json_bounded(seg.substr(lead), 32);
-    if (j.is_discarded() || !j.is_object()) return skip(SkipReason::bad_json, seg);
+    if (j.is_discarded() || !j.is_object()) return counted(skip(SkipReason::bad_json, seg));
     const nlohmann::json* m = nullptr;
     if (auto it = j.find("message"); it != j.end() && it->is_string()) m = &*it;
     else if (auto r = j.find("record"); r != j.end() && r->is_object())
       if (auto it2 = r->find("message"); it2 != r->end() && it2->is_string()) m = &*it2;
-    if (!m) return skip(SkipReason::bad_json, seg);
+    if (!m) return counted(skip(SkipReason::bad_json, seg));
     std::string raw = m->get<std::string>();
     scratch.json.clear();
     strip_ansi(raw, scratch.json);
@@ -345,15 +434,20 @@ Result parse_segment(std::string_view seg, Event& ev, Scratch& scratch) {
         if (match_shape("%D", std::string_view(s).substr(0, 10), dp)) ev.mmdd = dp.mmdd;
       }
     }
-    std::string_view msg = scratch.json;
-    while (!msg.empty() && (msg.front() == ' ' || msg.front() == '\t')) msg.remove_prefix(1);
+    std::string_view msg = trim_blanks(scratch.json);
     while (!msg.empty() && (msg.back() == '\n' || msg.back() == '\r')) msg.remove_suffix(1);
-    return parse_message(msg, ev);
+    Result r = parse_message(msg, ev);
+    if (r.outcome != Outcome::none) return counted(r);
+    // Read again past unreadable bytes; when that fails too, the answer (and its message, which
+    // must not point into `raw`) stays the first one.
+    Result again = read_past_unreadable(raw, false, ev, scratch);
+    return again.outcome == Outcome::none ? r : counted(again);
   }
   Prefix p = strip_prefix(seg);
   ev.tod = p.tod;
   ev.mmdd = p.mmdd;
-  return parse_message(p.message, ev);
+  Result r = parse_message(trim_blanks(p.message), ev);
+  return r.outcome == Outcome::none ? read_past_unreadable(raw_segment, true, ev, scratch) : r;
 }
 
 }  // namespace alog::parse

@@ -266,6 +266,8 @@ struct Chunk {
   uint64_t noise = 0;
   std::array<uint64_t, kSkipReasonCount> skips{};
   std::vector<SkipSample> samples;
+  uint64_t unreadable_bytes = 0, unreadable_lines = 0;
+  std::vector<uint64_t> unreadable_samples;
 };
 
 void add_skip(Chunk& c, uint64_t line, SkipReason reason, size_t max_samples) {
@@ -300,6 +302,8 @@ void process(Chunk& c, parse::Scratch& scratch, size_t max_samples) {
   c.samples.clear();
   c.skips.fill(0);
   c.noise = 0;
+  c.unreadable_bytes = c.unreadable_lines = 0;
+  c.unreadable_samples.clear();
   const char* b = c.buf.get() + c.off;
   const char* e = b + c.scan_len;
   const char* begin = b;
@@ -337,6 +341,10 @@ void process(Chunk& c, parse::Scratch& scratch, size_t max_samples) {
       case parse::Outcome::noise: ++c.noise; break;
       case parse::Outcome::skipped: add_skip(c, nl_count, r.reason, max_samples); break;
       case parse::Outcome::none: break;
+    }
+    if (r.unreadable) {  // a tag read past bytes that are not text
+      c.unreadable_bytes += r.unreadable;
+      if (c.unreadable_lines++ < max_samples) c.unreadable_samples.push_back(nl_count);
     }
     p = seg_end;
   }
@@ -614,6 +622,11 @@ class Merger {
     for (int i = 0; i < kSkipReasonCount; ++i) counts_.skipped_by_reason[i] += c.skips[i];
     for (auto s : c.samples)
       if (counts_.skip_samples.size() < opt_.max_skip_samples) counts_.skip_samples.push_back({s.line + base_ + 1, s.reason});
+    counts_.unreadable_bytes += c.unreadable_bytes;
+    counts_.unreadable_lines += c.unreadable_lines;
+    for (uint64_t line : c.unreadable_samples)
+      if (counts_.unreadable_samples.size() < opt_.max_skip_samples)
+        counts_.unreadable_samples.push_back(line + base_ + 1);
     base_ += c.newlines;
   }
   uint64_t newlines() const { return base_; }

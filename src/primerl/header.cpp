@@ -39,8 +39,9 @@ bool has_warning_beyond_inputs(const core::Header& h) {
 core::Header header(const Report& r) {
   core::Header h;
   bool orchestrator = false, inference = false, trainer = false;
-  uint64_t skipped = 0;
+  uint64_t skipped = 0, unreadable_bytes = 0, unreadable_lines = 0;
   std::string skipped_where;
+  const InputReport* unreadable_first = nullptr;
   for (const auto& in : r.inputs) {
     core::InputEntry e;
     e.path = in.path;
@@ -57,6 +58,11 @@ core::Header header(const Report& r) {
     if (in.counts.skipped() > 0) {
       skipped += in.counts.skipped();
       if (skipped_where.empty()) skipped_where = in.path;
+    }
+    if (in.counts.unreadable_bytes > 0) {
+      unreadable_bytes += in.counts.unreadable_bytes;
+      unreadable_lines += in.counts.unreadable_lines;
+      if (!unreadable_first) unreadable_first = &in;
     }
   }
 
@@ -146,6 +152,27 @@ core::Header header(const Report& r) {
                             "reason in the inputs)",
                             skipped, skipped == 1 ? "" : "s");
     x.evidence.push_back({skipped_where, 0, {}, "first file with skipped lines"});
+    h.findings.push_back(std::move(x));
+  }
+  if (unreadable_first) {
+    // The lines were read; the bytes are worth knowing about (a corrupt write, a pipe that
+    // mangled the log), not worth a warning.
+    core::Finding x;
+    x.id = "unreadable_bytes";
+    x.severity = core::Severity::info;
+    x.role = core::Role::collateral;
+    x.summary =
+        fmt::format("{} unreadable byte{} before the tag of {} line{}: dropped, the line{} read",
+                    unreadable_bytes, unreadable_bytes == 1 ? "" : "s", unreadable_lines,
+                    unreadable_lines == 1 ? "" : "s", unreadable_lines == 1 ? "" : "s");
+    x.detail =
+        "Bytes that are not text (invalid UTF-8, control characters, a byte-order mark, an "
+        "escape sequence cut short); counted per file in the inputs (unreadable_bytes)";
+    const auto& samples = unreadable_first->counts.unreadable_samples;
+    x.evidence.push_back({unreadable_first->path,
+                          samples.empty() ? 0 : samples.front(),
+                          {},
+                          "first line with unreadable bytes before its tag"});
     h.findings.push_back(std::move(x));
   }
   core::sort_findings(h.findings);

@@ -328,15 +328,7 @@ void inputs(const Report& r, std::string& o) {
        "class=\"l\">compression</th><th>lines</th><th>events</th>"
        "<th>skipped</th><th>noise</th><th class=\"l\">notes</th></tr>\n";
   for (const auto& in : r.inputs) {
-    std::string notes;
-    if (in.unreadable)
-      notes = "unreadable, skipped: " + in.error;
-    else if (in.counts.partial)
-      notes = "partial: " + in.error;
-    for (int k = 0; k < kSkipReasonCount; ++k)
-      if (in.counts.skipped_by_reason[k])
-        notes += fmt::format("{}{} {}", notes.empty() ? "" : "; ", in.counts.skipped_by_reason[k],
-                             skip_reason_name(static_cast<SkipReason>(k)));
+    std::string notes = input_notes(in);
     o += fmt::format(
         "<tr><td class=\"wrap\">{}</td><td class=\"l\">{}</td><td "
         "class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td>"

@@ -105,6 +105,9 @@ J head_json(const Report& r, const JsonHeader& jh) {
     for (const auto& s : in.counts.skip_samples)
       samples.push_back({{"line", s.line}, {"reason", skip_reason_name(s.reason)}});
     i["skipped_samples"] = samples;
+    i["unreadable_bytes"] = in.counts.unreadable_bytes;
+    i["unreadable_lines"] = in.counts.unreadable_lines;
+    i["unreadable_samples"] = in.counts.unreadable_samples;
     i["partial"] = in.counts.partial;
     i["unreadable"] = in.unreadable;
     i["error"] = in.error.empty() ? J(nullptr) : J(utf8_clean(in.error));

@@ -176,18 +176,10 @@ std::string to_markdown(const Report& r) {
 
   o += "## Inputs\n\n| file | role | compression | lines | events | skipped | noise | notes |\n";
   o += "|---|---|---|---:|---:|---:|---:|---|\n";
-  for (const auto& in : r.inputs) {
-    std::string notes;
-    if (in.unreadable) notes = "unreadable, skipped: " + in.error;
-    else if (in.counts.partial) notes = "partial: " + in.error;
-    for (int k = 0; k < kSkipReasonCount; ++k)
-      if (in.counts.skipped_by_reason[k])
-        notes += fmt::format("{}{} {}", notes.empty() ? "" : "; ", in.counts.skipped_by_reason[k],
-                             skip_reason_name(static_cast<SkipReason>(k)));
-    fmt::format_to(out, "| {} | {} | {} | {} | {} | {} | {} | {} |\n", md_escape(in.path), role_name(in.role),
-                   in.compression, in.counts.lines, in.counts.events, in.counts.skipped(), in.counts.noise,
-                   md_escape(notes));
-  }
+  for (const auto& in : r.inputs)
+    fmt::format_to(out, "| {} | {} | {} | {} | {} | {} | {} | {} |\n", md_escape(in.path),
+                   role_name(in.role), in.compression, in.counts.lines, in.counts.events,
+                   in.counts.skipped(), in.counts.noise, md_escape(input_notes(in)));
   o += "\n";
   bool any_samples = false;
   for (const auto& in : r.inputs) any_samples |= !in.counts.skip_samples.empty();
@@ -244,6 +236,34 @@ std::string slowest_updates_txt(const Report& r) {
                      u.queue_ms ? fixed(*u.queue_ms) : "-", printable(r.file_name(u.send_at.file)), u.send_at.line);
   }
   return o;
+}
+
+std::string unreadable_note(const scan::FileCounts& c) {
+  if (!c.unreadable_bytes) return "";
+  std::string where =
+      c.unreadable_samples.empty() ? "" : fmt::format("line {}", c.unreadable_samples.front());
+  if (c.unreadable_lines > 1 && !where.empty()) where = "first at " + where;
+  return fmt::format("{} unreadable byte{} before {} dropped{}", c.unreadable_bytes,
+                     c.unreadable_bytes == 1 ? "" : "s",
+                     c.unreadable_lines == 1
+                         ? std::string("a tag")
+                         : fmt::format("the tags of {} lines", c.unreadable_lines),
+                     where.empty() ? "" : " (" + where + ")");
+}
+
+std::string input_notes(const InputReport& in) {
+  std::string notes;
+  if (in.unreadable)
+    notes = "unreadable, skipped: " + in.error;
+  else if (in.counts.partial)
+    notes = "partial: " + in.error;
+  for (int k = 0; k < kSkipReasonCount; ++k)
+    if (in.counts.skipped_by_reason[k])
+      notes += fmt::format("{}{} {}", notes.empty() ? "" : "; ", in.counts.skipped_by_reason[k],
+                           skip_reason_name(static_cast<SkipReason>(k)));
+  if (std::string u = unreadable_note(in.counts); !u.empty())
+    notes += (notes.empty() ? "" : "; ") + u;
+  return notes;
 }
 
 std::vector<std::pair<std::string, std::string>> stats_files(const Report& r) {

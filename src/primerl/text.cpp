@@ -52,9 +52,12 @@ std::string to_text(const Report& r, const TextOptions& opt) {
                  skipped, r.updates.size());
   for (const auto& in : r.inputs) {
     if (in.unreadable) continue;
-    fmt::format_to(out, "  {} ({}{}): {} lines, {} events{}\n", printable(in.path), role_name(in.role),
-                   in.compression == "none" ? "" : ", " + in.compression, in.counts.lines, in.counts.events,
-                   in.counts.skipped() ? fmt::format(", {} skipped", in.counts.skipped()) : "");
+    uint64_t bad = in.counts.unreadable_bytes;
+    fmt::format_to(
+        out, "  {} ({}{}): {} lines, {} events{}{}\n", printable(in.path), role_name(in.role),
+        in.compression == "none" ? "" : ", " + in.compression, in.counts.lines, in.counts.events,
+        in.counts.skipped() ? fmt::format(", {} skipped", in.counts.skipped()) : "",
+        bad ? fmt::format(", {} unreadable byte{} dropped", bad, bad == 1 ? "" : "s") : "");
   }
   if (!opt.body_only) print_verdict(r, opt, o);
   if (!r.metrics.empty()) {

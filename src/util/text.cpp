@@ -167,7 +167,8 @@ std::string utf8_clean(std::string_view s) {
   return out;
 }
 
-void strip_ansi(std::string_view s, std::string& out) {
+void strip_ansi(std::string_view s, std::string& out, size_t* cut) {
+  if (cut) *cut = 0;
   size_t i = 0;
   while (i < s.size()) {
     size_t esc = s.find('\x1b', i);
@@ -177,19 +178,32 @@ void strip_ansi(std::string_view s, std::string& out) {
     }
     out.append(s.substr(i, esc - i));
     size_t j = esc + 1;
-    if (j >= s.size()) return;
-    if (s[j] == '[') {  // CSI: parameters and intermediates, then one final byte 0x40..0x7E
+    const char kind = j < s.size() ? s[j] : '\0';
+    if (kind == '[') {  // CSI: parameters and intermediates, then one final byte 0x40..0x7E
       ++j;
       while (j < s.size() && !(s[j] >= 0x40 && s[j] <= 0x7E)) ++j;
       i = j < s.size() ? j + 1 : j;
-    } else if (s[j] == ']') {  // OSC: until BEL or ESC '\'
+    } else if (kind == ']') {  // OSC: until BEL or ESC '\'
       ++j;
       while (j < s.size() && s[j] != '\x07' && !(s[j] == '\x1b' && j + 1 < s.size() && s[j + 1] == '\\')) ++j;
       i = j < s.size() ? (s[j] == '\x07' ? j + 1 : j + 2) : j;
     } else {
       i = j + 1;
     }
+    if (i >= s.size() && j >= s.size() && cut) *cut = s.size() - esc;  // ended inside it
   }
+}
+
+size_t unreadable_char_len(std::string_view s) {
+  if (s.empty()) return 0;
+  auto c = static_cast<unsigned char>(s[0]);
+  if (c < 0x80) return (c < 0x20 && c != '\t') || c == 0x7F ? 1 : 0;
+  size_t n = utf8_len(s, 0);
+  if (n == 0) return 1;
+  auto c1 = static_cast<unsigned char>(s[1]);
+  if (c == 0xC2 && c1 < 0xA0) return 2;  // C1 control
+  if (n == 3 && (s.substr(0, 3) == "\xEF\xBB\xBF" || s.substr(0, 3) == "\xEF\xBF\xBD")) return 3;
+  return 0;
 }
 
 std::optional<double> parse_finite(std::string_view s) {

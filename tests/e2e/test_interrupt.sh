@@ -21,7 +21,11 @@ default_tries=200
 tries=${ALOG_INTERRUPT_TRIES:-$default_tries}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/alog-interrupt.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+# Only this shell removes the folder: a child forked for `cmd &` that the signal reaches before it
+# has exec'd the binary runs bash's EXIT trap too (bash catches fatal signals to run it), and would
+# remove the folder under the tries still to come.
+main_shell=$BASHPID
+trap '[ "$BASHPID" = "$main_shell" ] && rm -rf "$work"' EXIT
 cd "$work" || exit 2
 export TMPDIR=$work/tmp  # where copies of standard input go
 mkdir -p "$TMPDIR"
@@ -63,7 +67,7 @@ try() {
   local out=$1 sig=$2 delay=$3
   shift 3
   mkdir -p "$out"
-  "$@" >/dev/null 2>&1 &
+  "$@" >/dev/null 2>"$out.stderr" &
   local pid=$!
   sleep "$delay"
   kill -s "$sig" "$pid" 2>/dev/null
@@ -102,9 +106,9 @@ try() {
   elif [ "$last_rc" -le 1 ]; then
     finished=$((finished + 1))  # it ended before the signal: a complete folder is right
   else
-    bad "$out: SIG$sig after ${delay}s: exit $last_rc, not $want"
+    bad "$out: SIG$sig after ${delay}s: exit $last_rc, not $want: $(head -c 300 "$out.stderr")"
   fi
-  rm -rf "$out"
+  rm -rf "$out" "$out.stderr"
 }
 
 # Delays from 0 to the length of a whole run, in even steps, SIGINT and SIGTERM in turn.

@@ -14,7 +14,9 @@ SRC=$(readlink -f "${2:-.}")
 [ -x "$BIN" ] || { echo "usage: $0 BINARY SOURCE_DIR" >&2; exit 2; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/alog-robustness.XXXXXX")
-cleanup() {
+main_shell=$BASHPID
+cleanup() {  # only in this shell: a forked child signalled before its exec runs the EXIT trap too
+  [ "$BASHPID" = "$main_shell" ] || return 0
   chmod -R u+rwX "$work" 2>/dev/null
   rm -rf "$work"
 }
@@ -130,16 +132,57 @@ check "binary garbage only: every byte read, lines = newlines (+1 unterminated)"
 printf '\0\0\0\n[gen] batch.done dur_ms=7\0junk\n\0[gen] batch.done dur_ms=8\n[gen] batch.done dur_ms=9\n\0' >nul.log
 run nul nul.log
 check "NUL bytes: exit 0" rc_is nul 0
-check "NUL bytes: the clean line is an event, the NUL-damaged value is bad_number, lines = 5" \
-  py nul 'i[0]["lines"] == 5 and i[0]["events"] == 1 and i[0]["skipped_by_reason"] == {"bad_number": 1} and j["metrics"]["gen.dur_ms"]["max"] == 9'
+check "NUL bytes: the clean lines are events, a NUL before a tag is dropped and counted, the NUL-damaged value is bad_number, lines = 5" \
+  py nul 'i[0]["lines"] == 5 and i[0]["events"] == 2 and i[0]["skipped_by_reason"] == {"bad_number": 1} and j["metrics"]["gen.dur_ms"]["max"] == 9 and j["metrics"]["gen.dur_ms"]["min"] == 8 and i[0]["unreadable_bytes"] == 1 and i[0]["unreadable_samples"] == [3]'
 
 printf '%s\n' "$tagged_ok" >utf8.log
-printf '[gen] batch.done dur_ms=5 note=\xff\xfe\xc3\x28\n\xed\xa0\x80 [gen] not a tag at line start\n[gen] batch.done dur_ms=6\xff\n' >>utf8.log
+printf '[gen] batch.done dur_ms=5 note=\xff\xfe\xc3\x28\n\xed\xa0\x80 [gen] no such op\n[gen] batch.done dur_ms=6\xff\n' >>utf8.log
 run utf8 utf8.log
 check "invalid UTF-8: exit 0" rc_is utf8 0
 check "invalid UTF-8: every file of the report is valid UTF-8" utf8_files "$(folder_of utf8)"/*
-check "invalid UTF-8: unknown garbage fields ignored, garbage in a number is bad_number" \
-  py utf8 'i[0]["events"] == 3 and i[0]["skipped_by_reason"] == {"bad_number": 1}'
+check "invalid UTF-8: unknown garbage fields ignored, garbage in a number is bad_number, garbage before a tag dropped and counted" \
+  py utf8 'i[0]["events"] == 3 and i[0]["skipped_by_reason"] == {"bad_number": 1, "unknown_op": 1} and i[0]["unreadable_bytes"] == 3 and i[0]["unreadable_samples"] == [4]'
+
+# Issue 22: one byte that is not text before the tag of a client.done of testdata/runs/prefix lost
+# the event ("0 skipped") and made its update look incomplete.
+if [ -f "$SRC/testdata/runs/prefix/logs/orchestrator.log" ]; then
+  for v in clean ff; do
+    mkdir -p "byte_$v/logs/trainer"
+    cp "$SRC/testdata/runs/prefix/logs/inference.log" "byte_$v/logs/"
+    cp "$SRC/testdata/runs/prefix/logs/trainer/rank_0.log" "byte_$v/logs/trainer/"
+  done
+  cp "$SRC/testdata/runs/prefix/logs/orchestrator.log" byte_clean/logs/
+  "$PY" - "$SRC/testdata/runs/prefix/logs/orchestrator.log" byte_ff/logs/orchestrator.log <<'EOF'
+import sys
+data = open(sys.argv[1], "rb").read()
+tag = b"[weights][2f99c71d3e78f411] client.done"
+assert data.count(tag) == 1 and data[:data.index(tag)].count(b"\n") == 40  # line 41
+open(sys.argv[2], "wb").write(data.replace(tag, b"\xff" + tag))
+EOF
+  run byte_clean byte_clean
+  run byte_ff byte_ff
+  same_as_clean() {  # the events, metrics and diagnoses of byte_ff are those of byte_clean
+    "$PY" - "$(report_of byte_clean)" "$(report_of byte_ff)" <<'EOF'
+import json, sys
+a, b = (json.load(open(f, encoding="utf-8")) for f in sys.argv[1:])
+ev = lambda j: [(x["path"].split("/")[-1], x["events"], x["skipped"]) for x in j["inputs"] if "events" in x]
+same = (ev(a) == ev(b) and a["metrics"] == b["metrics"] and a["verdict"] == b["verdict"]
+        and [(d["id"], d["summary"]) for d in a["diagnoses"]] == [(d["id"], d["summary"]) for d in b["diagnoses"]])
+if not same:
+    print("  clean:", ev(a), [d["summary"][:60] for d in a["diagnoses"]])
+    print("  0xff: ", ev(b), [d["summary"][:60] for d in b["diagnoses"]])
+sys.exit(0 if same else 1)
+EOF
+  }
+  check "a 0xff before [weights]: exit 0" rc_is byte_ff 0
+  check "a 0xff before [weights]: the same events, metrics, diagnoses (no fake incomplete update) and verdict as without it" same_as_clean
+  check "a 0xff before [weights]: counted in its input with the line, and an info finding points at it" \
+    py byte_ff '[(x["unreadable_bytes"], x["unreadable_lines"], x["unreadable_samples"]) for x in i if x["path"].endswith("orchestrator.log")] == [(1, 1, [41])] and [(f["severity"], f["evidence"][0]["line"]) for f in j["findings"] if f["id"] == "unreadable_bytes"] == [("info", 41)]'
+  check "a 0xff before [weights]: said on the terminal and in SUMMARY.md" \
+    both_grep '227 events, 1 unreadable byte dropped' byte_ff.stdout '1 unreadable byte before a tag dropped (line 41)' "$(folder_of byte_ff)/SUMMARY.md"
+else
+  skip "a 0xff before [weights]: testdata/runs not generated"
+fi
 
 printf '%s\n[gen] batch.done dur_ms=5\n[weights][54127134d8134dbd] client.done wall_ms=447.9 rpc_ms=422.5 queue_' "$tagged_ok" >cut.log
 run cut cut.log

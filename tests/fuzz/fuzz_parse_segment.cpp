@@ -5,7 +5,8 @@
 // Beyond "no crash, no sanitizer report" it checks what the rest of the program relies on: an
 // event's numbers are finite, non-negative except `t` and the -1.0 sentinel, within the range the
 // parser promises, its required fields are present, and the result does not depend on what the
-// reused scratch buffers held before.
+// reused scratch buffers held before. Unreadable bytes dropped from before a tag are counted only
+// on a line read as tagged, never more than the segment holds; first_tag finds a tag.
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -83,7 +84,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   parse::Scratch fresh;
   Event a;
   parse::Result ra = parse::parse_segment(seg, a, fresh);
-  CHECK(inside(ra.message, seg) || inside(ra.message, fresh.ansi) || inside(ra.message, fresh.json));
+  CHECK(inside(ra.message, seg) || inside(ra.message, fresh.ansi) ||
+        inside(ra.message, fresh.json) || inside(ra.message, fresh.clean));
+  CHECK(ra.unreadable <= size);
+  if (ra.unreadable) CHECK(ra.outcome != parse::Outcome::none);
   if (ra.outcome == parse::Outcome::event) check_event(a);
   if (ra.outcome == parse::Outcome::noise) CHECK(a.trace.empty());
   if (ra.outcome == parse::Outcome::skipped) CHECK(static_cast<int>(ra.reason) < kSkipReasonCount);
@@ -99,6 +103,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   CHECK(ra.outcome == rb.outcome);
   if (ra.outcome == parse::Outcome::skipped) CHECK(ra.reason == rb.reason);
   if (ra.outcome == parse::Outcome::event) CHECK(same(a, b));
+  CHECK(ra.unreadable == rb.unreadable);
 
   // The lower layers alone, on the raw bytes.
   parse::Prefix p = parse::strip_prefix(seg);
@@ -113,5 +118,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // The hot path's byte test never reads before the buffer.
   for (size_t i = 0; i < size; ++i)
     if (seg[i] == ']') (void)parse::closes_tag(seg.data(), seg.data() + i);
+  size_t tag = parse::first_tag(seg);
+  if (tag != std::string_view::npos) {
+    std::string_view t = seg.substr(tag);
+    CHECK(t.starts_with("[weights]") || t.starts_with("[ckpt]") || t.starts_with("[gen]") ||
+          t.starts_with("[rollout]"));
+  }
   return 0;
 }

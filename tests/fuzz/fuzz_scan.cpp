@@ -7,6 +7,7 @@
 //   - events <= segments ('\n' + '\r' + 1: a tqdm line glues several segments, so "events <= lines
 //     + 1" holds only without '\r'); every event's line is in [1, lines] and never decreases;
 //   - for plain input: bytes == input size, lines == '\n' count (+1 for an unterminated last line);
+//   - the unreadable bytes dropped before tags are counted with lines in [1, lines];
 //   - the same result with 1 and 2 threads (the merge is in chunk order);
 //   - when no segment is longer than the chunk, the same result as with a chunk larger than the
 //     whole input (128 KiB: the default 4 MiB would spend the time zeroing pages).
@@ -75,6 +76,10 @@ void check(const Run& r, const std::string& data, bool plain) {
   }
   CHECK(c.skip_samples.size() <= 4);
   for (const auto& s : c.skip_samples) CHECK(s.line >= 1 && s.line <= c.lines);
+  CHECK(c.unreadable_samples.size() <= 4);
+  CHECK(c.unreadable_lines <= c.unreadable_bytes);
+  CHECK(c.unreadable_samples.size() <= c.unreadable_lines);
+  for (uint64_t l : c.unreadable_samples) CHECK(l >= 1 && l <= c.lines);
   if (plain) {
     CHECK(!c.partial);
     CHECK(c.bytes == data.size());
@@ -85,9 +90,13 @@ void check(const Run& r, const std::string& data, bool plain) {
 }
 
 bool same(const Run& a, const Run& b) {
-  return a.events == b.events && a.counts.lines == b.counts.lines && a.counts.bytes == b.counts.bytes &&
-         a.counts.noise == b.counts.noise && a.counts.skipped_by_reason == b.counts.skipped_by_reason &&
-         a.counts.partial == b.counts.partial;
+  return a.events == b.events && a.counts.lines == b.counts.lines &&
+         a.counts.bytes == b.counts.bytes && a.counts.noise == b.counts.noise &&
+         a.counts.skipped_by_reason == b.counts.skipped_by_reason &&
+         a.counts.partial == b.counts.partial &&
+         a.counts.unreadable_bytes == b.counts.unreadable_bytes &&
+         a.counts.unreadable_lines == b.counts.unreadable_lines &&
+         a.counts.unreadable_samples == b.counts.unreadable_samples;
 }
 
 size_t longest_segment(const std::string& d) {

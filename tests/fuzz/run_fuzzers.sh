@@ -58,10 +58,15 @@ progress 10%|#   |\r12:00:06    INFO [rollout] current_step=12 trunc_pct=3.5 sta
 [weights][0000000000000001] client.done wall_ms=10 rpc_ms=5 queue_ms=
 [weights][0000000000000002] client.done wall_ms=10 rpc_ms=5 queue_ms=1e999 queue_ms=2
 [weights][00000000000000003] client.done wall_ms=-0 rpc_ms=nan queue_ms=inf
+11:22:20    INFO \xff[weights][bae4d097d7704bc7] client.done wall_ms=433.5 rpc_ms=1.0 queue_ms=2.0
+\e[2m18:30:47\e[0m \e[1m   INFO\e[0m \e[1m\e[22m\e[weights][54127134d8134dbd] client.done wall_ms=1 rpc_ms=1 queue_ms=1
+\xef\xbb\xbf2025-10-14 18:31:02.123 | INFO     | orchestrator:run:88 - \e[1[ckpt] wait.start target_step=42
 EOF
 )
 samples=${samples//\\r/$'\r'}
 samples=${samples//\\e/$'\e'}
+samples=${samples//\\xff/$'\xff'}
+samples=${samples//\\xef\\xbb\\xbf/$'\xef\xbb\xbf'}
 
 seed_lines() {  # $1 = dir: one seed per tagged line (built-in and from testdata)
   local dir=$1 i=0 line

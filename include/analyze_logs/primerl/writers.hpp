@@ -36,6 +36,13 @@ struct TextOptions {
 };
 std::string to_text(const Report& r, const TextOptions& opt);  // terminal summary
 
+// What the Inputs tables of SUMMARY.md and report.html say of an input beyond its counts (plain
+// text, to be escaped): why it was not read or read in part, its skipped lines per reason, the
+// bytes that are not text dropped from before tags.
+std::string input_notes(const InputReport& in);
+// "1 unreadable byte before a tag dropped (line 41)", or "" when there were none.
+std::string unreadable_note(const scan::FileCounts& c);
+
 // key=value stats files, name -> content ("queue_ms_stats.txt" -> "queue_ms.count=30\n...").
 std::vector<std::pair<std::string, std::string>> stats_files(const Report& r);
 std::string slowest_updates_txt(const Report& r);

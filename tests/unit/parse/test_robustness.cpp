@@ -16,6 +16,7 @@
 #include "analyze_logs/input.hpp"
 #include "analyze_logs/parse.hpp"
 #include "analyze_logs/scan.hpp"
+#include "analyze_logs/util.hpp"
 #include "support.hpp"
 
 using namespace alog;
@@ -195,9 +196,15 @@ TEST(ParseRobustness, NulBytesNeitherCrashNorHideTheLinesAround) {
   auto s = scan_text(text);
   EXPECT_EQ(s.counts.lines, 5u);
   EXPECT_EQ(reason_count(s.counts, SkipReason::bad_number), 2u);  // "1\0" and "7\0garbage"
-  ASSERT_EQ(s.events.size(), 1u);  // a NUL before the tag: not a tagged line
-  EXPECT_EQ(s.events[0].line, 5u);
-  EXPECT_DOUBLE_EQ(s.events[0].get(Field::dur_ms), 9);
+  // A NUL before the tag (issue 22: it hid the line) is dropped and counted; the line is read.
+  ASSERT_EQ(s.events.size(), 2u);
+  EXPECT_EQ(s.events[0].line, 4u);
+  EXPECT_DOUBLE_EQ(s.events[0].get(Field::dur_ms), 8);
+  EXPECT_EQ(s.events[1].line, 5u);
+  EXPECT_DOUBLE_EQ(s.events[1].get(Field::dur_ms), 9);
+  EXPECT_EQ(s.counts.unreadable_bytes, 1u);
+  EXPECT_EQ(s.counts.unreadable_lines, 1u);
+  EXPECT_EQ(s.counts.unreadable_samples, std::vector<uint64_t>{4});
 }
 
 TEST(ParseRobustness, BinaryGarbageOnlyGivesNoEvents) {
@@ -219,14 +226,187 @@ TEST(ParseRobustness, BinaryGarbageOnlyGivesNoEvents) {
 TEST(ParseRobustness, InvalidUtf8AroundFieldsIsIgnored) {
   Event ev;
   auto r = parse_line("\xff\xfe 11:22:20    INFO [gen] batch.done dur_ms=5 note=\xc3\x28 \xed\xa0\x80=1", ev);
-  // The prefix does not match (garbage before the time), so the message does not start with a tag.
-  EXPECT_EQ(r.outcome, parse::Outcome::none);
+  // Garbage before the time is dropped and counted (it hid the line before issue 22); the prefix
+  // and the tag are read, and the invalid UTF-8 after the tag is in fields nobody reads.
+  ASSERT_EQ(r.outcome, parse::Outcome::event);
+  EXPECT_EQ(r.unreadable, 2u);
+  EXPECT_EQ(ev.tod, 11 * 3600 + 22 * 60 + 20);
+  EXPECT_DOUBLE_EQ(ev.get(Field::dur_ms), 5);
   r = parse_line("11:22:20    INFO [gen] batch.done dur_ms=5 note=\xc3\x28 \xed\xa0\x80=1 \xff", ev);
   ASSERT_EQ(r.outcome, parse::Outcome::event);
   EXPECT_DOUBLE_EQ(ev.get(Field::dur_ms), 5);
   r = parse_line("[gen] batch.done dur_ms=5\xff", ev);
   EXPECT_EQ(r.outcome, parse::Outcome::skipped);
   EXPECT_EQ(r.reason, SkipReason::bad_number);
+}
+
+// ---- Issue 22: bytes that are not text before a tag ----------------------------------------
+// One invalid byte just before `[weights]` hid the event with "0 skipped" (and the analysis then
+// made up an incomplete update). A tag is now read whatever byte stands before it, and the bytes
+// that are not text are counted.
+
+const char* kDoneTail =
+    "[weights][2f99c71d3e78f411] client.done wall_ms=2045.1 rpc_ms=1394.7 queue_ms=650.4";
+constexpr int32_t kTod = 11 * 3600 + 20 * 60 + 18;
+
+void expect_the_done_event(const parse::Result& r, const Event& ev, int32_t tod = kTod) {
+  ASSERT_EQ(r.outcome, parse::Outcome::event);
+  EXPECT_EQ(ev.op, Op::client_done);
+  EXPECT_EQ(ev.trace.str(), "2f99c71d3e78f411");
+  EXPECT_DOUBLE_EQ(ev.get(Field::wall_ms), 2045.1);
+  EXPECT_DOUBLE_EQ(ev.get(Field::queue_ms), 650.4);
+  EXPECT_EQ(ev.tod, tod);
+  EXPECT_TRUE(r.message.starts_with("[weights][2f99c71d3e78f411] client.done")) << r.message;
+}
+
+// Every byte value before the tag of a plain and of a coloured loguru line (the coloured one as
+// testdata/runs writes it): a byte that is not text is dropped, counted, and the line read whole;
+// a blank is text and read; a printable character makes the line text that quotes a tag (as a
+// traceback does), which is not an event, as before.
+TEST(ParseRobustness, EveryByteBeforeATagIsReadOrIsText) {
+  const std::string heads[] = {"11:20:18    INFO ",
+                               "\x1b[2m11:20:18\x1b[0m \x1b[1m   INFO\x1b[0m \x1b[1m\x1b[22m"};
+  for (const auto& head : heads)
+    for (int b = 0; b < 256; ++b) {
+      if (b == '\n' || b == '\r') continue;  // separators: the tag starts its own segment (below)
+      SCOPED_TRACE(testing::Message()
+                   << "byte 0x" << std::hex << b << " after " << printable(head));
+      Event ev;
+      auto r = parse_line(head + std::string(1, static_cast<char>(b)) + kDoneTail, ev);
+      if (b > ' ' && b < 0x7F) {
+        EXPECT_EQ(r.outcome, parse::Outcome::none);
+        EXPECT_EQ(r.unreadable, 0u);
+        continue;
+      }
+      expect_the_done_event(r, ev);
+      EXPECT_EQ(r.unreadable, b == ' ' || b == '\t' ? 0u : 1u);
+    }
+}
+
+// Runs of such bytes, and where they stand: between the prefix and the tag, over the blank that
+// ends the prefix, before the prefix (a byte-order mark at the start of a file, NULs left by a
+// truncation) or inside it. Each is counted whole, and the prefix's time is still read.
+TEST(ParseRobustness, RunsOfUnreadableBytesBeforeATagAreCountedWhole) {
+  struct Run {
+    std::string bytes;
+    const char* what;
+  };
+  const Run runs[] = {{"\xef\xbb\xbf", "byte-order mark"},
+                      {"\xef\xbf\xbd", "U+FFFD"},
+                      {"\0\0\0"s, "NULs"},
+                      {"\xc2\x85", "C1 control NEL"},
+                      {"\xc0\xaf", "overlong '/'"},
+                      {"\xed\xa0\x80", "surrogate"},
+                      {"\xff\x07\xfe\x7f", "mixed"},
+                      {"\x1b[38;5", "colour code cut short"},
+                      {"\x1b]8;;http://x", "hyperlink cut short"}};
+  for (const auto& run : runs) {
+    SCOPED_TRACE(run.what);
+    const size_t n = run.bytes.size();
+    Event ev;
+    auto r = parse_line("11:20:18    INFO " + run.bytes + kDoneTail, ev);
+    expect_the_done_event(r, ev);
+    EXPECT_EQ(r.unreadable, n);
+    r = parse_line("11:20:18    INFO" + run.bytes + kDoneTail, ev);  // over the blank
+    expect_the_done_event(r, ev);
+    EXPECT_EQ(r.unreadable, n);
+    if (run.bytes[0] == '\x1b') continue;  // an escape sequence before the time takes the time
+    r = parse_line(run.bytes + "11:20:18    INFO " + kDoneTail, ev);
+    expect_the_done_event(r, ev);
+    EXPECT_EQ(r.unreadable, n);
+    r = parse_line("11:20" + run.bytes + ":18    INFO " + kDoneTail, ev);
+    expect_the_done_event(r, ev);
+    EXPECT_EQ(r.unreadable, n);
+    r = parse_line(run.bytes + kDoneTail, ev);  // no prefix at all
+    expect_the_done_event(r, ev, -1);
+    EXPECT_EQ(r.unreadable, n);
+  }
+}
+
+// What is not changed: text before the tag (with or without such bytes) keeps a line untagged,
+// and the bytes after the tag are the fields' own (a bad byte in a value is bad_number).
+TEST(ParseRobustness, UnreadableBytesNeitherMakeTextTaggedNorChangeTheFields) {
+  for (std::string line :
+       {"Traceback \xff: "s + kDoneTail, "RuntimeError: update \x1b[31m"s + kDoneTail,
+        "\xff x"s + kDoneTail, "11:20:18    INFO note \x01"s + kDoneTail,
+        "    logger.info(f'\xef\xbb\xbf"s + kDoneTail + "')"}) {
+    Event ev;
+    auto r = parse_line(line, ev);
+    EXPECT_EQ(r.outcome, parse::Outcome::none) << printable(line);
+    EXPECT_EQ(r.unreadable, 0u) << printable(line);
+  }
+  Event ev;
+  auto r = parse_line("\xff[gen] batch.done dur_ms=5\xff", ev);
+  EXPECT_EQ(r.outcome, parse::Outcome::skipped);
+  EXPECT_EQ(r.reason, SkipReason::bad_number);
+  EXPECT_EQ(r.unreadable, 1u);
+  r = parse_line("\x01[gen] batch.done dur_ms=5 note=\x01", ev);
+  ASSERT_EQ(r.outcome, parse::Outcome::event);
+  EXPECT_EQ(r.message, "[gen] batch.done dur_ms=5 note=\x01");
+}
+
+// JSON lines: the message's own bytes before its tag, decoded from \u escapes.
+TEST(ParseRobustness, UnreadableBytesBeforeTheTagOfAJsonMessage) {
+  Event ev;
+  auto r = parse_line(
+      R"({"timestamp": "2025-11-22T11:20:18", "message": "\u0000\ufeff[gen] batch.done dur_ms=5\n"})",
+      ev);
+  ASSERT_EQ(r.outcome, parse::Outcome::event);
+  EXPECT_EQ(r.unreadable, 4u);
+  EXPECT_EQ(ev.tod, kTod);
+  EXPECT_DOUBLE_EQ(ev.get(Field::dur_ms), 5);
+  r = parse_line(R"({"message": "\u001b[gen] batch.done dur_ms=6"})", ev);
+  ASSERT_EQ(r.outcome, parse::Outcome::event);
+  EXPECT_EQ(r.unreadable, 1u);
+  EXPECT_DOUBLE_EQ(ev.get(Field::dur_ms), 6);
+  r = parse_line(R"({"message": "see \u0000[gen] batch.done dur_ms=7"})", ev);
+  EXPECT_EQ(r.outcome, parse::Outcome::none);
+  // Regression (fuzz_parse_segment): the message of a JSON line not read as tagged pointed into a
+  // string gone when parse_segment returned.
+  EXPECT_EQ(r.message, "see \0[gen] batch.done dur_ms=7"s);
+  // Before the record itself (NULs where a truncated file was written again).
+  r = parse_line("\0\0 \xef\xbb\xbf"s + R"({"message": "\u0007[gen] batch.done dur_ms=8"})", ev);
+  ASSERT_EQ(r.outcome, parse::Outcome::event);
+  EXPECT_EQ(r.unreadable, 6u);
+  EXPECT_DOUBLE_EQ(ev.get(Field::dur_ms), 8);
+  r = parse_line("\xff{\"message\": [gen] batch.done dur_ms=9", ev);
+  EXPECT_EQ(r.outcome, parse::Outcome::skipped);
+  EXPECT_EQ(r.reason, SkipReason::bad_json);
+  EXPECT_EQ(r.unreadable, 1u);
+}
+
+// The scanner counts them per file with the lines they were on, the same for any thread count and
+// chunk size; '\n' and '\r' before a tag start its segment and lose nothing either.
+TEST(ParseRobustness, UnreadableBytesBeforeTagsAreCountedWithTheirLines) {
+  std::string text;
+  std::vector<uint64_t> lines;
+  uint64_t line = 0;
+  for (int i = 0; i < 300; ++i) {
+    text += "11:20:18    INFO [gen] batch.done dur_ms=1\n";
+    text += "11:20:18    INFO \xff[gen] batch.done dur_ms=2\n";
+    text += "\0\0"s + "11:20:18    INFO [ckpt] wait.done wait_ms=3\n";
+    text += "11:20:18    INFO \r[gen] batch.done dur_ms=4\n";
+    text += "11:20:18    INFO chatter \xff [gen] batch.done dur_ms=5\n";
+    lines.push_back(line + 2);
+    lines.push_back(line + 3);
+    line += 5;
+  }
+  auto ref = scan_text(text);
+  EXPECT_EQ(ref.counts.events, 1200u);
+  EXPECT_EQ(ref.counts.skipped(), 0u);
+  EXPECT_EQ(ref.counts.unreadable_bytes, 900u);
+  EXPECT_EQ(ref.counts.unreadable_lines, 600u);
+  lines.resize(20);  // Options::max_skip_samples
+  EXPECT_EQ(ref.counts.unreadable_samples, lines);
+  for (unsigned threads : {1u, 2u, 3u})
+    for (size_t chunk : {size_t{256}, size_t{4096}, size_t{65536}}) {
+      auto s = scan_text(text, threads, chunk);
+      EXPECT_EQ(s.counts.events, ref.counts.events) << threads << " " << chunk;
+      EXPECT_EQ(s.counts.unreadable_bytes, ref.counts.unreadable_bytes) << threads << " " << chunk;
+      EXPECT_EQ(s.counts.unreadable_lines, ref.counts.unreadable_lines) << threads << " " << chunk;
+      EXPECT_EQ(s.counts.unreadable_samples, ref.counts.unreadable_samples)
+          << threads << " " << chunk;
+    }
 }
 
 TEST(ParseRobustness, CrlfAndUnterminatedLastLine) {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -13,9 +14,11 @@
 #include "analyze_logs/primerl/analyzer.hpp"
 #include "analyze_logs/primerl/diagnose.hpp"
 #include "analyze_logs/primerl/model.hpp"
+#include "analyze_logs/util.hpp"
 #include "support.hpp"
 
 using namespace alog;
+using namespace std::string_literals;
 namespace fs = std::filesystem;
 
 namespace {
@@ -221,4 +224,69 @@ TEST(AnalysisSequences, DiagnosesOverCappedRecordsSaySo) {
   ASSERT_FALSE(all.diagnoses.empty());
   EXPECT_NE(all.diagnoses[0].summary.find("25 of 25 checkpoint waits"), std::string::npos) << all.diagnoses[0].summary;
   EXPECT_EQ(all.diagnoses[0].summary.find("beyond --max-updates"), std::string::npos);
+}
+
+// Issue 22: one byte that is not text just before a `[weights]` tag lost the client.done with
+// "0 skipped" and made the update look incomplete (a fake incomplete_update). Now the analysis of
+// the run with that byte is the analysis of the run without it, plus the count of the byte.
+TEST(AnalysisSequences, AnUnreadableByteBeforeATagChangesNothingButItsCount) {
+  const fs::path run_dir = fs::path(ALOG_TESTDATA) / "runs" / "prefix";
+  if (!fs::exists(run_dir / "logs" / "orchestrator.log"))
+    GTEST_SKIP() << "testdata/runs not generated";
+  const std::string orch = test_support::slurp(run_dir / "logs" / "orchestrator.log");
+  const std::string done = "[weights][2f99c71d3e78f411] client.done";
+  const size_t at = orch.find(done);
+  ASSERT_NE(at, std::string::npos);
+  const uint64_t line =
+      1 + static_cast<uint64_t>(std::count(orch.begin(), orch.begin() + at, '\n'));
+
+  auto analysed = [&](const std::string& orchestrator) {
+    TempDir d;
+    d.write("logs/orchestrator.log", orchestrator);
+    d.write("logs/inference.log", test_support::slurp(run_dir / "logs" / "inference.log"));
+    d.write("logs/trainer/rank_0.log",
+            test_support::slurp(run_dir / "logs" / "trainer" / "rank_0.log"));
+    Report r = run({d.path.string()});
+    diagnose(r);
+    return r;
+  };
+  const Report clean = analysed(orch);
+  ASSERT_EQ(clean.inputs[0].counts.unreadable_bytes, 0u);
+  for (std::string bad : {"\xff"s, "\0"s, "\x1b"s, "\xef\xbb\xbf"s, "\x07\xfe"s}) {
+    SCOPED_TRACE(printable(bad));
+    std::string text = orch;
+    text.insert(at, bad);
+    const Report r = analysed(text);
+    ASSERT_EQ(r.inputs.size(), clean.inputs.size());
+    EXPECT_EQ(r.total_events(), clean.total_events());
+    EXPECT_EQ(r.inputs[0].counts.events, clean.inputs[0].counts.events);
+    EXPECT_EQ(r.inputs[0].counts.skipped(), 0u);
+    EXPECT_EQ(r.inputs[0].counts.unreadable_bytes, bad.size());
+    EXPECT_EQ(r.inputs[0].counts.unreadable_lines, 1u);
+    EXPECT_EQ(r.inputs[0].counts.unreadable_samples, std::vector<uint64_t>{line});
+    size_t complete = 0, clean_complete = 0;
+    for (const auto& u : r.updates) complete += u.complete;
+    for (const auto& u : clean.updates) clean_complete += u.complete;
+    EXPECT_EQ(complete, clean_complete);
+    ASSERT_EQ(r.metrics.size(), clean.metrics.size());
+    for (size_t i = 0; i < r.metrics.size(); ++i) {
+      EXPECT_EQ(r.metrics[i].stats.count, clean.metrics[i].stats.count) << r.metrics[i].name;
+      EXPECT_EQ(r.metrics[i].stats.mean, clean.metrics[i].stats.mean) << r.metrics[i].name;
+    }
+    ASSERT_EQ(r.diagnoses.size(), clean.diagnoses.size());
+    for (size_t i = 0; i < r.diagnoses.size(); ++i)
+      EXPECT_EQ(r.diagnoses[i].summary,
+                clean.diagnoses[i].summary);  // "1 of 33 ... never completed"
+    // The header says so, pointing at the line, without changing the verdict.
+    core::Header h = header(r), hc = header(clean);
+    EXPECT_EQ(h.verdict, hc.verdict);
+    const core::Finding* f = nullptr;
+    for (const auto& x : h.findings)
+      if (x.id == "unreadable_bytes") f = &x;
+    ASSERT_NE(f, nullptr);
+    EXPECT_EQ(f->severity, core::Severity::info);
+    ASSERT_EQ(f->evidence.size(), 1u);
+    EXPECT_EQ(f->evidence[0].line, line);
+    EXPECT_TRUE(f->evidence[0].file.ends_with("orchestrator.log")) << f->evidence[0].file;
+  }
 }

@@ -48,6 +48,46 @@ TEST(UtilStripAnsi, TruncatedEscapesDoNotOverrun) {
   EXPECT_EQ(stripped("abc\x1b]0;never ends"), "abc");
 }
 
+// The length of a sequence the text ends inside of (what the parser counts as unreadable bytes
+// when it stood before a tag); 0 when the text ends outside any sequence.
+TEST(UtilStripAnsi, SaysHowLongASequenceCutShortByTheEndWas) {
+  auto cut_of = [](std::string_view s) {
+    std::string out;
+    size_t cut = 99;
+    strip_ansi(s, out, &cut);
+    return cut;
+  };
+  EXPECT_EQ(cut_of("abc\x1b"), 1u);
+  EXPECT_EQ(cut_of("abc\x1b["), 2u);
+  EXPECT_EQ(cut_of("abc\x1b[38;5"), 6u);
+  EXPECT_EQ(cut_of("abc\x1b]8;;http://x"), 13u);
+  EXPECT_EQ(cut_of("abc\x1b]0;t\x1b"), 6u);  // an ESC that is not yet ESC '\\'
+  for (std::string_view whole : {"", "abc", "abc\x1b[0m", "a\x1b[1mb",
+                                 "a\x1b"
+                                 "c",
+                                 "a\x1b]0;t\x07", "a\x1b]0;t\x1b\\", "\x1b[31m"})
+    EXPECT_EQ(cut_of(whole), 0u) << printable(whole);
+}
+
+// What the parser drops from before a tag: characters that are not text.
+TEST(UtilUnreadableChar, ControlsInvalidUtf8MarksAndReplacementCharacters) {
+  for (int c = 0; c < 0x80; ++c) {
+    std::string s(1, static_cast<char>(c));
+    bool control = (c < 0x20 && c != '\t') || c == 0x7F;
+    EXPECT_EQ(unreadable_char_len(s), control ? 1u : 0u) << c;
+  }
+  for (int c = 0x80; c < 0x100; ++c)  // alone, every byte above ASCII is invalid UTF-8
+    EXPECT_EQ(unreadable_char_len(std::string(1, static_cast<char>(c)) + "x"), 1u) << c;
+  EXPECT_EQ(unreadable_char_len("\xef\xbb\xbf[weights]"), 3u);  // U+FEFF, byte-order mark
+  EXPECT_EQ(unreadable_char_len("\xef\xbf\xbd"), 3u);           // U+FFFD
+  EXPECT_EQ(unreadable_char_len("\xc2\x85"), 2u);               // U+0085, a C1 control
+  EXPECT_EQ(unreadable_char_len("\xc0\xaf"), 1u);               // overlong: one byte at a time
+  EXPECT_EQ(unreadable_char_len("\xed\xa0\x80"), 1u);           // a surrogate
+  for (std::string_view text : {"", "a", " ", "\t", "\xc2\xa0", "\xc3\xa9", "\xe2\x86\x92",
+                                "\xf0\x9f\x98\x80", "\xef\xbf\xbc"})
+    EXPECT_EQ(unreadable_char_len(text), 0u) << printable(text);
+}
+
 TEST(UtilStripAnsi, AppendsWithoutClearing) {
   std::string out = "x";
   strip_ansi("\x1b[1my", out);
