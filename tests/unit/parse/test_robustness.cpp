@@ -28,8 +28,12 @@ using alog::test_support::gzip;
 
 parse::Result parse_line(std::string_view line, Event& ev) {
   static parse::Scratch scratch;
+  // The result's message may be a view into the line: kept alive until the next call, so callers
+  // can pass a temporary.
+  static std::string kept;
+  kept.assign(line);
   ev = Event{};
-  return parse::parse_segment(line, ev, scratch);
+  return parse::parse_segment(kept, ev, scratch);
 }
 
 // The skip reason's name, or "event" / "none" / "noise".
@@ -272,7 +276,9 @@ TEST(ParseRobustness, EveryByteBeforeATagIsReadOrIsText) {
       SCOPED_TRACE(testing::Message()
                    << "byte 0x" << std::hex << b << " after " << printable(head));
       Event ev;
-      auto r = parse_line(head + std::string(1, static_cast<char>(b)) + kDoneTail, ev);
+      // Kept alive: the result's message is a view into the line.
+      const std::string line = head + std::string(1, static_cast<char>(b)) + kDoneTail;
+      auto r = parse_line(line, ev);
       if (b > ' ' && b < 0x7F) {
         EXPECT_EQ(r.outcome, parse::Outcome::none);
         EXPECT_EQ(r.unreadable, 0u);
