@@ -23,7 +23,7 @@ struct JsonHeader {
 // report.json, schema 2: the shared header at the top level (verdict, cause, findings, inputs,
 // with prime-rl's per-input counts kept in each input), then prime-rl's own fields.
 nlohmann::ordered_json to_json(const Report& r, const JsonHeader& jh = {});
-// Writes to_json(r).dump(2) + "\n" to sink in pieces of about 1 MiB, building one update or batch
+// Writes dump_report(to_json(r)) + "\n" to sink in pieces of about 1 MiB, building one update or batch
 // at a time: memory stays flat however many updates the run has.
 void write_json(const Report& r, const std::function<void(std::string_view)>& sink, const JsonHeader& jh = {});
 std::string to_markdown(const Report& r);   // SUMMARY.md
