@@ -33,7 +33,8 @@ extern "C" void exit_at_once(int sig) { ::_exit(128 + sig); }
   struct sigaction sa{};
   sa.sa_handler = exit_at_once;
   sigemptyset(&sa.sa_mask);
-  for (int s : kSignals) ::sigaction(s, &sa, nullptr);
+  for (int s : kSignals)
+    if (::sigismember(&set, s) == 1) ::sigaction(s, &sa, nullptr);
   ::pthread_sigmask(SIG_UNBLOCK, &set, nullptr);  // this thread takes the next one, at once
   mu().lock();  // never unlocked: no report folder is committed after this point
   auto& list = cleanups();
@@ -54,7 +55,14 @@ void install() {
   std::call_once(once, [] {
     sigset_t set;
     sigemptyset(&set);
-    for (int s : kSignals) sigaddset(&set, s);
+    for (int s : kSignals) {
+      // A signal ignored when we start stays ignored (as GNU sort and CPython do): `nohup` ignores
+      // SIGHUP, and a non-interactive shell's `cmd &` ignores SIGINT, for the job to outlive them.
+      // Blocking it would make it pending again and let sigwait take it.
+      struct sigaction old{};
+      if (::sigaction(s, nullptr, &old) == 0 && old.sa_handler == SIG_IGN) continue;
+      sigaddset(&set, s);
+    }
     ::pthread_sigmask(SIG_BLOCK, &set, nullptr);
     std::thread([set] {
       for (;;) {

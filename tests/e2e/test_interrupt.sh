@@ -59,8 +59,24 @@ expected_files=$(ls "$full" | sort | tr '\n' ' ')
 echo "a whole run: exit $rc in ${full_ms} ms (shortest of 3), writes: $expected_files"
 [ "$rc" -le 1 ] && [ -n "$full" ] || { bad "the uninterrupted run (exit $rc)"; exit 1; }
 
-# try OUT SIGNAL DELAY_S COMMAND...: starts COMMAND in the background, sends SIGNAL after DELAY_S,
-# and checks how it ended. Sets last_rc; counts a failure with its reason.
+# A non-interactive shell starts `cmd &` with SIGINT and SIGQUIT ignored, and the tool keeps a
+# signal that is ignored when it starts (as `nohup` needs): each try goes through
+# `env --default-signal`. A signal that reached the forked shell before that exec would still be
+# lost, so the delay counts from the moment the process is the tool itself (/proc/PID/exe); from
+# then on a signal either comes before the tool's own handling (the default action: killed, 130/143)
+# or is handled.
+launch=(env --default-signal=INT,TERM,HUP)
+wait_for_exec() {
+  local pid=$1 k
+  for k in $(seq 1000); do
+    [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$BIN" ] && return
+    kill -0 "$pid" 2>/dev/null || return
+    sleep 0.002
+  done
+}
+
+# try OUT SIGNAL DELAY_S COMMAND...: starts COMMAND in the background, sends SIGNAL DELAY_S after
+# it has exec'd the tool, and checks how it ended. Sets last_rc; counts a failure with its reason.
 interrupted=0
 finished=0
 try() {
@@ -69,6 +85,7 @@ try() {
   mkdir -p "$out"
   "$@" >/dev/null 2>"$out.stderr" &
   local pid=$!
+  wait_for_exec "$pid"
   sleep "$delay"
   kill -s "$sig" "$pid" 2>/dev/null
   local t_sig k alive=1
@@ -79,9 +96,14 @@ try() {
     sleep 0.005
   done
   if [ "$alive" = 1 ]; then
+    # What it was doing: the command line, the signal masks and each thread's state.
+    local what
+    what="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null); $(grep -E '^(State|SigPnd|ShdPnd|SigBlk|SigIgn|SigCgt)' "/proc/$pid/status" 2>/dev/null | tr '\n\t' '  ')"
+    what+="; threads: $(cat /proc/"$pid"/task/*/stat 2>/dev/null | awk '{printf "%s ", $3}') wchan: $(cat /proc/"$pid"/task/*/wchan 2>/dev/null | tr '\0' ' ')"
     kill -s KILL "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
-    bad "$out: SIG$sig after ${delay}s: still running a second later (killed)"
+    bad "$out: SIG$sig after ${delay}s: still running a second later (killed): $what; stderr: $(head -c 300 "$out.stderr")"
+    rm -rf "${TMPDIR:?}"/*  # the killed run's copy of standard input, not the next try's
     last_rc=137
     return
   fi
@@ -117,7 +139,7 @@ for i in $(seq 1 "$tries"); do
   [ $((i % 2)) = 0 ] && sig=TERM
   delay_us=$((full_ms * 1000 * (i - 1) / tries))
   delay=$(printf '%d.%06d' $((delay_us / 1000000)) $((delay_us % 1000000)))
-  try "t$i.out" "$sig" "$delay" "$BIN" -q --color never -o "t$i.out" run
+  try "t$i.out" "$sig" "$delay" "${launch[@]}" "$BIN" -q --color never -o "t$i.out" run
 done
 # Runs that finish before their signal are fine; but a fifth at least must land inside a run, or the
 # test would prove nothing.
@@ -135,7 +157,7 @@ for sig in INT TERM; do
   (cat "$ray_log"; exec sleep 30) >feed &
   writer=$!
   # exec: the signal goes to the tool itself, not to a shell in front of it.
-  try "stdin$sig.out" "$sig" 0.3 bash -c "exec '$BIN' -q --color never -o 'stdin$sig.out' - <feed"
+  try "stdin$sig.out" "$sig" 0.3 bash -c "exec ${launch[*]} '$BIN' -q --color never -o 'stdin$sig.out' - <feed"
   kill "$writer" 2>/dev/null
   wait "$writer" 2>/dev/null
   want=130
@@ -146,14 +168,32 @@ done
 
 # A second Ctrl-C ends at once, whatever the first one is doing.
 mkdir -p twice.out
-"$BIN" -q --color never -o twice.out run >/dev/null 2>&1 &
+"${launch[@]}" "$BIN" -q --color never -o twice.out run >/dev/null 2>&1 &
 pid=$!
+wait_for_exec "$pid"
 sleep "$(printf '0.%03d' $((full_ms / 3 % 1000)))"
 kill -s INT "$pid" 2>/dev/null
 kill -s INT "$pid" 2>/dev/null
 wait "$pid"
 rc=$?
 if [ "$rc" = 130 ] || [ "$rc" -le 1 ]; then ok "two SIGINTs in a row: exit $rc"; else bad "two SIGINTs in a row: exit $rc"; fi
+
+# Under nohup (SIGHUP ignored when the tool starts) a hangup is not an interruption: the run
+# finishes and its folder is complete.
+mkdir -p nohup.out
+(trap '' HUP; exec "$BIN" -q --color never -o nohup.out run) >/dev/null 2>&1 &
+pid=$!
+wait_for_exec "$pid"
+sleep "$(printf '0.%03d' $((full_ms / 3 % 1000)))"
+kill -s HUP "$pid" 2>/dev/null
+wait "$pid"
+rc=$?
+d=$(find nohup.out -maxdepth 1 -name 'analysis_*' -type d)
+if [ "$rc" -le 1 ] && [ -n "$d" ] && [ "$(ls "$d" | sort | tr '\n' ' ')" = "$expected_files" ]; then
+  ok "SIGHUP ignored at start (nohup): still ignored, exit $rc, the folder complete"
+else
+  bad "SIGHUP ignored at start (nohup): exit $rc, folder '${d}'"
+fi
 
 echo "== $fails failed"
 [ "$fails" = 0 ]

@@ -531,10 +531,11 @@ markers_kept_and_suffixed() {
 }
 check "an existing analysis_<stamp> is never replaced: the new one gets _2" markers_kept_and_suffixed
 
-# SIGINT / SIGTERM while the analysis runs: the staging folder is removed.
+# SIGINT / SIGTERM while the analysis runs: the staging folder is removed. (env: this shell starts
+# `cmd &` with SIGINT ignored, and the tool keeps a signal ignored at start.)
 for sig in INT TERM; do
   mkdir -p "sig$sig.out"
-  "$BIN" -q -o "sig$sig.out" ids.log >/dev/null 2>&1 &
+  env --default-signal=INT,TERM "$BIN" -q -o "sig$sig.out" ids.log >/dev/null 2>&1 &
   pid=$!
   for _ in $(seq 100); do
     [ -n "$(find "sig$sig.out" -maxdepth 1 -name '.analysis_*' 2>/dev/null)" ] && break

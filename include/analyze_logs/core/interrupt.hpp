@@ -10,6 +10,8 @@
 //      runs the registered cleanups (newest first): the staging folder, the copies of stdin;
 //   3. ends the process with _exit(128 + signal): 130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP.
 // The other threads are never stopped one by one: _exit ends them all, wherever they are.
+// A signal already ignored when install() runs (SIGHUP under nohup, SIGINT in a background job of a
+// non-interactive shell) is left ignored.
 #pragma once
 
 #include <cstdint>
