@@ -74,12 +74,14 @@ struct Event {
   Op op = Op::rollout;
   RpcKind rpc_kind = RpcKind::none;
   bool has_path = false;  // client.send with path= is an update, without it a reload
+  uint8_t tod_digits = 0; // digits of the time of day's fraction of a second (0: whole seconds)
   uint16_t sentinel = 0;  // bit per Field: present but -1.0 ("not reported")
   uint32_t present = 0;   // bit per Field
   uint32_t file = 0;      // index of the input
   uint64_t line = 0;      // 1-based '\n' line number in that input
   int32_t tod = -1;       // time of day from the prefix, seconds since midnight; -1 unknown
   int16_t mmdd = -1;      // month*100+day when the prefix has a date (vLLM); -1 unknown
+  int16_t tod_ms = 0;     // the fraction's first three digits, in ms (tod_digits > 0)
   int64_t path_step = -1; // N of `path=.../step_N`; -1 when absent
   TraceId trace;
   std::array<double, kFieldCount> v{};

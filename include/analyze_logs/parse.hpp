@@ -47,6 +47,8 @@ struct Scratch {
 struct Prefix {
   std::string_view message;
   int32_t tod = -1;   // seconds since midnight
+  int16_t tod_ms = 0;      // `.123` / `,123` after the seconds: the first three digits, in ms
+  uint8_t tod_digits = 0;  // how many digits that fraction had (0: none), at most 3 counted
   int16_t mmdd = -1;  // month*100+day
   std::string_view shape;  // name of the prefix row that matched ("loguru", "vllm", ..., "bare")
 };

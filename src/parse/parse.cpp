@@ -42,6 +42,8 @@ constexpr Shape kShapes[] = {
 bool match_shape(std::string_view pat, std::string_view s, Prefix& out) {
   size_t i = 0;
   int32_t tod = -1;
+  int16_t tod_ms = 0;
+  uint8_t tod_digits = 0;
   int16_t mmdd = -1;
   for (size_t k = 0; k < pat.size(); ++k) {
     char pc = pat[k];
@@ -64,7 +66,14 @@ bool match_shape(std::string_view pat, std::string_view s, Prefix& out) {
         i += 8;
         if (i < s.size() && (s[i] == '.' || s[i] == ',') && i + 1 < s.size() && is_digit(s[i + 1])) {
           ++i;
-          while (i < s.size() && is_digit(s[i])) ++i;
+          int scale = 100;
+          for (; i < s.size() && is_digit(s[i]); ++i) {
+            if (tod_digits < 3) {
+              tod_ms = static_cast<int16_t>(tod_ms + (s[i] - '0') * scale);
+              scale /= 10;
+              ++tod_digits;
+            }
+          }
         }
         break;
       }
@@ -123,6 +132,8 @@ bool match_shape(std::string_view pat, std::string_view s, Prefix& out) {
   }
   out.message = s.substr(i);
   out.tod = tod;
+  out.tod_ms = tod_ms;
+  out.tod_digits = tod_digits;
   out.mmdd = mmdd;
   return true;
 }
@@ -261,6 +272,8 @@ Result read_past_unreadable(std::string_view raw, bool prefixed, Event& ev, Scra
     r = parse_message(trim_blanks(p.message), ev);
     if (r.outcome != Outcome::none) {
       ev.tod = p.tod;
+      ev.tod_ms = p.tod_ms;
+      ev.tod_digits = p.tod_digits;
       ev.mmdd = p.mmdd;
     }
   } else {
@@ -424,8 +437,10 @@ Result parse_segment(std::string_view seg, Event& ev, Scratch& scratch) {
       const std::string& s = ts->get_ref<const std::string&>();
       for (size_t i = 0; i + 8 <= s.size(); ++i) {
         Prefix tp;
-        if ((i == 0 || !is_digit(s[i - 1])) && match_shape("%T", std::string_view(s).substr(i, 8), tp)) {
+        if ((i == 0 || !is_digit(s[i - 1])) && match_shape("%T", std::string_view(s).substr(i), tp)) {
           ev.tod = tp.tod;
+          ev.tod_ms = tp.tod_ms;
+          ev.tod_digits = tp.tod_digits;
           break;
         }
       }
@@ -445,6 +460,8 @@ Result parse_segment(std::string_view seg, Event& ev, Scratch& scratch) {
   }
   Prefix p = strip_prefix(seg);
   ev.tod = p.tod;
+  ev.tod_ms = p.tod_ms;
+  ev.tod_digits = p.tod_digits;
   ev.mmdd = p.mmdd;
   Result r = parse_message(trim_blanks(p.message), ev);
   return r.outcome == Outcome::none ? read_past_unreadable(raw_segment, true, ev, scratch) : r;

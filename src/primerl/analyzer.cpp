@@ -187,6 +187,7 @@ class Folder {
     open_batches_.clear();
     untracked_open_ = 0;
     file_first_update_ = r_.updates.size();
+    if (r_.wall_fits.size() <= file) r_.wall_fits.resize(file + 1);
   }
 
   // Updates of the file just read that never completed overlap every batch of it that started
@@ -218,6 +219,8 @@ class Folder {
         if (ev.has(Field::staleness)) point("rollout.staleness", ev, Field::staleness, Field::current_step);
         break;
     }
+    // Every line with both clocks bounds this log's monotonic -> wall mapping (correlation).
+    if (t && ev.tod >= 0) r_.wall_fits[file_].add(ev.tod, ev.tod_ms, ev.tod_digits, *t);
     if (spool_) spool_->add(ev, t, msg);
   }
 

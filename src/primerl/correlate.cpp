@@ -1,7 +1,11 @@
 #include "analyze_logs/primerl/correlate.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <numeric>
 #include <unordered_map>
@@ -14,6 +18,112 @@ std::optional<double> clock_offset(const Report& r, uint32_t server_file) {
   return std::nullopt;
 }
 
+const ClockEstimate* clock_for(const Report& r, uint32_t server_file) {
+  for (const auto& c : r.clocks)
+    if (c.file == server_file) return &c;
+  return nullptr;
+}
+
+CrossHostRanges cross_host_ranges(const Report& r, const UpdateReport& u) {
+  CrossHostRanges out;
+  if (!u.server) return out;
+  const ServerSide& s = *u.server;
+  const ClockEstimate* c = clock_for(r, s.file);
+  if (!c || c->updates_used == 0) return out;
+  // client_to_server = first - offset - send falls as the offset grows; server_to_client =
+  // send + wall - (done - offset) rises with it.
+  auto first = s.recv_t ? s.recv_t : s.rpc_start_t;
+  if (first)
+    out.client_to_server_ms = MsRange{(*first - c->upper_s - u.send_t) * 1000, (*first - c->lower_s - u.send_t) * 1000};
+  if (s.rpc_done_t && u.complete && u.wall_ms) {
+    double client_done = u.send_t + *u.wall_ms / 1000;
+    out.server_to_client_ms =
+        MsRange{(client_done - (*s.rpc_done_t - c->lower_s)) * 1000, (client_done - (*s.rpc_done_t - c->upper_s)) * 1000};
+  }
+  return out;
+}
+
+std::string cross_host_cell(const std::optional<double>& value, const std::optional<MsRange>& range) {
+  if (value) return fmt::format("{:.1f}", *value);
+  if (range) return fmt::format("{:.1f}–{:.1f}", range->lo, range->hi);
+  return "–";
+}
+
+CrossHostTotals cross_host_totals(const Report& r, uint32_t server_file) {
+  CrossHostTotals t;
+  for (const auto& u : r.updates) {
+    if (!u.server || u.server->file != server_file) continue;
+    auto ranges = cross_host_ranges(r, u);
+    if (!ranges.client_to_server_ms || !ranges.server_to_client_ms) continue;
+    ++t.updates;
+    t.wall_ms += *u.wall_ms;
+    t.client_to_server_ms.lo += ranges.client_to_server_ms->lo;
+    t.client_to_server_ms.hi += ranges.client_to_server_ms->hi;
+    t.server_to_client_ms.lo += ranges.server_to_client_ms->lo;
+    t.server_to_client_ms.hi += ranges.server_to_client_ms->hi;
+  }
+  return t;
+}
+
+std::vector<std::string> offset_range_statements(const Report& r) {
+  std::vector<std::string> out;
+  for (const auto& c : r.clocks) {
+    if (c.updates_used == 0 || c.measured()) continue;
+    auto t = cross_host_totals(r, c.file);
+    std::string s = fmt::format(
+        "{}: the clock offset is known only to lie in [{:.3f}, {:.3f}] s, so client→server and "
+        "server→client are ranges, never its middle",
+        r.file_name(c.file), c.lower_s, c.upper_s);
+    if (t.updates > 0 && t.wall_ms > 0) {
+      auto sec = [](double ms) { return fmt::format("{:.1f} s", ms / 1000); };
+      s += fmt::format(
+          ". For every offset in it, of the {} its {} updates took, at least {} ({:.1f}%) was spent "
+          "before the server received the request (at most {}), and at most {} ({:.1f}%) after the "
+          "engine finished",
+          sec(t.wall_ms), t.updates, sec(std::max(0.0, t.client_to_server_ms.lo)),
+          100 * std::max(0.0, t.client_to_server_ms.lo) / t.wall_ms, sec(t.client_to_server_ms.hi),
+          sec(std::max(0.0, t.server_to_client_ms.hi)), 100 * std::max(0.0, t.server_to_client_ms.hi) / t.wall_ms);
+    }
+    out.push_back(s + ".");
+  }
+  return out;
+}
+
+void WallFit::add(int32_t tod, int16_t tod_ms, uint8_t tod_digits, double t) {
+  // Unwrap midnight in file order: a drop of more than 12 hours is the next day (and a rise of
+  // more than 12 hours a line of the day before, written late).
+  if (last_tod >= 0) {
+    if (tod < last_tod - 43200) ++day;
+    else if (tod > last_tod + 43200) --day;
+  }
+  last_tod = tod;
+  double resolution = tod_digits == 0 ? 1.0 : tod_digits == 1 ? 0.1 : tod_digits == 2 ? 0.01 : 0.001;
+  double stamp = day * 86400.0 + tod + tod_ms / 1000.0;
+  ++lines;
+  hi = std::min(hi, stamp + resolution - t);
+  double lo = stamp - t;
+  if (los.size() < kKeep) {
+    los.push_back(lo);
+    std::push_heap(los.begin(), los.end(), std::greater<>());
+  } else if (lo > los.front()) {
+    std::pop_heap(los.begin(), los.end(), std::greater<>());
+    los.back() = lo;
+    std::push_heap(los.begin(), los.end(), std::greater<>());
+  }
+}
+
+std::optional<std::pair<double, double>> WallFit::interval() const {
+  double lo = -1e300;
+  for (double x : los)
+    if (x <= hi) lo = std::max(lo, x);
+  if (lines == 0 || lo == -1e300) return std::nullopt;
+  return std::pair{lo, hi};
+}
+
+uint64_t WallFit::late() const {
+  return static_cast<uint64_t>(std::count_if(los.begin(), los.end(), [&](double x) { return x > hi; }));
+}
+
 std::string_view describe_last_phase(std::string_view phase) {
   if (phase == "client_to_server")
     return "sent, never received by the server (front-end queue or transit)";
@@ -22,6 +132,54 @@ std::string_view describe_last_phase(std::string_view phase) {
   if (phase == "server_to_client") return "engine finished, the client never got the response";
   return "";
 }
+
+namespace {
+
+std::string seconds_text(double s) {
+  double a = std::fabs(s);
+  if (a >= 86400) return fmt::format("{:.1f} days", a / 86400);
+  if (a >= 3600) return fmt::format("{:.1f} h", a / 3600);
+  if (a >= 1) return fmt::format("{:.1f} s", a);
+  return fmt::format("{:.1f} ms", a * 1000);
+}
+
+// Intersects c's causal interval with what the wall clocks of the client's and the server's logs
+// say: wall = t_client + c_client = t_server + c_server, so offset = c_client - c_server, known
+// modulo a day (a time of day has no date) to within both fits' widths and the tolerated skew.
+void narrow_with_wall_clocks(const Report& r, uint32_t client_file, ClockEstimate& c) {
+  auto fit = [&](uint32_t f) -> std::optional<std::pair<double, double>> {
+    if (f >= r.wall_fits.size()) return std::nullopt;
+    return r.wall_fits[f].interval();
+  };
+  auto cc = fit(client_file), cs = fit(c.file);
+  if (!cc || !cs) return;
+  double lo = cc->first - cs->second - ClockEstimate::kWallSkewS;
+  double hi = cc->second - cs->first + ClockEstimate::kWallSkewS;
+  // The day count: the one that puts the wall interval's middle nearest the causal one's.
+  double mid_causal = (c.lower_s + c.upper_s) / 2, mid_wall = (lo + hi) / 2;
+  double days = std::round((mid_causal - mid_wall) / 86400);
+  lo += days * 86400;
+  hi += days * 86400;
+  c.wall_lower_s = lo;
+  c.wall_upper_s = hi;
+  double nlo = std::max(lo, c.lower_s), nhi = std::min(hi, c.upper_s);
+  if (nlo <= nhi) {
+    c.lower_s = nlo;
+    c.upper_s = nhi;
+    c.offset_s = (nlo + nhi) / 2;
+    c.method += " + wall clocks";
+    return;
+  }
+  // Causality wins: an update's server events cannot lie outside its client's interval, whatever
+  // the wall clocks say.
+  double gap = lo > c.upper_s ? lo - c.upper_s : c.lower_s - hi;
+  c.note = fmt::format(
+      "the wall clocks of {} and {} disagree with the updates by {} (not synchronised, or a clock "
+      "step): the offset comes from the updates alone",
+      r.file_name(client_file), r.file_name(c.file), seconds_text(gap));
+}
+
+}  // namespace
 
 void correlate(Report& r, std::vector<std::pair<TraceId, ServerBox>> servers) {
   // The server halves sorted by (id, position): 16 bytes each, where a hash multimap took ~50
@@ -60,11 +218,13 @@ void correlate(Report& r, std::vector<std::pair<TraceId, ServerBox>> servers) {
   struct Bounds {
     double lo = -1e300, hi = 1e300;
     std::vector<double> los, his;
+    std::optional<uint32_t> client_file;  // of the first update joined to this server log
   };
   std::map<uint32_t, Bounds> per_file;
   for (const auto& u : r.updates) {
     if (!u.server) continue;
-    per_file[u.server->file];  // every server log gets a row, even with no usable update
+    Bounds& row = per_file[u.server->file];  // every server log gets a row, even with no usable update
+    if (!row.client_file) row.client_file = u.send_at.file;
     if (!u.complete || !u.wall_ms) continue;
     const ServerSide& s = *u.server;
     auto first = s.recv_t ? s.recv_t : s.rpc_start_t;
@@ -104,20 +264,28 @@ void correlate(Report& r, std::vector<std::pair<TraceId, ServerBox>> servers) {
       c.upper_s = ends[n];
       c.offset_s = (c.lower_s + c.upper_s) / 2;
     }
+    if (c.updates_used > 0) {
+      c.causal_lower_s = c.lower_s;
+      c.causal_upper_s = c.upper_s;
+      if (bd.client_file) narrow_with_wall_clocks(r, *bd.client_file, c);
+    }
     r.clocks.push_back(c);
   }
 
   for (auto& u : r.updates) {
     if (u.server) {
       const ServerSide& s = *u.server;
-      auto off = clock_offset(r, s.file);
       if (s.recv_t && s.rpc_start_t) u.phases.server_pre_rpc_ms = (*s.rpc_start_t - *s.recv_t) * 1000;
       if (s.rpc_start_t && s.rpc_done_t) u.phases.engine_ms = (*s.rpc_done_t - *s.rpc_start_t) * 1000;
-      if (off) {
-        auto first = s.recv_t ? s.recv_t : s.rpc_start_t;
-        if (first) u.phases.client_to_server_ms = (*first - *off - u.send_t) * 1000;
-        if (s.rpc_done_t && u.complete && u.wall_ms)
-          u.phases.server_to_client_ms = (u.send_t + *u.wall_ms / 1000 - (*s.rpc_done_t - *off)) * 1000;
+      // Cross-host phases are values only when the offset is known to within kMeasuredWidthS;
+      // otherwise they stay empty and are reported as ranges (cross_host_ranges).
+      const ClockEstimate* c = clock_for(r, s.file);
+      if (c && c->measured()) {
+        auto ranges = cross_host_ranges(r, u);
+        if (ranges.client_to_server_ms)
+          u.phases.client_to_server_ms = (ranges.client_to_server_ms->lo + ranges.client_to_server_ms->hi) / 2;
+        if (ranges.server_to_client_ms)
+          u.phases.server_to_client_ms = (ranges.server_to_client_ms->lo + ranges.server_to_client_ms->hi) / 2;
       }
     }
     if (!u.complete) {

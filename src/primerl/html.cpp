@@ -291,13 +291,15 @@ void slowest(const Report& r, std::string& o) {
        "class=\"l\">where</th></tr>\n";
   for (size_t i : idx) {
     const auto& u = r.updates[i];
+    auto ranges = cross_host_ranges(r, u);
     o += fmt::format(
         "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</"
         "td><td>{}</td><td>{}</td><td>{}</td>"
         "<td>{}</td><td class=\"wrap\">{}:{}</td></tr>\n",
         u.trace.str(), u.reload ? "reload" : "update", u.step ? std::to_string(*u.step) : "–",
-        num(u.wall_ms), num(u.rpc_ms), num(u.queue_ms), num(u.phases.client_to_server_ms),
-        num(u.phases.server_pre_rpc_ms), num(u.phases.engine_ms), num(u.phases.server_to_client_ms),
+        num(u.wall_ms), num(u.rpc_ms), num(u.queue_ms),
+        cross_host_cell(u.phases.client_to_server_ms, ranges.client_to_server_ms), num(u.phases.server_pre_rpc_ms),
+        num(u.phases.engine_ms), cross_host_cell(u.phases.server_to_client_ms, ranges.server_to_client_ms),
         esc(r.file_name(u.send_at.file)), u.send_at.line);
   }
   o += "</table>\n";
@@ -338,17 +340,27 @@ void inputs(const Report& r, std::string& o) {
   }
   o += "</table>\n";
   if (!r.clocks.empty()) {
-    o += "<h2>Clocks</h2>\n<table><tr><th>server log</th><th>offset (s)</th><th>bounds "
-         "(s)</th><th>updates used</th>"
+    o += "<h2>Clocks</h2>\n<table><tr><th>server log</th><th>offset (s)</th><th>interval "
+         "(s)</th><th>from the updates (s)</th><th>from the wall clocks (s)</th><th>updates used</th>"
          "<th class=\"l\">method</th></tr>\n";
+    auto interval = [](const std::optional<double>& lo, const std::optional<double>& hi) {
+      return lo && hi ? fmt::format("[{:.6f}, {:.6f}]", *lo, *hi) : std::string("–");
+    };
     for (const auto& c : r.clocks)
       o += fmt::format(
-          "<tr><td class=\"wrap\">{}</td><td>{}</td><td>{}</td><td>{}</td><td "
+          "<tr><td class=\"wrap\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td "
           "class=\"l\">{}</td></tr>\n",
-          esc(r.file_name(c.file)), c.updates_used ? fmt::format("{:.6f}", c.offset_s) : "–",
+          esc(r.file_name(c.file)),
+          !c.updates_used ? "–" : c.measured() ? fmt::format("{:.6f}", c.offset_s) : std::string("a range"),
           c.updates_used ? fmt::format("[{:.6f}, {:.6f}]", c.lower_s, c.upper_s) : "–",
-          c.updates_used, esc(c.method));
+          interval(c.causal_lower_s, c.causal_upper_s), interval(c.wall_lower_s, c.wall_upper_s), c.updates_used,
+          esc(c.method));
     o += "</table>\n";
+    std::string notes;
+    for (const auto& c : r.clocks)
+      if (!c.note.empty()) notes += fmt::format("<li>{}: {}.</li>\n", esc(r.file_name(c.file)), esc(c.note));
+    for (const auto& s : offset_range_statements(r)) notes += fmt::format("<li>{}</li>\n", esc(s));
+    if (!notes.empty()) o += "<ul>\n" + notes + "</ul>\n";
   }
 }
 

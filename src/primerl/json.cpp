@@ -46,10 +46,14 @@ J update_json(const Report& r, const UpdateReport& u) {
   x["done"] = u.done_at ? location(r, u.done_at->file, u.done_at->line) : J(nullptr);
   x["server"] = u.server ? J(utf8_clean(r.file_name(u.server->file))) : J(nullptr);
   x["server_side"] = u.server ? server_json(r, *u.server) : J(nullptr);
+  auto ranges = cross_host_ranges(r, u);
+  auto range = [](const std::optional<MsRange>& m) { return m ? J::array({m->lo, m->hi}) : J(nullptr); };
   x["phases"] = {{"client_to_server_ms", opt(u.phases.client_to_server_ms)},
                  {"server_pre_rpc_ms", opt(u.phases.server_pre_rpc_ms)},
                  {"engine_ms", opt(u.phases.engine_ms)},
-                 {"server_to_client_ms", opt(u.phases.server_to_client_ms)}};
+                 {"server_to_client_ms", opt(u.phases.server_to_client_ms)},
+                 {"client_to_server_ms_range", range(ranges.client_to_server_ms)},
+                 {"server_to_client_ms_range", range(ranges.server_to_client_ms)}};
   x["last_phase"] = u.last_phase.empty() ? J(nullptr) : J(u.last_phase.name());
   x["overlapping_batches"] = {{"first", u.batch_count ? J(u.first_batch) : J(nullptr)}, {"count", u.batch_count}};
   return x;
@@ -173,7 +177,13 @@ J head_json(const Report& r, const JsonHeader& jh) {
                       {"lower_s", c.updates_used ? J(c.lower_s) : J(nullptr)},
                       {"upper_s", c.updates_used ? J(c.upper_s) : J(nullptr)},
                       {"updates_used", c.updates_used},
-                      {"method", c.method}});
+                      {"method", c.method},
+                      {"measured", c.measured()},
+                      {"causal_lower_s", opt(c.causal_lower_s)},
+                      {"causal_upper_s", opt(c.causal_upper_s)},
+                      {"wall_lower_s", opt(c.wall_lower_s)},
+                      {"wall_upper_s", opt(c.wall_upper_s)},
+                      {"note", c.note.empty() ? J(nullptr) : J(utf8_clean(c.note))}});
   }
   j["clocks"] = clocks;
 
@@ -277,6 +287,11 @@ class ElementWriter {
     number(u.phases.engine_ms);
     key("server_to_client_ms");
     number(u.phases.server_to_client_ms);
+    auto ranges = cross_host_ranges(r_, u);
+    key("client_to_server_ms_range");
+    range(ranges.client_to_server_ms);
+    key("server_to_client_ms_range");
+    range(ranges.server_to_client_ms);
     close('}');
     key("last_phase");
     if (u.last_phase.empty()) lit("null");
@@ -364,6 +379,17 @@ class ElementWriter {
   void number(const std::optional<double>& v) {
     if (v) number(*v);
     else lit("null");
+  }
+  void range(const std::optional<MsRange>& m) {
+    if (!m) {
+      lit("null");
+      return;
+    }
+    buf_ += '[';
+    number(m->lo);
+    buf_ += ',';
+    number(m->hi);
+    buf_ += ']';
   }
   void location(const Location& l) {
     buf_ += '{';

@@ -119,34 +119,54 @@ std::string to_markdown(const Report& r) {
   } else {
     o += "| trace id | op | step | wall_ms | rpc_ms | queue_ms | client→server | server pre-rpc | engine | server→client | where |\n";
     o += "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n";
+    bool any_range = false;
     for (size_t i : top) {
       const auto& u = r.updates[i];
+      auto ranges = cross_host_ranges(r, u);
+      any_range |= (!u.phases.client_to_server_ms && ranges.client_to_server_ms) ||
+                   (!u.phases.server_to_client_ms && ranges.server_to_client_ms);
       fmt::format_to(out, "| `{}` | {} | {} | {} | {} | {} | {} | {} | {} | {} | {}:{} |\n", u.trace.str(),
                      u.reload ? "reload" : "update", u.step ? std::to_string(*u.step) : "–", num(u.wall_ms),
-                     num(u.rpc_ms), num(u.queue_ms), num(u.phases.client_to_server_ms),
-                     num(u.phases.server_pre_rpc_ms), num(u.phases.engine_ms), num(u.phases.server_to_client_ms),
+                     num(u.rpc_ms), num(u.queue_ms),
+                     cross_host_cell(u.phases.client_to_server_ms, ranges.client_to_server_ms),
+                     num(u.phases.server_pre_rpc_ms), num(u.phases.engine_ms),
+                     cross_host_cell(u.phases.server_to_client_ms, ranges.server_to_client_ms),
                      md_escape(r.file_name(u.send_at.file)), u.send_at.line);
     }
     o += "\n";
-    // Share of total update time per phase, over updates with every phase known.
-    double tot[4] = {0, 0, 0, 0};
+    if (any_range)
+      o += "A range `a–b` is every value the phase takes over the clock offset's interval (see Clocks): "
+           "it crosses hosts and the offset is not known more closely.\n\n";
+    // Share of total update time per phase, over updates with every phase known: the cross-host
+    // ones at both ends of their clock interval (the four always add up to wall_ms).
+    double tot[4] = {0, 0, 0, 0}, c2s_hi = 0, s2c_hi = 0;
     size_t n = 0;
     for (const auto& u : r.updates) {
       const auto& p = u.phases;
-      if (p.client_to_server_ms && p.server_pre_rpc_ms && p.engine_ms && p.server_to_client_ms) {
-        tot[0] += *p.client_to_server_ms;
-        tot[1] += *p.server_pre_rpc_ms;
-        tot[2] += *p.engine_ms;
-        tot[3] += *p.server_to_client_ms;
-        ++n;
-      }
+      if (!p.server_pre_rpc_ms || !p.engine_ms) continue;
+      auto ranges = cross_host_ranges(r, u);
+      if (!ranges.client_to_server_ms || !ranges.server_to_client_ms) continue;
+      tot[0] += ranges.client_to_server_ms->lo;
+      c2s_hi += ranges.client_to_server_ms->hi;
+      tot[1] += *p.server_pre_rpc_ms;
+      tot[2] += *p.engine_ms;
+      tot[3] += ranges.server_to_client_ms->lo;
+      s2c_hi += ranges.server_to_client_ms->hi;
+      ++n;
     }
-    double all = tot[0] + tot[1] + tot[2] + tot[3];
+    // At the interval's upper end client→server is at its least and server→client at its most:
+    // the four then add up to the updates' wall time, as they do at every offset.
+    double all = tot[0] + tot[1] + tot[2] + s2c_hi;
+    auto share = [&](double lo, double hi) {
+      if (hi - lo <= ClockEstimate::kMeasuredWidthS * 1000 * static_cast<double>(n))
+        return fixed(100 * (lo + hi) / 2 / all) + "%";
+      return fmt::format("{}–{}%", fixed(100 * lo / all), fixed(100 * hi / all));
+    };
     if (n > 0 && all > 0) {
-      fmt::format_to(out, "Where update time went ({} fully correlated updates): client→server {}%, server before "
-                          "the engine {}%, engine {}%, server→client {}%.\n\n",
-                     n, fixed(100 * tot[0] / all), fixed(100 * tot[1] / all), fixed(100 * tot[2] / all),
-                     fixed(100 * tot[3] / all));
+      fmt::format_to(out, "Where update time went ({} fully correlated updates): client→server {}, server before "
+                          "the engine {}%, engine {}%, server→client {}.\n\n",
+                     n, share(tot[0], c2s_hi), fixed(100 * tot[1] / all), fixed(100 * tot[2] / all),
+                     share(tot[3], s2c_hi));
     }
   }
 
@@ -165,13 +185,27 @@ std::string to_markdown(const Report& r) {
   }
 
   if (!r.clocks.empty()) {
-    o += "## Clocks\n\n| server log | offset (s) | bounds (s) | updates used | method |\n|---|---:|---|---:|---|\n";
+    o += "## Clocks\n\n| server log | offset (s) | interval (s) | from the updates (s) | from the wall clocks (s) | "
+         "updates used | method |\n|---|---:|---|---|---|---:|---|\n";
+    auto interval = [](const std::optional<double>& lo, const std::optional<double>& hi) {
+      return lo && hi ? fmt::format("[{:.6f}, {:.6f}]", *lo, *hi) : std::string("–");
+    };
     for (const auto& c : r.clocks)
-      fmt::format_to(out, "| {} | {} | {} | {} | {} |\n", md_escape(r.file_name(c.file)),
-                     c.updates_used ? fmt::format("{:.6f}", c.offset_s) : "–",
+      fmt::format_to(out, "| {} | {} | {} | {} | {} | {} | {} |\n", md_escape(r.file_name(c.file)),
+                     !c.updates_used ? "–"
+                     : c.measured()  ? fmt::format("{:.6f}", c.offset_s)
+                                     : std::string("a range"),
                      c.updates_used ? fmt::format("[{:.6f}, {:.6f}]", c.lower_s, c.upper_s) : "–",
+                     interval(c.causal_lower_s, c.causal_upper_s), interval(c.wall_lower_s, c.wall_upper_s),
                      c.updates_used, c.method);
     o += "\n";
+    for (const auto& c : r.clocks)
+      if (!c.note.empty()) fmt::format_to(out, "- {}: {}.\n", md_escape(r.file_name(c.file)), md_escape(c.note));
+    for (const auto& s : offset_range_statements(r)) fmt::format_to(out, "- {}\n", md_escape(s));
+    bool any_note = std::any_of(r.clocks.begin(), r.clocks.end(), [](const ClockEstimate& c) {
+      return !c.note.empty() || (c.updates_used && !c.measured());
+    });
+    if (any_note) o += "\n";
   }
 
   o += "## Inputs\n\n| file | role | compression | lines | events | skipped | noise | notes |\n";

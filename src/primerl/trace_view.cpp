@@ -62,13 +62,25 @@ std::optional<std::string> trace_view(const Report& r, std::string_view prefix, 
       fmt::format_to(out, "  {:<28} client.done  wall_ms={} rpc_ms={} queue_ms={}\n", at(r, *u.done_at), ms(u.wall_ms),
                      u.rpc_ms ? ms(u.rpc_ms) : "-1.0 (not reported)", u.queue_ms ? ms(u.queue_ms) : "-1.0 (not reported)");
     const auto& p = u.phases;
+    auto ranges = cross_host_ranges(r, u);
+    auto cross = [&](const std::optional<double>& v, const std::optional<MsRange>& rg) {
+      if (v || !rg) return ms(v);
+      return fmt::format("{}–{} ms (the clock offset is a range)", fixed(rg->lo), fixed(rg->hi));
+    };
     fmt::format_to(out, "phases: client→server {}, server before engine {}, engine {}, server→client {}\n",
-                   ms(p.client_to_server_ms), ms(p.server_pre_rpc_ms), ms(p.engine_ms), ms(p.server_to_client_ms));
+                   cross(p.client_to_server_ms, ranges.client_to_server_ms), ms(p.server_pre_rpc_ms), ms(p.engine_ms),
+                   cross(p.server_to_client_ms, ranges.server_to_client_ms));
     if (u.server) {
       for (const auto& c : r.clocks)
-        if (c.file == u.server->file && c.updates_used)
-          fmt::format_to(out, "clock offset of {}: {:.6f} s (bounds [{:.6f}, {:.6f}], {} updates, {})\n",
-                         printable(r.file_name(c.file)), c.offset_s, c.lower_s, c.upper_s, c.updates_used, c.method);
+        if (c.file == u.server->file && c.updates_used) {
+          if (c.measured())
+            fmt::format_to(out, "clock offset of {}: {:.6f} s (bounds [{:.6f}, {:.6f}], {} updates, {})\n",
+                           printable(r.file_name(c.file)), c.offset_s, c.lower_s, c.upper_s, c.updates_used, c.method);
+          else
+            fmt::format_to(out, "clock offset of {}: somewhere in [{:.6f}, {:.6f}] s ({} updates, {})\n",
+                           printable(r.file_name(c.file)), c.lower_s, c.upper_s, c.updates_used, c.method);
+          if (!c.note.empty()) fmt::format_to(out, "  {}\n", printable(c.note));
+        }
     } else {
       o += "no server-side lines for this trace id in the given logs\n";
     }

@@ -150,12 +150,42 @@ struct ExpectResult {
   std::string message;   // measured, and the comparison with its result
 };
 
+// One log's time.monotonic() -> wall-clock mapping, wall = t + c, learned from the lines that
+// carry both a time of day and a t= (docs/CORRELATION.md). A stamp is the wall time truncated to
+// its resolution and taken at or after t, so each line bounds c: stamp - t <= c + lag and
+// c <= stamp + resolution - t. The upper bounds hold whatever the lag; a lower bound above the
+// final upper bound came from a line stamped late and is not used. c is in seconds from the
+// midnight before the file's first stamp (times of day are unwrapped at midnight in file order).
+struct WallFit {
+  static constexpr size_t kKeep = 1024;  // the largest lower bounds kept (a min-heap)
+  double hi = 1e300;
+  std::vector<double> los;
+  uint64_t lines = 0;
+  int32_t last_tod = -1;
+  int32_t day = 0;
+  void add(int32_t tod, int16_t tod_ms, uint8_t tod_digits, double t);
+  // [lo, hi] of c, or nullopt when no line bounds it from below consistently.
+  std::optional<std::pair<double, double>> interval() const;
+  // How many of the kept lower bounds lie above the upper bound (lines stamped late).
+  uint64_t late() const;
+};
+
 struct ClockEstimate {
   uint32_t file = 0;  // the server's log
-  double offset_s = 0;        // server t - client t
+  double offset_s = 0;        // server t - client t: the middle of [lower_s, upper_s]
   double lower_s = 0, upper_s = 0;
   size_t updates_used = 0;
-  std::string method;  // "bounds", "least violation (bounds conflict)", "none"
+  std::string method;  // "bounds", "bounds + wall clocks", "least violation (bounds conflict)", "none", ...
+  // The bounds from the updates alone, and those from the two logs' wall clocks (when both logs
+  // carry times of day consistent with their t= values), before they were intersected.
+  OptDouble causal_lower_s, causal_upper_s, wall_lower_s, wall_upper_s;
+  uint32_t client_file = 0;  // the orchestrator log the wall clocks were compared with
+  std::string note;          // "the wall clocks disagree with the updates by 3.2 s: ..."
+  // The interval is narrow enough for cross-host phases to be values (its middle), not ranges.
+  bool measured() const { return updates_used > 0 && upper_s - lower_s <= kMeasuredWidthS; }
+  static constexpr double kMeasuredWidthS = 0.020;
+  // The skew tolerated between two hosts' NTP-synchronised wall clocks.
+  static constexpr double kWallSkewS = 0.005;
 };
 
 // Inconsistent sequences: never fatal, always counted.
@@ -197,6 +227,7 @@ struct Report {
   std::vector<Diagnosis> diagnoses;
   std::vector<ExpectResult> expectations;
   std::vector<ClockEstimate> clocks;
+  std::vector<WallFit> wall_fits;  // by input index (empty fits for logs without stamps)
   Anomalies anomalies;
   uint64_t total_events() const;
   const MetricReport* metric(std::string_view name) const;

@@ -176,7 +176,8 @@ TEST(CliRun, SeveralFilesLikeTheOldScript) {
   ASSERT_EQ(j["inputs"].size(), 2u);
   EXPECT_EQ(j["inputs"][1]["role"], "inference");
   ASSERT_FALSE(j["clocks"].empty());
-  EXPECT_EQ(j["clocks"][0]["method"], "bounds");
+  EXPECT_EQ(j["clocks"][0]["method"], "bounds + wall clocks");
+  EXPECT_EQ(j["clocks"][0]["measured"], true);
 }
 
 // ---- Diagnoses of the three runs

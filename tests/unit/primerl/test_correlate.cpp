@@ -19,6 +19,7 @@
 #include "analyze_logs/primerl/analyzer.hpp"
 #include "analyze_logs/primerl/correlate.hpp"
 #include "analyze_logs/primerl/model.hpp"
+#include "analyze_logs/primerl/writers.hpp"
 #include "support.hpp"
 
 using namespace alog;
@@ -41,22 +42,49 @@ struct SimUpdate {
   double clock_step_s = 0;  // added to the server's offset for this update only (a clock step)
 };
 
+// "HH:MM:SS" (digits 0) or "HH:MM:SS.mmm" (digits 3) of a wall time in seconds, truncated like a
+// logger's stamp.
+std::string stamp(double wall, int digits) {
+  double day = std::fmod(wall, 86400.0);
+  auto whole = static_cast<int64_t>(std::floor(day));
+  std::string s = fmt::format("{:02d}:{:02d}:{:02d}", whole / 3600, whole / 60 % 60, whole % 60);
+  if (digits == 3) s += fmt::format(".{:03d}", static_cast<int>(std::floor((day - static_cast<double>(whole)) * 1000)));
+  return s;
+}
+
 struct Sim {
   std::vector<double> offsets_s;  // per inference log: server t = client t + offset
   std::vector<SimUpdate> updates;
+  // Wall clocks (time of day on every line): the orchestrator's is client t + client_wall_s; each
+  // server's is its own t mapped the same way plus wall_skew_s[server] (NTP off by that much).
+  std::optional<double> client_wall_s{};
+  std::vector<double> wall_skew_s{};
+  int stamp_digits = 0;
+
+  std::string client_prefix(double t) const {
+    if (!client_wall_s) return "";
+    return stamp(t + *client_wall_s, stamp_digits) + "    INFO ";
+  }
+  std::string server_prefix(size_t server, double server_t, int line) const {
+    if (!client_wall_s) return fmt::format("INFO 10-14 18:30:47 [server.py:{}] ", line);
+    double skew = server < wall_skew_s.size() ? wall_skew_s[server] : 0;
+    double wall = server_t - offsets_s[server] + *client_wall_s + skew;
+    return fmt::format("INFO 10-14 {} [server.py:{}] ", stamp(wall, stamp_digits), line);
+  }
 
   double wall_ms(const SimUpdate& u) const { return u.c2s_ms + u.pre_ms + u.engine_ms + u.s2c_ms; }
 
   std::string orchestrator() const {
     std::string o;
     for (const auto& u : updates)
-      o += fmt::format("[weights][{}] client.send url=http://h:8000 {}t={:.6f}\n", u.tid,
-                       u.reload ? "" : "path=/models/run/step_7 ", u.send_t);
+      o += fmt::format("{}[weights][{}] client.send url=http://h:8000 {}t={:.6f}\n", client_prefix(u.send_t),
+                       u.tid, u.reload ? "" : "path=/models/run/step_7 ", u.send_t);
     // client.done lines after all sends: file order must not matter for the join.
     for (const auto& u : updates)
       if (u.reach == Reach::complete)
-        o += fmt::format("[weights][{}] client.done wall_ms={:.3f} rpc_ms={:.3f} queue_ms={:.3f}\n",
-                         u.tid, wall_ms(u), u.engine_ms, wall_ms(u) - u.engine_ms);
+        o += fmt::format("{}[weights][{}] client.done wall_ms={:.3f} rpc_ms={:.3f} queue_ms={:.3f}\n",
+                         client_prefix(u.send_t + wall_ms(u) / 1000), u.tid, wall_ms(u), u.engine_ms,
+                         wall_ms(u) - u.engine_ms);
     return o;
   }
 
@@ -69,18 +97,14 @@ struct Sim {
       double recv = u.send_t + off + u.c2s_ms / 1000;
       double start = recv + u.pre_ms / 1000;
       double done = start + u.engine_ms / 1000;
-      o += fmt::format(
-          "INFO 10-14 18:30:47 [server.py:88] [weights][{}] server.recv path=/{} t={:.6f}\n", u.tid,
-          op, recv);
+      o += fmt::format("{}[weights][{}] server.recv path=/{} t={:.6f}\n", server_prefix(server, recv, 88), u.tid,
+                       op, recv);
       if (u.reach == Reach::received) continue;
-      o += fmt::format(
-          "INFO 10-14 18:30:47 [server.py:131] [weights][{}] rpc.start op={} t={:.6f}\n", u.tid, op,
-          start);
+      o += fmt::format("{}[weights][{}] rpc.start op={} t={:.6f}\n", server_prefix(server, start, 131), u.tid, op,
+                       start);
       if (u.reach == Reach::started) continue;
-      o += fmt::format(
-          "INFO 10-14 18:30:48 [server.py:139] [weights][{}] rpc.done op={} t={:.6f} "
-          "rpc_ms={:.3f}\n",
-          u.tid, op, done, u.engine_ms);
+      o += fmt::format("{}[weights][{}] rpc.done op={} t={:.6f} rpc_ms={:.3f}\n", server_prefix(server, done, 139),
+                       u.tid, op, done, u.engine_ms);
     }
     return o;
   }
@@ -419,9 +443,178 @@ TEST(Correlate, DirectCallOnAHandBuiltReport) {
   EXPECT_NEAR(r.clocks[0].lower_s, 399.9, 1e-9);
   EXPECT_NEAR(r.clocks[0].upper_s, 400.1, 1e-9);
   EXPECT_NEAR(r.clocks[0].offset_s, 400.0, 1e-9);
+  EXPECT_FALSE(r.clocks[0].measured());  // 200 ms wide: the cross-host phases are ranges
   ASSERT_TRUE(r.updates[0].server);
-  EXPECT_NEAR(*r.updates[0].phases.client_to_server_ms, 100, 1e-6);
+  EXPECT_FALSE(r.updates[0].phases.client_to_server_ms);
+  EXPECT_FALSE(r.updates[0].phases.server_to_client_ms);
+  auto ranges = cross_host_ranges(r, r.updates[0]);
+  ASSERT_TRUE(ranges.client_to_server_ms && ranges.server_to_client_ms);
+  EXPECT_NEAR(ranges.client_to_server_ms->lo, 0, 1e-6);
+  EXPECT_NEAR(ranges.client_to_server_ms->hi, 200, 1e-6);
+  EXPECT_NEAR(ranges.server_to_client_ms->lo, 0, 1e-6);
+  EXPECT_NEAR(ranges.server_to_client_ms->hi, 200, 1e-6);
   EXPECT_NEAR(*r.updates[0].phases.server_pre_rpc_ms, 100, 1e-6);
   EXPECT_NEAR(*r.updates[0].phases.engine_ms, 700, 1e-6);
-  EXPECT_NEAR(*r.updates[0].phases.server_to_client_ms, 100, 1e-6);
+}
+
+// ---- Wall clocks (issue 22): the time of day beside t= narrows the offset -----------------------
+
+namespace {
+
+// A saturated run: every update waits 8-11.2 s before the server receives it, so no update bounds
+// the offset from above more closely than 8 s. Sends are spread at uneven sub-second phases, as a
+// real run's are.
+Sim saturated(double offset_s, size_t n = 120) {
+  Sim sim;
+  sim.offsets_s = {offset_s};
+  for (size_t i = 0; i < n; ++i) {
+    SimUpdate u;
+    u.tid = fmt::format("{:016x}", 0xa000 + i);
+    u.send_t = 5000 + 13.0 * static_cast<double>(i) + std::fmod(0.6180339887 * static_cast<double>(i), 1.0);
+    u.c2s_ms = 8000 + std::fmod(977.0 * static_cast<double>(i), 3200.0);
+    u.s2c_ms = 1.5 + std::fmod(0.37 * static_cast<double>(i), 2.0);
+    sim.updates.push_back(u);
+  }
+  return sim;
+}
+
+void expect_truth_in_ranges(const Report& r, const Sim& sim) {
+  for (const auto& su : sim.updates) {
+    const auto& u = find(r, su.tid);
+    auto ranges = cross_host_ranges(r, u);
+    ASSERT_TRUE(ranges.client_to_server_ms && ranges.server_to_client_ms) << su.tid;
+    EXPECT_LE(ranges.client_to_server_ms->lo, su.c2s_ms + 0.01) << su.tid;
+    EXPECT_GE(ranges.client_to_server_ms->hi, su.c2s_ms - 0.01) << su.tid;
+    EXPECT_LE(ranges.server_to_client_ms->lo, su.s2c_ms + 0.01) << su.tid;
+    EXPECT_GE(ranges.server_to_client_ms->hi, su.s2c_ms - 0.01) << su.tid;
+  }
+}
+
+}  // namespace
+
+TEST(CorrelateWallClocks, SaturatedSameHostWithoutWallClocksIsARangeNeverItsMiddle) {
+  TempDir d;
+  Sim sim = saturated(0.0);
+  Report r = sim.analyze_in(d);
+  ASSERT_EQ(r.clocks.size(), 1u);
+  const auto& c = r.clocks[0];
+  EXPECT_EQ(c.method, "bounds");
+  // The updates alone: [-1.5 ms, 8 s]. Its middle (4 s) would put 4 s of every queue wait after
+  // the server received the request.
+  EXPECT_NEAR(c.lower_s, -0.0015, 1e-6);
+  EXPECT_NEAR(c.upper_s, 8.0, 1e-6);
+  EXPECT_FALSE(c.measured());
+  for (const auto& u : r.updates) {
+    EXPECT_FALSE(u.phases.client_to_server_ms) << u.trace.str();
+    EXPECT_FALSE(u.phases.server_to_client_ms) << u.trace.str();
+  }
+  expect_truth_in_ranges(r, sim);
+  // What holds for every offset in the interval is said, in SUMMARY.md too.
+  auto statements = offset_range_statements(r);
+  ASSERT_EQ(statements.size(), 1u);
+  double wall = 0, c2s_min = 0;
+  for (const auto& su : sim.updates) wall += sim.wall_ms(su);
+  for (const auto& u : r.updates) c2s_min += cross_host_ranges(r, u).client_to_server_ms->lo;
+  EXPECT_NE(statements[0].find(fmt::format("of the {:.1f} s its {} updates took, at least {:.1f} s", wall / 1000,
+                                           sim.updates.size(), c2s_min / 1000)),
+            std::string::npos)
+      << statements[0];
+  EXPECT_NE(to_markdown(r).find("was spent before the server received the request"), std::string::npos);
+  // The share of update time is a range too: its ends are the totals at the two ends of the interval.
+  double c2s_max = 0;
+  for (const auto& u : r.updates) c2s_max += cross_host_ranges(r, u).client_to_server_ms->hi;
+  std::string share = fmt::format("client→server {:.1f}–{:.1f}%", 100 * c2s_min / wall, 100 * c2s_max / wall);
+  std::string md = to_markdown(r);
+  EXPECT_NE(md.find(share), std::string::npos) << share << "\n" << md.substr(md.find("Where update time went"), 300);
+}
+
+TEST(CorrelateWallClocks, SaturatedSameHostNarrowedByWallClocksToMilliseconds) {
+  TempDir d;
+  Sim sim = saturated(0.0);
+  sim.client_wall_s = 36000.0 + 0.123;  // 10:00:00.123 at t=0; the server is the same host
+  Report r = sim.analyze_in(d);
+  ASSERT_EQ(r.clocks.size(), 1u);
+  const auto& c = r.clocks[0];
+  EXPECT_EQ(c.method, "bounds + wall clocks");
+  EXPECT_TRUE(c.note.empty()) << c.note;
+  ASSERT_TRUE(c.causal_upper_s && c.wall_lower_s && c.wall_upper_s);
+  EXPECT_NEAR(*c.causal_upper_s, 8.0, 1e-6);
+  EXPECT_LE(*c.wall_lower_s, 0.0);
+  EXPECT_GE(*c.wall_upper_s, 0.0);
+  EXPECT_LE(c.lower_s, 0.0);
+  EXPECT_GE(c.upper_s, 0.0);
+  EXPECT_TRUE(c.measured()) << "[" << c.lower_s << ", " << c.upper_s << "]";
+  EXPECT_LT(std::fabs(c.offset_s), 0.010);
+  for (const auto& su : sim.updates) {
+    const auto& u = find(r, su.tid);
+    ASSERT_TRUE(u.phases.client_to_server_ms) << su.tid;
+    EXPECT_NEAR(*u.phases.client_to_server_ms, su.c2s_ms, 10.0) << su.tid;
+  }
+  expect_truth_in_ranges(r, sim);
+  EXPECT_TRUE(offset_range_statements(r).empty());
+}
+
+TEST(CorrelateWallClocks, TwoHostsDaysApartWithMillisecondStamps) {
+  TempDir d;
+  const double offset = 3 * 86400.0 + 1234.5678;  // the server booted three days before
+  Sim sim = saturated(offset);
+  sim.client_wall_s = 23 * 3600.0 + 59 * 60.0;  // 23:59: the run passes midnight
+  sim.stamp_digits = 3;
+  Report r = sim.analyze_in(d);
+  ASSERT_EQ(r.clocks.size(), 1u);
+  const auto& c = r.clocks[0];
+  EXPECT_EQ(c.method, "bounds + wall clocks");
+  EXPECT_TRUE(c.measured()) << "[" << c.lower_s << ", " << c.upper_s << "]";
+  // Within the tolerated skew (5 ms) and the stamps' millisecond on each side.
+  EXPECT_LE(c.lower_s, offset + 1e-6);
+  EXPECT_GE(c.upper_s, offset - 1e-6);
+  EXPECT_LE(c.upper_s - c.lower_s, 2 * ClockEstimate::kWallSkewS + 0.002 + 1e-6);
+  expect_truth_in_ranges(r, sim);
+}
+
+TEST(CorrelateWallClocks, WallClocksThatContradictTheUpdatesLoseAndTheReportSaysSo) {
+  TempDir d;
+  Sim sim;
+  sim.offsets_s = {777.25};
+  for (int i = 0; i < 40; ++i) {
+    SimUpdate u;
+    u.tid = fmt::format("{:016x}", 0xb000 + i);
+    u.send_t = 100 + 7.3 * i;
+    sim.updates.push_back(u);
+  }
+  sim.client_wall_s = 50000.5;
+  sim.wall_skew_s = {30.0};  // the server's wall clock is 30 s ahead (NTP not running)
+  Report r = sim.analyze_in(d);
+  ASSERT_EQ(r.clocks.size(), 1u);
+  const auto& c = r.clocks[0];
+  EXPECT_EQ(c.method, "bounds");  // the updates alone
+  EXPECT_LE(c.lower_s, 777.25 + 1e-6);
+  EXPECT_GE(c.upper_s, 777.25 - 1e-6);
+  ASSERT_TRUE(c.wall_lower_s);
+  EXPECT_NEAR(*c.wall_lower_s, 777.25 - 30.0, 1.1);
+  EXPECT_NE(c.note.find("disagree with the updates by 2"), std::string::npos) << c.note;  // ~29-30 s
+  EXPECT_NE(c.note.find("the offset comes from the updates alone"), std::string::npos) << c.note;
+  std::string md = to_markdown(r);
+  EXPECT_NE(md.find("disagree with the updates"), std::string::npos);
+  expect_truth_in_ranges(r, sim);
+}
+
+TEST(CorrelateWallClocks, ALateStampDoesNotBreakTheFitAndMidnightIsUnwrapped) {
+  WallFit f;
+  // A host whose wall = t + 86390.25 (23:59:50.25 at t=0), whole-second stamps, a line every 0.37 s
+  // through midnight.
+  const double c = 86390.25;
+  for (int i = 0; i < 200; ++i) {
+    double t = 0.37 * i;
+    double wall = std::fmod(t + c, 86400.0);
+    f.add(static_cast<int32_t>(std::floor(wall)), 0, 0, t);
+  }
+  // One line stamped 2 s after its t (a stalled logger thread).
+  f.add(static_cast<int32_t>(std::floor(std::fmod(74.0 + c + 2.0, 86400.0))), 0, 0, 74.0);
+  auto iv = f.interval();
+  ASSERT_TRUE(iv);
+  EXPECT_LE(iv->first, c);
+  EXPECT_GE(iv->second, c);
+  EXPECT_LT(iv->second - iv->first, 0.05);
+  EXPECT_EQ(f.late(), 1u);
 }

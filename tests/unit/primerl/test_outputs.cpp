@@ -94,7 +94,16 @@ Report make_report(size_t n, bool with_server = true) {
     r.updates.back().first_batch = static_cast<uint32_t>(i);
     r.updates.back().batch_count = 1;
   }
-  if (with_server) r.clocks.push_back(ClockEstimate{1, off, off - 0.001, off + 0.001, n, "bounds"});
+  if (with_server) {
+    ClockEstimate c;
+    c.file = 1;
+    c.offset_s = off;
+    c.lower_s = off - 0.001;
+    c.upper_s = off + 0.001;
+    c.updates_used = n;
+    c.method = "bounds";
+    r.clocks.push_back(c);
+  }
   std::deque<PointEvent> waits, writes, trunc;
   for (size_t i = 0; i < n; i += 2) {
     int32_t tod = 36000 + static_cast<int32_t>(10 * i) + 5;
