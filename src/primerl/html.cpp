@@ -308,18 +308,19 @@ void incomplete(const Report& r, std::string& o) {
   size_t n = 0;
   for (const auto& u : r.updates) {
     if (u.complete) continue;
-    if (++n <= 50)
+    if (++n <= kIncompleteListed)
       items += fmt::format("<li><code>{}</code> ({}, sent at {}:{}): {}</li>\n", u.trace.str(),
                            u.reload ? "reload" : "update", esc(r.file_name(u.send_at.file)),
                            u.send_at.line, esc(describe_last_phase(u.last_phase)));
   }
   for (const auto& s : r.server_only)
-    if (++n <= 50)
+    if (++n <= kIncompleteListed)
       items += fmt::format("<li><code>{}</code>: server side only in {}</li>\n", s.trace.str(),
                            esc(r.file_name(s.server.file)));
   if (n == 0) return;
   o += "<h2>Incomplete updates</h2>\n<ul>\n" + items;
-  if (n > 50) o += fmt::format("<li>… and {} more (see report.json)</li>\n", n - 50);
+  if (n > kIncompleteListed)
+    o += fmt::format("<li>… and {} more (see report.json)</li>\n", n - kIncompleteListed);
   o += "</ul>\n";
 }
 
