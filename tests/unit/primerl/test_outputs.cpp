@@ -662,7 +662,7 @@ TEST(Html, SelfContainedPageWithCharts) {
   for (size_t p = html.find("<svg"); p != std::string::npos; p = html.find("<svg", p + 1)) ++svgs;
   EXPECT_EQ(svgs, 6u);
   EXPECT_NE(html.find("<polyline"), std::string::npos);
-  EXPECT_NE(html.find("critical 1000 ms"), std::string::npos);
+  EXPECT_NE(html.find("<title>critical threshold 1000 ms</title>"), std::string::npos);
   EXPECT_NE(html.find("<td>weights.queue_ms (ms)</td>"), std::string::npos);
   EXPECT_NE(html.find("s-critical"), std::string::npos);
 }
