@@ -67,42 +67,119 @@ std::string unit_suffix(const std::string& unit) {
   return unit.empty() ? "" : (unit == "%" ? "%" : " " + unit);
 }
 
-std::string svg_chart(const ChartSeries& s) {
-  constexpr double W = 560, H = 230, L = 58, R = 14, T = 12, B = 36;
-  const double pw = W - L - R, ph = H - T - B;
-  double hi = *std::max_element(s.y.begin(), s.y.end());
-  double lo = std::min(0.0, *std::min_element(s.y.begin(), s.y.end()));
+// Width of `s` drawn at font size `fs`, a little generous: no font is shipped with the page, so
+// this must hold for the widest common sans-serif (DejaVu Sans, Chromium's fallback on Linux).
+double text_width(std::string_view s, double fs, bool bold) {
+  double em = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {  // one code point of a multi-byte sequence: count its lead byte only
+      if (c >= 0xC0) em += 1.0;
+      continue;
+    }
+    if (c == 'm' || c == 'w' || c == 'M' || c == 'W' || c == '%')
+      em += 1.0;
+    else if (c == ' ' || c == '.' || c == ',' || c == ':' || c == 'i' || c == 'l' || c == 'j' ||
+             c == 't' || c == 'f' || c == 'r' || c == '(' || c == ')')
+      em += 0.42;
+    else if (c >= 'A' && c <= 'Z')
+      em += 0.78;
+    else
+      em += 0.66;
+  }
+  return em * fs * (bold ? 1.1 : 1.0);
+}
+
+}  // namespace
+
+// A chart: the series as a line (and as points where they matter), the warning and critical
+// thresholds as dashed lines over amber and red zones, axes with round ticks.
+//
+// Threshold labels never sit on the data, whatever the data's scale: they are in a margin right
+// of the plot, in a larger and bolder type than the axis labels, each joined by a short leader to
+// the end of its line and centred on it unless that would make it touch the other label or leave
+// the picture (data far above the thresholds put both lines a pixel above the x axis). The y axis
+// covers the data, and stretches to a threshold above them only while the data keep a fair share
+// of the height (kStretch); a threshold further up is not drawn as a line but named at the top of
+// the margin with an up arrow and "off chart", so a run far below its thresholds still shows its
+// own shape.
+std::string html_chart_svg(const ChartSeries& s) {
+  constexpr double W = 560, H = 230, L = 58, T = 12, B = 36;
+  // Thresholds up to this multiple of the data's largest value are brought onto the axis.
+  constexpr double kStretch = 2.5;
+  // Threshold labels: font sizes (the axis labels are 11px, svg text in render::html_style()),
+  // line heights, the gap between the plot and the labels, between two labels.
+  constexpr double kLabelFont = 12, kNoteFont = 11, kLine = 14, kNoteLine = 13, kGap = 12,
+                   kBetween = 6;
+  if (s.y.empty()) return "";
+
+  struct Label {
+    const char* level;
+    const char* color;
+    double value;
+    std::string text;  // "1000 ms"
+    int off = 0;       // +1: above the axis, -1: below it, 0: on the chart
+    double line_y = 0, top = 0, height = 0;
+  };
+  std::string u = unit_suffix(s.unit);
+  std::vector<Label> labels;
+  if (s.warning)
+    labels.push_back({"warning", "#b45309", *s.warning, fmt::format("{}{}", *s.warning, u)});
   if (s.critical)
-    hi = std::max(hi, *s.critical);
-  else if (s.warning)
-    hi = std::max(hi, *s.warning);
+    labels.push_back({"critical", "#b91c1c", *s.critical, fmt::format("{}{}", *s.critical, u)});
+  double dmax = *std::max_element(s.y.begin(), s.y.end());
+  double hi = dmax;
+  double lo = std::min(0.0, *std::min_element(s.y.begin(), s.y.end()));
+  for (const auto& l : labels)
+    if (l.value > hi && dmax > 0 && l.value <= kStretch * dmax) hi = l.value;
   if (!(hi > lo)) hi = lo + 1;
   double step = nice_step((hi - lo) / 5);
   double top = step * std::ceil(hi * 1.04 / step), bottom = step * std::floor(lo / step);
+  if (!(top > bottom)) top = bottom + step;
+
+  // The margin is as wide as the widest label, and at least as wide as the usual ones, so that
+  // the plots of the page line up.
+  double label_w = labels.empty() ? 0 : text_width("10000 ms", kLabelFont, false);
+  for (auto& l : labels) {
+    l.off = l.value > top ? 1 : l.value < bottom ? -1 : 0;
+    label_w = std::max({label_w, text_width(l.level, kLabelFont, true),
+                        text_width(l.text, kLabelFont, false),
+                        l.off ? text_width("off chart", kNoteFont, false) : 0.0});
+  }
+  const double R = labels.empty() ? 14 : kGap + label_w + 4;
+  const double pw = W - L - R, ph = H - T - B;
   auto X = [&](size_t i) {
-    return L + pw * static_cast<double>(i) / static_cast<double>(s.y.size() - 1);
+    return L +
+           pw * static_cast<double>(i) / static_cast<double>(std::max<size_t>(s.y.size() - 1, 1));
   };
   auto Y = [&](double v) { return T + ph * (1 - (v - bottom) / (top - bottom)); };
-  std::string u = unit_suffix(s.unit);
   std::string short_name = s.metric.substr(s.metric.rfind('.') + 1);
 
   std::string o;
   auto out = std::back_inserter(o);
   fmt::format_to(out, "<svg viewBox=\"0 0 {} {}\" role=\"img\" aria-label=\"{}\">\n", W, H,
                  esc(s.title));
-  // Zones: good below the warning threshold, amber up to critical, red above.
+  fmt::format_to(
+      out,
+      "<rect class=\"plot\" x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" "
+      "fill=\"none\"/>\n",
+      L, T, pw, ph);
+  // Zones: good below the warning threshold, amber up to critical, red above (as far as the
+  // axis goes).
+  auto zone = [&](double y1, double y2, const char* fill) {
+    if (y2 - y1 >= 0.05)
+      fmt::format_to(out,
+                     "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" "
+                     "fill=\"{}\" opacity=\"0.6\"/>\n",
+                     L, y1, pw, y2 - y1, fill);
+  };
   if (s.warning) {
     double yw = std::clamp(Y(*s.warning), T, T + ph);
     double yc = s.critical ? std::clamp(Y(*s.critical), T, T + ph) : T;
-    fmt::format_to(out,
-                   "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" "
-                   "fill=\"#fef3c7\" opacity=\"0.6\"/>\n",
-                   L, yc, pw, yw - yc);
-    if (s.critical)
-      fmt::format_to(out,
-                     "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" "
-                     "fill=\"#fee2e2\" opacity=\"0.6\"/>\n",
-                     L, T, pw, yc - T);
+    zone(yc, yw, "#fef3c7");
+    if (s.critical) zone(T, yc, "#fee2e2");
+  } else if (s.critical) {
+    zone(T, std::clamp(Y(*s.critical), T, T + ph), "#fee2e2");
   }
   // Y grid and labels.
   for (double v = bottom; v <= top + step / 2; v += step) {
@@ -127,7 +204,8 @@ std::string svg_chart(const ChartSeries& s) {
   }
   fmt::format_to(out, "<line x1=\"{0}\" y1=\"{1}\" x2=\"{0}\" y2=\"{2}\" stroke=\"#9ca3af\"/>", L,
                  T, T + ph);
-  fmt::format_to(out, "<line x1=\"{0}\" y1=\"{2}\" x2=\"{1}\" y2=\"{2}\" stroke=\"#9ca3af\"/>\n", L,
+  fmt::format_to(out,
+                 "<line x1=\"{0}\" y1=\"{2}\" x2=\"{1:.1f}\" y2=\"{2}\" stroke=\"#9ca3af\"/>\n", L,
                  L + pw, T + ph);
   fmt::format_to(out, "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>\n",
                  L + pw / 2, H - 4, esc(s.x_label));
@@ -135,30 +213,25 @@ std::string svg_chart(const ChartSeries& s) {
       out,
       "<text transform=\"translate(12 {:.1f}) rotate(-90)\" text-anchor=\"middle\">{}{}</text>\n",
       T + ph / 2, esc(short_name), s.unit.empty() ? "" : " (" + esc(s.unit) + ")");
-  // Thresholds: the warning label sits at the left end, the critical one at the right, so that
-  // the two never overlap when the lines are close.
-  auto threshold = [&](const std::optional<double>& t, const char* color, const char* label,
-                       bool right) {
-    if (!t) return;
-    double y = Y(*t);
-    fmt::format_to(out,
-                   "<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"{}\" "
-                   "stroke-width=\"1.5\" stroke-dasharray=\"6 4\"/>",
-                   L, y, L + pw, y, color);
-    fmt::format_to(
-        out,
-        "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"{}\" style=\"fill:{}\">{} {}{}</text>\n",
-        right ? L + pw - 4 : L + 4, y - 4, right ? "end" : "start", color, label,
-        fmt::format("{}", *t), esc(u));
-  };
-  threshold(s.warning, "#b45309", "warning", false);
-  threshold(s.critical, "#b91c1c", "critical", true);
+
+  // Threshold lines, under the data: a line is a reference, the data is what is read.
+  for (auto& l : labels) {
+    double y = Y(l.value);
+    l.line_y = l.off > 0 ? T : l.off < 0 ? T + ph : y;
+    l.height = 2 * kLine + (l.off ? kNoteLine : 0);
+    if (!l.off)
+      fmt::format_to(
+          out,
+          "<line class=\"thr-line\" x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" "
+          "y2=\"{:.1f}\" stroke=\"{}\" stroke-width=\"1.5\" stroke-dasharray=\"6 4\"/>\n",
+          L, y, L + pw, y, l.color);
+  }
   // Data.
-  o += "<polyline fill=\"none\" stroke=\"#2563eb\" stroke-width=\"1.6\" stroke-linejoin=\"round\" "
-       "points=\"";
+  o += "<polyline class=\"data\" fill=\"none\" stroke=\"#2563eb\" stroke-width=\"1.6\" "
+       "stroke-linejoin=\"round\" points=\"";
   for (size_t i = 0; i < s.y.size(); ++i)
     fmt::format_to(out, "{}{:.1f},{:.1f}", i ? " " : "", X(i), Y(s.y[i]));
-  o += "\"/>\n";
+  o += "\"/>\n<g class=\"marks\">";
   for (size_t i = 0; i < s.y.size(); ++i) {
     double v = s.y[i];
     bool over_c = s.critical && v > *s.critical, over_w = s.warning && v > *s.warning;
@@ -173,9 +246,64 @@ std::string svg_chart(const ChartSeries& s) {
                    X(i), Y(v), s.y.size() > kCircleLimit ? 1.8 : 2.6, color, esc(short_name), which,
                    fixed(v), esc(u));
   }
-  o += "\n</svg>\n";
+  o += "</g>\n";
+
+  // Threshold labels in the right margin, from the top of the picture down to the x axis: each
+  // centred on its line if it can be, else moved just enough not to touch its neighbour.
+  std::sort(labels.begin(), labels.end(), [](const Label& a, const Label& b) {
+    return a.line_y < b.line_y || (a.line_y == b.line_y && a.value > b.value);
+  });
+  const double region_top = 2, region_bottom = T + ph + 2;
+  for (auto& l : labels) l.top = l.off > 0 ? region_top : l.line_y - kLine;
+  for (size_t i = 0; i < labels.size(); ++i) {
+    double min_top = i ? labels[i - 1].top + labels[i - 1].height + kBetween : region_top;
+    labels[i].top = std::max(labels[i].top, min_top);
+  }
+  for (size_t i = labels.size(); i-- > 0;) {
+    double max_top =
+        (i + 1 < labels.size() ? labels[i + 1].top - kBetween : region_bottom) - labels[i].height;
+    labels[i].top = std::max(region_top, std::min(labels[i].top, max_top));
+  }
+  const double x0 = L + pw, tx = x0 + kGap;
+  for (const auto& l : labels) {
+    std::string where = l.off > 0   ? ", above the top of the chart"
+                        : l.off < 0 ? ", below the bottom of the chart"
+                                    : "";
+    fmt::format_to(out, "<g class=\"thr\"><title>{} threshold {}{}</title>", l.level, esc(l.text),
+                   where);
+    double text_y = l.top + 11;  // first baseline
+    if (l.off) {
+      // An arrow pointing the way to the threshold, beside its name.
+      double ay = l.top + 3, dir = l.off > 0 ? 1 : -1, tip = l.off > 0 ? ay : ay + 8;
+      fmt::format_to(out, "<path d=\"M{:.1f} {:.1f}l4.5 {:.1f}h-9z\" fill=\"{}\"/>", x0 + 5.5, tip,
+                     8 * dir, l.color);
+    } else {
+      // The dashed line's end, joined to its label.
+      double mid = l.top + kLine;
+      fmt::format_to(
+          out,
+          "<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"1\" points=\"{:.1f},{:.1f} "
+          "{:.1f},{:.1f} {:.1f},{:.1f}\"/>",
+          l.color, x0 + 1, l.line_y, x0 + 5, l.line_y, tx - 2, mid);
+    }
+    fmt::format_to(
+        out,
+        "<text x=\"{0:.1f}\" y=\"{1:.1f}\" "
+        "style=\"font-size:{3}px;font-weight:600;fill:{2}\">{4}</text>"
+        "<text x=\"{0:.1f}\" y=\"{5:.1f}\" style=\"font-size:{3}px;fill:{2}\">{6}</text>",
+        tx, text_y, l.color, kLabelFont, l.level, text_y + kLine, esc(l.text));
+    if (l.off)
+      fmt::format_to(
+          out,
+          "<text x=\"{:.1f}\" y=\"{:.1f}\" style=\"font-size:{}px;fill:#6b7280\">off chart</text>",
+          tx, text_y + kLine + kNoteLine, kNoteFont);
+    o += "</g>\n";
+  }
+  o += "</svg>\n";
   return o;
 }
+
+namespace {
 
 void headline_cards(const Report& r, std::string& o) {
   struct Card {
@@ -242,7 +370,7 @@ void charts(const Report& r, std::string& o) {
         esc(s.title), note, esc(s.metric.substr(s.metric.rfind('.') + 1)));
     if (s.warning) o += "<span class=\"key\" style=\"background:#b45309\"></span>warning";
     if (s.critical) o += "<span class=\"key\" style=\"background:#b91c1c\"></span>critical";
-    o += "</span></figcaption>\n" + svg_chart(s) + "</figure>\n";
+    o += "</span></figcaption>\n" + html_chart_svg(s) + "</figure>\n";
   }
   o += "</div>\n";
 }
@@ -310,18 +438,19 @@ void incomplete(const Report& r, std::string& o) {
   size_t n = 0;
   for (const auto& u : r.updates) {
     if (u.complete) continue;
-    if (++n <= 50)
+    if (++n <= kIncompleteListed)
       items += fmt::format("<li><code>{}</code> ({}, sent at {}:{}): {}</li>\n", u.trace.str(),
                            u.reload ? "reload" : "update", esc(r.file_name(u.send_at.file)),
                            u.send_at.line, esc(describe_last_phase(u.last_phase)));
   }
   for (const auto& s : r.server_only)
-    if (++n <= 50)
+    if (++n <= kIncompleteListed)
       items += fmt::format("<li><code>{}</code>: server side only in {}</li>\n", s.trace.str(),
                            esc(r.file_name(s.server.file)));
   if (n == 0) return;
   o += "<h2>Incomplete updates</h2>\n<ul>\n" + items;
-  if (n > 50) o += fmt::format("<li>… and {} more (see report.json)</li>\n", n - 50);
+  if (n > kIncompleteListed)
+    o += fmt::format("<li>… and {} more (see report.json)</li>\n", n - kIncompleteListed);
   o += "</ul>\n";
 }
 

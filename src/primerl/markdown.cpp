@@ -170,17 +170,23 @@ std::string to_markdown(const Report& r) {
     }
   }
 
-  std::vector<const UpdateReport*> incomplete;
+  // The first kIncompleteListed, as report.html lists them; report.json has them all.
+  size_t incomplete = 0;
+  std::string items;
   for (const auto& u : r.updates)
-    if (!u.complete) incomplete.push_back(&u);
-  if (!incomplete.empty() || !r.server_only.empty()) {
+    if (!u.complete && ++incomplete <= kIncompleteListed)
+      fmt::format_to(std::back_inserter(items), "- `{}` ({}, sent at {}:{}): {}\n", u.trace.str(),
+                     u.reload ? "reload" : "update", md_escape(r.file_name(u.send_at.file)), u.send_at.line,
+                     describe_last_phase(u.last_phase));
+  for (const auto& s : r.server_only)
+    if (++incomplete <= kIncompleteListed)
+      fmt::format_to(std::back_inserter(items), "- `{}`: server side only in {} (no client.send in the given logs)\n",
+                     s.trace.str(), md_escape(r.file_name(s.server.file)));
+  if (incomplete > 0) {
     o += "## Incomplete updates\n\n";
-    for (const auto* u : incomplete)
-      fmt::format_to(out, "- `{}` ({}, sent at {}:{}): {}\n", u->trace.str(), u->reload ? "reload" : "update",
-                     md_escape(r.file_name(u->send_at.file)), u->send_at.line, describe_last_phase(u->last_phase));
-    for (const auto& s : r.server_only)
-      fmt::format_to(out, "- `{}`: server side only in {} (no client.send in the given logs)\n", s.trace.str(),
-                     md_escape(r.file_name(s.server.file)));
+    o += items;
+    if (incomplete > kIncompleteListed)
+      fmt::format_to(out, "- … and {} more (see report.json)\n", incomplete - kIncompleteListed);
     o += "\n";
   }
 

@@ -2,7 +2,7 @@
 # report.html in a real browser: headless Chromium (Debian's `chromium` package) loads the page
 # that the binary writes for a sample run (then an srtctl job, a Ray run and a mixed folder), and
 # the test fails on any console message or a blank
-# screenshot.
+# screenshot. Then the charts' threshold labels are measured in the browser (step 5).
 #
 # The page has no scripts, so every console message is a failure: a Content-Security-Policy
 # violation (something tried to fetch), a resource that failed to load, or a parse error. To be
@@ -169,4 +169,85 @@ PY
   fi
   echo "ok   report.html of $other"
 done
+# 5. The charts' threshold labels, measured by the browser: each label's box (getBBox, with the
+# fonts this machine really has) must lie outside the plot area, over no data point and no other
+# threshold's label, inside the picture, at a font size no smaller than the axis labels'. On the
+# charts of three runs at once: the sample run (queue delays of 40 s dwarf thresholds of 100 ms and
+# 1 s), the healthy one (most thresholds far above the data: named at the top, "off chart"), and the
+# sample run again with long thresholds far above some data and far below others. report.html has
+# no scripts and forbids them, so the charts are copied into a harness page with a script that
+# writes its verdict into the DOM, which --dump-dom prints.
+healthy_out=$("$bin" -q --color never -o "$tmp/healthy" "$src/testdata/runs/healthy") || fail "analyze-logs exited with $? on runs/healthy"
+cat >"$tmp/thresholds.json" <<'EOF'
+{"weights.rpc_ms": {"warning": 250000, "critical": 1500000}, "gen.dur_ms": {"warning": 1.5, "critical": 2.5}}
+EOF
+long_out=$("$bin" -q --color never -o "$tmp/long" --thresholds "$tmp/thresholds.json" "$run") || fail "analyze-logs exited with $? on $run with $tmp/thresholds.json"
+harness=$tmp/geometry.html
+{
+  sed -n '1,/<main>/p' "$html" | grep -v 'Content-Security-Policy'
+  for page in "$html" "$(tail -n 1 <<<"$healthy_out")/report.html" "$(tail -n 1 <<<"$long_out")/report.html"; do
+    # The charts section: from its heading to the next one.
+    awk '/<h2>Charts<\/h2>/ { p = 1; print; next } p && /<h2>/ { p = 0 } p' "$page"
+  done
+  cat <<'EOF'
+<script>
+(function () {
+  const res = { charts: 0, labels: 0, offchart: 0, failures: [] };
+  const fail = (k, msg) => res.failures.push(`chart ${k}: ${msg}`);
+  const meets = (a, b) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+  const box = (b) => `[${b.x.toFixed(1)},${b.y.toFixed(1)} ${b.width.toFixed(1)}x${b.height.toFixed(1)}]`;
+  document.querySelectorAll('svg').forEach((svg, k) => {
+    const plotRect = svg.querySelector('rect.plot');
+    if (!plotRect) return fail(k, 'no rect.plot');
+    res.charts++;
+    const vb = svg.viewBox.baseVal, plot = plotRect.getBBox();
+    const marks = [...svg.querySelectorAll('g.marks circle')].map((c) => c.getBBox());
+    for (const p of svg.querySelector('polyline.data').points) marks.push({ x: p.x - 0.8, y: p.y - 0.8, width: 1.6, height: 1.6 });
+    let axisFont = 0;
+    svg.querySelectorAll('text').forEach((t) => {
+      if (!t.closest('g.thr')) axisFont = Math.max(axisFont, parseFloat(getComputedStyle(t).fontSize));
+    });
+    const others = [];
+    svg.querySelectorAll('g.thr').forEach((g) => {
+      res.labels++;
+      const mine = [];
+      g.querySelectorAll('text').forEach((t) => {
+        const b = t.getBBox(), font = parseFloat(getComputedStyle(t).fontSize), s = t.textContent;
+        if (s === 'off chart') res.offchart++;
+        if (!(font >= axisFont)) fail(k, `"${s}" at ${font}px, smaller than the axis labels' ${axisFont}px`);
+        if (meets(b, plot)) fail(k, `"${s}" ${box(b)} over the plot area ${box(plot)}`);
+        const d = marks.find((m) => meets(b, m));
+        if (d) fail(k, `"${s}" ${box(b)} over a data point ${box(d)}`);
+        const o = others.find((m) => meets(b, m));
+        if (o) fail(k, `"${s}" ${box(b)} over another threshold's label ${box(o)}`);
+        if (b.x < 0 || b.y < 0 || b.x + b.width > vb.width + 0.5 || b.y + b.height > vb.height + 0.5)
+          fail(k, `"${s}" ${box(b)} leaves the picture (${vb.width}x${vb.height})`);
+        mine.push(b);
+      });
+      others.push(...mine);
+    });
+  });
+  const pre = document.createElement('pre');
+  pre.textContent = 'ALOG-' + 'GEOMETRY ' + JSON.stringify(res);
+  document.body.appendChild(pre);
+})();
+</script>
+</main></body></html>
+EOF
+} >"$harness"
+profile=$(mktemp -d "$tmp/profile.XXXXXX")
+timeout 120 "$chromium" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+  --disable-background-networking --disable-component-update --disable-sync --disable-dev-shm-usage \
+  --virtual-time-budget=5000 --user-data-dir="$profile" --dump-dom "file://$harness" >"$tmp/geometry.dom" 2>"$tmp/geometry.log" ||
+  fail "chromium exited with $? on the geometry harness (log: $(tail -5 "$tmp/geometry.log"))"
+verdict=$(grep -o 'ALOG-GEOMETRY {.*}' "$tmp/geometry.dom" | head -n 1 || true)
+[[ -n $verdict ]] || fail "the geometry harness wrote no verdict (script not run?)"
+grep -q '"failures":\[\]' <<<"$verdict" || fail "threshold labels badly placed: $verdict"
+charts=$(grep -o '"charts":[0-9]*' <<<"$verdict" | cut -d: -f2)
+labels=$(grep -o '"labels":[0-9]*' <<<"$verdict" | cut -d: -f2)
+offchart=$(grep -o '"offchart":[0-9]*' <<<"$verdict" | cut -d: -f2)
+# Six charts per run (queue, rpc, batches, ckpt wait and write, truncation), two labels each;
+# thresholds off chart in the healthy run and with the long thresholds.
+((charts >= 18 && labels == 2 * charts && offchart >= 4)) || fail "the geometry harness measured too little: $verdict"
+echo "ok   threshold labels of $charts charts measured in the browser: $verdict"
 echo "PASS: report.html loaded in $("$chromium" --version 2>/dev/null | head -n 1) without console messages; screenshot $size bytes"

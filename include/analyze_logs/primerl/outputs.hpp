@@ -57,6 +57,12 @@ struct ChartSeries {
 // max_points points.
 std::vector<ChartSeries> chart_series(const Report& r, size_t max_points, bool extended);
 
+// One chart of report.html: an inline <svg> element (empty for a series without points). Its plot
+// area is the <rect class="plot">; the data are the <polyline class="data"> and the circles of
+// <g class="marks">; each threshold's label is a <g class="thr"> in the margin right of the plot,
+// never over it.
+std::string html_chart_svg(const ChartSeries& s);
+
 // Largest value of each bucket of ceil(n / max_points) consecutive values; `bucket` receives the
 // bucket size. max_points == 0 is treated as 1.
 std::vector<double> downsample_max(std::span<const double> v, size_t max_points, size_t& bucket);

@@ -27,6 +27,10 @@ nlohmann::ordered_json to_json(const Report& r, const JsonHeader& jh = {});
 // at a time: memory stays flat however many updates the run has.
 void write_json(const Report& r, const std::function<void(std::string_view)>& sink, const JsonHeader& jh = {});
 std::string to_markdown(const Report& r);   // SUMMARY.md
+// SUMMARY.md and report.html list at most this many incomplete updates (client side never
+// finished, then server side only), then "… and N more": a run with a hung engine has one per
+// update after the hang, and report.json lists them all.
+constexpr size_t kIncompleteListed = 50;
 std::string verdict_line(const Report& r);  // one line: worst diagnosis or metric status
 
 struct TextOptions {

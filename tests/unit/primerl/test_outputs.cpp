@@ -3,6 +3,7 @@
 // syntax as a parser of our own reads it, and the HTML page's self-containment and escaping. On
 // Reports built by hand, and on testdata/runs/* when present.
 
+#include <fmt/format.h>
 #include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
 
@@ -19,6 +20,7 @@
 #include "analyze_logs/primerl/analyzer.hpp"
 #include "analyze_logs/primerl/diagnose.hpp"
 #include "analyze_logs/primerl/outputs.hpp"
+#include "analyze_logs/primerl/writers.hpp"
 
 namespace alog {
 namespace {
@@ -669,7 +671,7 @@ TEST(Html, SelfContainedPageWithCharts) {
   for (size_t p = html.find("<svg"); p != std::string::npos; p = html.find("<svg", p + 1)) ++svgs;
   EXPECT_EQ(svgs, 6u);
   EXPECT_NE(html.find("<polyline"), std::string::npos);
-  EXPECT_NE(html.find("critical 1000 ms"), std::string::npos);
+  EXPECT_NE(html.find("<title>critical threshold 1000 ms</title>"), std::string::npos);
   EXPECT_NE(html.find("<td>weights.queue_ms (ms)</td>"), std::string::npos);
   EXPECT_NE(html.find("s-critical"), std::string::npos);
 }
@@ -719,6 +721,52 @@ TEST(Html, BoundedForLongRuns) {
     EXPECT_LE(pts, 500u);
   }
   EXPECT_LT(html.size(), 400u * 1024);
+}
+
+// A hung engine leaves one incomplete update per update sent after the hang: SUMMARY.md and
+// report.html list the first kIncompleteListed (updates, then server-only ones) and count the
+// rest, so their size does not follow the number of updates; report.json has them all.
+TEST(Html, IncompleteUpdatesAreListedUpToACapInSummaryAndPage) {
+  auto hung = [](size_t n, size_t server_only) {
+    Report r = make_report(n, false);
+    for (size_t i = 3; i < n; ++i) {
+      r.updates[i].complete = false;
+      r.updates[i].last_phase = "engine";
+    }
+    for (size_t i = 0; i < server_only; ++i) {
+      ServerOnlyUpdate so;
+      so.trace = tid(0xf00000 + i);
+      so.server.file = 1;
+      r.server_only.push_back(so);
+    }
+    return r;
+  };
+  auto items = [](const std::string& s, const std::string& start, const std::string& end,
+                  const std::string& item) {
+    size_t a = s.find(start), b = s.find(end, a);
+    size_t n = 0;
+    for (size_t p = s.find(item, a); p != std::string::npos && p < b; p = s.find(item, p + 1)) ++n;
+    return n;
+  };
+  // Under the cap: all listed, no "more" line.
+  Report few = hung(20, 2);
+  std::string md = to_markdown(few), html = to_html(few);
+  EXPECT_EQ(items(md, "## Incomplete updates", "\n\n## ", "\n- `"), 19u);
+  EXPECT_EQ(items(html, "<h2>Incomplete updates", "</ul>", "<li><code>"), 19u);
+  EXPECT_EQ(md.find("more (see report.json)"), std::string::npos);
+  // Over it: 50 listed, then how many more; the same in both.
+  Report many = hung(3000, 40);
+  md = to_markdown(many);
+  html = to_html(many);
+  EXPECT_EQ(items(md, "## Incomplete updates", "\n\n## ", "\n- `"), kIncompleteListed);
+  EXPECT_EQ(items(html, "<h2>Incomplete updates", "</ul>", "<li><code>"), kIncompleteListed);
+  size_t more = 2997 + 40 - kIncompleteListed;
+  EXPECT_NE(md.find(fmt::format("- … and {} more (see report.json)\n", more)), std::string::npos);
+  EXPECT_NE(html.find(fmt::format("<li>… and {} more (see report.json)</li>", more)), std::string::npos);
+  // Bounded: ten times the updates, hardly a longer summary or page.
+  Report more_hung = hung(30000, 0);
+  EXPECT_LT(to_markdown(more_hung).size(), md.size() + 2000);
+  EXPECT_LT(to_html(more_hung).size(), html.size() + 2000);
 }
 
 TEST(Html, EmptyReport) {
