@@ -110,3 +110,24 @@ TEST(ParsePrefix, UvicornAccessLineKeepsItsText) {
       "INFO:     10.0.0.2:51234 - \"POST /v1/chat/completions HTTP/1.1\" 200 OK");
   EXPECT_FALSE(p.message.starts_with("[weights]"));
 }
+
+// Issue 22: a fraction of a second after the time of day is kept (its first three digits, in ms,
+// and how many digits it had): the clock correlation's resolution comes from it.
+TEST(ParsePrefix, FractionOfASecondIsKeptWithItsResolution) {
+  auto ms = parse::strip_prefix("11:22:20.123    INFO [gen] batch.done dur_ms=1");
+  EXPECT_EQ(ms.message, "[gen] batch.done dur_ms=1");
+  EXPECT_EQ(ms.tod, tod(11, 22, 20));
+  EXPECT_EQ(ms.tod_ms, 123);
+  EXPECT_EQ(ms.tod_digits, 3);
+  auto us = parse::strip_prefix("INFO 10-14 18:30:47.987654 [server.py:88] [weights][-] server.recv t=1");
+  EXPECT_EQ(us.tod, tod(18, 30, 47));
+  EXPECT_EQ(us.tod_ms, 987);  // truncated, never rounded up into the next second
+  EXPECT_EQ(us.tod_digits, 3);
+  auto tenth = parse::strip_prefix("2025-10-14 18:30:47,5 | INFO | mod:fn:12 - [gen] batch.done dur_ms=1");
+  EXPECT_EQ(tenth.message, "[gen] batch.done dur_ms=1");
+  EXPECT_EQ(tenth.tod_ms, 500);
+  EXPECT_EQ(tenth.tod_digits, 1);
+  auto whole = parse::strip_prefix("11:22:20    INFO x");
+  EXPECT_EQ(whole.tod_ms, 0);
+  EXPECT_EQ(whole.tod_digits, 0);
+}
