@@ -280,7 +280,8 @@ class ZstdSource : public SourceBase {
       : SourceBase(std::move(raw), std::move(name), total), in_(ZSTD_DStreamInSize()) {
     ds_ = ZSTD_createDStream();
     if (!ds_) throw InputError(name_ + ": cannot initialise zstd");
-    ZSTD_initDStream(ds_);
+    size_t first = ZSTD_initDStream(ds_);
+    frame_start_ = ZSTD_isError(first) || first == 0 ? 1 : first;
   }
   ~ZstdSource() override { ZSTD_freeDStream(ds_); }
   Compression compression() const override { return Compression::zstd; }
@@ -297,35 +298,62 @@ class ZstdSource : public SourceBase {
   }
 
  private:
+  // A ZSTD_decompressStream call that fails does not say what it wrote into the output before it
+  // failed: that part is lost. So that no good byte is lost, and the bytes delivered before an
+  // error do not depend on the read sizes, each call is given only the input of the next decoding
+  // step (the rest of a frame header, a block header, a block's body, a checksum: the size
+  // zstd asks for, less the next block header it asks for with a block's body), and output left
+  // over when the reader's buffer filled is flushed by a call given no input. A failing call has
+  // then flushed nothing: every block before the corrupt one is delivered, and the error names the
+  // compressed offset where the failing step began.
   size_t decompress_into(ZSTD_outBuffer& out) {
     while (out.pos < out.size) {
-      if (inb_.pos == inb_.size) {
-        size_t n = raw_->read(in_.data(), in_.size());
-        if (n == 0) {
-          if (last_ != 0)
-            throw InputError(fmt::format(
-                "{}: truncated zstd stream: input ended after {} compressed bytes ({} bytes "
-                "decompressed)",
-                name_, raw_->consumed(), produced_total_ + out.pos));
-          break;
+      ZSTD_inBuffer step{in_.data(), inb_.pos, inb_.pos};  // no input: flush only
+      if (!flush_pending_) {
+        if (inb_.pos == inb_.size) {
+          size_t n = raw_->read(in_.data(), in_.size());
+          if (n == 0) {
+            if (last_ != 0)
+              throw InputError(fmt::format(
+                  "{}: truncated zstd stream: input ended after {} compressed bytes ({} bytes "
+                  "decompressed)",
+                  name_, raw_->consumed(), produced_total_ + out.pos));
+            break;
+          }
+          inb_ = ZSTD_inBuffer{in_.data(), n, 0};
+          step_end_ = 0;
         }
-        inb_ = ZSTD_inBuffer{in_.data(), n, 0};
+        if (step_end_ <= inb_.pos) step_end_ = inb_.pos + std::min(step_size(), inb_.size - inb_.pos);
+        step = ZSTD_inBuffer{in_.data(), step_end_, inb_.pos};
       }
-      size_t rc = ZSTD_decompressStream(ds_, &out, &inb_);
+      size_t rc = ZSTD_decompressStream(ds_, &out, &step);
       if (ZSTD_isError(rc))
         throw InputError(fmt::format("{}: corrupt zstd stream after {} compressed bytes: {}",
                                      name_, raw_->consumed() - (inb_.size - inb_.pos),
                                      ZSTD_getErrorName(rc)));
+      inb_.pos = step.pos;
       last_ = rc;
+      flush_pending_ = rc != 0 && out.pos == out.size;
     }
     produced_total_ += out.pos;
     return out.pos;
   }
 
+  // Input for the next call: at a frame's start, the first bytes of its header; else what zstd
+  // asked for (`last_`), which after a block's body includes the next block's 3-byte header.
+  size_t step_size() const {
+    constexpr size_t kBlockHeader = 3;
+    if (last_ == 0) return frame_start_;
+    return last_ > kBlockHeader ? last_ - kBlockHeader : last_;
+  }
+
   ZSTD_DStream* ds_;
   std::vector<char> in_;
   ZSTD_inBuffer inb_{nullptr, 0, 0};
-  size_t last_ = 0;
+  size_t step_end_ = 0;      // the current step is in_[inb_.pos, step_end_)
+  size_t last_ = 0;          // zstd's last answer: 0 at a frame's end, else input it wants next
+  size_t frame_start_ = 1;
+  bool flush_pending_ = false;
   uint64_t produced_total_ = 0;
 };
 

@@ -704,9 +704,13 @@ TEST(ScanPositional, CompressedAndMemorySourcesAreNotPositional) {
 
 namespace {
 
-std::string zstd_of(std::string_view in, int level = 3) {
+// A zstd frame with a checksum, so that any corrupt byte is detected.
+std::string zstd_of(std::string_view in) {
+  ZSTD_CCtx* cctx = ZSTD_createCCtx();
+  ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
   std::string out(ZSTD_compressBound(in.size()), '\0');
-  size_t n = ZSTD_compress(out.data(), out.size(), in.data(), in.size(), level);
+  size_t n = ZSTD_compress2(cctx, out.data(), out.size(), in.data(), in.size());
+  ZSTD_freeCCtx(cctx);
   EXPECT_FALSE(ZSTD_isError(n));
   out.resize(n);
   return out;
@@ -764,6 +768,9 @@ TEST(ScanReadAhead, TruncatedAndCorruptStreamsKeepTheSameFiguresAndError) {
   std::string bad_gz = gz;
   bad_gz[bad_gz.size() / 3] ^= 0x20;
   inputs.emplace_back(bad_gz, "bad.log.gz");
+  std::string bad_zs = zs;
+  bad_zs[bad_zs.size() / 3] ^= 0x20;
+  inputs.emplace_back(bad_zs, "bad.log.zst");
   for (const auto& [data, name] : inputs)
     for (unsigned threads : {1u, 2u}) {
       auto direct = scan_compressed(data, name, threads, 4u << 20, false);
