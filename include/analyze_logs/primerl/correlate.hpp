@@ -46,6 +46,8 @@ struct CrossHostRanges {
   std::optional<MsRange> client_to_server_ms, server_to_client_ms;
 };
 CrossHostRanges cross_host_ranges(const Report& r, const UpdateReport& u);
+// The same with the update's clock estimate already found (c.file must be its server's log).
+CrossHostRanges cross_host_ranges(const ClockEstimate& c, const UpdateReport& u);
 
 // A table cell for a cross-host phase: the value when measured ("12.3"), else the range
 // ("0.0–11200.0"), else "–".
@@ -58,7 +60,8 @@ struct CrossHostTotals {
   double wall_ms = 0;
   MsRange client_to_server_ms, server_to_client_ms;
 };
-CrossHostTotals cross_host_totals(const Report& r, uint32_t server_file);
+// One entry per r.clocks[i], in one pass over the updates.
+std::vector<CrossHostTotals> cross_host_totals(const Report& r);
 
 // One sentence per server log whose offset is a range, not a measurement (empty otherwise):
 // "inference.log: the clock offset is known only to lie in [0.000, 11.200] s; for every offset in
