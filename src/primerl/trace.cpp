@@ -663,7 +663,9 @@ class TraceWriter {
       if (!bounds[b]) continue;
       int64_t t = std::clamp(*bounds[b], lo, hi);
       if (prev && b - prev_i == 1) {
-        const auto& [phase, ms] = measured[prev_i];
+        // Not a structured binding: clang before 16 cannot capture one in a lambda.
+        const auto& phase = measured[prev_i].first;
+        const auto& ms = measured[prev_i].second;
         push('b', "weights", id, phase, f, kTidUpdates, *prev, [&](Args& a) {
           if (ms) a.num("ms", r3(*ms));
         });
