@@ -643,3 +643,27 @@ TEST(CorrelateWallClocks, EachServerLogWithAWideOffsetGetsItsOwnStatement) {
     EXPECT_NE(statements[ci].find(r.file_name(c.file)), std::string::npos) << statements[ci];
   }
 }
+
+TEST(CorrelateWallClocks, TraceViewShowsRangesAndNeverAMidpointOnTheClientClock) {
+  TempDir d;
+  Sim sim = saturated(0.0, 20);
+  Report r = sim.analyze_in(d);
+  const auto& su = sim.updates[3];
+  std::string error;
+  auto view = trace_view(r, su.tid, error);
+  ASSERT_TRUE(view) << error;
+  const auto& u = find(r, su.tid);
+  auto ranges = cross_host_ranges(r, u);
+  ASSERT_TRUE(ranges.client_to_server_ms);
+  EXPECT_NE(view->find(fmt::format("client→server {:.1f}–{:.1f} ms", ranges.client_to_server_ms->lo,
+                                   ranges.client_to_server_ms->hi)),
+            std::string::npos)
+      << *view;
+  // server.recv on the client's clock: the interval [recv - upper, recv - lower], not its middle.
+  double recv = su.send_t + su.c2s_ms / 1000;
+  EXPECT_NE(view->find(fmt::format("(client clock {:.3f}–{:.3f})", recv - r.clocks[0].upper_s,
+                                   recv - r.clocks[0].lower_s)),
+            std::string::npos)
+      << *view;
+  EXPECT_NE(view->find("so the phases that cross hosts are ranges"), std::string::npos) << *view;
+}
