@@ -31,19 +31,9 @@ namespace {
 
 using alog::test_support::TempDir;
 using alog::test_support::gzip;
+using alog::test_support::zstd;
 using ReadAhead = input::ByteSource::ReadAhead;
 
-std::string zstd(std::string_view in, int level = 3, bool checksum = true) {
-  ZSTD_CCtx* cctx = ZSTD_createCCtx();
-  ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level);
-  ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, checksum ? 1 : 0);
-  std::string out(ZSTD_compressBound(in.size()), '\0');
-  size_t n = ZSTD_compress2(cctx, out.data(), out.size(), in.data(), in.size());
-  ZSTD_freeCCtx(cctx);
-  EXPECT_FALSE(ZSTD_isError(n));
-  out.resize(n);
-  return out;
-}
 
 // Log-like text of about `bytes` bytes that compresses about 3:1 (random numbers and ids).
 std::string log_text(size_t bytes, uint32_t seed = 1) {

@@ -29,6 +29,7 @@ using namespace std::string_literals;
 namespace {
 
 using alog::test_support::gzip;
+using alog::test_support::zstd;
 
 struct Seen {
   Event ev;
@@ -704,17 +705,6 @@ TEST(ScanPositional, CompressedAndMemorySourcesAreNotPositional) {
 
 namespace {
 
-// A zstd frame with a checksum, so that any corrupt byte is detected.
-std::string zstd_of(std::string_view in) {
-  ZSTD_CCtx* cctx = ZSTD_createCCtx();
-  ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
-  std::string out(ZSTD_compressBound(in.size()), '\0');
-  size_t n = ZSTD_compress2(cctx, out.data(), out.size(), in.data(), in.size());
-  ZSTD_freeCCtx(cctx);
-  EXPECT_FALSE(ZSTD_isError(n));
-  out.resize(n);
-  return out;
-}
 
 Scanned scan_compressed(const std::string& bytes, const std::string& name, unsigned threads, size_t chunk,
                         bool read_ahead, std::vector<uint64_t>* progress = nullptr) {
@@ -745,7 +735,7 @@ TEST(ScanReadAhead, CompressedCorpusGivesThePlainFiguresWithAndWithoutReadAhead)
   Corpus c = Generator(21, /*short_only=*/false).make(6000);
   auto ref = scan_text(c.text, 1, 1u << 22);
   expect_matches_corpus(ref, c);
-  const std::string gz = gzip(c.text), zs = zstd_of(c.text);
+  const std::string gz = gzip(c.text), zs = zstd(c.text);
   for (const auto* data : {&gz, &zs})
     for (size_t chunk : {300u, 4096u, 1u << 20})
       for (unsigned threads : {1u, 2u, 4u})
@@ -761,7 +751,7 @@ TEST(ScanReadAhead, TruncatedAndCorruptStreamsKeepTheSameFiguresAndError) {
   for (int i = 0; i < 60000; ++i)
     text += "[gen] batch.done dur_ms=" + std::to_string(i % 977) + ".5 inflight=" + std::to_string(i % 13) + "\n";
   std::vector<std::pair<std::string, std::string>> inputs;  // (bytes, name)
-  std::string gz = gzip(text), zs = zstd_of(text);
+  std::string gz = gzip(text), zs = zstd(text);
   inputs.emplace_back(gz.substr(0, gz.size() / 2), "orchestrator.log.gz");
   inputs.emplace_back(zs.substr(0, zs.size() / 2), "orchestrator.log.zst");
   inputs.emplace_back(gz.substr(0, gz.size() - 8), "no-trailer.log.gz");
@@ -784,7 +774,7 @@ TEST(ScanReadAhead, TruncatedAndCorruptStreamsKeepTheSameFiguresAndError) {
 
 TEST(ScanReadAhead, ProgressCountsTheCompressedBytesBehindTheScan) {
   Corpus c = Generator(22, /*short_only=*/false).make(100000);
-  const std::string zs = zstd_of(c.text);
+  const std::string zs = zstd(c.text);
   std::vector<uint64_t> progress;
   auto s = scan_compressed(zs, "p.log.zst", 2, 4u << 20, true, &progress);
   EXPECT_FALSE(s.counts.partial);
