@@ -55,6 +55,18 @@ std::string cross_host_cell(const std::optional<double>& value, const std::optio
   return "–";
 }
 
+ClockCells clock_cells(const ClockEstimate& c) {
+  auto interval = [](const std::optional<double>& lo, const std::optional<double>& hi) {
+    return lo && hi ? fmt::format("[{:.6f}, {:.6f}]", *lo, *hi) : std::string("–");
+  };
+  ClockCells cells;
+  cells.offset = !c.updates_used ? "–" : c.measured() ? fmt::format("{:.6f}", c.offset_s) : "a range";
+  cells.interval = c.updates_used ? interval(c.lower_s, c.upper_s) : "–";
+  cells.causal = interval(c.causal_lower_s, c.causal_upper_s);
+  cells.wall = interval(c.wall_lower_s, c.wall_upper_s);
+  return cells;
+}
+
 std::vector<CrossHostTotals> cross_host_totals(const Report& r) {
   std::vector<CrossHostTotals> out(r.clocks.size());
   // Clock index by server file: one pass over the updates whatever the number of server logs.

@@ -53,6 +53,14 @@ CrossHostRanges cross_host_ranges(const ClockEstimate& c, const UpdateReport& u)
 // ("0.0–11200.0"), else "–".
 std::string cross_host_cell(const std::optional<double>& value, const std::optional<MsRange>& range);
 
+// The Clocks table's cells of one server log (SUMMARY.md and report.html): the offset ("a range"
+// when not measured, "–" without one), the final interval, the one from the updates and the one
+// from the wall clocks ("[lo, hi]" in seconds, "–" when unknown).
+struct ClockCells {
+  std::string offset, interval, causal, wall;
+};
+ClockCells clock_cells(const ClockEstimate& c);
+
 // What holds for every offset in a server log's clock interval, over its complete updates with
 // every phase: their total wall time and the totals of the cross-host phases at both ends.
 struct CrossHostTotals {
