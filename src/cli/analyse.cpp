@@ -146,7 +146,7 @@ int run_single_prime(const RunOptions& opt, const PlannedJob& pj, TraceFile* tra
   jobs.push_back(std::move(jj));
 
   // prime-rl's own SUMMARY.md, and what discovery skipped or noted, which the Report never saw.
-  std::string summary_md = to_markdown(report) + skipped_markdown(a.job.header);
+  auto make_summary_md = [&] { return to_markdown(report) + skipped_markdown(a.job.header); };
   const JsonHeader json_header{&a.job.header, &jobs};
   auto terminal_text = [&] {
     if (opt.format != "text") return std::string();
@@ -159,18 +159,20 @@ int run_single_prime(const RunOptions& opt, const PlannedJob& pj, TraceFile* tra
   if (!dir) {
     if (trace)
       if (int trc = write_trace(*trace, report, std::nullopt)) return trc;
-    print_report(opt, std::nullopt, terminal_text(), summary_md, [&] {
-      write_json(report, [](std::string_view piece) { out(piece); }, json_header);
+    print_report(opt, std::nullopt, terminal_text(), make_summary_md(), [&] {
+      write_json(report, [](std::string_view piece) { out(piece); }, json_header, opt.threads);
     });
     return rc;
   }
 
   // The outputs only read the report: timeline.txt (a merge of the spooled events), SUMMARY.md
-  // and report.html are written on a second thread while this one writes report.json.
+  // and report.html are made and written on a second thread while this one writes report.json.
   std::exception_ptr side_error;
+  std::string summary_md;
   std::thread side([&] {
     try {
       if (timeline) timeline->finish(report);
+      summary_md = make_summary_md();
       dir->write("SUMMARY.md", summary_md);
       dir->write("report.html", to_html(report));
     } catch (...) {
@@ -180,7 +182,7 @@ int run_single_prime(const RunOptions& opt, const PlannedJob& pj, TraceFile* tra
   std::exception_ptr main_error;
   try {
     dir->write_stream("report.json",
-                      [&](const OutputDir::Sink& sink) { write_json(report, sink, json_header); });
+                      [&](const OutputDir::Sink& sink) { write_json(report, sink, json_header, opt.threads); });
   } catch (...) {
     main_error = std::current_exception();
   }

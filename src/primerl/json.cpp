@@ -2,6 +2,11 @@
 
 #include <charconv>
 #include <cmath>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <vector>
 #include <string_view>
 #include <unordered_set>
 
@@ -427,41 +432,147 @@ nlohmann::ordered_json to_json(const Report& r, const JsonHeader& jh) {
   return j;
 }
 
-void write_json(const Report& r, const std::function<void(std::string_view)>& sink, const JsonHeader& jh) {
+namespace {
+
+// The records of one array ("\n    " before the first, ",\n    " before the others), formatted
+// by up to `threads` threads in blocks and handed to `sink` strictly in order, by whichever
+// thread holds the next block. At most kAhead blocks are formatted ahead of the one written, so
+// memory stays a few MiB however long the array is.
+class OrderedRecords {
+ public:
+  static constexpr size_t kBlock = 1024;  // records (~0.5 MiB of updates)
+  static constexpr size_t kAhead = 4;     // blocks
+
+  template <typename Format>
+  static void write(size_t n, unsigned threads, const Format& format, const std::function<void(std::string_view)>& sink) {
+    const size_t blocks = (n + kBlock - 1) / kBlock;
+    if (threads <= 1 || blocks <= 1) {
+      std::string buf;
+      for (size_t b = 0; b < blocks; ++b) {
+        buf.clear();
+        format(b * kBlock, std::min(n, (b + 1) * kBlock), buf);
+        sink(buf);
+      }
+      return;
+    }
+    OrderedRecords o;
+    o.slots_.resize(kAhead);
+    auto work = [&] {
+      std::string buf;
+      for (;;) {
+        size_t b;
+        {
+          std::unique_lock lock(o.mu_);
+          o.cv_.wait(lock, [&] { return o.failed_ || o.claimed_ >= blocks || o.claimed_ < o.written_ + kAhead; });
+          if (o.failed_ || o.claimed_ >= blocks) return;
+          b = o.claimed_++;
+        }
+        buf.clear();
+        try {
+          format(b * kBlock, std::min(n, (b + 1) * kBlock), buf);
+        } catch (...) {
+          o.fail(std::current_exception());
+          return;
+        }
+        std::unique_lock lock(o.mu_);
+        std::swap(o.slots_[b % kAhead].text, buf);
+        o.slots_[b % kAhead].ready = true;
+        // Whoever completes the next block to write writes it and every ready block after it.
+        if (b != o.written_ || o.writing_) {
+          o.cv_.notify_all();
+          continue;
+        }
+        o.writing_ = true;
+        while (!o.failed_ && o.written_ < blocks && o.slots_[o.written_ % kAhead].ready) {
+          Slot& slot = o.slots_[o.written_ % kAhead];
+          std::string text = std::move(slot.text);
+          slot.ready = false;
+          lock.unlock();
+          try {
+            sink(text);
+          } catch (...) {
+            lock.lock();  // failed in the same hold that ends the writing: nobody writes after it
+            o.writing_ = false;
+            o.failed_locked(std::current_exception());
+            return;
+          }
+          lock.lock();
+          slot.text = std::move(text);  // its capacity is reused
+          ++o.written_;
+          o.cv_.notify_all();
+        }
+        o.writing_ = false;
+        o.cv_.notify_all();
+      }
+    };
+    std::vector<std::thread> helpers;
+    for (unsigned i = 1; i < std::min<size_t>(threads, blocks); ++i) helpers.emplace_back(work);
+    work();
+    for (auto& t : helpers) t.join();
+    if (o.error_) std::rethrow_exception(o.error_);
+  }
+
+ private:
+  struct Slot {
+    std::string text;
+    bool ready = false;
+  };
+  void fail(std::exception_ptr e) {
+    std::lock_guard lock(mu_);
+    failed_locked(e);
+  }
+  void failed_locked(std::exception_ptr e) {
+    if (!error_) error_ = e;
+    failed_ = true;
+    cv_.notify_all();
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Slot> slots_;
+  size_t claimed_ = 0, written_ = 0;
+  bool writing_ = false, failed_ = false;
+  std::exception_ptr error_;
+};
+
+}  // namespace
+
+void write_json(const Report& r, const std::function<void(std::string_view)>& sink, const JsonHeader& jh,
+                unsigned threads) {
   // Byte for byte dump_report(to_json(r)) + "\n", without building the tree of the per-update and
   // per-batch arrays: each element is built, written and freed in turn, so memory does not
   // grow with the run (a 1 GiB log has ~65 k updates and ~60 k batches).
   J head = head_json(r, jh);
   std::string buf = "{";
-  auto flush = [&](bool force) {
-    if (force || buf.size() >= (1u << 20)) {
-      sink(buf);
-      buf.clear();
-    }
-  };
   bool first = true;
-  ElementWriter elements(r, buf);
   for (const auto& [key, value] : head.items()) {
     buf += first ? "\n  " : ",\n  ";
     first = false;
     buf += J(key).dump();
     buf += ": ";
-    size_t n = key == "updates" ? r.updates.size() : key == "batches" ? r.batches.size() : 0;
+    const bool updates = key == "updates";
+    size_t n = updates ? r.updates.size() : key == "batches" ? r.batches.size() : 0;
     if (n == 0) {
       buf += dump_report(value, 2, key);
       continue;
     }
     buf += "[";
-    for (size_t i = 0; i < n; ++i) {
-      buf += i ? ",\n    " : "\n    ";
-      if (key == "updates") elements.update(r.updates[i]);
-      else elements.batch(i);
-      flush(false);
-    }
+    sink(buf);
+    buf.clear();
+    OrderedRecords::write(
+        n, threads,
+        [&](size_t from, size_t to, std::string& out) {
+          ElementWriter elements(r, out);
+          for (size_t i = from; i < to; ++i) {
+            out += i ? ",\n    " : "\n    ";
+            if (updates) elements.update(r.updates[i]);
+            else elements.batch(i);
+          }
+        },
+        sink);
     buf += "\n  ]";
   }
   buf += first ? "}\n" : "\n}\n";
-  flush(true);
+  sink(buf);
 }
 
 }  // namespace alog
