@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <condition_variable>
+#include <cstring>
 #include <exception>
 #include <mutex>
 #include <thread>
@@ -237,10 +238,30 @@ J head_json(const Report& r, const JsonHeader& jh) {
 // StreamedJsonIsTheTreeDumpedByteForByte (primerl/test_golden.cpp) holds the two to each other.
 class ElementWriter {
  public:
-  ElementWriter(const Report& r, std::string& buf) : r_(r), buf_(buf) {}
+  // Writes at the end of buf through a cursor (a record is ~60 appends: checking the capacity
+  // of a std::string on each cost more than the formatting); finish() gives buf its real size.
+  ElementWriter(const Report& r, std::string& buf) : r_(r), buf_(buf) {
+    w_ = end_ = buf_.data() + buf_.size();
+  }
+  ~ElementWriter() { finish(); }
+  ElementWriter(const ElementWriter&) = delete;
+  ElementWriter& operator=(const ElementWriter&) = delete;
+
+  void finish() {
+    if (w_) buf_.resize(static_cast<size_t>(w_ - buf_.data()));
+    w_ = end_ = nullptr;
+  }
+
+  template <size_t N>
+  void lit(const char (&s)[N]) {
+    ensure(N);
+    std::memcpy(w_, s, N - 1);
+    w_ += N - 1;
+  }
 
   void update(const UpdateReport& u) {
-    buf_ += '{';
+    ensure(kRecordRoom);
+    put('{');
     key("trace_id");
     quoted(u.trace.str());
     key("op");
@@ -266,13 +287,13 @@ class ElementWriter {
     if (u.done_at) location(*u.done_at);
     else lit("null");
     key("server");
-    if (u.server) buf_ += file(u.server->file);
+    if (u.server) append(file(u.server->file));
     else lit("null");
     key("server_side");
     if (u.server) {
-      buf_ += '{';
+      put('{');
       key("file");
-      buf_ += file(u.server->file);
+      append(file(u.server->file));
       key("recv_t");
       number(u.server->recv_t);
       key("rpc_start_t");
@@ -286,7 +307,7 @@ class ElementWriter {
       lit("null");
     }
     key("phases");
-    buf_ += '{';
+    put('{');
     key("client_to_server_ms");
     number(u.phases.client_to_server_ms);
     key("server_pre_rpc_ms");
@@ -309,7 +330,7 @@ class ElementWriter {
     if (u.last_phase.empty()) lit("null");
     else quoted(u.last_phase.name());  // a fixed name that needs no escaping
     key("overlapping_batches");  // a range of Report::batches
-    buf_ += '{';
+    put('{');
     key("first");
     if (u.batch_count) integer(u.first_batch);
     else lit("null");
@@ -321,11 +342,12 @@ class ElementWriter {
 
   void batch(size_t index) {
     const auto& b = r_.batches[index];
-    buf_ += '{';
+    ensure(kRecordRoom);
+    put('{');
     key("index");
     integer(index);
     key("file");
-    buf_ += file(b.file);
+    append(file(b.file));
     key("start_line");
     if (b.start_line) integer(b.start_line);
     else lit("null");
@@ -343,7 +365,7 @@ class ElementWriter {
       lit("null");
     } else {
       const auto& up = r_.updates[b.longest_queued];
-      buf_ += '{';
+      put('{');
       key("trace_id");
       quoted(up.trace.str());
       key("queue_ms");
@@ -356,37 +378,49 @@ class ElementWriter {
  private:
   // Compact, as nlohmann's dump() writes it: the first key of an object follows its '{', later
   // ones a ','. (Appends of known length only: this runs ~25 times per update.)
+  // Room for everything of a record but its file names and last phase, which ensure their own:
+  // ~30 keys, ~16 numbers of at most 25 characters, ids and integers.
+  static constexpr size_t kRecordRoom = 2048;
+  void ensure(size_t n) {
+    if (static_cast<size_t>(end_ - w_) >= n) return;
+    size_t used = static_cast<size_t>(w_ - buf_.data());
+    buf_.resize(std::max(buf_.size() * 2, used + n + 4096));
+    w_ = buf_.data() + used;
+    end_ = buf_.data() + buf_.size();
+  }
+  void put(char c) { *w_++ = c; }
+  void append(std::string_view s) {
+    ensure(s.size() + kRecordRoom);
+    std::memcpy(w_, s.data(), s.size());
+    w_ += s.size();
+  }
   template <size_t N>
   void key(const char (&k)[N]) {
-    if (buf_.back() != '{') buf_ += ',';
-    buf_ += '"';
-    buf_.append(k, N - 1);
-    buf_.append("\":", 2);
+    if (w_[-1] != '{') *w_++ = ',';
+    *w_++ = '"';
+    std::memcpy(w_, k, N - 1);
+    w_ += N - 1;
+    *w_++ = '"';
+    *w_++ = ':';
   }
-  void close(char c) { buf_ += c; }
-  template <size_t N>
-  void lit(const char (&s)[N]) {
-    buf_.append(s, N - 1);
-  }
-  void quoted(std::string_view plain) {  // only for text that needs no escaping (hex ids)
-    buf_ += '"';
-    buf_ += plain;
-    buf_ += '"';
+  void close(char c) { put(c); }
+  void quoted(std::string_view plain) {  // only for text that needs no escaping (hex ids, phase names)
+    ensure(plain.size() + kRecordRoom);
+    put('"');
+    std::memcpy(w_, plain.data(), plain.size());
+    w_ += plain.size();
+    put('"');
   }
   template <typename I>
   void integer(I v) {
-    char tmp[24];
-    auto res = std::to_chars(tmp, tmp + sizeof tmp, v);
-    buf_.append(tmp, res.ptr);
+    w_ = std::to_chars(w_, w_ + 24, v).ptr;
   }
   void number(double v) {
     if (!std::isfinite(v)) {
       lit("null");
       return;
     }
-    char tmp[64];
-    char* end = nlohmann::detail::to_chars(tmp, tmp + sizeof tmp, v);
-    buf_.append(tmp, end);
+    w_ = nlohmann::detail::to_chars(w_, w_ + 64, v);
   }
   void number(const std::optional<double>& v) {
     if (v) number(*v);
@@ -397,16 +431,16 @@ class ElementWriter {
       lit("null");
       return;
     }
-    buf_ += '[';
+    put('[');
     number(m->lo);
-    buf_ += ',';
+    put(',');
     number(m->hi);
-    buf_ += ']';
+    put(']');
   }
   void location(const Location& l) {
-    buf_ += '{';
+    put('{');
     key("file");
-    buf_ += file(l.file);
+    append(file(l.file));
     key("line");
     integer(l.line);
     close('}');
@@ -420,6 +454,8 @@ class ElementWriter {
 
   const Report& r_;
   std::string& buf_;
+  char* w_ = nullptr;
+  char* end_ = nullptr;
   std::vector<std::optional<std::string>> files_;
 };
 
@@ -563,10 +599,12 @@ void write_json(const Report& r, const std::function<void(std::string_view)>& si
         [&](size_t from, size_t to, std::string& out) {
           ElementWriter elements(r, out);
           for (size_t i = from; i < to; ++i) {
-            out += i ? ",\n    " : "\n    ";
+            if (i) elements.lit(",\n    ");
+            else elements.lit("\n    ");
             if (updates) elements.update(r.updates[i]);
             else elements.batch(i);
           }
+          elements.finish();
         },
         sink);
     buf += "\n  ]";

@@ -254,6 +254,30 @@ TEST(ReportJsonStream, BlocksFormattedOnSeveralThreadsAreWrittenInOrder) {
   }
 }
 
+// Records are written through a cursor with room ensured per record: a file name far longer than
+// that room (and one that needs escaping) still comes out whole.
+TEST(ReportJsonStream, LongFileNamesComeOutWhole) {
+  Report r;
+  InputReport in;
+  in.path = std::string(3000, 'x') + "\"/\\.log";
+  r.inputs.push_back(in);
+  for (size_t i = 0; i < 1100; ++i) {
+    UpdateReport u;
+    u.trace = *TraceId::parse(fmt::format("{:016x}", i + 1));
+    u.send_at = {0, i + 1};
+    u.done_at = Location{0, i + 2};
+    u.server = ServerSide{};
+    r.updates.push_back(u);
+    BatchReport b;
+    b.start_line = i + 1;
+    r.batches.push_back(b);
+  }
+  std::string streamed;
+  write_json(r, [&](std::string_view p) { streamed += p; }, {}, 2);
+  EXPECT_EQ(streamed, dump_report(to_json(r)) + "\n");
+  EXPECT_GT(streamed.size(), 1100u * 4 * 3000);
+}
+
 // A sink that fails (disk full) ends the write with its error, on any thread count; nothing hangs.
 TEST(ReportJsonStream, ASinkThatFailsEndsTheWriteWithItsError) {
   Report r;
