@@ -11,6 +11,7 @@
 #include "analyze_logs/primerl/diagnose.hpp"
 #include "analyze_logs/primerl/outputs.hpp"
 #include "analyze_logs/primerl/writers.hpp"
+#include "analyze_logs/hangs.hpp"
 #include "analyze_logs/ray.hpp"
 #include "analyze_logs/srtctl.hpp"
 
@@ -153,6 +154,27 @@ void top_prime(const std::vector<const Analysed*>& mine, ojson& doc) {
   ojson p = to_json(*prime_report(*mine.front()));
   for (auto it = p.begin(); it != p.end(); ++it)
     if (!doc.contains(it.key())) doc[it.key()] = it.value();
+}
+
+// ---- hang artifacts --------------------------------------------------------------------------
+
+Analysed analyse_hang(const PlannedJob& pj, const RunOptions&) {
+  Analysed a = start(pj);
+  std::vector<fs::path> paths;
+  for (const auto& f : pj.direct) paths.emplace_back(f);
+  for (const auto& f : pj.files) paths.emplace_back(f);
+  for (const auto& d : pj.dirs) paths.emplace_back(d);
+  hangs::HangReport r = hangs::analyze(paths);
+  a.job.header = hangs::header(r);
+  a.job.body = hangs::make_body(r);
+  a.detail = std::move(r);
+  finish(a, pj);
+  return a;
+}
+
+// `hang`: the hang analysis when the report holds one set.
+void top_hang(const std::vector<const Analysed*>& mine, ojson& doc) {
+  if (mine.size() == 1) doc["hang"] = hangs::to_json(std::any_cast<const hangs::HangReport&>(mine.front()->detail));
 }
 
 // ---- nothing recognised ----------------------------------------------------------------------

@@ -32,6 +32,8 @@ Analysed analyse_ray(const PlannedJob& job, const RunOptions& opt);
 void top_ray(const std::vector<const Analysed*>& mine, nlohmann::ordered_json& doc);
 Analysed analyse_prime(const PlannedJob& job, const RunOptions& opt);
 void top_prime(const std::vector<const Analysed*>& mine, nlohmann::ordered_json& doc);
+Analysed analyse_hang(const PlannedJob& job, const RunOptions& opt);
+void top_hang(const std::vector<const Analysed*>& mine, nlohmann::ordered_json& doc);
 Analysed analyse_unrecognised(const PlannedJob& job, const RunOptions& opt);
 
 // prime-rl pieces that the run's own fast path (a single prime-rl run) shares with the row.
