@@ -8,10 +8,10 @@
 #include <filesystem>
 #include <unordered_set>
 
+#include "analyze_logs/hangs.hpp"
 #include "analyze_logs/primerl/diagnose.hpp"
 #include "analyze_logs/primerl/outputs.hpp"
 #include "analyze_logs/primerl/writers.hpp"
-#include "analyze_logs/hangs.hpp"
 #include "analyze_logs/ray.hpp"
 #include "analyze_logs/srtctl.hpp"
 

@@ -33,7 +33,7 @@ int64_t int_of(const json& j, int64_t dflt = -1) {
 std::string str_of(const json& j) {
   if (j.is_string()) return j.get<std::string>();
   if (j.is_null()) return "";
-  return j.dump();
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 const json* at(const json& o, const char* key) {
@@ -72,19 +72,25 @@ FrEntry entry_of(const json& e) {
     x.pg = str_of((*v)[0]);
     x.pg_desc = str_of((*v)[1]);
   }
-  if (const json* v = at(e, "collective_seq_id")) x.seq = int_of(*v);
-  else if (const json* w = at(e, "seq_id")) x.seq = int_of(*w);
+  if (const json* v = at(e, "collective_seq_id"))
+    x.seq = int_of(*v);
+  else if (const json* w = at(e, "seq_id"))
+    x.seq = int_of(*w);
   if (const json* v = at(e, "p2p_seq_id")) x.p2p_seq = int_of(*v);
   if (const json* v = at(e, "is_p2p"); v && v->is_boolean()) x.is_p2p = v->get<bool>();
   if (const json* v = at(e, "profiling_name")) x.op = str_of(*v);
-  if (!at(e, "is_p2p") && (x.op.find(":send") != std::string::npos || x.op.find(":recv") != std::string::npos))
+  if (!at(e, "is_p2p") &&
+      (x.op.find(":send") != std::string::npos || x.op.find(":recv") != std::string::npos))
     x.is_p2p = true;
   if (const json* v = at(e, "state")) x.state = str_of(*v);
   if (const json* v = at(e, "retired"); v && v->is_boolean()) x.retired = v->get<bool>();
   if (const json* v = at(e, "timeout_ms")) x.timeout_ms = int_of(*v);
-  if (const json* v = at(e, "input_sizes")) x.input_sizes = v->dump();
-  if (const json* v = at(e, "output_sizes")) x.output_sizes = v->dump();
-  if (const json* v = at(e, "input_dtypes"); v && v->is_array() && !v->empty()) x.dtypes = str_of((*v)[0]);
+  if (const json* v = at(e, "input_sizes"))
+    x.input_sizes = v->dump(-1, ' ', false, json::error_handler_t::replace);
+  if (const json* v = at(e, "output_sizes"))
+    x.output_sizes = v->dump(-1, ' ', false, json::error_handler_t::replace);
+  if (const json* v = at(e, "input_dtypes"); v && v->is_array() && !v->empty())
+    x.dtypes = str_of((*v)[0]);
   if (const json* v = at(e, "frames"); v && v->is_array())
     for (const auto& f : *v) {
       Frame fr;
@@ -164,14 +170,15 @@ FrDump fr_from_json(const json& doc) {
 bool is_fr_head(std::string_view head) {
   // A pickle whose first keys are Flight Recorder's (`version` opens v1+ dumps, `pg_id` the
   // first entry of torch 2.2's bare list); a dump cut short still opens this way.
-  if (head.size() >= 3 && static_cast<uint8_t>(head[0]) == 0x80 && static_cast<uint8_t>(head[1]) >= 2 &&
-      static_cast<uint8_t>(head[1]) <= 5)
+  if (head.size() >= 3 && static_cast<uint8_t>(head[0]) == 0x80 &&
+      static_cast<uint8_t>(head[1]) >= 2 && static_cast<uint8_t>(head[1]) <= 5)
     for (std::string_view key : {"entries", "profiling_name", "pg_config", "version", "pg_id"})
       if (head.substr(0, 512).find(key) != std::string_view::npos) return true;
   size_t k = head.find_first_not_of(" \t\r\n");
   if (k == std::string_view::npos || (head[k] != '{' && head[k] != '[')) return false;
   return head.find("\"pg_config\"") != std::string_view::npos ||
-         (head.find("\"profiling_name\"") != std::string_view::npos && head.find("\"entries\"") != std::string_view::npos);
+         (head.find("\"profiling_name\"") != std::string_view::npos &&
+          head.find("\"entries\"") != std::string_view::npos);
 }
 
 FrDump read_fr_file(const std::filesystem::path& file, std::string display) {
@@ -209,10 +216,12 @@ FrDump read_fr_file(const std::filesystem::path& file, std::string display) {
   d.file = std::move(display);
   // The global rank from the name: `nccl_trace_rank_3`, `rank_3.json`, `…_host_3`.
   std::string stem = file.filename().string();
-  if (auto dot = stem.rfind(".json"); dot != std::string::npos && dot + 5 == stem.size()) stem.resize(dot);
+  if (auto dot = stem.rfind(".json"); dot != std::string::npos && dot + 5 == stem.size())
+    stem.resize(dot);
   size_t e = stem.size(), b = e;
   while (b > 0 && stem[b - 1] >= '0' && stem[b - 1] <= '9') --b;
-  if (b < e && e - b < 8) d.rank = static_cast<int>(*parse_int(std::string_view(stem).substr(b, e - b)));
+  if (b < e && e - b < 8)
+    d.rank = static_cast<int>(*parse_int(std::string_view(stem).substr(b, e - b)));
   return d;
 }
 

@@ -14,7 +14,8 @@ struct PidFact {  // pid (and host) of a global rank, and who said so
   int64_t pid = -1;
   std::string host;
   std::string source;  // "torchrun table", "RAS", "NCCL init line"
-  int nranks = -1;     // NCCL init: the communicator's size (only the world communicator maps global ranks)
+  int nranks =
+      -1;  // NCCL init: the communicator's size (only the world communicator maps global ranks)
 };
 
 struct Facts {

@@ -64,12 +64,16 @@ Prefixed strip_prefixes(std::string_view line) {
     if (d == inner.size() || d == 0 || inner.size() - d > 7) break;
     std::string_view name = inner.substr(0, d);
     bool ident = true;
-    for (char c : name) ident &= (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-');
+    for (char c : name)
+      ident &= (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-');
     if (!ident) break;
     int v = to_int(inner.substr(d));
-    if (name == "rank") p.rank = v;
-    else if (p.local_rank < 0 && p.rank < 0) p.local_rank = v;
-    else break;
+    if (name == "rank")
+      p.rank = v;
+    else if (p.local_rank < 0 && p.rank < 0)
+      p.local_rank = v;
+    else
+      break;
     line.remove_prefix(close + 2);
     if (p.rank >= 0 && line.starts_with(" ")) line.remove_prefix(1);
   }
@@ -100,26 +104,34 @@ const RE2& re(const char* p) {
 }
 
 struct Res {
-  const RE2& timeout = re(R"(Watchdog caught collective operation timeout: WorkNCCL\(SeqNum=(\d+), OpType=(\w+)(?:, NumelIn=(\d+), NumelOut=(\d+))?, Timeout\(ms\)=(\d+)\))");
-  const RE2& status = re(R"(at (?:NCCL )?work(?: sequence id)?: (\d+),? (?:PG status: )?last enqueued (?:NCCL )?work: (-?\d+), last completed (?:NCCL )?work: (-?\d+))");
-  const RE2& dump_signal = re(R"(Received a dump signal due to a collective timeout from\s+(?:rank (\d+)|this local rank).*?Last enqueued NCCL work: (-?\d+), last completed NCCL work: (-?\d+))");
+  const RE2& timeout = re(
+      R"(Watchdog caught collective operation timeout: WorkNCCL\(SeqNum=(\d+), OpType=(\w+)(?:, NumelIn=(\d+), NumelOut=(\d+))?, Timeout\(ms\)=(\d+)\))");
+  const RE2& status = re(
+      R"(at (?:NCCL )?work(?: sequence id)?: (\d+),? (?:PG status: )?last enqueued (?:NCCL )?work: (-?\d+), last completed (?:NCCL )?work: (-?\d+))");
+  const RE2& dump_signal = re(
+      R"(Received a dump signal due to a collective timeout from\s+(?:rank (\d+)|this local rank).*?Last enqueued NCCL work: (-?\d+), last completed NCCL work: (-?\d+))");
   const RE2& pg_guid = re(R"(\[PG ID \d+ PG GUID (\S+) Rank \d+\])");
   const RE2& pg_num = re(R"(\[PG (\d+) Rank \d+\])");
   const RE2& stack_frame = re(R"(^#(\d+) (\S+) from (.+):(\d+)\s*$)");
   const RE2& barrier = re(R"(Rank (\d+) failed to pass monitoredBarrier in (\d+) ms)");
   const RE2& sigterm = re(R"(Sending process (\d+) closing signal SIGTERM)");
-  const RE2& abort = re(R"(DistBackendError|terminate called after throwing|Some NCCL operations have failed or timed out|taking the entire process down|Process group watchdog thread terminated with exception)");
-  const RE2& nccl_init = re(R"(^(?:\[[^\]]*\] )?([\w.-]+):(\d+):\d+ \[\d+\] NCCL INFO .*\brank (\d+) n[Rr]anks (\d+))");
+  const RE2& abort = re(
+      R"(DistBackendError|terminate called after throwing|Some NCCL operations have failed or timed out|taking the entire process down|Process group watchdog thread terminated with exception)");
+  const RE2& nccl_init = re(
+      R"(^(?:\[[^\]]*\] )?([\w.-]+):(\d+):\d+ \[\d+\] NCCL INFO .*\brank (\d+) n[Rr]anks (\d+))");
   const RE2& pyspy_process = re(R"(^Process (\d+): (.*)$)");
   const RE2& pyspy_thread = re(R"(^Thread (\S+) \(([\w+]+)\)(?:: \"(.*)\")?\s*$)");
   const RE2& pyspy_frame = re(R"(^    (\S.*?) \((.*?)(?::(\d+))?\)\s*$)");
-  const RE2& fh_thread = re(R"(^(Current thread|Thread) (0x[0-9a-fA-F]+)(?: \[(.*)\])? \(most recent call first\):\s*$)");
+  const RE2& fh_thread = re(
+      R"(^(Current thread|Thread) (0x[0-9a-fA-F]+)(?: \[(.*)\])? \(most recent call first\):\s*$)");
   const RE2& fh_frame = re(R"(^  File \"(.*)\", line (\d+) in (.*?)\s*$)");
-  const RE2& fh_start = re(R"(^(Timeout \([0-9:.]+\)!|Fatal Python error: .*|Stack \(most recent call first\):)\s*$)");
+  const RE2& fh_start = re(
+      R"(^(Timeout \([0-9:.]+\)!|Fatal Python error: .*|Stack \(most recent call first\):)\s*$)");
   const RE2& ras_head = re(R"(^#\d+-\d+ \(\w+\) (MISMATCH|INCOMPLETE|ERROR))");
   const RE2& ras_type = re(R"(Communicator ranks have different (\w+) operation counts)");
   const RE2& ras_major = re(R"((\d+) ranks have launched up to operation (\d+))");
-  const RE2& ras_rank = re(R"(Rank (\d+) has launched up to operation (\d+)(?: -- GPU \d+ managed by process (\d+) on node (\S+))?)");
+  const RE2& ras_rank = re(
+      R"(Rank (\d+) has launched up to operation (\d+)(?: -- GPU \d+ managed by process (\d+) on node (\S+))?)");
   const RE2& tbl_idx = re(R"(^\[(\d+)\]:\s*$)");
   const RE2& tbl_field = re(R"(^  (time|host|rank|exitcode|error_file|traceback)\s*: ?(.*)$)");
   const RE2& tbl_rank = re(R"((\d+) \(local_rank: (\d+)\))");
@@ -153,7 +165,9 @@ struct Stream {
 
 class Scanner {
  public:
-  Scanner(std::string display, Facts& out) : display_(std::move(display)), out_(out) { file_rank_ = rank_from_name(display_); }
+  Scanner(std::string display, Facts& out) : display_(std::move(display)), out_(out) {
+    file_rank_ = rank_from_name(display_);
+  }
 
   void line(std::string_view raw, uint64_t no) {
     ++out_.lines_read;
@@ -166,7 +180,8 @@ class Scanner {
     std::string key = fmt::format("{}|{}", p.task, p.local_rank);
     Stream& s = streams_[key];
     if (p.rank >= 0) s.rank = p.rank;
-    int rank = p.rank >= 0 ? p.rank : s.rank >= 0 ? s.rank : file_rank_;
+    prefix_rank_ = p.rank >= 0 ? p.rank : s.rank;
+    int rank = prefix_rank_ >= 0 ? prefix_rank_ : file_rank_;
     std::string_view rest = p.rest;
     if (!rest.empty() && rest.back() == '\r') rest.remove_suffix(1);
     core::Evidence ev{display_, no, "", clip_utf8(printable(raw), 400)};
@@ -197,14 +212,16 @@ class Scanner {
       case Stream::Block::table:
         if (s.row.rank >= 0) out_.table.push_back(std::move(s.row));
         break;
-      default: break;
+      default:
+        break;
     }
     s.block = Stream::Block::none;
     s.dump = {};
     s.row = {};
   }
 
-  void new_dump(Stream& s, const char* source, int rank, const core::Evidence& ev, std::string header) {
+  void new_dump(Stream& s, const char* source, int, const core::Evidence& ev, std::string header) {
+    int rank = prefix_rank_;
     close(s);
     s.dump.source = source;
     s.dump.file = display_;
@@ -225,7 +242,8 @@ class Scanner {
     const Res& R = res();
     std::string a, b, c, d;
     switch (s.block) {
-      case Stream::Block::none: return false;
+      case Stream::Block::none:
+        return false;
       case Stream::Block::pyspy: {
         if (RE2::FullMatch(rest, R.pyspy_thread, &a, &b, &c)) {
           Thread t;
@@ -240,8 +258,8 @@ class Scanner {
           s.dump.threads.back().frames.push_back({a, b, c.empty() ? 0 : num(c)});
           return true;
         }
-        if (rest.starts_with("        ") || rest.starts_with("Python v") || rest.starts_with("Parent Process") ||
-            (rest.empty() && s.dump.threads.empty()))
+        if (rest.starts_with("        ") || rest.starts_with("Python v") ||
+            rest.starts_with("Parent Process") || (rest.empty() && s.dump.threads.empty()))
           return true;
         break;
       }
@@ -262,7 +280,9 @@ class Scanner {
           s.blank_run = 0;
           return true;
         }
-        if (rest == "  ..." || rest == "  <no Python frame>" || rest == "  Garbage-collecting" || rest == "...") return true;
+        if (rest == "  ..." || rest == "  <no Python frame>" || rest == "  Garbage-collecting" ||
+            rest == "...")
+          return true;
         if (rest.empty() && ++s.blank_run < 2) return true;
         if (rest.starts_with("Extension modules:")) {
           close(s);
@@ -307,8 +327,8 @@ class Scanner {
           return true;
         }
         if (rest.starts_with("  ")) return true;  // a traceback's continuation
-        if (rest.empty() || rest.starts_with("train") || rest.find("FAILED") != std::string_view::npos ||
-            rest.starts_with("Failures:"))
+        if (rest.empty() || rest.starts_with("train") ||
+            rest.find("FAILED") != std::string_view::npos || rest.starts_with("Failures:"))
           return true;
         break;
       }
@@ -397,8 +417,10 @@ class Scanner {
     WatchLine w;
     w.rank = rank;
     w.ev = ev;
-    if (RE2::PartialMatch(rest, R.pg_guid, &a)) w.pg = a;
-    else if (RE2::PartialMatch(rest, R.pg_num, &a)) w.pg = "PG " + a;
+    if (RE2::PartialMatch(rest, R.pg_guid, &a))
+      w.pg = a;
+    else if (RE2::PartialMatch(rest, R.pg_num, &a))
+      w.pg = "PG " + a;
     // The abort blocks quote the timeout line inside them: judged as aborts first.
     if (RE2::PartialMatch(rest, R.abort)) {
       w.kind = Kind::abort;
@@ -430,7 +452,8 @@ class Scanner {
       w.pid = num(a);
     } else {
       if (RE2::PartialMatch(rest, R.nccl_init, &a, &b, &c, &d))
-        out_.ids.push_back({static_cast<int>(num(c)), num(b), a, "NCCL init line", static_cast<int>(num(d))});
+        out_.ids.push_back(
+            {static_cast<int>(num(c)), num(b), a, "NCCL init line", static_cast<int>(num(d))});
       return;
     }
     out_.lines.push_back(std::move(w));
@@ -439,6 +462,8 @@ class Scanner {
   std::string display_;
   Facts& out_;
   int file_rank_ = -1;
+  int prefix_rank_ =
+      -1;  // the current line's rank from a `[rankN]:` prefix (its own or its stream's)
   std::map<std::string, Stream> streams_;
 };
 
@@ -477,8 +502,10 @@ void scan_error_json(const std::string& path, const std::string& display, Facts&
   std::string msg;
   auto m = doc.find("message");
   if (m != doc.end()) {
-    if (m->is_string()) msg = m->get<std::string>();
-    else if (m->is_object() && m->contains("message") && (*m)["message"].is_string()) msg = (*m)["message"].get<std::string>();
+    if (m->is_string())
+      msg = m->get<std::string>();
+    else if (m->is_object() && m->contains("message") && (*m)["message"].is_string())
+      msg = (*m)["message"].get<std::string>();
   }
   if (msg.empty()) {
     out.problems.emplace_back(display, "error.json without a message; skipped");

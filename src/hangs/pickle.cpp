@@ -39,32 +39,54 @@ class Decoder {
           if (v < 2 || v > 5) fail(fmt::format("protocol {} (Flight Recorder writes 2)", v), at);
           break;
         }
-        case 0x95: take(8); break;  // FRAME (a re-saved dump): the length is only a read hint
-        case '.': {                 // STOP
-          if (stack_.size() != 1) fail(fmt::format("STOP with {} values on the stack", stack_.size()), at);
+        case 0x95:
+          take(8);
+          break;     // FRAME (a re-saved dump): the length is only a read hint
+        case '.': {  // STOP
+          if (stack_.size() != 1)
+            fail(fmt::format("STOP with {} values on the stack", stack_.size()), at);
           size_t budget = max_values_;
           return to_json(stack_.back(), 0, budget);
         }
-        case '(': marks_.push_back(stack_.size()); break;
-        case '}': push(make(Node::T::dict)); break;
-        case ']': push(make(Node::T::list)); break;
-        case ')': push(make(Node::T::tuple)); break;
-        case 'N': push(make(Node::T::none)); break;
-        case 0x88: push(boolean(true)); break;
-        case 0x89: push(boolean(false)); break;
-        case 'K': push(integer(u8())); break;
+        case '(':
+          marks_.push_back(stack_.size());
+          break;
+        case '}':
+          push(make(Node::T::dict));
+          break;
+        case ']':
+          push(make(Node::T::list));
+          break;
+        case ')':
+          push(make(Node::T::tuple));
+          break;
+        case 'N':
+          push(make(Node::T::none));
+          break;
+        case 0x88:
+          push(boolean(true));
+          break;
+        case 0x89:
+          push(boolean(false));
+          break;
+        case 'K':
+          push(integer(u8()));
+          break;
         case 'M': {
           auto s = take(2);
           push(integer(static_cast<uint8_t>(s[0]) | (static_cast<uint8_t>(s[1]) << 8)));
           break;
         }
-        case 'J': push(integer(static_cast<int32_t>(le(take(4))))); break;
+        case 'J':
+          push(integer(static_cast<int32_t>(le(take(4)))));
+          break;
         case 0x8a: {  // LONG1: n bytes, little-endian two's complement
           uint8_t n = u8();
           if (n > 8) fail(fmt::format("LONG1 of {} bytes (more than 64 bits)", n), at);
           auto s = take(n);
           uint64_t v = le(s);
-          if (n > 0 && n < 8 && (static_cast<uint8_t>(s[n - 1]) & 0x80)) v |= ~uint64_t{0} << (8 * n);
+          if (n > 0 && n < 8 && (static_cast<uint8_t>(s[n - 1]) & 0x80))
+            v |= ~uint64_t{0} << (8 * n);
           push(integer(static_cast<int64_t>(v)));
           break;
         }
@@ -78,13 +100,27 @@ class Decoder {
           push(add(std::move(n)));
           break;
         }
-        case 'X': push(str(take(le(take(4))))); break;
-        case 0x8c: push(str(take(u8()))); break;
-        case 'q': memo(u8(), at); break;
-        case 'r': memo(le(take(4)), at); break;
-        case 0x94: memo(static_cast<uint64_t>(memo_.size()), at); break;  // MEMOIZE
-        case 'h': get(u8(), at); break;
-        case 'j': get(le(take(4)), at); break;
+        case 'X':
+          push(str(take(le(take(4)))));
+          break;
+        case 0x8c:
+          push(str(take(u8())));
+          break;
+        case 'q':
+          memo(u8(), at);
+          break;
+        case 'r':
+          memo(le(take(4)), at);
+          break;
+        case 0x94:
+          memo(static_cast<uint64_t>(memo_.size()), at);
+          break;  // MEMOIZE
+        case 'h':
+          get(u8(), at);
+          break;
+        case 'j':
+          get(le(take(4)), at);
+          break;
         case 's': {  // SETITEM
           uint32_t v = pop(at), k = pop(at);
           auto& d = container(top(at), Node::T::dict, at);
@@ -110,41 +146,78 @@ class Decoder {
           l.items.insert(l.items.end(), items.begin(), items.end());
           break;
         }
-        case 't': tuple(since_mark(at)); break;
-        case 0x85: tuple(pops(1, at)); break;
-        case 0x86: tuple(pops(2, at)); break;
-        case 0x87: tuple(pops(3, at)); break;
-        default: fail(refused(op), at);
+        case 't':
+          tuple(since_mark(at));
+          break;
+        case 0x85:
+          tuple(pops(1, at));
+          break;
+        case 0x86:
+          tuple(pops(2, at));
+          break;
+        case 0x87:
+          tuple(pops(3, at));
+          break;
+        default:
+          fail(refused(op), at);
       }
     }
   }
 
  private:
   [[noreturn]] void fail(const std::string& why, size_t at = SIZE_MAX) const {
-    throw PickleError(fmt::format("not a Flight Recorder pickle: {} (at byte {})", why, at == SIZE_MAX ? pos_ : at));
+    throw PickleError(fmt::format("not a Flight Recorder pickle: {} (at byte {})", why,
+                                  at == SIZE_MAX ? pos_ : at));
   }
   static std::string refused(uint8_t op) {
     const char* name = nullptr;
     switch (op) {
-      case 'c': name = "GLOBAL"; break;
-      case 0x93: name = "STACK_GLOBAL"; break;
-      case 'R': name = "REDUCE"; break;
-      case 'b': name = "BUILD"; break;
-      case 'i': name = "INST"; break;
-      case 'o': name = "OBJ"; break;
-      case 0x81: name = "NEWOBJ"; break;
-      case 0x92: name = "NEWOBJ_EX"; break;
-      case 'P': name = "PERSID"; break;
-      case 'Q': name = "BINPERSID"; break;
-      case 0x82: case 0x83: case 0x84: name = "EXT"; break;
-      default: break;
+      case 'c':
+        name = "GLOBAL";
+        break;
+      case 0x93:
+        name = "STACK_GLOBAL";
+        break;
+      case 'R':
+        name = "REDUCE";
+        break;
+      case 'b':
+        name = "BUILD";
+        break;
+      case 'i':
+        name = "INST";
+        break;
+      case 'o':
+        name = "OBJ";
+        break;
+      case 0x81:
+        name = "NEWOBJ";
+        break;
+      case 0x92:
+        name = "NEWOBJ_EX";
+        break;
+      case 'P':
+        name = "PERSID";
+        break;
+      case 'Q':
+        name = "BINPERSID";
+        break;
+      case 0x82:
+      case 0x83:
+      case 0x84:
+        name = "EXT";
+        break;
+      default:
+        break;
     }
     if (name) return fmt::format("opcode {} (0x{:02x}) loads or calls code; refused", name, op);
     return fmt::format("opcode 0x{:02x} is outside the subset torch's writer emits", op);
   }
   uint8_t u8() { return static_cast<uint8_t>(take(1)[0]); }
   std::string_view take(uint64_t n) {
-    if (n > b_.size() - pos_) fail(fmt::format("ends inside a value ({} bytes wanted, {} left; truncated?)", n, b_.size() - pos_));
+    if (n > b_.size() - pos_)
+      fail(fmt::format("ends inside a value ({} bytes wanted, {} left; truncated?)", n,
+                       b_.size() - pos_));
     auto s = b_.substr(pos_, n);
     pos_ += n;
     return s;
@@ -193,7 +266,8 @@ class Decoder {
     return v;
   }
   std::vector<uint32_t> pops(size_t n, size_t at) {
-    if (stack_.size() < floor() + n) fail("a tuple opcode needs more values than the stack holds", at);
+    if (stack_.size() < floor() + n)
+      fail("a tuple opcode needs more values than the stack holds", at);
     std::vector<uint32_t> v(stack_.end() - static_cast<std::ptrdiff_t>(n), stack_.end());
     stack_.resize(stack_.size() - n);
     return v;
@@ -207,7 +281,10 @@ class Decoder {
     return v;
   }
   Node& container(uint32_t idx, Node::T t, size_t at) {
-    if (arena_[idx].t != t) fail(t == Node::T::dict ? "items set on a value that is not a dict" : "items appended to a value that is not a list", at);
+    if (arena_[idx].t != t)
+      fail(t == Node::T::dict ? "items set on a value that is not a dict"
+                              : "items appended to a value that is not a list",
+           at);
     return arena_[idx];
   }
   void tuple(std::vector<uint32_t> items) {
@@ -229,15 +306,21 @@ class Decoder {
 
   nlohmann::json to_json(uint32_t idx, int depth, size_t& budget) const {
     if (depth > 64) fail("nested deeper than 64 (or refers to itself)", SIZE_MAX);
-    if (budget == 0) fail("shared objects expand into more values than a Flight Recorder dump holds", SIZE_MAX);
+    if (budget == 0)
+      fail("shared objects expand into more values than a Flight Recorder dump holds", SIZE_MAX);
     --budget;
     const Node& n = arena_[idx];
     switch (n.t) {
-      case Node::T::none: return nullptr;
-      case Node::T::boolean: return n.i != 0;
-      case Node::T::integer: return n.i;
-      case Node::T::real: return n.d;
-      case Node::T::str: return n.s;
+      case Node::T::none:
+        return nullptr;
+      case Node::T::boolean:
+        return n.i != 0;
+      case Node::T::integer:
+        return n.i;
+      case Node::T::real:
+        return n.d;
+      case Node::T::str:
+        return n.s;
       case Node::T::list:
       case Node::T::tuple: {
         nlohmann::json a = nlohmann::json::array();
@@ -249,9 +332,12 @@ class Decoder {
         for (size_t k = 0; k + 1 < n.items.size(); k += 2) {
           const Node& key = arena_[n.items[k]];
           std::string ks;
-          if (key.t == Node::T::str) ks = key.s;
-          else if (key.t == Node::T::integer) ks = std::to_string(key.i);  // v1.x pg_config
-          else fail("a dict key that is neither a string nor an integer", SIZE_MAX);
+          if (key.t == Node::T::str)
+            ks = key.s;
+          else if (key.t == Node::T::integer)
+            ks = std::to_string(key.i);  // v1.x pg_config
+          else
+            fail("a dict key that is neither a string nor an integer", SIZE_MAX);
           o[ks] = to_json(n.items[k + 1], depth + 1, budget);
         }
         return o;
@@ -273,7 +359,8 @@ class Decoder {
 
 nlohmann::json read_pickle(std::string_view bytes, size_t max_values) {
   if (bytes.size() < 2 || static_cast<uint8_t>(bytes[0]) != 0x80)
-    throw PickleError(fmt::format("not a Flight Recorder pickle: {}", bytes.empty() ? "empty file" : "no PROTO opcode at byte 0"));
+    throw PickleError(fmt::format("not a Flight Recorder pickle: {}",
+                                  bytes.empty() ? "empty file" : "no PROTO opcode at byte 0"));
   return Decoder(bytes, max_values).run();
 }
 

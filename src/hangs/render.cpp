@@ -2,11 +2,12 @@
 // cause) and the body: the answer (culprit, host, pid, what it was doing), where the others wait,
 // and the main-thread stacks grouped across ranks, in terminal text, SUMMARY.md, report.html and
 // report.json.
+#include "analyze_logs/render/render.hpp"
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include "analyze_logs/hangs.hpp"
-#include "analyze_logs/render/render.hpp"
 #include "analyze_logs/util.hpp"
 #include "internal.hpp"
 
@@ -21,7 +22,8 @@ std::string who(const HangReport& r, int rank) {
   auto it = r.ranks.find(rank);
   if (it != r.ranks.end()) {
     if (!it->second.host.empty()) s += fmt::format(" ({}", it->second.host);
-    if (it->second.pid >= 0) s += fmt::format("{}pid {}", it->second.host.empty() ? " (" : ", ", it->second.pid);
+    if (it->second.pid >= 0)
+      s += fmt::format("{}pid {}", it->second.host.empty() ? " (" : ", ", it->second.pid);
     if (!it->second.host.empty() || it->second.pid >= 0) s += ")";
   }
   return s;
@@ -38,7 +40,8 @@ std::string collective_line(const Collective& c) {
 
 ojson frames_json(const std::vector<Frame>& v) {
   ojson a = ojson::array();
-  for (const auto& f : v) a.push_back({{"func", utf8_clean(f.func)}, {"file", utf8_clean(f.file)}, {"line", f.line}});
+  for (const auto& f : v)
+    a.push_back({{"func", utf8_clean(f.func)}, {"file", utf8_clean(f.file)}, {"line", f.line}});
   return a;
 }
 
@@ -67,18 +70,24 @@ class HangBody final : public core::Body {
       for (int c : r_.culprits) names.push_back(who(r_, c));
       add(fmt::format("Hung: {}  [confidence {}]", fmt::join(names, ", "), r_.confidence));
       if (!r_.culprit_frames.empty()) add("doing: " + frames_line(r_.culprit_frames, 4), "  ");
-      if (!r_.culprit_differs.empty() && r_.culprit_differs.size() < r_.culprit_frames.size() && r_.groups.size() > 1)
-        add(fmt::format("parts from the others at: {} (they: {})", r_.culprit_differs.back().str(), parting_peer()), "  ");
+      if (!r_.culprit_differs.empty() && r_.culprit_differs.size() < r_.culprit_frames.size() &&
+          r_.groups.size() > 1)
+        add(fmt::format("parts from the others at: {} (they: {})", r_.culprit_differs.back().str(),
+                        parting_peer()),
+            "  ");
     } else {
       add("Hung rank: not decided");
     }
     for (const auto& u : r_.undecided) add("cannot decide: " + u, "  ");
     if (r_.collective) {
       add("Others wait in: " + collective_line(*r_.collective));
-      if (!r_.collective->call_site.empty()) add("called from: " + frames_line(r_.collective->frames, 3), "  ");
-      if (!r_.collective->waiting.empty()) add("waiting: rank " + rank_list_of(r_.collective->waiting), "  ");
+      if (!r_.collective->call_site.empty())
+        add("called from: " + frames_line(r_.collective->frames, 3), "  ");
+      if (!r_.collective->waiting.empty())
+        add("waiting: rank " + rank_list_of(r_.collective->waiting), "  ");
     }
-    if (!r_.without_dump.empty()) add("No Flight Recorder dump from rank " + rank_list_of(r_.without_dump));
+    if (!r_.without_dump.empty())
+      add("No Flight Recorder dump from rank " + rank_list_of(r_.without_dump));
     if (!r_.groups.empty()) {
       o += render::paint("Main-thread stacks, grouped:", render::Tone::dim, opt.color) + "\n";
       size_t shown = 0;
@@ -87,11 +96,16 @@ class HangBody final : public core::Body {
           add(fmt::format("… {} more group(s)", r_.groups.size() - 4), "  ");
           break;
         }
-        add(fmt::format("rank {} ({}): {}", rank_list_of(g.ranks), g.ranks.size(), frames_line(g.frames, 3)), "  ", "      ");
+        add(fmt::format("rank {} ({}): {}", rank_list_of(g.ranks), g.ranks.size(),
+                        frames_line(g.frames, 3)),
+            "  ", "      ");
       }
       if (r_.common_threads_omitted)
-        add(fmt::format("{} other thread(s) identical on every rank left out", r_.common_threads_omitted), "  ");
-      if (!r_.without_stack.empty()) add("no stack dump from rank " + rank_list_of(r_.without_stack), "  ");
+        add(fmt::format("{} other thread(s) identical on every rank left out",
+                        r_.common_threads_omitted),
+            "  ");
+      if (!r_.without_stack.empty())
+        add("no stack dump from rank " + rank_list_of(r_.without_stack), "  ");
     }
     for (const auto& a : r_.ambiguities) add("mapping: " + a, "  ");
     return o;
@@ -102,13 +116,16 @@ class HangBody final : public core::Body {
     if (!r_.culprits.empty()) {
       std::vector<std::string> names;
       for (int c : r_.culprits) names.push_back(who(r_, c));
-      o += fmt::format("**Hung:** {} (confidence {})\n\n", md_escape(fmt::format("{}", fmt::join(names, ", "))), r_.confidence);
+      o += fmt::format("**Hung:** {} (confidence {})\n\n",
+                       md_escape(fmt::format("{}", fmt::join(names, ", "))), r_.confidence);
       for (const auto& s : r_.suspects)
         if (std::find(r_.culprits.begin(), r_.culprits.end(), s.rank) != r_.culprits.end())
-          o += fmt::format("- rank {}: {}\n", s.rank, md_escape(fmt::format("{}", fmt::join(s.evidence_kinds, ", "))));
+          o += fmt::format("- rank {}: {}\n", s.rank,
+                           md_escape(fmt::format("{}", fmt::join(s.evidence_kinds, ", "))));
       o += "\n";
       if (!r_.culprit_frames.empty()) {
-        o += fmt::format("Its main thread ({}), innermost first:\n\n", md_escape(r_.culprit_stack_file));
+        o += fmt::format("Its main thread ({}), innermost first:\n\n",
+                         md_escape(r_.culprit_stack_file));
         for (const auto& f : r_.culprit_frames) o += "    " + printable(f.str()) + "\n";
         o += "\n";
       }
@@ -123,9 +140,11 @@ class HangBody final : public core::Body {
         for (const auto& f : r_.collective->frames) o += "    " + printable(f.str()) + "\n";
         o += "\n";
       }
-      if (!r_.collective->waiting.empty()) o += "Waiting ranks: " + rank_list_of(r_.collective->waiting) + "\n\n";
+      if (!r_.collective->waiting.empty())
+        o += "Waiting ranks: " + rank_list_of(r_.collective->waiting) + "\n\n";
     }
-    if (!r_.without_dump.empty()) o += "No Flight Recorder dump from rank " + rank_list_of(r_.without_dump) + "\n\n";
+    if (!r_.without_dump.empty())
+      o += "No Flight Recorder dump from rank " + rank_list_of(r_.without_dump) + "\n\n";
     if (!r_.groups.empty()) {
       o += "### Main-thread stacks, grouped\n\n";
       for (const auto& g : r_.groups) {
@@ -133,7 +152,9 @@ class HangBody final : public core::Body {
         for (const auto& f : g.frames) o += "    " + printable(f.str()) + "\n";
         o += "\n";
       }
-      if (r_.common_threads_omitted) o += fmt::format("{} other thread(s) identical on every rank left out.\n\n", r_.common_threads_omitted);
+      if (r_.common_threads_omitted)
+        o += fmt::format("{} other thread(s) identical on every rank left out.\n\n",
+                         r_.common_threads_omitted);
     }
     if (!r_.ambiguities.empty()) {
       o += "### Rank mapping\n\n";
@@ -148,7 +169,8 @@ class HangBody final : public core::Body {
     if (!r_.culprits.empty()) {
       std::vector<std::string> names;
       for (int c : r_.culprits) names.push_back(who(r_, c));
-      o += fmt::format("<p><b>Hung:</b> {} (confidence {})</p>\n", html_escape(fmt::format("{}", fmt::join(names, ", "))), r_.confidence);
+      o += fmt::format("<p><b>Hung:</b> {} (confidence {})</p>\n",
+                       html_escape(fmt::format("{}", fmt::join(names, ", "))), r_.confidence);
       if (!r_.culprit_frames.empty()) {
         o += "<pre>";
         for (const auto& f : r_.culprit_frames) o += html_escape(f.str()) + "\n";
@@ -166,7 +188,8 @@ class HangBody final : public core::Body {
         o += "</pre>\n";
       }
     }
-    if (!r_.without_dump.empty()) o += "<p>No Flight Recorder dump from rank " + rank_list_of(r_.without_dump) + "</p>\n";
+    if (!r_.without_dump.empty())
+      o += "<p>No Flight Recorder dump from rank " + rank_list_of(r_.without_dump) + "</p>\n";
     if (!r_.groups.empty()) {
       o += "<h3>Main-thread stacks, grouped</h3>\n";
       for (const auto& g : r_.groups) {
@@ -217,9 +240,14 @@ ojson to_json(const HangReport& r) {
   j["culprit_differs"] = frames_json(r.culprit_differs);
   if (r.collective) {
     const auto& c = *r.collective;
-    j["collective"] = {{"op", utf8_clean(c.op)}, {"pg", utf8_clean(c.pg)}, {"seq", c.seq >= 0 ? ojson(c.seq) : ojson(nullptr)},
-                       {"sizes", utf8_clean(c.sizes)}, {"timeout_ms", c.timeout_ms >= 0 ? ojson(c.timeout_ms) : ojson(nullptr)},
-                       {"call_site", utf8_clean(c.call_site)}, {"frames", frames_json(c.frames)}, {"waiting", ints(c.waiting)},
+    j["collective"] = {{"op", utf8_clean(c.op)},
+                       {"pg", utf8_clean(c.pg)},
+                       {"seq", c.seq >= 0 ? ojson(c.seq) : ojson(nullptr)},
+                       {"sizes", utf8_clean(c.sizes)},
+                       {"timeout_ms", c.timeout_ms >= 0 ? ojson(c.timeout_ms) : ojson(nullptr)},
+                       {"call_site", utf8_clean(c.call_site)},
+                       {"frames", frames_json(c.frames)},
+                       {"waiting", ints(c.waiting)},
                        {"evidence", ev_json(c.ev)}};
   } else {
     j["collective"] = nullptr;
@@ -228,7 +256,9 @@ ojson to_json(const HangReport& r) {
   for (const auto& [rank, id] : r.ranks) {
     ojson s = ojson::array();
     for (const auto& x : id.sources) s.push_back(utf8_clean(x));
-    j["ranks"][std::to_string(rank)] = {{"host", utf8_clean(id.host)}, {"pid", id.pid >= 0 ? ojson(id.pid) : ojson(nullptr)}, {"sources", s}};
+    j["ranks"][std::to_string(rank)] = {{"host", utf8_clean(id.host)},
+                                        {"pid", id.pid >= 0 ? ojson(id.pid) : ojson(nullptr)},
+                                        {"sources", s}};
   }
   j["ambiguities"] = ojson::array();
   for (const auto& a : r.ambiguities) j["ambiguities"].push_back(utf8_clean(a));
@@ -238,20 +268,38 @@ ojson to_json(const HangReport& r) {
   for (const auto& g : r.groups) {
     ojson files = ojson::array();
     for (const auto& f : g.files) files.push_back(utf8_clean(f));
-    j["stack_groups"].push_back({{"ranks", ints(g.ranks)}, {"files", files}, {"in_collective", g.in_collective}, {"frames", frames_json(g.frames)}});
+    j["stack_groups"].push_back({{"ranks", ints(g.ranks)},
+                                 {"files", files},
+                                 {"in_collective", g.in_collective},
+                                 {"frames", frames_json(g.frames)}});
   }
   j["common_threads_omitted"] = r.common_threads_omitted;
   j["fr_dumps"] = ojson::array();
   for (const auto& d : r.fr)
-    j["fr_dumps"].push_back({{"file", utf8_clean(d.file)}, {"rank", d.rank >= 0 ? ojson(d.rank) : ojson(nullptr)}, {"format", d.format},
-                             {"version", utf8_clean(d.version)}, {"entries", d.entries.size()}, {"error", d.error.empty() ? ojson(nullptr) : ojson(utf8_clean(d.error))}});
+    j["fr_dumps"].push_back(
+        {{"file", utf8_clean(d.file)},
+         {"rank", d.rank >= 0 ? ojson(d.rank) : ojson(nullptr)},
+         {"format", d.format},
+         {"version", utf8_clean(d.version)},
+         {"entries", d.entries.size()},
+         {"error", d.error.empty() ? ojson(nullptr) : ojson(utf8_clean(d.error))}});
   j["stack_dumps"] = ojson::array();
   for (const auto& d : r.dumps)
-    j["stack_dumps"].push_back({{"file", utf8_clean(d.file)}, {"line", d.line}, {"source", d.source}, {"pid", d.pid >= 0 ? ojson(d.pid) : ojson(nullptr)},
-                                {"rank", d.rank >= 0 ? ojson(d.rank) : ojson(nullptr)}, {"rank_from", utf8_clean(d.rank_from)}, {"threads", d.threads.size()}});
+    j["stack_dumps"].push_back({{"file", utf8_clean(d.file)},
+                                {"line", d.line},
+                                {"source", d.source},
+                                {"pid", d.pid >= 0 ? ojson(d.pid) : ojson(nullptr)},
+                                {"rank", d.rank >= 0 ? ojson(d.rank) : ojson(nullptr)},
+                                {"rank_from", utf8_clean(d.rank_from)},
+                                {"threads", d.threads.size()}});
   j["ras"] = ojson::array();
   for (const auto& x : r.ras)
-    j["ras"].push_back({{"rank", x.rank}, {"ops", x.ops}, {"majority_ops", x.majority_ops}, {"op", utf8_clean(x.op)}, {"pid", x.pid}, {"node", utf8_clean(x.node)}});
+    j["ras"].push_back({{"rank", x.rank},
+                        {"ops", x.ops},
+                        {"majority_ops", x.majority_ops},
+                        {"op", utf8_clean(x.op)},
+                        {"pid", x.pid},
+                        {"node", utf8_clean(x.node)}});
   j["files"] = r.files.size();
   j["lines_read"] = r.lines_read;
   return j;
@@ -263,9 +311,11 @@ core::Header header(const HangReport& r) {
   if (!r.culprits.empty()) {
     std::vector<std::string> names;
     for (int c : r.culprits) names.push_back(who(r, c));
-    std::string where = r.culprit_frames.empty() ? "" : "; it is in " + r.culprit_frames.front().str();
-    std::string what = r.collective ? fmt::format(" never entered {}", collective_line(*r.collective))
-                                    : " did not arrive where the others wait";
+    std::string where =
+        r.culprit_frames.empty() ? "" : "; it is in " + r.culprit_frames.front().str();
+    std::string what = r.collective
+                           ? fmt::format(" never entered {}", collective_line(*r.collective))
+                           : " did not arrive where the others wait";
     h.cause = fmt::format("{}{}{}", fmt::join(names, ", "), what, where);
     core::Finding x;
     x.id = "hang_culprit";
@@ -284,11 +334,14 @@ core::Header header(const HangReport& r) {
       x.detail += ". Its main thread: " + frames_line(r.culprit_frames, 6);
       x.evidence.push_back({r.culprit_stack_file, 0, "", "stack dump of the hung rank"});
     }
-    x.fix = "Look at what the hung rank does in its stack (a data loader, a checkpoint write, a branch the others did not take); "
-            "its dump and the ranks' logs are in the evidence";
+    x.fix =
+        "Look at what the hung rank does in its stack (a data loader, a checkpoint write, a branch "
+        "the others did not take); "
+        "its dump and the ranks' logs are in the evidence";
     h.findings.push_back(std::move(x));
   } else if (r.hang) {
-    h.cause = r.undecided.empty() ? "a hang, and nothing says which rank" : "a hang; which rank is not decided: " + r.undecided.front();
+    h.cause = r.undecided.empty() ? "a hang, and nothing says which rank"
+                                  : "a hang; which rank is not decided: " + r.undecided.front();
   } else {
     h.cause = "no hang artifact in the inputs";
   }
@@ -298,7 +351,9 @@ core::Header header(const HangReport& r) {
     x.severity = core::Severity::warning;
     x.role = r.culprits.empty() ? core::Role::root_cause : core::Role::consequence;
     x.summary = "Cannot decide: " + u;
-    x.fix = "Collect py-spy dumps (py-spy dump --pid) of every rank, keep every rank's Flight Recorder dump (TORCH_FR_BUFFER_SIZE, TORCH_FR_DUMP_ON_TIMEOUT) and the full console";
+    x.fix =
+        "Collect py-spy dumps (py-spy dump --pid) of every rank, keep every rank's Flight Recorder "
+        "dump (TORCH_FR_BUFFER_SIZE, TORCH_FR_DUMP_ON_TIMEOUT) and the full console";
     h.findings.push_back(std::move(x));
   }
   if (r.collective) {
@@ -307,8 +362,11 @@ core::Header header(const HangReport& r) {
     x.severity = core::Severity::info;
     x.role = core::Role::consequence;
     x.summary = "Others wait in " + collective_line(*r.collective);
-    if (!r.collective->call_site.empty()) x.detail = "called from " + frames_line(r.collective->frames, 4);
-    if (!r.collective->waiting.empty()) x.detail += (x.detail.empty() ? "" : "; ") + std::string("waiting: rank ") + rank_list_of(r.collective->waiting);
+    if (!r.collective->call_site.empty())
+      x.detail = "called from " + frames_line(r.collective->frames, 4);
+    if (!r.collective->waiting.empty())
+      x.detail += (x.detail.empty() ? "" : "; ") + std::string("waiting: rank ") +
+                  rank_list_of(r.collective->waiting);
     x.evidence.push_back(r.collective->ev);
     h.findings.push_back(std::move(x));
   }
@@ -318,7 +376,9 @@ core::Header header(const HangReport& r) {
     x.severity = core::Severity::info;
     x.role = core::Role::consequence;
     x.summary = "No Flight Recorder dump from rank " + rank_list_of(r.without_dump);
-    x.detail = "Every live rank dumps when one signals; a rank without a dump was killed, stuck holding the GIL, or wrote elsewhere";
+    x.detail =
+        "Every live rank dumps when one signals; a rank without a dump was killed, stuck holding "
+        "the GIL, or wrote elsewhere";
     h.findings.push_back(std::move(x));
   }
   for (const auto& n : r.not_cause) h.findings.push_back(n);
@@ -327,8 +387,10 @@ core::Header header(const HangReport& r) {
     x.id = "hang_rank_mapping";
     x.severity = core::Severity::info;
     x.role = core::Role::collateral;
-    x.summary = fmt::format("{} artifact(s) not mapped to a rank with certainty", r.ambiguities.size());
-    for (size_t k = 0; k < r.ambiguities.size() && k < 6; ++k) x.evidence.push_back({"", 0, "", r.ambiguities[k]});
+    x.summary =
+        fmt::format("{} artifact(s) not mapped to a rank with certainty", r.ambiguities.size());
+    for (size_t k = 0; k < r.ambiguities.size() && k < 6; ++k)
+      x.evidence.push_back({"", 0, "", r.ambiguities[k]});
     h.findings.push_back(std::move(x));
   }
   if (!r.problems.empty()) {
@@ -336,8 +398,10 @@ core::Header header(const HangReport& r) {
     x.id = "file_problems";
     x.severity = core::Severity::info;
     x.role = core::Role::collateral;
-    x.summary = fmt::format("{} file problem{} reading the inputs", r.problems.size(), r.problems.size() == 1 ? "" : "s");
-    for (size_t k = 0; k < r.problems.size() && k < 8; ++k) x.evidence.push_back({r.problems[k].first, 0, "", r.problems[k].second});
+    x.summary = fmt::format("{} file problem{} reading the inputs", r.problems.size(),
+                            r.problems.size() == 1 ? "" : "s");
+    for (size_t k = 0; k < r.problems.size() && k < 8; ++k)
+      x.evidence.push_back({r.problems[k].first, 0, "", r.problems[k].second});
     h.findings.push_back(std::move(x));
   }
   core::sort_findings(h.findings);
@@ -345,6 +409,8 @@ core::Header header(const HangReport& r) {
   return h;
 }
 
-std::unique_ptr<core::Body> make_body(const HangReport& r) { return std::make_unique<HangBody>(r); }
+std::unique_ptr<core::Body> make_body(const HangReport& r) {
+  return std::make_unique<HangBody>(r);
+}
 
 }  // namespace alog::hangs
