@@ -121,9 +121,11 @@ struct StackDump {
 
 // The prefixes of one console line, outermost first, and what is left.
 struct Prefixed {
-  int task = -1;        // `srun --label` task: "1: "
-  int local_rank = -1;  // torchrun `[default3]:`
-  int rank = -1;        // `[rank3]:`, the global rank
+  int task = -1;         // `srun --label` task: "1: "
+  int local_rank = -1;   // torchrun `[default3]:`
+  int rank = -1;         // `[rank3]:`, the global rank
+  int64_t ray_pid = -1;  // Ray's `(TrainerActor pid=514317, ip=10.0.0.1) ` on a driver's output
+  std::string_view ray_ip;
   std::string_view rest;
 };
 Prefixed strip_prefixes(std::string_view line);

@@ -22,6 +22,9 @@ struct Analysed {
   core::Job job;
   std::any detail;
   bool checks_failed = false;  // an --expect check failed (prime-rl)
+  // A hang analysis (hangs::HangReport) of this job's own files, when they hold stack or Flight
+  // Recorder dumps (attach_hangs in kinds.cpp); empty otherwise. Its JSON goes under `hang`.
+  std::any hang;
 };
 
 // Each kind's analysis as the registry's rows call it (registry.cpp), and the keys it adds to

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <map>
+#include <set>
 
 #include "analyze_logs/input.hpp"
 #include "analyze_logs/util.hpp"
@@ -52,6 +53,24 @@ Prefixed strip_prefixes(std::string_view line) {
     if (c != std::string_view::npos && c > k && digits(line.substr(k, c - k))) {
       p.task = to_int(line.substr(k, c - k));
       line.remove_prefix(c + 2);
+    }
+  }
+  // Ray: `(Name pid=N[, ip=X]) ` before a worker's line on the driver's output.
+  if (line.starts_with("(")) {
+    size_t close = line.find(") ");
+    size_t at = line.find(" pid=");
+    if (close != std::string_view::npos && close < 120 && at != std::string_view::npos &&
+        at < close) {
+      std::string_view v = line.substr(at + 5, close - at - 5);
+      size_t comma = v.find(',');
+      std::string_view pid = v.substr(0, comma);
+      if (digits(pid)) {
+        p.ray_pid = to_int(pid);
+        if (size_t ip = v.find("ip=");
+            comma != std::string_view::npos && ip != std::string_view::npos)
+          p.ray_ip = v.substr(ip + 3);
+        line.remove_prefix(close + 2);
+      }
     }
   }
   // torchrun `[<role><local_rank>]:` then the C++ logger's `[rank<N>]:` (then maybe one space).
@@ -167,6 +186,11 @@ class Scanner {
  public:
   Scanner(std::string display, Facts& out) : display_(std::move(display)), out_(out) {
     file_rank_ = rank_from_name(display_);
+    // A Ray worker file names its process: `worker-<hex>[-<job hex>]-<pid>.err`.
+    static const RE2 ray_worker(
+        R"((?:^|/)worker-[0-9a-f]+(?:-[0-9a-f]+)?-(\d{1,10})\.(?:err|out)$)");
+    std::string pid;
+    if (RE2::PartialMatch(display_, ray_worker, &pid)) file_pid_ = num(pid);
   }
 
   void line(std::string_view raw, uint64_t no) {
@@ -177,9 +201,27 @@ class Scanner {
       raw = clean;
     }
     Prefixed p = strip_prefixes(raw);
-    std::string key = fmt::format("{}|{}", p.task, p.local_rank);
+    std::string key = fmt::format("{}|{}|{}", p.task, p.local_rank, p.ray_pid);
+    if (p.ray_pid >= 0 && !ray_told_.count(p.ray_pid)) {
+      // A Ray actor's line naming its rank (`[Rank 2]`, TorchSpec's trainer) maps its pid.
+      static const RE2 said(R"(\[Rank (\d+)\])");
+      std::string rk;
+      int r = p.rank;
+      if (r < 0 && RE2::PartialMatch(p.rest, said, &rk)) r = static_cast<int>(num(rk));
+      if (r >= 0) {
+        out_.ids.push_back({r, p.ray_pid, std::string(p.ray_ip), "Ray actor prefix", -1});
+        ray_told_.insert(p.ray_pid);
+      }
+    }
     Stream& s = streams_[key];
-    if (p.rank >= 0) s.rank = p.rank;
+    if (p.rank >= 0) {
+      s.rank = p.rank;
+      // The first `[rankN]:` line of a Ray worker file maps that worker's pid to the rank.
+      if (file_pid_ >= 0 && !pid_told_) {
+        out_.ids.push_back({p.rank, file_pid_, "", "Ray worker file", -1});
+        pid_told_ = true;
+      }
+    }
     prefix_rank_ = p.rank >= 0 ? p.rank : s.rank;
     int rank = prefix_rank_ >= 0 ? prefix_rank_ : file_rank_;
     std::string_view rest = p.rest;
@@ -462,8 +504,11 @@ class Scanner {
   std::string display_;
   Facts& out_;
   int file_rank_ = -1;
-  int prefix_rank_ =
-      -1;  // the current line's rank from a `[rankN]:` prefix (its own or its stream's)
+  // The current line's rank from a `[rankN]:` prefix, its own or its stream's.
+  int prefix_rank_ = -1;
+  int64_t file_pid_ = -1;  // a Ray worker file's pid, from its name
+  bool pid_told_ = false;
+  std::set<int64_t> ray_told_;  // Ray actor pids already mapped
   std::map<std::string, Stream> streams_;
 };
 

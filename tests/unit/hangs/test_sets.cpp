@@ -300,3 +300,50 @@ TEST(HangBinary, ACombinedConsoleFileAlone) {
   EXPECT_EQ(doc["hang"]["collective"]["seq"], 808);
   EXPECT_EQ(doc["hang"]["ranks"]["5"]["host"], "gpu-b03");
 }
+
+TEST(HangBinary, PySpyBlocksInRayWorkerFilesAttachToTheRayJob) {
+  // A Ray job whose worker .err files end in py-spy dumps (a hang watchdog writing to stderr):
+  // the Ray job keeps its own verdict and root cause, and says which rank hung and where.
+  TempDir work;
+  fs::path job = work.path / "job";
+  fs::copy(fs::path(ALOG_TESTDATA) / "ray/nccl_timeout", job, fs::copy_options::recursive);
+  for (const auto& e : fs::directory_iterator(job / "session_latest/logs")) {
+    std::string name = e.path().filename().string();
+    for (int pid : {70211, 70212, 70213, 70214}) {
+      if (!name.ends_with(fmt::format("-{}.err", pid))) continue;
+      std::string top =
+          pid == 70213
+              ? "    wait (threading.py:331)\n    get (queue.py:180)\n    __next__ "
+                "(torch/utils/data/dataloader.py:733)\n    train_step (torchspec/train.py:198)\n"
+              : "    all_reduce (torch/distributed/distributed_c10d.py:3174)\n    train_step "
+                "(torchspec/train.py:212)\n";
+      std::ofstream(e.path(), std::ios::app) << fmt::format(
+          "Process {0}: ray::TrainerActor.train\nPython v3.11.9 (/usr/bin/python3.11)\n\nThread "
+          "{0} (idle): \"MainThread\"\n{1}    main_loop (ray/_private/worker.py:946)\n",
+          pid, top);
+    }
+  }
+  Ran r = run("-q --no-folder --json " + shell_quote(job.string()), work.path);
+  EXPECT_EQ(r.status, 0) << r.err;
+  auto doc = nlohmann::json::parse(r.out);
+  ASSERT_TRUE(doc.contains("ray"));
+  ASSERT_TRUE(doc.contains("hang"));
+  EXPECT_EQ(doc["hang"]["culprits"], nlohmann::json::array({2}));
+  EXPECT_EQ(doc["hang"]["confidence"], "low");  // the stack alone
+  EXPECT_EQ(doc["hang"]["ranks"]["2"]["pid"],
+            70213);  // from the driver's `(TrainerActor pid=70213)` lines
+  EXPECT_EQ(doc["hang"]["culprit_frames"][0]["func"], "wait");
+  EXPECT_EQ(doc["hang"]["collective"]["seq"], 5274);
+  ASSERT_EQ(doc["jobs"].size(), 1u);
+  EXPECT_EQ(doc["jobs"][0]["kind"], "ray");
+  EXPECT_EQ(doc["jobs"][0]["findings"][0]["id"],
+            "nccl_timeout");  // Ray's own root cause stays first
+  bool culprit = false;
+  for (const auto& f : doc["jobs"][0]["findings"]) culprit |= f["id"] == "hang_culprit";
+  EXPECT_TRUE(culprit);
+  // Without dumps the Ray job is left as it was.
+  Ran plain = run("-q --no-folder --json " +
+                      shell_quote((fs::path(ALOG_TESTDATA) / "ray/nccl_timeout").string()),
+                  work.path);
+  EXPECT_FALSE(nlohmann::json::parse(plain.out).contains("hang"));
+}
