@@ -131,7 +131,9 @@ struct Decider {
       auto& who = r.ranks[id.rank];
       std::string src = fmt::format("{} ({}{})", id.source, id.host.empty() ? "" : id.host + ", ",
                                     id.pid >= 0 ? fmt::format("pid {}", id.pid) : "");
-      if (std::find(who.sources.begin(), who.sources.end(), src) == who.sources.end())
+      // At most 8 kept per rank: a log full of distinct pids for one rank stays linear.
+      if (who.sources.size() < 8 &&
+          std::find(who.sources.begin(), who.sources.end(), src) == who.sources.end())
         who.sources.push_back(src);
       if (id.pid >= 0) {
         if (who.pid >= 0 && who.pid != id.pid)
@@ -159,7 +161,9 @@ struct Decider {
         pid_ranks[t.pid].insert(t.rank);
       }
       std::string src = fmt::format("torchrun table ({}, pid {})", t.host, t.pid);
-      if (std::find(who.sources.begin(), who.sources.end(), src) == who.sources.end())
+      // At most 8 kept per rank: a log full of distinct pids for one rank stays linear.
+      if (who.sources.size() < 8 &&
+          std::find(who.sources.begin(), who.sources.end(), src) == who.sources.end())
         who.sources.push_back(src);
     }
     // Dumps without a rank: by pid. A pid claimed by two ranks (two nodes reuse pids) is said, not
