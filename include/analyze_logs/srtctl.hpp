@@ -182,7 +182,7 @@ struct JobReport {
   Topology topology;
   // From {job_id}.json when present.
   std::string job_name, model, gpu_type;
-  std::optional<int> gpus_per_node, prefill_nodes, decode_nodes;
+  std::optional<int> gpus_per_node, prefill_nodes, decode_nodes, agg_nodes;
   // What the benchmark was asked to do (the `Config` line or {job_id}.json).
   std::optional<int64_t> isl, osl;
   std::vector<int64_t> requested_concurrencies;
@@ -310,5 +310,59 @@ std::string compare_markdown(const std::vector<JobReport>& jobs, size_t baseline
                              std::vector<std::string>& regressions);
 nlohmann::ordered_json compare_json(const std::vector<JobReport>& jobs, size_t baseline,
                                     double pct);
+
+// ---------------------------------------------------------------------------------------------
+// Benchmark points and the Pareto frontier (points.cpp): how people compare serving
+// configurations. A point is one finished run of one job; its two axes are output tokens/s per
+// GPU (what the deployment costs) and tokens/s per user (1000 / mean TPOT, what a user sees).
+// A point is on the frontier of its ISL/OSL when no other point of that shape is at least as
+// good on both axes and better on one.
+
+struct LatencyTriple {
+  std::optional<double> mean, median, p99;  // ms
+};
+
+struct BenchPoint {
+  std::string job;       // job id
+  std::string name;      // "4459 c64": job and concurrency, how the frontier names it
+  std::string topology;  // "2P/1D", "4A", "" unknown
+  std::optional<int> gpus;
+  std::optional<int64_t> isl, osl;
+  int64_t concurrency = -1;
+  std::optional<double> output_tps, total_tps;                  // whole job, tok/s
+  std::optional<double> output_tps_per_gpu, total_tps_per_gpu;  // null without a GPU count
+  std::optional<double> tps_per_user;                           // 1000 / mean TPOT
+  LatencyTriple ttft{}, tpot{}, itl{}, e2el{};
+  std::optional<int64_t> completed, failed;
+  bool frontier = false;  // on the Pareto frontier of its ISL/OSL
+};
+
+// The job's GPU count: gpus_per_node x (prefill + decode nodes, or aggregated nodes) from
+// {job}.json, else gpus_per_node x the distinct nodes of its worker logs; nullopt when unknown.
+std::optional<int> job_gpus(const JobReport& r);
+std::string topology_name(const JobReport& r);  // "2P/1D", "4A", ""
+
+struct ShapeFrontier {
+  std::optional<int64_t> isl, osl;
+  std::vector<size_t> members;                // indexes into SweepView::points, by tok/s/user
+  std::optional<size_t> best_at_cutoff;       // most output tok/s/GPU with tok/s/user >= cutoff
+  size_t points = 0;                          // points of this shape on both axes
+};
+
+struct SweepView {
+  std::vector<BenchPoint> points;  // by (isl, osl, job order, concurrency)
+  std::vector<ShapeFrontier> shapes;
+  std::optional<double> min_tps_user;  // --min-tps-user
+};
+
+// Every finished run of `jobs` as a point, frontiers per ISL/OSL, and the cutoff's answer.
+// O(n log n) in the number of points.
+SweepView sweep_view(const std::vector<JobReport>& jobs, std::optional<double> min_tps_user);
+nlohmann::ordered_json sweep_json(const SweepView& v);
+std::string sweep_text(const SweepView& v, size_t width);  // terminal, width columns
+std::string sweep_markdown(const SweepView& v);            // "## Benchmark points" ...
+std::string sweep_html(const SweepView& v);                // tables and SVG scatter charts
+// CSV files beside report.json: name -> content.
+std::vector<std::pair<std::string, std::string>> sweep_csv(const SweepView& v);
 
 }  // namespace alog::srtctl

@@ -121,6 +121,7 @@ std::span<const Kind> kinds() {
           .described = "an srtctl serving job",
           .analyse = analyse_srtctl,
           .top_json = top_srtctl,
+          .set_view = set_view_srtctl,
       },
       {
           .probe =
@@ -141,6 +142,7 @@ std::span<const Kind> kinds() {
           .described = "a Ray job",
           .analyse = analyse_ray,
           .top_json = top_ray,
+          .set_view = nullptr,
       },
       {
           .probe =
@@ -158,12 +160,14 @@ std::span<const Kind> kinds() {
           .described = "a prime-rl run",
           .analyse = analyse_prime,
           .top_json = top_prime,
+          .set_view = nullptr,
       },
       {
           .probe = {},
           .described = "an unrecognised input",
           .analyse = analyse_unrecognised,
           .top_json = nullptr,
+          .set_view = nullptr,
       },
   }};
   return table;
