@@ -124,6 +124,7 @@ SetView set_view_srtctl(const std::vector<const Analysed*>& mine, const RunOptio
   s.markdown = srtctl::sweep_markdown(v);
   s.html = srtctl::sweep_html(v);
   s.files = srtctl::sweep_csv(v);
+  for (auto& f : srtctl::batches_csv(jobs)) s.files.push_back(std::move(f));
   return s;
 }
 

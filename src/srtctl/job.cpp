@@ -558,8 +558,9 @@ JobReport analyze_job(const fs::path& dir_in) {
       }
     }
 
-    for (const auto& sc : scans) {
+    for (auto& sc : scans) {
       rep.logs.push_back(sc.log);
+      if (sc.batches) rep.batches.push_back(std::move(*sc.batches));
       for (const auto& c : sc.cancelled) {
         rep.cancelled.push_back(c);
         if (c.time_limit) rep.time_limit = true;
