@@ -292,6 +292,18 @@ std::string f2(bool has, double v) {
 constexpr BatchField kShown[] = {kRunningReq,   kQueueReq, kTokenUsage, kTransferReq,
                                  kRetractedReq, kInputTps, kGenTps};
 
+// A CSV field: quoted when it holds a separator, a quote or a line break (RFC 4180).
+std::string csv_field(std::string_view v) {
+  if (v.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(v);
+  std::string o = "\"";
+  for (char c : v) {
+    if (c == '"') o += '"';
+    o += c;
+  }
+  o += '"';
+  return o;
+}
+
 std::string rank_text(int dp) {
   return dp < 0 ? std::string("all") : fmt::format("DP{}", dp);
 }
@@ -448,12 +460,12 @@ std::vector<std::pair<std::string, std::string>> batches_csv(const std::vector<J
   ts += "\n";
   auto num = [](bool has, double v) { return has ? fmt::format("{}", v) : std::string(); };
   for (const auto& r : jobs) {
-    const std::string id = r.job.job_id.empty() ? r.name : r.job.job_id;
+    const std::string id = csv_field(r.job.job_id.empty() ? r.name : r.job.job_id);
     const auto windows = bench_windows(r);
     for (const auto& s : window_stats(r, windows)) {
       const auto& w = windows[s.window];
       ws += fmt::format("{},{},{},{},{},{},{},{},{},{},{}", id, w.label, w.warmup ? 1 : 0,
-                        w.concurrency, w.started_at, w.ended_at, s.worker,
+                        w.concurrency, w.started_at, w.ended_at, csv_field(s.worker),
                         s.decode ? "decode" : "prefill",
                         s.dp < 0 ? std::string() : std::to_string(s.dp), s.lines, s.graph_false);
       for (size_t f = 0; f < kBatchFieldCount; ++f)
@@ -464,7 +476,7 @@ std::vector<std::pair<std::string, std::string>> batches_csv(const std::vector<J
     // max_rows_per_worker rows per (rank, kind): long runs are averaged, not cut.
     for (const auto& wb : r.batches) {
       if (wb.buckets.empty()) continue;
-      const std::string who = worker_label(wb.id.role, wb.id.index, wb.id.node);
+      const std::string who = csv_field(worker_label(wb.id.role, wb.id.index, wb.id.node));
       int64_t t0 = wb.buckets.front().t, t1 = t0;
       for (const auto& b : wb.buckets) t0 = std::min(t0, b.t), t1 = std::max(t1, b.t);
       const int64_t step =

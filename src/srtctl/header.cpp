@@ -96,6 +96,7 @@ void add_batch_findings(const JobReport& j, core::Header& h) {
     int64_t t;
   };
   std::vector<Linked> linked;
+  const size_t first_batch = h.findings.size();
   auto ev = [&](const WorkerBatches& wb, const BatchEvent& e) {
     return core::Evidence{joined(j.dir, wb.file), e.line, e.time, e.text};
   };
@@ -163,6 +164,10 @@ void add_batch_findings(const JobReport& j, core::Header& h) {
     x.fix = fix_for(x.id);
     h.findings.push_back(std::move(x));
   }
+  // A job has one root cause: when a worker failure is it, what the batch metrics show is told
+  // below it (and a precursor is named on it as the likely trigger).
+  if (j.root())
+    for (size_t i = first_batch; i < h.findings.size(); ++i) h.findings[i].role = core::Role::consequence;
   // The likely trigger of a fatal failure on the same worker that came after it.
   for (const auto& l : linked) {
     for (const auto& f : j.failures) {
