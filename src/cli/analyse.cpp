@@ -250,7 +250,7 @@ ojson report_json(const RunOptions& opt, const std::vector<Analysed>& all) {
     std::vector<const Analysed*> mine;
     for (const auto& x : all)
       if (x.job.kind == row.probe.kind) mine.push_back(&x);
-    if (!mine.empty()) row.top_json(mine, doc);
+    if (!mine.empty()) row.top_json(mine, opt, doc);
   }
   return doc;
 }
@@ -340,6 +340,20 @@ int run_analysis(const RunOptions& opt) {
     std::string md = render::report_markdown(jobs);
     std::string html = opt.no_folder ? std::string() : render::report_html(jobs);
     for (size_t i = 0; i < all.size(); ++i) all[i].job = std::move(jobs[i]);
+    // Each kind's view over all its jobs, after the jobs (before the page's footer).
+    std::vector<std::pair<std::string, std::string>> set_files;
+    for (const auto& row : kinds()) {
+      if (!row.set_view) continue;
+      std::vector<const Analysed*> mine;
+      for (const auto& x : all)
+        if (x.job.kind == row.probe.kind) mine.push_back(&x);
+      if (mine.empty()) continue;
+      SetView sv = row.set_view(mine, opt);
+      if (!sv.text.empty()) text += "\n" + sv.text;
+      if (!sv.markdown.empty()) md += "\n" + sv.markdown;
+      if (size_t at = html.rfind("<footer>"); at != std::string::npos && !sv.html.empty()) html.insert(at, sv.html);
+      for (auto& f : sv.files) set_files.push_back(std::move(f));
+    }
     const std::string json = dump_report(report_json(opt, all)) + "\n";
 
     std::optional<fs::path> final_dir;
@@ -348,6 +362,7 @@ int run_analysis(const RunOptions& opt) {
       dir.write("SUMMARY.md", md);
       dir.write("report.html", html);
       dir.write("report.json", json);
+      for (const auto& [name, content] : set_files) dir.write(name, content);
       final_dir = dir.commit();
     }
     if (trace_file)

@@ -138,6 +138,7 @@ struct AnalysisArgs {
   std::vector<std::string> expects;
   std::string fail_on, trace_id, trace_out;
   bool live = false;
+  double min_tps_user = -1;
 };
 
 struct CompareArgs {
@@ -185,6 +186,10 @@ void add_analysis_options(CLI::App& app, AnalysisArgs& a) {
   app.add_option("--fail-on", a.fail_on, "Exit 1 on a finding of this severity or worse, for every kind: warning or critical")
       ->check(CLI::IsMember({"warning", "critical"}));
   app.add_flag("--live", a.live, "Ray jobs still running: measure the silence up to now");
+  app.add_option("--min-tps-user", a.min_tps_user,
+                 "srtctl jobs: tokens/s per user a configuration must reach; the report names the best "
+                 "configuration (most output tokens/s per GPU) that does, and draws the cutoff")
+      ->check(CLI::Range(0.0, 1e9));
   app.add_option("--trace-out", a.trace_out,
                  "Also write the run as a Chrome trace (Perfetto UI, chrome://tracing) to FILE "
                  "(prime-rl runs); checked before the analysis");
@@ -238,6 +243,7 @@ int to_run_options(const AnalysisArgs& a, RunOptions& opt) {
   opt.trace_id = a.trace_id;
   opt.trace_out = a.trace_out;
   opt.live = a.live;
+  if (a.min_tps_user >= 0) opt.min_tps_user = a.min_tps_user;
   opt.tool_version = ALOG_VERSION;
   if (!a.thresholds_file.empty()) {
     try {

@@ -161,11 +161,27 @@ Analysed analyse_srtctl(const PlannedJob& pj, const RunOptions&) {
 }
 
 // `srtctl`: every srtctl job of the report, with their comparison when there are several.
-void top_srtctl(const std::vector<const Analysed*>& mine, ojson& doc) {
+void top_srtctl(const std::vector<const Analysed*>& mine, const RunOptions& opt, ojson& doc) {
   std::vector<srtctl::JobReport> jobs;
   for (const auto* a : mine) jobs.push_back(std::any_cast<const srtctl::JobReport&>(a->detail));
   doc["srtctl"] = srtctl::to_json(jobs);
+  doc["srtctl"]["sweep"] = srtctl::sweep_json(srtctl::sweep_view(jobs, opt.min_tps_user));
   top_attached_hang(mine, doc);
+}
+
+// The benchmark points of every srtctl job of the report, their frontiers and the cutoff's
+// answer, below the jobs; the same tables as CSV beside report.json.
+SetView set_view_srtctl(const std::vector<const Analysed*>& mine, const RunOptions& opt) {
+  std::vector<srtctl::JobReport> jobs;
+  for (const auto* a : mine) jobs.push_back(std::any_cast<const srtctl::JobReport&>(a->detail));
+  const srtctl::SweepView v = srtctl::sweep_view(jobs, opt.min_tps_user);
+  SetView s;
+  s.text = srtctl::sweep_text(v, 100);
+  s.markdown = srtctl::sweep_markdown(v);
+  s.html = srtctl::sweep_html(v);
+  s.files = srtctl::sweep_csv(v);
+  for (auto& f : srtctl::batches_csv(jobs)) s.files.push_back(std::move(f));
+  return s;
 }
 
 // ---- Ray -------------------------------------------------------------------------------------
@@ -188,7 +204,7 @@ Analysed analyse_ray(const PlannedJob& pj, const RunOptions& opt) {
 }
 
 // `ray`: the Ray job's report when the report holds one (several keep theirs in jobs[]).
-void top_ray(const std::vector<const Analysed*>& mine, ojson& doc) {
+void top_ray(const std::vector<const Analysed*>& mine, const RunOptions&, ojson& doc) {
   if (mine.size() == 1) doc["ray"] = ray::to_json(std::any_cast<const ray::RayReport&>(mine.front()->detail));
   top_attached_hang(mine, doc);
 }
@@ -206,7 +222,7 @@ Analysed analyse_prime(const PlannedJob& pj, const RunOptions& opt) {
 
 // prime-rl's own fields (metrics, updates, clocks, ...) at the top, where scripts read them,
 // when the report holds one run.
-void top_prime(const std::vector<const Analysed*>& mine, ojson& doc) {
+void top_prime(const std::vector<const Analysed*>& mine, const RunOptions&, ojson& doc) {
   if (mine.size() != 1) return;
   ojson p = to_json(*prime_report(*mine.front()));
   for (auto it = p.begin(); it != p.end(); ++it)
@@ -230,7 +246,7 @@ Analysed analyse_hang(const PlannedJob& pj, const RunOptions&) {
 }
 
 // `hang`: the hang analysis when the report holds one set.
-void top_hang(const std::vector<const Analysed*>& mine, ojson& doc) {
+void top_hang(const std::vector<const Analysed*>& mine, const RunOptions&, ojson& doc) {
   if (mine.size() == 1) doc["hang"] = hangs::to_json(std::any_cast<const hangs::HangReport&>(mine.front()->detail));
 }
 

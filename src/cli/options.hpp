@@ -26,6 +26,7 @@ struct RunOptions {
   std::string fail_on;  // "", "warning", "critical"
   std::string trace_id, trace_out;
   bool live = false;
+  std::optional<double> min_tps_user;  // --min-tps-user: the srtctl frontier's cutoff
   std::string tool_version;
 };
 

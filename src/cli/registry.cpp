@@ -122,6 +122,7 @@ std::span<const Kind> kinds() {
           .described = "an srtctl serving job",
           .analyse = analyse_srtctl,
           .top_json = top_srtctl,
+          .set_view = set_view_srtctl,
       },
       {
           .probe =
@@ -142,6 +143,7 @@ std::span<const Kind> kinds() {
           .described = "a Ray job",
           .analyse = analyse_ray,
           .top_json = top_ray,
+          .set_view = nullptr,
       },
       {
           .probe =
@@ -159,6 +161,7 @@ std::span<const Kind> kinds() {
           .described = "a prime-rl run",
           .analyse = analyse_prime,
           .top_json = top_prime,
+          .set_view = nullptr,
       },
       {
           // After the kinds whose logs may quote hang lines: a trainer log or a Ray worker file
@@ -188,6 +191,7 @@ std::span<const Kind> kinds() {
           .described = "an unrecognised input",
           .analyse = analyse_unrecognised,
           .top_json = nullptr,
+          .set_view = nullptr,
       },
   }};
   return table;
