@@ -27,6 +27,7 @@
 #include "analyze_logs/primerl/writers.hpp"
 #include "analyze_logs/render/render.hpp"
 #include "analyze_logs/util.hpp"
+#include "ci.hpp"
 #include "io.hpp"
 #include "kinds.hpp"
 #include "options.hpp"
@@ -101,7 +102,15 @@ std::string skipped_markdown(const core::Header& h) {
 
 // A single prime-rl run: the streamed, measured path (see the file comment). With --no-folder
 // nothing touches the disk: no timeline is spooled and report.json is streamed to stdout.
-int run_single_prime(const RunOptions& opt, const PlannedJob& pj, TraceFile* trace) {
+// What CI is shown of a job: its header and, for prime-rl, its --expect checks.
+render::CiJob ci_job(const Analysed& a) {
+  render::CiJob j{a.job.name, a.job.kind, &a.job.header};
+  if (auto prime = prime_report(a))
+    for (const auto& e : prime->expectations) j.checks.push_back({e.expr, e.passed, e.message});
+  return j;
+}
+
+int run_single_prime(const RunOptions& opt, const PlannedJob& pj, TraceFile* trace, AtomicFile* junit) {
   AnalysisOptions aopt = prime_options(opt, pj);
   if (!opt.trace_id.empty()) {
     Report report = analyze(aopt);
@@ -159,7 +168,9 @@ int run_single_prime(const RunOptions& opt, const PlannedJob& pj, TraceFile* tra
   if (!dir) {
     if (trace)
       if (int trc = write_trace(*trace, report, std::nullopt)) return trc;
-    print_report(opt, std::nullopt, terminal_text(), make_summary_md(), [&] {
+    std::string summary_md = make_summary_md();
+    if (int crc = write_ci_outputs(opt, junit, {ci_job(a)}, summary_md)) return crc;
+    print_report(opt, std::nullopt, terminal_text(), summary_md, [&] {
       write_json(report, [](std::string_view piece) { out(piece); }, json_header, opt.threads);
     });
     return rc;
@@ -195,6 +206,7 @@ int run_single_prime(const RunOptions& opt, const PlannedJob& pj, TraceFile* tra
   std::optional<fs::path> final_dir = dir->commit();
   if (trace)
     if (int trc = write_trace(*trace, report, final_dir)) return trc;
+  if (int crc = write_ci_outputs(opt, junit, {ci_job(a)}, summary_md)) return crc;
   print_report(opt, final_dir, terminal_text(), summary_md, {});
   return rc;
 }
@@ -298,10 +310,20 @@ int run_analysis(const RunOptions& opt) {
     }
   }
   TraceFile* trace_file = trace ? &*trace : nullptr;
+  // --junit FILE likewise: its temporary file is made now, beside FILE.
+  std::optional<AtomicFile> junit;
+  if (!opt.junit.empty()) {
+    try {
+      junit.emplace(opt.junit, "JUnit report");
+    } catch (const OutputError& e) {
+      return error(e.what());
+    }
+  }
+  AtomicFile* junit_file = junit ? &*junit : nullptr;
 
   if (plan.jobs.size() == 1 && plan.jobs.front().kind == "prime-rl") {
     try {
-      return run_single_prime(opt, plan.jobs.front(), trace_file);
+      return run_single_prime(opt, plan.jobs.front(), trace_file, junit_file);
     } catch (const std::exception& e) {
       return error(e.what());
     }
@@ -369,6 +391,9 @@ int run_analysis(const RunOptions& opt) {
       for (const auto& a : all)
         if (auto prime = prime_report(a))
           if (int trc = write_trace(*trace_file, *prime, final_dir)) return trc;
+    std::vector<render::CiJob> ci;
+    for (const auto& a : all) ci.push_back(ci_job(a));
+    if (int crc = write_ci_outputs(opt, junit_file, ci, md)) return crc;
     print_report(opt, final_dir, text, md, [&] { out(json); });
     return rc;
   } catch (const FatalInputError& e) {

@@ -27,6 +27,8 @@ struct RunOptions {
   std::string trace_id, trace_out;
   bool live = false;
   std::optional<double> min_tps_user;  // --min-tps-user: the srtctl frontier's cutoff
+  std::string junit;    // --junit FILE: "" for none
+  bool github = false;  // GitHub Actions: annotations and step summary (GITHUB_ACTIONS=true, no --no-github)
   std::string tool_version;
 };
 

@@ -185,6 +185,7 @@ std::span<const Kind> kinds() {
           .described = "a hung job's artifacts",
           .analyse = analyse_hang,
           .top_json = top_hang,
+          .set_view = nullptr,
       },
       {
           .probe = {},
