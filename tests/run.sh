@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tests/install-deps.sh --test
 jobs=$(nproc)
-fuzz_seconds=${ALOG_FUZZ_SECONDS:-15}  # per fuzzer: CI has 2 cores and a 30-minute budget for the whole run
+fuzz_seconds=${ALOG_FUZZ_SECONDS:-10}  # per fuzzer (10 of them): CI has 2 cores and a 30-minute budget for the whole run
 
 # ccache (Debian's) when present: CCACHE_BASEDIR makes the cache hit across clones in other folders.
 launcher=()
