@@ -264,7 +264,8 @@ Analysed analyse_unrecognised(const PlannedJob& pj, const RunOptions&) {
   f.summary = pj.unrecognised;
   f.detail = pj.looked_like;
   f.fix = "Give a prime-rl run (its orchestrator, inference and trainer logs), an srtctl job folder, "
-          "or a Ray job's driver log and session logs";
+          "a Ray job's driver log and session logs, or what a hung job left (stack or Flight Recorder "
+          "dumps, its console or per-rank logs)";
   a.job.header.findings.push_back(std::move(f));
   finish(a, pj);
   return a;

@@ -542,7 +542,9 @@ class OrderedRecords {
       }
     };
     std::vector<std::thread> helpers;
-    for (unsigned i = 1; i < std::min<size_t>(threads, blocks); ++i) helpers.emplace_back(work);
+    // More threads than blocks allowed ahead would only wait.
+    const size_t n_threads = std::min<size_t>({threads, blocks, kAhead + 1});
+    for (size_t i = 1; i < n_threads; ++i) helpers.emplace_back(work);
     work();
     for (auto& t : helpers) t.join();
     if (o.error_) std::rethrow_exception(o.error_);
