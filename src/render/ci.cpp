@@ -125,53 +125,27 @@ std::string junit_xml(const std::vector<CiJob>& jobs, core::Severity gate) {
       all_tests, all_failures, suites);
 }
 
-std::string workflow_escape_data(std::string_view s) {
+namespace {
+// The workflow-command format: '%', CR and LF are escaped in data; a property's value also
+// escapes ':' and ',', which would end it.
+std::string workflow_escape(std::string_view s, bool property) {
   std::string o;
   o.reserve(s.size());
   for (char c : s) {
-    switch (c) {
-      case '%':
-        o += "%25";
-        break;
-      case '\r':
-        o += "%0D";
-        break;
-      case '\n':
-        o += "%0A";
-        break;
-      default:
-        o += c;
-    }
+    if (c == '%') o += "%25";
+    else if (c == '\r') o += "%0D";
+    else if (c == '\n') o += "%0A";
+    else if (property && c == ':') o += "%3A";
+    else if (property && c == ',') o += "%2C";
+    else o += c;
   }
   return o;
 }
+}  // namespace
 
-std::string workflow_escape_property(std::string_view s) {
-  std::string o;
-  o.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '%':
-        o += "%25";
-        break;
-      case '\r':
-        o += "%0D";
-        break;
-      case '\n':
-        o += "%0A";
-        break;
-      case ':':
-        o += "%3A";
-        break;
-      case ',':
-        o += "%2C";
-        break;
-      default:
-        o += c;
-    }
-  }
-  return o;
-}
+std::string workflow_escape_data(std::string_view s) { return workflow_escape(s, false); }
+
+std::string workflow_escape_property(std::string_view s) { return workflow_escape(s, true); }
 
 std::string github_annotations(const std::vector<CiJob>& jobs) {
   std::string o;
