@@ -274,6 +274,15 @@ core::Header header(const JobReport& j) {
     h.findings.push_back(std::move(x));
   }
   add_batch_findings(j, h);
+  // A job that ran to the end but whose batch metrics show a problem (the queue grew, the KV pool
+  // filled, decode ran without CUDA graphs) is not OK: degraded, with that finding as its cause.
+  if (h.verdict == core::Verdict::ok)
+    for (const auto& f : h.findings)
+      if (f.role == core::Role::root_cause && f.severity != core::Severity::info) {
+        h.verdict = core::Verdict::degraded;
+        h.cause = f.summary;
+        break;
+      }
   if (!j.problems.empty() && j.reason_id != "file_problems") {
     core::Finding x;
     x.id = "file_problems";

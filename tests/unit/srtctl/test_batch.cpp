@@ -181,6 +181,12 @@ TEST(SrtctlBatch, RateMatchingNamesTheLimitingSide) {
   ASSERT_NE(q, nullptr);
   EXPECT_NE(q->summary.find("#queue-req grew from 20 to 60 during concurrency 64"),
             std::string::npos);
+  // The job ran to the end, but its batch metrics show a problem: degraded, not OK, with the
+  // first such finding as the cause (as a warning diagnosis makes a prime-rl run degraded).
+  EXPECT_EQ(h.verdict, alog::core::Verdict::degraded);
+  EXPECT_NE(h.cause.find("#queue-req grew from 20 to 60"), std::string::npos) << h.cause;
+  // A job with nothing in its batch metrics stays OK.
+  EXPECT_EQ(header(agg).verdict, alog::core::Verdict::ok);
 }
 
 TEST(SrtctlBatch, CudaGraphOverflowBeforeOomIsTheLikelyTrigger) {
