@@ -394,15 +394,9 @@ core::Header header(const HangReport& r) {
     h.findings.push_back(std::move(x));
   }
   if (!r.problems.empty()) {
-    core::Finding x;
-    x.id = "file_problems";
-    x.severity = core::Severity::info;
-    x.role = core::Role::collateral;
-    x.summary = fmt::format("{} file problem{} reading the inputs", r.problems.size(),
-                            r.problems.size() == 1 ? "" : "s");
-    for (size_t k = 0; k < r.problems.size() && k < 8; ++k)
-      x.evidence.push_back({r.problems[k].first, 0, "", r.problems[k].second});
-    h.findings.push_back(std::move(x));
+    h.findings.push_back(core::file_problems_finding(r.problems, "reading the inputs", [](const auto& p) {
+      return core::Evidence{p.first, 0, "", p.second};
+    }));
   }
   core::sort_findings(h.findings);
   for (const auto& f : r.files) h.inputs.push_back({f, "hang", "hang artifacts", true, {}});

@@ -284,14 +284,9 @@ core::Header header(const JobReport& j) {
         break;
       }
   if (!j.problems.empty() && j.reason_id != "file_problems") {
-    core::Finding x;
-    x.id = "file_problems";
-    x.severity = core::Severity::info;
-    x.role = core::Role::collateral;
-    x.summary = fmt::format("{} file problem{} in the job folder", j.problems.size(), j.problems.size() == 1 ? "" : "s");
-    for (size_t i = 0; i < j.problems.size() && i < 8; ++i)
-      x.evidence.push_back({joined(j.dir, j.problems[i].file), 0, "", j.problems[i].message});
-    h.findings.push_back(std::move(x));
+    h.findings.push_back(core::file_problems_finding(j.problems, "in the job folder", [&](const auto& p) {
+      return core::Evidence{joined(j.dir, p.file), 0, "", p.message};
+    }));
   }
   core::sort_findings(h.findings);
 
