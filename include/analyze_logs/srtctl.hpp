@@ -70,6 +70,8 @@ std::string canonical_metric_key(std::string_view label_or_key);
 // "2025-11-22 04:13:41" (optionally "T" instead of the space, and a fraction) -> seconds on a
 // timezone-free civil clock; only differences between two stamps are meaningful.
 std::optional<int64_t> civil_seconds(std::string_view stamp);
+// The inverse: seconds -> "YYYY-mm-dd HH:MM:SS".
+std::string civil_stamp(int64_t seconds);
 
 // ---------------------------------------------------------------------------------------------
 
@@ -202,6 +204,7 @@ struct BatchBucket {
   int64_t t = 0;
   int dp = -1;
   bool decode = false;
+  uint64_t line = 0;  // the first line of this second, rank and kind (findings quote it)
   uint32_t n = 0;  // lines
   uint32_t graph_false = 0, graph_true = 0;
   uint32_t count[kBatchFieldCount] = {};
@@ -377,6 +380,9 @@ struct BenchWindow {
   std::string label;  // "c64", "warm-up c64"
   int64_t concurrency = -1;
   bool warmup = false;
+  size_t run = 0;     // index into JobReport::warmups (warm-up) or JobReport::runs
+  uint64_t line = 0;  // benchmark.out line that started it (0: unknown)
+  bool ended = false;  // its closing date line was seen (else it lasts to the last batch line)
   int64_t start = 0, end = 0;  // civil seconds, inclusive
   std::string started_at, ended_at;
 };
@@ -412,6 +418,48 @@ struct RateMatch {
 };
 std::vector<RateMatch> rate_matching(const JobReport& r, const std::vector<BenchWindow>& w,
                                      const std::vector<WindowStats>& s);
+// Warm-up traffic inside a measured window. Either the warm-up's own date lines overlap the
+// measured window's, or, in a measured window that comes straight after a warm-up, a worker's
+// batch lines show more requests in flight than the run's concurrency allows: #running-req plus
+// #queue-req over its DP ranks within one second (each rank's smallest value of that second, so
+// a request that finished and was replaced within the second is not counted twice). The client
+// never has more than `concurrency` requests open, so the excess is the warm-up's requests still
+// running on the server.
+struct WarmupTraffic {
+  size_t window = 0;   // the measured window (index into bench_windows())
+  size_t warmup = 0;   // the warm-up window
+  bool overlap = false;  // the stated times overlap; else the worker fields say what was seen
+  size_t worker = SIZE_MAX;  // index into JobReport::batches
+  bool decode = false;       // the kind of batch line that showed it
+  int64_t t = 0;             // the first second above the concurrency
+  std::string time;          // that second as a stamp
+  uint64_t line = 0;         // the worker's first batch line of that second
+  double in_flight = 0;      // at that second
+  double max_in_flight = 0;  // the largest over the window
+  int ranks = 0;             // DP ranks that reported in that second
+};
+std::vector<WarmupTraffic> warmup_traffic(const JobReport& r, const std::vector<BenchWindow>& w);
+
+// A finished measured run whose batch metrics contradict its result: the result says requests
+// completed (or tokens were generated) but no decode batch line of any decode / aggregated worker
+// generated anything in its window although their logs cover it; or the reverse, the result says
+// nothing completed (or 0 output tok/s) while decode batches generated tokens in its window.
+// Windows shorter than kMismatchMinWindowS are skipped: decode lines are printed only every
+// `decode-log-interval` steps.
+inline constexpr int64_t kMismatchMinWindowS = 10;
+struct ResultMismatch {
+  size_t window = 0;               // index into bench_windows()
+  bool zero_generation = false;    // result completed, batches generated nothing; else reverse
+  std::optional<double> completed, output_tps;  // what the result says
+  std::vector<size_t> workers;     // zero_generation: decode-capable workers covering the window
+  size_t worker = SIZE_MAX;        // reverse: the first worker generating in the window
+  uint64_t line = 0;               // reverse: its first decode line generating in the window
+  std::string time;
+  double max_gen_tps = 0;          // reverse: the largest gen throughput in the window
+};
+std::vector<ResultMismatch> result_mismatches(const JobReport& r,
+                                              const std::vector<BenchWindow>& w);
+
 // The job's batch view: windows, workers, per-window statistics and rate matching (report.json
 // `srtctl.jobs[].batches`), and the same as SUMMARY.md / report.html sections.
 nlohmann::ordered_json batches_json(const JobReport& r);

@@ -117,12 +117,14 @@ bool parse_batch_line(std::string_view s, BatchSample& out) {
 
 std::vector<BenchWindow> bench_windows(const JobReport& r) {
   std::vector<BenchWindow> w;
-  auto add = [&](const BenchRun& x) {
+  auto add = [&](const BenchRun& x, size_t index) {
     auto a = civil_seconds(x.started_at), b = civil_seconds(x.ended_at);
     if (!a) return;
     BenchWindow bw;
     bw.concurrency = x.concurrency;
     bw.warmup = x.warmup;
+    bw.run = index;
+    bw.line = x.line;
     bw.label = fmt::format("{}c{}", x.warmup ? "warm-up " : "", x.concurrency);
     bw.start = *a;
     bw.started_at = x.started_at;
@@ -130,6 +132,7 @@ std::vector<BenchWindow> bench_windows(const JobReport& r) {
     if (b && *b >= *a) {
       bw.end = *b;
       bw.ended_at = x.ended_at;
+      bw.ended = true;
     } else {
       int64_t last = *a;
       for (const auto& wb : r.batches)
@@ -138,8 +141,8 @@ std::vector<BenchWindow> bench_windows(const JobReport& r) {
     }
     w.push_back(std::move(bw));
   };
-  for (const auto& x : r.warmups) add(x);
-  for (const auto& x : r.runs) add(x);
+  for (size_t i = 0; i < r.warmups.size(); ++i) add(r.warmups[i], i);
+  for (size_t i = 0; i < r.runs.size(); ++i) add(r.runs[i], i);
   std::stable_sort(w.begin(), w.end(),
                    [](const BenchWindow& a, const BenchWindow& b) { return a.start < b.start; });
   return w;
@@ -275,6 +278,138 @@ std::vector<RateMatch> rate_matching(const JobReport& r, const std::vector<Bench
     out.push_back(std::move(m));
   }
   (void)r;
+  return out;
+}
+
+std::vector<WarmupTraffic> warmup_traffic(const JobReport& r,
+                                          const std::vector<BenchWindow>& windows) {
+  std::vector<WarmupTraffic> out;
+  for (size_t mi = 0; mi < windows.size(); ++mi) {
+    const BenchWindow& m = windows[mi];
+    if (m.warmup) continue;
+    // The warm-up this window may have inherited traffic from: one whose stated times overlap
+    // it, else the window just before it when that is a warm-up.
+    std::optional<size_t> from;
+    for (size_t wi = 0; wi < windows.size(); ++wi) {
+      const BenchWindow& w = windows[wi];
+      if (!w.warmup || !w.ended || !m.ended) continue;  // an unended window's end is a guess
+      if (std::max(w.start, m.start) < std::min(w.end, m.end) || w.start == m.start) {
+        WarmupTraffic x;
+        x.window = mi;
+        x.warmup = wi;
+        x.overlap = true;
+        out.push_back(x);
+        if (!from) from = wi;
+      }
+    }
+    if (!from && mi > 0 && windows[mi - 1].warmup) from = mi - 1;
+    if (!from || m.concurrency <= 0) continue;
+    for (size_t k = 0; k < r.batches.size(); ++k) {
+      const WorkerBatches& wb = r.batches[k];
+      std::optional<WarmupTraffic> best;
+      for (bool decode : {true, false}) {
+        // second -> rank -> (smallest running + queued of that second, its first line)
+        std::map<int64_t, std::map<int, std::pair<double, uint64_t>>> per;
+        for (const auto& b : wb.buckets) {
+          if (b.decode != decode || b.t < m.start || b.t > m.end || !b.count[kRunningReq])
+            continue;
+          const double v = b.min[kRunningReq] + (b.count[kQueueReq] ? b.min[kQueueReq] : 0.0);
+          auto [it, added] = per[b.t].emplace(b.dp, std::make_pair(v, b.line));
+          if (!added) {  // the same second of a rank twice (stamps out of order): the smaller
+            it->second.first = std::min(it->second.first, v);
+            it->second.second = std::min(it->second.second, b.line);
+          }
+        }
+        std::optional<WarmupTraffic> x;
+        for (const auto& [t, ranks] : per) {
+          double sum = 0;
+          uint64_t line = UINT64_MAX;
+          for (const auto& [dp, v] : ranks) sum += v.first, line = std::min(line, v.second);
+          if (sum <= static_cast<double>(m.concurrency)) continue;
+          if (!x) {
+            x = WarmupTraffic{};
+            x->window = mi;
+            x->warmup = *from;
+            x->worker = k;
+            x->decode = decode;
+            x->t = t;
+            x->line = line;
+            x->in_flight = sum;
+            x->ranks = static_cast<int>(ranks.size());
+          }
+          x->max_in_flight = std::max(x->max_in_flight, sum);
+        }
+        if (x && (!best || x->t < best->t)) best = x;
+      }
+      if (best) {
+        best->time = civil_stamp(best->t);
+        out.push_back(std::move(*best));
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<ResultMismatch> result_mismatches(const JobReport& r,
+                                              const std::vector<BenchWindow>& windows) {
+  std::vector<ResultMismatch> out;
+  // What one decode bucket says about generation: its gen throughput, else (lines without that
+  // field) whether anything was running.
+  auto generated = [](const BatchBucket& b) {
+    if (b.count[kGenTps]) return b.max[kGenTps];
+    return b.count[kRunningReq] ? b.max[kRunningReq] : 0.0;
+  };
+  for (size_t wi = 0; wi < windows.size(); ++wi) {
+    const BenchWindow& w = windows[wi];
+    if (w.warmup || !w.ended || w.run >= r.runs.size()) continue;
+    const BenchRun& run = r.runs[w.run];
+    if (!run.finished() || w.end - w.start < kMismatchMinWindowS) continue;
+    ResultMismatch x;
+    x.window = wi;
+    x.completed = run.metric("completed");
+    x.output_tps = run.metric("output_throughput");
+    const bool claims = x.completed ? *x.completed > 0 : x.output_tps && *x.output_tps > 0;
+    const bool none = x.completed ? *x.completed == 0 : x.output_tps && *x.output_tps == 0;
+    if (!claims && !none) continue;
+    bool any_generation = false;
+    for (size_t k = 0; k < r.batches.size(); ++k) {
+      const WorkerBatches& wb = r.batches[k];
+      if (wb.id.role != "decode" && wb.id.role != "agg") continue;
+      bool decodes = false;
+      for (const auto& b : wb.buckets) {
+        if (!b.decode) continue;
+        decodes = true;
+        if (b.t < w.start || b.t > w.end) continue;
+        const double g = generated(b);
+        if (g <= 0) continue;
+        any_generation = true;
+        x.max_gen_tps = std::max(x.max_gen_tps, b.count[kGenTps] ? b.max[kGenTps] : 0.0);
+        // The earliest generating line in the window, over every worker.
+        if (x.worker == SIZE_MAX || b.t < *civil_seconds(x.time)) {
+          x.worker = k;
+          x.line = b.line;
+          x.time = civil_stamp(b.t);
+        }
+      }
+      if (!decodes) continue;
+      // The worker's log covers the window: its stamps start before the window ends and go on
+      // until after it started. A log that stopped earlier says nothing about the window.
+      for (const auto& l : r.logs) {
+        if (l.file != wb.file) continue;
+        auto a = civil_seconds(l.first_time), b = civil_seconds(l.last_time);
+        if (a && b && *a <= w.end && *b >= w.start) x.workers.push_back(k);
+        break;
+      }
+    }
+    if (claims && !any_generation && !x.workers.empty()) {
+      x.zero_generation = true;
+      x.worker = SIZE_MAX;
+      out.push_back(std::move(x));
+    } else if (none && any_generation) {
+      x.workers.clear();
+      out.push_back(std::move(x));
+    }
+  }
   return out;
 }
 
