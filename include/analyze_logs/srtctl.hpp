@@ -525,4 +525,31 @@ std::string sweep_html(const SweepView& v);                // tables and SVG sca
 // CSV files beside report.json: name -> content.
 std::vector<std::pair<std::string, std::string>> sweep_csv(const SweepView& v);
 
+// Benchmark points in `compare`: each side is one job or a job set, and a side's point for an
+// (ISL, OSL, concurrency) is that of its first job (by id) that finished it, as in the run
+// comparison. Each point is compared with the baseline side's point of the same key: per metric
+// the change in percent (throughputs per GPU and per user: higher is better; latencies: lower),
+// and the frontier is that of every side's points together, per ISL/OSL. Informational: the
+// regression gate stays on the run comparison's metrics.
+struct PointChange {
+  size_t side = 0;
+  BenchPoint point;  // `frontier`: on the frontier of all sides' points of its shape
+  bool matched = false;  // the baseline side has a point of the same key
+  std::vector<std::pair<std::string, double>> change_pct;  // metric -> % against the baseline
+};
+struct PointsComparison {
+  std::vector<std::string> labels;  // per side
+  size_t baseline = 0;
+  std::vector<PointChange> rows;  // by (ISL, OSL, concurrency, side)
+  // Per ISL/OSL: the frontier over every side, "label: point", by tok/s/user.
+  std::vector<std::pair<std::string, std::vector<std::string>>> frontiers;
+};
+// The metrics compared, in order, and whether higher is better.
+const std::vector<std::pair<std::string, bool>>& point_metrics();
+PointsComparison compare_points(const std::vector<std::vector<JobReport>>& sides,
+                                const std::vector<std::string>& labels, size_t baseline);
+nlohmann::ordered_json points_comparison_json(const PointsComparison& c);
+std::string points_comparison_markdown(const PointsComparison& c);
+std::string points_comparison_text(const PointsComparison& c, size_t width);
+
 }  // namespace alog::srtctl

@@ -69,6 +69,26 @@ srtctl::JobReport job_of(const nlohmann::json& x) {
                                 : srtctl::Verdict::healthy;
   j.reason = jstr(x, "reason");
   j.root_cause = jstr(x, "root_cause");
+  // What the benchmark points need: the topology's name and the GPU count.
+  auto workers = [&](const char* key) { return static_cast<int>(jint(x, key).value_or(-1)); };
+  j.job.prefill_workers = workers("prefill_workers");
+  j.job.decode_workers = workers("decode_workers");
+  j.job.agg_workers = workers("agg_workers");
+  if (auto m = x.find("meta"); m != x.end() && m->is_object()) {
+    auto small = [&](const char* key) -> std::optional<int> {
+      auto n = jint(*m, key);
+      if (!n || *n < 0 || *n > 1000000) return std::nullopt;
+      return static_cast<int>(*n);
+    };
+    j.gpus_per_node = small("gpus_per_node");
+    j.prefill_nodes = small("prefill_nodes");
+    j.decode_nodes = small("decode_nodes");
+    j.agg_nodes = small("agg_nodes");
+  }
+  if (auto b = x.find("benchmark"); b != x.end() && b->is_object()) {
+    j.isl = jint(*b, "isl");
+    j.osl = jint(*b, "osl");
+  }
   if (auto r = x.find("runs"); r != x.end() && r->is_array())
     for (const auto& run : *r) j.runs.push_back(run_of(run));
   return j;
@@ -206,6 +226,7 @@ Result compare_srtctl(const std::vector<Detected>& args, const Options& opt) {
     throw std::invalid_argument("--expect applies to prime-rl runs, not to srtctl jobs");
   std::vector<std::string> labels = make_labels(opt.runs);
   std::vector<srtctl::JobReport> sides;
+  std::vector<std::vector<srtctl::JobReport>> side_jobs;  // each side's jobs, for its points
   std::vector<std::pair<std::string, std::vector<std::string>>> dropped;  // (label, runs)
   ojson runs_json = ojson::array();
   for (size_t i = 0; i < args.size(); ++i) {
@@ -221,6 +242,7 @@ Result compare_srtctl(const std::vector<Detected>& args, const Options& opt) {
     ojson ids = ojson::array();
     for (const auto& j : jobs) ids.push_back(utf8_clean(j.job.job_id));
     std::vector<std::string> drop;
+    side_jobs.push_back(jobs);
     sides.push_back(side_of(std::move(jobs), labels[i], drop));
     ojson dj = ojson::array();
     for (const auto& x : drop) dj.push_back(utf8_clean(x));
@@ -257,7 +279,12 @@ Result compare_srtctl(const std::vector<Detected>& args, const Options& opt) {
     for (size_t k = n_number_regs; k < regs.size(); ++k)
       r.markdown += "- " + md_escape(regs[k]) + "\n";
   }
+  // The benchmark points of each side (per GPU, per user) against the baseline's, and the
+  // frontier of them all: informational, the gate above stays on the runs' metrics.
+  const srtctl::PointsComparison points = srtctl::compare_points(side_jobs, labels, opt.baseline);
+  r.markdown += srtctl::points_comparison_markdown(points);
   ojson cmp = srtctl::compare_json(sides, opt.baseline, pct);
+  cmp["points"] = srtctl::points_comparison_json(points);
   r.json = {{"schema", 1}, {"kind", "comparison"}, {"family", "srtctl"}};
   r.json["baseline"] = {{"index", opt.baseline}, {"label", utf8_clean(labels[opt.baseline])}};
   r.json["fail_on_regression_pct"] =
@@ -287,6 +314,11 @@ Result compare_srtctl(const std::vector<Detected>& args, const Options& opt) {
                                 md_escape(fmt::format("{}", fmt::join(runs, ", "))));
   }
   r.terminal = render_terminal(cmp, base.job.job_id, pct, regs, clip_text(r.verdict, 100));
+  if (std::string pts = srtctl::points_comparison_text(points, 100); !pts.empty()) {
+    // Before the verdict line, which stays last.
+    const size_t at = r.terminal.rfind("\n\n");
+    r.terminal.insert(at == std::string::npos ? r.terminal.size() : at + 1, "\n" + pts);
+  }
   return r;
 }
 

@@ -161,6 +161,7 @@ ojson job_to_json(const JobReport& r) {
   meta["gpus_per_node"] = opt(r.gpus_per_node);
   meta["prefill_nodes"] = opt(r.prefill_nodes);
   meta["decode_nodes"] = opt(r.decode_nodes);
+  meta["agg_nodes"] = opt(r.agg_nodes);
   j["meta"] = std::move(meta);
 
   const Topology& t = r.topology;
