@@ -465,6 +465,23 @@ std::vector<ResultMismatch> result_mismatches(const JobReport& r,
 nlohmann::ordered_json batches_json(const JobReport& r);
 std::string batches_markdown(const JobReport& r);
 std::string batches_html(const JobReport& r);
+
+// Per worker (and batch kind) over time: the buckets averaged over `step` seconds, with `step`
+// chosen so that there are at most max_points samples however long the run (deterministic: the
+// same buckets give the same series). Values are means over every line of the step; NaN where the
+// step has no line with that field.
+struct WorkerSeries {
+  size_t worker = 0;  // index into JobReport::batches
+  bool decode = false;
+  int64_t t0 = 0, step = 1;  // civil seconds of the first sample, seconds per sample
+  std::vector<int64_t> t;    // each sample's start
+  std::vector<double> running, queue, token_usage;  // mean per DP rank
+};
+std::vector<WorkerSeries> worker_series(const JobReport& r, size_t max_points = 240);
+// report.html: an inline SVG per worker of #running-req and #queue-req, and one of token usage,
+// over time, with the benchmark windows shaded (warm-ups apart); at most max_workers workers
+// (the rest are in worker_timeseries.csv).
+std::string worker_series_html(const JobReport& r, size_t max_points = 240, size_t max_workers = 32);
 // worker_window_stats.csv and worker_timeseries.csv over every job. The time series is averaged
 // into buckets wide enough that each (worker, rank, kind) writes at most max_rows_per_worker rows;
 // the `bucket_s` column says how wide.
@@ -521,6 +538,9 @@ SweepView sweep_view(const std::vector<JobReport>& jobs, std::optional<double> m
 nlohmann::ordered_json sweep_json(const SweepView& v);
 std::string sweep_text(const SweepView& v, size_t width);  // terminal, width columns
 std::string sweep_markdown(const SweepView& v);            // "## Benchmark points" ...
+// The latency curves as mermaid charts (part of sweep_markdown): per ISL/OSL, mean TPOT and mean
+// TTFT against concurrency, one line per job that has a point at every concurrency of the chart.
+std::string latency_mermaid(const SweepView& v);
 std::string sweep_html(const SweepView& v);                // tables and SVG scatter charts
 // CSV files beside report.json: name -> content.
 std::vector<std::pair<std::string, std::string>> sweep_csv(const SweepView& v);

@@ -14,6 +14,7 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <map>
 #include <tuple>
@@ -579,6 +580,187 @@ std::string batches_html(const JobReport& r) {
           m.decode_queue_growth, m.transfer_max, m.limiter, html_escape(m.evidence));
     o += "</table>\n";
   }
+  o += worker_series_html(r);
+  return o;
+}
+
+std::vector<WorkerSeries> worker_series(const JobReport& r, size_t max_points) {
+  std::vector<WorkerSeries> out;
+  max_points = std::max<size_t>(2, max_points);
+  for (size_t k = 0; k < r.batches.size(); ++k) {
+    const WorkerBatches& wb = r.batches[k];
+    // Decode lines for decode and aggregated workers, prefill lines for prefill workers; a worker
+    // with only the other kind is drawn with that.
+    bool has[2] = {false, false};
+    for (const auto& b : wb.buckets) has[b.decode] = true;
+    const bool decode = wb.id.role == "prefill" ? !has[0] : has[1];
+    int64_t t0 = INT64_MAX, t1 = INT64_MIN;
+    for (const auto& b : wb.buckets)
+      if (b.decode == decode) t0 = std::min(t0, b.t), t1 = std::max(t1, b.t);
+    if (t0 > t1) continue;
+    WorkerSeries s;
+    s.worker = k;
+    s.decode = decode;
+    s.t0 = t0;
+    const int64_t span = t1 - t0 + 1, n = static_cast<int64_t>(max_points);
+    s.step = std::max<int64_t>(1, (span + n - 1) / n);
+    const size_t slots = static_cast<size_t>((span + s.step - 1) / s.step);
+    std::vector<double> sum[3], cnt[3];
+    for (int f = 0; f < 3; ++f) sum[f].assign(slots, 0.0), cnt[f].assign(slots, 0.0);
+    constexpr BatchField kFields3[3] = {kRunningReq, kQueueReq, kTokenUsage};
+    for (const auto& b : wb.buckets) {
+      if (b.decode != decode) continue;
+      const size_t i = static_cast<size_t>((b.t - t0) / s.step);
+      for (int f = 0; f < 3; ++f)
+        if (b.count[kFields3[f]]) sum[f][i] += b.sum[kFields3[f]], cnt[f][i] += b.count[kFields3[f]];
+    }
+    for (size_t i = 0; i < slots; ++i) {
+      bool any = false;
+      for (int f = 0; f < 3; ++f) any |= cnt[f][i] > 0;
+      if (!any) continue;  // no line in this step: a gap, not a zero
+      s.t.push_back(t0 + static_cast<int64_t>(i) * s.step);
+      auto mean = [&](int f) { return cnt[f][i] > 0 ? sum[f][i] / cnt[f][i] : NAN; };
+      s.running.push_back(mean(0));
+      s.queue.push_back(mean(1));
+      s.token_usage.push_back(mean(2));
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+namespace {
+
+struct Line {
+  const char* label;
+  const char* color;
+  const std::vector<double>* y;
+};
+
+// One time-series chart: x in minutes since `x0`, the windows as shaded bands, one polyline per
+// series (broken where a value is missing or a step had no line).
+std::string series_svg(const std::string& aria, const std::string& ylabel, const WorkerSeries& s,
+                       const std::vector<Line>& lines, const std::vector<BenchWindow>& windows,
+                       int64_t x0, int64_t x1, std::optional<double> ymax_fixed) {
+  constexpr double W = 560, H = 200, L = 52, R = 12, T = 10, B = 34;
+  double ymax = ymax_fixed.value_or(0);
+  if (!ymax_fixed)
+    for (const auto& l : lines)
+      for (double v : *l.y)
+        if (std::isfinite(v)) ymax = std::max(ymax, v);
+  if (ymax <= 0) ymax = 1;
+  if (!ymax_fixed) ymax *= 1.1;
+  const double span = static_cast<double>(std::max<int64_t>(1, x1 - x0));
+  auto fx = [&](double t) { return L + (t - static_cast<double>(x0)) / span * (W - L - R); };
+  auto fy = [&](double y) { return T + (1 - y / ymax) * (H - T - B); };
+  std::string o = fmt::format("<svg viewBox=\"0 0 {} {}\" role=\"img\" aria-label=\"{}\">\n", W, H,
+                              html_escape(aria));
+  size_t shaded = 0;
+  for (const auto& w : windows) {
+    if (w.end < x0 || w.start > x1) continue;
+    const double label_y = T + 10 + static_cast<double>(shaded++ % 2) * 12;  // neighbours apart
+    const double a = fx(static_cast<double>(std::max(w.start, x0))),
+                 b = fx(static_cast<double>(std::min(w.end + 1, x1)));
+    o += fmt::format(
+        "<rect x=\"{:.1f}\" y=\"{}\" width=\"{:.1f}\" height=\"{}\" fill=\"{}\" "
+        "opacity=\"0.35\"><title>{} {} .. {}</title></rect>\n",
+        a, T, std::max(0.5, b - a), H - T - B, w.warmup ? "#fde68a" : "#dbeafe", html_escape(w.label),
+        html_escape(w.started_at), html_escape(w.ended_at.empty() ? "(did not end)" : w.ended_at));
+    o += fmt::format("<text x=\"{:.1f}\" y=\"{:.0f}\">{}</text>\n", a + 2, label_y, html_escape(w.label));
+  }
+  o += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#9ca3af\"/>\n", L, H - B,
+                   W - R, H - B);
+  o += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#9ca3af\"/>\n", L, T, L,
+                   H - B);
+  for (int k = 0; k <= 4; ++k) {
+    const double y = ymax * k / 4, t = static_cast<double>(x0) + span * k / 4;
+    o += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>\n", L - 4,
+                     fy(y) + 4, fixed(y, ymax >= 10 ? 0 : 2));
+    o += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>\n", fx(t),
+                     H - B + 14, fixed((t - static_cast<double>(x0)) / 60.0, 1));
+  }
+  o += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">minutes since {}</text>\n",
+                   (L + W - R) / 2, H - 4, html_escape(civil_stamp(x0)));
+  o += fmt::format(
+      "<text x=\"12\" y=\"{0:.1f}\" transform=\"rotate(-90 12 {0:.1f})\" "
+      "text-anchor=\"middle\">{1}</text>\n",
+      (T + H - B) / 2, html_escape(ylabel));
+  for (const auto& l : lines) {
+    std::string pts;
+    auto flush = [&] {
+      if (!pts.empty())
+        o += fmt::format(
+            "<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"1.5\" points=\"{}\"><title>{}</title>"
+            "</polyline>\n",
+            l.color, pts, l.label);
+      pts.clear();
+    };
+    // Batch lines are sparse (a decode line every `decode-log-interval` steps, none while idle):
+    // a dot per sample, joined to the previous one only when they are close, so that an idle
+    // stretch is not drawn as if the last value went on.
+    const int64_t join = std::max<int64_t>(3 * s.step, 30);
+    std::string dots;
+    for (size_t i = 0; i < s.t.size(); ++i) {
+      const double v = (*l.y)[i];
+      if (!std::isfinite(v) || (i > 0 && s.t[i] - s.t[i - 1] > join)) flush();
+      if (!std::isfinite(v)) continue;
+      const double x = fx(static_cast<double>(s.t[i]) + static_cast<double>(s.step) / 2), y = fy(v);
+      pts += fmt::format("{:.1f},{:.1f} ", x, y);
+      dots += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"1.6\"/>", x, y);
+    }
+    flush();
+    if (!dots.empty()) o += fmt::format("<g fill=\"{}\">{}</g>\n", l.color, dots);
+  }
+  o += "</svg>\n";
+  return o;
+}
+
+}  // namespace
+
+std::string worker_series_html(const JobReport& r, size_t max_points, size_t max_workers) {
+  const auto series = worker_series(r, max_points);
+  if (series.empty()) return {};
+  const auto windows = bench_windows(r);
+  // One time axis for every worker of the job, so that their charts line up.
+  int64_t x0 = INT64_MAX, x1 = INT64_MIN;
+  for (const auto& s : series) {
+    x0 = std::min(x0, s.t.front());
+    x1 = std::max(x1, s.t.back() + s.step);
+  }
+  for (const auto& w : windows) {
+    x0 = std::min(x0, w.start);
+    x1 = std::max(x1, w.end + 1);
+  }
+  std::string o =
+      "<h3>Worker batch metrics over time</h3>\n<p>Mean per DP rank of the worker's batch lines, "
+      "averaged over the step shown; benchmark runs shaded blue, warm-ups yellow. Every point is "
+      "in worker_timeseries.csv.</p>\n";
+  size_t shown = 0;
+  for (const auto& s : series) {
+    if (shown == max_workers) break;
+    ++shown;
+    const WorkerBatches& wb = r.batches[s.worker];
+    const std::string who = worker_label(wb.id.role, wb.id.index, wb.id.node);
+    const std::string kind = s.decode ? "decode" : "prefill";
+    o += fmt::format("<h4>{} ({} lines, {} s per point)</h4>\n", html_escape(who), kind, s.step);
+    o += fmt::format(
+        "<figure>{}<figcaption><span style=\"color:#2563eb\">■</span> #running-req "
+        "<span style=\"color:#ea580c\">■</span> #queue-req</figcaption></figure>\n",
+        series_svg(fmt::format("{}: running and queued requests over time", who), "requests", s,
+                   {{"#running-req", "#2563eb", &s.running}, {"#queue-req", "#ea580c", &s.queue}}, windows,
+                   x0, x1, std::nullopt));
+    bool usage = false;
+    for (double v : s.token_usage) usage |= std::isfinite(v);
+    if (usage)
+      o += fmt::format(
+          "<figure>{}<figcaption><span style=\"color:#16a34a\">■</span> token usage (KV "
+          "cache)</figcaption></figure>\n",
+          series_svg(fmt::format("{}: token usage over time", who), "token usage", s,
+                     {{"token usage", "#16a34a", &s.token_usage}}, windows, x0, x1, 1.0));
+  }
+  if (shown < series.size())
+    o += fmt::format("<p>{} more workers are not drawn; their series are in worker_timeseries.csv.</p>\n",
+                     series.size() - shown);
   return o;
 }
 

@@ -277,6 +277,88 @@ std::string sweep_text(const SweepView& v, size_t width) {
   return o;
 }
 
+namespace {
+
+constexpr const char* kMermaidPalette[] = {"#2563eb", "#16a34a", "#9333ea", "#ea580c",
+                                           "#0891b2", "#be123c", "#4d7c0f", "#6b7280"};
+constexpr const char* kMermaidColour[] = {"blue", "green", "purple", "orange",
+                                          "teal", "red",   "olive",  "grey"};
+
+}  // namespace
+
+// Mermaid's xychart draws lines over categories and cannot leave a gap: per ISL/OSL the
+// categories are the concurrencies of the job with the most points there (the first such job), and
+// a job is drawn only when it has a value at every one of them; the others are named as not drawn.
+// Mermaid has no legend, so the palette is set in the chart's front matter and named below it.
+std::string latency_mermaid(const SweepView& v) {
+  std::string o;
+  for (const auto& s : v.shapes) {
+    std::vector<std::string> jobs;  // in point order
+    std::map<std::string, std::map<int64_t, const BenchPoint*>> by_job;
+    for (const auto& p : v.points) {
+      if (!same_shape(p, s) || p.concurrency <= 0) continue;
+      if (by_job.find(p.job) == by_job.end()) jobs.push_back(p.job);
+      by_job[p.job].emplace(p.concurrency, &p);  // the first point of a concurrency
+    }
+    std::string widest;
+    for (const auto& j : jobs)
+      if (by_job[j].size() > (widest.empty() ? 0 : by_job[widest].size())) widest = j;
+    if (widest.empty() || by_job[widest].size() < 2) continue;
+    std::vector<int64_t> cats;
+    for (const auto& [c, p] : by_job[widest]) cats.push_back(c);
+    static const std::pair<const char*, LatencyTriple BenchPoint::*> kCurves[] = {
+        {"TPOT", &BenchPoint::tpot}, {"TTFT", &BenchPoint::ttft}};
+    for (const auto& [title, member] : kCurves) {
+      std::vector<std::pair<std::string, std::vector<double>>> lines;
+      std::vector<std::string> left_out;
+      for (const auto& j : jobs) {
+        std::vector<double> ys;
+        for (int64_t c : cats) {
+          auto it = by_job[j].find(c);
+          if (it == by_job[j].end() || !(it->second->*member).mean ||
+              !std::isfinite(*(it->second->*member).mean))
+            break;
+          ys.push_back(*(it->second->*member).mean);
+        }
+        if (ys.size() == cats.size() && lines.size() < std::size(kMermaidPalette))
+          lines.emplace_back(j, std::move(ys));
+        else
+          left_out.push_back(j);
+      }
+      if (lines.empty()) continue;
+      double top = 0;
+      for (const auto& [j, ys] : lines)
+        for (double y : ys) top = std::max(top, y);
+      std::vector<std::string> palette, legend, xs;
+      for (size_t i = 0; i < lines.size(); ++i) {
+        palette.push_back(kMermaidPalette[i]);
+        legend.push_back(fmt::format("{} ({})", md_escape(lines[i].first), kMermaidColour[i]));
+      }
+      for (int64_t c : cats) xs.push_back(fmt::format("\"{}\"", c));
+      o += fmt::format(
+          "\n```mermaid\n---\nconfig:\n  themeVariables:\n    xyChart:\n      plotColorPalette: \"{}\"\n"
+          "---\nxychart-beta\n    title \"Mean {} against concurrency, {}\"\n"
+          "    x-axis \"concurrency\" [{}]\n    y-axis \"mean {} (ms)\" 0 --> {}\n",
+          fmt::join(palette, ", "), title, shape_name(s), fmt::join(xs, ", "), title,
+          fixed(std::ceil(top * 11 / 10), 0));  // 10 % headroom (top * 1.1 rounds 55 up to 56)
+      for (const auto& [j, ys] : lines) {
+        std::vector<std::string> vals;
+        for (double y : ys) vals.push_back(fixed(y, 2));
+        o += fmt::format("    line [{}]\n", fmt::join(vals, ", "));
+      }
+      o += fmt::format("```\n\nMean {}: {}.", title, fmt::join(legend, ", "));
+      if (!left_out.empty()) {
+        std::vector<std::string> names;
+        for (const auto& j : left_out) names.push_back(md_escape(j));
+        o += fmt::format(" Not drawn (no point at every concurrency of the chart): {}.",
+                         fmt::join(names, ", "));
+      }
+      o += "\n";
+    }
+  }
+  return o;
+}
+
 std::string sweep_markdown(const SweepView& v) {
   if (v.points.empty()) return {};
   std::string o = "## Benchmark points\n\n";
@@ -339,6 +421,7 @@ std::string sweep_markdown(const SweepView& v) {
     o += fmt::format("| {}/{} | {} | {} | {} | {} | {} |\n", p.isl ? std::to_string(*p.isl) : "?",
                      p.osl ? std::to_string(*p.osl) : "?", md_escape(p.job), p.concurrency,
                      n2(p.ttft.mean), n2(p.tpot.mean), n2(p.itl.mean));
+  o += latency_mermaid(v);
   return o;
 }
 

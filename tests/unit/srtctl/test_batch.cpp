@@ -462,3 +462,72 @@ TEST(SrtctlBatch, HealthyJobsRaiseNoneOfTheNewFindings) {
     EXPECT_EQ(count_of(h, "result_mismatch"), 0u) << p;
   }
 }
+
+TEST(SrtctlBatch, WorkerTimeSeriesIsBoundedAndDeterministic) {
+  JobReport j = analyze_job(kFindings / "5101_1A_20251201_100000");
+  auto s = worker_series(j);
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_TRUE(s[0].decode);
+  // Decode lines from 10:02:10 to 10:07:30: 321 s in at most 240 points, so 2 s per point.
+  EXPECT_EQ(s[0].step, 2);
+  EXPECT_EQ(s[0].t.front(), *civil_seconds("2025-12-01 10:02:10"));
+  EXPECT_DOUBLE_EQ(s[0].running.front(), 32.0);
+  // 10:03:22: DP0 28 and DP1 26 running, 2 and 0 queued; means per rank.
+  size_t at = 0;
+  while (at < s[0].t.size() && s[0].t[at] != *civil_seconds("2025-12-01 10:03:22")) ++at;
+  ASSERT_LT(at, s[0].t.size());
+  EXPECT_DOUBLE_EQ(s[0].running[at], 27.0);
+  EXPECT_DOUBLE_EQ(s[0].queue[at], 1.0);
+  EXPECT_DOUBLE_EQ(s[0].token_usage[at], 0.10);
+  // Steps without a line are left out, not drawn as zero.
+  EXPECT_EQ(s[0].t.size(), 3u + 2u + 3u + 3u);
+  // Ten points at most: 33 s per point; the same input gives the same series.
+  auto small = worker_series(j, 10);
+  EXPECT_EQ(small[0].step, 33);
+  EXPECT_LE(small[0].t.size(), 10u);
+  auto again = worker_series(j, 10);
+  EXPECT_EQ(small[0].t, again[0].t);
+  EXPECT_EQ(small[0].running, again[0].running);
+  // A long run stays bounded: 5000 buckets one second apart make at most 240 points.
+  JobReport big = j;
+  auto& b = big.batches[0].buckets;
+  BatchBucket proto = b.front();
+  b.clear();
+  for (int64_t t = 0; t < 5000; ++t) {
+    proto.t = 1000000 + t;
+    b.push_back(proto);
+  }
+  auto bounded = worker_series(big);
+  EXPECT_LE(bounded[0].t.size(), 240u);
+  EXPECT_EQ(bounded[0].step, 21);  // ceil(5000 / 240)
+  std::string html = worker_series_html(big);
+  size_t dots = 0;
+  for (size_t p = 0; (p = html.find("<circle", p)) != std::string::npos; ++p) ++dots;
+  EXPECT_LE(dots, 3u * 240u);
+}
+
+TEST(SrtctlBatch, ReportHtmlDrawsEachWorkerOverTimeWithTheWindows) {
+  JobReport j = analyze_job(kFindings / "5101_1A_20251201_100000");
+  std::string html = batches_html(j);
+  EXPECT_NE(html.find("<h3>Worker batch metrics over time</h3>"), std::string::npos);
+  EXPECT_NE(html.find("<h4>agg w0 on sw5101-cn00 (decode lines, 2 s per point)</h4>"), std::string::npos);
+  EXPECT_NE(html.find("aria-label=\"agg w0 on sw5101-cn00: running and queued requests over time\""),
+            std::string::npos);
+  EXPECT_NE(html.find("aria-label=\"agg w0 on sw5101-cn00: token usage over time\""), std::string::npos);
+  // The windows are shaded, warm-ups in their own colour, with their times.
+  EXPECT_NE(html.find("fill=\"#fde68a\" opacity=\"0.35\"><title>warm-up c64 2025-12-01 10:02:00 .. "
+                      "2025-12-01 10:03:00</title>"),
+            std::string::npos)
+      << html;
+  EXPECT_NE(html.find("fill=\"#dbeafe\" opacity=\"0.35\"><title>c16 2025-12-01 10:03:20 .. 2025-12-01 "
+                      "10:05:00</title>"),
+            std::string::npos);
+  EXPECT_NE(html.find("minutes since 2025-12-01 10:02:00"), std::string::npos);
+  EXPECT_EQ(html.find("<script"), std::string::npos);
+  // The cap on workers: the rest are named, not drawn.
+  JobReport two = analyze_job(kSweep / "5003_2P_1D_20251201_100000");
+  std::string capped = worker_series_html(two, 240, 1);
+  EXPECT_NE(capped.find("<p>2 more workers are not drawn"), std::string::npos) << capped;
+  // A job without batch lines has no chart.
+  EXPECT_EQ(worker_series_html(JobReport{}), "");
+}

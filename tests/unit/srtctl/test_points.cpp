@@ -248,3 +248,33 @@ TEST(SrtctlPoints, CompareMatchesPointsByShapeAndConcurrency) {
   // An out-of-range baseline falls back to the first side.
   EXPECT_EQ(compare_points({{j5001}, {j5002}}, {"a", "b"}, 7).baseline, 0u);
 }
+
+TEST(SrtctlPoints, LatencyCurvesAsMermaidWhereMermaidCanDrawThem) {
+  // Sweep: 5001 and 5002 both ran c16 and c64; 5003 only c128, so it cannot be a line over them.
+  std::string md = latency_mermaid(sweep_view(analyze_set(kSweep), std::nullopt));
+  EXPECT_NE(md.find("```mermaid\n---\nconfig:\n  themeVariables:\n    xyChart:\n      plotColorPalette: "
+                    "\"#2563eb, #16a34a\"\n---\nxychart-beta\n    title \"Mean TPOT against concurrency, ISL "
+                    "1024 / OSL 1024\"\n    x-axis \"concurrency\" [\"16\", \"64\"]\n    y-axis \"mean TPOT (ms)\" "
+                    "0 --> 55\n    line [12.50, 20.00]\n    line [25.00, 50.00]\n```\n"),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("Mean TPOT: 5001 (blue), 5002 (green). Not drawn (no point at every concurrency of the "
+                    "chart): 5003."),
+            std::string::npos)
+      << md;
+  // TTFT = 100 + 2 x concurrency in make_sweep.py.
+  EXPECT_NE(md.find("    line [132.00, 228.00]\n    line [132.00, 228.00]\n"), std::string::npos) << md;
+  // It is part of SUMMARY.md's benchmark points.
+  EXPECT_NE(sweep_markdown(sweep_view(analyze_set(kSweep), std::nullopt)).find("Mean TTFT against concurrency"),
+            std::string::npos);
+  // One point per job: no curve to draw.
+  EXPECT_EQ(latency_mermaid(sweep_view({analyze_job(kSweep / "5003_2P_1D_20251201_100000")}, std::nullopt)), "");
+  EXPECT_EQ(latency_mermaid(SweepView{}), "");
+  // A TPOT of 0 (every request failed) is still a value; a missing TPOT leaves the job out.
+  JobReport j = analyze_job(kSweep / "5001_1A_20251201_100000");
+  for (auto& kv : j.runs[1].metrics)
+    if (kv.first == "mean_tpot_ms") kv.first = "renamed";
+  std::string cut = latency_mermaid(sweep_view({j}, std::nullopt));
+  EXPECT_EQ(cut.find("Mean TPOT"), std::string::npos) << cut;
+  EXPECT_NE(cut.find("Mean TTFT: 5001 (blue)."), std::string::npos) << cut;
+}
