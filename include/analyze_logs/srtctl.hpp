@@ -348,10 +348,15 @@ std::string worker_label(const std::string& role, int index, const std::string& 
 // "CUDA out of memory", "NCCL collective timeout", ... for a WorkerFailure::kind.
 std::string kind_text(std::string_view kind);
 
-JobReport analyze_job(const std::filesystem::path& dir);               // never throws on content
+// Never throws on content. The folder's log files are scanned on up to `threads` threads (0: one
+// per core, at most 16); the report is the same whatever the count.
+JobReport analyze_job(const std::filesystem::path& dir, unsigned threads = 0);
 std::vector<JobReport> analyze_set(const std::filesystem::path& dir);  // sorted by job id
 
 nlohmann::ordered_json to_json(const std::vector<JobReport>& jobs);  // the value under "srtctl"
+// The same over reports owned elsewhere (the CLI's analysed jobs): a job's batch buckets can be
+// hundreds of MB, so the report-wide views read them in place instead of copying them.
+nlohmann::ordered_json to_json(const std::vector<const JobReport*>& jobs);
 
 // The shared header (core/finding.hpp) of one job: its verdict and cause, a finding per worker
 // failure (root cause, consequence or collateral) and per thing the verdict rests on, and the
@@ -364,6 +369,7 @@ std::string to_markdown(const std::vector<JobReport>& jobs);
 // benchmark results, unfinished runs, per-worker errors with root/collateral tags, problems. It
 // leaves the verdict and the findings to the header; json() writes job_to_json(job).
 std::unique_ptr<core::Body> make_body(JobReport job);
+std::unique_ptr<core::Body> make_body(std::shared_ptr<const JobReport> job);  // shares, no copy
 
 // One row per (job, concurrency) against jobs[baseline]; `regressions` gets one line per metric
 // worse by more than pct percent (throughput down, latency up) and per concurrency the baseline
@@ -487,6 +493,8 @@ std::string worker_series_html(const JobReport& r, size_t max_points = 240, size
 // the `bucket_s` column says how wide.
 std::vector<std::pair<std::string, std::string>> batches_csv(const std::vector<JobReport>& jobs,
                                                              size_t max_rows_per_worker = 2000);
+std::vector<std::pair<std::string, std::string>> batches_csv(
+    const std::vector<const JobReport*>& jobs, size_t max_rows_per_worker = 2000);
 
 // ---------------------------------------------------------------------------------------------
 // Benchmark points and the Pareto frontier (points.cpp): how people compare serving
@@ -535,6 +543,7 @@ struct SweepView {
 // Every finished run of `jobs` as a point, frontiers per ISL/OSL, and the cutoff's answer.
 // O(n log n) in the number of points.
 SweepView sweep_view(const std::vector<JobReport>& jobs, std::optional<double> min_tps_user);
+SweepView sweep_view(const std::vector<const JobReport*>& jobs, std::optional<double> min_tps_user);
 nlohmann::ordered_json sweep_json(const SweepView& v);
 std::string sweep_text(const SweepView& v, size_t width);  // terminal, width columns
 std::string sweep_markdown(const SweepView& v);            // "## Benchmark points" ...

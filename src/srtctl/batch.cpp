@@ -764,8 +764,22 @@ std::string worker_series_html(const JobReport& r, size_t max_points, size_t max
   return o;
 }
 
+namespace {
+std::vector<const JobReport*> pointers_to(const std::vector<JobReport>& jobs) {
+  std::vector<const JobReport*> p;
+  p.reserve(jobs.size());
+  for (const auto& j : jobs) p.push_back(&j);
+  return p;
+}
+}  // namespace
+
 std::vector<std::pair<std::string, std::string>> batches_csv(const std::vector<JobReport>& jobs,
                                                              size_t max_rows_per_worker) {
+  return batches_csv(pointers_to(jobs), max_rows_per_worker);
+}
+
+std::vector<std::pair<std::string, std::string>> batches_csv(
+    const std::vector<const JobReport*>& jobs, size_t max_rows_per_worker) {
   std::string ws =
       "job,window,warmup,concurrency,started_at,ended_at,worker,kind,dp,lines,cuda_graph_false";
   for (size_t f = 0; f < kBatchFieldCount; ++f)
@@ -776,7 +790,8 @@ std::vector<std::pair<std::string, std::string>> batches_csv(const std::vector<J
     ts += fmt::format(",{}_mean", batch_field_name(static_cast<BatchField>(f)));
   ts += "\n";
   auto num = [](bool has, double v) { return has ? fmt::format("{}", v) : std::string(); };
-  for (const auto& r : jobs) {
+  for (const JobReport* rp : jobs) {
+    const JobReport& r = *rp;
     const std::string id = csv_field(r.job.job_id.empty() ? r.name : r.job.job_id);
     const auto windows = bench_windows(r);
     for (const auto& s : window_stats(r, windows)) {

@@ -126,10 +126,24 @@ std::optional<int> job_gpus(const JobReport& r) {
   return nodes * *r.gpus_per_node;
 }
 
+namespace {
+std::vector<const JobReport*> pointers_to(const std::vector<JobReport>& jobs) {
+  std::vector<const JobReport*> p;
+  p.reserve(jobs.size());
+  for (const auto& j : jobs) p.push_back(&j);
+  return p;
+}
+}  // namespace
+
 SweepView sweep_view(const std::vector<JobReport>& jobs, std::optional<double> min_tps_user) {
+  return sweep_view(pointers_to(jobs), min_tps_user);
+}
+
+SweepView sweep_view(const std::vector<const JobReport*>& jobs, std::optional<double> min_tps_user) {
   SweepView v;
   v.min_tps_user = min_tps_user;
-  for (const auto& j : jobs) {
+  for (const JobReport* jp : jobs) {
+    const JobReport& j = *jp;
     const std::optional<int> gpus = job_gpus(j);
     const std::string topo = topology_name(j);
     const std::string id = j.job.job_id.empty() ? j.name : j.job.job_id;
