@@ -235,9 +235,11 @@ void add_batch_findings(const JobReport& j, core::Header& h) {
       f.detail = fmt::format("the logs of {} cover the window", fmt::join(who, ", "));
     } else {
       const WorkerBatches& wb = j.batches[x.worker];
-      f.summary = fmt::format("concurrency {}: the result says {}, but decode batches generated up to {:.2f} tok/s "
-                              "during its window ({} .. {})",
-                              w.concurrency, says, x.max_gen_tps, w.started_at, w.ended_at);
+      // Lines without a gen throughput field count as generating when they ran requests.
+      const std::string did = x.max_gen_tps > 0 ? fmt::format("generated up to {:.2f} tok/s", x.max_gen_tps)
+                                                : std::string("ran requests");
+      f.summary = fmt::format("concurrency {}: the result says {}, but decode batches {} during its window ({} .. {})",
+                              w.concurrency, says, did, w.started_at, w.ended_at);
       f.detail = fmt::format("first generating decode batch line: {} at {}",
                              worker_label(wb.id.role, wb.id.index, wb.id.node), x.time);
       f.evidence.push_back({joined(j.dir, wb.file), x.line, x.time, "decode batch line generating tokens"});

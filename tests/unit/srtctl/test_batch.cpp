@@ -531,3 +531,20 @@ TEST(SrtctlBatch, ReportHtmlDrawsEachWorkerOverTimeWithTheWindows) {
   // A job without batch lines has no chart.
   EXPECT_EQ(worker_series_html(JobReport{}), "");
 }
+
+TEST(SrtctlBatch, MismatchWithoutGenThroughputSaysTheBatchesRan) {
+  // Old decode lines without `gen throughput`: running requests count as generation.
+  JobReport j = analyze_job(kFindings / "5102_1P_1D_20251201_100000");
+  for (auto& wb : j.batches)
+    for (auto& b : wb.buckets) b.count[kGenTps] = 0;
+  auto h = header(j);
+  bool seen = false;
+  for (const auto& f : h.findings)
+    if (f.id == "result_mismatch" && f.summary.starts_with("concurrency 64")) {
+      seen = true;
+      EXPECT_EQ(f.summary,
+                "concurrency 64: the result says 0 requests completed, but decode batches ran requests during "
+                "its window (2025-12-01 10:10:00 .. 2025-12-01 10:11:40)");
+    }
+  EXPECT_TRUE(seen);
+}
