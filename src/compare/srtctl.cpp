@@ -108,9 +108,26 @@ std::vector<srtctl::JobReport> jobs_of_doc(const Detected& d) {
 // concurrency), from the first job (by id) that finished it, else the first that started it; the
 // set's verdict is the worst of its jobs. Runs of the same shape in later jobs are not compared
 // and are listed in `dropped` ("4460 c=64").
-srtctl::JobReport side_of(std::vector<srtctl::JobReport> jobs, const std::string& label,
+// What the run comparison reads of a job: its names, verdict and runs, not its workers' batch
+// buckets (hundreds of MB for GBs of logs).
+srtctl::JobReport light_copy(const srtctl::JobReport& j) {
+  srtctl::JobReport l;
+  l.dir = j.dir;
+  l.name = j.name;
+  l.job = j.job;
+  l.isl = j.isl;
+  l.osl = j.osl;
+  l.verdict = j.verdict;
+  l.reason = j.reason;
+  l.reason_id = j.reason_id;
+  l.root_cause = j.root_cause;
+  l.runs = j.runs;
+  return l;
+}
+
+srtctl::JobReport side_of(const std::vector<srtctl::JobReport>& jobs, const std::string& label,
                           std::vector<std::string>& dropped) {
-  if (jobs.size() == 1) return std::move(jobs.front());
+  if (jobs.size() == 1) return light_copy(jobs.front());
   srtctl::JobReport s;
   s.job.job_id = label;
   s.name = label;
@@ -242,8 +259,8 @@ Result compare_srtctl(const std::vector<Detected>& args, const Options& opt) {
     ojson ids = ojson::array();
     for (const auto& j : jobs) ids.push_back(utf8_clean(j.job.job_id));
     std::vector<std::string> drop;
-    side_jobs.push_back(jobs);
-    sides.push_back(side_of(std::move(jobs), labels[i], drop));
+    side_jobs.push_back(std::move(jobs));
+    sides.push_back(side_of(side_jobs.back(), labels[i], drop));
     ojson dj = ojson::array();
     for (const auto& x : drop) dj.push_back(utf8_clean(x));
     runs_json.push_back({{"index", i},
