@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <cstring>
 #include <map>
+#include <span>
 #include <tuple>
 
 #include "analyze_logs/srtctl.hpp"
@@ -149,17 +150,44 @@ std::vector<BenchWindow> bench_windows(const JobReport& r) {
   return w;
 }
 
+namespace {
+
+// Whether a worker's buckets are in time order (one file's stamps normally are).
+std::vector<char> in_time_order(const JobReport& r) {
+  std::vector<char> sorted;
+  for (const auto& wb : r.batches)
+    sorted.push_back(std::is_sorted(wb.buckets.begin(), wb.buckets.end(),
+                                    [](const BatchBucket& a, const BatchBucket& b) { return a.t < b.t; }));
+  return sorted;
+}
+
+// The buckets of a worker that can fall in [a, b]: a binary search when they are in time order,
+// else all of them (callers still test each bucket's second). Each window then costs its own
+// buckets, not the whole run's.
+std::span<const BatchBucket> buckets_in(const WorkerBatches& wb, bool sorted, int64_t a, int64_t b) {
+  const auto& v = wb.buckets;
+  if (!sorted) return {v.data(), v.size()};
+  auto lo = std::lower_bound(v.begin(), v.end(), a, [](const BatchBucket& x, int64_t t) { return x.t < t; });
+  auto hi = std::upper_bound(lo, v.end(), b, [](int64_t t, const BatchBucket& x) { return t < x.t; });
+  return {v.data() + (lo - v.begin()), static_cast<size_t>(hi - lo)};
+}
+
+}  // namespace
+
 std::vector<WindowStats> window_stats(const JobReport& r, const std::vector<BenchWindow>& windows) {
   std::vector<WindowStats> out;
+  const std::vector<char> sorted = in_time_order(r);
   for (size_t wi = 0; wi < windows.size(); ++wi) {
     const auto& w = windows[wi];
-    for (const auto& wb : r.batches) {
+    for (size_t wk = 0; wk < r.batches.size(); ++wk) {
+      const WorkerBatches& wb = r.batches[wk];
+      const std::span<const BatchBucket> here = buckets_in(wb, sorted[wk], w.start, w.end);
       const std::string worker = worker_label(wb.id.role, wb.id.index, wb.id.node);
       for (bool decode : {false, true}) {
         // key: dp (-2 = all ranks together)
         std::map<int, WindowStats> by;
         std::map<int, std::pair<double, double>> queue;  // per rank: first, last second's mean
-        for (const auto& b : wb.buckets) {
+        for (const auto& b : here) {
           if (b.decode != decode || b.t < w.start || b.t > w.end) continue;
           for (int key : {-2, b.dp}) {
             WindowStats& s = by[key];
@@ -185,7 +213,7 @@ std::vector<WindowStats> window_stats(const JobReport& r, const std::vector<Benc
         if (by.empty()) continue;
         // Counts per field for the means: recount (buckets are few per window).
         std::map<int, std::array<uint64_t, kBatchFieldCount>> counts;
-        for (const auto& b : wb.buckets) {
+        for (const auto& b : here) {
           if (b.decode != decode || b.t < w.start || b.t > w.end) continue;
           for (int key : {-2, b.dp})
             for (size_t f = 0; f < kBatchFieldCount; ++f) counts[key][f] += b.count[f];
@@ -285,6 +313,7 @@ std::vector<RateMatch> rate_matching(const JobReport& r, const std::vector<Bench
 std::vector<WarmupTraffic> warmup_traffic(const JobReport& r,
                                           const std::vector<BenchWindow>& windows) {
   std::vector<WarmupTraffic> out;
+  const std::vector<char> sorted = in_time_order(r);
   for (size_t mi = 0; mi < windows.size(); ++mi) {
     const BenchWindow& m = windows[mi];
     if (m.warmup) continue;
@@ -307,11 +336,12 @@ std::vector<WarmupTraffic> warmup_traffic(const JobReport& r,
     if (!from || m.concurrency <= 0) continue;
     for (size_t k = 0; k < r.batches.size(); ++k) {
       const WorkerBatches& wb = r.batches[k];
+      const std::span<const BatchBucket> here = buckets_in(wb, sorted[k], m.start, m.end);
       std::optional<WarmupTraffic> best;
       for (bool decode : {true, false}) {
         // second -> rank -> (smallest running + queued of that second, its first line)
         std::map<int64_t, std::map<int, std::pair<double, uint64_t>>> per;
-        for (const auto& b : wb.buckets) {
+        for (const auto& b : here) {
           if (b.decode != decode || b.t < m.start || b.t > m.end || !b.count[kRunningReq])
             continue;
           const double v = b.min[kRunningReq] + (b.count[kQueueReq] ? b.min[kQueueReq] : 0.0);
@@ -354,6 +384,14 @@ std::vector<WarmupTraffic> warmup_traffic(const JobReport& r,
 std::vector<ResultMismatch> result_mismatches(const JobReport& r,
                                               const std::vector<BenchWindow>& windows) {
   std::vector<ResultMismatch> out;
+  const std::vector<char> sorted = in_time_order(r);
+  std::vector<char> decodes(r.batches.size(), 0);  // the worker has decode lines at all
+  for (size_t k = 0; k < r.batches.size(); ++k)
+    for (const auto& b : r.batches[k].buckets)
+      if (b.decode) {
+        decodes[k] = 1;
+        break;
+      }
   // What one decode bucket says about generation: its gen throughput, else (lines without that
   // field) whether anything was running.
   auto generated = [](const BatchBucket& b) {
@@ -375,12 +413,9 @@ std::vector<ResultMismatch> result_mismatches(const JobReport& r,
     bool any_generation = false;
     for (size_t k = 0; k < r.batches.size(); ++k) {
       const WorkerBatches& wb = r.batches[k];
-      if (wb.id.role != "decode" && wb.id.role != "agg") continue;
-      bool decodes = false;
-      for (const auto& b : wb.buckets) {
-        if (!b.decode) continue;
-        decodes = true;
-        if (b.t < w.start || b.t > w.end) continue;
+      if ((wb.id.role != "decode" && wb.id.role != "agg") || !decodes[k]) continue;
+      for (const auto& b : buckets_in(wb, sorted[k], w.start, w.end)) {
+        if (!b.decode || b.t < w.start || b.t > w.end) continue;
         const double g = generated(b);
         if (g <= 0) continue;
         any_generation = true;
@@ -392,7 +427,6 @@ std::vector<ResultMismatch> result_mismatches(const JobReport& r,
           x.time = civil_stamp(b.t);
         }
       }
-      if (!decodes) continue;
       // The worker's log covers the window: its stamps start before the window ends and go on
       // until after it started. A log that stopped earlier says nothing about the window.
       for (const auto& l : r.logs) {
