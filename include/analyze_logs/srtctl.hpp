@@ -70,6 +70,8 @@ std::string canonical_metric_key(std::string_view label_or_key);
 // "2025-11-22 04:13:41" (optionally "T" instead of the space, and a fraction) -> seconds on a
 // timezone-free civil clock; only differences between two stamps are meaningful.
 std::optional<int64_t> civil_seconds(std::string_view stamp);
+// The inverse: seconds -> "YYYY-mm-dd HH:MM:SS".
+std::string civil_stamp(int64_t seconds);
 
 // ---------------------------------------------------------------------------------------------
 
@@ -202,6 +204,7 @@ struct BatchBucket {
   int64_t t = 0;
   int dp = -1;
   bool decode = false;
+  uint64_t line = 0;  // the first line of this second, rank and kind (findings quote it)
   uint32_t n = 0;  // lines
   uint32_t graph_false = 0, graph_true = 0;
   uint32_t count[kBatchFieldCount] = {};
@@ -345,10 +348,15 @@ std::string worker_label(const std::string& role, int index, const std::string& 
 // "CUDA out of memory", "NCCL collective timeout", ... for a WorkerFailure::kind.
 std::string kind_text(std::string_view kind);
 
-JobReport analyze_job(const std::filesystem::path& dir);               // never throws on content
+// Never throws on content. The folder's log files are scanned on up to `threads` threads (0: one
+// per core, at most 16); the report is the same whatever the count.
+JobReport analyze_job(const std::filesystem::path& dir, unsigned threads = 0);
 std::vector<JobReport> analyze_set(const std::filesystem::path& dir);  // sorted by job id
 
 nlohmann::ordered_json to_json(const std::vector<JobReport>& jobs);  // the value under "srtctl"
+// The same over reports owned elsewhere (the CLI's analysed jobs): a job's batch buckets can be
+// hundreds of MB, so the report-wide views read them in place instead of copying them.
+nlohmann::ordered_json to_json(const std::vector<const JobReport*>& jobs);
 
 // The shared header (core/finding.hpp) of one job: its verdict and cause, a finding per worker
 // failure (root cause, consequence or collateral) and per thing the verdict rests on, and the
@@ -361,6 +369,7 @@ std::string to_markdown(const std::vector<JobReport>& jobs);
 // benchmark results, unfinished runs, per-worker errors with root/collateral tags, problems. It
 // leaves the verdict and the findings to the header; json() writes job_to_json(job).
 std::unique_ptr<core::Body> make_body(JobReport job);
+std::unique_ptr<core::Body> make_body(std::shared_ptr<const JobReport> job);  // shares, no copy
 
 // One row per (job, concurrency) against jobs[baseline]; `regressions` gets one line per metric
 // worse by more than pct percent (throughput down, latency up) and per concurrency the baseline
@@ -377,6 +386,9 @@ struct BenchWindow {
   std::string label;  // "c64", "warm-up c64"
   int64_t concurrency = -1;
   bool warmup = false;
+  size_t run = 0;     // index into JobReport::warmups (warm-up) or JobReport::runs
+  uint64_t line = 0;  // benchmark.out line that started it (0: unknown)
+  bool ended = false;  // its closing date line was seen (else it lasts to the last batch line)
   int64_t start = 0, end = 0;  // civil seconds, inclusive
   std::string started_at, ended_at;
 };
@@ -412,16 +424,77 @@ struct RateMatch {
 };
 std::vector<RateMatch> rate_matching(const JobReport& r, const std::vector<BenchWindow>& w,
                                      const std::vector<WindowStats>& s);
+// Warm-up traffic inside a measured window. Either the warm-up's own date lines overlap the
+// measured window's, or, in a measured window that comes straight after a warm-up, a worker's
+// batch lines show more requests in flight than the run's concurrency allows: #running-req plus
+// #queue-req over its DP ranks within one second (each rank's smallest value of that second, so
+// a request that finished and was replaced within the second is not counted twice). The client
+// never has more than `concurrency` requests open, so the excess is the warm-up's requests still
+// running on the server.
+struct WarmupTraffic {
+  size_t window = 0;   // the measured window (index into bench_windows())
+  size_t warmup = 0;   // the warm-up window
+  bool overlap = false;  // the stated times overlap; else the worker fields say what was seen
+  size_t worker = SIZE_MAX;  // index into JobReport::batches
+  bool decode = false;       // the kind of batch line that showed it
+  int64_t t = 0;             // the first second above the concurrency
+  std::string time;          // that second as a stamp
+  uint64_t line = 0;         // the worker's first batch line of that second
+  double in_flight = 0;      // at that second
+  double max_in_flight = 0;  // the largest over the window
+  int ranks = 0;             // DP ranks that reported in that second
+};
+std::vector<WarmupTraffic> warmup_traffic(const JobReport& r, const std::vector<BenchWindow>& w);
+
+// A finished measured run whose batch metrics contradict its result: the result says requests
+// completed (or tokens were generated) but no decode batch line of any decode / aggregated worker
+// generated anything in its window although their logs cover it; or the reverse, the result says
+// nothing completed (or 0 output tok/s) while decode batches generated tokens in its window.
+// Windows shorter than kMismatchMinWindowS are skipped: decode lines are printed only every
+// `decode-log-interval` steps.
+inline constexpr int64_t kMismatchMinWindowS = 10;
+struct ResultMismatch {
+  size_t window = 0;               // index into bench_windows()
+  bool zero_generation = false;    // result completed, batches generated nothing; else reverse
+  std::optional<double> completed, output_tps;  // what the result says
+  std::vector<size_t> workers;     // zero_generation: decode-capable workers covering the window
+  size_t worker = SIZE_MAX;        // reverse: the first worker generating in the window
+  uint64_t line = 0;               // reverse: its first decode line generating in the window
+  std::string time;
+  double max_gen_tps = 0;          // reverse: the largest gen throughput in the window
+};
+std::vector<ResultMismatch> result_mismatches(const JobReport& r,
+                                              const std::vector<BenchWindow>& w);
+
 // The job's batch view: windows, workers, per-window statistics and rate matching (report.json
 // `srtctl.jobs[].batches`), and the same as SUMMARY.md / report.html sections.
 nlohmann::ordered_json batches_json(const JobReport& r);
 std::string batches_markdown(const JobReport& r);
 std::string batches_html(const JobReport& r);
+
+// Per worker (and batch kind) over time: the buckets averaged over `step` seconds, with `step`
+// chosen so that there are at most max_points samples however long the run (deterministic: the
+// same buckets give the same series). Values are means over every line of the step; NaN where the
+// step has no line with that field.
+struct WorkerSeries {
+  size_t worker = 0;  // index into JobReport::batches
+  bool decode = false;
+  int64_t t0 = 0, step = 1;  // civil seconds of the first sample, seconds per sample
+  std::vector<int64_t> t;    // each sample's start
+  std::vector<double> running, queue, token_usage;  // mean per DP rank
+};
+std::vector<WorkerSeries> worker_series(const JobReport& r, size_t max_points = 240);
+// report.html: an inline SVG per worker of #running-req and #queue-req, and one of token usage,
+// over time, with the benchmark windows shaded (warm-ups apart); at most max_workers workers
+// (the rest are in worker_timeseries.csv).
+std::string worker_series_html(const JobReport& r, size_t max_points = 240, size_t max_workers = 32);
 // worker_window_stats.csv and worker_timeseries.csv over every job. The time series is averaged
 // into buckets wide enough that each (worker, rank, kind) writes at most max_rows_per_worker rows;
 // the `bucket_s` column says how wide.
 std::vector<std::pair<std::string, std::string>> batches_csv(const std::vector<JobReport>& jobs,
                                                              size_t max_rows_per_worker = 2000);
+std::vector<std::pair<std::string, std::string>> batches_csv(
+    const std::vector<const JobReport*>& jobs, size_t max_rows_per_worker = 2000);
 
 // ---------------------------------------------------------------------------------------------
 // Benchmark points and the Pareto frontier (points.cpp): how people compare serving
@@ -470,11 +543,42 @@ struct SweepView {
 // Every finished run of `jobs` as a point, frontiers per ISL/OSL, and the cutoff's answer.
 // O(n log n) in the number of points.
 SweepView sweep_view(const std::vector<JobReport>& jobs, std::optional<double> min_tps_user);
+SweepView sweep_view(const std::vector<const JobReport*>& jobs, std::optional<double> min_tps_user);
 nlohmann::ordered_json sweep_json(const SweepView& v);
 std::string sweep_text(const SweepView& v, size_t width);  // terminal, width columns
 std::string sweep_markdown(const SweepView& v);            // "## Benchmark points" ...
+// The latency curves as mermaid charts (part of sweep_markdown): per ISL/OSL, mean TPOT and mean
+// TTFT against concurrency, one line per job that has a point at every concurrency of the chart.
+std::string latency_mermaid(const SweepView& v);
 std::string sweep_html(const SweepView& v);                // tables and SVG scatter charts
 // CSV files beside report.json: name -> content.
 std::vector<std::pair<std::string, std::string>> sweep_csv(const SweepView& v);
+
+// Benchmark points in `compare`: each side is one job or a job set, and a side's point for an
+// (ISL, OSL, concurrency) is that of its first job (by id) that finished it, as in the run
+// comparison. Each point is compared with the baseline side's point of the same key: per metric
+// the change in percent (throughputs per GPU and per user: higher is better; latencies: lower),
+// and the frontier is that of every side's points together, per ISL/OSL. Informational: the
+// regression gate stays on the run comparison's metrics.
+struct PointChange {
+  size_t side = 0;
+  BenchPoint point;  // `frontier`: on the frontier of all sides' points of its shape
+  bool matched = false;  // the baseline side has a point of the same key
+  std::vector<std::pair<std::string, double>> change_pct;  // metric -> % against the baseline
+};
+struct PointsComparison {
+  std::vector<std::string> labels;  // per side
+  size_t baseline = 0;
+  std::vector<PointChange> rows;  // by (ISL, OSL, concurrency, side)
+  // Per ISL/OSL: the frontier over every side, "label: point", by tok/s/user.
+  std::vector<std::pair<std::string, std::vector<std::string>>> frontiers;
+};
+// The metrics compared, in order, and whether higher is better.
+const std::vector<std::pair<std::string, bool>>& point_metrics();
+PointsComparison compare_points(const std::vector<std::vector<JobReport>>& sides,
+                                const std::vector<std::string>& labels, size_t baseline);
+nlohmann::ordered_json points_comparison_json(const PointsComparison& c);
+std::string points_comparison_markdown(const PointsComparison& c);
+std::string points_comparison_text(const PointsComparison& c, size_t width);
 
 }  // namespace alog::srtctl

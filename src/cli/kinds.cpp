@@ -149,10 +149,13 @@ void finish(Analysed& a, const PlannedJob& pj) {
 
 // ---- srtctl ----------------------------------------------------------------------------------
 
-Analysed analyse_srtctl(const PlannedJob& pj, const RunOptions&) {
+Analysed analyse_srtctl(const PlannedJob& pj, const RunOptions& opt) {
   Analysed a = start(pj);
-  srtctl::JobReport r = srtctl::analyze_job(pj.dirs.empty() ? pj.root : pj.dirs.front());
-  a.job.header = srtctl::header(r);
+  // One report shared by the body and the report-wide views: never copied (its batch buckets
+  // follow the workers' log lines).
+  auto r = std::make_shared<const srtctl::JobReport>(
+      srtctl::analyze_job(pj.dirs.empty() ? pj.root : pj.dirs.front(), opt.threads));
+  a.job.header = srtctl::header(*r);
   a.job.body = srtctl::make_body(r);
   a.detail = std::move(r);
   attach_hangs(a, {fs::path(pj.dirs.empty() ? pj.root : pj.dirs.front())});
@@ -160,10 +163,21 @@ Analysed analyse_srtctl(const PlannedJob& pj, const RunOptions&) {
   return a;
 }
 
+namespace {
+
+// The srtctl reports of these jobs, in place.
+std::vector<const srtctl::JobReport*> srtctl_reports(const std::vector<const Analysed*>& mine) {
+  std::vector<const srtctl::JobReport*> jobs;
+  for (const auto* a : mine)
+    jobs.push_back(std::any_cast<const std::shared_ptr<const srtctl::JobReport>&>(a->detail).get());
+  return jobs;
+}
+
+}  // namespace
+
 // `srtctl`: every srtctl job of the report, with their comparison when there are several.
 void top_srtctl(const std::vector<const Analysed*>& mine, const RunOptions& opt, ojson& doc) {
-  std::vector<srtctl::JobReport> jobs;
-  for (const auto* a : mine) jobs.push_back(std::any_cast<const srtctl::JobReport&>(a->detail));
+  const std::vector<const srtctl::JobReport*> jobs = srtctl_reports(mine);
   doc["srtctl"] = srtctl::to_json(jobs);
   doc["srtctl"]["sweep"] = srtctl::sweep_json(srtctl::sweep_view(jobs, opt.min_tps_user));
   top_attached_hang(mine, doc);
@@ -172,8 +186,7 @@ void top_srtctl(const std::vector<const Analysed*>& mine, const RunOptions& opt,
 // The benchmark points of every srtctl job of the report, their frontiers and the cutoff's
 // answer, below the jobs; the same tables as CSV beside report.json.
 SetView set_view_srtctl(const std::vector<const Analysed*>& mine, const RunOptions& opt) {
-  std::vector<srtctl::JobReport> jobs;
-  for (const auto* a : mine) jobs.push_back(std::any_cast<const srtctl::JobReport&>(a->detail));
+  const std::vector<const srtctl::JobReport*> jobs = srtctl_reports(mine);
   const srtctl::SweepView v = srtctl::sweep_view(jobs, opt.min_tps_user);
   SetView s;
   s.text = srtctl::sweep_text(v, 100);

@@ -69,6 +69,26 @@ srtctl::JobReport job_of(const nlohmann::json& x) {
                                 : srtctl::Verdict::healthy;
   j.reason = jstr(x, "reason");
   j.root_cause = jstr(x, "root_cause");
+  // What the benchmark points need: the topology's name and the GPU count.
+  auto workers = [&](const char* key) { return static_cast<int>(jint(x, key).value_or(-1)); };
+  j.job.prefill_workers = workers("prefill_workers");
+  j.job.decode_workers = workers("decode_workers");
+  j.job.agg_workers = workers("agg_workers");
+  if (auto m = x.find("meta"); m != x.end() && m->is_object()) {
+    auto small = [&](const char* key) -> std::optional<int> {
+      auto n = jint(*m, key);
+      if (!n || *n < 0 || *n > 1000000) return std::nullopt;
+      return static_cast<int>(*n);
+    };
+    j.gpus_per_node = small("gpus_per_node");
+    j.prefill_nodes = small("prefill_nodes");
+    j.decode_nodes = small("decode_nodes");
+    j.agg_nodes = small("agg_nodes");
+  }
+  if (auto b = x.find("benchmark"); b != x.end() && b->is_object()) {
+    j.isl = jint(*b, "isl");
+    j.osl = jint(*b, "osl");
+  }
   if (auto r = x.find("runs"); r != x.end() && r->is_array())
     for (const auto& run : *r) j.runs.push_back(run_of(run));
   return j;
@@ -88,9 +108,26 @@ std::vector<srtctl::JobReport> jobs_of_doc(const Detected& d) {
 // concurrency), from the first job (by id) that finished it, else the first that started it; the
 // set's verdict is the worst of its jobs. Runs of the same shape in later jobs are not compared
 // and are listed in `dropped` ("4460 c=64").
-srtctl::JobReport side_of(std::vector<srtctl::JobReport> jobs, const std::string& label,
+// What the run comparison reads of a job: its names, verdict and runs, not its workers' batch
+// buckets (hundreds of MB for GBs of logs).
+srtctl::JobReport light_copy(const srtctl::JobReport& j) {
+  srtctl::JobReport l;
+  l.dir = j.dir;
+  l.name = j.name;
+  l.job = j.job;
+  l.isl = j.isl;
+  l.osl = j.osl;
+  l.verdict = j.verdict;
+  l.reason = j.reason;
+  l.reason_id = j.reason_id;
+  l.root_cause = j.root_cause;
+  l.runs = j.runs;
+  return l;
+}
+
+srtctl::JobReport side_of(const std::vector<srtctl::JobReport>& jobs, const std::string& label,
                           std::vector<std::string>& dropped) {
-  if (jobs.size() == 1) return std::move(jobs.front());
+  if (jobs.size() == 1) return light_copy(jobs.front());
   srtctl::JobReport s;
   s.job.job_id = label;
   s.name = label;
@@ -206,6 +243,7 @@ Result compare_srtctl(const std::vector<Detected>& args, const Options& opt) {
     throw std::invalid_argument("--expect applies to prime-rl runs, not to srtctl jobs");
   std::vector<std::string> labels = make_labels(opt.runs);
   std::vector<srtctl::JobReport> sides;
+  std::vector<std::vector<srtctl::JobReport>> side_jobs;  // each side's jobs, for its points
   std::vector<std::pair<std::string, std::vector<std::string>>> dropped;  // (label, runs)
   ojson runs_json = ojson::array();
   for (size_t i = 0; i < args.size(); ++i) {
@@ -221,7 +259,8 @@ Result compare_srtctl(const std::vector<Detected>& args, const Options& opt) {
     ojson ids = ojson::array();
     for (const auto& j : jobs) ids.push_back(utf8_clean(j.job.job_id));
     std::vector<std::string> drop;
-    sides.push_back(side_of(std::move(jobs), labels[i], drop));
+    side_jobs.push_back(std::move(jobs));
+    sides.push_back(side_of(side_jobs.back(), labels[i], drop));
     ojson dj = ojson::array();
     for (const auto& x : drop) dj.push_back(utf8_clean(x));
     runs_json.push_back({{"index", i},
@@ -257,7 +296,12 @@ Result compare_srtctl(const std::vector<Detected>& args, const Options& opt) {
     for (size_t k = n_number_regs; k < regs.size(); ++k)
       r.markdown += "- " + md_escape(regs[k]) + "\n";
   }
+  // The benchmark points of each side (per GPU, per user) against the baseline's, and the
+  // frontier of them all: informational, the gate above stays on the runs' metrics.
+  const srtctl::PointsComparison points = srtctl::compare_points(side_jobs, labels, opt.baseline);
+  r.markdown += srtctl::points_comparison_markdown(points);
   ojson cmp = srtctl::compare_json(sides, opt.baseline, pct);
+  cmp["points"] = srtctl::points_comparison_json(points);
   r.json = {{"schema", 1}, {"kind", "comparison"}, {"family", "srtctl"}};
   r.json["baseline"] = {{"index", opt.baseline}, {"label", utf8_clean(labels[opt.baseline])}};
   r.json["fail_on_regression_pct"] =
@@ -287,6 +331,11 @@ Result compare_srtctl(const std::vector<Detected>& args, const Options& opt) {
                                 md_escape(fmt::format("{}", fmt::join(runs, ", "))));
   }
   r.terminal = render_terminal(cmp, base.job.job_id, pct, regs, clip_text(r.verdict, 100));
+  if (std::string pts = srtctl::points_comparison_text(points, 100); !pts.empty()) {
+    // Before the verdict line, which stays last.
+    const size_t at = r.terminal.rfind("\n\n");
+    r.terminal.insert(at == std::string::npos ? r.terminal.size() : at + 1, "\n" + pts);
+  }
   return r;
 }
 

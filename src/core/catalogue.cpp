@@ -130,6 +130,10 @@ constexpr std::string_view kKvPoolRetract[] = {R"(KV cache pool is full\. Retrac
                                                R"(Decode batch[.,].*#retracted-req: [1-9])"};
 constexpr std::string_view kQueueGrowth[] = {R"(Decode batch[.,].*#queue-req: [1-9])"};
 constexpr std::string_view kPdImbalance[] = {R"(Decode batch[.,].*#transfer-req: [1-9])"};
+// benchmark.out's warm-up line: the warm-up whose requests reached a measured window.
+constexpr std::string_view kWarmupTraffic[] = {R"(Warming up (?:\S+ )?with concurrency \d+)"};
+// A decode line that generated nothing, the batch side of a result that claims it did.
+constexpr std::string_view kResultMismatch[] = {R"(Decode batch[.,].*gen throughput \(token/s\): 0\.00?\b)"};
 
 constexpr Signature kRows[] = {
     {"cuda_oom", "CUDA out of memory", kCudaOom, Severity::critical, true, Quote::line,
@@ -213,6 +217,17 @@ constexpr Signature kRows[] = {
      "One side of the disaggregated deployment limits the other: when decode limits (its queue and "
      "pending KV transfers grow while prefill idles) add decode workers or lower the concurrency; "
      "when prefill limits, add prefill workers or raise chunked-prefill-size."},
+    {"warmup_traffic", "Warm-up traffic inside a measured window", kWarmupTraffic, Severity::warning, false,
+     Quote::line,
+     "The measured figures include requests of the warm-up (still running on the server, or the "
+     "warm-up ran at the same time): wait for the server to drain after the warm-up (its "
+     "#running-req back to 0) before the measured run starts, or rerun this concurrency."},
+    {"result_mismatch", "Benchmark result contradicts the batch metrics", kResultMismatch, Severity::warning,
+     false, Quote::line,
+     "The benchmark's result and the workers' batch lines disagree (requests completed while no "
+     "decode worker generated, or the reverse): check that the result file belongs to this job "
+     "and run, that the client reached these workers (frontend URL, model name), and read "
+     "benchmark.err for client-side failures."},
 };
 
 constexpr size_t kRowCount = std::size(kRows);

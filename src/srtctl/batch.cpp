@@ -14,8 +14,10 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <map>
+#include <span>
 #include <tuple>
 
 #include "analyze_logs/srtctl.hpp"
@@ -117,12 +119,14 @@ bool parse_batch_line(std::string_view s, BatchSample& out) {
 
 std::vector<BenchWindow> bench_windows(const JobReport& r) {
   std::vector<BenchWindow> w;
-  auto add = [&](const BenchRun& x) {
+  auto add = [&](const BenchRun& x, size_t index) {
     auto a = civil_seconds(x.started_at), b = civil_seconds(x.ended_at);
     if (!a) return;
     BenchWindow bw;
     bw.concurrency = x.concurrency;
     bw.warmup = x.warmup;
+    bw.run = index;
+    bw.line = x.line;
     bw.label = fmt::format("{}c{}", x.warmup ? "warm-up " : "", x.concurrency);
     bw.start = *a;
     bw.started_at = x.started_at;
@@ -130,6 +134,7 @@ std::vector<BenchWindow> bench_windows(const JobReport& r) {
     if (b && *b >= *a) {
       bw.end = *b;
       bw.ended_at = x.ended_at;
+      bw.ended = true;
     } else {
       int64_t last = *a;
       for (const auto& wb : r.batches)
@@ -138,24 +143,51 @@ std::vector<BenchWindow> bench_windows(const JobReport& r) {
     }
     w.push_back(std::move(bw));
   };
-  for (const auto& x : r.warmups) add(x);
-  for (const auto& x : r.runs) add(x);
+  for (size_t i = 0; i < r.warmups.size(); ++i) add(r.warmups[i], i);
+  for (size_t i = 0; i < r.runs.size(); ++i) add(r.runs[i], i);
   std::stable_sort(w.begin(), w.end(),
                    [](const BenchWindow& a, const BenchWindow& b) { return a.start < b.start; });
   return w;
 }
 
+namespace {
+
+// Whether a worker's buckets are in time order (one file's stamps normally are).
+std::vector<char> in_time_order(const JobReport& r) {
+  std::vector<char> sorted;
+  for (const auto& wb : r.batches)
+    sorted.push_back(std::is_sorted(wb.buckets.begin(), wb.buckets.end(),
+                                    [](const BatchBucket& a, const BatchBucket& b) { return a.t < b.t; }));
+  return sorted;
+}
+
+// The buckets of a worker that can fall in [a, b]: a binary search when they are in time order,
+// else all of them (callers still test each bucket's second). Each window then costs its own
+// buckets, not the whole run's.
+std::span<const BatchBucket> buckets_in(const WorkerBatches& wb, bool sorted, int64_t a, int64_t b) {
+  const auto& v = wb.buckets;
+  if (!sorted) return {v.data(), v.size()};
+  auto lo = std::lower_bound(v.begin(), v.end(), a, [](const BatchBucket& x, int64_t t) { return x.t < t; });
+  auto hi = std::upper_bound(lo, v.end(), b, [](int64_t t, const BatchBucket& x) { return t < x.t; });
+  return {v.data() + (lo - v.begin()), static_cast<size_t>(hi - lo)};
+}
+
+}  // namespace
+
 std::vector<WindowStats> window_stats(const JobReport& r, const std::vector<BenchWindow>& windows) {
   std::vector<WindowStats> out;
+  const std::vector<char> sorted = in_time_order(r);
   for (size_t wi = 0; wi < windows.size(); ++wi) {
     const auto& w = windows[wi];
-    for (const auto& wb : r.batches) {
+    for (size_t wk = 0; wk < r.batches.size(); ++wk) {
+      const WorkerBatches& wb = r.batches[wk];
+      const std::span<const BatchBucket> here = buckets_in(wb, sorted[wk], w.start, w.end);
       const std::string worker = worker_label(wb.id.role, wb.id.index, wb.id.node);
       for (bool decode : {false, true}) {
         // key: dp (-2 = all ranks together)
         std::map<int, WindowStats> by;
         std::map<int, std::pair<double, double>> queue;  // per rank: first, last second's mean
-        for (const auto& b : wb.buckets) {
+        for (const auto& b : here) {
           if (b.decode != decode || b.t < w.start || b.t > w.end) continue;
           for (int key : {-2, b.dp}) {
             WindowStats& s = by[key];
@@ -181,7 +213,7 @@ std::vector<WindowStats> window_stats(const JobReport& r, const std::vector<Benc
         if (by.empty()) continue;
         // Counts per field for the means: recount (buckets are few per window).
         std::map<int, std::array<uint64_t, kBatchFieldCount>> counts;
-        for (const auto& b : wb.buckets) {
+        for (const auto& b : here) {
           if (b.decode != decode || b.t < w.start || b.t > w.end) continue;
           for (int key : {-2, b.dp})
             for (size_t f = 0; f < kBatchFieldCount; ++f) counts[key][f] += b.count[f];
@@ -275,6 +307,144 @@ std::vector<RateMatch> rate_matching(const JobReport& r, const std::vector<Bench
     out.push_back(std::move(m));
   }
   (void)r;
+  return out;
+}
+
+std::vector<WarmupTraffic> warmup_traffic(const JobReport& r,
+                                          const std::vector<BenchWindow>& windows) {
+  std::vector<WarmupTraffic> out;
+  const std::vector<char> sorted = in_time_order(r);
+  for (size_t mi = 0; mi < windows.size(); ++mi) {
+    const BenchWindow& m = windows[mi];
+    if (m.warmup) continue;
+    // The warm-up this window may have inherited traffic from: one whose stated times overlap
+    // it, else the window just before it when that is a warm-up.
+    std::optional<size_t> from;
+    for (size_t wi = 0; wi < windows.size(); ++wi) {
+      const BenchWindow& w = windows[wi];
+      if (!w.warmup || !w.ended || !m.ended) continue;  // an unended window's end is a guess
+      if (std::max(w.start, m.start) < std::min(w.end, m.end) || w.start == m.start) {
+        WarmupTraffic x;
+        x.window = mi;
+        x.warmup = wi;
+        x.overlap = true;
+        out.push_back(x);
+        if (!from) from = wi;
+      }
+    }
+    if (!from && mi > 0 && windows[mi - 1].warmup) from = mi - 1;
+    if (!from || m.concurrency <= 0) continue;
+    for (size_t k = 0; k < r.batches.size(); ++k) {
+      const WorkerBatches& wb = r.batches[k];
+      const std::span<const BatchBucket> here = buckets_in(wb, sorted[k], m.start, m.end);
+      std::optional<WarmupTraffic> best;
+      for (bool decode : {true, false}) {
+        // second -> rank -> (smallest running + queued of that second, its first line)
+        std::map<int64_t, std::map<int, std::pair<double, uint64_t>>> per;
+        for (const auto& b : here) {
+          if (b.decode != decode || b.t < m.start || b.t > m.end || !b.count[kRunningReq])
+            continue;
+          const double v = b.min[kRunningReq] + (b.count[kQueueReq] ? b.min[kQueueReq] : 0.0);
+          auto [it, added] = per[b.t].emplace(b.dp, std::make_pair(v, b.line));
+          if (!added) {  // the same second of a rank twice (stamps out of order): the smaller
+            it->second.first = std::min(it->second.first, v);
+            it->second.second = std::min(it->second.second, b.line);
+          }
+        }
+        std::optional<WarmupTraffic> x;
+        for (const auto& [t, ranks] : per) {
+          double sum = 0;
+          uint64_t line = UINT64_MAX;
+          for (const auto& [dp, v] : ranks) sum += v.first, line = std::min(line, v.second);
+          if (sum <= static_cast<double>(m.concurrency)) continue;
+          if (!x) {
+            x = WarmupTraffic{};
+            x->window = mi;
+            x->warmup = *from;
+            x->worker = k;
+            x->decode = decode;
+            x->t = t;
+            x->line = line;
+            x->in_flight = sum;
+            x->ranks = static_cast<int>(ranks.size());
+          }
+          x->max_in_flight = std::max(x->max_in_flight, sum);
+        }
+        if (x && (!best || x->t < best->t)) best = x;
+      }
+      if (best) {
+        best->time = civil_stamp(best->t);
+        out.push_back(std::move(*best));
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<ResultMismatch> result_mismatches(const JobReport& r,
+                                              const std::vector<BenchWindow>& windows) {
+  std::vector<ResultMismatch> out;
+  const std::vector<char> sorted = in_time_order(r);
+  std::vector<char> decodes(r.batches.size(), 0);  // the worker has decode lines at all
+  for (size_t k = 0; k < r.batches.size(); ++k)
+    for (const auto& b : r.batches[k].buckets)
+      if (b.decode) {
+        decodes[k] = 1;
+        break;
+      }
+  // What one decode bucket says about generation: its gen throughput, else (lines without that
+  // field) whether anything was running.
+  auto generated = [](const BatchBucket& b) {
+    if (b.count[kGenTps]) return b.max[kGenTps];
+    return b.count[kRunningReq] ? b.max[kRunningReq] : 0.0;
+  };
+  for (size_t wi = 0; wi < windows.size(); ++wi) {
+    const BenchWindow& w = windows[wi];
+    if (w.warmup || !w.ended || w.run >= r.runs.size()) continue;
+    const BenchRun& run = r.runs[w.run];
+    if (!run.finished() || w.end - w.start < kMismatchMinWindowS) continue;
+    ResultMismatch x;
+    x.window = wi;
+    x.completed = run.metric("completed");
+    x.output_tps = run.metric("output_throughput");
+    const bool claims = x.completed ? *x.completed > 0 : x.output_tps && *x.output_tps > 0;
+    const bool none = x.completed ? *x.completed == 0 : x.output_tps && *x.output_tps == 0;
+    if (!claims && !none) continue;
+    bool any_generation = false;
+    for (size_t k = 0; k < r.batches.size(); ++k) {
+      const WorkerBatches& wb = r.batches[k];
+      if ((wb.id.role != "decode" && wb.id.role != "agg") || !decodes[k]) continue;
+      for (const auto& b : buckets_in(wb, sorted[k], w.start, w.end)) {
+        if (!b.decode || b.t < w.start || b.t > w.end) continue;
+        const double g = generated(b);
+        if (g <= 0) continue;
+        any_generation = true;
+        x.max_gen_tps = std::max(x.max_gen_tps, b.count[kGenTps] ? b.max[kGenTps] : 0.0);
+        // The earliest generating line in the window, over every worker.
+        if (x.worker == SIZE_MAX || b.t < *civil_seconds(x.time)) {
+          x.worker = k;
+          x.line = b.line;
+          x.time = civil_stamp(b.t);
+        }
+      }
+      // The worker's log covers the window: its stamps start before the window ends and go on
+      // until after it started. A log that stopped earlier says nothing about the window.
+      for (const auto& l : r.logs) {
+        if (l.file != wb.file) continue;
+        auto a = civil_seconds(l.first_time), b = civil_seconds(l.last_time);
+        if (a && b && *a <= w.end && *b >= w.start) x.workers.push_back(k);
+        break;
+      }
+    }
+    if (claims && !any_generation && !x.workers.empty()) {
+      x.zero_generation = true;
+      x.worker = SIZE_MAX;
+      out.push_back(std::move(x));
+    } else if (none && any_generation) {
+      x.workers.clear();
+      out.push_back(std::move(x));
+    }
+  }
   return out;
 }
 
@@ -444,11 +614,206 @@ std::string batches_html(const JobReport& r) {
           m.decode_queue_growth, m.transfer_max, m.limiter, html_escape(m.evidence));
     o += "</table>\n";
   }
+  o += worker_series_html(r);
   return o;
 }
 
+std::vector<WorkerSeries> worker_series(const JobReport& r, size_t max_points) {
+  std::vector<WorkerSeries> out;
+  max_points = std::max<size_t>(2, max_points);
+  for (size_t k = 0; k < r.batches.size(); ++k) {
+    const WorkerBatches& wb = r.batches[k];
+    // Decode lines for decode and aggregated workers, prefill lines for prefill workers; a worker
+    // with only the other kind is drawn with that.
+    bool has[2] = {false, false};
+    for (const auto& b : wb.buckets) has[b.decode] = true;
+    const bool decode = wb.id.role == "prefill" ? !has[0] : has[1];
+    int64_t t0 = INT64_MAX, t1 = INT64_MIN;
+    for (const auto& b : wb.buckets)
+      if (b.decode == decode) t0 = std::min(t0, b.t), t1 = std::max(t1, b.t);
+    if (t0 > t1) continue;
+    WorkerSeries s;
+    s.worker = k;
+    s.decode = decode;
+    s.t0 = t0;
+    const int64_t span = t1 - t0 + 1, n = static_cast<int64_t>(max_points);
+    s.step = std::max<int64_t>(1, (span + n - 1) / n);
+    const size_t slots = static_cast<size_t>((span + s.step - 1) / s.step);
+    std::vector<double> sum[3], cnt[3];
+    for (int f = 0; f < 3; ++f) sum[f].assign(slots, 0.0), cnt[f].assign(slots, 0.0);
+    constexpr BatchField kFields3[3] = {kRunningReq, kQueueReq, kTokenUsage};
+    for (const auto& b : wb.buckets) {
+      if (b.decode != decode) continue;
+      const size_t i = static_cast<size_t>((b.t - t0) / s.step);
+      for (int f = 0; f < 3; ++f)
+        if (b.count[kFields3[f]]) sum[f][i] += b.sum[kFields3[f]], cnt[f][i] += b.count[kFields3[f]];
+    }
+    for (size_t i = 0; i < slots; ++i) {
+      bool any = false;
+      for (int f = 0; f < 3; ++f) any |= cnt[f][i] > 0;
+      if (!any) continue;  // no line in this step: a gap, not a zero
+      s.t.push_back(t0 + static_cast<int64_t>(i) * s.step);
+      auto mean = [&](int f) { return cnt[f][i] > 0 ? sum[f][i] / cnt[f][i] : NAN; };
+      s.running.push_back(mean(0));
+      s.queue.push_back(mean(1));
+      s.token_usage.push_back(mean(2));
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+namespace {
+
+struct Line {
+  const char* label;
+  const char* color;
+  const std::vector<double>* y;
+};
+
+// One time-series chart: x in minutes since `x0`, the windows as shaded bands, one polyline per
+// series (broken where a value is missing or a step had no line).
+std::string series_svg(const std::string& aria, const std::string& ylabel, const WorkerSeries& s,
+                       const std::vector<Line>& lines, const std::vector<BenchWindow>& windows,
+                       int64_t x0, int64_t x1, std::optional<double> ymax_fixed) {
+  constexpr double W = 560, H = 200, L = 52, R = 12, T = 10, B = 34;
+  double ymax = ymax_fixed.value_or(0);
+  if (!ymax_fixed)
+    for (const auto& l : lines)
+      for (double v : *l.y)
+        if (std::isfinite(v)) ymax = std::max(ymax, v);
+  if (ymax <= 0) ymax = 1;
+  if (!ymax_fixed) ymax *= 1.1;
+  const double span = static_cast<double>(std::max<int64_t>(1, x1 - x0));
+  auto fx = [&](double t) { return L + (t - static_cast<double>(x0)) / span * (W - L - R); };
+  auto fy = [&](double y) { return T + (1 - y / ymax) * (H - T - B); };
+  std::string o = fmt::format("<svg viewBox=\"0 0 {} {}\" role=\"img\" aria-label=\"{}\">\n", W, H,
+                              html_escape(aria));
+  size_t shaded = 0;
+  for (const auto& w : windows) {
+    if (w.end < x0 || w.start > x1) continue;
+    const double label_y = T + 10 + static_cast<double>(shaded++ % 2) * 12;  // neighbours apart
+    const double a = fx(static_cast<double>(std::max(w.start, x0))),
+                 b = fx(static_cast<double>(std::min(w.end + 1, x1)));
+    o += fmt::format(
+        "<rect x=\"{:.1f}\" y=\"{}\" width=\"{:.1f}\" height=\"{}\" fill=\"{}\" "
+        "opacity=\"0.35\"><title>{} {} .. {}</title></rect>\n",
+        a, T, std::max(0.5, b - a), H - T - B, w.warmup ? "#fde68a" : "#dbeafe", html_escape(w.label),
+        html_escape(w.started_at), html_escape(w.ended_at.empty() ? "(did not end)" : w.ended_at));
+    o += fmt::format("<text x=\"{:.1f}\" y=\"{:.0f}\">{}</text>\n", a + 2, label_y, html_escape(w.label));
+  }
+  o += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#9ca3af\"/>\n", L, H - B,
+                   W - R, H - B);
+  o += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#9ca3af\"/>\n", L, T, L,
+                   H - B);
+  for (int k = 0; k <= 4; ++k) {
+    const double y = ymax * k / 4, t = static_cast<double>(x0) + span * k / 4;
+    o += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>\n", L - 4,
+                     fy(y) + 4, fixed(y, ymax >= 10 ? 0 : 2));
+    o += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>\n", fx(t),
+                     H - B + 14, fixed((t - static_cast<double>(x0)) / 60.0, 1));
+  }
+  o += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">minutes since {}</text>\n",
+                   (L + W - R) / 2, H - 4, html_escape(civil_stamp(x0)));
+  o += fmt::format(
+      "<text x=\"12\" y=\"{0:.1f}\" transform=\"rotate(-90 12 {0:.1f})\" "
+      "text-anchor=\"middle\">{1}</text>\n",
+      (T + H - B) / 2, html_escape(ylabel));
+  for (const auto& l : lines) {
+    std::string pts;
+    auto flush = [&] {
+      if (!pts.empty())
+        o += fmt::format(
+            "<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"1.5\" points=\"{}\"><title>{}</title>"
+            "</polyline>\n",
+            l.color, pts, l.label);
+      pts.clear();
+    };
+    // Batch lines are sparse (a decode line every `decode-log-interval` steps, none while idle):
+    // a dot per sample, joined to the previous one only when they are close, so that an idle
+    // stretch is not drawn as if the last value went on.
+    const int64_t join = std::max<int64_t>(3 * s.step, 30);
+    std::string dots;
+    for (size_t i = 0; i < s.t.size(); ++i) {
+      const double v = (*l.y)[i];
+      if (!std::isfinite(v) || (i > 0 && s.t[i] - s.t[i - 1] > join)) flush();
+      if (!std::isfinite(v)) continue;
+      const double x = fx(static_cast<double>(s.t[i]) + static_cast<double>(s.step) / 2), y = fy(v);
+      pts += fmt::format("{:.1f},{:.1f} ", x, y);
+      dots += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"1.6\"/>", x, y);
+    }
+    flush();
+    if (!dots.empty()) o += fmt::format("<g fill=\"{}\">{}</g>\n", l.color, dots);
+  }
+  o += "</svg>\n";
+  return o;
+}
+
+}  // namespace
+
+std::string worker_series_html(const JobReport& r, size_t max_points, size_t max_workers) {
+  const auto series = worker_series(r, max_points);
+  if (series.empty()) return {};
+  const auto windows = bench_windows(r);
+  // One time axis for every worker of the job, so that their charts line up.
+  int64_t x0 = INT64_MAX, x1 = INT64_MIN;
+  for (const auto& s : series) {
+    x0 = std::min(x0, s.t.front());
+    x1 = std::max(x1, s.t.back() + s.step);
+  }
+  for (const auto& w : windows) {
+    x0 = std::min(x0, w.start);
+    x1 = std::max(x1, w.end + 1);
+  }
+  std::string o =
+      "<h3>Worker batch metrics over time</h3>\n<p>Mean per DP rank of the worker's batch lines, "
+      "averaged over the step shown; benchmark runs shaded blue, warm-ups yellow. Every point is "
+      "in worker_timeseries.csv.</p>\n";
+  size_t shown = 0;
+  for (const auto& s : series) {
+    if (shown == max_workers) break;
+    ++shown;
+    const WorkerBatches& wb = r.batches[s.worker];
+    const std::string who = worker_label(wb.id.role, wb.id.index, wb.id.node);
+    const std::string kind = s.decode ? "decode" : "prefill";
+    o += fmt::format("<h4>{} ({} lines, {} s per point)</h4>\n", html_escape(who), kind, s.step);
+    o += fmt::format(
+        "<figure>{}<figcaption><span style=\"color:#2563eb\">■</span> #running-req "
+        "<span style=\"color:#ea580c\">■</span> #queue-req</figcaption></figure>\n",
+        series_svg(fmt::format("{}: running and queued requests over time", who), "requests", s,
+                   {{"#running-req", "#2563eb", &s.running}, {"#queue-req", "#ea580c", &s.queue}}, windows,
+                   x0, x1, std::nullopt));
+    bool usage = false;
+    for (double v : s.token_usage) usage |= std::isfinite(v);
+    if (usage)
+      o += fmt::format(
+          "<figure>{}<figcaption><span style=\"color:#16a34a\">■</span> token usage (KV "
+          "cache)</figcaption></figure>\n",
+          series_svg(fmt::format("{}: token usage over time", who), "token usage", s,
+                     {{"token usage", "#16a34a", &s.token_usage}}, windows, x0, x1, 1.0));
+  }
+  if (shown < series.size())
+    o += fmt::format("<p>{} more workers are not drawn; their series are in worker_timeseries.csv.</p>\n",
+                     series.size() - shown);
+  return o;
+}
+
+namespace {
+std::vector<const JobReport*> pointers_to(const std::vector<JobReport>& jobs) {
+  std::vector<const JobReport*> p;
+  p.reserve(jobs.size());
+  for (const auto& j : jobs) p.push_back(&j);
+  return p;
+}
+}  // namespace
+
 std::vector<std::pair<std::string, std::string>> batches_csv(const std::vector<JobReport>& jobs,
                                                              size_t max_rows_per_worker) {
+  return batches_csv(pointers_to(jobs), max_rows_per_worker);
+}
+
+std::vector<std::pair<std::string, std::string>> batches_csv(
+    const std::vector<const JobReport*>& jobs, size_t max_rows_per_worker) {
   std::string ws =
       "job,window,warmup,concurrency,started_at,ended_at,worker,kind,dp,lines,cuda_graph_false";
   for (size_t f = 0; f < kBatchFieldCount; ++f)
@@ -459,7 +824,8 @@ std::vector<std::pair<std::string, std::string>> batches_csv(const std::vector<J
     ts += fmt::format(",{}_mean", batch_field_name(static_cast<BatchField>(f)));
   ts += "\n";
   auto num = [](bool has, double v) { return has ? fmt::format("{}", v) : std::string(); };
-  for (const auto& r : jobs) {
+  for (const JobReport* rp : jobs) {
+    const JobReport& r = *rp;
     const std::string id = csv_field(r.job.job_id.empty() ? r.name : r.job.job_id);
     const auto windows = bench_windows(r);
     for (const auto& s : window_stats(r, windows)) {

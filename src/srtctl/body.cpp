@@ -50,7 +50,9 @@ constexpr KeyColumn kKeyColumns[] = {{"request_throughput", "req/s"}, {"output_t
 
 class SrtctlBody final : public core::Body {
  public:
-  explicit SrtctlBody(JobReport r) : r_(std::move(r)) {}
+  // Shared with the caller's copy (report.json and the set views read the same report): a job's
+  // batch buckets can be hundreds of MB, so the report is never copied.
+  explicit SrtctlBody(std::shared_ptr<const JobReport> r) : own_(std::move(r)), r_(*own_) {}
 
   std::string text(const core::TextOptions& opt) const override {
     const size_t w = opt.width;
@@ -231,12 +233,17 @@ class SrtctlBody final : public core::Body {
  private:
   static std::string fit_line(const std::string& s, size_t w) { return render::fit(s, w) + "\n"; }
 
-  JobReport r_;
+  std::shared_ptr<const JobReport> own_;
+  const JobReport& r_;
 };
 
 }  // namespace
 
 std::unique_ptr<core::Body> make_body(JobReport job) {
+  return std::make_unique<SrtctlBody>(std::make_shared<const JobReport>(std::move(job)));
+}
+
+std::unique_ptr<core::Body> make_body(std::shared_ptr<const JobReport> job) {
   return std::make_unique<SrtctlBody>(std::move(job));
 }
 

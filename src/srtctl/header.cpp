@@ -2,6 +2,7 @@
 // which failures are collateral (docs/SRTCTL.md); this only restates those decisions in the
 // shared vocabulary, so that every writer and `--fail-on` treat a serving job like any other.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cmath>
 
@@ -164,6 +165,88 @@ void add_batch_findings(const JobReport& j, core::Header& h) {
     x.fix = fix_for(x.id);
     h.findings.push_back(std::move(x));
   }
+  const std::string bench = joined(j.dir, j.layout == "v2" ? "logs/benchmark.out" : "benchmark.out");
+  auto window_evidence = [&](const BenchWindow& w) {
+    return core::Evidence{bench, w.line, w.started_at,
+                          fmt::format("{} {} .. {}", w.warmup ? "warm-up at concurrency" : "run at concurrency",
+                                      w.concurrency, w.started_at,
+                                      w.ended_at.empty() ? std::string("(did not end)") : w.ended_at)};
+  };
+  for (const auto& x : warmup_traffic(j, windows)) {
+    const auto& w = windows[x.window];
+    const auto& wu = windows[x.warmup];
+    core::Finding f;
+    f.id = "warmup_traffic";
+    f.severity = core::Severity::warning;
+    f.role = core::Role::root_cause;
+    if (x.overlap) {
+      f.summary = fmt::format("the warm-up at concurrency {} ({} .. {}) overlaps the measured run at concurrency {} "
+                              "({} .. {})",
+                              wu.concurrency, wu.started_at, wu.ended_at, w.concurrency, w.started_at, w.ended_at);
+      f.detail = "benchmark.out's date lines put the warm-up and the measured run at the same time: the run's "
+                 "figures include warm-up requests";
+    } else {
+      const WorkerBatches& wb = j.batches[x.worker];
+      const std::string who = worker_label(wb.id.role, wb.id.index, wb.id.node);
+      f.summary = fmt::format("{}: {:.0f} requests in flight at {}, above the run's concurrency {}, right after the "
+                              "warm-up at concurrency {}",
+                              who, x.in_flight, x.time, w.concurrency, wu.concurrency);
+      f.detail = fmt::format("#running-req + #queue-req of its {} lines over {} DP rank{} in that second; up to {:.0f} "
+                             "during the run at concurrency {}: the excess are warm-up requests still running",
+                             x.decode ? "decode" : "prefill", x.ranks, x.ranks == 1 ? "" : "s", x.max_in_flight,
+                             w.concurrency);
+      f.evidence.push_back({joined(j.dir, wb.file), x.line, x.time,
+                            fmt::format("{} batch lines at {}: {:.0f} requests running or queued over {} DP rank{}",
+                                        x.decode ? "Decode" : "Prefill", x.time, x.in_flight, x.ranks,
+                                        x.ranks == 1 ? "" : "s")});
+      linked.push_back({h.findings.size(), &wb, x.t});
+    }
+    f.evidence.push_back(window_evidence(wu));
+    f.evidence.push_back(window_evidence(w));
+    f.fix = fix_for(f.id);
+    h.findings.push_back(std::move(f));
+  }
+  for (const auto& x : result_mismatches(j, windows)) {
+    const auto& w = windows[x.window];
+    const BenchRun& run = j.runs[w.run];
+    core::Finding f;
+    f.id = "result_mismatch";
+    f.severity = core::Severity::warning;
+    f.role = core::Role::root_cause;
+    const std::string says =
+        x.completed ? fmt::format("{:.0f} requests completed", *x.completed)
+                    : fmt::format("{:.2f} output tok/s", x.output_tps.value_or(0.0));
+    f.evidence.push_back(window_evidence(w));
+    if (!run.json_file.empty()) f.evidence.push_back({joined(j.dir, run.json_file), 0, "", "the run's result file"});
+    if (x.zero_generation) {
+      std::vector<std::string> who;
+      for (size_t k : x.workers) {
+        const WorkerBatches& wb = j.batches[k];
+        who.push_back(worker_label(wb.id.role, wb.id.index, wb.id.node));
+        f.evidence.push_back({joined(j.dir, wb.file), 0, "",
+                              fmt::format("no decode batch line generating tokens between {} and {}", w.started_at,
+                                          w.ended_at)});
+      }
+      f.summary = fmt::format("concurrency {}: the result says {}{}, but no decode batch generated tokens during "
+                              "its window ({} .. {})",
+                              w.concurrency, says,
+                              x.completed && x.output_tps ? fmt::format(" at {:.2f} output tok/s", *x.output_tps) : "",
+                              w.started_at, w.ended_at);
+      f.detail = fmt::format("the logs of {} cover the window", fmt::join(who, ", "));
+    } else {
+      const WorkerBatches& wb = j.batches[x.worker];
+      // Lines without a gen throughput field count as generating when they ran requests.
+      const std::string did = x.max_gen_tps > 0 ? fmt::format("generated up to {:.2f} tok/s", x.max_gen_tps)
+                                                : std::string("ran requests");
+      f.summary = fmt::format("concurrency {}: the result says {}, but decode batches {} during its window ({} .. {})",
+                              w.concurrency, says, did, w.started_at, w.ended_at);
+      f.detail = fmt::format("first generating decode batch line: {} at {}",
+                             worker_label(wb.id.role, wb.id.index, wb.id.node), x.time);
+      f.evidence.push_back({joined(j.dir, wb.file), x.line, x.time, "decode batch line generating tokens"});
+    }
+    f.fix = fix_for(f.id);
+    h.findings.push_back(std::move(f));
+  }
   // A job has one root cause: when a worker failure is it, what the batch metrics show is told
   // below it (and a precursor is named on it as the likely trigger).
   if (j.root())
@@ -176,7 +259,8 @@ void add_batch_findings(const JobReport& j, core::Header& h) {
       auto ft = civil_seconds(f.time);
       if (!ft || *ft < l.t) continue;
       core::Finding& trig = h.findings[l.finding];
-      trig.detail = fmt::format("preceded the {} on the same worker at {}: its likely trigger", kind_text(f.kind), f.time);
+      if (!trig.detail.empty()) trig.detail += "; ";
+      trig.detail += fmt::format("preceded the {} on the same worker at {}: its likely trigger", kind_text(f.kind), f.time);
       for (auto& x : h.findings) {
         if (x.id != f.kind || x.evidence.empty() || x.evidence.front().line != f.line) continue;
         if (!x.detail.empty()) x.detail += "; ";

@@ -11,8 +11,12 @@
 #include <re2/re2.h>
 
 #include <algorithm>
+#include <atomic>
+#include <exception>
+#include <functional>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "analyze_logs/core/catalogue.hpp"
 #include "analyze_logs/input.hpp"
@@ -473,7 +477,39 @@ void decide_verdict(JobReport& rep, bool have_benchmark_out) {
 
 }  // namespace
 
-JobReport analyze_job(const fs::path& dir_in) {
+namespace {
+
+// f(0) .. f(n - 1) on up to `threads` threads (0: one per core, at most 16); the first exception
+// a call throws is rethrown here once every thread has stopped.
+void parallel_for(size_t n, unsigned threads, const std::function<void(size_t)>& f) {
+  if (threads == 0) threads = std::min(16u, std::max(1u, std::thread::hardware_concurrency()));
+  const size_t k = std::min<size_t>(threads, n);
+  if (k <= 1) {
+    for (size_t i = 0; i < n; ++i) f(i);
+    return;
+  }
+  std::atomic<size_t> next{0};
+  std::vector<std::exception_ptr> errors(k);
+  auto work = [&](size_t slot) {
+    try {
+      for (size_t i; (i = next.fetch_add(1)) < n;) f(i);
+    } catch (...) {
+      errors[slot] = std::current_exception();
+      next.store(n);  // the others stop at their next file
+    }
+  };
+  std::vector<std::thread> helpers;
+  helpers.reserve(k - 1);
+  for (size_t slot = 1; slot < k; ++slot) helpers.emplace_back(work, slot);
+  work(0);
+  for (auto& t : helpers) t.join();
+  for (auto& e : errors)
+    if (e) std::rethrow_exception(e);
+}
+
+}  // namespace
+
+JobReport analyze_job(const fs::path& dir_in, unsigned threads) {
   JobReport rep;
   fs::path dir = dir_in;
   if (dir.filename().empty()) dir = dir.parent_path();
@@ -534,8 +570,18 @@ JobReport analyze_job(const fs::path& dir_in) {
              std::tuple(b.isl.value_or(-1), b.osl.value_or(-1), b.concurrency);
     });
 
-    // Every log file: workers, the benchmark client's stderr, the batch script's stderr.
-    std::vector<LogScan> scans;
+    // Every log file: workers, the benchmark client's stderr, the batch script's stderr. The
+    // files are independent, so they are scanned on up to `threads` threads (worker logs are
+    // most of a job's bytes); each scan writes its own slot and problem list, and both are
+    // taken in file order afterwards, so the report does not depend on the thread count.
+    struct Task {
+      fs::path file;
+      std::string rel;
+      LogFileId id;
+      ScanMode mode = ScanMode::worker;
+      bool sweep = false;  // v2 orchestrator log: also read for readiness, in order, below
+    };
+    std::vector<Task> tasks;
     const std::string& zone = rep.topology.clock_zone;
     bool utc = zone == "UTC" || zone == "GMT";
     for (const auto& f : sorted_children(base)) {
@@ -544,18 +590,25 @@ JobReport analyze_job(const fs::path& dir_in) {
       std::string plain = strip_compression(fn);
       std::string rel = prefix + fn;
       if (auto id = classify_log_file(plain)) {
-        scans.push_back(scan_log(f, rel, *id, ScanMode::worker, rep.problems, utc));
+        tasks.push_back({f, rel, *id, ScanMode::worker, false});
       } else if (plain == "benchmark.err") {
-        scans.push_back(
-            scan_log(f, rel, {"benchmark", -1, ""}, ScanMode::client, rep.problems, utc));
+        tasks.push_back({f, rel, {"benchmark", -1, ""}, ScanMode::client, false});
       } else if (plain == "log.err") {
-        scans.push_back(scan_log(f, rel, {"batch", -1, ""}, ScanMode::batch, rep.problems, utc));
+        tasks.push_back({f, rel, {"batch", -1, ""}, ScanMode::batch, false});
       } else if (plain.rfind("sweep_", 0) == 0 && plain.size() > 4 &&
                  plain.compare(plain.size() - 4, 4, ".log") == 0) {
-        read_sweep_log(f, rel, rep);
-        scans.push_back(
-            scan_log(f, rel, {"orchestrator", -1, ""}, ScanMode::worker, rep.problems, utc));
+        tasks.push_back({f, rel, {"orchestrator", -1, ""}, ScanMode::worker, true});
       }
+    }
+    std::vector<LogScan> scans(tasks.size());
+    std::vector<std::vector<Problem>> scan_problems(tasks.size());
+    parallel_for(tasks.size(), threads, [&](size_t i) {
+      const Task& t = tasks[i];
+      scans[i] = scan_log(t.file, t.rel, t.id, t.mode, scan_problems[i], utc);
+    });
+    for (size_t i = 0; i < tasks.size(); ++i) {
+      if (tasks[i].sweep) read_sweep_log(tasks[i].file, tasks[i].rel, rep);
+      for (auto& p : scan_problems[i]) rep.problems.push_back(std::move(p));
     }
 
     for (auto& sc : scans) {

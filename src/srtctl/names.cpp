@@ -1,5 +1,6 @@
 // Folder and file names: what a job folder is called, what each log file's name says about the
 // process that wrote it, and the metric-label normalisation shared by the block and JSON readers.
+#include <fmt/format.h>
 #include <re2/re2.h>
 
 #include <algorithm>
@@ -173,6 +174,21 @@ std::optional<int64_t> civil_seconds(std::string_view s) {
   int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
   int64_t days = era * 146097 + doe - 719468;
   return days * 86400 + *h * 3600 + *mi * 60 + *sec;
+}
+
+std::string civil_stamp(int64_t t) {
+  // Civil from days (Howard Hinnant's algorithm), the inverse of civil_seconds.
+  int64_t days = (t >= 0 ? t : t - 86399) / 86400, sod = t - days * 86400;
+  days += 719468;
+  const int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+  const int64_t doe = days - era * 146097;
+  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const int64_t mp = (5 * doy + 2) / 153;
+  const int64_t d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
+  const int64_t y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  return fmt::format("{:04}-{:02}-{:02} {:02}:{:02}:{:02}", y, m, d, sod / 3600, sod / 60 % 60,
+                     sod % 60);
 }
 
 namespace {

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "analyze_logs/render/render.hpp"
 #include "analyze_logs/srtctl.hpp"
@@ -125,10 +126,24 @@ std::optional<int> job_gpus(const JobReport& r) {
   return nodes * *r.gpus_per_node;
 }
 
+namespace {
+std::vector<const JobReport*> pointers_to(const std::vector<JobReport>& jobs) {
+  std::vector<const JobReport*> p;
+  p.reserve(jobs.size());
+  for (const auto& j : jobs) p.push_back(&j);
+  return p;
+}
+}  // namespace
+
 SweepView sweep_view(const std::vector<JobReport>& jobs, std::optional<double> min_tps_user) {
+  return sweep_view(pointers_to(jobs), min_tps_user);
+}
+
+SweepView sweep_view(const std::vector<const JobReport*>& jobs, std::optional<double> min_tps_user) {
   SweepView v;
   v.min_tps_user = min_tps_user;
-  for (const auto& j : jobs) {
+  for (const JobReport* jp : jobs) {
+    const JobReport& j = *jp;
     const std::optional<int> gpus = job_gpus(j);
     const std::string topo = topology_name(j);
     const std::string id = j.job.job_id.empty() ? j.name : j.job.job_id;
@@ -276,6 +291,88 @@ std::string sweep_text(const SweepView& v, size_t width) {
   return o;
 }
 
+namespace {
+
+constexpr const char* kMermaidPalette[] = {"#2563eb", "#16a34a", "#9333ea", "#ea580c",
+                                           "#0891b2", "#be123c", "#4d7c0f", "#6b7280"};
+constexpr const char* kMermaidColour[] = {"blue", "green", "purple", "orange",
+                                          "teal", "red",   "olive",  "grey"};
+
+}  // namespace
+
+// Mermaid's xychart draws lines over categories and cannot leave a gap: per ISL/OSL the
+// categories are the concurrencies of the job with the most points there (the first such job), and
+// a job is drawn only when it has a value at every one of them; the others are named as not drawn.
+// Mermaid has no legend, so the palette is set in the chart's front matter and named below it.
+std::string latency_mermaid(const SweepView& v) {
+  std::string o;
+  for (const auto& s : v.shapes) {
+    std::vector<std::string> jobs;  // in point order
+    std::map<std::string, std::map<int64_t, const BenchPoint*>> by_job;
+    for (const auto& p : v.points) {
+      if (!same_shape(p, s) || p.concurrency <= 0) continue;
+      if (by_job.find(p.job) == by_job.end()) jobs.push_back(p.job);
+      by_job[p.job].emplace(p.concurrency, &p);  // the first point of a concurrency
+    }
+    std::string widest;
+    for (const auto& j : jobs)
+      if (by_job[j].size() > (widest.empty() ? 0 : by_job[widest].size())) widest = j;
+    if (widest.empty() || by_job[widest].size() < 2) continue;
+    std::vector<int64_t> cats;
+    for (const auto& [c, p] : by_job[widest]) cats.push_back(c);
+    static const std::pair<const char*, LatencyTriple BenchPoint::*> kCurves[] = {
+        {"TPOT", &BenchPoint::tpot}, {"TTFT", &BenchPoint::ttft}};
+    for (const auto& [title, member] : kCurves) {
+      std::vector<std::pair<std::string, std::vector<double>>> lines;
+      std::vector<std::string> left_out;
+      for (const auto& j : jobs) {
+        std::vector<double> ys;
+        for (int64_t c : cats) {
+          auto it = by_job[j].find(c);
+          if (it == by_job[j].end() || !(it->second->*member).mean ||
+              !std::isfinite(*(it->second->*member).mean))
+            break;
+          ys.push_back(*(it->second->*member).mean);
+        }
+        if (ys.size() == cats.size() && lines.size() < std::size(kMermaidPalette))
+          lines.emplace_back(j, std::move(ys));
+        else
+          left_out.push_back(j);
+      }
+      if (lines.empty()) continue;
+      double top = 0;
+      for (const auto& [j, ys] : lines)
+        for (double y : ys) top = std::max(top, y);
+      std::vector<std::string> palette, legend, xs;
+      for (size_t i = 0; i < lines.size(); ++i) {
+        palette.push_back(kMermaidPalette[i]);
+        legend.push_back(fmt::format("{} ({})", md_escape(lines[i].first), kMermaidColour[i]));
+      }
+      for (int64_t c : cats) xs.push_back(fmt::format("\"{}\"", c));
+      o += fmt::format(
+          "\n```mermaid\n---\nconfig:\n  themeVariables:\n    xyChart:\n      plotColorPalette: \"{}\"\n"
+          "---\nxychart-beta\n    title \"Mean {} against concurrency, {}\"\n"
+          "    x-axis \"concurrency\" [{}]\n    y-axis \"mean {} (ms)\" 0 --> {}\n",
+          fmt::join(palette, ", "), title, shape_name(s), fmt::join(xs, ", "), title,
+          fixed(std::ceil(top * 11 / 10), 0));  // 10 % headroom (top * 1.1 rounds 55 up to 56)
+      for (const auto& [j, ys] : lines) {
+        std::vector<std::string> vals;
+        for (double y : ys) vals.push_back(fixed(y, 2));
+        o += fmt::format("    line [{}]\n", fmt::join(vals, ", "));
+      }
+      o += fmt::format("```\n\nMean {}: {}.", title, fmt::join(legend, ", "));
+      if (!left_out.empty()) {
+        std::vector<std::string> names;
+        for (const auto& j : left_out) names.push_back(md_escape(j));
+        o += fmt::format(" Not drawn (no point at every concurrency of the chart): {}.",
+                         fmt::join(names, ", "));
+      }
+      o += "\n";
+    }
+  }
+  return o;
+}
+
 std::string sweep_markdown(const SweepView& v) {
   if (v.points.empty()) return {};
   std::string o = "## Benchmark points\n\n";
@@ -338,6 +435,7 @@ std::string sweep_markdown(const SweepView& v) {
     o += fmt::format("| {}/{} | {} | {} | {} | {} | {} |\n", p.isl ? std::to_string(*p.isl) : "?",
                      p.osl ? std::to_string(*p.osl) : "?", md_escape(p.job), p.concurrency,
                      n2(p.ttft.mean), n2(p.tpot.mean), n2(p.itl.mean));
+  o += latency_mermaid(v);
   return o;
 }
 
@@ -533,6 +631,232 @@ std::string sweep_html(const SweepView& v) {
                     std::nullopt, true),
           title, fmt::join(legend, " "));
     }
+  }
+  return o;
+}
+
+namespace {
+
+std::optional<double> point_metric(const BenchPoint& p, std::string_view m) {
+  if (m == "output_tps_per_gpu") return p.output_tps_per_gpu;
+  if (m == "total_tps_per_gpu") return p.total_tps_per_gpu;
+  if (m == "tps_per_user") return p.tps_per_user;
+  if (m == "output_tps") return p.output_tps;
+  if (m == "mean_ttft_ms") return p.ttft.mean;
+  if (m == "mean_tpot_ms") return p.tpot.mean;
+  if (m == "mean_itl_ms") return p.itl.mean;
+  if (m == "mean_e2el_ms") return p.e2el.mean;
+  if (m == "p99_ttft_ms") return p.ttft.p99;
+  if (m == "p99_tpot_ms") return p.tpot.p99;
+  return std::nullopt;
+}
+
+using PointKey = std::tuple<std::optional<int64_t>, std::optional<int64_t>, int64_t>;
+PointKey key_of(const BenchPoint& p) {
+  return {p.isl, p.osl, p.concurrency};
+}
+
+std::string signed_pct(double p) {
+  std::string s = fixed(p, 1);
+  if (s.starts_with("-")) return fmt::format("−{}", s.substr(1));
+  return fmt::format("{}{}", p > 0 && s != "0.0" ? "+" : "", s);
+}
+
+}  // namespace
+
+const std::vector<std::pair<std::string, bool>>& point_metrics() {
+  static const std::vector<std::pair<std::string, bool>> m = {
+      {"output_tps_per_gpu", true}, {"total_tps_per_gpu", true}, {"tps_per_user", true},
+      {"output_tps", true},         {"mean_ttft_ms", false},     {"mean_tpot_ms", false},
+      {"mean_itl_ms", false},       {"mean_e2el_ms", false},     {"p99_ttft_ms", false},
+      {"p99_tpot_ms", false}};
+  return m;
+}
+
+PointsComparison compare_points(const std::vector<std::vector<JobReport>>& sides,
+                                const std::vector<std::string>& labels, size_t baseline) {
+  PointsComparison c;
+  c.labels = labels;
+  c.labels.resize(sides.size());
+  c.baseline = baseline < sides.size() ? baseline : 0;
+  // Each side's points, one per key: sweep_view keeps job order within a shape, so the first
+  // point of a key is that of the first job that finished it.
+  std::vector<std::map<PointKey, BenchPoint>> per(sides.size());
+  for (size_t i = 0; i < sides.size(); ++i)
+    for (auto& p : sweep_view(sides[i], std::nullopt).points) {
+      p.frontier = false;
+      per[i].emplace(key_of(p), std::move(p));
+    }
+  std::set<PointKey> keys;
+  for (const auto& m : per)
+    for (const auto& [k, p] : m) keys.insert(k);
+  for (const auto& k : keys)
+    for (size_t i = 0; i < sides.size(); ++i) {
+      auto it = per[i].find(k);
+      if (it == per[i].end()) continue;
+      PointChange row;
+      row.side = i;
+      row.point = it->second;
+      auto b = per[c.baseline].find(k);
+      row.matched = b != per[c.baseline].end();
+      if (row.matched && i != c.baseline)
+        for (const auto& [m, higher] : point_metrics()) {
+          auto v = point_metric(row.point, m), bv = point_metric(b->second, m);
+          if (v && bv && *bv != 0) row.change_pct.emplace_back(m, (*v - *bv) / *bv * 100.0);
+        }
+      c.rows.push_back(std::move(row));
+    }
+  // The frontier over every side's points, per shape (rows are sorted by shape).
+  for (size_t i = 0; i < c.rows.size();) {
+    size_t k = i;
+    std::vector<BenchPoint> pts;
+    std::vector<size_t> idx, back;
+    for (; k < c.rows.size() && c.rows[k].point.isl == c.rows[i].point.isl &&
+           c.rows[k].point.osl == c.rows[i].point.osl;
+         ++k) {
+      if (!on_axes(c.rows[k].point)) continue;
+      idx.push_back(pts.size());
+      back.push_back(k);
+      pts.push_back(c.rows[k].point);
+    }
+    mark_frontier(pts, idx);
+    std::vector<std::pair<double, std::string>> members;
+    for (size_t m = 0; m < pts.size(); ++m)
+      if (pts[m].frontier) {
+        c.rows[back[m]].point.frontier = true;
+        members.emplace_back(*pts[m].tps_per_user,
+                             fmt::format("{}: {}", c.labels[c.rows[back[m]].side], pts[m].name));
+      }
+    std::stable_sort(members.begin(), members.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    ShapeFrontier shape;
+    shape.isl = c.rows[i].point.isl;
+    shape.osl = c.rows[i].point.osl;
+    std::vector<std::string> names;
+    for (auto& [y, n] : members) names.push_back(std::move(n));
+    c.frontiers.emplace_back(shape_name(shape), std::move(names));
+    i = k;
+  }
+  return c;
+}
+
+nlohmann::ordered_json points_comparison_json(const PointsComparison& c) {
+  ojson rows = ojson::array();
+  for (const auto& r : c.rows) {
+    const BenchPoint& p = r.point;
+    ojson ch = ojson::object();
+    for (const auto& [m, v] : r.change_pct) ch[m] = v;
+    rows.push_back({{"side", utf8_clean(c.labels[r.side])},
+                    {"baseline", r.side == c.baseline},
+                    {"job", utf8_clean(p.job)},
+                    {"point", utf8_clean(p.name)},
+                    {"topology", p.topology},
+                    {"gpus", jint(p.gpus)},
+                    {"isl", jint(p.isl)},
+                    {"osl", jint(p.osl)},
+                    {"concurrency", p.concurrency},
+                    {"output_tps", jopt(p.output_tps)},
+                    {"output_tps_per_gpu", jopt(p.output_tps_per_gpu)},
+                    {"total_tps_per_gpu", jopt(p.total_tps_per_gpu)},
+                    {"tps_per_user", jopt(p.tps_per_user)},
+                    {"ttft_ms", jlat(p.ttft)},
+                    {"tpot_ms", jlat(p.tpot)},
+                    {"itl_ms", jlat(p.itl)},
+                    {"e2el_ms", jlat(p.e2el)},
+                    {"frontier", p.frontier},
+                    {"matched", r.matched},
+                    {"change_pct", std::move(ch)}});
+  }
+  ojson fr = ojson::array();
+  for (const auto& [shape, names] : c.frontiers) {
+    ojson n = ojson::array();
+    for (const auto& x : names) n.push_back(utf8_clean(x));
+    fr.push_back({{"shape", shape}, {"frontier", std::move(n)}});
+  }
+  return {{"baseline", utf8_clean(c.labels.empty() ? std::string() : c.labels[c.baseline])},
+          {"rows", std::move(rows)},
+          {"frontiers", std::move(fr)}};
+}
+
+namespace {
+
+std::string change_of(const PointChange& r, std::string_view m) {
+  for (const auto& [k, v] : r.change_pct)
+    if (k == m) return signed_pct(v);
+  return {};
+}
+
+}  // namespace
+
+std::string points_comparison_markdown(const PointsComparison& c) {
+  if (c.rows.empty()) return {};
+  std::string o = fmt::format(
+      "\n## Benchmark points against {}\n\nMatched by ISL/OSL and concurrency; Δ is the change "
+      "against the baseline's point in percent (per GPU and per user: higher is better; latencies: "
+      "lower). ★ = on the Pareto frontier of every side's points of its ISL/OSL. Latencies in ms.\n\n",
+      md_escape(c.labels[c.baseline]));
+  o += "| | side | point | topology | GPUs | ISL/OSL | conc | out tok/s/GPU | Δ | total tok/s/GPU | Δ | "
+       "tok/s/user | Δ | TTFT mean | Δ | TPOT mean | Δ | ITL mean | Δ | E2EL mean | Δ |\n"
+       "|---|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n";
+  for (const auto& r : c.rows) {
+    const BenchPoint& p = r.point;
+    auto d = [&](std::string_view m) {
+      if (r.side == c.baseline) return std::string("base");
+      if (!r.matched) return std::string("new");
+      std::string x = change_of(r, m);
+      return x.empty() ? std::string("–") : x;
+    };
+    o += fmt::format(
+        "| {} | {} | {} | {} | {} | {}/{} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} "
+        "|\n",
+        p.frontier ? "★" : "", md_escape(c.labels[r.side]), md_escape(p.name),
+        p.topology.empty() ? "?" : p.topology, p.gpus ? std::to_string(*p.gpus) : "?",
+        p.isl ? std::to_string(*p.isl) : "?", p.osl ? std::to_string(*p.osl) : "?", p.concurrency,
+        n2(p.output_tps_per_gpu), d("output_tps_per_gpu"), n2(p.total_tps_per_gpu),
+        d("total_tps_per_gpu"), n2(p.tps_per_user), d("tps_per_user"), n2(p.ttft.mean),
+        d("mean_ttft_ms"), n2(p.tpot.mean), d("mean_tpot_ms"), n2(p.itl.mean), d("mean_itl_ms"),
+        n2(p.e2el.mean), d("mean_e2el_ms"));
+  }
+  o += "\n";
+  for (const auto& [shape, names] : c.frontiers)
+    o += fmt::format("- Frontier of every side, {}: {}\n", shape,
+                     names.empty() ? std::string("none (no point has both axes)")
+                                   : md_escape(fmt::format("{}", fmt::join(names, ", "))));
+  return o;
+}
+
+std::string points_comparison_text(const PointsComparison& c, size_t width) {
+  if (c.rows.empty()) return {};
+  std::string o;
+  for (const auto& l : render::wrap(
+           fmt::format("Benchmark points against {} (* = on the frontier of every side; Δ % "
+                       "against the baseline's point of the same ISL/OSL and concurrency):",
+                       printable(c.labels[c.baseline])),
+           width))
+    o += l + "\n";
+  render::TextTable t;
+  t.head = {"", "side", "point", "ISL/OSL", "out/GPU", "tot/GPU", "tok/s/user", "TTFT", "TPOT", "ITL"};
+  t.right = {false, false, false, true, true, true, true, true, true, true};
+  static const char* kShownMetrics[] = {"output_tps_per_gpu", "total_tps_per_gpu", "tps_per_user",
+                                        "mean_ttft_ms", "mean_tpot_ms", "mean_itl_ms"};
+  for (const auto& r : c.rows) {
+    const BenchPoint& p = r.point;
+    t.rows.push_back({p.frontier ? "*" : "", printable(c.labels[r.side]), printable(p.name),
+                      fmt::format("{}/{}", p.isl ? std::to_string(*p.isl) : "?",
+                                  p.osl ? std::to_string(*p.osl) : "?"),
+                      n2(p.output_tps_per_gpu), n2(p.total_tps_per_gpu), n2(p.tps_per_user),
+                      n2(p.ttft.mean), n2(p.tpot.mean), n2(p.itl.mean)});
+    if (r.side == c.baseline || r.change_pct.empty()) continue;
+    std::vector<std::string> delta = {"", "", "  Δ %", ""};
+    for (const char* m : kShownMetrics) delta.push_back(change_of(r, m));
+    t.rows.push_back(std::move(delta));
+  }
+  o += render::text_table(t, width);
+  for (const auto& [shape, names] : c.frontiers) {
+    std::string line = fmt::format("Frontier of every side, {}: {}", shape,
+                                   names.empty() ? std::string("none")
+                                                 : fmt::format("{}", fmt::join(names, ", ")));
+    for (const auto& l : render::wrap(printable(line), width, "", "  ")) o += l + "\n";
   }
   return o;
 }

@@ -161,6 +161,7 @@ ojson job_to_json(const JobReport& r) {
   meta["gpus_per_node"] = opt(r.gpus_per_node);
   meta["prefill_nodes"] = opt(r.prefill_nodes);
   meta["decode_nodes"] = opt(r.decode_nodes);
+  meta["agg_nodes"] = opt(r.agg_nodes);
   j["meta"] = std::move(meta);
 
   const Topology& t = r.topology;
@@ -533,11 +534,34 @@ std::string job_section(const JobReport& r, int level, bool as_body) {
 }  // namespace detail
 
 ojson to_json(const std::vector<JobReport>& jobs) {
+  std::vector<const JobReport*> p;
+  for (const auto& r : jobs) p.push_back(&r);
+  return to_json(p);
+}
+
+ojson to_json(const std::vector<const JobReport*>& jobs) {
   ojson j;
   ojson a = ojson::array();
-  for (const auto& r : jobs) a.push_back(job_to_json(r));
+  for (const JobReport* r : jobs) a.push_back(job_to_json(*r));
   j["jobs"] = std::move(a);
-  if (jobs.size() > 1) j["comparison"] = compare_json(jobs, 0, kDefaultRegressionPct);
+  if (jobs.size() > 1) {
+    // The comparison reads only what names a job and its runs: copies of those, not of the
+    // workers' batch buckets.
+    std::vector<JobReport> light;
+    for (const JobReport* r : jobs) {
+      JobReport l;
+      l.dir = r->dir;
+      l.name = r->name;
+      l.job = r->job;
+      l.verdict = r->verdict;
+      l.reason = r->reason;
+      l.reason_id = r->reason_id;
+      l.root_cause = r->root_cause;
+      l.runs = r->runs;
+      light.push_back(std::move(l));
+    }
+    j["comparison"] = compare_json(light, 0, kDefaultRegressionPct);
+  }
   return j;
 }
 

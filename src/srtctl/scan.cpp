@@ -110,7 +110,8 @@ struct Kind {
 const core::SignatureSet& rows_for(ScanMode mode) {
   // Rows named from the batch metrics (batch.cpp), not from one line.
   static const core::SignatureSet every =
-      core::SignatureSet::all().without({"cuda_graph_fallback", "kv_pool_retract", "queue_growth", "pd_imbalance"});
+      core::SignatureSet::all().without({"cuda_graph_fallback", "kv_pool_retract", "queue_growth", "pd_imbalance",
+                                                        "warmup_traffic", "result_mismatch"});
   static const core::SignatureSet batch =
       core::SignatureSet::of({"host_oom", "slurm_time_limit", "slurm_cancelled"});
   static const core::SignatureSet client = core::SignatureSet::of({"traceback", "cuda_oom"});
@@ -224,6 +225,7 @@ LogScan scan_log(const std::filesystem::path& file, const std::string& rel, cons
       nb.t = b.t;
       nb.dp = b.dp;
       nb.decode = b.decode;
+      nb.line = no;
       wb.buckets.push_back(nb);
       bi = wb.buckets.size() - 1;
       if (slot)

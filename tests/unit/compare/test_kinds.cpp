@@ -323,6 +323,25 @@ TEST(CompareSrtctl, TwoJobSetsComparePerConcurrencyWithVerdicts) {
   expect_plain_terminal(r.terminal);
   // The full table is in COMPARE.md.
   EXPECT_NE(r.markdown.find("E2EL P99"), std::string::npos);
+  // The benchmark points per GPU and per user, matched by ISL/OSL and concurrency: 4460 c128
+  // made 184.28 output tok/s/GPU against 4459's 199.60 (16 GPUs each).
+  const auto& pts = r.json["srtctl"]["points"];
+  EXPECT_EQ(pts["baseline"], "before");
+  bool c128 = false;
+  for (const auto& row : pts["rows"]) {
+    if (row["side"] != "after" || row["concurrency"] != 128) continue;
+    c128 = true;
+    EXPECT_EQ(row["point"], "4460 c128");
+    EXPECT_EQ(row["gpus"], 16);
+    EXPECT_NEAR(row["change_pct"]["output_tps_per_gpu"].get<double>(), (184.28 - 199.60) / 199.60 * 100, 0.01);
+    EXPECT_FALSE(row["frontier"].get<bool>());
+  }
+  EXPECT_TRUE(c128);
+  EXPECT_EQ(pts["frontiers"][0]["frontier"].size(), 3u);  // 4459's three points
+  EXPECT_NE(r.terminal.find("Benchmark points against before"), std::string::npos) << r.terminal;
+  EXPECT_NE(r.markdown.find("## Benchmark points against before"), std::string::npos);
+  // The verdict stays the terminal's last line.
+  EXPECT_TRUE(r.terminal.ends_with(r.verdict + "\n")) << r.terminal;
 }
 
 TEST(CompareSrtctl, AnAnalysisFolderComparesWithTheJobFolder) {
@@ -344,6 +363,18 @@ TEST(CompareSrtctl, AnAnalysisFolderComparesWithTheJobFolder) {
   EXPECT_GT(compared, 10u);
   EXPECT_TRUE(r.regressions.empty()) << r.terminal;
   expect_plain_terminal(r.terminal);
+  // The points of the analysis folder keep their GPU count (read back from report.json's meta):
+  // per-GPU figures on both sides, every change 0.
+  size_t points = 0;
+  for (const auto& row : r.json["srtctl"]["points"]["rows"]) {
+    EXPECT_EQ(row["gpus"], 16) << row.dump();
+    if (row["baseline"].get<bool>()) continue;
+    ++points;
+    EXPECT_TRUE(row["matched"].get<bool>());
+    for (const auto& [k, v] : row["change_pct"].items()) EXPECT_DOUBLE_EQ(v.get<double>(), 0.0) << k;
+    EXPECT_TRUE(row["change_pct"].contains("output_tps_per_gpu"));
+  }
+  EXPECT_EQ(points, 2u);  // 4460's c64 and c128 (c256 never finished)
 }
 
 // ---- the binary -------------------------------------------------------------------------------

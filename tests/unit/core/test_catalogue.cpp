@@ -47,6 +47,20 @@ const std::vector<Case>& cases() {
         "gen throughput (token/s): 1600.00, #queue-req: 30, "},
        {"[2025-12-01 10:07:22 DP0 TP0 EP0] Decode batch, #running-req: 32, #queue-req: 0, ",
         "[2025-12-01 10:07:22 DP0 TP0 EP0] Prefill batch, #new-seq: 4, #running-req: 0, #queue-req: 12, "}},
+      {"warmup_traffic",
+       {"Warming up model with concurrency 64", "Warming up deepseek-r1 with concurrency 16"},
+       {"Running benchmark with concurrency: 64 and num-prompts: 320, writing to file /logs/x.json",
+        "Warming up the CUDA graphs"}},
+      {"result_mismatch",
+       {"[2025-12-01 10:06:52 DP0 TP0 EP0] Decode batch, #running-req: 0, #token: 0, token usage: 0.00, "
+        "cuda graph: True, gen throughput (token/s): 0.00, #queue-req: 0, ",
+        "[2025-07-18 15:32:52 TP0] Decode batch. #running-req: 1, #token: 10, token usage: 0.00, cuda graph: "
+        "True, gen throughput (token/s): 0.0, #queue-req: 0"},
+       {"[2025-12-01 10:06:52 DP0 TP0 EP0] Decode batch, #running-req: 8, cuda graph: True, gen throughput "
+        "(token/s): 0.05, #queue-req: 0, ",
+        "[2025-12-01 10:06:52 DP0 TP0 EP0] Decode batch, #running-req: 8, gen throughput (token/s): 600.00, "
+        "#queue-req: 0, ",
+        "Output token throughput (tok/s):         0.00      "}},
       {"cuda_oom",
        {"torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 768.00 MiB. GPU 0 has a "
         "total capacity of 83.05 GiB of which 140.38 MiB is free. Including non-PyTorch memory, "

@@ -265,3 +265,315 @@ TEST(SrtctlBatch, CsvColumnsAndBoundedTimeSeries) {
   EXPECT_LE(rows, 1u + 2u * 2u);
   EXPECT_NE(small[1].second.find(",161,"), std::string::npos);
 }
+
+// ---- warm-up traffic and results the batch metrics contradict (testdata/srtctl/findings, whose
+// make_findings.py gives the figures each job was built with) ----------------------------------
+
+namespace {
+
+const fs::path kFindings = fs::path(ALOG_TESTDATA) / "srtctl" / "findings";
+
+size_t count_of(const alog::core::Header& h, const std::string& id) {
+  size_t n = 0;
+  for (const auto& f : h.findings) n += f.id == id;
+  return n;
+}
+
+bool has_evidence(const alog::core::Finding& f, const std::string& file_suffix, uint64_t line) {
+  for (const auto& e : f.evidence)
+    if (e.file.ends_with(file_suffix) && e.line == line) return true;
+  return false;
+}
+
+}  // namespace
+
+TEST(SrtctlBatch, WarmupRequestsStillRunningInTheMeasuredWindow) {
+  JobReport j = analyze_job(kFindings / "5101_1A_20251201_100000");
+  auto w = bench_windows(j);
+  ASSERT_EQ(w.size(), 3u);
+  EXPECT_EQ(w[0].label, "warm-up c64");
+  EXPECT_EQ(w[0].line, 4u);  // "Warming up model with concurrency 64"
+  auto t = warmup_traffic(j, w);
+  ASSERT_EQ(t.size(), 1u);  // c16 only: c32 runs 16 + 16 = 32, not above its concurrency
+  EXPECT_EQ(w[t[0].window].label, "c16");
+  EXPECT_EQ(w[t[0].warmup].label, "warm-up c64");
+  EXPECT_FALSE(t[0].overlap);
+  EXPECT_TRUE(t[0].decode);
+  EXPECT_DOUBLE_EQ(t[0].in_flight, 56.0);  // DP0 28 running + 2 queued, DP1 26 running
+  EXPECT_DOUBLE_EQ(t[0].max_in_flight, 56.0);
+  EXPECT_EQ(t[0].ranks, 2);
+  EXPECT_EQ(t[0].time, "2025-12-01 10:03:22");
+  // The worker's first batch line of that second: after the setup line, server_args and the
+  // warm-up's six lines.
+  EXPECT_EQ(t[0].line, 9u);
+
+  auto h = header(j);
+  ASSERT_EQ(count_of(h, "warmup_traffic"), 1u);
+  const auto* f = finding(h, "warmup_traffic");
+  EXPECT_EQ(f->summary,
+            "agg w0 on sw5101-cn00: 56 requests in flight at 2025-12-01 10:03:22, above the run's "
+            "concurrency 16, right after the warm-up at concurrency 64");
+  EXPECT_NE(f->detail.find("over 2 DP ranks in that second; up to 56 during the run at concurrency 16"),
+            std::string::npos)
+      << f->detail;
+  EXPECT_TRUE(has_evidence(*f, "sw5101-cn00_agg_w0.err", 9));
+  EXPECT_TRUE(has_evidence(*f, "benchmark.out", 4));  // the warm-up's line
+  EXPECT_EQ(f->role, alog::core::Role::root_cause);
+  EXPECT_EQ(f->severity, alog::core::Severity::warning);
+  // Nothing else went wrong: the job is degraded by it, with it as the cause.
+  EXPECT_EQ(h.verdict, alog::core::Verdict::degraded);
+  EXPECT_EQ(h.cause, f->summary);
+  EXPECT_EQ(count_of(h, "result_mismatch"), 0u);
+}
+
+TEST(SrtctlBatch, WarmupWhoseStatedTimesOverlapAMeasuredRun) {
+  // benchmark.out's date lines put a warm-up inside a run (e.g. launched in the background).
+  JobReport j;
+  BenchRun wu;
+  wu.warmup = true;
+  wu.concurrency = 16;
+  wu.line = 5;
+  wu.started_at = "2025-12-01 10:02:00";
+  wu.ended_at = "2025-12-01 10:03:40";
+  j.warmups.push_back(wu);
+  BenchRun run;
+  run.concurrency = 16;
+  run.line = 30;
+  run.has_block = true;
+  run.started_at = "2025-12-01 10:03:20";
+  run.ended_at = "2025-12-01 10:05:00";
+  j.runs.push_back(run);
+  BenchRun later = run;  // after the warm-up ended: neither overlap nor straight after it
+  later.concurrency = 32;
+  later.started_at = "2025-12-01 10:06:00";
+  later.ended_at = "2025-12-01 10:07:00";
+  j.runs.push_back(later);
+  auto w = bench_windows(j);
+  auto t = warmup_traffic(j, w);
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_TRUE(t[0].overlap);
+  EXPECT_EQ(w[t[0].window].label, "c16");
+  auto h = header(j);
+  const auto* f = finding(h, "warmup_traffic");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->summary,
+            "the warm-up at concurrency 16 (2025-12-01 10:02:00 .. 2025-12-01 10:03:40) overlaps the "
+            "measured run at concurrency 16 (2025-12-01 10:03:20 .. 2025-12-01 10:05:00)");
+  EXPECT_TRUE(has_evidence(*f, "benchmark.out", 5));
+  EXPECT_TRUE(has_evidence(*f, "benchmark.out", 30));
+  // Touching in one boundary second is not an overlap; a warm-up that never ended is not
+  // compared by its (guessed) end.
+  j.warmups[0].ended_at = "2025-12-01 10:03:20";
+  EXPECT_TRUE(warmup_traffic(j, bench_windows(j)).empty());
+  j.warmups[0].ended_at.clear();
+  EXPECT_TRUE(warmup_traffic(j, bench_windows(j)).empty());
+}
+
+TEST(SrtctlBatch, WarmupTrafficBeforeAnOomIsTheLikelyTrigger) {
+  JobReport j = analyze_job(kFindings / "5103_1A_20251201_100000");
+  auto h = header(j);
+  const auto* oom = finding(h, "cuda_oom");
+  ASSERT_NE(oom, nullptr);
+  EXPECT_EQ(oom->role, alog::core::Role::root_cause);
+  EXPECT_NE(oom->detail.find("likely trigger: agg w0 on sw5103-cn00: 56 requests in flight at "
+                             "2025-12-01 10:03:22, above the run's concurrency 16"),
+            std::string::npos)
+      << oom->detail;
+  EXPECT_TRUE(has_evidence(*oom, "sw5103-cn00_agg_w0.err", 9));
+  const auto* wt = finding(h, "warmup_traffic");
+  ASSERT_NE(wt, nullptr);
+  // Told below the one root cause, and says what it preceded.
+  EXPECT_EQ(wt->role, alog::core::Role::consequence);
+  EXPECT_NE(wt->detail.find("preceded the CUDA out of memory on the same worker at 2025-12-01 "
+                            "10:03:40: its likely trigger"),
+            std::string::npos)
+      << wt->detail;
+  // The unfinished run's window lasts until the worker's last batch line.
+  auto w = bench_windows(j);
+  ASSERT_EQ(w.size(), 2u);
+  EXPECT_FALSE(w[1].ended);
+}
+
+TEST(SrtctlBatch, ResultsTheBatchMetricsContradict) {
+  JobReport j = analyze_job(kFindings / "5102_1P_1D_20251201_100000");
+  auto w = bench_windows(j);
+  auto m = result_mismatches(j, w);
+  ASSERT_EQ(m.size(), 2u);
+  // c32: 160 completed at 1600 tok/s, no decode line in 10:06:40 .. 10:08:20 although the decode
+  // log runs until 10:11:30.
+  EXPECT_EQ(w[m[0].window].label, "c32");
+  EXPECT_TRUE(m[0].zero_generation);
+  EXPECT_EQ(*m[0].completed, 160.0);
+  EXPECT_EQ(*m[0].output_tps, 1600.0);
+  ASSERT_EQ(m[0].workers.size(), 1u);
+  EXPECT_EQ(j.batches[m[0].workers[0]].id.role, "decode");
+  // c64: 0 completed, while decode generated up to 1500 tok/s from 10:10:10.
+  EXPECT_EQ(w[m[1].window].label, "c64");
+  EXPECT_FALSE(m[1].zero_generation);
+  EXPECT_EQ(*m[1].completed, 0.0);
+  EXPECT_DOUBLE_EQ(m[1].max_gen_tps, 1500.0);
+  EXPECT_EQ(m[1].time, "2025-12-01 10:10:10");
+  EXPECT_EQ(m[1].line, 9u);  // setup, server_args, six c16 lines, then the first c64 line
+
+  auto h = header(j);
+  ASSERT_EQ(count_of(h, "result_mismatch"), 2u);
+  std::vector<const alog::core::Finding*> fs;
+  for (const auto& f : h.findings)
+    if (f.id == "result_mismatch") fs.push_back(&f);
+  const alog::core::Finding* zero = fs[0]->summary.starts_with("concurrency 32") ? fs[0] : fs[1];
+  const alog::core::Finding* reverse = zero == fs[0] ? fs[1] : fs[0];
+  EXPECT_EQ(zero->summary,
+            "concurrency 32: the result says 160 requests completed at 1600.00 output tok/s, but no "
+            "decode batch generated tokens during its window (2025-12-01 10:06:40 .. 2025-12-01 "
+            "10:08:20)");
+  EXPECT_EQ(zero->detail, "the logs of decode w0 on sw5102-cn01 cover the window");
+  EXPECT_TRUE(has_evidence(*zero, "benchmark.out", j.runs[1].line));
+  EXPECT_TRUE(has_evidence(*zero, "sw5102-cn01_decode_w0.err", 0));
+  EXPECT_EQ(reverse->summary,
+            "concurrency 64: the result says 0 requests completed, but decode batches generated up "
+            "to 1500.00 tok/s during its window (2025-12-01 10:10:00 .. 2025-12-01 10:11:40)");
+  EXPECT_TRUE(has_evidence(*reverse, "sw5102-cn01_decode_w0.err", 9));
+  EXPECT_EQ(h.verdict, alog::core::Verdict::degraded);
+  // The contradictions are about the result, not the worker's load: never a likely trigger.
+  EXPECT_EQ(zero->detail.find("likely trigger"), std::string::npos);
+  EXPECT_EQ(count_of(h, "warmup_traffic"), 0u);
+}
+
+TEST(SrtctlBatch, MismatchNeedsALongEnoughWindowAndCoveringLogs) {
+  JobReport j = analyze_job(kFindings / "5102_1P_1D_20251201_100000");
+  // The decode log stops before c32: it says nothing about that window.
+  JobReport cut = j;
+  for (auto& l : cut.logs)
+    if (l.id.role == "decode") l.last_time = "2025-12-01 10:05:00";
+  for (const auto& m : result_mismatches(cut, bench_windows(cut))) EXPECT_FALSE(m.zero_generation);
+  // A window shorter than kMismatchMinWindowS may hold no decode line by chance.
+  JobReport shortw = j;
+  shortw.runs[1].ended_at = "2025-12-01 10:06:49";
+  for (const auto& m : result_mismatches(shortw, bench_windows(shortw))) EXPECT_FALSE(m.zero_generation);
+}
+
+TEST(SrtctlBatch, HealthyJobsRaiseNoneOfTheNewFindings) {
+  std::vector<fs::path> jobs = {fs::path(ALOG_TESTDATA) / "srtctl" / "logs" / "4459_2P_1D_20251122_041341",
+                                kSweep / "5001_1A_20251201_100000", kSweep / "5002_1P_1D_20251201_100000",
+                                kSweep / "5003_2P_1D_20251201_100000"};
+  for (const auto& p : jobs) {
+    auto h = header(analyze_job(p));
+    EXPECT_EQ(count_of(h, "warmup_traffic"), 0u) << p;
+    EXPECT_EQ(count_of(h, "result_mismatch"), 0u) << p;
+  }
+}
+
+TEST(SrtctlBatch, WorkerTimeSeriesIsBoundedAndDeterministic) {
+  JobReport j = analyze_job(kFindings / "5101_1A_20251201_100000");
+  auto s = worker_series(j);
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_TRUE(s[0].decode);
+  // Decode lines from 10:02:10 to 10:07:30: 321 s in at most 240 points, so 2 s per point.
+  EXPECT_EQ(s[0].step, 2);
+  EXPECT_EQ(s[0].t.front(), *civil_seconds("2025-12-01 10:02:10"));
+  EXPECT_DOUBLE_EQ(s[0].running.front(), 32.0);
+  // 10:03:22: DP0 28 and DP1 26 running, 2 and 0 queued; means per rank.
+  size_t at = 0;
+  while (at < s[0].t.size() && s[0].t[at] != *civil_seconds("2025-12-01 10:03:22")) ++at;
+  ASSERT_LT(at, s[0].t.size());
+  EXPECT_DOUBLE_EQ(s[0].running[at], 27.0);
+  EXPECT_DOUBLE_EQ(s[0].queue[at], 1.0);
+  EXPECT_DOUBLE_EQ(s[0].token_usage[at], 0.10);
+  // Steps without a line are left out, not drawn as zero.
+  EXPECT_EQ(s[0].t.size(), 3u + 2u + 3u + 3u);
+  // Ten points at most: 33 s per point; the same input gives the same series.
+  auto small = worker_series(j, 10);
+  EXPECT_EQ(small[0].step, 33);
+  EXPECT_LE(small[0].t.size(), 10u);
+  auto again = worker_series(j, 10);
+  EXPECT_EQ(small[0].t, again[0].t);
+  EXPECT_EQ(small[0].running, again[0].running);
+  // A long run stays bounded: 5000 buckets one second apart make at most 240 points.
+  JobReport big = j;
+  auto& b = big.batches[0].buckets;
+  BatchBucket proto = b.front();
+  b.clear();
+  for (int64_t t = 0; t < 5000; ++t) {
+    proto.t = 1000000 + t;
+    b.push_back(proto);
+  }
+  auto bounded = worker_series(big);
+  EXPECT_LE(bounded[0].t.size(), 240u);
+  EXPECT_EQ(bounded[0].step, 21);  // ceil(5000 / 240)
+  std::string html = worker_series_html(big);
+  size_t dots = 0;
+  for (size_t p = 0; (p = html.find("<circle", p)) != std::string::npos; ++p) ++dots;
+  EXPECT_LE(dots, 3u * 240u);
+}
+
+TEST(SrtctlBatch, ReportHtmlDrawsEachWorkerOverTimeWithTheWindows) {
+  JobReport j = analyze_job(kFindings / "5101_1A_20251201_100000");
+  std::string html = batches_html(j);
+  EXPECT_NE(html.find("<h3>Worker batch metrics over time</h3>"), std::string::npos);
+  EXPECT_NE(html.find("<h4>agg w0 on sw5101-cn00 (decode lines, 2 s per point)</h4>"), std::string::npos);
+  EXPECT_NE(html.find("aria-label=\"agg w0 on sw5101-cn00: running and queued requests over time\""),
+            std::string::npos);
+  EXPECT_NE(html.find("aria-label=\"agg w0 on sw5101-cn00: token usage over time\""), std::string::npos);
+  // The windows are shaded, warm-ups in their own colour, with their times.
+  EXPECT_NE(html.find("fill=\"#fde68a\" opacity=\"0.35\"><title>warm-up c64 2025-12-01 10:02:00 .. "
+                      "2025-12-01 10:03:00</title>"),
+            std::string::npos)
+      << html;
+  EXPECT_NE(html.find("fill=\"#dbeafe\" opacity=\"0.35\"><title>c16 2025-12-01 10:03:20 .. 2025-12-01 "
+                      "10:05:00</title>"),
+            std::string::npos);
+  EXPECT_NE(html.find("minutes since 2025-12-01 10:02:00"), std::string::npos);
+  EXPECT_EQ(html.find("<script"), std::string::npos);
+  // The cap on workers: the rest are named, not drawn.
+  JobReport two = analyze_job(kSweep / "5003_2P_1D_20251201_100000");
+  std::string capped = worker_series_html(two, 240, 1);
+  EXPECT_NE(capped.find("<p>2 more workers are not drawn"), std::string::npos) << capped;
+  // A job without batch lines has no chart.
+  EXPECT_EQ(worker_series_html(JobReport{}), "");
+}
+
+TEST(SrtctlBatch, MismatchWithoutGenThroughputSaysTheBatchesRan) {
+  // Old decode lines without `gen throughput`: running requests count as generation.
+  JobReport j = analyze_job(kFindings / "5102_1P_1D_20251201_100000");
+  for (auto& wb : j.batches)
+    for (auto& b : wb.buckets) b.count[kGenTps] = 0;
+  auto h = header(j);
+  bool seen = false;
+  for (const auto& f : h.findings)
+    if (f.id == "result_mismatch" && f.summary.starts_with("concurrency 64")) {
+      seen = true;
+      EXPECT_EQ(f.summary,
+                "concurrency 64: the result says 0 requests completed, but decode batches ran requests during "
+                "its window (2025-12-01 10:10:00 .. 2025-12-01 10:11:40)");
+    }
+  EXPECT_TRUE(seen);
+}
+
+TEST(SrtctlBatch, WindowsReadTheSameBucketsWhetherStampsAreInOrderOrNot) {
+  // Buckets in time order are cut by binary search; out of order (a stamp that goes back) they
+  // are all tested. An extra bucket outside every window must change nothing either way.
+  for (const char* name : {"5002_1P_1D_20251201_100000", "5003_2P_1D_20251201_100000"}) {
+    JobReport j = analyze_job(kSweep / name);
+    auto w = bench_windows(j);
+    const auto sorted = window_stats(j, w);
+    JobReport k = j;
+    BatchBucket early = k.batches[0].buckets.front();
+    early.t -= 100000;  // long before every window, after the others in file order
+    k.batches[0].buckets.push_back(early);
+    auto wk = bench_windows(k);
+    const auto unsorted = window_stats(k, wk);
+    ASSERT_EQ(unsorted.size(), sorted.size()) << name;
+    for (size_t i = 0; i < sorted.size(); ++i) {
+      EXPECT_EQ(unsorted[i].lines, sorted[i].lines) << name << " " << i;
+      for (size_t f = 0; f < kBatchFieldCount; ++f) {
+        EXPECT_EQ(unsorted[i].has[f], sorted[i].has[f]);
+        if (sorted[i].has[f]) {
+          EXPECT_DOUBLE_EQ(unsorted[i].mean[f], sorted[i].mean[f]);
+          EXPECT_DOUBLE_EQ(unsorted[i].max[f], sorted[i].max[f]);
+        }
+      }
+    }
+    EXPECT_EQ(warmup_traffic(k, wk).size(), warmup_traffic(j, w).size());
+    EXPECT_EQ(result_mismatches(k, wk).size(), result_mismatches(j, w).size());
+  }
+}

@@ -623,3 +623,18 @@ TEST(SrtctlV2, OutputsLayoutWithMergedLogs) {
   EXPECT_EQ(r.root()->kind, "cuda_oom");
   EXPECT_EQ(r.verdict, Verdict::failed);
 }
+
+TEST(SrtctlJobs, TheReportDoesNotDependOnTheThreadCount) {
+  // The log files of a job are scanned in parallel; slots and problems are taken in file order.
+  for (const auto& dir : {kLogs / "4460_2P_1D_20251122_061502", kLogs / "4459_2P_1D_20251122_041341",
+                          fs::path(ALOG_TESTDATA) / "srtctl" / "sweep" / "5003_2P_1D_20251201_100000"}) {
+    const std::string one = job_to_json(analyze_job(dir, 1)).dump();
+    EXPECT_EQ(job_to_json(analyze_job(dir, 2)).dump(), one) << dir;
+    EXPECT_EQ(job_to_json(analyze_job(dir, 7)).dump(), one) << dir;
+    EXPECT_EQ(job_to_json(analyze_job(dir)).dump(), one) << dir;
+  }
+  // The report-wide views read reports in place: the same JSON as from copies.
+  std::vector<JobReport> jobs = {analyze_job(kLogs / "4459_2P_1D_20251122_041341"),
+                                 analyze_job(kLogs / "4460_2P_1D_20251122_061502")};
+  EXPECT_EQ(to_json(std::vector<const JobReport*>{&jobs[0], &jobs[1]}).dump(), to_json(jobs).dump());
+}

@@ -146,6 +146,14 @@ TEST(SrtctlNames, CivilSeconds) {
   EXPECT_FALSE(civil_seconds("2025-13-22 04:13:41"));
 }
 
+TEST(SrtctlNames, CivilStampIsTheInverse) {
+  for (const char* s : {"2025-11-22 04:13:41", "2024-02-29 23:59:59", "2000-03-01 00:00:00",
+                        "1970-01-01 00:00:00", "1969-12-31 23:59:59", "1900-02-28 12:00:00"})
+    EXPECT_EQ(civil_stamp(*civil_seconds(s)), s);
+  EXPECT_EQ(civil_stamp(0), "1970-01-01 00:00:00");
+  EXPECT_EQ(civil_stamp(-1), "1969-12-31 23:59:59");
+}
+
 TEST(SrtctlLayout, RecognisesJobAndSetFolders) {
   EXPECT_TRUE(is_job_dir(kLogs / "4459_2P_1D_20251122_041341"));
   EXPECT_TRUE(is_job_dir(kLogs / "4460_2P_1D_20251122_061502/"));  // trailing slash

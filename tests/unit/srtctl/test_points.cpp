@@ -157,3 +157,124 @@ TEST(SrtctlPoints, MarkdownAndHtmlCarryTheFrontier) {
   EXPECT_NE(html.find("Mean TPOT (ms) against concurrency"), std::string::npos);
   EXPECT_EQ(html.find("<script"), std::string::npos);
 }
+
+// ---- benchmark points in `compare` ------------------------------------------------------------
+
+namespace {
+
+const PointChange& row_of(const PointsComparison& c, size_t side, const std::string& name) {
+  for (const auto& r : c.rows)
+    if (r.side == side && r.point.name == name) return r;
+  throw std::runtime_error("no row " + name);
+}
+
+double pct(const PointChange& r, const std::string& m) {
+  for (const auto& [k, v] : r.change_pct)
+    if (k == m) return v;
+  throw std::runtime_error("no change of " + m);
+}
+
+}  // namespace
+
+TEST(SrtctlPoints, CompareMatchesPointsByShapeAndConcurrency) {
+  auto j5001 = analyze_job(kSweep / "5001_1A_20251201_100000");
+  auto j5002 = analyze_job(kSweep / "5002_1P_1D_20251201_100000");
+  auto j5003 = analyze_job(kSweep / "5003_2P_1D_20251201_100000");
+  // Baseline 5001 (aggregated, 4 GPUs) against the set {5002, 5003} (disaggregated).
+  auto c = compare_points({{j5001}, {j5002, j5003}}, {"agg", "disagg"}, 0);
+  ASSERT_EQ(c.rows.size(), 5u);  // c16 x2, c64 x2, c128 (5003's c256 never finished)
+  const auto& b16 = row_of(c, 0, "5001 c16");
+  EXPECT_TRUE(b16.change_pct.empty());  // the baseline's own rows carry no change
+  const auto& d16 = row_of(c, 1, "5002 c16");
+  EXPECT_TRUE(d16.matched);
+  EXPECT_DOUBLE_EQ(pct(d16, "output_tps_per_gpu"), -25.0);  // 150 against 200 tok/s/GPU
+  EXPECT_DOUBLE_EQ(pct(d16, "tps_per_user"), -50.0);        // 40 against 80
+  EXPECT_DOUBLE_EQ(pct(d16, "mean_tpot_ms"), 100.0);        // 25 against 12.5 ms
+  EXPECT_DOUBLE_EQ(pct(d16, "output_tps"), 50.0);           // 1200 against 800 tok/s
+  const auto& d64 = row_of(c, 1, "5002 c64");
+  EXPECT_DOUBLE_EQ(pct(d64, "output_tps_per_gpu"), -20.0);  // 400 against 500
+  EXPECT_DOUBLE_EQ(pct(d64, "tps_per_user"), -60.0);        // 20 against 50
+  // A concurrency only the set ran: shown, with nothing to compare against.
+  const auto& d128 = row_of(c, 1, "5003 c128");
+  EXPECT_FALSE(d128.matched);
+  EXPECT_TRUE(d128.change_pct.empty());
+  // The frontier over both sides: 5002 is dominated by 5001 c64 on both axes.
+  ASSERT_EQ(c.frontiers.size(), 1u);
+  EXPECT_EQ(c.frontiers[0].first, "ISL 1024 / OSL 1024");
+  EXPECT_EQ(c.frontiers[0].second,
+            (std::vector<std::string>{"disagg: 5003 c128", "agg: 5001 c64", "agg: 5001 c16"}));
+  EXPECT_TRUE(d128.point.frontier);
+  EXPECT_FALSE(d64.point.frontier);
+
+  auto j = points_comparison_json(c);
+  EXPECT_EQ(j["baseline"], "agg");
+  ASSERT_EQ(j["rows"].size(), 5u);
+  const auto& jr = j["rows"][1];  // c16 of the set
+  EXPECT_EQ(jr["side"], "disagg");
+  EXPECT_EQ(jr["point"], "5002 c16");
+  EXPECT_EQ(jr["gpus"], 8);
+  EXPECT_DOUBLE_EQ(jr["output_tps_per_gpu"].get<double>(), 150.0);
+  EXPECT_DOUBLE_EQ(jr["change_pct"]["output_tps_per_gpu"].get<double>(), -25.0);
+  EXPECT_EQ(j["frontiers"][0]["frontier"][0], "disagg: 5003 c128");
+
+  std::string md = points_comparison_markdown(c);
+  EXPECT_NE(md.find("## Benchmark points against agg"), std::string::npos);
+  EXPECT_NE(md.find("|  | disagg | 5002 c16 | 1P/1D | 8 | 1024/1024 | 16 | 150.00 | −25.0 | 300.00 | −25.0 | "
+                    "40.00 | −50.0 |"),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("| ★ | disagg | 5003 c128 | 2P/1D | 12 | 1024/1024 | 128 | 600.00 | new |"), std::string::npos)
+      << md;
+  std::string text = points_comparison_text(c, 100);
+  EXPECT_NE(text.find("Δ %"), std::string::npos);
+  EXPECT_NE(text.find("−25.0"), std::string::npos);
+  size_t widest = 0, n = 0;
+  for (unsigned char ch : text) {
+    if (ch == '\n') widest = std::max(widest, n), n = 0;
+    else if ((ch & 0xC0) != 0x80) ++n;
+  }
+  EXPECT_LE(widest, 100u) << text;
+  // The same job on both sides: every change is 0.
+  auto same = compare_points({{j5001}, {j5001}}, {"a", "b"}, 1);
+  for (const auto& r : same.rows)
+    for (const auto& [m, v] : r.change_pct) EXPECT_DOUBLE_EQ(v, 0.0) << m;
+  EXPECT_EQ(same.baseline, 1u);
+  // Nothing finished anywhere: no rows, no sections.
+  JobReport empty;
+  auto none = compare_points({{empty}, {empty}}, {"a", "b"}, 0);
+  EXPECT_TRUE(none.rows.empty());
+  EXPECT_EQ(points_comparison_markdown(none), "");
+  EXPECT_EQ(points_comparison_text(none, 100), "");
+  // An out-of-range baseline falls back to the first side.
+  EXPECT_EQ(compare_points({{j5001}, {j5002}}, {"a", "b"}, 7).baseline, 0u);
+}
+
+TEST(SrtctlPoints, LatencyCurvesAsMermaidWhereMermaidCanDrawThem) {
+  // Sweep: 5001 and 5002 both ran c16 and c64; 5003 only c128, so it cannot be a line over them.
+  std::string md = latency_mermaid(sweep_view(analyze_set(kSweep), std::nullopt));
+  EXPECT_NE(md.find("```mermaid\n---\nconfig:\n  themeVariables:\n    xyChart:\n      plotColorPalette: "
+                    "\"#2563eb, #16a34a\"\n---\nxychart-beta\n    title \"Mean TPOT against concurrency, ISL "
+                    "1024 / OSL 1024\"\n    x-axis \"concurrency\" [\"16\", \"64\"]\n    y-axis \"mean TPOT (ms)\" "
+                    "0 --> 55\n    line [12.50, 20.00]\n    line [25.00, 50.00]\n```\n"),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("Mean TPOT: 5001 (blue), 5002 (green). Not drawn (no point at every concurrency of the "
+                    "chart): 5003."),
+            std::string::npos)
+      << md;
+  // TTFT = 100 + 2 x concurrency in make_sweep.py.
+  EXPECT_NE(md.find("    line [132.00, 228.00]\n    line [132.00, 228.00]\n"), std::string::npos) << md;
+  // It is part of SUMMARY.md's benchmark points.
+  EXPECT_NE(sweep_markdown(sweep_view(analyze_set(kSweep), std::nullopt)).find("Mean TTFT against concurrency"),
+            std::string::npos);
+  // One point per job: no curve to draw.
+  EXPECT_EQ(latency_mermaid(sweep_view({analyze_job(kSweep / "5003_2P_1D_20251201_100000")}, std::nullopt)), "");
+  EXPECT_EQ(latency_mermaid(SweepView{}), "");
+  // A TPOT of 0 (every request failed) is still a value; a missing TPOT leaves the job out.
+  JobReport j = analyze_job(kSweep / "5001_1A_20251201_100000");
+  for (auto& kv : j.runs[1].metrics)
+    if (kv.first == "mean_tpot_ms") kv.first = "renamed";
+  std::string cut = latency_mermaid(sweep_view({j}, std::nullopt));
+  EXPECT_EQ(cut.find("Mean TPOT"), std::string::npos) << cut;
+  EXPECT_NE(cut.find("Mean TTFT: 5001 (blue)."), std::string::npos) << cut;
+}
