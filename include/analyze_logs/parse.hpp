@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -76,6 +77,30 @@ inline bool closes_tag(const char* begin, const char* p) {
     default: return false;
   }
 }
+
+// The other candidate of the hot path: p points at a 'p' or 'd' after an 'e' in [begin, p]; true
+// when the bytes end one of the words that open a step-budget line ("Step", "step", "Waited",
+// "Updated", "Evaluated", "resumed", "broadcasted"; docs/STEPS.md).
+inline bool ends_step_word(const char* begin, const char* p) {
+  auto ends_with = [&](std::string_view w) {
+    return static_cast<size_t>(p - begin) + 1 >= w.size() &&
+           std::string_view(p + 1 - w.size(), w.size()) == w;
+  };
+  if (*p == 'p') return ends_with("Step") || ends_with("step");
+  switch (p - begin >= 2 ? p[-2] : 0) {
+    case 't': return ends_with("Waited") || ends_with("Updated") || ends_with("Evaluated") || ends_with("broadcasted");
+    case 'm': return ends_with("resumed");
+    default: return false;
+  }
+}
+
+// What the scanner stops at: a tag's ']' or a step-budget word.
+inline bool is_candidate(const char* begin, const char* p) {
+  return *p == ']' ? closes_tag(begin, p) : ends_step_word(begin, p);
+}
+
+// A duration as prime-rl prints it: `34.21s`, `850ms`, `2m 5s`, `1h 3m`, `1d 2h`, in seconds.
+std::optional<double> parse_duration(std::string_view s);
 
 // Where the first tag of s opens (its '['), or std::string_view::npos.
 size_t first_tag(std::string_view s);

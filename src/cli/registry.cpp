@@ -37,7 +37,7 @@ std::string prime_rl_role(const fs::path& file, std::string_view head) {
       ++events;
       continue;
     }
-    if (r.outcome != parse::Outcome::event) continue;
+    if (r.outcome != parse::Outcome::event || is_step_op(ev.op)) continue;
     ++events;
     switch (ev.op) {
       case Op::server_recv: case Op::rpc_start: case Op::rpc_done: ++inf; break;

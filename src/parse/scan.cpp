@@ -60,11 +60,11 @@ uint64_t count_newlines_scalar(const char* p, size_t n) {
 // on the way means the bytes between events are read once, not once per test.
 const char* next_tag_scalar(const char* begin, const char* p, const char* e, uint64_t& nl) {
   const char* q = p;
-  for (;;) {
-    q = static_cast<const char*>(std::memchr(q, ']', static_cast<size_t>(e - q)));
-    if (!q || parse::closes_tag(begin, q)) break;
-    ++q;
+  for (; q < e; ++q) {
+    char c = *q;
+    if ((c == ']' || ((c == 'p' || c == 'd') && q > begin && q[-1] == 'e')) && parse::is_candidate(begin, q)) break;
   }
+  if (q == e) q = nullptr;
   nl += count_newlines_scalar(p, static_cast<size_t>((q ? q : e) - p));
   return q;
 }
@@ -122,23 +122,26 @@ __attribute__((target("avx2"))) uint64_t count_newlines_avx2(const char* p, size
 // the ']' anyway).
 const char* next_tag_sse2(const char* begin, const char* p, const char* e, uint64_t& nl) {
   const char* start = std::min(e, std::max(p, begin + 4));
-  nl += count_newlines_scalar(p, static_cast<size_t>(start - p));
+  if (start > p) {  // a step-budget word may end in the first four bytes
+    if (const char* q = next_tag_scalar(begin, p, start, nl)) return q;
+  }
   p = start;
   const __m128i br = _mm_set1_epi8(']'), lf = _mm_set1_epi8('\n'), s = _mm_set1_epi8('s'), t = _mm_set1_epi8('t'),
-                n = _mm_set1_epi8('n');
+                n = _mm_set1_epi8('n'), ee = _mm_set1_epi8('e'), pp = _mm_set1_epi8('p'), dd = _mm_set1_epi8('d');
   for (; p + 64 <= e; p += 64) {
     uint64_t tags = 0, lines = 0;
     for (int k = 0; k < 4; ++k) {
       __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
       __m128i w = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k - 1));
       __m128i prev = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(w, s), _mm_cmpeq_epi8(w, t)), _mm_cmpeq_epi8(w, n));
-      tags |= static_cast<uint64_t>(static_cast<uint32_t>(_mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(v, br), prev))))
-              << (16 * k);
+      __m128i word = _mm_and_si128(_mm_cmpeq_epi8(w, ee), _mm_or_si128(_mm_cmpeq_epi8(v, pp), _mm_cmpeq_epi8(v, dd)));
+      __m128i cand = _mm_or_si128(_mm_and_si128(_mm_cmpeq_epi8(v, br), prev), word);
+      tags |= static_cast<uint64_t>(static_cast<uint32_t>(_mm_movemask_epi8(cand))) << (16 * k);
       lines |= static_cast<uint64_t>(static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, lf)))) << (16 * k);
     }
     for (; tags; tags &= tags - 1) {
       int i = std::countr_zero(tags);
-      if (parse::closes_tag(begin, p + i)) {
+      if (parse::is_candidate(begin, p + i)) {
         nl += static_cast<uint64_t>(std::popcount(lines & ((uint64_t{1} << i) - 1)));
         return p + i;
       }
@@ -152,17 +155,23 @@ __attribute__((target("avx2"))) inline uint64_t mask64(__m256i a, __m256i b) {
   return static_cast<uint32_t>(_mm256_movemask_epi8(a)) | static_cast<uint64_t>(static_cast<uint32_t>(_mm256_movemask_epi8(b))) << 32;
 }
 
+// A tag's ']' (after 's', 't' or 'n'), or the 'p'/'d' after an 'e' that may end a step-budget word.
 __attribute__((target("avx2"))) inline __m256i tag_end32(const char* x, __m256i br, __m256i s, __m256i t, __m256i n) {
   __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x));
   __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x - 1));
   __m256i prev = _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(w, s), _mm256_cmpeq_epi8(w, t)), _mm256_cmpeq_epi8(w, n));
-  return _mm256_and_si256(_mm256_cmpeq_epi8(v, br), prev);
+  __m256i word = _mm256_and_si256(_mm256_cmpeq_epi8(w, _mm256_set1_epi8('e')),
+                                  _mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('p')),
+                                                  _mm256_cmpeq_epi8(v, _mm256_set1_epi8('d'))));
+  return _mm256_or_si256(_mm256_and_si256(_mm256_cmpeq_epi8(v, br), prev), word);
 }
 
 __attribute__((target("avx2,popcnt"))) const char* next_tag_avx2(const char* begin, const char* p, const char* e,
                                                                   uint64_t& nl) {
   const char* start = std::min(e, std::max(p, begin + 4));
-  nl += count_newlines_scalar(p, static_cast<size_t>(start - p));
+  if (start > p) {  // a step-budget word may end in the first four bytes
+    if (const char* q = next_tag_scalar(begin, p, start, nl)) return q;
+  }
   p = start;
   const __m256i br = _mm256_set1_epi8(']'), lf = _mm256_set1_epi8('\n'), s = _mm256_set1_epi8('s'),
                 t = _mm256_set1_epi8('t'), n = _mm256_set1_epi8('n');
@@ -172,7 +181,7 @@ __attribute__((target("avx2,popcnt"))) const char* next_tag_avx2(const char* beg
                             _mm256_cmpeq_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32)), lf));
     for (; tags; tags &= tags - 1) {
       int i = std::countr_zero(tags);
-      if (parse::closes_tag(begin, p + i)) {
+      if (parse::is_candidate(begin, p + i)) {
         nl += static_cast<uint64_t>(std::popcount(lines & ((uint64_t{1} << i) - 1)));
         return p + i;
       }
@@ -615,9 +624,10 @@ class Merger {
     for (Event& ev : c.events) {
       ev.line += base_ + 1;
       ev.file = file_;
+      if (is_step_op(ev.op)) ++counts_.step_lines;
+      else ++counts_.events;
       sink_(ev, std::string_view(c.arena).substr(ev.msg_off, ev.msg_len));
     }
-    counts_.events += c.events.size();
     counts_.noise += c.noise;
     for (int i = 0; i < kSkipReasonCount; ++i) counts_.skipped_by_reason[i] += c.skips[i];
     for (auto s : c.samples)

@@ -79,6 +79,58 @@ J batch_json(const Report& r, size_t i) {
 }
 
 // Everything but the two arrays that grow with the run, which are left empty.
+// One training step of the budget (docs/STEPS.md), compact: an array in the order of
+// kStepColumns (seconds; null when not known), one per line.
+constexpr const char* kStepColumns[] = {"step",           "orchestrator_s", "wait_for_trainer_s", "weight_update_s",
+                                        "eval_s",         "generation_s",   "max_off_policy",     "trainer_s",
+                                        "trainer_idle_s", "compute_s",      "broadcast_s",        "save_s",
+                                        "checkpoint"};
+J step_json(const StepRecord& x) {
+  J o = J::array();
+  o.push_back(x.step);
+  for (const OptDouble* v : {&x.orch_s, &x.wait_s, &x.update_s, &x.eval_s, &x.gen_s, &x.max_off_policy, &x.trainer_s,
+                             &x.idle_s, &x.compute_s, &x.broadcast_s, &x.save_s})
+    o.push_back(opt(*v));
+  o.push_back(x.ckpt);
+  return o;
+}
+
+J steps_json(const StepsReport& s) {
+  J o = J::object();
+  o["era"] = s.era.empty() ? J(nullptr) : J(s.era);
+  o["orchestrator_source"] = step_source_name(s.orch_source);
+  o["trainer_source"] = step_source_name(s.trainer_source);
+  o["trainer_timer_includes_handover"] = s.trainer_timer_includes_handover;
+  o["zero_based"] = s.zero_based;
+  o["orchestrator_lines"] = s.orch_lines;
+  o["trainer_lines"] = s.trainer_lines;
+  o["metrics_rows"] = s.metrics_rows;
+  o["steps"] = s.steps.size();
+  o["paired"] = s.paired;
+  o["untracked"] = s.untracked;
+  J mean = J::object();
+  if (s.paired) {
+    mean["orchestrator_s"] = s.orch_s;
+    mean["wait_for_trainer_s"] = s.wait_s;
+    mean["weight_update_s"] = s.update_s;
+    mean["eval_s"] = s.eval_s;
+    mean["generation_s"] = s.gen_s;
+    mean["trainer_s"] = s.trainer_s;
+    mean["trainer_idle_s"] = s.idle_s;
+    mean["compute_s"] = s.compute_s;
+    mean["broadcast_s"] = s.broadcast_s;
+    mean["save_s"] = s.save_s;
+  }
+  o["paired_mean"] = mean;
+  J cols = J::array();
+  for (const char* c : kStepColumns) cols.push_back(c);
+  o["table_columns"] = cols;
+  o["bound"] = step_bound_name(s.bound);
+  o["estimate_s"] = s.bound == StepBound::none ? J(nullptr) : J(s.estimate_s);
+  o["estimate_assumes"] = s.bound == StepBound::none ? J(nullptr) : J(s.estimate_basis);
+  return o;
+}
+
 J head_json(const Report& r, const JsonHeader& jh) {
   core::Header own;
   if (!jh.header) own = header(r);
@@ -169,6 +221,9 @@ J head_json(const Report& r, const JsonHeader& jh) {
   j["server_only_updates"] = server_only;
 
   j["batches"] = J::array();
+
+  j["steps"] = steps_json(r.steps);
+  j["step_table"] = J::array();  // one record per step, like updates
 
   J clocks = J::array();
   for (const auto& c : r.clocks) {
@@ -417,6 +472,7 @@ nlohmann::ordered_json to_json(const Report& r, const JsonHeader& jh) {
   J j = head_json(r, jh);
   for (const auto& u : r.updates) j["updates"].push_back(update_json(r, u));
   for (size_t i = 0; i < r.batches.size(); ++i) j["batches"].push_back(batch_json(r, i));
+  for (const auto& x : r.steps.steps) j["step_table"].push_back(step_json(x));
   return j;
 }
 
@@ -439,7 +495,10 @@ void write_json(const Report& r, const std::function<void(std::string_view)>& si
     first = false;
     buf += J(key).dump();
     buf += ": ";
-    size_t n = key == "updates" ? r.updates.size() : key == "batches" ? r.batches.size() : 0;
+    size_t n = key == "updates"      ? r.updates.size()
+               : key == "batches"    ? r.batches.size()
+               : key == "step_table" ? r.steps.steps.size()
+                                     : 0;
     if (n == 0) {
       buf += dump_report(value, 2, key);
       continue;
@@ -448,6 +507,7 @@ void write_json(const Report& r, const std::function<void(std::string_view)>& si
     for (size_t i = 0; i < n; ++i) {
       buf += i ? ",\n    " : "\n    ";
       if (key == "updates") elements.update(r.updates[i]);
+      else if (key == "step_table") buf += step_json(r.steps.steps[i]).dump();
       else elements.batch(i);
       flush(false);
     }

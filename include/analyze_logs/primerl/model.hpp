@@ -46,6 +46,13 @@ inline constexpr MetricDef kMetricDefs[] = {
     {"ckpt.write_ms", "ms"},    {"ckpt.wait_ms", "ms"},
     {"gen.dur_ms", "ms"},       {"gen.inflight", ""},
     {"rollout.trunc_pct", "%"}, {"rollout.staleness", ""},
+    // The step budget (docs/STEPS.md): per training step, in seconds.
+    {"step.orchestrator_s", "s"}, {"step.wait_for_trainer_s", "s"},
+    {"step.weight_update_s", "s"}, {"step.eval_s", "s"},
+    {"step.generation_s", "s"},   {"step.trainer_s", "s"},
+    {"step.trainer_idle_s", "s"}, {"step.compute_s", "s"},
+    {"step.broadcast_s", "s"},    {"step.save_s", "s"},
+    {"step.max_off_policy", ""},
 };
 // The entry of kMetricDefs named `name`, or nullptr.
 const MetricDef* metric_def(std::string_view name);
@@ -55,6 +62,48 @@ struct MetricReport {
   std::string unit;  // "ms", "%", ""
   Summary stats;
   Status status = Status::none;
+};
+
+// ---- The step budget (docs/STEPS.md) ----
+// Where a figure came from: the step lines of a log, or metrics.jsonl (exact, preferred).
+enum class StepSource : uint8_t { none, lines, metrics };
+std::string_view step_source_name(StepSource s);  // "none", "lines", "metrics.jsonl"
+
+// One training step, paired by step number. Seconds; absent when not known.
+struct StepRecord {
+  int64_t step = 0;
+  // Orchestrator: wall time, waiting for the trainer (barrier, pause, hold), weight update,
+  // blocking evals, generation (the rest).
+  OptDouble orch_s, wait_s, update_s, eval_s, gen_s, max_off_policy;
+  // Trainer: the whole step (broadcast and save included, whatever the version), idle waiting
+  // for the batch, compute (load and forward/backward), weight broadcast, checkpoint save.
+  OptDouble trainer_s, idle_s, compute_s, broadcast_s, save_s;
+  uint32_t orch_file = UINT32_MAX, trainer_file = UINT32_MAX;
+  uint64_t orch_line = 0, trainer_line = 0;  // the step line (0: from metrics.jsonl)
+  StepSource orch_src = StepSource::none, trainer_src = StepSource::none;
+  bool ckpt = false;  // `Saving checkpoint at step N` was logged
+  bool paired() const { return orch_src != StepSource::none && trainer_src != StepSource::none; }
+};
+
+enum class StepBound : uint8_t { none, trainer, inference, handover };
+std::string_view step_bound_name(StepBound b);  // "none", "trainer-bound", ...
+
+struct StepsReport {
+  static constexpr size_t kMaxTable = 150000;  // at most --max-updates steps are kept
+  std::deque<StepRecord> steps;  // ascending step number
+  uint64_t untracked = 0;        // steps beyond the cap: counted, not kept nor summarised
+  uint64_t orch_lines = 0, trainer_lines = 0, metrics_rows = 0;
+  StepSource orch_source = StepSource::none, trainer_source = StepSource::none;
+  std::string era;  // "v0.5", "v0.6", "v0.7+", "v0.8 (metrics.jsonl)", "" when no step was seen
+  bool trainer_timer_includes_handover = false;  // from v0.7.0 broadcast and save run inside it
+  bool zero_based = false;
+  uint64_t paired = 0;
+  // Means over the paired steps, and the verdict.
+  double orch_s = 0, wait_s = 0, update_s = 0, eval_s = 0, gen_s = 0;
+  double trainer_s = 0, idle_s = 0, compute_s = 0, broadcast_s = 0, save_s = 0;
+  StepBound bound = StepBound::none;
+  double estimate_s = 0;       // the step time if the bound were removed
+  std::string estimate_basis;  // what the estimate assumes
 };
 
 // Server-side half of a weight update, from one inference log.
@@ -228,6 +277,7 @@ struct Report {
   std::vector<ExpectResult> expectations;
   std::vector<ClockEstimate> clocks;
   std::vector<WallFit> wall_fits;  // by input index (empty fits for logs without stamps)
+  StepsReport steps;
   Anomalies anomalies;
   uint64_t total_events() const;
   const MetricReport* metric(std::string_view name) const;
