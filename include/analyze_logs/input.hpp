@@ -51,6 +51,20 @@ class ByteSource {
     uint64_t begin = 0, end = 0;
   };
   virtual std::optional<Positional> positional() const { return std::nullopt; }
+
+  // For a reader that takes the whole input (the scanner): from this call on, a compressed source
+  // decompresses on a thread of its own, at most `blocks` blocks of `block_bytes` ahead of the
+  // reader, and read() hands out those bytes. What the reader gets does not change: read()
+  // delivers the bytes a reader without read-ahead gets when it reads block_bytes at a time, then
+  // throws the same InputError, at the same point of the stream, on this and every later call.
+  // raw_bytes_read() then counts the compressed bytes behind what read() has delivered. The thread
+  // is always joined when the source is destroyed, however early the reader stops (a producer
+  // waiting on a pipe is woken). A no-op for uncompressed input and once reading ahead.
+  struct ReadAhead {
+    size_t block_bytes = size_t{1} << 20;
+    unsigned blocks = 3;
+  };
+  virtual void read_ahead(ReadAhead) {}
 };
 
 // Opens `path` ("-" for standard input). Throws InputError if it cannot be opened, is a

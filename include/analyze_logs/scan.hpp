@@ -33,6 +33,9 @@ struct Options {
   // to stay in a core's L2 cache between the read and the scan. Clamped to [64, chunk_bytes].
   size_t read_bytes = 512u << 10;
   size_t max_skip_samples = 20;
+  // Decompress a compressed input on a thread of its own, a few MiB ahead of the scan
+  // (ByteSource::read_ahead). Same figures either way.
+  bool read_ahead = true;
   // Called after each chunk is read with (raw bytes read, raw total or 0); from any of the
   // threads, never from two at once.
   std::function<void(uint64_t, uint64_t)> progress;

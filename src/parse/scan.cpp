@@ -8,7 +8,9 @@
 //    serialised, and every thread copies its own range out of the page cache with pread(2) at the
 //    same time. Anything else (pipes, .gz, .zst) is read sequentially (Filler): reads are
 //    serialised and numbered. Both cut the input into the same segments, so the figures are the
-//    same either way (ScanPositional.* holds them to each other).
+//    same either way (ScanPositional.* holds them to each other). A compressed input is
+//    decompressed ahead on a thread of the source's own (ByteSource::read_ahead), so the reading
+//    thread only copies out decompressed blocks and decompression runs beside the scan.
 //  - Hand-ins are merged strictly in read order by whichever thread completes the next one; the
 //    event sink is therefore called from one thread at a time, in file order, and the figures
 //    are the same for any thread count.
@@ -821,6 +823,7 @@ class Pipeline {
 
 FileCounts scan(input::ByteSource& src, uint32_t file_index, const Options& opt, const EventSink& on_event) {
   FileCounts counts;
+  if (opt.read_ahead && !src.positional()) src.read_ahead({});
   Pipeline pipe(src, file_index, opt, on_event, counts);
   std::vector<std::thread> helpers;
   for (unsigned i = 1; i < std::max(1u, opt.threads); ++i) helpers.emplace_back([&] { pipe.run(); });

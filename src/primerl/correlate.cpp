@@ -25,11 +25,17 @@ const ClockEstimate* clock_for(const Report& r, uint32_t server_file) {
 }
 
 CrossHostRanges cross_host_ranges(const Report& r, const UpdateReport& u) {
+  if (!u.server) return {};
+  const ClockEstimate* c = clock_for(r, u.server->file);
+  if (!c) return {};
+  return cross_host_ranges(*c, u);
+}
+
+CrossHostRanges cross_host_ranges(const ClockEstimate& clock, const UpdateReport& u) {
   CrossHostRanges out;
-  if (!u.server) return out;
+  if (!u.server || clock.updates_used == 0) return out;
   const ServerSide& s = *u.server;
-  const ClockEstimate* c = clock_for(r, s.file);
-  if (!c || c->updates_used == 0) return out;
+  const ClockEstimate* c = &clock;
   // client_to_server = first - offset - send falls as the offset grows; server_to_client =
   // send + wall - (done - offset) rises with it.
   auto first = s.recv_t ? s.recv_t : s.rpc_start_t;
@@ -49,12 +55,32 @@ std::string cross_host_cell(const std::optional<double>& value, const std::optio
   return "–";
 }
 
-CrossHostTotals cross_host_totals(const Report& r, uint32_t server_file) {
-  CrossHostTotals t;
+ClockCells clock_cells(const ClockEstimate& c) {
+  auto interval = [](const std::optional<double>& lo, const std::optional<double>& hi) {
+    return lo && hi ? fmt::format("[{:.6f}, {:.6f}]", *lo, *hi) : std::string("–");
+  };
+  ClockCells cells;
+  cells.offset = !c.updates_used ? "–" : c.measured() ? fmt::format("{:.6f}", c.offset_s) : "a range";
+  cells.interval = c.updates_used ? interval(c.lower_s, c.upper_s) : "–";
+  cells.causal = interval(c.causal_lower_s, c.causal_upper_s);
+  cells.wall = interval(c.wall_lower_s, c.wall_upper_s);
+  return cells;
+}
+
+std::vector<CrossHostTotals> cross_host_totals(const Report& r) {
+  std::vector<CrossHostTotals> out(r.clocks.size());
+  // Clock index by server file: one pass over the updates whatever the number of server logs.
+  std::vector<uint32_t> by_file;
+  for (size_t i = 0; i < r.clocks.size(); ++i) {
+    if (by_file.size() <= r.clocks[i].file) by_file.resize(r.clocks[i].file + 1, UINT32_MAX);
+    by_file[r.clocks[i].file] = static_cast<uint32_t>(i);
+  }
   for (const auto& u : r.updates) {
-    if (!u.server || u.server->file != server_file) continue;
-    auto ranges = cross_host_ranges(r, u);
+    if (!u.server || u.server->file >= by_file.size() || by_file[u.server->file] == UINT32_MAX) continue;
+    const uint32_t ci = by_file[u.server->file];
+    auto ranges = cross_host_ranges(r.clocks[ci], u);
     if (!ranges.client_to_server_ms || !ranges.server_to_client_ms) continue;
+    CrossHostTotals& t = out[ci];
     ++t.updates;
     t.wall_ms += *u.wall_ms;
     t.client_to_server_ms.lo += ranges.client_to_server_ms->lo;
@@ -62,14 +88,19 @@ CrossHostTotals cross_host_totals(const Report& r, uint32_t server_file) {
     t.server_to_client_ms.lo += ranges.server_to_client_ms->lo;
     t.server_to_client_ms.hi += ranges.server_to_client_ms->hi;
   }
-  return t;
+  return out;
 }
 
 std::vector<std::string> offset_range_statements(const Report& r) {
   std::vector<std::string> out;
-  for (const auto& c : r.clocks) {
+  bool any = std::any_of(r.clocks.begin(), r.clocks.end(),
+                         [](const ClockEstimate& c) { return c.updates_used > 0 && !c.measured(); });
+  if (!any) return out;
+  const auto totals = cross_host_totals(r);
+  for (size_t ci = 0; ci < r.clocks.size(); ++ci) {
+    const ClockEstimate& c = r.clocks[ci];
     if (c.updates_used == 0 || c.measured()) continue;
-    auto t = cross_host_totals(r, c.file);
+    const CrossHostTotals& t = totals[ci];
     std::string s = fmt::format(
         "{}: the clock offset is known only to lie in [{:.3f}, {:.3f}] s, so client→server and "
         "server→client are ranges, never its middle",
@@ -281,7 +312,7 @@ void correlate(Report& r, std::vector<std::pair<TraceId, ServerBox>> servers) {
       // otherwise they stay empty and are reported as ranges (cross_host_ranges).
       const ClockEstimate* c = clock_for(r, s.file);
       if (c && c->measured()) {
-        auto ranges = cross_host_ranges(r, u);
+        auto ranges = cross_host_ranges(*c, u);
         if (ranges.client_to_server_ms)
           u.phases.client_to_server_ms = (ranges.client_to_server_ms->lo + ranges.client_to_server_ms->hi) / 2;
         if (ranges.server_to_client_ms)

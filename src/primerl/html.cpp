@@ -472,18 +472,14 @@ void inputs(const Report& r, std::string& o) {
     o += "<h2>Clocks</h2>\n<table><tr><th>server log</th><th>offset (s)</th><th>interval "
          "(s)</th><th>from the updates (s)</th><th>from the wall clocks (s)</th><th>updates used</th>"
          "<th class=\"l\">method</th></tr>\n";
-    auto interval = [](const std::optional<double>& lo, const std::optional<double>& hi) {
-      return lo && hi ? fmt::format("[{:.6f}, {:.6f}]", *lo, *hi) : std::string("–");
-    };
-    for (const auto& c : r.clocks)
+    for (const auto& c : r.clocks) {
+      auto cells = clock_cells(c);
       o += fmt::format(
           "<tr><td class=\"wrap\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td "
           "class=\"l\">{}</td></tr>\n",
-          esc(r.file_name(c.file)),
-          !c.updates_used ? "–" : c.measured() ? fmt::format("{:.6f}", c.offset_s) : std::string("a range"),
-          c.updates_used ? fmt::format("[{:.6f}, {:.6f}]", c.lower_s, c.upper_s) : "–",
-          interval(c.causal_lower_s, c.causal_upper_s), interval(c.wall_lower_s, c.wall_upper_s), c.updates_used,
+          esc(r.file_name(c.file)), cells.offset, cells.interval, cells.causal, cells.wall, c.updates_used,
           esc(c.method));
+    }
     o += "</table>\n";
     std::string notes;
     for (const auto& c : r.clocks)

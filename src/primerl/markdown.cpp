@@ -193,17 +193,11 @@ std::string to_markdown(const Report& r) {
   if (!r.clocks.empty()) {
     o += "## Clocks\n\n| server log | offset (s) | interval (s) | from the updates (s) | from the wall clocks (s) | "
          "updates used | method |\n|---|---:|---|---|---|---:|---|\n";
-    auto interval = [](const std::optional<double>& lo, const std::optional<double>& hi) {
-      return lo && hi ? fmt::format("[{:.6f}, {:.6f}]", *lo, *hi) : std::string("–");
-    };
-    for (const auto& c : r.clocks)
-      fmt::format_to(out, "| {} | {} | {} | {} | {} | {} | {} |\n", md_escape(r.file_name(c.file)),
-                     !c.updates_used ? "–"
-                     : c.measured()  ? fmt::format("{:.6f}", c.offset_s)
-                                     : std::string("a range"),
-                     c.updates_used ? fmt::format("[{:.6f}, {:.6f}]", c.lower_s, c.upper_s) : "–",
-                     interval(c.causal_lower_s, c.causal_upper_s), interval(c.wall_lower_s, c.wall_upper_s),
-                     c.updates_used, c.method);
+    for (const auto& c : r.clocks) {
+      auto cells = clock_cells(c);
+      fmt::format_to(out, "| {} | {} | {} | {} | {} | {} | {} |\n", md_escape(r.file_name(c.file)), cells.offset,
+                     cells.interval, cells.causal, cells.wall, c.updates_used, c.method);
+    }
     o += "\n";
     for (const auto& c : r.clocks)
       if (!c.note.empty()) fmt::format_to(out, "- {}: {}.\n", md_escape(r.file_name(c.file)), md_escape(c.note));

@@ -13,8 +13,13 @@ std::string ms(const std::optional<double>& v) { return v ? fixed(*v) + " ms" : 
 std::string at(const Report& r, const Location& l) { return fmt::format("{}:{}", printable(r.file_name(l.file)), l.line); }
 
 void server_lines(std::string& o, const Report& r, const ServerSide& s) {
-  auto off = clock_offset(r, s.file);
-  auto client = [&](double t) { return off ? fmt::format(" (client clock {:.6f})", t - *off) : std::string(); };
+  // On the client's clock: a time when the offset is measured, the interval when it is a range.
+  const ClockEstimate* c = clock_for(r, s.file);
+  auto client = [&](double t) {
+    if (!c || c->updates_used == 0) return std::string();
+    if (c->measured()) return fmt::format(" (client clock {:.6f})", t - c->offset_s);
+    return fmt::format(" (client clock {:.3f}–{:.3f})", t - c->upper_s, t - c->lower_s);
+  };
   if (s.recv_at) fmt::format_to(std::back_inserter(o), "  {:<28} server.recv  t={}{}\n", at(r, *s.recv_at), fmt::format("{}", *s.recv_t), client(*s.recv_t));
   if (s.start_at) fmt::format_to(std::back_inserter(o), "  {:<28} rpc.start    t={}{}\n", at(r, *s.start_at), fmt::format("{}", *s.rpc_start_t), client(*s.rpc_start_t));
   if (s.done_at)
@@ -65,7 +70,7 @@ std::optional<std::string> trace_view(const Report& r, std::string_view prefix, 
     auto ranges = cross_host_ranges(r, u);
     auto cross = [&](const std::optional<double>& v, const std::optional<MsRange>& rg) {
       if (v || !rg) return ms(v);
-      return fmt::format("{}–{} ms (the clock offset is a range)", fixed(rg->lo), fixed(rg->hi));
+      return fmt::format("{}–{} ms", fixed(rg->lo), fixed(rg->hi));
     };
     fmt::format_to(out, "phases: client→server {}, server before engine {}, engine {}, server→client {}\n",
                    cross(p.client_to_server_ms, ranges.client_to_server_ms), ms(p.server_pre_rpc_ms), ms(p.engine_ms),
@@ -77,7 +82,9 @@ std::optional<std::string> trace_view(const Report& r, std::string_view prefix, 
             fmt::format_to(out, "clock offset of {}: {:.6f} s (bounds [{:.6f}, {:.6f}], {} updates, {})\n",
                            printable(r.file_name(c.file)), c.offset_s, c.lower_s, c.upper_s, c.updates_used, c.method);
           else
-            fmt::format_to(out, "clock offset of {}: somewhere in [{:.6f}, {:.6f}] s ({} updates, {})\n",
+            fmt::format_to(out,
+                           "clock offset of {}: somewhere in [{:.6f}, {:.6f}] s ({} updates, {}), so the phases that "
+                           "cross hosts are ranges\n",
                            printable(r.file_name(c.file)), c.lower_s, c.upper_s, c.updates_used, c.method);
           if (!c.note.empty()) fmt::format_to(out, "  {}\n", printable(c.note));
         }

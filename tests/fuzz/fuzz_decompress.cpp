@@ -9,7 +9,9 @@
 //   4  zstd(payload), likewise
 // Only InputError may escape, and its message names the source. For modes 3 and 4: an intact
 // stream gives back exactly the payload; a truncated one always ends in InputError, after handing
-// out only a prefix of the payload.
+// out only a prefix of the payload. A zstd stream gives the same bytes and error for any read
+// size, errors included. With read-ahead (ByteSource::read_ahead, blocks of 1 + byte 1 % 61
+// bytes) every input gives exactly what direct reads of one block at a time give.
 #include <zlib.h>
 #include <zstd.h>
 
@@ -59,11 +61,16 @@ std::string zstd(std::string_view in) {
 struct Outcome {
   std::string out;
   bool error = false;
+  std::string message;
+  input::Compression compression = input::Compression::none;
 };
 
-Outcome read_all(std::string bytes, size_t step) {
+// Reads with reads of `step` bytes; with read-ahead in blocks of `ahead` bytes unless 0.
+Outcome read_all(std::string bytes, size_t step, size_t ahead = 0) {
   Outcome o;
   auto src = input::memory_source(std::move(bytes), "fuzz.gz");
+  o.compression = src->compression();
+  if (ahead) src->read_ahead({ahead, 2});
   std::string buf(step, '\0');
   try {
     for (;;) {
@@ -76,6 +83,7 @@ Outcome read_all(std::string bytes, size_t step) {
   } catch (const input::InputError& e) {
     CHECK(std::string_view(e.what()).starts_with("fuzz.gz: "));
     o.error = true;
+    o.message = e.what();
   }
   CHECK(src->raw_bytes_read() <= src->total_raw_bytes());
   return o;
@@ -143,6 +151,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Outcome o2 = read_all(bytes, 65536);
   CHECK(o2.error == o.error);
   if (!o.error) CHECK(o2.out == o.out);
+  if (o.compression == input::Compression::zstd) CHECK(o2.out == o.out && o2.message == o.message);
+  // Read-ahead hands out exactly what direct reads of one block at a time give, error included.
+  size_t block = 1 + data[1] % 61;
+  Outcome direct = read_all(bytes, block);
+  Outcome ahead = read_all(bytes, step, block);
+  CHECK(ahead.error == direct.error && ahead.message == direct.message && ahead.out == direct.out);
   lines(bytes);
   return 0;
 }

@@ -46,10 +46,20 @@ struct CrossHostRanges {
   std::optional<MsRange> client_to_server_ms, server_to_client_ms;
 };
 CrossHostRanges cross_host_ranges(const Report& r, const UpdateReport& u);
+// The same with the update's clock estimate already found (c.file must be its server's log).
+CrossHostRanges cross_host_ranges(const ClockEstimate& c, const UpdateReport& u);
 
 // A table cell for a cross-host phase: the value when measured ("12.3"), else the range
 // ("0.0–11200.0"), else "–".
 std::string cross_host_cell(const std::optional<double>& value, const std::optional<MsRange>& range);
+
+// The Clocks table's cells of one server log (SUMMARY.md and report.html): the offset ("a range"
+// when not measured, "–" without one), the final interval, the one from the updates and the one
+// from the wall clocks ("[lo, hi]" in seconds, "–" when unknown).
+struct ClockCells {
+  std::string offset, interval, causal, wall;
+};
+ClockCells clock_cells(const ClockEstimate& c);
 
 // What holds for every offset in a server log's clock interval, over its complete updates with
 // every phase: their total wall time and the totals of the cross-host phases at both ends.
@@ -58,7 +68,8 @@ struct CrossHostTotals {
   double wall_ms = 0;
   MsRange client_to_server_ms, server_to_client_ms;
 };
-CrossHostTotals cross_host_totals(const Report& r, uint32_t server_file);
+// One entry per r.clocks[i], in one pass over the updates.
+std::vector<CrossHostTotals> cross_host_totals(const Report& r);
 
 // One sentence per server log whose offset is a range, not a measurement (empty otherwise):
 // "inference.log: the clock offset is known only to lie in [0.000, 11.200] s; for every offset in

@@ -227,9 +227,9 @@ struct ClockEstimate {
   std::string method;  // "bounds", "bounds + wall clocks", "least violation (bounds conflict)", "none", ...
   // The bounds from the updates alone, and those from the two logs' wall clocks (when both logs
   // carry times of day consistent with their t= values), before they were intersected.
-  OptDouble causal_lower_s, causal_upper_s, wall_lower_s, wall_upper_s;
+  OptDouble causal_lower_s{}, causal_upper_s{}, wall_lower_s{}, wall_upper_s{};
   uint32_t client_file = 0;  // the orchestrator log the wall clocks were compared with
-  std::string note;          // "the wall clocks disagree with the updates by 3.2 s: ..."
+  std::string note{};        // "the wall clocks disagree with the updates by 3.2 s: ..."
   // The interval is narrow enough for cross-host phases to be values (its middle), not ranges.
   bool measured() const { return updates_used > 0 && upper_s - lower_s <= kMeasuredWidthS; }
   static constexpr double kMeasuredWidthS = 0.020;

@@ -24,11 +24,22 @@
 
 namespace alog {
 
-// `--trace-out FILE`: Chrome Trace Event Format. Timestamps in microseconds on the client clock.
+// What write_chrome_trace did: the trace events it wrote (metadata aside) and the most it held at
+// once, made and waiting for their turn (count and bytes of their text). The events are never
+// all held: only those of the records read ahead to find the next one in time.
+struct TraceWriteStats {
+  uint64_t events = 0;
+  size_t peak_held = 0;
+  size_t peak_held_bytes = 0;
+};
+
+// `--trace-out FILE`: Chrome Trace Event Format, one event per line, events in time order.
+// Timestamps in microseconds on the client clock. Streamed: memory does not grow with the number
+// of events (src/primerl/trace.cpp says how). Stops early once `out` has failed.
+TraceWriteStats write_chrome_trace(const Report& r, std::ostream& out);
+// The same document as a json tree (parsed back from the stream): for tests and small runs only,
+// a tree costs ~1.5 KB of memory per event, 16 events per correlated update.
 nlohmann::ordered_json to_chrome_trace(const Report& r);
-// The same document written one event per line without building the json tree (which costs
-// ~1.5 KB of memory per event, 16 events per correlated update): what the CLI should use.
-void write_chrome_trace(const Report& r, std::ostream& out);
 
 // Markdown section ("## Charts" and ```mermaid xychart-beta blocks): queue_ms and rpc_ms per
 // update and generation batch duration, with their warning and critical thresholds. Empty when

@@ -2,10 +2,12 @@
 // that does not exist yet, --json with another --format, --no-folder, compare's own --help, a
 // --trace-out that cannot be written, and an ambiguous --trace prefix.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cctype>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -369,6 +371,33 @@ TEST(CliSharpEdges, TraceOutOfARunThatFailsIsRemovedOrKept) {
   r = run_in(w.path, {"-q", "--no-folder", "--trace-out", old.string(), kPrefix});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_TRUE(json::parse(slurp(old)).contains("traceEvents"));
+}
+
+// A write that fails in the middle of the trace removes the file this run created: the file size
+// limit (RLIMIT_FSIZE, SIGXFSZ ignored) stands in for a disk that fills up once the first 16 KiB
+// of the streamed trace are in the file.
+TEST(CliSharpEdges, TraceOutThatFailsMidWriteRemovesTheFileItCreated) {
+  TempDir w;
+  const fs::path trace = w.path / "trace.json";
+  auto whole = run_in(w.path, {"-q", "--no-folder", "--trace-out", trace.string(), kPrefix});
+  ASSERT_EQ(whole.status, 0) << whole.err;
+  ASSERT_GT(fs::file_size(trace), 4u * 16384) << "the trace must outgrow the limit";
+  fs::remove(trace);
+  auto r = alog::test_support::run_piped(
+      {alog::test_support::binary_under_test().string(), "-q", "--no-folder", "--trace-out",
+       trace.string(), kPrefix},
+      [dir = w.path] {
+        if (::chdir(dir.c_str()) != 0) ::_exit(126);
+        ::signal(SIGXFSZ, SIG_IGN);
+        struct rlimit lim {16384, 16384};
+        if (::setrlimit(RLIMIT_FSIZE, &lim) != 0) ::_exit(126);
+      });
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_EQ(one_line(r.err),
+            "analyze-logs: " + trace.string() + ": cannot write the trace: File too large")
+      << r.err;
+  EXPECT_FALSE(fs::exists(trace));
+  EXPECT_TRUE(fs::is_empty(w.path)) << "nothing left behind";
 }
 
 // ---- 6. an ambiguous --trace prefix ------------------------------------------------------------

@@ -4,6 +4,7 @@
 // odd chunk sizes and 1, 2 and 4 threads and compared event by event.
 #include <gtest/gtest.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #include <algorithm>
 #include <array>
@@ -28,6 +29,7 @@ using namespace std::string_literals;
 namespace {
 
 using alog::test_support::gzip;
+using alog::test_support::zstd;
 
 struct Seen {
   Event ev;
@@ -693,4 +695,91 @@ TEST(ScanPositional, CompressedAndMemorySourcesAreNotPositional) {
   ASSERT_TRUE(pos.has_value());
   EXPECT_EQ(pos->begin, 0u);
   EXPECT_EQ(pos->end, 4u);
+}
+
+// ---- Read-ahead ---------------------------------------------------------------------------------
+// A compressed input is decompressed on a thread of its own ahead of the scan
+// (ByteSource::read_ahead, Options::read_ahead). The figures must be those of the scan that reads
+// the decoder directly: for intact streams (the plain text's), and for truncated and corrupt ones
+// (the same events, counts, partial flag and error message).
+
+namespace {
+
+
+Scanned scan_compressed(const std::string& bytes, const std::string& name, unsigned threads, size_t chunk,
+                        bool read_ahead, std::vector<uint64_t>* progress = nullptr) {
+  Scanned s;
+  auto src = input::memory_source(bytes, name);
+  scan::Options opt;
+  opt.threads = threads;
+  opt.chunk_bytes = chunk;
+  opt.read_ahead = read_ahead;
+  if (progress) opt.progress = [progress](uint64_t done, uint64_t) { progress->push_back(done); };
+  s.counts = scan::scan(*src, 0, opt, [&](const Event& ev, std::string_view msg) {
+    s.events.push_back({ev, std::string(msg)});
+  });
+  return s;
+}
+
+::testing::AssertionResult same_ending(const Scanned& a, const Scanned& b) {
+  if (a.counts.partial != b.counts.partial)
+    return ::testing::AssertionFailure() << "partial " << a.counts.partial << " vs " << b.counts.partial;
+  if (a.counts.error != b.counts.error)
+    return ::testing::AssertionFailure() << "error '" << a.counts.error << "' vs '" << b.counts.error << "'";
+  return same_scan(a, b);
+}
+
+}  // namespace
+
+TEST(ScanReadAhead, CompressedCorpusGivesThePlainFiguresWithAndWithoutReadAhead) {
+  Corpus c = Generator(21, /*short_only=*/false).make(6000);
+  auto ref = scan_text(c.text, 1, 1u << 22);
+  expect_matches_corpus(ref, c);
+  const std::string gz = gzip(c.text), zs = zstd(c.text);
+  for (const auto* data : {&gz, &zs})
+    for (size_t chunk : {300u, 4096u, 1u << 20})
+      for (unsigned threads : {1u, 2u, 4u})
+        for (bool ahead : {false, true}) {
+          auto s = scan_compressed(*data, "c.log", threads, chunk, ahead);
+          EXPECT_TRUE(same_ending(ref, s)) << (data == &gz ? "gz" : "zst") << " chunk " << chunk
+                                           << " threads " << threads << " ahead " << ahead;
+        }
+}
+
+TEST(ScanReadAhead, TruncatedAndCorruptStreamsKeepTheSameFiguresAndError) {
+  std::string text;
+  for (int i = 0; i < 60000; ++i)
+    text += "[gen] batch.done dur_ms=" + std::to_string(i % 977) + ".5 inflight=" + std::to_string(i % 13) + "\n";
+  std::vector<std::pair<std::string, std::string>> inputs;  // (bytes, name)
+  std::string gz = gzip(text), zs = zstd(text);
+  inputs.emplace_back(gz.substr(0, gz.size() / 2), "orchestrator.log.gz");
+  inputs.emplace_back(zs.substr(0, zs.size() / 2), "orchestrator.log.zst");
+  inputs.emplace_back(gz.substr(0, gz.size() - 8), "no-trailer.log.gz");
+  std::string bad_gz = gz;
+  bad_gz[bad_gz.size() / 3] ^= 0x20;
+  inputs.emplace_back(bad_gz, "bad.log.gz");
+  std::string bad_zs = zs;
+  bad_zs[bad_zs.size() / 3] ^= 0x20;
+  inputs.emplace_back(bad_zs, "bad.log.zst");
+  for (const auto& [data, name] : inputs)
+    for (unsigned threads : {1u, 2u}) {
+      auto direct = scan_compressed(data, name, threads, 4u << 20, false);
+      auto ahead = scan_compressed(data, name, threads, 4u << 20, true);
+      EXPECT_TRUE(direct.counts.partial) << name;
+      EXPECT_TRUE(direct.counts.error.starts_with(name + ": ")) << direct.counts.error;
+      EXPECT_GT(direct.counts.lines, 1000u) << name;
+      EXPECT_TRUE(same_ending(direct, ahead)) << name << " threads " << threads;
+    }
+}
+
+TEST(ScanReadAhead, ProgressCountsTheCompressedBytesBehindTheScan) {
+  Corpus c = Generator(22, /*short_only=*/false).make(100000);
+  const std::string zs = zstd(c.text);
+  std::vector<uint64_t> progress;
+  auto s = scan_compressed(zs, "p.log.zst", 2, 4u << 20, true, &progress);
+  EXPECT_FALSE(s.counts.partial);
+  ASSERT_GE(progress.size(), 2u);
+  EXPECT_TRUE(std::is_sorted(progress.begin(), progress.end()));
+  EXPECT_LT(progress.front(), zs.size());
+  EXPECT_EQ(progress.back(), zs.size());
 }

@@ -618,3 +618,52 @@ TEST(CorrelateWallClocks, ALateStampDoesNotBreakTheFitAndMidnightIsUnwrapped) {
   EXPECT_LT(iv->second - iv->first, 0.05);
   EXPECT_EQ(f.late(), 1u);
 }
+
+TEST(CorrelateWallClocks, EachServerLogWithAWideOffsetGetsItsOwnStatement) {
+  TempDir d;
+  Sim sim = saturated(0.0, 60);
+  sim.offsets_s = {0.0, 5000.25};
+  for (size_t i = 0; i < sim.updates.size(); ++i) sim.updates[i].server = i % 2;
+  Report r = sim.analyze_in(d);
+  ASSERT_EQ(r.clocks.size(), 2u);
+  auto totals = cross_host_totals(r);
+  ASSERT_EQ(totals.size(), 2u);
+  auto statements = offset_range_statements(r);
+  ASSERT_EQ(statements.size(), 2u);
+  for (size_t ci = 0; ci < 2; ++ci) {
+    const auto& c = r.clocks[ci];
+    EXPECT_FALSE(c.measured());
+    EXPECT_EQ(totals[ci].updates, 30u);
+    double wall = 0;
+    for (size_t i = 0; i < sim.updates.size(); ++i)
+      if (sim.updates[i].server == (r.file_name(c.file).ends_with("inference_1.log") ? 1u : 0u))
+        wall += sim.wall_ms(sim.updates[i]);
+    EXPECT_NEAR(totals[ci].wall_ms, wall, 1e-6);
+    EXPECT_NE(statements[ci].find(fmt::format("its 30 updates took")), std::string::npos) << statements[ci];
+    EXPECT_NE(statements[ci].find(r.file_name(c.file)), std::string::npos) << statements[ci];
+  }
+}
+
+TEST(CorrelateWallClocks, TraceViewShowsRangesAndNeverAMidpointOnTheClientClock) {
+  TempDir d;
+  Sim sim = saturated(0.0, 20);
+  Report r = sim.analyze_in(d);
+  const auto& su = sim.updates[3];
+  std::string error;
+  auto view = trace_view(r, su.tid, error);
+  ASSERT_TRUE(view) << error;
+  const auto& u = find(r, su.tid);
+  auto ranges = cross_host_ranges(r, u);
+  ASSERT_TRUE(ranges.client_to_server_ms);
+  EXPECT_NE(view->find(fmt::format("client→server {:.1f}–{:.1f} ms", ranges.client_to_server_ms->lo,
+                                   ranges.client_to_server_ms->hi)),
+            std::string::npos)
+      << *view;
+  // server.recv on the client's clock: the interval [recv - upper, recv - lower], not its middle.
+  double recv = su.send_t + su.c2s_ms / 1000;
+  EXPECT_NE(view->find(fmt::format("(client clock {:.3f}–{:.3f})", recv - r.clocks[0].upper_s,
+                                   recv - r.clocks[0].lower_s)),
+            std::string::npos)
+      << *view;
+  EXPECT_NE(view->find("so the phases that cross hosts are ranges"), std::string::npos) << *view;
+}

@@ -21,6 +21,7 @@
 
 #include "analyze_logs/primerl/analyzer.hpp"
 #include "analyze_logs/primerl/diagnose.hpp"
+#include "analyze_logs/primerl/outputs.hpp"
 #include "analyze_logs/primerl/writers.hpp"
 #include "analyze_logs/util.hpp"
 
@@ -109,6 +110,19 @@ TEST_P(ReportGolden, ReportJson) {
   if (!have_run(GetParam())) GTEST_SKIP() << "testdata/runs/" << GetParam() << " not generated yet";
   Report r = analyse_run(GetParam());
   compare_or_update(kTestdata / "golden" / GetParam() / "report.json", dump_report(to_json(r)) + "\n");
+}
+
+// The --trace-out file: written as a stream (events in time order, one per line, never all held
+// at once), byte for byte the trace the writer that built and sorted every event wrote (these
+// goldens were made by it, at 7bf1846).
+TEST_P(ReportGolden, TraceJson) {
+  if (!have_run(GetParam())) GTEST_SKIP() << "testdata/runs/" << GetParam() << " not generated yet";
+  Report r = analyse_run(GetParam());
+  std::ostringstream os;
+  write_chrome_trace(r, os);
+  const std::string trace = os.str();
+  ASSERT_TRUE(nlohmann::json::accept(trace));
+  compare_or_update(kTestdata / "golden" / GetParam() / "trace.json", trace);
 }
 
 TEST_P(ReportGolden, OutputIsTheSameWithOneThreadAndWithFour) {
