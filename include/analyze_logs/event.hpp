@@ -37,8 +37,13 @@ enum class Op : uint8_t {
   trainer_broadcast,// `Weights broadcasted in Xs`
   ckpt_saving,      // `Saving checkpoint at step N` (either component)
   metrics_row,      // a metrics.jsonl row: step and time/* keys
+  orch_pause,       // `Orchestrator paused: waiting for trainer ...`, `Hit async barrier ...` (barrier start)
+  dispatch_pause,   // `Pausing dispatcher to prevent orchestrator from racing ...` (v0.6.0+)
+  dispatch_resume,  // `Resuming dispatcher`
+  orch_hold,        // `Holding batch N until the trainer publishes policy ...` (v0.8.0+): step
+  eval_start,       // `Starting evals in <env> (...)`
 };
-constexpr int kOpCount = 20;
+constexpr int kOpCount = 25;
 std::string_view op_name(Op op);  // "client.send", ..., "rollout", "step.orchestrator", ...
 std::string_view op_tag(Op op);   // "weights", "ckpt", "gen", "rollout", "step"
 // The untagged step-budget lines (Op::step_orch and after).

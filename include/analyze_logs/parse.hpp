@@ -78,18 +78,29 @@ inline bool closes_tag(const char* begin, const char* p) {
   }
 }
 
-// The other candidate of the hot path: p points at a 'p' or 'd' after an 'e' in [begin, p]; true
-// when the bytes end one of the words that open a step-budget line ("Step", "step", "Waited",
-// "Updated", "Evaluated", "resumed", "broadcasted"; docs/STEPS.md).
+// The other candidate of the hot path: p points at a 'p' or 'd' after an 'e', or a 'g' after an
+// 'n', in [begin, p]; true when the bytes end one of the words that open a step-budget line
+// ("Step", "step", "Waited", "Updated", "Evaluated", "paused", "resumed", "broadcasted",
+// "Pausing", "Resuming", "Holding", "Starting"; docs/STEPS.md).
 inline bool ends_step_word(const char* begin, const char* p) {
   auto ends_with = [&](std::string_view w) {
     return static_cast<size_t>(p - begin) + 1 >= w.size() &&
            std::string_view(p + 1 - w.size(), w.size()) == w;
   };
   if (*p == 'p') return ends_with("Step") || ends_with("step");
+  if (*p == 'g') {
+    switch (p - begin >= 3 ? p[-3] : 0) {
+      case 's': return ends_with("Pausing");
+      case 'm': return ends_with("Resuming");
+      case 'd': return ends_with("Holding");
+      case 't': return ends_with("Starting");
+      default: return false;
+    }
+  }
   switch (p - begin >= 2 ? p[-2] : 0) {
     case 't': return ends_with("Waited") || ends_with("Updated") || ends_with("Evaluated") || ends_with("broadcasted");
     case 'm': return ends_with("resumed");
+    case 's': return ends_with("paused");
     default: return false;
   }
 }

@@ -12,7 +12,8 @@ constexpr std::string_view kOpNames[kOpCount] = {
     "client.send", "server.recv", "rpc.start",   "rpc.done",   "client.done", "write.done",
     "wait.start",  "wait.done",   "batch.start", "batch.done", "rollout",
     "step.orchestrator", "step.trainer", "orchestrator.waited", "orchestrator.updated",
-    "orchestrator.eval", "trainer.waited", "trainer.broadcast", "ckpt.saving", "metrics.row"};
+    "orchestrator.eval", "trainer.waited", "trainer.broadcast", "ckpt.saving", "metrics.row",
+    "orchestrator.paused", "dispatcher.paused", "dispatcher.resumed", "orchestrator.hold", "eval.start"};
 constexpr std::string_view kFieldNames[kFieldCount] = {
     "t",         "wall_ms",  "rpc_ms",       "queue_ms",    "write_ms",     "wait_ms",
     "dur_ms",    "trunc_pct", "step",        "target_step", "inflight",     "target_batch",

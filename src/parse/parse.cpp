@@ -426,15 +426,40 @@ Result parse_untagged_at(std::string_view msg, std::string_view m, Event& ev) {
         if (!n) return none;
         return step_line_event(Op::ckpt_saving, msg, ev, n, std::nullopt, false);
       }
+      if (m.starts_with("Starting evals"))  // the v0.6.0+ eval timer starts here
+        return step_line_event(Op::eval_start, msg, ev, std::nullopt, std::nullopt, false);
       return none;
     }
     case 'O':
       if (m.starts_with("Orchestrator resumed: checkpoint ")) {
+        // `(after 5.43s)` from #1638 to #3060; without it the gap from the pause line is the wait.
         std::string_view rest = m.substr(33);
         auto n = take_int(rest);
-        if (!n || m.find("(after ") == std::string_view::npos) return none;  // v0.8: no duration
-        return step_line_event(Op::orch_waited, msg, ev, n, seconds_after(rest, "(after "));
+        if (!n) return none;
+        bool after = m.find("(after ") != std::string_view::npos;
+        return step_line_event(Op::orch_waited, msg, ev, n, after ? seconds_after(rest, "(after ") : std::nullopt,
+                               after);
       }
+      if (m.starts_with("Orchestrator paused: waiting for trainer"))
+        return step_line_event(Op::orch_pause, msg, ev, std::nullopt, std::nullopt, false);
+      return none;
+    case 'H':
+      if (m.starts_with("Hit async barrier"))  // before #1608: the barrier's start
+        return step_line_event(Op::orch_pause, msg, ev, std::nullopt, std::nullopt, false);
+      if (m.starts_with("Holding batch ")) {  // v0.8.0+: `Holding batch 12 until the trainer publishes ...`
+        std::string_view rest = m.substr(14);
+        auto n = take_int(rest);
+        if (!n) return none;
+        return step_line_event(Op::orch_hold, msg, ev, n, std::nullopt, false);
+      }
+      return none;
+    case 'P':
+      if (m.starts_with("Pausing dispatcher"))
+        return step_line_event(Op::dispatch_pause, msg, ev, std::nullopt, std::nullopt, false);
+      return none;
+    case 'R':
+      if (m.starts_with("Resuming dispatcher"))
+        return step_line_event(Op::dispatch_resume, msg, ev, std::nullopt, std::nullopt, false);
       return none;
     case 'W':
       if (m.starts_with("Waited for checkpoint ")) {

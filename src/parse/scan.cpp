@@ -64,7 +64,9 @@ const char* next_tag_scalar(const char* begin, const char* p, const char* e, uin
   const char* q = p;
   for (; q < e; ++q) {
     char c = *q;
-    if ((c == ']' || ((c == 'p' || c == 'd') && q > begin && q[-1] == 'e')) && parse::is_candidate(begin, q)) break;
+    if ((c == ']' || ((c == 'p' || c == 'd') && q > begin && q[-1] == 'e') || (c == 'g' && q > begin && q[-1] == 'n')) &&
+        parse::is_candidate(begin, q))
+      break;
   }
   if (q == e) q = nullptr;
   nl += count_newlines_scalar(p, static_cast<size_t>((q ? q : e) - p));
@@ -129,14 +131,18 @@ const char* next_tag_sse2(const char* begin, const char* p, const char* e, uint6
   }
   p = start;
   const __m128i br = _mm_set1_epi8(']'), lf = _mm_set1_epi8('\n'), s = _mm_set1_epi8('s'), t = _mm_set1_epi8('t'),
-                n = _mm_set1_epi8('n'), ee = _mm_set1_epi8('e'), pp = _mm_set1_epi8('p'), dd = _mm_set1_epi8('d');
+                n = _mm_set1_epi8('n'), ee = _mm_set1_epi8('e'), pp = _mm_set1_epi8('p'), dd = _mm_set1_epi8('d'),
+                gg = _mm_set1_epi8('g');
   for (; p + 64 <= e; p += 64) {
     uint64_t tags = 0, lines = 0;
     for (int k = 0; k < 4; ++k) {
       __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
       __m128i w = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k - 1));
-      __m128i prev = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(w, s), _mm_cmpeq_epi8(w, t)), _mm_cmpeq_epi8(w, n));
-      __m128i word = _mm_and_si128(_mm_cmpeq_epi8(w, ee), _mm_or_si128(_mm_cmpeq_epi8(v, pp), _mm_cmpeq_epi8(v, dd)));
+      __m128i wn = _mm_cmpeq_epi8(w, n);
+      __m128i prev = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(w, s), _mm_cmpeq_epi8(w, t)), wn);
+      __m128i word = _mm_or_si128(
+          _mm_and_si128(_mm_cmpeq_epi8(w, ee), _mm_or_si128(_mm_cmpeq_epi8(v, pp), _mm_cmpeq_epi8(v, dd))),
+          _mm_and_si128(wn, _mm_cmpeq_epi8(v, gg)));
       __m128i cand = _mm_or_si128(_mm_and_si128(_mm_cmpeq_epi8(v, br), prev), word);
       tags |= static_cast<uint64_t>(static_cast<uint32_t>(_mm_movemask_epi8(cand))) << (16 * k);
       lines |= static_cast<uint64_t>(static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, lf)))) << (16 * k);
@@ -157,14 +163,18 @@ __attribute__((target("avx2"))) inline uint64_t mask64(__m256i a, __m256i b) {
   return static_cast<uint32_t>(_mm256_movemask_epi8(a)) | static_cast<uint64_t>(static_cast<uint32_t>(_mm256_movemask_epi8(b))) << 32;
 }
 
-// A tag's ']' (after 's', 't' or 'n'), or the 'p'/'d' after an 'e' that may end a step-budget word.
+// A tag's ']' (after 's', 't' or 'n'), or the 'p'/'d' after an 'e' or the 'g' after an 'n' that
+// may end a step-budget word.
 __attribute__((target("avx2"))) inline __m256i tag_end32(const char* x, __m256i br, __m256i s, __m256i t, __m256i n) {
   __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x));
   __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x - 1));
-  __m256i prev = _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(w, s), _mm256_cmpeq_epi8(w, t)), _mm256_cmpeq_epi8(w, n));
-  __m256i word = _mm256_and_si256(_mm256_cmpeq_epi8(w, _mm256_set1_epi8('e')),
-                                  _mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('p')),
-                                                  _mm256_cmpeq_epi8(v, _mm256_set1_epi8('d'))));
+  __m256i wn = _mm256_cmpeq_epi8(w, n);
+  __m256i prev = _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(w, s), _mm256_cmpeq_epi8(w, t)), wn);
+  __m256i word = _mm256_or_si256(
+      _mm256_and_si256(_mm256_cmpeq_epi8(w, _mm256_set1_epi8('e')),
+                       _mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('p')),
+                                       _mm256_cmpeq_epi8(v, _mm256_set1_epi8('d')))),
+      _mm256_and_si256(wn, _mm256_cmpeq_epi8(v, _mm256_set1_epi8('g'))));
   return _mm256_or_si256(_mm256_and_si256(_mm256_cmpeq_epi8(v, br), prev), word);
 }
 

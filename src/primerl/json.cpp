@@ -108,21 +108,27 @@ J steps_json(const StepsReport& s) {
   o["orchestrator_lines"] = s.orch_lines;
   o["trainer_lines"] = s.trainer_lines;
   o["metrics_rows"] = s.metrics_rows;
-  o["steps"] = s.steps.size();
+  o["steps"] = s.total;
   o["paired"] = s.paired;
+  o["table_rows"] = s.steps.size();
+  o["table_omitted"] = s.table_omitted;
   o["untracked"] = s.untracked;
+  o["wait_from_time_of_day_gaps"] = s.wait_from_gaps;
+  J nl = J::array();
+  for (const auto& n : s.not_logged) nl.push_back(n);
+  o["not_logged"] = nl;
   J mean = J::object();
   if (s.paired) {
-    mean["orchestrator_s"] = s.orch_s;
-    mean["wait_for_trainer_s"] = s.wait_s;
-    mean["weight_update_s"] = s.update_s;
-    mean["eval_s"] = s.eval_s;
-    mean["generation_s"] = s.gen_s;
-    mean["trainer_s"] = s.trainer_s;
-    mean["trainer_idle_s"] = s.idle_s;
-    mean["compute_s"] = s.compute_s;
-    mean["broadcast_s"] = s.broadcast_s;
-    mean["save_s"] = s.save_s;
+    mean["orchestrator_s"] = opt(s.orch_s);
+    mean["wait_for_trainer_s"] = opt(s.wait_s);
+    mean["weight_update_s"] = opt(s.update_s);
+    mean["eval_s"] = opt(s.eval_s);
+    mean["generation_s"] = opt(s.gen_s);
+    mean["trainer_s"] = opt(s.trainer_s);
+    mean["trainer_idle_s"] = opt(s.idle_s);
+    mean["compute_s"] = opt(s.compute_s);
+    mean["broadcast_s"] = opt(s.broadcast_s);
+    mean["save_s"] = opt(s.save_s);
   }
   o["paired_mean"] = mean;
   J cols = J::array();

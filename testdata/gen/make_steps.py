@@ -43,12 +43,13 @@ def expected(run, steps, era, bound, includes):
 
 
 def budget(n, orch, trainer):
-    """orch: (O, P, U, E) or None; trainer: (T_total, W, C, B, S) or None."""
+    """orch: (O, P, U, E) or None; trainer: (T_total, W, C, B, S) or None. A part that the run does
+    not log is None: null in expected.json, and generation (the rest) includes it."""
     d = {"step": n}
     if orch:
         o, p, u, e = orch
         d.update(orchestrator_s=o, wait_for_trainer_s=p, weight_update_s=u, eval_s=e,
-                 generation_s=round(o - p - u - e, 6))
+                 generation_s=round(o - (p or 0) - (u or 0) - (e or 0), 6))
     if trainer:
         t, w, c, b, s = trainer
         d.update(trainer_s=t, trainer_idle_s=w, compute_s=c, broadcast_s=b, save_s=s)
@@ -103,7 +104,7 @@ def v06_inference_bound():
         tr.append(f"{tod(clock)}   DEBUG Weights broadcasted in {b:.2f}s")
         tr.append(f"{tod(clock)}   DEBUG Waited for batch to arrive for {w:.2f} seconds")
         tr.append(f"{tod(clock + int(o))} SUCCESS Step {n} | {dur6(w + c)} | Loss 0.0012 | Entropy 0.4511 | LR 1.00e-06 | Throughput 9120 tokens/s | MFU 31.4% | Peak Mem. 61.2 GiB")
-        exp.append(budget(n, (o, 0.0, 0.0, 0.0), (round(w + c + b, 6), w, c, b, None)))
+        exp.append(budget(n, (o, None, None, None), (round(w + c + b, 6), w, c, b, None)))
         clock += int(o)
     write(run, "logs/orchestrator.log", orch)
     write(run, "logs/trainer.log", tr)
@@ -112,17 +113,25 @@ def v06_inference_bound():
 
 # v0.7, hand-over dominated, 1-based, multi-env: weight updates and broadcasts take a third of the
 # step; the trainer's timer includes the broadcast. The trainer log starts at step 3 (started later).
+# The weight watcher's pause/resume lines (0.5 s) do not block from v0.6.0; the dispatcher's pause
+# (1 s by the time of day) does. Step 5 runs a blocking eval (6 s, `Starting evals` to `Evaluated`).
 def v07_handover():
     run = "v07_handover"
     orch, tr, exp = [], [], []
     clock = 7200
     for n in range(1, 11):
-        g, p, u = 14.0, 0.5, 9.0
-        o = g + p + u
+        g, p, u = 14.0, 1.0, 9.0
+        e = 6.0 if n == 5 else 0.0
+        o = g + p + u + e
         w, c, b = 0.5, 13.5, 9.5
         orch.append(f"{tod(clock)}    INFO Orchestrator paused: waiting for trainer to broadcast checkpoint {n}. Training is progressing normally.")
-        orch.append(f"{tod(clock)}    INFO Orchestrator resumed: checkpoint {n} ready (after {p:.1f}s)")
+        orch.append(f"{tod(clock)}    INFO Orchestrator resumed: checkpoint {n} ready (after 0.5s)")
         orch.append(f"{tod(clock + 1)}   DEBUG Updated weights to step {n} in {u:.2f}s")
+        orch.append(f"{tod(clock + 11)}    INFO Pausing dispatcher to prevent orchestrator from racing from trainer. Waiting for new policy...")
+        orch.append(f"{tod(clock + 12)}    INFO Resuming dispatcher")
+        if e:
+            orch.append(f"{tod(clock + 13)}    INFO Starting evals in gsm8k (policy v{n - 1})")
+            orch.append(f"{tod(clock + 19)} SUCCESS Evaluated gsm8k (Step {n}) | Policy v{n - 1} | {dur6(e)} | Reward 0.6120 | Turns 1.0")
         orch.append(f"{tod(clock + int(o))} SUCCESS Step {n} | {dur6(o)} | Reward 0.4123 | Trainable 240/256 (93.8%) | Turns 1.0 | Branches 1.0 | Max Off-Policy {n % 3} | Error 0.0% | Truncation 2.3%")
         orch.append("\t\t ╰─ gsm8k | Ratio 50.0% | Reward 0.4400 | Turns 1.0 | Step 99 | Truncation 2.0%")
         orch.append("\t\t ╰─ math | Ratio 50.0% | Reward 0.3800 | Turns 1.0 | Truncation 2.6%")
@@ -130,7 +139,7 @@ def v07_handover():
             tr.append(f"[trainer0]:{tod(clock)}   DEBUG Waited for batch to arrive for {w:.2f} seconds")
             tr.append(f"[trainer0]:{tod(clock)}   DEBUG Weights broadcasted in {b:.2f}s")
             tr.append(f"[trainer0]:{tod(clock + int(o))} SUCCESS Step {n} | {dur6(w + c + b)} | Loss 0.0012 | Entropy 0.4511 | LR 1.00e-06 | MFU 31.4% | Peak Mem. 61.2 GiB")
-        exp.append(budget(n, (o, p, u, 0.0), (w + c + b, w, c, b, None) if n >= 3 else None))
+        exp.append(budget(n, (o, p, u, e), (w + c + b, w, c, b, None) if n >= 3 else None))
         clock += int(o)
     write(run, "logs/orchestrator.log", orch)
     write(run, "logs/trainer.log", tr)
@@ -150,7 +159,9 @@ def v08_metrics():
         w, ld, fb, b, s = 0.2, 0.0, 18.5, 1.8, 0.0
         t = w + ld + fb + b + s
         if n != 4:
-            orch.append(f"{tod(clock)}    INFO Holding batch {n} until the trainer publishes policy v{n - 1} (currently v{n - 2})")
+            # The batch is ready after generation and held until the policy arrives: the hold
+            # line's time of day to the step line's is the wait (9 s).
+            orch.append(f"{tod(clock + 11)}    INFO Holding batch {n} until the trainer publishes policy v{n - 1} (currently v{n - 2})")
             orch.append(f"{tod(clock + int(o))} SUCCESS Step {n} | {dur6(o)} | Reward 0.4123 | Trainable 240/256 (93.8%) | Turns 1.0 | Branches 1.0 | Max Off-Policy 1 | Error 0.0% | Cancelled 0.0% | Truncation 2.3%")
             om.append(json.dumps({"step": n, "time": t0 + n, "time/step": o, "time/wait_for_policy": p, "time/save_ckpt": 0.0}))
         tr.append(f"{tod(clock)}   DEBUG Waited for batch to arrive for {w:.2f} seconds")
@@ -159,7 +170,7 @@ def v08_metrics():
         tm.append(json.dumps({"step": n, "time": t0 + n, "time/step": t, "time/wait_for_batch": w, "time/load_data": ld,
                               "time/forward_backward": fb, "time/broadcast_weights": b, "time/save_ckpt": s}))
         tm.append(json.dumps({"step": n, "time": t0 + n, "perf/throughput": 9120.0, "perf/mfu": 31.4}))
-        exp.append(budget(n, (o, p, 0.0, 0.0) if n != 4 else None, (t, w, ld + fb, b, s)))
+        exp.append(budget(n, (o, p, None, None) if n != 4 else None, (t, w, ld + fb, b, s)))
         clock += int(o)
     write(run, "logs/orchestrator.log", orch)
     write(run, "logs/trainer.log", tr)

@@ -89,21 +89,33 @@ enum class StepBound : uint8_t { none, trainer, inference, handover };
 std::string_view step_bound_name(StepBound b);  // "none", "trainer-bound", ...
 
 struct StepsReport {
-  static constexpr size_t kMaxTable = 150000;  // at most --max-updates steps are kept
-  std::deque<StepRecord> steps;  // ascending step number
-  uint64_t untracked = 0;        // steps beyond the cap: counted, not kept nor summarised
+  // Steps kept in memory for pairing (beyond: counted in `untracked`, in no statistic); the
+  // table in report.json keeps at most --max-updates of them (the rest counted, still in the
+  // statistics).
+  static constexpr size_t kMaxSteps = 2000000;
+  static constexpr size_t kMaxTable = 150000;
+  std::deque<StepRecord> steps;  // the table: the first steps in ascending step number
+  uint64_t total = 0;            // steps folded (every statistic covers all of them)
+  uint64_t table_omitted = 0;    // steps in the statistics but not in the table
+  uint64_t untracked = 0;        // steps beyond kMaxSteps: counted, in no statistic
   uint64_t orch_lines = 0, trainer_lines = 0, metrics_rows = 0;
   StepSource orch_source = StepSource::none, trainer_source = StepSource::none;
   std::string era;  // "v0.5", "v0.6", "v0.7+", "v0.8 (metrics.jsonl)", "" when no step was seen
   bool trainer_timer_includes_handover = false;  // from v0.7.0 broadcast and save run inside it
   bool zero_based = false;
+  bool wait_from_gaps = false;  // some waits are pause-to-resume gaps of the time of day (1 s)
   uint64_t paired = 0;
-  // Means over the paired steps, and the verdict.
-  double orch_s = 0, wait_s = 0, update_s = 0, eval_s = 0, gen_s = 0;
-  double trainer_s = 0, idle_s = 0, compute_s = 0, broadcast_s = 0, save_s = 0;
+  // The parts no step had (not logged: their lines are absent or DEBUG was off), by the names
+  // of report.json's table ("wait_for_trainer_s", ...). Generation, the rest of the
+  // orchestrator's step, then includes them.
+  std::vector<std::string> not_logged;
+  // Means over the paired steps where the part is known, and the verdict.
+  OptDouble orch_s, wait_s, update_s, eval_s, gen_s;
+  OptDouble trainer_s, idle_s, compute_s, broadcast_s, save_s;
   StepBound bound = StepBound::none;
-  double estimate_s = 0;       // the step time if the bound were removed
-  std::string estimate_basis;  // what the estimate assumes
+  double estimate_s = 0;            // the step time if the bound were removed
+  std::string estimate_basis;       // what the estimate assumes
+  std::vector<StepRecord> evidence;  // the (at most 5) steps that show the bound most, by step
 };
 
 // Server-side half of a weight update, from one inference log.

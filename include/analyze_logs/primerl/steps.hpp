@@ -2,8 +2,10 @@
 // after) into Report::steps, one record per training step paired by step number, then adds the
 // step.* samples and the throughput verdict.
 //
-// Memory: one StepRecord per step (about 200 bytes with its internal halves), at most
-// max_steps of them; later steps are counted (StepsReport::untracked), not kept.
+// Memory: every step is held until the end (its two halves may be in files read far apart), in
+// compact halves (NaN for "not known"): bytes_per_step() of them, at most StepsReport::kMaxSteps
+// steps (later ones are counted in StepsReport::untracked); the table handed to the report keeps
+// at most max_table of them. Every statistic covers every step held.
 #pragma once
 
 #include <cstdint>
@@ -21,7 +23,7 @@ namespace alog {
 
 class StepFolder {
  public:
-  explicit StepFolder(size_t max_steps);
+  explicit StepFolder(size_t max_table);
   ~StepFolder();
   StepFolder(const StepFolder&) = delete;
   StepFolder& operator=(const StepFolder&) = delete;
@@ -32,13 +34,22 @@ class StepFolder {
   // Composes the records (metrics.jsonl preferred per component), fills r.steps and hands the
   // step.* samples over to `samples`.
   void finish(Report& r, std::vector<std::pair<std::string, SampleBuffer>>& samples);
+  // What the steps held cost (the containers' capacities over the steps), for the memory test.
+  size_t bytes_per_step() const;
+  size_t steps_held() const;
 
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
 
-// The verdict on r.steps (needs its means): what bounds throughput, and the finding for it.
+// What bounds throughput (from the means), its estimate, and the steps that show it most (top:
+// the 5 steps with the largest wait, idle, hand-over). Called by finish().
+void choose_bound(StepsReport& s, std::vector<StepRecord> (&top)[3]);
+// The budget in three lines of at most 100 columns (terminal, SUMMARY.md): the means of the paired
+// steps as shares, the bound and its estimate. Empty without a paired step.
+std::vector<std::string> budget_lines(const StepsReport& s);
+// The finding for the verdict of r.steps.
 void diagnose_steps(Report& r);
 
 }  // namespace alog

@@ -17,6 +17,9 @@
 #include "analyze_logs/primerl/analyzer.hpp"
 #include "analyze_logs/primerl/diagnose.hpp"
 #include "analyze_logs/primerl/model.hpp"
+#include "analyze_logs/primerl/steps.hpp"
+#include "analyze_logs/primerl/writers.hpp"
+#include "analyze_logs/scan.hpp"
 #include "support.hpp"
 
 using namespace alog;
@@ -158,8 +161,52 @@ TEST(StepLines, TheOtherLinesOfTheBudget) {
   auto c = seg("12:00:13    INFO Saving checkpoint at step 12");
   EXPECT_EQ(c.ev.op, Op::ckpt_saving);
   EXPECT_EQ(c.ev.get(Field::step), 12);
-  // v0.8 dropped the duration of `resumed`: not an event (the wait comes from metrics.jsonl).
-  EXPECT_EQ(seg("12:00:13    INFO Orchestrator resumed: checkpoint 12 ready").r.outcome, parse::Outcome::none);
+  // v0.8 dropped the duration of `resumed`: an event without one (the gap from the pause line,
+  // by the time of day, is the wait).
+  auto rn = seg("12:00:13    INFO Orchestrator resumed: checkpoint 12 ready");
+  EXPECT_EQ(rn.ev.op, Op::orch_waited);
+  EXPECT_FALSE(rn.ev.has(Field::secs));
+  EXPECT_EQ(rn.ev.tod, 12 * 3600 + 13);
+}
+
+TEST(StepLines, PauseDispatcherHoldAndEvalStartLinesOfEveryVersion) {
+  struct Case {
+    const char* line;
+    Op op;
+  };
+  const Case cases[] = {
+      {"12:00:01    INFO Hit async barrier because we are >1 step(s) async. Waiting for checkpoint 12", Op::orch_pause},
+      {"12:00:01    INFO Orchestrator paused: waiting for trainer process to complete checkpoint 12 (>1 step(s) "
+       "ahead). Training is progressing normally.",
+       Op::orch_pause},
+      {"12:00:01    INFO Orchestrator paused: waiting for trainer to broadcast checkpoint 12 (orchestrator is one "
+       "step ahead). Training is progressing normally.",
+       Op::orch_pause},
+      {"12:00:01    INFO Orchestrator paused: waiting for trainer to broadcast checkpoint 12. Training is progressing "
+       "normally.",
+       Op::orch_pause},
+      {"12:00:01    INFO Pausing dispatcher to prevent orchestrator from racing from trainer. Waiting for new policy...",
+       Op::dispatch_pause},
+      {"12:00:01    INFO Resuming dispatcher", Op::dispatch_resume},
+      {"12:00:01    INFO Holding batch 12 until the trainer publishes policy v10 (currently v9)", Op::orch_hold},
+      {"12:00:01    INFO Starting evals in gsm8k (policy v19)", Op::eval_start},
+      {"\x1b[2m12:00:01\x1b[0m \x1b[1m   INFO\x1b[0m \x1b[1mResuming dispatcher\x1b[0m", Op::dispatch_resume},
+      {R"({"timestamp": "2026-07-01T12:00:01+00:00", "level": "INFO", "message": "Pausing dispatcher to prevent orchestrator from racing from trainer. Waiting for new policy..."})",
+       Op::dispatch_pause},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.line);
+    auto p = seg(c.line);
+    ASSERT_EQ(p.r.outcome, parse::Outcome::event);
+    EXPECT_EQ(p.ev.op, c.op);
+    if (std::string_view(c.line).find("timestamp") == std::string_view::npos) {
+      EXPECT_EQ(p.ev.tod, 12 * 3600 + 1);
+    }
+    // The scanner stops on these lines (its cheap byte test finds the word).
+    std::string l = c.line;
+    EXPECT_NE(scan::find_tag_close(l.data(), l.data(), l.data() + l.size()), nullptr);
+  }
+  EXPECT_EQ(seg("12:00:01    INFO Holding batch x until the trainer publishes").r.outcome, parse::Outcome::none);
 }
 
 TEST(StepLines, JsonLinesModeAndTqdmTextBeforeTheRecord) {
@@ -225,7 +272,8 @@ TEST(StepBudget, V05TrainerBoundWithBlockingEvals) {
   EXPECT_NEAR(r.metric("step.max_off_policy")->stats.max, 1, 1e-9);
   // The verdict and its estimate: the orchestrator's own work is its step less the wait.
   EXPECT_EQ(r.steps.bound, StepBound::trainer);
-  EXPECT_NEAR(r.steps.estimate_s, r.steps.orch_s - 12.5, 1e-9);
+  EXPECT_NEAR(r.steps.estimate_s, *r.steps.orch_s - 12.5, 1e-9);
+  EXPECT_TRUE(r.steps.not_logged == std::vector<std::string>{"save_s"});
   const Diagnosis* d = finding(r, "steps.trainer_bound");
   ASSERT_NE(d, nullptr);
   EXPECT_NE(d->fix.find("async_level"), std::string::npos);
@@ -241,10 +289,20 @@ TEST(StepBudget, V06InferenceBoundWithMinuteDurations) {
   EXPECT_EQ(r.steps.bound, StepBound::inference);
   // The trainer's busy time (compute 30 s + broadcast 1 s) is the floor.
   EXPECT_NEAR(r.steps.estimate_s, 31.0, 1e-9);
-  EXPECT_NEAR(r.steps.orch_s, (125.0 + 64.0) / 2, 1e-9);
+  EXPECT_NEAR(*r.steps.orch_s, (125.0 + 64.0) / 2, 1e-9);
   const Diagnosis* d = finding(r, "steps.inference_bound");
   ASSERT_NE(d, nullptr);
   EXPECT_NE(d->fix.find("inference replicas"), std::string::npos);
+  // No barrier, dispatcher, hold, update or eval lines in this log: those parts are not known,
+  // never 0, in no statistic, and the text says they were not logged.
+  EXPECT_FALSE(r.steps.wait_s.has_value());
+  EXPECT_EQ(r.metric("step.wait_for_trainer_s"), nullptr);
+  EXPECT_EQ(r.metric("step.weight_update_s"), nullptr);
+  EXPECT_EQ(r.metric("step.eval_s"), nullptr);
+  EXPECT_TRUE((r.steps.not_logged == std::vector<std::string>{"wait_for_trainer_s", "weight_update_s", "eval_s",
+                                                             "save_s"}));
+  EXPECT_NE(d->summary.find("the orchestrator's wait for the trainer is not logged"), std::string::npos) << d->summary;
+  EXPECT_NE(d->evidence[1].note.find("not logged (not in the estimate): wait_for_trainer_s"), std::string::npos);
 }
 
 TEST(StepBudget, V07HandoverBoundTrainerLogStartsLater) {
@@ -258,9 +316,14 @@ TEST(StepBudget, V07HandoverBoundTrainerLogStartsLater) {
   EXPECT_EQ(r.steps.paired, 8u);
   EXPECT_EQ(find_step(r, 99), nullptr);
   EXPECT_EQ(r.steps.bound, StepBound::handover);
-  // Without update (9 s) and broadcast (9.5 s): 23.5 - 18.5 = 5 s, but generation (14 s) and
-  // compute (13.5 s) stay: 14 s.
-  EXPECT_NEAR(r.steps.estimate_s, 14.0, 1e-9);
+  // The watcher's pause lines (0.5 s) do not block from v0.6.0; the dispatcher's pauses do (1 s,
+  // by the time of day); step 5's eval blocks 6 s.
+  EXPECT_TRUE(r.steps.wait_from_gaps);
+  EXPECT_NEAR(r.metric("step.wait_for_trainer_s")->stats.mean, 1.0, 1e-9);
+  EXPECT_NEAR(*find_step(r, 5)->eval_s, 6.0, 1e-9);
+  // Over the 8 paired steps: without update (9 s) and broadcast (9.5 s) 24.75 - 18.5 = 6.25 s, but
+  // generation (14 s) and evals (6 s / 8) and compute (13.5 s) stay: 14.75 s.
+  EXPECT_NEAR(r.steps.estimate_s, 14.75, 1e-9);
   ASSERT_NE(finding(r, "steps.handover_bound"), nullptr);
 }
 
@@ -290,28 +353,147 @@ TEST(StepBudget, V08SameAnswerFromLinesAndFromMetricsJsonl) {
     EXPECT_NEAR(metrics.metric(m)->stats.p90, lines.metric(m)->stats.p90, 1e-9);
     EXPECT_EQ(metrics.metric(m)->stats.count, lines.metric(m)->stats.count);
   }
-  // v0.8 dropped the `(after Xs)` of the resume line: the wait for the trainer (9 s of 20.5 s)
-  // is only in metrics.jsonl, so only with it is the run seen as trainer-bound.
-  EXPECT_NEAR(lines.metric("step.wait_for_trainer_s")->stats.max, 0.0, 1e-9);
-  for (const Report* r : {&metrics, &both}) {
+  // The wait for the trainer (9 s of 20.5 s): `time/wait_for_policy` in metrics.jsonl, the hold
+  // line to the step line in the log. Both give the same verdict and estimate.
+  for (const Report* r : {&lines, &metrics, &both}) {
     EXPECT_NEAR(r->metric("step.wait_for_trainer_s")->stats.mean, 9.0, 1e-9);
     EXPECT_EQ(r->steps.bound, StepBound::trainer);
     EXPECT_NEAR(r->steps.estimate_s, 11.5, 1e-9);
   }
-  EXPECT_EQ(lines.steps.bound, StepBound::none);
+  EXPECT_TRUE(lines.steps.wait_from_gaps);
+  EXPECT_FALSE(metrics.steps.wait_from_gaps);
 }
 
-TEST(StepBudget, TableIsCappedAndCounted) {
-  // Memory stays bounded: beyond --max-updates steps are counted, not kept.
+TEST(StepBudget, TableIsCappedStatisticsCoverEveryStep) {
+  // The table keeps --max-updates steps; the statistics cover all of them.
   test_support::TempDir dir;
   std::string orch;
-  for (int n = 0; n < 3000; ++n) orch += fmt::format("12:00:00 SUCCESS Step {} |   10.0s | Reward 0.1\n", n);
+  for (int n = 0; n < 3000; ++n) orch += fmt::format("12:00:00 SUCCESS Step {} |   {}.0s | Reward 0.1\n", n, n % 10);
   fs::path p = dir.write("orchestrator.log", orch);
   Report r = run({p.string()}, 1000);
   EXPECT_EQ(r.steps.steps.size(), 1000u);
-  EXPECT_EQ(r.steps.untracked, 2000u);
+  EXPECT_EQ(r.steps.total, 3000u);
+  EXPECT_EQ(r.steps.table_omitted, 2000u);
+  EXPECT_EQ(r.steps.untracked, 0u);
   EXPECT_EQ(r.steps.orch_lines, 3000u);
-  EXPECT_EQ(r.metric("step.orchestrator_s")->stats.count, 1000u);
+  EXPECT_EQ(r.metric("step.orchestrator_s")->stats.count, 3000u);
+  EXPECT_NEAR(r.metric("step.orchestrator_s")->stats.mean, 4.5, 1e-9);
   EXPECT_EQ(r.inputs[0].counts.events, 0u);  // step lines are not tagged events
   EXPECT_EQ(r.inputs[0].counts.step_lines, 3000u);
+}
+
+TEST(StepBudget, MissingOptionalLinesAreNotLoggedNeverZero) {
+  // A v0.5 run with no barrier, update, eval, batch-wait or broadcast lines (DEBUG off, or the
+  // run never hit the barrier): those parts are unknown for every step, not 0.
+  test_support::TempDir dir;
+  std::string orch, tr;
+  for (int n = 0; n < 5; ++n) {
+    orch += fmt::format("12:00:{:02d} SUCCESS Step {} | Time: 30.00s | Reward: 0.4\n", n, n);
+    tr += fmt::format("12:00:{:02d} SUCCESS Step {} | Time: 20.00s | Loss: 0.01\n", n, n);
+  }
+  Report r = run({dir.write("orchestrator.log", orch).string(), dir.write("trainer.log", tr).string()});
+  EXPECT_EQ(r.steps.paired, 5u);
+  const StepRecord* s = find_step(r, 2);
+  ASSERT_NE(s, nullptr);
+  EXPECT_FALSE(s->wait_s.has_value());
+  EXPECT_FALSE(s->update_s.has_value());
+  EXPECT_FALSE(s->idle_s.has_value());
+  EXPECT_FALSE(s->broadcast_s.has_value());
+  EXPECT_EQ(*s->gen_s, 30.0);  // the rest, which then includes them
+  EXPECT_EQ(*s->compute_s, 20.0);
+  for (const char* m : {"step.wait_for_trainer_s", "step.weight_update_s", "step.eval_s", "step.trainer_idle_s",
+                        "step.broadcast_s", "step.save_s"})
+    EXPECT_EQ(r.metric(m), nullptr) << m;
+  EXPECT_EQ(r.steps.bound, StepBound::none);  // nothing known to blame
+  // report.json says so.
+  auto js = to_json(r);
+  EXPECT_EQ(js["steps"]["not_logged"], json::parse(R"(["wait_for_trainer_s", "weight_update_s", "eval_s",
+                                                      "trainer_idle_s", "broadcast_s", "save_s"])"));
+  EXPECT_TRUE(js["steps"]["paired_mean"]["wait_for_trainer_s"].is_null());
+  // With one barrier line in the file, the steps without one did not wait: 0, known.
+  orch.insert(0, "11:59:59    INFO Orchestrator resumed: checkpoint 0 ready (after 3.00s)\n");
+  Report r2 = run({dir.write("orchestrator.log", orch).string()});
+  EXPECT_EQ(*find_step(r2, 0)->wait_s, 3.0);
+  EXPECT_EQ(*find_step(r2, 3)->wait_s, 0.0);
+  EXPECT_EQ(r2.metric("step.wait_for_trainer_s")->stats.count, 5u);
+}
+
+TEST(StepBudget, PairingByStepNumberWhenLogsStartApartOrMissSteps) {
+  // The trainer's log starts 4 steps later and misses step 6; its clock is hours off: pairing is
+  // by step number only.
+  test_support::TempDir dir;
+  std::string orch, tr;
+  for (int n = 1; n <= 8; ++n) orch += fmt::format("10:00:{:02d} SUCCESS Step {} |   10.0s | Reward 0.4\n", n, n);
+  for (int n = 5; n <= 8; ++n)
+    if (n != 6) tr += fmt::format("03:00:{:02d} SUCCESS Step {} |    9.0s | Loss 0.01\n", n, n);
+  Report r = run({dir.write("trainer.log", tr).string(), dir.write("orchestrator.log", orch).string()});
+  EXPECT_EQ(r.steps.total, 8u);
+  EXPECT_EQ(r.steps.paired, 3u);
+  for (int n : {5, 7, 8}) EXPECT_TRUE(find_step(r, n)->paired()) << n;
+  for (int n : {1, 4, 6}) EXPECT_FALSE(find_step(r, n)->paired()) << n;
+  EXPECT_EQ(r.metric("step.trainer_s")->stats.count, 3u);
+  EXPECT_EQ(r.metric("step.orchestrator_s")->stats.count, 8u);
+}
+
+TEST(StepBudget, MemoryBoundedOverAMillionSteps) {
+  // What the folder holds per step, measured from its containers over 1,000,000 paired steps;
+  // the table handed to the report stays at its cap, and the statistics still cover every step.
+  StepFolder f(150000);
+  f.begin_file(0, "orchestrator.log");
+  Event ev;
+  constexpr int64_t kSteps = 1000000;
+  for (int64_t n = 1; n <= kSteps; ++n) {
+    ev = Event{};
+    ev.op = Op::step_orch;
+    ev.present = (1u << static_cast<int>(Field::step)) | (1u << static_cast<int>(Field::secs));
+    ev.v[static_cast<int>(Field::step)] = static_cast<double>(n);
+    ev.v[static_cast<int>(Field::secs)] = static_cast<double>(n % 7);
+    f.on_event(ev);
+  }
+  f.begin_file(1, "trainer.log");
+  for (int64_t n = 1; n <= kSteps; ++n) {
+    ev.op = Op::step_trainer;
+    ev.v[static_cast<int>(Field::step)] = static_cast<double>(n);
+    f.on_event(ev);
+  }
+  EXPECT_EQ(f.steps_held(), static_cast<size_t>(kSteps));
+  // About 150 bytes a step (the two halves, the record, the index), whatever the order.
+  EXPECT_LE(f.bytes_per_step(), 200u);
+  Report r;
+  std::vector<std::pair<std::string, SampleBuffer>> samples;
+  f.finish(r, samples);
+  EXPECT_EQ(r.steps.steps.size(), 150000u);
+  EXPECT_EQ(r.steps.table_omitted, static_cast<uint64_t>(kSteps) - 150000u);
+  EXPECT_EQ(r.steps.paired, static_cast<uint64_t>(kSteps));
+  ASSERT_FALSE(samples.empty());
+  EXPECT_EQ(samples[0].first, "step.orchestrator_s");
+  EXPECT_EQ(samples[0].second.size(), static_cast<size_t>(kSteps));
+  EXPECT_EQ(f.steps_held(), 0u);  // released
+}
+
+TEST(StepBudget, ExpectAndStatsFilesOverTheStepMetrics) {
+  Report r = run({(kSteps / "v05_trainer_bound").string()});
+  // p50 of 10 walls, 8 of 31.7 s and 2 of 72.97 s: 31.7.
+  ExpectResult ok = evaluate(parse_expectation("step.orchestrator_s.p50<32"), r);
+  EXPECT_TRUE(ok.passed) << ok.message;
+  ASSERT_TRUE(ok.actual.has_value());
+  EXPECT_NEAR(*ok.actual, 31.7, 1e-9);
+  ExpectResult bad = evaluate(parse_expectation("step.orchestrator_s.max<60"), r);
+  EXPECT_FALSE(bad.passed);
+  EXPECT_NEAR(*bad.actual, 72.97, 1e-9);
+  // A part not logged has no samples: a check of it fails and says so.
+  Report v06 = run({(kSteps / "v06_inference_bound").string()});
+  ExpectResult none = evaluate(parse_expectation("step.wait_for_trainer_s.mean<1"), v06);
+  EXPECT_FALSE(none.passed);
+  EXPECT_NE(none.message.find("no samples"), std::string::npos) << none.message;
+  // The same checks against report.json (compare's path).
+  EXPECT_TRUE(evaluate(parse_expectation("step.orchestrator_s.p50<32"), json::parse(to_json(r).dump())).passed);
+  // step_stats.txt holds every step.* metric.
+  std::string st;
+  for (auto& [name, text] : stats_files(r))
+    if (name == "step_stats.txt") st = text;
+  EXPECT_NE(st.find("orchestrator_s.metric=step.orchestrator_s\norchestrator_s.count=10\n"), std::string::npos) << st;
+  EXPECT_NE(st.find("orchestrator_s.p50=31.700\n"), std::string::npos) << st;
+  EXPECT_NE(st.find("wait_for_trainer_s.mean=12.500\n"), std::string::npos) << st;
+  EXPECT_NE(st.find("save_s.count=0\n"), std::string::npos) << st;  // not logged: no statistic
 }
