@@ -1,8 +1,8 @@
-# Installation of the documentation beside the binary, and a Debian package of the three.
+# Installation of the documentation beside the binary, and a Debian package of them.
 #
 # Included from the top-level CMakeLists.txt after the analyze-logs target and its install(TARGETS)
 # rule:  include(cmake/Packaging.cmake)
-# Then:  cmake --install build --prefix /usr/local        (binary, man page, bash completion)
+# Then:  cmake --install build --prefix /usr/local        (binary, man page, bash/zsh/fish completions)
 #        cd build && cpack -G DEB                          (analyze-logs_<version>_<arch>.deb)
 #
 # The package depends on the Debian 12 runtime libraries the binary links (checked with ldd:
@@ -16,6 +16,14 @@ install(FILES ${CMAKE_CURRENT_LIST_DIR}/../docs/analyze-logs.1 DESTINATION ${CMA
 # bash-completion loads completions/<command> on first use of the command.
 install(FILES ${CMAKE_CURRENT_LIST_DIR}/../docs/analyze-logs.bash-completion
         DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions RENAME analyze-logs)
+# zsh: Debian's zsh puts vendor-completions on $fpath; fish: vendor_completions.d under every
+# XDG data dir (so /usr/local/share too) is read on first use of the command.
+set(ALOG_ZSH_COMPLETION_DIR "${CMAKE_INSTALL_DATADIR}/zsh/vendor-completions"
+    CACHE STRING "Where the zsh completion (_analyze-logs) is installed, under the prefix")
+install(FILES ${CMAKE_CURRENT_LIST_DIR}/../docs/analyze-logs.zsh-completion
+        DESTINATION ${ALOG_ZSH_COMPLETION_DIR} RENAME _analyze-logs)
+install(FILES ${CMAKE_CURRENT_LIST_DIR}/../docs/analyze-logs.fish-completion
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/fish/vendor_completions.d RENAME analyze-logs.fish)
 
 set(ALOG_DEB_MAINTAINER "analyze-logs maintainers <analyze-logs@users.noreply.github.com>"
     CACHE STRING "Maintainer field of the .deb")

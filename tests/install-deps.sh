@@ -1,12 +1,37 @@
 #!/usr/bin/env bash
-# Installs the build and test dependencies from Debian 12's packages (as root, or with sudo).
-# Idempotent and quick when everything is already there.
+# Installs dependencies from Debian 12's packages (as root, or with sudo). Idempotent and quick
+# when everything is already there.
+#
+#   bash tests/install-deps.sh          what building and running need (README's first command)
+#   bash tests/install-deps.sh --test   that, and what the test suite uses (tests/run.sh calls it)
+#   --print                             list the packages instead of installing them
+#
+# The two lists are kept apart so a user who only wants the tool does not get a browser, a second
+# compiler and the benchmark tools that only the tests use.
 set -euo pipefail
-pkgs=(cmake g++ make pkg-config libcli11-dev libre2-dev libfmt-dev nlohmann-json3-dev libgtest-dev
-      libbenchmark-dev zlib1g-dev libzstd-dev python3 gzip zstd clang libclang-rt-14-dev
-      hyperfine ripgrep time chromium python3-jsonschema ccache)
+build=(cmake g++ make pkg-config libcli11-dev libre2-dev libfmt-dev nlohmann-json3-dev
+       zlib1g-dev libzstd-dev)
+# GoogleTest and Google Benchmark for the unit tests and micro-benchmarks; clang for the fuzzers;
+# hyperfine, ripgrep, time for the benchmarks; chromium renders report.html; python3-jsonschema
+# checks report.json; libxml2-utils (xmllint) checks --junit against its XSD; python3-yaml parses
+# docs/CI.md's YAML; zsh and fish load their completions.
+tests=(libgtest-dev libbenchmark-dev python3 gzip zstd clang libclang-rt-14-dev hyperfine ripgrep
+       time chromium python3-jsonschema ccache libxml2-utils python3-yaml zsh fish)
+want=("${build[@]}")
+print=0
+for arg in "$@"; do
+  case $arg in
+    --test) want+=("${tests[@]}") ;;
+    --print) print=1 ;;
+    *) echo "install-deps.sh: unknown argument '$arg' (--test, --print)" >&2; exit 2 ;;
+  esac
+done
+if ((print)); then
+  printf '%s\n' "${want[@]}"
+  exit 0
+fi
 missing=()
-for p in "${pkgs[@]}"; do
+for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if ((${#missing[@]})); then

@@ -2,10 +2,13 @@
 # The whole test suite, as CI runs it: a warnings-as-errors build with every unit and end-to-end
 # test, the same suite under AddressSanitizer + UndefinedBehaviorSanitizer, the fuzzers for a
 # bounded time, and the benchmarks in smoke mode. Exits non-zero on the first failure.
+# It first installs what building and testing need (quick when it is all there), so a fresh clone
+# runs it as is.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash tests/install-deps.sh --test
 jobs=$(nproc)
-fuzz_seconds=${ALOG_FUZZ_SECONDS:-15}  # per fuzzer: CI has 2 cores and a 30-minute budget for the whole run
+fuzz_seconds=${ALOG_FUZZ_SECONDS:-10}  # per fuzzer (10 of them): CI has 2 cores and a 30-minute budget for the whole run
 
 # ccache (Debian's) when present: CCACHE_BASEDIR makes the cache hit across clones in other folders.
 launcher=()

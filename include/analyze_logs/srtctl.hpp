@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cmath>
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -174,6 +175,62 @@ struct CancelledStep {
   bool time_limit = false;  // "... DUE TO TIME LIMIT"
 };
 
+// ---------------------------------------------------------------------------------------------
+// SGLang's per-batch statistics (`Prefill batch` / `Decode batch` lines, old `batch.` and new
+// `batch,` shapes; batch.cpp). Batch lines are most of a worker log, so they are parsed on a fast
+// path (a prefix test, no regex, no allocation per line) and kept as one-second buckets per
+// (DP rank, prefill/decode): memory is bounded by the run's length, not by its line count.
+
+enum BatchField : uint8_t {
+  kNewSeq, kNewToken, kCachedToken, kTokenUsage, kRunningReq, kQueueReq, kPreallocReq,
+  kTransferReq, kRetractedReq, kInflightReq, kInputTps, kGenTps, kBatchFieldCount
+};
+std::string_view batch_field_name(BatchField f);  // "new_seq", ..., "gen_tps"
+
+struct BatchSample {
+  int64_t t = 0;         // civil seconds of the line's stamp
+  int dp = -1;           // DP rank from the prefix, -1 when none
+  bool decode = false;   // Decode batch (else Prefill batch)
+  int8_t cuda_graph = -1;  // -1 not printed, 0 False, 1 True
+  double v[kBatchFieldCount] = {};  // NaN when the line has no such field
+};
+// One line (ANSI-free) -> sample; false when it is not a batch line with a readable stamp.
+bool parse_batch_line(std::string_view line, BatchSample& out);
+
+// Samples of one second, one DP rank, one kind: exact counts, sums, minima and maxima.
+struct BatchBucket {
+  int64_t t = 0;
+  int dp = -1;
+  bool decode = false;
+  uint32_t n = 0;  // lines
+  uint32_t graph_false = 0, graph_true = 0;
+  uint32_t count[kBatchFieldCount] = {};
+  double sum[kBatchFieldCount] = {}, min[kBatchFieldCount] = {}, max[kBatchFieldCount] = {};
+};
+
+// A decode line running without CUDA graphs, or the KV pool retracting: kept with file:line
+// for the findings.
+struct BatchEvent {
+  uint64_t line = 0;
+  int64_t t = 0;
+  std::string time;  // the line's stamp
+  std::string text;  // cut to 400 bytes
+  double running = 0;
+};
+
+struct WorkerBatches {
+  std::string file;
+  LogFileId id;
+  std::optional<int> cuda_graph_max_bs;  // from the worker's server_args
+  uint64_t lines = 0;                    // batch lines parsed
+  uint64_t unreadable = 0;               // "Prefill/Decode batch" lines that did not parse
+  std::vector<BatchBucket> buckets;      // in file order
+  std::optional<BatchEvent> first_graph_off;  // first decode line with cuda graph: False
+  std::optional<BatchEvent> first_over_max_bs;  // first decode line above cuda-graph-max-bs
+  std::optional<BatchEvent> first_retract;      // first "KV cache pool is full" / #retracted-req > 0
+  uint64_t retract_lines = 0;
+};
+
 struct JobReport {
   std::string dir;     // as given
   std::string name;    // folder name
@@ -182,7 +239,7 @@ struct JobReport {
   Topology topology;
   // From {job_id}.json when present.
   std::string job_name, model, gpu_type;
-  std::optional<int> gpus_per_node, prefill_nodes, decode_nodes;
+  std::optional<int> gpus_per_node, prefill_nodes, decode_nodes, agg_nodes;
   // What the benchmark was asked to do (the `Config` line or {job_id}.json).
   std::optional<int64_t> isl, osl;
   std::vector<int64_t> requested_concurrencies;
@@ -193,6 +250,7 @@ struct JobReport {
   std::vector<BenchRun> warmups;  // in log order
   std::vector<WorkerLog> logs;
   std::vector<WorkerFailure> failures;  // root cause first, then by time
+  std::vector<WorkerBatches> batches;   // workers whose logs hold batch lines
   std::vector<CancelledStep> cancelled;
   std::vector<std::string> slurm_errors;  // `srun: error: ...` lines of log.err
   std::string teardown_at;                // earliest CANCELLED AT stamp
@@ -265,6 +323,7 @@ struct LogScan {
   std::vector<Traceback> tracebacks;  // the first 8
   std::vector<CancelledStep> cancelled;
   std::vector<std::string> slurm_errors;
+  std::optional<WorkerBatches> batches;  // only when the file holds batch lines
 };
 // `utc_is_local`: the job's clock is UTC (log.out's `date` says so), so Dynamo's `...Z` stamps
 // can be ordered against SGLang's local ones.
@@ -310,5 +369,112 @@ std::string compare_markdown(const std::vector<JobReport>& jobs, size_t baseline
                              std::vector<std::string>& regressions);
 nlohmann::ordered_json compare_json(const std::vector<JobReport>& jobs, size_t baseline,
                                     double pct);
+
+// ---------------------------------------------------------------------------------------------
+// Benchmark windows and the batch statistics in each (batch.cpp).
+
+struct BenchWindow {
+  std::string label;  // "c64", "warm-up c64"
+  int64_t concurrency = -1;
+  bool warmup = false;
+  int64_t start = 0, end = 0;  // civil seconds, inclusive
+  std::string started_at, ended_at;
+};
+// Warm-ups and runs with both date lines, in time order.
+std::vector<BenchWindow> bench_windows(const JobReport& r);
+
+struct WindowStats {
+  size_t window = 0;  // index into bench_windows()
+  std::string worker;  // "decode w0 on node"
+  std::string role;
+  int dp = -1;         // -1: all ranks of the worker
+  bool decode = false;
+  uint64_t lines = 0;
+  uint32_t graph_false = 0;
+  double mean[kBatchFieldCount] = {}, max[kBatchFieldCount] = {};
+  bool has[kBatchFieldCount] = {};
+  double first_queue = NAN, last_queue = NAN;  // #queue-req at the window's first and last line
+};
+// Per window, per worker and kind (all its DP ranks together), then per DP rank.
+std::vector<WindowStats> window_stats(const JobReport& r, const std::vector<BenchWindow>& w);
+
+// Rate matching of a disaggregated job in one window: what the prefill side fed against what the
+// decode side generated, and which side limited.
+struct RateMatch {
+  size_t window = 0;
+  double prefill_input_tps = NAN;   // sum over prefill workers of their mean input throughput
+  double decode_gen_tps = NAN;      // sum over decode workers of their mean generation throughput
+  double decode_queue_growth = NAN;  // last minus first #queue-req, summed over decode ranks
+  double prefill_queue_max = NAN;
+  double transfer_max = NAN;          // largest #transfer-req on a decode rank
+  std::string limiter;   // "decode", "prefill", "balanced", "" unknown
+  std::string evidence;  // one sentence
+};
+std::vector<RateMatch> rate_matching(const JobReport& r, const std::vector<BenchWindow>& w,
+                                     const std::vector<WindowStats>& s);
+// The job's batch view: windows, workers, per-window statistics and rate matching (report.json
+// `srtctl.jobs[].batches`), and the same as SUMMARY.md / report.html sections.
+nlohmann::ordered_json batches_json(const JobReport& r);
+std::string batches_markdown(const JobReport& r);
+std::string batches_html(const JobReport& r);
+// worker_window_stats.csv and worker_timeseries.csv over every job. The time series is averaged
+// into buckets wide enough that each (worker, rank, kind) writes at most max_rows_per_worker rows;
+// the `bucket_s` column says how wide.
+std::vector<std::pair<std::string, std::string>> batches_csv(const std::vector<JobReport>& jobs,
+                                                             size_t max_rows_per_worker = 2000);
+
+// ---------------------------------------------------------------------------------------------
+// Benchmark points and the Pareto frontier (points.cpp): how people compare serving
+// configurations. A point is one finished run of one job; its two axes are output tokens/s per
+// GPU (what the deployment costs) and tokens/s per user (1000 / mean TPOT, what a user sees).
+// A point is on the frontier of its ISL/OSL when no other point of that shape is at least as
+// good on both axes and better on one.
+
+struct LatencyTriple {
+  std::optional<double> mean, median, p99;  // ms
+};
+
+struct BenchPoint {
+  std::string job;       // job id
+  std::string name;      // "4459 c64": job and concurrency, how the frontier names it
+  std::string topology;  // "2P/1D", "4A", "" unknown
+  std::optional<int> gpus;
+  std::optional<int64_t> isl, osl;
+  int64_t concurrency = -1;
+  std::optional<double> output_tps, total_tps;                  // whole job, tok/s
+  std::optional<double> output_tps_per_gpu, total_tps_per_gpu;  // null without a GPU count
+  std::optional<double> tps_per_user;                           // 1000 / mean TPOT
+  LatencyTriple ttft{}, tpot{}, itl{}, e2el{};
+  std::optional<int64_t> completed, failed;
+  bool frontier = false;  // on the Pareto frontier of its ISL/OSL
+};
+
+// The job's GPU count: gpus_per_node x (prefill + decode nodes, or aggregated nodes) from
+// {job}.json, else gpus_per_node x the distinct nodes of its worker logs; nullopt when unknown.
+std::optional<int> job_gpus(const JobReport& r);
+std::string topology_name(const JobReport& r);  // "2P/1D", "4A", ""
+
+struct ShapeFrontier {
+  std::optional<int64_t> isl, osl;
+  std::vector<size_t> members;                // indexes into SweepView::points, by tok/s/user
+  std::optional<size_t> best_at_cutoff;       // most output tok/s/GPU with tok/s/user >= cutoff
+  size_t points = 0;                          // points of this shape on both axes
+};
+
+struct SweepView {
+  std::vector<BenchPoint> points;  // by (isl, osl, job order, concurrency)
+  std::vector<ShapeFrontier> shapes;
+  std::optional<double> min_tps_user;  // --min-tps-user
+};
+
+// Every finished run of `jobs` as a point, frontiers per ISL/OSL, and the cutoff's answer.
+// O(n log n) in the number of points.
+SweepView sweep_view(const std::vector<JobReport>& jobs, std::optional<double> min_tps_user);
+nlohmann::ordered_json sweep_json(const SweepView& v);
+std::string sweep_text(const SweepView& v, size_t width);  // terminal, width columns
+std::string sweep_markdown(const SweepView& v);            // "## Benchmark points" ...
+std::string sweep_html(const SweepView& v);                // tables and SVG scatter charts
+// CSV files beside report.json: name -> content.
+std::vector<std::pair<std::string, std::string>> sweep_csv(const SweepView& v);
 
 }  // namespace alog::srtctl

@@ -27,6 +27,7 @@
 #include "analyze_logs/primerl/writers.hpp"
 #include "analyze_logs/render/render.hpp"
 #include "analyze_logs/util.hpp"
+#include "ci.hpp"
 #include "io.hpp"
 #include "kinds.hpp"
 #include "options.hpp"
@@ -101,7 +102,15 @@ std::string skipped_markdown(const core::Header& h) {
 
 // A single prime-rl run: the streamed, measured path (see the file comment). With --no-folder
 // nothing touches the disk: no timeline is spooled and report.json is streamed to stdout.
-int run_single_prime(const RunOptions& opt, const PlannedJob& pj, TraceFile* trace) {
+// What CI is shown of a job: its header and, for prime-rl, its --expect checks.
+render::CiJob ci_job(const Analysed& a) {
+  render::CiJob j{a.job.name, a.job.kind, &a.job.header};
+  if (auto prime = prime_report(a))
+    for (const auto& e : prime->expectations) j.checks.push_back({e.expr, e.passed, e.message});
+  return j;
+}
+
+int run_single_prime(const RunOptions& opt, const PlannedJob& pj, TraceFile* trace, AtomicFile* junit) {
   AnalysisOptions aopt = prime_options(opt, pj);
   if (!opt.trace_id.empty()) {
     Report report = analyze(aopt);
@@ -146,7 +155,7 @@ int run_single_prime(const RunOptions& opt, const PlannedJob& pj, TraceFile* tra
   jobs.push_back(std::move(jj));
 
   // prime-rl's own SUMMARY.md, and what discovery skipped or noted, which the Report never saw.
-  std::string summary_md = to_markdown(report) + skipped_markdown(a.job.header);
+  auto make_summary_md = [&] { return to_markdown(report) + skipped_markdown(a.job.header); };
   const JsonHeader json_header{&a.job.header, &jobs};
   auto terminal_text = [&] {
     if (opt.format != "text") return std::string();
@@ -159,18 +168,22 @@ int run_single_prime(const RunOptions& opt, const PlannedJob& pj, TraceFile* tra
   if (!dir) {
     if (trace)
       if (int trc = write_trace(*trace, report, std::nullopt)) return trc;
+    std::string summary_md = make_summary_md();
+    if (int crc = write_ci_outputs(opt, junit, {ci_job(a)}, summary_md)) return crc;
     print_report(opt, std::nullopt, terminal_text(), summary_md, [&] {
-      write_json(report, [](std::string_view piece) { out(piece); }, json_header);
+      write_json(report, [](std::string_view piece) { out(piece); }, json_header, opt.threads);
     });
     return rc;
   }
 
   // The outputs only read the report: timeline.txt (a merge of the spooled events), SUMMARY.md
-  // and report.html are written on a second thread while this one writes report.json.
+  // and report.html are made and written on a second thread while this one writes report.json.
   std::exception_ptr side_error;
+  std::string summary_md;
   std::thread side([&] {
     try {
       if (timeline) timeline->finish(report);
+      summary_md = make_summary_md();
       dir->write("SUMMARY.md", summary_md);
       dir->write("report.html", to_html(report));
     } catch (...) {
@@ -180,7 +193,7 @@ int run_single_prime(const RunOptions& opt, const PlannedJob& pj, TraceFile* tra
   std::exception_ptr main_error;
   try {
     dir->write_stream("report.json",
-                      [&](const OutputDir::Sink& sink) { write_json(report, sink, json_header); });
+                      [&](const OutputDir::Sink& sink) { write_json(report, sink, json_header, opt.threads); });
   } catch (...) {
     main_error = std::current_exception();
   }
@@ -193,6 +206,7 @@ int run_single_prime(const RunOptions& opt, const PlannedJob& pj, TraceFile* tra
   std::optional<fs::path> final_dir = dir->commit();
   if (trace)
     if (int trc = write_trace(*trace, report, final_dir)) return trc;
+  if (int crc = write_ci_outputs(opt, junit, {ci_job(a)}, summary_md)) return crc;
   print_report(opt, final_dir, terminal_text(), summary_md, {});
   return rc;
 }
@@ -248,7 +262,7 @@ ojson report_json(const RunOptions& opt, const std::vector<Analysed>& all) {
     std::vector<const Analysed*> mine;
     for (const auto& x : all)
       if (x.job.kind == row.probe.kind) mine.push_back(&x);
-    if (!mine.empty()) row.top_json(mine, doc);
+    if (!mine.empty()) row.top_json(mine, opt, doc);
   }
   return doc;
 }
@@ -296,10 +310,20 @@ int run_analysis(const RunOptions& opt) {
     }
   }
   TraceFile* trace_file = trace ? &*trace : nullptr;
+  // --junit FILE likewise: its temporary file is made now, beside FILE.
+  std::optional<AtomicFile> junit;
+  if (!opt.junit.empty()) {
+    try {
+      junit.emplace(opt.junit, "JUnit report");
+    } catch (const OutputError& e) {
+      return error(e.what());
+    }
+  }
+  AtomicFile* junit_file = junit ? &*junit : nullptr;
 
   if (plan.jobs.size() == 1 && plan.jobs.front().kind == "prime-rl") {
     try {
-      return run_single_prime(opt, plan.jobs.front(), trace_file);
+      return run_single_prime(opt, plan.jobs.front(), trace_file, junit_file);
     } catch (const std::exception& e) {
       return error(e.what());
     }
@@ -338,6 +362,20 @@ int run_analysis(const RunOptions& opt) {
     std::string md = render::report_markdown(jobs);
     std::string html = opt.no_folder ? std::string() : render::report_html(jobs);
     for (size_t i = 0; i < all.size(); ++i) all[i].job = std::move(jobs[i]);
+    // Each kind's view over all its jobs, after the jobs (before the page's footer).
+    std::vector<std::pair<std::string, std::string>> set_files;
+    for (const auto& row : kinds()) {
+      if (!row.set_view) continue;
+      std::vector<const Analysed*> mine;
+      for (const auto& x : all)
+        if (x.job.kind == row.probe.kind) mine.push_back(&x);
+      if (mine.empty()) continue;
+      SetView sv = row.set_view(mine, opt);
+      if (!sv.text.empty()) text += "\n" + sv.text;
+      if (!sv.markdown.empty()) md += "\n" + sv.markdown;
+      if (size_t at = html.rfind("<footer>"); at != std::string::npos && !sv.html.empty()) html.insert(at, sv.html);
+      for (auto& f : sv.files) set_files.push_back(std::move(f));
+    }
     const std::string json = dump_report(report_json(opt, all)) + "\n";
 
     std::optional<fs::path> final_dir;
@@ -346,12 +384,16 @@ int run_analysis(const RunOptions& opt) {
       dir.write("SUMMARY.md", md);
       dir.write("report.html", html);
       dir.write("report.json", json);
+      for (const auto& [name, content] : set_files) dir.write(name, content);
       final_dir = dir.commit();
     }
     if (trace_file)
       for (const auto& a : all)
         if (auto prime = prime_report(a))
           if (int trc = write_trace(*trace_file, *prime, final_dir)) return trc;
+    std::vector<render::CiJob> ci;
+    for (const auto& a : all) ci.push_back(ci_job(a));
+    if (int crc = write_ci_outputs(opt, junit_file, ci, md)) return crc;
     print_report(opt, final_dir, text, md, [&] { out(json); });
     return rc;
   } catch (const FatalInputError& e) {

@@ -18,6 +18,7 @@
 #include "analyze_logs/core/interrupt.hpp"
 #include "analyze_logs/core/output_dir.hpp"
 #include "analyze_logs/primerl/diagnose.hpp"
+#include "ci.hpp"
 #include "io.hpp"
 #include "options.hpp"
 
@@ -49,7 +50,12 @@ const char* kFooter = R"(Examples:
   analyze-logs --json logs/ | jq '.metrics["weights.queue_ms"].p99'
   analyze-logs --json --no-folder run_dir/ | jq -r .verdict        only stdout, no folder written
   analyze-logs --expect 'weights.queue_ms.p99<300' --fail-on critical run_dir/
+  analyze-logs --fail-on critical --junit junit.xml logs/   CI: JUnit for Jenkins, GitLab, GitHub
   analyze-logs compare before/ after/ --fail-on-regression 10
+
+Under GitHub Actions (GITHUB_ACTIONS=true) every warning or critical finding is also an ::error or
+::warning annotation on stderr, and SUMMARY.md is appended to $GITHUB_STEP_SUMMARY (--no-github:
+neither).
 
 Inputs are files (plain, gzip or zstd), folders at any depth, or '-' for standard input. Jobs
 (prime-rl runs, srtctl jobs, Ray jobs) are recognised by content, not by names or layout; what is
@@ -65,7 +71,7 @@ Exit status:
   1  an --expect check failed, or a finding at or above --fail-on was found (any kind)
   2  usage error (an --expect naming an unknown metric or statistic: before any input is read),
      an input that cannot be read, an --out that cannot be created or written, or a
-     --trace-out file that cannot be written (a report folder already written is kept)
+     --trace-out or --junit file that cannot be written (a report folder already written is kept)
   130/143/129  interrupted by SIGINT/SIGTERM/SIGHUP; nothing is left behind
 A closed standard output (e.g. piping into head) ends the program quietly with status 0.
 )";
@@ -136,8 +142,9 @@ struct AnalysisArgs {
   unsigned threads = std::max(1u, std::thread::hardware_concurrency());
   size_t max_updates = 150000;
   std::vector<std::string> expects;
-  std::string fail_on, trace_id, trace_out;
-  bool live = false;
+  std::string fail_on, trace_id, trace_out, junit;
+  bool live = false, no_github = false;
+  double min_tps_user = -1;
 };
 
 struct CompareArgs {
@@ -185,6 +192,16 @@ void add_analysis_options(CLI::App& app, AnalysisArgs& a) {
   app.add_option("--fail-on", a.fail_on, "Exit 1 on a finding of this severity or worse, for every kind: warning or critical")
       ->check(CLI::IsMember({"warning", "critical"}));
   app.add_flag("--live", a.live, "Ray jobs still running: measure the silence up to now");
+  app.add_option("--min-tps-user", a.min_tps_user,
+                 "srtctl jobs: tokens/s per user a configuration must reach; the report names the best "
+                 "configuration (most output tokens/s per GPU) that does, and draws the cutoff")
+      ->check(CLI::Range(0.0, 1e9));
+  app.add_option("--junit", a.junit,
+                 "Also write JUnit XML to FILE: each --expect check a test case, each finding at or "
+                 "above --fail-on (warning by default) a failure with its evidence");
+  app.add_flag("--no-github", a.no_github,
+               "Under GitHub Actions (GITHUB_ACTIONS=true): no ::error/::warning annotations on "
+               "stderr and no SUMMARY.md appended to $GITHUB_STEP_SUMMARY");
   app.add_option("--trace-out", a.trace_out,
                  "Also write the run as a Chrome trace (Perfetto UI, chrome://tracing) to FILE "
                  "(prime-rl runs); checked before the analysis");
@@ -238,7 +255,13 @@ int to_run_options(const AnalysisArgs& a, RunOptions& opt) {
   opt.trace_id = a.trace_id;
   opt.trace_out = a.trace_out;
   opt.live = a.live;
+  if (a.min_tps_user >= 0) opt.min_tps_user = a.min_tps_user;
+  opt.junit = a.junit;
+  opt.github = github_actions_enabled(a.no_github);
   opt.tool_version = ALOG_VERSION;
+  if (!a.junit.empty() && !a.trace_id.empty())
+    return error("--junit and --trace cannot be used together (--trace prints one update and no "
+                 "report); give one of them");
   if (!a.thresholds_file.empty()) {
     try {
       Thresholds t(a.async_level);

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <unordered_set>
 
+#include "analyze_logs/hangs.hpp"
 #include "analyze_logs/primerl/diagnose.hpp"
 #include "analyze_logs/primerl/outputs.hpp"
 #include "analyze_logs/primerl/writers.hpp"
@@ -77,6 +78,59 @@ void add_skipped(core::Header& h, const std::vector<core::InputEntry>& inputs) {
     if (known.insert(e.path).second) h.inputs.push_back(e);
 }
 
+// Two bodies one after the other: a kind's own, then the hang analysis of its files.
+class JoinedBody final : public core::Body {
+ public:
+  JoinedBody(std::unique_ptr<core::Body> a, std::unique_ptr<core::Body> b)
+      : a_(std::move(a)), b_(std::move(b)) {}
+  std::string text(const core::TextOptions& opt) const override {
+    std::string t = a_ ? a_->text(opt) : "";
+    if (!t.empty() && !t.ends_with("\n")) t += '\n';
+    return t + b_->text(opt);
+  }
+  std::string markdown() const override {
+    return (a_ ? a_->markdown() : "") + "\n" + b_->markdown();
+  }
+  std::string html() const override { return (a_ ? a_->html() : "") + b_->html(); }
+  // The kind's own JSON: the hang analysis is at the top of report.json (`hang`).
+  void json(ojson& o) const override {
+    if (a_) a_->json(o);
+  }
+
+ private:
+  std::unique_ptr<core::Body> a_, b_;
+};
+
+// Ray worker .err files and srtctl worker logs can hold py-spy blocks (SGLang's watchdog, a
+// hang watchdog writing to stderr) or sit beside Flight Recorder dumps: then the job's own files
+// also answer which rank hung. Attached only when such dumps are there, so a job whose files
+// only quote watchdog lines (which the kind reads itself) is left as it was.
+void attach_hangs(Analysed& a, const std::vector<fs::path>& paths) {
+  hangs::HangReport r = hangs::analyze(paths);
+  if (r.dumps.empty() && r.fr.empty()) return;
+  core::Header h = hangs::header(r);
+  for (auto& f : h.findings) {
+    if (f.id == "file_problems") continue;
+    // The kind's own root cause stays the job's; the hang analysis says which rank.
+    if (f.role == core::Role::root_cause && f.id != "hang_culprit") f.role = core::Role::consequence;
+    a.job.header.findings.push_back(std::move(f));
+  }
+  a.job.body = std::make_unique<JoinedBody>(std::move(a.job.body), hangs::make_body(r));
+  a.hang = std::move(r);
+}
+
+// `hang` at the top of report.json: the one attached hang analysis among a kind's jobs.
+void top_attached_hang(const std::vector<const Analysed*>& mine, ojson& doc) {
+  const Analysed* one = nullptr;
+  for (const auto* a : mine)
+    if (a->hang.has_value()) {
+      if (one) return;  // several: each job's findings carry theirs
+      one = a;
+    }
+  if (one && !doc.contains("hang"))
+    doc["hang"] = hangs::to_json(std::any_cast<const hangs::HangReport&>(one->hang));
+}
+
 Analysed start(const PlannedJob& pj) {
   Analysed a;
   a.job.kind = pj.kind;
@@ -101,15 +155,33 @@ Analysed analyse_srtctl(const PlannedJob& pj, const RunOptions&) {
   a.job.header = srtctl::header(r);
   a.job.body = srtctl::make_body(r);
   a.detail = std::move(r);
+  attach_hangs(a, {fs::path(pj.dirs.empty() ? pj.root : pj.dirs.front())});
   finish(a, pj);
   return a;
 }
 
 // `srtctl`: every srtctl job of the report, with their comparison when there are several.
-void top_srtctl(const std::vector<const Analysed*>& mine, ojson& doc) {
+void top_srtctl(const std::vector<const Analysed*>& mine, const RunOptions& opt, ojson& doc) {
   std::vector<srtctl::JobReport> jobs;
   for (const auto* a : mine) jobs.push_back(std::any_cast<const srtctl::JobReport&>(a->detail));
   doc["srtctl"] = srtctl::to_json(jobs);
+  doc["srtctl"]["sweep"] = srtctl::sweep_json(srtctl::sweep_view(jobs, opt.min_tps_user));
+  top_attached_hang(mine, doc);
+}
+
+// The benchmark points of every srtctl job of the report, their frontiers and the cutoff's
+// answer, below the jobs; the same tables as CSV beside report.json.
+SetView set_view_srtctl(const std::vector<const Analysed*>& mine, const RunOptions& opt) {
+  std::vector<srtctl::JobReport> jobs;
+  for (const auto* a : mine) jobs.push_back(std::any_cast<const srtctl::JobReport&>(a->detail));
+  const srtctl::SweepView v = srtctl::sweep_view(jobs, opt.min_tps_user);
+  SetView s;
+  s.text = srtctl::sweep_text(v, 100);
+  s.markdown = srtctl::sweep_markdown(v);
+  s.html = srtctl::sweep_html(v);
+  s.files = srtctl::sweep_csv(v);
+  for (auto& f : srtctl::batches_csv(jobs)) s.files.push_back(std::move(f));
+  return s;
 }
 
 // ---- Ray -------------------------------------------------------------------------------------
@@ -126,13 +198,15 @@ Analysed analyse_ray(const PlannedJob& pj, const RunOptions& opt) {
   a.job.header = ray::header(r);
   a.job.body = ray::make_body(r);
   a.detail = std::move(r);
+  attach_hangs(a, paths);
   finish(a, pj);
   return a;
 }
 
 // `ray`: the Ray job's report when the report holds one (several keep theirs in jobs[]).
-void top_ray(const std::vector<const Analysed*>& mine, ojson& doc) {
+void top_ray(const std::vector<const Analysed*>& mine, const RunOptions&, ojson& doc) {
   if (mine.size() == 1) doc["ray"] = ray::to_json(std::any_cast<const ray::RayReport&>(mine.front()->detail));
+  top_attached_hang(mine, doc);
 }
 
 // ---- prime-rl --------------------------------------------------------------------------------
@@ -148,11 +222,32 @@ Analysed analyse_prime(const PlannedJob& pj, const RunOptions& opt) {
 
 // prime-rl's own fields (metrics, updates, clocks, ...) at the top, where scripts read them,
 // when the report holds one run.
-void top_prime(const std::vector<const Analysed*>& mine, ojson& doc) {
+void top_prime(const std::vector<const Analysed*>& mine, const RunOptions&, ojson& doc) {
   if (mine.size() != 1) return;
   ojson p = to_json(*prime_report(*mine.front()));
   for (auto it = p.begin(); it != p.end(); ++it)
     if (!doc.contains(it.key())) doc[it.key()] = it.value();
+}
+
+// ---- hang artifacts --------------------------------------------------------------------------
+
+Analysed analyse_hang(const PlannedJob& pj, const RunOptions&) {
+  Analysed a = start(pj);
+  std::vector<fs::path> paths;
+  for (const auto& f : pj.direct) paths.emplace_back(f);
+  for (const auto& f : pj.files) paths.emplace_back(f);
+  for (const auto& d : pj.dirs) paths.emplace_back(d);
+  hangs::HangReport r = hangs::analyze(paths);
+  a.job.header = hangs::header(r);
+  a.job.body = hangs::make_body(r);
+  a.detail = std::move(r);
+  finish(a, pj);
+  return a;
+}
+
+// `hang`: the hang analysis when the report holds one set.
+void top_hang(const std::vector<const Analysed*>& mine, const RunOptions&, ojson& doc) {
+  if (mine.size() == 1) doc["hang"] = hangs::to_json(std::any_cast<const hangs::HangReport&>(mine.front()->detail));
 }
 
 // ---- nothing recognised ----------------------------------------------------------------------
@@ -169,7 +264,8 @@ Analysed analyse_unrecognised(const PlannedJob& pj, const RunOptions&) {
   f.summary = pj.unrecognised;
   f.detail = pj.looked_like;
   f.fix = "Give a prime-rl run (its orchestrator, inference and trainer logs), an srtctl job folder, "
-          "or a Ray job's driver log and session logs";
+          "a Ray job's driver log and session logs, or what a hung job left (stack or Flight Recorder "
+          "dumps, its console or per-rank logs)";
   a.job.header.findings.push_back(std::move(f));
   finish(a, pj);
   return a;

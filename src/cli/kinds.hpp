@@ -13,6 +13,7 @@
 #include "analyze_logs/primerl/analyzer.hpp"
 #include "options.hpp"
 #include "plan.hpp"
+#include "registry.hpp"
 
 namespace alog::cli {
 
@@ -22,16 +23,22 @@ struct Analysed {
   core::Job job;
   std::any detail;
   bool checks_failed = false;  // an --expect check failed (prime-rl)
+  // A hang analysis (hangs::HangReport) of this job's own files, when they hold stack or Flight
+  // Recorder dumps (attach_hangs in kinds.cpp); empty otherwise. Its JSON goes under `hang`.
+  std::any hang;
 };
 
 // Each kind's analysis as the registry's rows call it (registry.cpp), and the keys it adds to
 // report.json.
 Analysed analyse_srtctl(const PlannedJob& job, const RunOptions& opt);
-void top_srtctl(const std::vector<const Analysed*>& mine, nlohmann::ordered_json& doc);
+void top_srtctl(const std::vector<const Analysed*>& mine, const RunOptions& opt, nlohmann::ordered_json& doc);
+SetView set_view_srtctl(const std::vector<const Analysed*>& mine, const RunOptions& opt);
 Analysed analyse_ray(const PlannedJob& job, const RunOptions& opt);
-void top_ray(const std::vector<const Analysed*>& mine, nlohmann::ordered_json& doc);
+void top_ray(const std::vector<const Analysed*>& mine, const RunOptions& opt, nlohmann::ordered_json& doc);
 Analysed analyse_prime(const PlannedJob& job, const RunOptions& opt);
-void top_prime(const std::vector<const Analysed*>& mine, nlohmann::ordered_json& doc);
+void top_prime(const std::vector<const Analysed*>& mine, const RunOptions& opt, nlohmann::ordered_json& doc);
+Analysed analyse_hang(const PlannedJob& job, const RunOptions& opt);
+void top_hang(const std::vector<const Analysed*>& mine, const RunOptions& opt, nlohmann::ordered_json& doc);
 Analysed analyse_unrecognised(const PlannedJob& job, const RunOptions& opt);
 
 // prime-rl pieces that the run's own fast path (a single prime-rl run) shares with the row.

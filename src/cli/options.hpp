@@ -26,6 +26,9 @@ struct RunOptions {
   std::string fail_on;  // "", "warning", "critical"
   std::string trace_id, trace_out;
   bool live = false;
+  std::optional<double> min_tps_user;  // --min-tps-user: the srtctl frontier's cutoff
+  std::string junit;    // --junit FILE: "" for none
+  bool github = false;  // GitHub Actions: annotations and step summary (GITHUB_ACTIONS=true, no --no-github)
   std::string tool_version;
 };
 

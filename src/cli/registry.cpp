@@ -6,6 +6,7 @@
 #include <array>
 
 #include "analyze_logs/event.hpp"
+#include "analyze_logs/hangs.hpp"
 #include "analyze_logs/parse.hpp"
 #include "analyze_logs/input.hpp"
 #include "analyze_logs/ray.hpp"
@@ -101,7 +102,7 @@ std::string prime_rl_role_deep(const fs::path& file) {
 // what the kind claims (its probe) and how it is analysed (kinds.cpp). The last row stands for
 // inputs no kind claimed.
 std::span<const Kind> kinds() {
-  static const std::array<Kind, 4> table{{
+  static const std::array<Kind, 5> table{{
       {
           .probe =
               {
@@ -121,6 +122,7 @@ std::span<const Kind> kinds() {
           .described = "an srtctl serving job",
           .analyse = analyse_srtctl,
           .top_json = top_srtctl,
+          .set_view = set_view_srtctl,
       },
       {
           .probe =
@@ -141,6 +143,7 @@ std::span<const Kind> kinds() {
           .described = "a Ray job",
           .analyse = analyse_ray,
           .top_json = top_ray,
+          .set_view = nullptr,
       },
       {
           .probe =
@@ -158,12 +161,38 @@ std::span<const Kind> kinds() {
           .described = "a prime-rl run",
           .analyse = analyse_prime,
           .top_json = top_prime,
+          .set_view = nullptr,
+      },
+      {
+          // After the kinds whose logs may quote hang lines: a trainer log or a Ray worker file
+          // stays with its job; what is left (dumps, console files, error.json) is a hang set.
+          .probe =
+              {
+              .kind = "hang",
+              .looks_for = "hang artifacts (py-spy or faulthandler dumps, Flight Recorder dumps, NCCL watchdog "
+                           "lines, torchrun ChildFailedError tables or error.json, ncclras output)",
+              .claims_dir = {},
+              .claims_logs_dir = {},
+              .logs_dir_role = "",
+              .sniff = [](const fs::path&, std::string_view head) -> std::string {
+                if (hangs::is_fr_head(head)) return "flight recorder dump";
+                return hangs::is_hang_head(head) ? "hang artifacts" : "";
+              },
+              .sniff_deep = {},
+              .anchor_role = "",
+              .stdin_file = "console.log",
+              },
+          .described = "a hung job's artifacts",
+          .analyse = analyse_hang,
+          .top_json = top_hang,
+          .set_view = nullptr,
       },
       {
           .probe = {},
           .described = "an unrecognised input",
           .analyse = analyse_unrecognised,
           .top_json = nullptr,
+          .set_view = nullptr,
       },
   }};
   return table;

@@ -6,6 +6,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 #include <vector>
@@ -18,13 +19,23 @@ struct Analysed;
 struct PlannedJob;
 struct RunOptions;
 
+// What a kind shows over all its jobs of a report, after the jobs themselves (srtctl: the
+// benchmark points and frontiers of a sweep): appended to each medium, plus files written beside
+// report.json.
+struct SetView {
+  std::string text, markdown, html;
+  std::vector<std::pair<std::string, std::string>> files;  // name -> content
+};
+
 struct Kind {
   core::KindProbe probe;       // probe.kind names the kind ("srtctl"); empty for the last row
   std::string_view described;  // "a Ray job", for messages
   Analysed (*analyse)(const PlannedJob& job, const RunOptions& opt);
   // The keys this kind adds at the top of report.json over its jobs in the report (its body
   // where scripts already read it), or nullptr.
-  void (*top_json)(const std::vector<const Analysed*>& mine, nlohmann::ordered_json& doc);
+  void (*top_json)(const std::vector<const Analysed*>& mine, const RunOptions& opt, nlohmann::ordered_json& doc);
+  // The view over all its jobs of the report, or nullptr.
+  SetView (*set_view)(const std::vector<const Analysed*>& mine, const RunOptions& opt);
 };
 
 // Every kind, in the order discovery tries them; the last row is "an unrecognised input".

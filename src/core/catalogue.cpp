@@ -122,6 +122,15 @@ constexpr std::string_view kFixNccl =
     "collective, read that rank's log (a Ray actor's worker-*.err) for what it was doing instead.";
 
 // Order = precedence: the first row that matches names the line. Specific before generic.
+
+// Named from SGLang's batch metrics (srtctl batch.cpp), not by matching one line: the pattern is
+// the shape of the line the finding quotes as evidence. Scans exclude these rows.
+constexpr std::string_view kCudaGraphFallback[] = {R"((?:Decode|Prefill) batch[.,].*cuda graph: False)"};
+constexpr std::string_view kKvPoolRetract[] = {R"(KV cache pool is full\. Retract requests)",
+                                               R"(Decode batch[.,].*#retracted-req: [1-9])"};
+constexpr std::string_view kQueueGrowth[] = {R"(Decode batch[.,].*#queue-req: [1-9])"};
+constexpr std::string_view kPdImbalance[] = {R"(Decode batch[.,].*#transfer-req: [1-9])"};
+
 constexpr Signature kRows[] = {
     {"cuda_oom", "CUDA out of memory", kCudaOom, Severity::critical, true, Quote::line,
      "Check nvidia-smi for GPU memory. Training: lower the per-GPU batch or sequence length; "
@@ -186,6 +195,24 @@ constexpr Signature kRows[] = {
      "the usual cause."},
     {"traceback", "Python traceback", kTraceback, Severity::critical, true, Quote::exception,
      "The exception line and the frame that raised it name the failing call."},
+    {"cuda_graph_fallback", "Decode batches above cuda-graph-max-bs", kCudaGraphFallback, Severity::warning, false,
+     Quote::line,
+     "Decode batches larger than cuda-graph-max-bs run without CUDA graphs (slower, and memory the "
+     "graphs did not reserve): raise cuda-graph-max-bs to the batch the benchmark reaches, or cap "
+     "max-running-requests per DP rank at it."},
+    {"kv_pool_retract", "KV cache pool full: requests retracted", kKvPoolRetract, Severity::warning, false,
+     Quote::line,
+     "The KV cache ran out and the scheduler retracted running requests (they restart later): "
+     "lower the concurrency or max-running-requests, or give the KV cache more memory "
+     "(mem-fraction-static, fp8 KV cache, more decode GPUs)."},
+    {"queue_growth", "Request queue grew during a benchmark window", kQueueGrowth, Severity::warning, false,
+     Quote::line,
+     "Requests waited longer and longer in the worker's queue: the worker (or, disaggregated, its "
+     "side) cannot keep up at this concurrency; see the rate matching table for which side limits."},
+    {"pd_imbalance", "Prefill/decode imbalance", kPdImbalance, Severity::warning, false, Quote::line,
+     "One side of the disaggregated deployment limits the other: when decode limits (its queue and "
+     "pending KV transfers grow while prefill idles) add decode workers or lower the concurrency; "
+     "when prefill limits, add prefill workers or raise chunked-prefill-size."},
 };
 
 constexpr size_t kRowCount = std::size(kRows);

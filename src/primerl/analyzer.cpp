@@ -462,7 +462,7 @@ Report analyze(const AnalysisOptions& opt, std::unique_ptr<TimelineSpool>& timel
   for (const auto& in : opt.found_inputs) items.push_back({in, true});
 
   std::unique_ptr<TimelineSpool> spool;
-  if (opt.timeline_path) spool = std::make_unique<TimelineSpool>(*opt.timeline_path);
+  if (opt.timeline_path) spool = std::make_unique<TimelineSpool>(*opt.timeline_path, items.size() == 1);
   Folder folder(r, opt.max_updates, spool.get());
 
   for (size_t i = 0; i < items.size(); ++i) {
@@ -487,7 +487,7 @@ Report analyze(const AnalysisOptions& opt, std::unique_ptr<TimelineSpool>& timel
     if (opt.progress)
       so.progress = [&opt, name = ir.path](uint64_t done, uint64_t total) { opt.progress(name, done, total); };
     folder.begin_file(file, ir.path);
-    if (spool) spool->begin_file(file);
+    if (spool) spool->begin_file(file, r.inputs[file].path);
     auto counts = scan::scan(*src, file, so, [&](const Event& ev, std::string_view msg) {
       folder.on_event(ev, msg);
     });

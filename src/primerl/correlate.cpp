@@ -347,13 +347,12 @@ void link_batches(Report& r) {
   // longest_queued: updates by queue_ms, longest first (on a tie the one sent first); each batch
   // takes the first that covers it. `next` skips the batches already taken (union-find with path
   // halving), so each batch is taken once.
-  std::vector<uint32_t> order;
+  // Sorted as (-queue_ms, index) pairs: the keys side by side, not read out of the large updates.
+  std::vector<std::pair<double, uint32_t>> order;
   for (size_t i = 0; i < r.updates.size(); ++i)
-    if (r.updates[i].queue_ms && r.updates[i].batch_count > 0) order.push_back(static_cast<uint32_t>(i));
-  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-    double qa = *r.updates[a].queue_ms, qb = *r.updates[b].queue_ms;
-    return qa > qb || (qa == qb && a < b);
-  });
+    if (r.updates[i].queue_ms && r.updates[i].batch_count > 0)
+      order.emplace_back(-*r.updates[i].queue_ms, static_cast<uint32_t>(i));
+  std::sort(order.begin(), order.end());
   std::vector<uint32_t> next(nb + 1);
   std::iota(next.begin(), next.end(), 0u);
   auto free_from = [&](uint32_t x) {
@@ -363,7 +362,8 @@ void link_batches(Report& r) {
     }
     return x;
   };
-  for (uint32_t i : order) {
+  for (const auto& entry : order) {
+    const uint32_t i = entry.second;
     const auto& u = r.updates[i];
     const uint32_t end = u.first_batch + u.batch_count;
     for (uint32_t b = free_from(u.first_batch); b < end; b = free_from(b)) {

@@ -2,6 +2,12 @@
 
 #include <charconv>
 #include <cmath>
+#include <condition_variable>
+#include <cstring>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <vector>
 #include <string_view>
 #include <unordered_set>
 
@@ -293,10 +299,33 @@ J head_json(const Report& r, const JsonHeader& jh) {
 // StreamedJsonIsTheTreeDumpedByteForByte (primerl/test_golden.cpp) holds the two to each other.
 class ElementWriter {
  public:
-  ElementWriter(const Report& r, std::string& buf) : r_(r), buf_(buf) {}
+  // Writes at the end of buf through a cursor (a record is ~60 appends: checking the capacity
+  // of a std::string on each cost more than the formatting); finish() gives buf its real size.
+  ElementWriter(const Report& r, std::string& buf) : r_(r), buf_(buf) {
+    w_ = end_ = buf_.data() + buf_.size();
+  }
+  ~ElementWriter() { finish(); }
+  ElementWriter(const ElementWriter&) = delete;
+  ElementWriter& operator=(const ElementWriter&) = delete;
+
+  void finish() {
+    if (w_) buf_.resize(static_cast<size_t>(w_ - buf_.data()));
+    w_ = end_ = nullptr;
+  }
+
+  template <size_t N>
+  void lit(const char (&s)[N]) {
+    ensure(N);
+    std::memcpy(w_, s, N - 1);
+    w_ += N - 1;
+  }
+
+  // Text already formatted (the step table's records, dumped from their trees).
+  void raw(std::string_view s) { append(s); }
 
   void update(const UpdateReport& u) {
-    buf_ += '{';
+    ensure(kRecordRoom);
+    put('{');
     key("trace_id");
     quoted(u.trace.str());
     key("op");
@@ -322,13 +351,13 @@ class ElementWriter {
     if (u.done_at) location(*u.done_at);
     else lit("null");
     key("server");
-    if (u.server) buf_ += file(u.server->file);
+    if (u.server) append(file(u.server->file));
     else lit("null");
     key("server_side");
     if (u.server) {
-      buf_ += '{';
+      put('{');
       key("file");
-      buf_ += file(u.server->file);
+      append(file(u.server->file));
       key("recv_t");
       number(u.server->recv_t);
       key("rpc_start_t");
@@ -342,7 +371,7 @@ class ElementWriter {
       lit("null");
     }
     key("phases");
-    buf_ += '{';
+    put('{');
     key("client_to_server_ms");
     number(u.phases.client_to_server_ms);
     key("server_pre_rpc_ms");
@@ -365,7 +394,7 @@ class ElementWriter {
     if (u.last_phase.empty()) lit("null");
     else quoted(u.last_phase.name());  // a fixed name that needs no escaping
     key("overlapping_batches");  // a range of Report::batches
-    buf_ += '{';
+    put('{');
     key("first");
     if (u.batch_count) integer(u.first_batch);
     else lit("null");
@@ -377,11 +406,12 @@ class ElementWriter {
 
   void batch(size_t index) {
     const auto& b = r_.batches[index];
-    buf_ += '{';
+    ensure(kRecordRoom);
+    put('{');
     key("index");
     integer(index);
     key("file");
-    buf_ += file(b.file);
+    append(file(b.file));
     key("start_line");
     if (b.start_line) integer(b.start_line);
     else lit("null");
@@ -399,7 +429,7 @@ class ElementWriter {
       lit("null");
     } else {
       const auto& up = r_.updates[b.longest_queued];
-      buf_ += '{';
+      put('{');
       key("trace_id");
       quoted(up.trace.str());
       key("queue_ms");
@@ -412,37 +442,49 @@ class ElementWriter {
  private:
   // Compact, as nlohmann's dump() writes it: the first key of an object follows its '{', later
   // ones a ','. (Appends of known length only: this runs ~25 times per update.)
+  // Room for everything of a record but its file names and last phase, which ensure their own:
+  // ~30 keys, ~16 numbers of at most 25 characters, ids and integers.
+  static constexpr size_t kRecordRoom = 2048;
+  void ensure(size_t n) {
+    if (static_cast<size_t>(end_ - w_) >= n) return;
+    size_t used = static_cast<size_t>(w_ - buf_.data());
+    buf_.resize(std::max(buf_.size() * 2, used + n + 4096));
+    w_ = buf_.data() + used;
+    end_ = buf_.data() + buf_.size();
+  }
+  void put(char c) { *w_++ = c; }
+  void append(std::string_view s) {
+    ensure(s.size() + kRecordRoom);
+    std::memcpy(w_, s.data(), s.size());
+    w_ += s.size();
+  }
   template <size_t N>
   void key(const char (&k)[N]) {
-    if (buf_.back() != '{') buf_ += ',';
-    buf_ += '"';
-    buf_.append(k, N - 1);
-    buf_.append("\":", 2);
+    if (w_[-1] != '{') *w_++ = ',';
+    *w_++ = '"';
+    std::memcpy(w_, k, N - 1);
+    w_ += N - 1;
+    *w_++ = '"';
+    *w_++ = ':';
   }
-  void close(char c) { buf_ += c; }
-  template <size_t N>
-  void lit(const char (&s)[N]) {
-    buf_.append(s, N - 1);
-  }
-  void quoted(std::string_view plain) {  // only for text that needs no escaping (hex ids)
-    buf_ += '"';
-    buf_ += plain;
-    buf_ += '"';
+  void close(char c) { put(c); }
+  void quoted(std::string_view plain) {  // only for text that needs no escaping (hex ids, phase names)
+    ensure(plain.size() + kRecordRoom);
+    put('"');
+    std::memcpy(w_, plain.data(), plain.size());
+    w_ += plain.size();
+    put('"');
   }
   template <typename I>
   void integer(I v) {
-    char tmp[24];
-    auto res = std::to_chars(tmp, tmp + sizeof tmp, v);
-    buf_.append(tmp, res.ptr);
+    w_ = std::to_chars(w_, w_ + 24, v).ptr;
   }
   void number(double v) {
     if (!std::isfinite(v)) {
       lit("null");
       return;
     }
-    char tmp[64];
-    char* end = nlohmann::detail::to_chars(tmp, tmp + sizeof tmp, v);
-    buf_.append(tmp, end);
+    w_ = nlohmann::detail::to_chars(w_, w_ + 64, v);
   }
   void number(const std::optional<double>& v) {
     if (v) number(*v);
@@ -453,16 +495,16 @@ class ElementWriter {
       lit("null");
       return;
     }
-    buf_ += '[';
+    put('[');
     number(m->lo);
-    buf_ += ',';
+    put(',');
     number(m->hi);
-    buf_ += ']';
+    put(']');
   }
   void location(const Location& l) {
-    buf_ += '{';
+    put('{');
     key("file");
-    buf_ += file(l.file);
+    append(file(l.file));
     key("line");
     integer(l.line);
     close('}');
@@ -476,6 +518,8 @@ class ElementWriter {
 
   const Report& r_;
   std::string& buf_;
+  char* w_ = nullptr;
+  char* end_ = nullptr;
   std::vector<std::optional<std::string>> files_;
 };
 
@@ -489,45 +533,152 @@ nlohmann::ordered_json to_json(const Report& r, const JsonHeader& jh) {
   return j;
 }
 
-void write_json(const Report& r, const std::function<void(std::string_view)>& sink, const JsonHeader& jh) {
+namespace {
+
+// The records of one array ("\n    " before the first, ",\n    " before the others), formatted
+// by up to `threads` threads in blocks and handed to `sink` strictly in order, by whichever
+// thread holds the next block. At most kAhead blocks are formatted ahead of the one written, so
+// memory stays a few MiB however long the array is.
+class OrderedRecords {
+ public:
+  static constexpr size_t kBlock = 1024;  // records (~0.5 MiB of updates)
+  static constexpr size_t kAhead = 4;     // blocks
+
+  template <typename Format>
+  static void write(size_t n, unsigned threads, const Format& format, const std::function<void(std::string_view)>& sink) {
+    const size_t blocks = (n + kBlock - 1) / kBlock;
+    if (threads <= 1 || blocks <= 1) {
+      std::string buf;
+      for (size_t b = 0; b < blocks; ++b) {
+        buf.clear();
+        format(b * kBlock, std::min(n, (b + 1) * kBlock), buf);
+        sink(buf);
+      }
+      return;
+    }
+    OrderedRecords o;
+    o.slots_.resize(kAhead);
+    auto work = [&] {
+      std::string buf;
+      for (;;) {
+        size_t b;
+        {
+          std::unique_lock lock(o.mu_);
+          o.cv_.wait(lock, [&] { return o.failed_ || o.claimed_ >= blocks || o.claimed_ < o.written_ + kAhead; });
+          if (o.failed_ || o.claimed_ >= blocks) return;
+          b = o.claimed_++;
+        }
+        buf.clear();
+        try {
+          format(b * kBlock, std::min(n, (b + 1) * kBlock), buf);
+        } catch (...) {
+          o.fail(std::current_exception());
+          return;
+        }
+        std::unique_lock lock(o.mu_);
+        std::swap(o.slots_[b % kAhead].text, buf);
+        o.slots_[b % kAhead].ready = true;
+        // Whoever completes the next block to write writes it and every ready block after it.
+        if (b != o.written_ || o.writing_) {
+          o.cv_.notify_all();
+          continue;
+        }
+        o.writing_ = true;
+        while (!o.failed_ && o.written_ < blocks && o.slots_[o.written_ % kAhead].ready) {
+          Slot& slot = o.slots_[o.written_ % kAhead];
+          std::string text = std::move(slot.text);
+          slot.ready = false;
+          lock.unlock();
+          try {
+            sink(text);
+          } catch (...) {
+            lock.lock();  // failed in the same hold that ends the writing: nobody writes after it
+            o.writing_ = false;
+            o.failed_locked(std::current_exception());
+            return;
+          }
+          lock.lock();
+          slot.text = std::move(text);  // its capacity is reused
+          ++o.written_;
+          o.cv_.notify_all();
+        }
+        o.writing_ = false;
+        o.cv_.notify_all();
+      }
+    };
+    std::vector<std::thread> helpers;
+    // More threads than blocks allowed ahead would only wait.
+    const size_t n_threads = std::min<size_t>({threads, blocks, kAhead + 1});
+    for (size_t i = 1; i < n_threads; ++i) helpers.emplace_back(work);
+    work();
+    for (auto& t : helpers) t.join();
+    if (o.error_) std::rethrow_exception(o.error_);
+  }
+
+ private:
+  struct Slot {
+    std::string text;
+    bool ready = false;
+  };
+  void fail(std::exception_ptr e) {
+    std::lock_guard lock(mu_);
+    failed_locked(e);
+  }
+  void failed_locked(std::exception_ptr e) {
+    if (!error_) error_ = e;
+    failed_ = true;
+    cv_.notify_all();
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Slot> slots_;
+  size_t claimed_ = 0, written_ = 0;
+  bool writing_ = false, failed_ = false;
+  std::exception_ptr error_;
+};
+
+}  // namespace
+
+void write_json(const Report& r, const std::function<void(std::string_view)>& sink, const JsonHeader& jh,
+                unsigned threads) {
   // Byte for byte dump_report(to_json(r)) + "\n", without building the tree of the per-update and
   // per-batch arrays: each element is built, written and freed in turn, so memory does not
   // grow with the run (a 1 GiB log has ~65 k updates and ~60 k batches).
   J head = head_json(r, jh);
   std::string buf = "{";
-  auto flush = [&](bool force) {
-    if (force || buf.size() >= (1u << 20)) {
-      sink(buf);
-      buf.clear();
-    }
-  };
   bool first = true;
-  ElementWriter elements(r, buf);
   for (const auto& [key, value] : head.items()) {
     buf += first ? "\n  " : ",\n  ";
     first = false;
     buf += J(key).dump();
     buf += ": ";
-    size_t n = key == "updates"      ? r.updates.size()
-               : key == "batches"    ? r.batches.size()
-               : key == "step_table" ? r.steps.steps.size()
-                                     : 0;
+    const bool updates = key == "updates", steps = key == "step_table";
+    size_t n = updates ? r.updates.size() : key == "batches" ? r.batches.size() : steps ? r.steps.steps.size() : 0;
     if (n == 0) {
       buf += dump_report(value, 2, key);
       continue;
     }
     buf += "[";
-    for (size_t i = 0; i < n; ++i) {
-      buf += i ? ",\n    " : "\n    ";
-      if (key == "updates") elements.update(r.updates[i]);
-      else if (key == "step_table") buf += step_json(r.steps.steps[i]).dump();
-      else elements.batch(i);
-      flush(false);
-    }
+    sink(buf);
+    buf.clear();
+    OrderedRecords::write(
+        n, threads,
+        [&](size_t from, size_t to, std::string& out) {
+          ElementWriter elements(r, out);
+          for (size_t i = from; i < to; ++i) {
+            if (i) elements.lit(",\n    ");
+            else elements.lit("\n    ");
+            if (updates) elements.update(r.updates[i]);
+            else if (steps) elements.raw(step_json(r.steps.steps[i]).dump());
+            else elements.batch(i);
+          }
+          elements.finish();
+        },
+        sink);
     buf += "\n  ]";
   }
   buf += first ? "}\n" : "\n}\n";
-  flush(true);
+  sink(buf);
 }
 
 }  // namespace alog

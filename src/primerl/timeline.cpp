@@ -8,6 +8,7 @@
 #include <cstring>
 #include <queue>
 #include <stdexcept>
+#include <utility>
 
 #include "analyze_logs/primerl/correlate.hpp"
 #include "analyze_logs/primerl/model.hpp"
@@ -15,9 +16,12 @@
 
 namespace alog {
 
-TimelineSpool::TimelineSpool(std::filesystem::path out) : out_(std::move(out)) {}
+TimelineSpool::TimelineSpool(std::filesystem::path out, bool direct) : out_(std::move(out)), direct_(direct) {}
 
-TimelineSpool::~TimelineSpool() { remove_parts(); }
+TimelineSpool::~TimelineSpool() {
+  remove_parts();
+  if (direct_out_) std::fclose(direct_out_);
+}
 
 void TimelineSpool::remove_parts() noexcept {
   for (auto& p : parts_) {
@@ -28,9 +32,18 @@ void TimelineSpool::remove_parts() noexcept {
   }
 }
 
-void TimelineSpool::begin_file(uint32_t file) {
+void TimelineSpool::begin_file(uint32_t file, std::string_view name) {
   if (parts_.size() <= file) parts_.resize(file + 1);
   Part& p = parts_[file];
+  if (direct_) {
+    if (direct_out_) throw std::logic_error("timeline: a direct timeline has one input");
+    direct_out_ = std::fopen(out_.c_str(), "w");
+    if (!direct_out_)
+      throw std::runtime_error(fmt::format("{}: cannot write: {}", out_.string(), std::strerror(errno)));
+    direct_name_ = printable(name);
+    direct_buf_.reserve((1u << 20) + 4096);
+    return;
+  }
   p.path = out_;
   p.path += fmt::format(".part{}", file);
   p.f = std::fopen(p.path.c_str(), "w+");
@@ -51,7 +64,62 @@ struct RecordHead {
 };
 }  // namespace
 
+namespace {
+// One line of timeline.txt: `HH:MM:SS  file:line  message`.
+void append_line(std::string& buf, int32_t tod_sec, std::string_view name, uint64_t lineno, std::string_view msg) {
+  // Put together by hand (a 1 GiB log has ~460 k events; fmt's formatting into a growing string
+  // cost more than the merge itself).
+  char head[48];
+  char* w = head;
+  if (tod_sec >= 0) {
+    auto two = [&w](int v) {
+      *w++ = static_cast<char>('0' + v / 10 % 10);
+      *w++ = static_cast<char>('0' + v % 10);
+    };
+    int h = tod_sec / 3600;
+    if (h >= 100) w = std::to_chars(w, w + 8, h / 100).ptr;  // not from a clock, but never lose digits
+    two(h);
+    *w++ = ':';
+    two(tod_sec / 60 % 60);
+    *w++ = ':';
+    two(tod_sec % 60);
+  } else {
+    std::memcpy(w, "--:--:--", 8);
+    w += 8;
+  }
+  *w++ = ' ';
+  *w++ = ' ';
+  buf.append(head, w);
+  buf += name;
+  w = head;
+  *w++ = ':';
+  w = std::to_chars(w, head + sizeof head, lineno).ptr;
+  *w++ = ' ';
+  *w++ = ' ';
+  buf.append(head, w);
+  buf += msg;
+  buf += '\n';
+}
+}  // namespace
+
+void TimelineSpool::flush_direct() {
+  if (direct_buf_.empty()) return;
+  if (std::fwrite(direct_buf_.data(), 1, direct_buf_.size(), direct_out_) != direct_buf_.size())
+    throw std::runtime_error(fmt::format("{}: write failed: {}", out_.string(), std::strerror(errno)));
+  direct_buf_.clear();
+}
+
 void TimelineSpool::add(const Event& ev, std::optional<double> t, std::string_view message) {
+  if (direct_) {
+    if (!direct_out_) return;
+    if (is_printable_ascii(message)) {
+      append_line(direct_buf_, ev.tod >= 0 ? ev.tod : -1, direct_name_, ev.line, message);
+    } else {
+      append_line(direct_buf_, ev.tod >= 0 ? ev.tod : -1, direct_name_, ev.line, printable(message));
+    }
+    if (direct_buf_.size() >= (1u << 20)) flush_direct();
+    return;
+  }
   Part& p = parts_[ev.file];
   if (!p.f) return;
   double tod = -1.0;
@@ -108,6 +176,17 @@ struct Cursor {
 }  // namespace
 
 void TimelineSpool::finish(const Report& r) {
+  if (direct_) {
+    if (!direct_out_) {  // the one input could not be opened: an empty timeline, as with parts
+      direct_out_ = std::fopen(out_.c_str(), "w");
+      if (!direct_out_)
+        throw std::runtime_error(fmt::format("{}: cannot write: {}", out_.string(), std::strerror(errno)));
+    }
+    flush_direct();
+    std::FILE* f = std::exchange(direct_out_, nullptr);
+    if (std::fclose(f) != 0) throw std::runtime_error(fmt::format("{}: write failed", out_.string()));
+    return;
+  }
   std::optional<double> tod_map;
   if (!tod_to_client_.empty()) {
     std::vector<double> v = tod_to_client_.take();
@@ -160,44 +239,13 @@ void TimelineSpool::finish(const Report& r) {
     if (advance(cur[i])) heap.push({{cur[i].key, {i, cur[i].lineno}}, i});
   }
   // Events with no key at all before the first keyed one sort first (key 0 then line order).
-  // Lines are put together by hand (a 1 GiB log has ~460 k events; fmt's formatting into a
-  // growing string cost more than the merge itself).
   std::string buf;
   buf.reserve((1u << 20) + 4096);
   while (!heap.empty()) {
     uint32_t i = heap.top().second;
     heap.pop();
     Cursor& c = cur[i];
-    char head[48];
-    char* w = head;
-    if (c.tod_sec >= 0) {
-      auto two = [&w](int v) {
-        *w++ = static_cast<char>('0' + v / 10 % 10);
-        *w++ = static_cast<char>('0' + v % 10);
-      };
-      int h = c.tod_sec / 3600;
-      if (h >= 100) w = std::to_chars(w, w + 8, h / 100).ptr;  // not from a clock, but never lose digits
-      two(h);
-      *w++ = ':';
-      two(c.tod_sec / 60 % 60);
-      *w++ = ':';
-      two(c.tod_sec % 60);
-    } else {
-      std::memcpy(w, "--:--:--", 8);
-      w += 8;
-    }
-    *w++ = ' ';
-    *w++ = ' ';
-    buf.append(head, w);
-    buf += names[i];
-    w = head;
-    *w++ = ':';
-    w = std::to_chars(w, head + sizeof head, c.lineno).ptr;
-    *w++ = ' ';
-    *w++ = ' ';
-    buf.append(head, w);
-    buf += c.msg;
-    buf += '\n';
+    append_line(buf, c.tod_sec, names[i], c.lineno, c.msg);
     if (buf.size() >= (1u << 20)) {
       ok = ok && std::fwrite(buf.data(), 1, buf.size(), out) == buf.size();
       buf.clear();

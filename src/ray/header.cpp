@@ -94,15 +94,9 @@ core::Header header(const RayReport& r) {
   }
   // Files that could not be read, or not in full (the same finding as srtctl's).
   if (!r.problems.empty()) {
-    core::Finding x;
-    x.id = "file_problems";
-    x.severity = core::Severity::info;
-    x.role = core::Role::collateral;
-    x.summary = fmt::format("{} file problem{} reading the inputs", r.problems.size(), r.problems.size() == 1 ? "" : "s");
-    for (size_t i = 0; i < r.problems.size() && i < 8; ++i)
-      x.evidence.push_back({r.problems[i].file.empty() ? std::string() : openable(r.base, r.problems[i].file), 0, "",
-                            r.problems[i].message});
-    h.findings.push_back(std::move(x));
+    h.findings.push_back(core::file_problems_finding(r.problems, "reading the inputs", [&](const auto& p) {
+      return core::Evidence{p.file.empty() ? std::string() : openable(r.base, p.file), 0, "", p.message};
+    }));
   }
   core::sort_findings(h.findings);
 

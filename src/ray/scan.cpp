@@ -32,7 +32,7 @@ constexpr size_t kMaxEvidenceText = 300;
 // matched no row), so their row is left out of the line match; Ray's own logs are state dumps
 // and RPC chatter, where only host-OOM and worker-death lines are evidence.
 const core::SignatureSet& line_rows() {
-  static const core::SignatureSet s = core::SignatureSet::all().without({"traceback"});
+  static const core::SignatureSet s = core::SignatureSet::all().without({"traceback", "cuda_graph_fallback", "kv_pool_retract", "queue_growth", "pd_imbalance"});
   return s;
 }
 const core::SignatureSet& system_rows() {

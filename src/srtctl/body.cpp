@@ -123,7 +123,7 @@ class SrtctlBody final : public core::Body {
     return o;
   }
 
-  std::string markdown() const override { return job_section(r_, 1, true); }
+  std::string markdown() const override { return job_section(r_, 1, true) + batches_markdown(r_); }
 
   std::string html() const override {
     auto e = [](std::string_view s) { return html_escape(s); };
@@ -217,6 +217,7 @@ class SrtctlBody final : public core::Body {
       for (const auto& s : r_.slurm_errors) o += "<li>" + e(s) + "</li>\n";
       o += "</ul>\n";
     }
+    o += batches_html(r_);
     if (!r_.problems.empty()) {
       o += "<h2>Problems reading the folder</h2>\n<ul>\n";
       for (const auto& p : r_.problems) o += fmt::format("<li><code>{}</code>: {}</li>\n", e(p.file), e(p.message));

@@ -3,6 +3,8 @@
 // shared vocabulary, so that every writer and `--fail-on` treat a serving job like any other.
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include <algorithm>
 #include <map>
 #include <set>
@@ -78,6 +80,112 @@ core::Evidence verdict_evidence(const JobReport& j) {
   }
   e.text = j.reason;
   return e;
+}
+
+}  // namespace
+
+namespace {
+
+// Findings from the batch metrics: decode batches above cuda-graph-max-bs, KV-pool retractions,
+// queue growth and the side that limits a disaggregated job. One that precedes a fatal failure on
+// the same worker is named on that failure's finding as its likely trigger.
+void add_batch_findings(const JobReport& j, core::Header& h) {
+  struct Linked {
+    size_t finding;
+    const WorkerBatches* wb;
+    int64_t t;
+  };
+  std::vector<Linked> linked;
+  const size_t first_batch = h.findings.size();
+  auto ev = [&](const WorkerBatches& wb, const BatchEvent& e) {
+    return core::Evidence{joined(j.dir, wb.file), e.line, e.time, e.text};
+  };
+  for (const auto& wb : j.batches) {
+    const std::string who = worker_label(wb.id.role, wb.id.index, wb.id.node);
+    if (wb.first_over_max_bs && wb.first_graph_off) {
+      core::Finding x;
+      x.id = "cuda_graph_fallback";
+      x.severity = core::Severity::warning;
+      x.role = core::Role::root_cause;
+      x.summary = fmt::format("{}: decode batches of {:.0f} requests, above cuda-graph-max-bs {}, ran without CUDA "
+                              "graphs (cuda graph: False)",
+                              who, wb.first_over_max_bs->running, *wb.cuda_graph_max_bs);
+      x.evidence.push_back(ev(wb, *wb.first_over_max_bs));
+      if (wb.first_graph_off->line != wb.first_over_max_bs->line) x.evidence.push_back(ev(wb, *wb.first_graph_off));
+      x.fix = fix_for(x.id);
+      linked.push_back({h.findings.size(), &wb, wb.first_over_max_bs->t});
+      h.findings.push_back(std::move(x));
+    }
+    if (wb.first_retract) {
+      core::Finding x;
+      x.id = "kv_pool_retract";
+      x.severity = core::Severity::warning;
+      x.role = core::Role::root_cause;
+      x.summary = fmt::format("{}: KV cache pool full, requests retracted ({} line{})", who, wb.retract_lines,
+                              wb.retract_lines == 1 ? "" : "s");
+      x.evidence.push_back(ev(wb, *wb.first_retract));
+      x.fix = fix_for(x.id);
+      linked.push_back({h.findings.size(), &wb, wb.first_retract->t});
+      h.findings.push_back(std::move(x));
+    }
+  }
+  const auto windows = bench_windows(j);
+  const auto stats = window_stats(j, windows);
+  for (const auto& s : stats) {
+    const auto& w = windows[s.window];
+    if (w.warmup || s.dp >= 0 || !s.decode || std::isnan(s.first_queue)) continue;
+    if (s.last_queue > s.first_queue && s.last_queue >= 8) {
+      core::Finding x;
+      x.id = "queue_growth";
+      x.severity = core::Severity::warning;
+      x.role = core::Role::root_cause;
+      x.summary = fmt::format("{}: #queue-req grew from {:.0f} to {:.0f} during concurrency {}", s.worker,
+                              s.first_queue, s.last_queue, w.concurrency);
+      for (const auto& wb : j.batches)
+        if (worker_label(wb.id.role, wb.id.index, wb.id.node) == s.worker)
+          x.evidence.push_back({joined(j.dir, wb.file), 0, w.started_at,
+                                fmt::format("window {} .. {}: {} decode batch lines, max #queue-req {:.0f}",
+                                            w.started_at, w.ended_at, s.lines, s.max[kQueueReq])});
+      x.fix = fix_for(x.id);
+      h.findings.push_back(std::move(x));
+    }
+  }
+  for (const auto& m : rate_matching(j, windows, stats)) {
+    const auto& w = windows[m.window];
+    if (w.warmup || (m.limiter != "decode" && m.limiter != "prefill")) continue;
+    core::Finding x;
+    x.id = "pd_imbalance";
+    x.severity = core::Severity::warning;
+    x.role = core::Role::root_cause;
+    x.summary = fmt::format("concurrency {}: the {} side limits the job", w.concurrency, m.limiter);
+    x.detail = m.evidence;
+    x.evidence.push_back({joined(j.dir, j.layout == "v2" ? "logs/benchmark.out" : "benchmark.out"), 0, w.started_at,
+                          fmt::format("window {} .. {}", w.started_at, w.ended_at)});
+    x.fix = fix_for(x.id);
+    h.findings.push_back(std::move(x));
+  }
+  // A job has one root cause: when a worker failure is it, what the batch metrics show is told
+  // below it (and a precursor is named on it as the likely trigger).
+  if (j.root())
+    for (size_t i = first_batch; i < h.findings.size(); ++i) h.findings[i].role = core::Role::consequence;
+  // The likely trigger of a fatal failure on the same worker that came after it.
+  for (const auto& l : linked) {
+    for (const auto& f : j.failures) {
+      if (!f.fatal || f.collateral || f.role != l.wb->id.role || f.index != l.wb->id.index || f.node != l.wb->id.node)
+        continue;
+      auto ft = civil_seconds(f.time);
+      if (!ft || *ft < l.t) continue;
+      core::Finding& trig = h.findings[l.finding];
+      trig.detail = fmt::format("preceded the {} on the same worker at {}: its likely trigger", kind_text(f.kind), f.time);
+      for (auto& x : h.findings) {
+        if (x.id != f.kind || x.evidence.empty() || x.evidence.front().line != f.line) continue;
+        if (!x.detail.empty()) x.detail += "; ";
+        x.detail += fmt::format("likely trigger: {} ({}:{})", trig.summary, l.wb->file, trig.evidence.front().line);
+        x.evidence.push_back(trig.evidence.front());
+      }
+      break;
+    }
+  }
 }
 
 }  // namespace
@@ -165,15 +273,20 @@ core::Header header(const JobReport& j) {
     x.fix = verdict_fix("failed_requests");
     h.findings.push_back(std::move(x));
   }
+  add_batch_findings(j, h);
+  // A job that ran to the end but whose batch metrics show a problem (the queue grew, the KV pool
+  // filled, decode ran without CUDA graphs) is not OK: degraded, with that finding as its cause.
+  if (h.verdict == core::Verdict::ok)
+    for (const auto& f : h.findings)
+      if (f.role == core::Role::root_cause && f.severity != core::Severity::info) {
+        h.verdict = core::Verdict::degraded;
+        h.cause = f.summary;
+        break;
+      }
   if (!j.problems.empty() && j.reason_id != "file_problems") {
-    core::Finding x;
-    x.id = "file_problems";
-    x.severity = core::Severity::info;
-    x.role = core::Role::collateral;
-    x.summary = fmt::format("{} file problem{} in the job folder", j.problems.size(), j.problems.size() == 1 ? "" : "s");
-    for (size_t i = 0; i < j.problems.size() && i < 8; ++i)
-      x.evidence.push_back({joined(j.dir, j.problems[i].file), 0, "", j.problems[i].message});
-    h.findings.push_back(std::move(x));
+    h.findings.push_back(core::file_problems_finding(j.problems, "in the job folder", [&](const auto& p) {
+      return core::Evidence{joined(j.dir, p.file), 0, "", p.message};
+    }));
   }
   core::sort_findings(h.findings);
 

@@ -153,6 +153,7 @@ void read_job_json(const fs::path& file, const std::string& rel, JobReport& rep)
     rep.gpus_per_node = json_int(*rm, "gpus_per_node");
     rep.prefill_nodes = json_int(*rm, "prefill_nodes");
     rep.decode_nodes = json_int(*rm, "decode_nodes");
+    rep.agg_nodes = json_int(*rm, "agg_nodes");
     if (rep.job.prefill_workers < 0)
       if (auto v = json_int(*rm, "prefill_workers")) rep.job.prefill_workers = *v;
     if (rep.job.decode_workers < 0)
@@ -557,8 +558,9 @@ JobReport analyze_job(const fs::path& dir_in) {
       }
     }
 
-    for (const auto& sc : scans) {
+    for (auto& sc : scans) {
       rep.logs.push_back(sc.log);
+      if (sc.batches) rep.batches.push_back(std::move(*sc.batches));
       for (const auto& c : sc.cancelled) {
         rep.cancelled.push_back(c);
         if (c.time_limit) rep.time_limit = true;

@@ -266,6 +266,7 @@ ojson job_to_json(const JobReport& r) {
   for (const auto& p : r.problems)
     probs.push_back({{"file", u(p.file)}, {"message", u(p.message)}});
   j["problems"] = std::move(probs);
+  j["batches"] = batches_json(r);
   return j;
 }
 

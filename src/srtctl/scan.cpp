@@ -8,7 +8,10 @@
 // ordering only when the batch node's `date` shows the job ran in UTC.
 #include <re2/re2.h>
 
+#include <charconv>
+#include <cmath>
 #include <optional>
+#include <tuple>
 
 #include "analyze_logs/core/catalogue.hpp"
 #include "analyze_logs/input.hpp"
@@ -105,7 +108,9 @@ struct Kind {
 // on the file: log.err is the batch script's `set -x` trace, where only host OOM and SLURM's own
 // lines are evidence; benchmark.err is the client, whose tracebacks and CUDA OOM count.
 const core::SignatureSet& rows_for(ScanMode mode) {
-  static const core::SignatureSet every = core::SignatureSet::all();
+  // Rows named from the batch metrics (batch.cpp), not from one line.
+  static const core::SignatureSet every =
+      core::SignatureSet::all().without({"cuda_graph_fallback", "kv_pool_retract", "queue_growth", "pd_imbalance"});
   static const core::SignatureSet batch =
       core::SignatureSet::of({"host_oom", "slurm_time_limit", "slurm_cancelled"});
   static const core::SignatureSet client = core::SignatureSet::of({"traceback", "cuda_oom"});
@@ -189,6 +194,65 @@ LogScan scan_log(const std::filesystem::path& file, const std::string& rel, cons
   bool in_tb = false;
   Traceback tb;
   size_t tb_index = SIZE_MAX;
+
+  // Batch statistics: one-second buckets per (DP rank, prefill/decode), and the lines findings
+  // quote. `open` holds the index of the newest bucket of each (rank, kind).
+  WorkerBatches wb;
+  wb.file = rel;
+  wb.id = id;
+  std::vector<std::tuple<int, bool, size_t>> open;
+  BatchSample sample;
+  auto event = [&](std::string_view text, uint64_t no, int64_t t, double running) {
+    BatchEvent e;
+    e.line = no;
+    e.t = t;
+    e.time = last_stamp;
+    e.text = std::string(text.substr(0, 400));
+    e.running = running;
+    return e;
+  };
+  auto add_sample = [&](const BatchSample& b, std::string_view text, uint64_t no) {
+    ++wb.lines;
+    size_t* slot = nullptr;
+    for (auto& [dp, dec, idx] : open)
+      if (dp == b.dp && dec == b.decode) slot = &idx;
+    size_t bi = 0;
+    if (slot && wb.buckets[*slot].t == b.t) {
+      bi = *slot;
+    } else {
+      BatchBucket nb;
+      nb.t = b.t;
+      nb.dp = b.dp;
+      nb.decode = b.decode;
+      wb.buckets.push_back(nb);
+      bi = wb.buckets.size() - 1;
+      if (slot)
+        *slot = bi;
+      else
+        open.emplace_back(b.dp, b.decode, bi);
+    }
+    BatchBucket& k = wb.buckets[bi];
+    ++k.n;
+    k.graph_false += b.cuda_graph == 0;
+    k.graph_true += b.cuda_graph == 1;
+    for (size_t f = 0; f < kBatchFieldCount; ++f) {
+      const double v = b.v[f];
+      if (std::isnan(v)) continue;
+      if (!k.count[f] || v < k.min[f]) k.min[f] = v;
+      if (!k.count[f] || v > k.max[f]) k.max[f] = v;
+      ++k.count[f];
+      k.sum[f] += v;
+    }
+    const double running = b.v[kRunningReq];
+    if (b.decode && b.cuda_graph == 0 && !wb.first_graph_off) wb.first_graph_off = event(text, no, b.t, running);
+    if (b.decode && wb.cuda_graph_max_bs && !std::isnan(running) && running > *wb.cuda_graph_max_bs &&
+        !wb.first_over_max_bs)
+      wb.first_over_max_bs = event(text, no, b.t, running);
+    if (!std::isnan(b.v[kRetractedReq]) && b.v[kRetractedReq] > 0) {
+      ++wb.retract_lines;
+      if (!wb.first_retract) wb.first_retract = event(text, no, b.t, running);
+    }
+  };
 
   auto add_hit = [&](const Kind& sig, std::string_view text, uint64_t no, bool exact) {
     if (sc.hits.size() >= 64) return;
@@ -289,6 +353,22 @@ LogScan scan_log(const std::filesystem::path& file, const std::string& rel, cons
     }
     if (id.role != "" && s.find("worker setup complete") != std::string_view::npos)
       sc.log.setup_complete = true;
+    if (mode == ScanMode::worker) {
+      if (size_t at = s.find("cuda_graph_max_bs="); at != std::string_view::npos &&
+                                                     s.find("server_args=") != std::string_view::npos) {
+        int v = 0;
+        const char* b = s.data() + at + 18;
+        auto [p, ec] = std::from_chars(b, s.data() + s.size(), v);
+        if (ec == std::errc() && p != b && v > 0) wb.cuda_graph_max_bs = v;
+      }
+      if (s.find("KV cache pool is full") != std::string_view::npos) {
+        ++wb.retract_lines;
+        if (!wb.first_retract) {
+          auto t = civil_seconds(last_stamp);
+          wb.first_retract = event(s, no, t ? *t : 0, NAN);
+        }
+      }
+    }
     if (is_noise(s)) return;
     std::optional<Kind> sig = classify(s);
     if (!sig && mode == ScanMode::client) {
@@ -303,6 +383,24 @@ LogScan scan_log(const std::filesystem::path& file, const std::string& rel, cons
   try {
     input::for_each_line(file.string(), [&](std::string_view raw, uint64_t no) {
       ++sc.log.lines;
+      // Batch lines are most of a worker log: a prefix test, then a parse that allocates
+      // nothing; they are never failure signatures, so they skip the scan below.
+      if (mode == ScanMode::worker && !raw.empty() && raw[0] == '[') {
+        if (parse_batch_line(raw, sample)) {
+          last_stamp.assign(raw.data() + 1, 19);
+          last_stamp[10] = ' ';
+          for (size_t i : pending) sc.hits[i].time = last_stamp;
+          pending.clear();
+          if (sc.log.first_time.empty()) sc.log.first_time = last_stamp;
+          sc.log.last_time = last_stamp;
+          add_sample(sample, rtrim(raw), no);
+          return true;
+        }
+        if (raw.find(" batch") != std::string_view::npos &&
+            (raw.find("] Prefill batch") != std::string_view::npos ||
+             raw.find("] Decode batch") != std::string_view::npos))
+          ++wb.unreadable;
+      }
       std::string clean;
       strip_ansi(raw, clean);
       std::string_view s = rtrim(clean);
@@ -321,6 +419,7 @@ LogScan scan_log(const std::filesystem::path& file, const std::string& rel, cons
     problems.push_back({rel, e.what()});
   }
   if (in_tb && tb_index < sc.tracebacks.size()) sc.tracebacks[tb_index] = tb;
+  if (wb.lines || wb.unreadable || wb.first_retract) sc.batches = std::move(wb);
   return sc;
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# `cmake --install` and `cpack -G DEB`: the binary, the man page and the
-# bash completion land where they belong, the man page renders without a groff warning, the
-# completion loads, and the .deb holds the same three files and names its runtime libraries.
+# `cmake --install` and `cpack -G DEB`: the binary, the man page and the bash, zsh and fish
+# completions land where they belong, the man page renders without a groff warning, the bash
+# completion loads, and the .deb holds the same files and names its runtime libraries.
 #
 # Usage: test_install.sh BINARY SOURCE_DIR   (as ctest runs it). By default this installs and
 # packages from BINARY's own build folder (seconds); ALOG_INSTALL_REUSE=0 configures SOURCE_DIR
@@ -36,7 +36,11 @@ fi
 bin=$prefix/bin/analyze-logs
 man1=$prefix/share/man/man1/analyze-logs.1
 completion=$prefix/share/bash-completion/completions/analyze-logs
+zsh_completion=$prefix/share/zsh/vendor-completions/_analyze-logs
+fish_completion=$prefix/share/fish/vendor_completions.d/analyze-logs.fish
 [[ -x $bin ]] || fail "$bin not installed"
+cmp -s "$zsh_completion" "$src/docs/analyze-logs.zsh-completion" || fail "$zsh_completion not installed"
+cmp -s "$fish_completion" "$src/docs/analyze-logs.fish-completion" || fail "$fish_completion not installed"
 [[ -f $man1 ]] || fail "$man1 not installed"
 [[ -f $completion ]] || fail "$completion not installed (include(cmake/Packaging.cmake) in CMakeLists.txt)"
 "$bin" --version >/dev/null || fail "the installed binary does not run"
@@ -73,7 +77,9 @@ if command -v dpkg-deb >/dev/null; then
   [[ -n $deb ]] || fail "cpack wrote no analyze-logs_*.deb"
   contents=$(dpkg-deb -c "$deb")
   for f in ./usr/bin/analyze-logs ./usr/share/man/man1/analyze-logs.1 \
-    ./usr/share/bash-completion/completions/analyze-logs; do
+    ./usr/share/bash-completion/completions/analyze-logs \
+    ./usr/share/zsh/vendor-completions/_analyze-logs \
+    ./usr/share/fish/vendor_completions.d/analyze-logs.fish; do
     grep -qF " $f" <<<"$contents" || fail "$f missing from $(basename "$deb")"
   done
   depends=$(dpkg-deb -f "$deb" Depends)

@@ -69,6 +69,7 @@ for job in "$src"/testdata/srtctl/logs/*/; do check "srtctl_$(basename "$job")" 
 check srtctl_set "$src/testdata/srtctl/logs"
 for job in "$src"/testdata/ray/*/; do check "ray_$(basename "$job")" "$job"; done
 for d in "$src"/testdata/discover/*/; do check "discover_$(basename "$d")" "$d"; done
+for d in "$src"/testdata/hangs/*/; do check "hang_$(basename "$d")" "$d"; done
 check stdin_prime_rl - <"$src/testdata/runs/prefix/logs/orchestrator.log"
 # A trainer log alone: every metric but ckpt.write_ms is listed with count 0 and nothing else.
 check prime_rl_trainer_only "$src/testdata/runs/healthy/logs/trainer.log"

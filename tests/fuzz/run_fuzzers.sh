@@ -130,6 +130,18 @@ for t in "${targets[@]}"; do
       printf '\x00Polling http://h:8000/health every 10 seconds\nModel is ready.\n' >"$c/builtin_bench"
       ;;
     fuzz_ray) seed_logs "$c" '\x00' ;;
+    fuzz_pickle)
+      # Byte 0 even: a Flight Recorder pickle (the testdata dumps, whole or cut); odd: its JSON form.
+      n=0
+      while IFS= read -r f; do
+        { printf '\x00'; cat "$f"; } >"$c/td_$((n++))"
+        { printf '\x00'; head -c 300 "$f"; } >"$c/td_cut_$((n++))"
+      done < <(find testdata/hangs -type f -name 'nccl_trace_rank_*' 2>/dev/null | sort | head -n 8)
+      while IFS= read -r f; do
+        { printf '\x01'; cat "$f"; } >"$c/td_$((n++))"
+      done < <(find testdata/hangs -type f -name 'rank_*.json' 2>/dev/null | sort | head -n 4)
+      printf '\x00\x80\x02cos\nsystem\n(X\x02\x00\x00\x00lstR.' >"$c/builtin_global"
+      ;;
     fuzz_compare)
       # Byte 0: options (baseline, gate, --expect); then one report.json, or two separated by 0x1E.
       mapfile -t reports < <(find testdata/golden -name report.json -size -256k 2>/dev/null | sort
@@ -176,7 +188,7 @@ done
 
 max_len() {
   case $1 in
-    fuzz_scan|fuzz_srtctl|fuzz_ray) echo 65536 ;;
+    fuzz_scan|fuzz_srtctl|fuzz_ray|fuzz_pickle) echo 65536 ;;
     fuzz_decompress) echo 16384 ;;  # decoder states, not sizes: small inputs run many times faster
     fuzz_compare) echo 131072 ;;  # two whole report.json documents (the goldens are ~50 KB)
     *) echo 8192 ;;

@@ -82,4 +82,18 @@ struct Header {
 // severity first; otherwise stable.
 void sort_findings(std::vector<Finding>& findings);
 
+// The finding every kind gives for the files it could not read, or not in full: `file_problems`,
+// info, collateral, "N file problem(s) WHERE", the first 8 as evidence (to_evidence(problem)).
+template <typename Problems, typename ToEvidence>
+Finding file_problems_finding(const Problems& problems, std::string_view where, ToEvidence to_evidence) {
+  Finding x;
+  x.id = "file_problems";
+  x.severity = Severity::info;
+  x.role = Role::collateral;
+  x.summary = std::to_string(problems.size()) + (problems.size() == 1 ? " file problem " : " file problems ");
+  x.summary += where;
+  for (size_t i = 0; i < problems.size() && i < 8; ++i) x.evidence.push_back(to_evidence(problems[i]));
+  return x;
+}
+
 }  // namespace alog::core

@@ -2,7 +2,8 @@
 //
 // Percentiles use linear interpolation between closest ranks (numpy's default, "type 7"):
 // for sorted x[0..n-1] and q in [0,1], pos = (n-1)q, result = x[lo] + (x[hi]-x[lo])(pos-lo).
-// The mean is a compensated (Neumaier) sum so that millions of samples do not drift.
+// The mean is the exactly rounded sum (Shewchuk's algorithm, as Python's math.fsum) divided by the
+// count: millions of samples do not drift, and the order the samples come in does not matter.
 #pragma once
 
 #include <cstddef>
@@ -20,8 +21,12 @@ struct Summary {
 // Percentile q in [0,1] of an ascending-sorted, non-empty range.
 double percentile_sorted(std::span<const double> sorted, double q);
 
-// Sorts `samples` in place and summarises them. count == 0 for an empty vector.
+// Summarises `samples`, reordering them (only the ranks the percentiles read are put in place:
+// no full sort). count == 0 for an empty vector.
 Summary summarize(std::vector<double>& samples);
+
+// The sum of x rounded once, exactly as the sum of the real numbers would round.
+double exact_sum(std::span<const double> x);
 
 // Samples as they arrive, 8 bytes each: blocks of 64 KiB instead of one growing array, so adding
 // never copies and never leaves up to half of a doubled array unused. take() hands them over as

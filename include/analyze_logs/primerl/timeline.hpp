@@ -8,6 +8,10 @@
 //     learned from client events that have both (hosts' wall clocks are assumed synchronised);
 //   - anything else inherits the key of the event before it in the same file.
 // Times of day are unwrapped at midnight per file (a drop of more than 12 h adds a day).
+//
+// A run of one input needs no merge: its timeline is that file's events in file order. Then the
+// lines are written to the output as they come (`direct`), and nothing is spooled or read back
+// (on a 1 GiB log that was ~50 MB written and read again after the scan).
 #pragma once
 
 #include <cstdio>
@@ -25,12 +29,14 @@ struct Report;
 
 class TimelineSpool {
  public:
-  explicit TimelineSpool(std::filesystem::path out);
+  // direct: the run has one input (see above); begin_file is then called once.
+  explicit TimelineSpool(std::filesystem::path out, bool direct = false);
   ~TimelineSpool();
   TimelineSpool(const TimelineSpool&) = delete;
   TimelineSpool& operator=(const TimelineSpool&) = delete;
 
-  void begin_file(uint32_t file);
+  // name: the file as the timeline names it (Report::file_name).
+  void begin_file(uint32_t file, std::string_view name);
   // t: the event's time on its own host's monotonic clock, when known.
   void add(const Event& ev, std::optional<double> t, std::string_view message);
   // Merges the parts into the output file and removes them. Throws std::runtime_error on I/O
@@ -46,7 +52,12 @@ class TimelineSpool {
     bool client_clock = false;
   };
   void remove_parts() noexcept;
+  void flush_direct();
   std::filesystem::path out_;
+  bool direct_ = false;
+  std::FILE* direct_out_ = nullptr;
+  std::string direct_name_;
+  std::string direct_buf_;
   std::vector<Part> parts_;
   SampleBuffer tod_to_client_;  // samples of (client t - unwrapped time of day)
 };

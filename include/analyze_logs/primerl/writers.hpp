@@ -23,9 +23,12 @@ struct JsonHeader {
 // report.json, schema 2: the shared header at the top level (verdict, cause, findings, inputs,
 // with prime-rl's per-input counts kept in each input), then prime-rl's own fields.
 nlohmann::ordered_json to_json(const Report& r, const JsonHeader& jh = {});
-// Writes dump_report(to_json(r)) + "\n" to sink in pieces of about 1 MiB, building one update or batch
-// at a time: memory stays flat however many updates the run has.
-void write_json(const Report& r, const std::function<void(std::string_view)>& sink, const JsonHeader& jh = {});
+// Writes dump_report(to_json(r)) + "\n" to sink in pieces of about 0.5 MiB, building the updates
+// and batches a block at a time: memory stays flat however many updates the run has. With
+// threads > 1 the blocks are formatted on that many threads and written in order (sink is called
+// from one thread at a time).
+void write_json(const Report& r, const std::function<void(std::string_view)>& sink, const JsonHeader& jh = {},
+                unsigned threads = 1);
 std::string to_markdown(const Report& r);   // SUMMARY.md
 // SUMMARY.md and report.html list at most this many incomplete updates (client side never
 // finished, then server side only), then "… and N more": a run with a hung engine has one per

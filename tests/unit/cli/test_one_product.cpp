@@ -190,6 +190,9 @@ TEST(OneProduct, NothingRecognisedIsNeverOkAndTripsFailOnWarning) {
   EXPECT_NE(j["findings"][0]["summary"].get<std::string>().find(nothing), std::string::npos);
   EXPECT_NE(j["findings"][0]["summary"].get<std::string>().find("3 files"), std::string::npos) << j["findings"][0];
   EXPECT_NE(j["findings"][0]["detail"].get<std::string>().find("srtctl job folders"), std::string::npos);
+  // The fix names every kind the tool reads, the hung job's artifacts too.
+  EXPECT_NE(j["findings"][0]["fix"].get<std::string>().find("Flight Recorder dumps"), std::string::npos)
+      << j["findings"][0];
   EXPECT_EQ(r.out.find("OK"), std::string::npos) << r.out;
   TempDir out2;
   EXPECT_EQ(run(out2, {"--fail-on", "warning", nothing}).status, 1);

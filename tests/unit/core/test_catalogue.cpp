@@ -23,6 +23,30 @@ struct Case {
 
 const std::vector<Case>& cases() {
   static const std::vector<Case> c = {
+      {"cuda_graph_fallback",
+       {"[2025-12-01 10:06:50 DP0 TP0 EP0] Decode batch, #running-req: 96, #token: 98304, token usage: 0.93, "
+        "pre-allocated usage: 0.00, #prealloc-req: 0, #transfer-req: 0, #retracted-req: 0, cuda graph: False, "
+        "gen throughput (token/s): 2100.00, #queue-req: 30, ",
+        "[2025-07-18 15:32:52 TP0] Decode batch. #running-req: 233, #token: 370959, token usage: 0.84, cuda graph: "
+        "False, gen throughput (token/s): 4594.01, #queue-req: 0"},
+       {"[2025-12-01 10:06:50 DP0 TP0 EP0] Decode batch, #running-req: 64, cuda graph: True, #queue-req: 0, ",
+        "server_args=ServerArgs(disable_cuda_graph=False, cuda_graph_max_bs=64)"}},
+      {"kv_pool_retract",
+       {"[2025-12-01 10:07:21 DP1 TP1 EP1] KV cache pool is full. Retract requests. #retracted_reqs: 3, "
+        "#new_token_ratio: 0.4000 -> 0.6000",
+        "[2025-12-01 10:07:22 DP1 TP1 EP1] Decode batch, #running-req: 93, #token: 95232, token usage: 0.97, "
+        "#retracted-req: 3, #queue-req: 0, "},
+       {"[2025-12-01 10:07:22 DP1 TP1 EP1] Decode batch, #running-req: 93, #retracted-req: 0, #queue-req: 0, ",
+        "KV cache pool size: 655360 tokens"}},
+      {"pd_imbalance",
+       {"[2025-12-01 10:07:22 DP0 TP0 EP0] Decode batch, #running-req: 32, #prealloc-req: 4, #transfer-req: 18, "
+        "#retracted-req: 0, cuda graph: True, #queue-req: 0, "},
+       {"[2025-12-01 10:07:22 DP0 TP0 EP0] Decode batch, #running-req: 32, #transfer-req: 0, #queue-req: 0, "}},
+      {"queue_growth",
+       {"[2025-12-01 10:07:22 DP0 TP0 EP0] Decode batch, #running-req: 32, token usage: 0.93, cuda graph: True, "
+        "gen throughput (token/s): 1600.00, #queue-req: 30, "},
+       {"[2025-12-01 10:07:22 DP0 TP0 EP0] Decode batch, #running-req: 32, #queue-req: 0, ",
+        "[2025-12-01 10:07:22 DP0 TP0 EP0] Prefill batch, #new-seq: 4, #running-req: 0, #queue-req: 12, "}},
       {"cuda_oom",
        {"torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 768.00 MiB. GPU 0 has a "
         "total capacity of 83.05 GiB of which 140.38 MiB is free. Including non-PyTorch memory, "

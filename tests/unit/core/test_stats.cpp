@@ -1,6 +1,7 @@
 // summarize / percentile_sorted: count, mean, min, p50, p90, p95, p99, max, with percentiles by
 // linear interpolation between closest ranks (numpy's default). Expected values are worked out
-// by hand in the comments, or by an independent long-double reference in the test.
+// by hand in the comments, or by an independent long-double reference in the test. The mean is
+// the exactly rounded sum (math.fsum's) over the count.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -89,10 +90,10 @@ TEST(Stats, AllEqual) {
   EXPECT_NEAR(s.mean, 0.2, 1e-15);
 }
 
-TEST(Stats, MeanIsCompensated) {
+TEST(Stats, MeanIsExact) {
   // A naive sum loses the 1 entirely (1e16 + 1 == 1e16 in double).
   std::vector<double> v{1e16, 1, -1e16};
-  EXPECT_NEAR(summarize(v).mean, 1.0 / 3.0, 1e-12);
+  EXPECT_EQ(summarize(v).mean, 1.0 / 3.0);
 }
 
 TEST(Stats, RandomSamplesAgainstLongDoubleReference) {
@@ -115,10 +116,47 @@ TEST(Stats, RandomSamplesAgainstLongDoubleReference) {
   }
 }
 
-TEST(Stats, SummarizeSortsInPlace) {
-  std::vector<double> v{3, 1, 2};
+TEST(Stats, SummarizeKeepsEverySample) {
+  std::vector<double> v{3, 1, 2, 2, 9};
   summarize(v);
-  EXPECT_EQ(v, (std::vector<double>{1, 2, 3}));
+  std::sort(v.begin(), v.end());
+  EXPECT_EQ(v, (std::vector<double>{1, 2, 2, 3, 9}));
+}
+
+// The ranks the percentiles read are selected, not sorted: the figures must be the very ones a
+// full sort gives, bit for bit, whatever the input order, duplicates and sizes.
+TEST(Stats, SelectionGivesTheFiguresOfAFullSort) {
+  std::mt19937_64 rng(21);
+  for (size_t n : {1u, 2u, 3u, 4u, 5u, 10u, 11u, 99u, 100u, 101u, 1000u, 65537u}) {
+    for (int dup : {0, 1}) {
+      std::vector<double> v(n);
+      for (auto& x : v) x = static_cast<double>(rng() % (dup ? 7 : 10000000)) / 10.0;
+      std::vector<double> sorted = v;
+      std::sort(sorted.begin(), sorted.end());
+      Summary s = summarize(v);
+      EXPECT_EQ(s.min, sorted.front());
+      EXPECT_EQ(s.max, sorted.back());
+      EXPECT_EQ(s.p50, percentile_sorted(sorted, 0.50)) << n;
+      EXPECT_EQ(s.p90, percentile_sorted(sorted, 0.90)) << n;
+      EXPECT_EQ(s.p95, percentile_sorted(sorted, 0.95)) << n;
+      EXPECT_EQ(s.p99, percentile_sorted(sorted, 0.99)) << n;
+      std::shuffle(sorted.begin(), sorted.end(), rng);
+      EXPECT_EQ(summarize(sorted).mean, s.mean) << "the mean depends on the order, n=" << n;
+    }
+  }
+}
+
+// Python's math.fsum gives these (its documentation and test suite).
+TEST(Stats, ExactSumIsRoundedOnce) {
+  std::vector<double> tenths(10, 0.1);
+  EXPECT_EQ(exact_sum(tenths), 1.0);  // a plain sum gives 0.9999999999999999
+  EXPECT_EQ(exact_sum(std::vector<double>{1e16, 1, -1e16}), 1.0);
+  EXPECT_EQ(exact_sum(std::vector<double>{1e100, 1.0, -1e100, 1e-100, 1e50, -1.0, -1e50}), 1e-100);
+  EXPECT_EQ(exact_sum(std::vector<double>{1e16, 1., 1e-16}), 10000000000000002.0);  // half to even, up
+  EXPECT_EQ(exact_sum(std::vector<double>{}), 0.0);
+  EXPECT_EQ(exact_sum(std::vector<double>{2.5}), 2.5);
+  std::vector<double> big(3, 1e308);
+  EXPECT_TRUE(std::isinf(exact_sum(big)));
 }
 
 TEST(StatsPercentile, EndsAndMiddle) {

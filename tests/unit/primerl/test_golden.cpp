@@ -5,6 +5,7 @@
 // After an intended change of the output, regenerate and review the diff:
 //   ALOG_UPDATE_GOLDEN=1 ./build/test_primerl --gtest_filter='*ReportGolden*'
 //   git diff testdata/golden
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -213,6 +214,91 @@ TEST(ReportJsonStream, EveryOptionalShapeStreamsTheSameTextAsTheTree) {
   EXPECT_NE(streamed.find("\"start_line\":null"), std::string::npos);
   EXPECT_NE(streamed.find("\"rpc_ms\":null"), std::string::npos);  // inf and NaN are not numbers
   EXPECT_NE(streamed.find("\n    {\"trace_id\":\"00000000000000ab\","), std::string::npos) << streamed;
+}
+
+// Many updates and batches, formatted in blocks on several threads and written in order: the same
+// bytes as one thread and as the tree, for any thread count, whatever block is the last.
+TEST(ReportJsonStream, BlocksFormattedOnSeveralThreadsAreWrittenInOrder) {
+  Report r;
+  InputReport in;
+  in.path = "logs/orchestrator.log";
+  r.inputs.push_back(in);
+  for (size_t n : {size_t{1}, size_t{1023}, size_t{1024}, size_t{1025}, size_t{9000}}) {
+    r.updates.clear();
+    r.batches.clear();
+    for (size_t i = 0; i < n; ++i) {
+      UpdateReport u;
+      u.trace = *TraceId::parse(fmt::format("{:016x}", i + 1));
+      u.step = static_cast<int64_t>(i);
+      u.wall_ms = 0.1 * static_cast<double>(i);
+      u.send_at = {0, 2 * i + 1};
+      r.updates.push_back(u);
+      BatchReport b;
+      b.start_line = 2 * i + 2;
+      b.dur_ms = static_cast<double>(i) / 3;
+      r.batches.push_back(b);
+    }
+    std::string one;
+    write_json(r, [&](std::string_view p) { one += p; }, {}, 1);
+    EXPECT_EQ(one, dump_report(to_json(r)) + "\n") << n;
+    for (unsigned threads : {2u, 3u, 8u}) {
+      std::string many;
+      size_t calls = 0;
+      write_json(r, [&](std::string_view p) {
+        many += p;
+        ++calls;
+      }, {}, threads);
+      EXPECT_EQ(many, one) << n << " updates on " << threads << " threads";
+      EXPECT_GE(calls, 3u);
+    }
+  }
+}
+
+// Records are written through a cursor with room ensured per record: a file name far longer than
+// that room (and one that needs escaping) still comes out whole.
+TEST(ReportJsonStream, LongFileNamesComeOutWhole) {
+  Report r;
+  InputReport in;
+  in.path = std::string(3000, 'x') + "\"/\\.log";
+  r.inputs.push_back(in);
+  for (size_t i = 0; i < 1100; ++i) {
+    UpdateReport u;
+    u.trace = *TraceId::parse(fmt::format("{:016x}", i + 1));
+    u.send_at = {0, i + 1};
+    u.done_at = Location{0, i + 2};
+    u.server = ServerSide{};
+    r.updates.push_back(u);
+    BatchReport b;
+    b.start_line = i + 1;
+    r.batches.push_back(b);
+  }
+  std::string streamed;
+  write_json(r, [&](std::string_view p) { streamed += p; }, {}, 2);
+  EXPECT_EQ(streamed, dump_report(to_json(r)) + "\n");
+  EXPECT_GT(streamed.size(), 1100u * 4 * 3000);
+}
+
+// A sink that fails (disk full) ends the write with its error, on any thread count; nothing hangs.
+TEST(ReportJsonStream, ASinkThatFailsEndsTheWriteWithItsError) {
+  Report r;
+  r.inputs.push_back(InputReport{});
+  for (size_t i = 0; i < 20000; ++i) {
+    UpdateReport u;
+    u.trace = *TraceId::parse(fmt::format("{:016x}", i + 1));
+    r.updates.push_back(u);
+  }
+  for (unsigned threads : {1u, 2u, 4u}) {
+    size_t calls = 0;
+    try {
+      write_json(r, [&](std::string_view) {
+        if (++calls == 4) throw std::runtime_error("disk full");
+      }, {}, threads);
+      ADD_FAILURE() << "no error on " << threads << " threads";
+    } catch (const std::runtime_error& e) {
+      EXPECT_STREQ(e.what(), "disk full");
+    }
+    EXPECT_EQ(calls, 4u) << "the sink was called again after it failed, on " << threads << " threads";
+  }
 }
 
 TEST_P(ReportGolden, PathsInTheReportAreRelative) {

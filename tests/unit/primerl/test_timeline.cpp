@@ -199,3 +199,47 @@ TEST(Timeline, TestdataRunThatCrossesMidnight) {
   }
   EXPECT_TRUE(after_midnight);
 }
+
+// One input is written as it is scanned (no spool, no merge); it must give the very lines the
+// merge gives. A second, empty input makes the same run go through the spool and the merge.
+TEST(Timeline, OneInputWrittenDirectlyEqualsTheMerge) {
+  TempDir d;
+  std::string text;
+  for (int i = 0; i < 3000; ++i) {
+    text += fmt::format("23:59:{:02}    INFO [gen] batch.start inflight={}\n", i % 60, i);
+    text += "chatter between events\n";
+    text += fmt::format("[weights][{:016x}] client.send t={} step={} note=\x01\n", i + 1, 100 + i, i);
+    text += fmt::format("[ckpt] wait.start target_step={}\n", i);
+  }
+  fs::path log = d.write("orch.log", text);
+  fs::path empty = d.write("empty.log", "");
+  auto run = [&](std::vector<std::string> inputs, const std::string& out) {
+    AnalysisOptions opt;
+    opt.inputs = std::move(inputs);
+    opt.timeline_path = d.path / out;
+    analyze(opt);
+    return read_lines(d.path / out);
+  };
+  auto direct = run({log.string()}, "direct.txt");
+  auto merged = run({log.string(), empty.string()}, "merged.txt");
+  ASSERT_EQ(direct.size(), 9000u);
+  EXPECT_EQ(direct, merged);
+  EXPECT_EQ(direct[1].find('\x01'), std::string::npos) << direct[1];
+  for (const auto& e : fs::directory_iterator(d.path))
+    EXPECT_EQ(e.path().filename().string().find(".part"), std::string::npos) << e.path();
+}
+
+TEST(Timeline, OneInputThatCannotBeWrittenIsAnError) {
+  TempDir d;
+  std::string text;
+  for (int i = 0; i < 50000; ++i) text += fmt::format("[gen] batch.done dur_ms={}\n", i);
+  AnalysisOptions opt;
+  opt.inputs = {d.write("o.log", text).string()};
+  opt.timeline_path = fs::path("/dev/full");
+  try {
+    analyze(opt);
+    FAIL() << "writing to /dev/full did not fail";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("/dev/full: write failed"), std::string::npos) << e.what();
+  }
+}

@@ -61,7 +61,12 @@ TEST(SrtctlHeader, OomJobRootCauseFirstWithItsLineAndFixThenCollateral) {
   EXPECT_EQ(root.role, core::Role::root_cause);
   EXPECT_NE(root.summary.find("decode w0 on watchtower-aqua-cn11"), std::string::npos) << root.summary;
   EXPECT_NE(root.summary.find("torch.OutOfMemoryError"), std::string::npos) << root.summary;
-  ASSERT_EQ(root.evidence.size(), 1u);
+  // The OOM's line, then its likely trigger on the same worker: the KV pool ran full just before.
+  ASSERT_EQ(root.evidence.size(), 2u);
+  EXPECT_NE(root.evidence[1].text.find("KV cache pool is full"), std::string::npos) << root.evidence[1].text;
+  EXPECT_NE(root.detail.find("likely trigger: decode w0 on watchtower-aqua-cn11: KV cache pool full"),
+            std::string::npos)
+      << root.detail;
   EXPECT_EQ(root.evidence[0].line, 41u);
   EXPECT_EQ(root.evidence[0].time, "2025-11-22 06:41:55");
   // The evidence names a file that exists, and its text is that line.

@@ -1,0 +1,43 @@
+// What one input gave the hang analysis before anything is decided (lines.cpp fills it, analyze.cpp
+// decides over all of them).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "analyze_logs/hangs.hpp"
+
+namespace alog::hangs::detail {
+
+struct PidFact {  // pid (and host) of a global rank, and who said so
+  int rank = -1;
+  int64_t pid = -1;
+  std::string host;
+  std::string source;  // "torchrun table", "RAS", "NCCL init line"
+  int nranks =
+      -1;  // NCCL init: the communicator's size (only the world communicator maps global ranks)
+};
+
+struct Facts {
+  std::vector<StackDump> dumps;
+  std::vector<WatchLine> lines;
+  std::vector<TableRow> table;
+  std::vector<RasRank> ras;
+  std::vector<PidFact> ids;
+  std::vector<std::pair<std::string, std::string>> problems;
+  uint64_t lines_read = 0;
+};
+
+// Reads one text file (plain, .gz, .zst) line by line; `display` names it in evidence.
+void scan_text(const std::string& path, const std::string& display, Facts& out);
+// A torchrun error.json (its `message` read for the barrier and exception lines).
+void scan_error_json(const std::string& path, const std::string& display, Facts& out);
+// The rank a file's name gives (`rank3`, `rank_3`, `rank-3`), -1 when none.
+int rank_from_name(std::string_view name);
+
+}  // namespace alog::hangs::detail
+
+namespace alog::hangs {
+// "0-2, 4-7"
+std::string rank_list_of(const std::vector<int>& v);
+}  // namespace alog::hangs
