@@ -206,9 +206,12 @@ class Folder {
   void on_event(const Event& ev, std::string_view msg) {
     if (is_step_op(ev.op)) {  // the step budget: kept apart from the tagged events
       steps_.on_event(ev);
+      if (ev.op == Op::step_orch || ev.op == Op::step_trainer) ++op_counts_[static_cast<int>(ev.op)];
       return;
     }
     ++op_counts_[static_cast<int>(ev.op)];
+    if (ev.op == Op::client_done && ev.has(Field::queue_ms) && ev.get(Field::queue_ms) >= 0)
+      steps_.on_tagged_update(ev.get(Field::queue_ms), ev.trace);  // the step budget's cross-link
     std::optional<double> t;
     if (ev.has(Field::t)) t = ev.get(Field::t);
     switch (ev.op) {
@@ -237,7 +240,11 @@ class Folder {
                     c(Op::batch_start) + c(Op::batch_done) + c(Op::rollout);
     uint64_t inf = c(Op::server_recv) + c(Op::rpc_start) + c(Op::rpc_done);
     uint64_t tr = c(Op::write_done);
-    if (orch == 0 && inf == 0 && tr == 0) return Role::unknown;
+    if (orch == 0 && inf == 0 && tr == 0) {
+      // No tagged line: the step summaries say which side wrote the log (as discovery tells it).
+      if (c(Op::step_orch) == 0 && c(Op::step_trainer) == 0) return Role::unknown;
+      return c(Op::step_orch) >= c(Op::step_trainer) ? Role::orchestrator : Role::trainer;
+    }
     if (orch >= inf && orch >= tr) return Role::orchestrator;
     if (inf >= tr) return Role::inference;
     return Role::trainer;

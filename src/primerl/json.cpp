@@ -137,6 +137,19 @@ J steps_json(const StepsReport& s) {
     mean["save_s"] = opt(s.save_s);
   }
   o["paired_mean"] = mean;
+  J time = J::object();
+  time["drift_s_per_100_steps"] = opt(s.drift_s_per_100);
+  time["first_tenth_s"] = opt(s.first_tenth_s);
+  time["last_tenth_s"] = opt(s.last_tenth_s);
+  time["median_s"] = opt(s.median_s);
+  J outs = J::array();
+  for (const auto& x : s.outliers) outs.push_back(J{{"step", x.step}, {"orchestrator_s", x.orch_s}, {"inside", x.inside}});
+  time["outliers"] = outs;
+  time["max_off_policy_first"] = opt(s.off_policy_first);
+  time["max_off_policy_last"] = opt(s.off_policy_last);
+  time["max_off_policy_max"] = opt(s.off_policy_max);
+  time["steps_above_async_level"] = s.off_policy_above_async;
+  o["over_time"] = time;
   J cols = J::array();
   for (const char* c : kStepColumns) cols.push_back(c);
   o["table_columns"] = cols;

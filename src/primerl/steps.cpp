@@ -7,6 +7,7 @@
 #include <limits>
 #include <unordered_map>
 
+#include "analyze_logs/render/render.hpp"
 #include "analyze_logs/util.hpp"
 
 namespace alog {
@@ -58,8 +59,10 @@ double or0(double v) {
 struct OrchHalf {
   double o = kNA, barrier = 0, gate = 0, u = 0, e = 0, off = kNA;
   double m_wait = kNA, m_update = kNA, m_gen = kNA;  // metrics.jsonl only
+  TraceId trace;  // the tagged view: the [weights] update that queued longest in the step ...
   uint64_t line = 0;
   uint32_t file = 0;
+  float queue_ms = std::numeric_limits<float>::quiet_NaN();  // ... and its queue_ms
   bool gap = false;  // a wait from a time-of-day gap
 };
 // The trainer's half: its timer t as printed, and the parts.
@@ -114,6 +117,8 @@ struct StepFolder::Impl {
   uint32_t file = 0;
   std::string path;
   double pend_barrier = 0, pend_gate = 0, pend_u = 0, pend_e = 0, pend_w = 0, pend_b = 0;
+  double pend_queue = kNA;
+  TraceId pend_trace;
   bool pend_gap = false;
   int32_t pause_tod = -1, dispatch_tod = -1, hold_tod = -1, eval_tod = -1;
   Row row;
@@ -178,6 +183,9 @@ struct StepFolder::Impl {
     h.u = pend_u;
     h.e = pend_e;
     h.gap = pend_gap;
+    h.queue_ms = static_cast<float>(pend_queue);
+    h.trace = pend_trace;
+    pend_queue = kNA;
     pend_barrier = pend_gate = pend_u = pend_e = 0;
     pend_gap = false;
     if (!r) return;
@@ -303,6 +311,7 @@ void StepFolder::begin_file(uint32_t file, std::string_view path) {
   if (m.seen.size() <= file) m.seen.resize(file + 1);
   m.path = std::string(path);
   m.pend_barrier = m.pend_gate = m.pend_u = m.pend_e = m.pend_w = m.pend_b = 0;
+  m.pend_queue = kNA;
   m.pend_gap = false;
   m.pause_tod = m.dispatch_tod = m.hold_tod = m.eval_tod = -1;
 }
@@ -324,6 +333,11 @@ size_t StepFolder::bytes_per_step() const {
 
 size_t StepFolder::steps_held() const {
   return impl_->recs.size();
+}
+
+void StepFolder::on_tagged_update(double queue_ms, const TraceId& trace) {
+  Impl& m = *impl_;
+  if (!known(m.pend_queue) || queue_ms > m.pend_queue) m.pend_queue = queue_ms, m.pend_trace = trace;
 }
 
 void StepFolder::on_event(const Event& ev) {
@@ -414,6 +428,70 @@ constexpr PartDef kParts[] = {
 
 }  // namespace
 
+namespace {
+
+constexpr double kOutlierFactor = 2.0;  // an outlier's wall: at least twice the median ...
+constexpr double kOutlierMinS = 5.0;    // ... and this much more than it
+
+// Drift, the tenths, the median and the outliers (see StepsReport). walls: (step, wall) in step
+// order. The slope is least squares over centred values (no cancellation at step 10^6).
+void over_time(StepsReport& s, const std::vector<std::pair<double, double>>& walls,
+               std::vector<StepRecord>& slowest) {
+  if (walls.size() < 2) return;
+  size_t tenth = std::max<size_t>(1, walls.size() / 10);
+  double a = 0, b = 0;
+  for (size_t i = 0; i < tenth; ++i) a += walls[i].second, b += walls[walls.size() - 1 - i].second;
+  s.first_tenth_s = a / static_cast<double>(tenth);
+  s.last_tenth_s = b / static_cast<double>(tenth);
+  std::vector<double> sorted;
+  sorted.reserve(walls.size());
+  for (const auto& w : walls) sorted.push_back(w.second);
+  // numpy's median: the middle, or the mean of the two middles (selected, not sorted).
+  size_t h = sorted.size() / 2;
+  std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(h), sorted.end());
+  double median = sorted[h];
+  if (sorted.size() % 2 == 0)
+    median = (*std::max_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(h)) + median) / 2;
+  s.median_s = median;
+  // The drift: least squares over the steps that are not outliers (an eval or a checkpoint every
+  // 100 steps is not "getting slower"), on centred values (no cancellation at step 10^6).
+  auto normal = [&](double w) { return w < kOutlierFactor * median || w - median < kOutlierMinS; };
+  double n = 0, mx = 0, my = 0;
+  for (const auto& [x, y] : walls)
+    if (normal(y)) n += 1, mx += x, my += y;
+  if (n >= 2) {
+    mx /= n, my /= n;
+    double sxy = 0, sxx = 0;
+    for (const auto& [x, y] : walls)
+      if (normal(y)) sxy += (x - mx) * (y - my), sxx += (x - mx) * (x - mx);
+    if (sxx > 0) s.drift_s_per_100 = 100.0 * sxy / sxx;
+  }
+  std::sort(slowest.begin(), slowest.end(), [](const auto& x, const auto& y) {
+    return val(x.orch_s) != val(y.orch_s) ? val(x.orch_s) > val(y.orch_s) : x.step < y.step;
+  });
+  for (const auto& x : slowest) {
+    double o = val(x.orch_s);
+    if (normal(o)) continue;
+    std::vector<std::string> what;
+    if (x.ckpt) what.emplace_back("checkpoint saved");
+    if (val(x.save_s) > 0) what.push_back(fmt::format("save {:.1f} s", *x.save_s));
+    if (val(x.eval_s) > 0) what.push_back(fmt::format("eval {:.1f} s", *x.eval_s));
+    if (val(x.wait_s) > 0)
+      what.push_back(fmt::format("trainer wait {:.1f} s", *x.wait_s));
+    if (val(x.update_s) > 0) what.push_back(fmt::format("update {:.1f} s", *x.update_s));
+    // The tagged view of the same step: a weight update that queued in the front end.
+    if (val(x.weights_queue_s) >= 1.0)
+      what.push_back(fmt::format("[weights] {} queued {:.1f} s", x.weights_trace.str(), *x.weights_queue_s));
+    if (val(x.broadcast_s) > 0) what.push_back(fmt::format("broadcast {:.1f} s", *x.broadcast_s));
+    std::string inside;
+    for (const auto& w : what) inside += (inside.empty() ? "" : ", ") + w;
+    if (inside.empty()) inside = "generation only (nothing else logged)";
+    s.outliers.push_back({x.step, o, inside});
+  }
+}
+
+}  // namespace
+
 void StepFolder::finish(Report& r, std::vector<std::pair<std::string, SampleBuffer>>& samples) {
   end_file();
   Impl& m = *impl_;
@@ -469,6 +547,10 @@ void StepFolder::finish(Report& r, std::vector<std::pair<std::string, SampleBuff
     return val(x.update_s) + val(x.broadcast_s) + val(x.save_s);
   };
 
+  // The run over time: sums for the slope, the walls in step order, the slowest steps.
+  std::vector<std::pair<double, double>> walls;
+  std::vector<StepRecord> slowest;
+  auto k_wall = [](const StepRecord& x) { return val(x.orch_s); };
   for (uint32_t i : order) {
     const Rec& x = m.recs[i];
     StepRecord out;
@@ -515,6 +597,10 @@ void StepFolder::finish(Report& r, std::vector<std::pair<std::string, SampleBuff
       out.orch_line = lo->line;
       if (known(lo_wait) && lo->gap) s.wait_from_gaps = true;
     }
+    if (lo && known(lo->queue_ms)) {
+      out.weights_queue_s = static_cast<double>(lo->queue_ms) / 1000.0;
+      out.weights_trace = lo->trace;
+    }
     const TrainerHalf* lt = x.tl != kNone ? &m.tl[x.tl] : nullptr;
     const TrainerHalf* mt = x.tm != kNone ? &m.tm[x.tm] : nullptr;
     if (mt) {
@@ -554,6 +640,17 @@ void StepFolder::finish(Report& r, std::vector<std::pair<std::string, SampleBuff
       any_known[k] = true;
       if (paired) sum[k] += *v, ++cnt[k];
     }
+    if (out.orch_s) {
+      walls.emplace_back(static_cast<double>(out.step), *out.orch_s);
+      keep_top(slowest, out, k_wall);
+    }
+    if (out.max_off_policy) {
+      double v = *out.max_off_policy;
+      if (!s.off_policy_first) s.off_policy_first = v;
+      s.off_policy_last = v;
+      s.off_policy_max = std::max(v, val(s.off_policy_max));
+      if (v > r.async_level) ++s.off_policy_above_async;
+    }
     if (paired) {
       keep_top(top[0], out, k_wait);
       keep_top(top[1], out, k_idle);
@@ -571,6 +668,7 @@ void StepFolder::finish(Report& r, std::vector<std::pair<std::string, SampleBuff
         std::string_view(kParts[k].column) != "compute_s")
       s.not_logged.emplace_back(kParts[k].column);
   }
+  over_time(s, walls, slowest);
   for (size_t k = 0; k < std::size(kParts); ++k)
     if (!buf[k].empty()) samples.emplace_back(kParts[k].metric, std::move(buf[k]));
   m.recs.clear();
@@ -647,9 +745,37 @@ void choose_bound(StepsReport& s, std::vector<StepRecord> (&top)[3]) {
             [](const auto& a, const auto& b) { return a.step < b.step; });
 }
 
+// The run over time (drift, outlier steps, Max Off-Policy) as terminal lines.
+static void over_time_lines(const StepsReport& s, std::vector<std::string>& out) {
+  if (s.drift_s_per_100 && s.first_tenth_s && s.last_tenth_s)
+    out.push_back(fmt::format(
+        "  over time: {:+.2f} s per 100 steps (first tenth {}, last tenth {}); {} outlier step{}",
+        *s.drift_s_per_100, s1(s.first_tenth_s), s1(s.last_tenth_s), s.outliers.size(),
+        s.outliers.size() == 1 ? "" : "s"));
+  for (const auto& o : s.outliers) {
+    std::string l = fmt::format("    step {}: {} ({:.1f}x the median) with {}", o.step, s1(o.orch_s),
+                                o.orch_s / val(s.median_s), o.inside);
+    out.push_back(render::fit(l, 100));  // the whole list is in report.json
+  }
+  if (s.off_policy_max)
+    out.push_back(
+        fmt::format("  max off-policy: {} at the start, {} at the end, {} at most; {} step{} above "
+                    "--async-level",
+                    *s.off_policy_first, *s.off_policy_last, *s.off_policy_max,
+                    s.off_policy_above_async, s.off_policy_above_async == 1 ? "" : "s"));
+}
+
 std::vector<std::string> budget_lines(const StepsReport& s) {
   std::vector<std::string> out;
-  if (!s.paired) return out;
+  if (!s.total) return out;
+  if (!s.paired) {
+    // One side only (an orchestrator log without its trainer's, or the reverse): no budget and
+    // no verdict, but the run over time still shows.
+    out.push_back(fmt::format("step budget: {} step{}, none with both halves logged: no verdict",
+                              s.total, s.total == 1 ? "" : "s"));
+    over_time_lines(s, out);
+    return out;
+  }
   std::string src = s.orch_source == s.trainer_source
                         ? std::string(step_source_name(s.orch_source))
                         : fmt::format("{}/{}", step_source_name(s.orch_source),
@@ -666,6 +792,7 @@ std::vector<std::string> budget_lines(const StepsReport& s) {
                             s1(s.trainer_s), pc(s.idle_s, s.trainer_s),
                             pc(s.compute_s, s.trainer_s), pc(s.broadcast_s, s.trainer_s),
                             pc(s.save_s, s.trainer_s)));
+  over_time_lines(s, out);
   return out;
 }
 

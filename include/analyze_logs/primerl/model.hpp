@@ -82,6 +82,11 @@ struct StepRecord {
   uint64_t orch_line = 0, trainer_line = 0;  // the step line (0: from metrics.jsonl)
   StepSource orch_src = StepSource::none, trainer_src = StepSource::none;
   bool ckpt = false;  // `Saving checkpoint at step N` was logged
+  // The tagged view inside this step: the longest front-end queue wait (queue_ms / 1000) of the
+  // `[weights] client.done` lines logged in the step (between its summary and the previous one in
+  // the same log), and that update's trace id; empty without tagged lines.
+  OptDouble weights_queue_s;
+  TraceId weights_trace;
   bool paired() const { return orch_src != StepSource::none && trainer_src != StepSource::none; }
 };
 
@@ -116,6 +121,20 @@ struct StepsReport {
   double estimate_s = 0;            // the step time if the bound were removed
   std::string estimate_basis;       // what the estimate assumes
   std::vector<StepRecord> evidence;  // the (at most 5) steps that show the bound most, by step
+  // The run over time, over every step with an orchestrator wall: the least-squares slope of the
+  // wall over the step number (seconds per 100 steps) and the means of the first and last tenth.
+  OptDouble drift_s_per_100, first_tenth_s, last_tenth_s, median_s;
+  // The slowest steps (at most 5, slowest first) whose wall is at least twice the median and 5 s
+  // more, each with what happened inside it.
+  struct Outlier {
+    int64_t step = 0;
+    double orch_s = 0;
+    std::string inside;  // "checkpoint saved, eval 41.3 s, waited 12.5 s for the trainer"
+  };
+  std::vector<Outlier> outliers;
+  // `Max Off-Policy` over time against --async-level.
+  OptDouble off_policy_first, off_policy_last, off_policy_max;
+  uint64_t off_policy_above_async = 0;  // steps whose level is above --async-level
 };
 
 // Server-side half of a weight update, from one inference log.

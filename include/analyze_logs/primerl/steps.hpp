@@ -30,6 +30,8 @@ class StepFolder {
 
   void begin_file(uint32_t file, std::string_view path);
   void on_event(const Event& ev);
+  // A tagged `[weights] client.done` with its queue_ms (and trace id), for the step it falls in.
+  void on_tagged_update(double queue_ms, const TraceId& trace);
   void end_file();
   // Composes the records (metrics.jsonl preferred per component), fills r.steps and hands the
   // step.* samples over to `samples`.
