@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 #include <atomic>
 #include <thread>
 #include <array>
@@ -210,8 +211,12 @@ class Folder {
       return;
     }
     ++op_counts_[static_cast<int>(ev.op)];
-    if (ev.op == Op::client_done && ev.has(Field::queue_ms) && ev.get(Field::queue_ms) >= 0)
-      steps_.on_tagged_update(ev.get(Field::queue_ms), ev.trace);  // the step budget's cross-link
+    if (ev.op == Op::client_done && ev.has(Field::wall_ms))  // the step budget's cross-link
+      steps_.on_tagged_update(ev.get(Field::wall_ms),
+                              ev.has(Field::queue_ms) && ev.get(Field::queue_ms) >= 0
+                                  ? ev.get(Field::queue_ms)
+                                  : std::numeric_limits<double>::quiet_NaN(),
+                              ev.trace);
     std::optional<double> t;
     if (ev.has(Field::t)) t = ev.get(Field::t);
     switch (ev.op) {

@@ -63,6 +63,7 @@ struct OrchHalf {
   uint64_t line = 0;
   uint32_t file = 0;
   float queue_ms = std::numeric_limits<float>::quiet_NaN();  // ... and its queue_ms
+  float tagged_wall_ms = 0;  // the tagged updates' wall_ms in the step, summed
   bool gap = false;  // a wait from a time-of-day gap
 };
 // The trainer's half: its timer t as printed, and the parts.
@@ -81,6 +82,7 @@ struct Rec {
 // What a file logged: a part is known for the file's steps when its lines appear in it at all.
 struct FileSeen {
   bool barrier = false, gate = false, update = false, eval = false, idle = false, bcast = false;
+  bool tagged_update = false;  // [weights] client.done lines: the weight update's time, tagged
   bool trainer_decided = false, trainer_pre07 = false;
   int orch_shape = 0;
 };
@@ -117,7 +119,7 @@ struct StepFolder::Impl {
   uint32_t file = 0;
   std::string path;
   double pend_barrier = 0, pend_gate = 0, pend_u = 0, pend_e = 0, pend_w = 0, pend_b = 0;
-  double pend_queue = kNA;
+  double pend_queue = kNA, pend_tag_wall = 0;
   TraceId pend_trace;
   bool pend_gap = false;
   int32_t pause_tod = -1, dispatch_tod = -1, hold_tod = -1, eval_tod = -1;
@@ -185,7 +187,9 @@ struct StepFolder::Impl {
     h.gap = pend_gap;
     h.queue_ms = static_cast<float>(pend_queue);
     h.trace = pend_trace;
+    h.tagged_wall_ms = static_cast<float>(pend_tag_wall);
     pend_queue = kNA;
+    pend_tag_wall = 0;
     pend_barrier = pend_gate = pend_u = pend_e = 0;
     pend_gap = false;
     if (!r) return;
@@ -312,6 +316,7 @@ void StepFolder::begin_file(uint32_t file, std::string_view path) {
   m.path = std::string(path);
   m.pend_barrier = m.pend_gate = m.pend_u = m.pend_e = m.pend_w = m.pend_b = 0;
   m.pend_queue = kNA;
+  m.pend_tag_wall = 0;
   m.pend_gap = false;
   m.pause_tod = m.dispatch_tod = m.hold_tod = m.eval_tod = -1;
 }
@@ -335,9 +340,13 @@ size_t StepFolder::steps_held() const {
   return impl_->recs.size();
 }
 
-void StepFolder::on_tagged_update(double queue_ms, const TraceId& trace) {
+void StepFolder::on_tagged_update(double wall_ms, double queue_ms, const TraceId& trace) {
   Impl& m = *impl_;
-  if (!known(m.pend_queue) || queue_ms > m.pend_queue) m.pend_queue = queue_ms, m.pend_trace = trace;
+  if (m.seen.size() <= m.file) m.seen.resize(m.file + 1);
+  m.fs().tagged_update = true;
+  m.pend_tag_wall += wall_ms;
+  if (known(queue_ms) && (!known(m.pend_queue) || queue_ms > m.pend_queue))
+    m.pend_queue = queue_ms, m.pend_trace = trace;
 }
 
 void StepFolder::on_event(const Event& ev) {
@@ -570,6 +579,9 @@ void StepFolder::finish(Report& r, std::vector<std::pair<std::string, SampleBuff
         lo_wait = lo->gate;
       }
       if (f.update) lo_u = lo->u;
+      // No `Updated weights` line, but the tagged [weights] lines time the same call: the
+      // orchestrator waits for its client.done (docs/STEPS.md).
+      else if (f.tagged_update) lo_u = static_cast<double>(lo->tagged_wall_ms) / 1000.0;
       if (f.eval) lo_e = lo->e;
     }
     if (mo) {
@@ -799,6 +811,10 @@ std::vector<std::string> budget_lines(const StepsReport& s) {
 void diagnose_steps(Report& r) {
   const StepsReport& s = r.steps;
   if (s.bound == StepBound::none || s.evidence.empty()) return;
+  // Every run is bound by something: the bound is a finding (a warning) only when removing it
+  // would save at least a quarter of each step; otherwise the budget lines and report.json's
+  // `steps.bound` still name it.
+  if (!(val(s.orch_s) > 0) || s.estimate_s > 0.75 * val(s.orch_s)) return;
   Diagnosis d;
   d.severity = Severity::warning;
   std::string shares = fmt::format(

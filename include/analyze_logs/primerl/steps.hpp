@@ -30,8 +30,9 @@ class StepFolder {
 
   void begin_file(uint32_t file, std::string_view path);
   void on_event(const Event& ev);
-  // A tagged `[weights] client.done` with its queue_ms (and trace id), for the step it falls in.
-  void on_tagged_update(double queue_ms, const TraceId& trace);
+  // A tagged `[weights] client.done`, for the step it falls in: its wall_ms (the orchestrator's
+  // time in the update), its queue_ms (NaN for the -1.0 sentinel) and its trace id.
+  void on_tagged_update(double wall_ms, double queue_ms, const TraceId& trace);
   void end_file();
   // Composes the records (metrics.jsonl preferred per component), fills r.steps and hands the
   // step.* samples over to `samples`.

@@ -586,6 +586,12 @@ TEST(StepBudget, AStepWhoseWeightUpdateQueuedShowsTheTaggedWaitInsideIt) {
   const StepRecord* three = find_step(r, 3);
   ASSERT_NE(three, nullptr);
   EXPECT_DOUBLE_EQ(*three->weights_queue_s, 0.043);
+  // No `Updated weights` lines: the tagged client.done's wall_ms is the step's weight update
+  // (the orchestrator waits for it), and generation is the rest.
+  ASSERT_TRUE(ten->update_s.has_value());
+  EXPECT_NEAR(*ten->update_s, 30.9, 1e-4);
+  EXPECT_NEAR(*ten->gen_s, 60.0 - 30.9, 1e-4);
+  EXPECT_NEAR(*three->update_s, 0.943, 1e-4);
   ASSERT_EQ(s.outliers.size(), 1u);
   EXPECT_EQ(s.outliers[0].step, 10);
   EXPECT_NE(s.outliers[0].inside.find("[weights] 000000000000ab0a queued 30.0 s"), std::string::npos)
