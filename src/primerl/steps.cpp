@@ -827,7 +827,7 @@ void diagnose_steps(Report& r) {
   double o = val(s.orch_s);
   switch (s.bound) {
     case StepBound::trainer:
-      d.id = "steps.trainer_bound";
+      d.id = "trainer_bound";
       d.summary = fmt::format(
           "trainer-bound: the orchestrator waits {} of each step for the trainer {}; with the "
           "orchestrator's own {} "
@@ -842,7 +842,7 @@ void diagnose_steps(Report& r) {
           "the trainer more GPUs.";
       break;
     case StepBound::inference:
-      d.id = "steps.inference_bound";
+      d.id = "inference_bound";
       d.summary = fmt::format(
           "inference-bound: the trainer idles {} of each step waiting for the batch {}; with the "
           "trainer's busy {} as "
@@ -856,7 +856,7 @@ void diagnose_steps(Report& r) {
           "for them.";
       break;
     default: {
-      d.id = "steps.handover_bound";
+      d.id = "handover_bound";
       double handover = val(s.update_s) + val(s.broadcast_s) + val(s.save_s);
       d.summary = fmt::format(
           "hand-over-bound: weight update {}, broadcast {} and checkpoint save {} take {} of each "

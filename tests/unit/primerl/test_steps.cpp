@@ -275,7 +275,7 @@ TEST(StepBudget, V05TrainerBoundWithBlockingEvals) {
   EXPECT_EQ(r.steps.bound, StepBound::trainer);
   EXPECT_NEAR(r.steps.estimate_s, *r.steps.orch_s - 12.5, 1e-9);
   EXPECT_TRUE(r.steps.not_logged == std::vector<std::string>{"save_s"});
-  const Diagnosis* d = finding(r, "steps.trainer_bound");
+  const Diagnosis* d = finding(r, "trainer_bound");
   ASSERT_NE(d, nullptr);
   EXPECT_NE(d->fix.find("async_level"), std::string::npos);
   EXPECT_NE(d->summary.find("trainer-bound"), std::string::npos);
@@ -291,7 +291,7 @@ TEST(StepBudget, V06InferenceBoundWithMinuteDurations) {
   // The trainer's busy time (compute 30 s + broadcast 1 s) is the floor.
   EXPECT_NEAR(r.steps.estimate_s, 31.0, 1e-9);
   EXPECT_NEAR(*r.steps.orch_s, (125.0 + 64.0) / 2, 1e-9);
-  const Diagnosis* d = finding(r, "steps.inference_bound");
+  const Diagnosis* d = finding(r, "inference_bound");
   ASSERT_NE(d, nullptr);
   EXPECT_NE(d->fix.find("inference replicas"), std::string::npos);
   // No barrier, dispatcher, hold, update or eval lines in this log: those parts are not known,
@@ -325,7 +325,7 @@ TEST(StepBudget, V07HandoverBoundTrainerLogStartsLater) {
   // Over the 8 paired steps: without update (9 s) and broadcast (9.5 s) 24.75 - 18.5 = 6.25 s, but
   // generation (14 s) and evals (6 s / 8) and compute (13.5 s) stay: 14.75 s.
   EXPECT_NEAR(r.steps.estimate_s, 14.75, 1e-9);
-  ASSERT_NE(finding(r, "steps.handover_bound"), nullptr);
+  ASSERT_NE(finding(r, "handover_bound"), nullptr);
 }
 
 TEST(StepBudget, V08SameAnswerFromLinesAndFromMetricsJsonl) {
