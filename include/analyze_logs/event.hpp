@@ -26,10 +26,28 @@ enum class Op : uint8_t {
   batch_start,
   batch_done,
   rollout,
+  // Untagged lines every prime-rl run writes (docs/STEPS.md): the step summaries and the lines
+  // that time the parts of a step. Not counted as tagged events (FileCounts::step_lines).
+  step_orch,        // orchestrator `Step N | ... Reward ...`: step, secs, [max_off_policy, async_level]
+  step_trainer,     // trainer `Step N | ... Loss ...`: step, secs
+  orch_waited,      // `Orchestrator resumed: checkpoint N ready (after Xs)`, `Waited for checkpoint N for Xs`
+  orch_updated,     // `Updated weights to step N in Xs`
+  orch_eval,        // `Evaluated <env> in Xs` / `Evaluated <env> (Step N) | ... | Xs`
+  trainer_waited,   // `Waited for batch to arrive for X seconds`
+  trainer_broadcast,// `Weights broadcasted in Xs`
+  ckpt_saving,      // `Saving checkpoint at step N` (either component)
+  metrics_row,      // a metrics.jsonl row: step and time/* keys
+  orch_pause,       // `Orchestrator paused: waiting for trainer ...`, `Hit async barrier ...` (barrier start)
+  dispatch_pause,   // `Pausing dispatcher to prevent orchestrator from racing ...` (v0.6.0+)
+  dispatch_resume,  // `Resuming dispatcher`
+  orch_hold,        // `Holding batch N until the trainer publishes policy ...` (v0.8.0+): step
+  eval_start,       // `Starting evals in <env> (...)`
 };
-constexpr int kOpCount = 11;
-std::string_view op_name(Op op);  // "client.send", ..., "rollout"
-std::string_view op_tag(Op op);   // "weights", "ckpt", "gen", "rollout"
+constexpr int kOpCount = 25;
+std::string_view op_name(Op op);  // "client.send", ..., "rollout", "step.orchestrator", ...
+std::string_view op_tag(Op op);   // "weights", "ckpt", "gen", "rollout", "step"
+// The untagged step-budget lines (Op::step_orch and after).
+constexpr bool is_step_op(Op op) { return static_cast<int>(op) >= static_cast<int>(Op::step_orch); }
 
 enum class Field : uint8_t {
   t,
@@ -48,9 +66,26 @@ enum class Field : uint8_t {
   current_step,
   ckpt_step,
   staleness,
+  // Fields of the step-budget lines (never read from a tagged line's key=value pairs).
+  secs,            // the line's duration in seconds
+  max_off_policy,  // `Max Off-Policy k` / `Max. Off-Policy Level: k`
+  async_level,     // `Async Level: k` (up to v0.5.x)
+  m_step,          // metrics.jsonl time/step
+  m_wait_policy,   // time/wait_for_policy (orchestrator, v0.7+)
+  m_wait_ckpt,     // time/wait_for_ckpt (orchestrator, up to v0.5.x)
+  m_update,        // time/update_weights (orchestrator, up to v0.5.x)
+  m_save,          // time/save_ckpt
+  m_generate,      // time/generate_completions (orchestrator, up to v0.5.x)
+  m_wait_batch,    // time/wait_for_batch (trainer)
+  m_load,          // time/load_data (trainer)
+  m_fwd_bwd,       // time/forward_backward (trainer)
+  m_broadcast,     // time/broadcast_weights (trainer)
+  shape,           // a step summary's shape: 5 (`Time:`, up to v0.5.x), 6 (v0.6.0+), 7 (`Branches`, v0.7.0+)
 };
-constexpr int kFieldCount = 16;
+constexpr int kFieldCount = 30;
+constexpr int kTagFieldCount = 16;  // the fields a tagged line's key=value pairs may set
 std::string_view field_name(Field f);
+// A tagged line's key (one of the first kTagFieldCount fields), or nullopt.
 std::optional<Field> field_from_name(std::string_view key);
 
 // Which engine call an rpc.start / rpc.done line reports (`op=`).

@@ -22,6 +22,7 @@ struct FileCounts {
   uint64_t lines = 0;    // '\n'-lines (a last line without '\n' counts)
   uint64_t events = 0;   // tagged lines parsed into events
   uint64_t noise = 0;    // `[weights][-]` lines
+  uint64_t step_lines = 0;  // untagged step-budget lines and metrics.jsonl rows read (is_step_op)
   std::array<uint64_t, kSkipReasonCount> skipped_by_reason{};
   std::vector<SkipSample> skip_samples;  // the first few, for the report
   // Bytes that are not text (invalid UTF-8, control characters, a byte-order mark, an escape

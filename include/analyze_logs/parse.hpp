@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -76,6 +77,33 @@ inline bool closes_tag(const char* begin, const char* p) {
     default: return false;
   }
 }
+
+// The other candidate of the hot path: p points into [p, e) at the first byte of a word that may
+// open a step-budget line (docs/STEPS.md): "Step", "Saving checkpoint", "Starting evals",
+// "Orchestrator", "Hit async", "Holding batch", "Pausing/Resuming dispatcher", "Waited for",
+// "Weights broadcasted", "Updated weights", "Evaluated", or metrics.jsonl's "step" key. The
+// scanner finds the first three bytes with a vector test; this confirms the rest. Whether the
+// word really opens the message is the parser's call.
+inline bool starts_step_word(const char* p, const char* e) {
+  auto starts = [&](std::string_view w) {
+    return static_cast<size_t>(e - p) >= w.size() && std::string_view(p, w.size()) == w;
+  };
+  switch (*p) {
+    case 'S': return starts("Step ") || starts("Saving checkpoint") || starts("Starting evals");
+    case 'O': return starts("Orchestrator ");
+    case 'H': return starts("Hit async") || starts("Holding batch");
+    case 'P': return starts("Pausing dispatcher");
+    case 'R': return starts("Resuming dispatcher");
+    case 'W': return starts("Waited for ") || starts("Weights broadcasted");
+    case 'U': return starts("Updated weights");
+    case 'E': return starts("Evaluated ");
+    case '"': return starts("\"step\"");
+    default: return false;
+  }
+}
+
+// A duration as prime-rl prints it: `34.21s`, `850ms`, `2m 5s`, `1h 3m`, `1d 2h`, in seconds.
+std::optional<double> parse_duration(std::string_view s);
 
 // Where the first tag of s opens (its '['), or std::string_view::npos.
 size_t first_tag(std::string_view s);

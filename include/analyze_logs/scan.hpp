@@ -55,11 +55,19 @@ FileCounts scan(input::ByteSource& src, uint32_t file_index, const Options& opt,
 // micro-benchmarks.
 uint64_t count_newlines(const char* p, size_t n);
 
-// The first ']' in [p, e) that closes one of the four tags (parse::closes_tag, looking back no
-// further than begin), or nullptr. Exposed for the micro-benchmarks.
+// The first candidate line in [p, e): a pointer into it at a ']' that closes one of the four tags
+// (parse::closes_tag, looking back no further than begin) or at a step-budget word
+// (parse::starts_step_word); nullptr when there is none. Exposed for the micro-benchmarks.
 const char* find_tag_close(const char* begin, const char* p, const char* e);
 
-// "avx2", "sse2" or "scalar": which byte kernels this CPU runs (for benchmark reports).
+// find_tag_close with a kernel named ("avx2", "ssse3" or "scalar"; one this CPU lacks runs the
+// scalar one), adding the '\n's in [p, result) (or [p, e)) to *newlines. For the tests that hold
+// the kernels to each other.
+const char* find_tag_close_with(std::string_view kernel, const char* begin, const char* p, const char* e,
+                                uint64_t* newlines);
+
+// "avx2", "ssse3" (SSE2 line counting, SSSE3 candidate test), "sse2" (the candidate test in
+// scalar code) or "scalar": which byte kernels this CPU runs (for benchmark reports).
 std::string_view simd_level();
 
 }  // namespace alog::scan

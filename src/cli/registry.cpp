@@ -30,7 +30,11 @@ std::string prime_rl_role(const fs::path& file, std::string_view head) {
     if (end == std::string_view::npos) end = head.size();
     std::string_view seg = head.substr(pos, end - pos);
     pos = end + 1;
-    if (seg.find(']') == std::string_view::npos) continue;
+    // A tag, or a step summary / metrics.jsonl row (what every prime-rl run writes, tagged
+    // instrumentation or not: docs/STEPS.md).
+    if (seg.find(']') == std::string_view::npos && seg.find("Step ") == std::string_view::npos &&
+        seg.find("\"step\"") == std::string_view::npos)
+      continue;
     Event ev;
     auto r = parse::parse_segment(seg, ev, scratch);
     if (r.outcome == parse::Outcome::noise) {
@@ -39,6 +43,14 @@ std::string prime_rl_role(const fs::path& file, std::string_view head) {
       continue;
     }
     if (r.outcome != parse::Outcome::event) continue;
+    if (is_step_op(ev.op)) {
+      // Only the step summaries and metrics.jsonl rows name a run: "Waited for ..." or
+      // "Evaluated ..." alone could be anybody's.
+      if (ev.op == Op::step_orch) ++orch, ++events;
+      else if (ev.op == Op::step_trainer) ++tr, ++events;
+      else if (ev.op == Op::metrics_row) ++events;
+      continue;
+    }
     ++events;
     switch (ev.op) {
       case Op::server_recv: case Op::rpc_start: case Op::rpc_done: ++inf; break;

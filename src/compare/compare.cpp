@@ -24,6 +24,9 @@ Bad bad_direction(std::string_view metric) {
   if (metric == "gen.inflight") return Bad::none;
   if (metric == "rollout.staleness") return Bad::up;
   if (metric.ends_with("_ms") || metric.ends_with("_pct")) return Bad::up;
+  // The step budget (docs/STEPS.md): every part is seconds of a step; more is worse. The off-policy
+  // level is a setting's effect, not a regression.
+  if (metric.starts_with("step.") && metric.ends_with("_s")) return Bad::up;
   return Bad::none;
 }
 
@@ -178,6 +181,16 @@ std::string headline(const Model& m, const MetricRow& row) {
   return s;
 }
 
+// The row of `name` when the baseline and at least one other run have it.
+const MetricRow* shared_row(const Model& m, const std::string& name) {
+  for (const auto& row : m.metrics) {
+    if (row.name != name || !row.cells[m.baseline].present) continue;
+    for (size_t i = 0; i < row.cells.size(); ++i)
+      if (i != m.baseline && row.cells[i].present) return &row;
+  }
+  return nullptr;
+}
+
 const MetricRow* pick_headline(const Model& m) {
   auto shared = [&](const MetricRow& row) {
     if (!row.cells[m.baseline].present) return false;
@@ -249,6 +262,8 @@ std::string make_verdict(const Model& m) {
     parts.push_back(headline(m, *h));
   else
     parts.push_back(fmt::format("no metric shared with the baseline ({})", label(m, m.baseline)));
+  // The step time beside it: what a user of the run feels, whatever moved the headline.
+  if (const MetricRow* st = shared_row(m, "step.orchestrator_s"); st && st != h) parts.push_back(headline(m, *st));
 
   if (!m.checks.empty()) {
     std::string s = m.checks.size() == 1 ? "success criterion " : "success criteria ";
@@ -316,6 +331,8 @@ std::string unit_suffix(const std::string& unit) {
 }
 
 std::string short_name(const std::string& metric) {
+  if (metric == "step.orchestrator_s") return "step time";
+  if (metric.starts_with("step.")) return metric;  // "step.trainer_s": "trainer_s" alone reads as a run's name
   auto dot = metric.find('.');
   return dot == std::string::npos ? metric : metric.substr(dot + 1);
 }

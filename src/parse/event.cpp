@@ -10,11 +10,18 @@ namespace alog {
 namespace {
 constexpr std::string_view kOpNames[kOpCount] = {
     "client.send", "server.recv", "rpc.start",   "rpc.done",   "client.done", "write.done",
-    "wait.start",  "wait.done",   "batch.start", "batch.done", "rollout"};
+    "wait.start",  "wait.done",   "batch.start", "batch.done", "rollout",
+    "step.orchestrator", "step.trainer", "orchestrator.waited", "orchestrator.updated",
+    "orchestrator.eval", "trainer.waited", "trainer.broadcast", "ckpt.saving", "metrics.row",
+    "orchestrator.paused", "dispatcher.paused", "dispatcher.resumed", "orchestrator.hold", "eval.start"};
 constexpr std::string_view kFieldNames[kFieldCount] = {
     "t",         "wall_ms",  "rpc_ms",       "queue_ms",    "write_ms",     "wait_ms",
     "dur_ms",    "trunc_pct", "step",        "target_step", "inflight",     "target_batch",
-    "completions", "current_step", "ckpt_step", "staleness"};
+    "completions", "current_step", "ckpt_step", "staleness",
+    "secs", "max_off_policy", "async_level", "time/step", "time/wait_for_policy",
+    "time/wait_for_ckpt", "time/update_weights", "time/save_ckpt", "time/generate_completions",
+    "time/wait_for_batch", "time/load_data", "time/forward_backward", "time/broadcast_weights",
+    "shape"};
 constexpr std::string_view kSkipNames[kSkipReasonCount] = {
     "bad_number", "negative_value", "duplicate_field", "bad_trace_id",
     "unknown_op", "missing_field",  "bad_json",        "line_too_long",
@@ -24,6 +31,7 @@ constexpr std::string_view kSkipNames[kSkipReasonCount] = {
 std::string_view op_name(Op op) { return kOpNames[static_cast<int>(op)]; }
 
 std::string_view op_tag(Op op) {
+  if (is_step_op(op)) return "step";
   switch (op) {
     case Op::write_done: case Op::wait_start: case Op::wait_done: return "ckpt";
     case Op::batch_start: case Op::batch_done: return "gen";
@@ -35,7 +43,7 @@ std::string_view op_tag(Op op) {
 std::string_view field_name(Field f) { return kFieldNames[static_cast<int>(f)]; }
 
 std::optional<Field> field_from_name(std::string_view key) {
-  for (int i = 0; i < kFieldCount; ++i)
+  for (int i = 0; i < kTagFieldCount; ++i)
     if (kFieldNames[i] == key) return static_cast<Field>(i);
   return std::nullopt;
 }

@@ -284,6 +284,282 @@ Result read_past_unreadable(std::string_view raw, bool prefixed, Event& ev, Scra
   return r;
 }
 
+
+// ---- Untagged step-budget lines (docs/STEPS.md) --------------------------------------------
+
+constexpr double kMaxSeconds = 1e9;  // 31 years: anything longer is a broken field
+
+// A number (digits, one '.') at the start of s; advances s.
+std::optional<double> take_number(std::string_view& s) {
+  size_t i = 0;
+  while (i < s.size() && (is_digit(s[i]) || s[i] == '.')) ++i;
+  if (i == 0) return std::nullopt;
+  auto v = parse_finite(s.substr(0, i));
+  s.remove_prefix(i);
+  return v;
+}
+
+std::optional<int64_t> take_int(std::string_view& s) {
+  size_t i = 0;
+  int64_t v = 0;
+  while (i < s.size() && is_digit(s[i]) && i < 15) v = v * 10 + (s[i++] - '0');
+  if (i == 0 || (i < s.size() && is_digit(s[i]))) return std::nullopt;
+  s.remove_prefix(i);
+  return v;
+}
+
+}  // namespace
+
+std::optional<double> parse_duration(std::string_view s) {
+  s = trim_blanks(s);
+  while (!s.empty() && is_blank(s.back())) s.remove_suffix(1);
+  if (s.empty()) return std::nullopt;
+  double total = 0;
+  int parts = 0;
+  while (!s.empty()) {
+    auto num = take_number(s);
+    if (!num) return std::nullopt;
+    double unit;
+    if (s.starts_with("ms")) unit = 0.001, s.remove_prefix(2);
+    else if (s.starts_with("s")) unit = 1, s.remove_prefix(1);
+    else if (s.starts_with("m")) unit = 60, s.remove_prefix(1);
+    else if (s.starts_with("h")) unit = 3600, s.remove_prefix(1);
+    else if (s.starts_with("d")) unit = 86400, s.remove_prefix(1);
+    else return std::nullopt;
+    if (!s.empty() && !is_blank(s[0])) return std::nullopt;
+    // `850ms` is 850/1000, not 850*0.001 (which is not the nearest double to 0.85).
+    total += unit == 0.001 ? *num / 1000.0 : *num * unit;
+    ++parts;
+    s = trim_blanks(s);
+  }
+  if (parts > 3 || !(total <= kMaxSeconds)) return std::nullopt;
+  return total;
+}
+
+namespace {
+
+constexpr uint32_t fbit(Field f) { return 1u << static_cast<int>(f); }
+
+void set_field(Event& ev, Field f, double v) {
+  ev.present |= fbit(f);
+  ev.v[static_cast<int>(f)] = v;
+}
+
+// The fields of a step summary after `Step N |`: `Label[:] value | ...`. The first field is the
+// duration (`Time: 34.21s` up to v0.5.x, `  34.2s` from v0.6.0).
+Result read_step_summary(std::string_view msg, std::string_view rest, int64_t step, Event& ev) {
+  size_t bar = rest.find('|');
+  std::string_view first = rest.substr(0, bar);
+  first = trim_blanks(first);
+  bool v05 = first.starts_with("Time:");
+  if (v05) first.remove_prefix(5);
+  bool branches = false;
+  auto secs = parse_duration(first);
+  if (!secs) return skip(SkipReason::bad_number, msg);
+  bool reward = false, loss = false;
+  std::optional<double> off_policy, async;
+  while (bar != std::string_view::npos) {
+    rest.remove_prefix(bar + 1);
+    bar = rest.find('|');
+    std::string_view f = trim_blanks(rest.substr(0, bar));
+    auto label_is = [&](std::string_view label) {
+      if (!f.starts_with(label)) return false;
+      std::string_view v = f.substr(label.size());
+      return !v.empty() && (v[0] == ':' || v[0] == ' ');
+    };
+    auto value = [&](std::string_view label) {
+      std::string_view v = f.substr(label.size());
+      if (!v.empty() && v[0] == ':') v.remove_prefix(1);
+      v = trim_blanks(v);
+      return take_number(v);
+    };
+    if (label_is("Reward")) reward = true;
+    else if (label_is("Branches")) branches = true;
+    else if (label_is("Loss")) loss = true;
+    else if (label_is("Max Off-Policy")) off_policy = value("Max Off-Policy");
+    else if (label_is("Max. Off-Policy Level")) off_policy = value("Max. Off-Policy Level");
+    else if (label_is("Async Level")) async = value("Async Level");
+  }
+  if (reward == loss) return Result{Outcome::none, SkipReason::bad_number, msg};
+  ev.op = reward ? Op::step_orch : Op::step_trainer;
+  set_field(ev, Field::step, static_cast<double>(step));
+  set_field(ev, Field::secs, *secs);
+  if (off_policy) set_field(ev, Field::max_off_policy, *off_policy);
+  if (async) set_field(ev, Field::async_level, *async);
+  set_field(ev, Field::shape, v05 ? 5 : branches ? 7 : 6);
+  return Result{Outcome::event, SkipReason::bad_number, msg};
+}
+
+// `... in 1.20s` / `... for 5.43s` / `(after 5.43s)`: the duration right after `word`.
+std::optional<double> seconds_after(std::string_view s, std::string_view word) {
+  size_t at = s.find(word);
+  if (at == std::string_view::npos) return std::nullopt;
+  s.remove_prefix(at + word.size());
+  auto v = take_number(s);
+  if (!v || !s.starts_with("s") || !(*v <= kMaxSeconds)) return std::nullopt;
+  return v;
+}
+
+Result step_line_event(Op op, std::string_view msg, Event& ev, std::optional<int64_t> step,
+                       std::optional<double> secs, bool need_secs = true) {
+  if (need_secs && !secs) return skip(SkipReason::bad_number, msg);
+  ev.op = op;
+  if (step) set_field(ev, Field::step, static_cast<double>(*step));
+  if (secs) set_field(ev, Field::secs, *secs);
+  return Result{Outcome::event, SkipReason::bad_number, msg};
+}
+
+Result parse_untagged_at(std::string_view msg, std::string_view m, Event& ev) {
+  const Result none{Outcome::none, SkipReason::bad_number, msg};
+  switch (m.empty() ? 0 : m[0]) {
+    case 'S': {
+      if (m.starts_with("Step ")) {
+        std::string_view rest = m.substr(5);
+        auto n = take_int(rest);
+        rest = trim_blanks(rest);
+        if (!n || !rest.starts_with("|")) return none;
+        return read_step_summary(msg, rest.substr(1), *n, ev);
+      }
+      if (m.starts_with("Saving checkpoint at step ")) {
+        std::string_view rest = m.substr(26);
+        auto n = take_int(rest);
+        if (!n) return none;
+        return step_line_event(Op::ckpt_saving, msg, ev, n, std::nullopt, false);
+      }
+      if (m.starts_with("Starting evals"))  // the v0.6.0+ eval timer starts here
+        return step_line_event(Op::eval_start, msg, ev, std::nullopt, std::nullopt, false);
+      return none;
+    }
+    case 'O':
+      if (m.starts_with("Orchestrator resumed: checkpoint ")) {
+        // `(after 5.43s)` from #1638 to #3060; without it the gap from the pause line is the wait.
+        std::string_view rest = m.substr(33);
+        auto n = take_int(rest);
+        if (!n) return none;
+        bool after = m.find("(after ") != std::string_view::npos;
+        return step_line_event(Op::orch_waited, msg, ev, n, after ? seconds_after(rest, "(after ") : std::nullopt,
+                               after);
+      }
+      if (m.starts_with("Orchestrator paused: waiting for trainer"))
+        return step_line_event(Op::orch_pause, msg, ev, std::nullopt, std::nullopt, false);
+      return none;
+    case 'H':
+      if (m.starts_with("Hit async barrier"))  // before #1608: the barrier's start
+        return step_line_event(Op::orch_pause, msg, ev, std::nullopt, std::nullopt, false);
+      if (m.starts_with("Holding batch ")) {  // v0.8.0+: `Holding batch 12 until the trainer publishes ...`
+        std::string_view rest = m.substr(14);
+        auto n = take_int(rest);
+        if (!n) return none;
+        return step_line_event(Op::orch_hold, msg, ev, n, std::nullopt, false);
+      }
+      return none;
+    case 'P':
+      if (m.starts_with("Pausing dispatcher"))
+        return step_line_event(Op::dispatch_pause, msg, ev, std::nullopt, std::nullopt, false);
+      return none;
+    case 'R':
+      if (m.starts_with("Resuming dispatcher"))
+        return step_line_event(Op::dispatch_resume, msg, ev, std::nullopt, std::nullopt, false);
+      return none;
+    case 'W':
+      if (m.starts_with("Waited for checkpoint ")) {
+        std::string_view rest = m.substr(22);
+        auto n = take_int(rest);
+        if (!n) return none;
+        return step_line_event(Op::orch_waited, msg, ev, n, seconds_after(rest, " for "));
+      }
+      if (m.starts_with("Waited for batch to arrive for ")) {
+        std::string_view rest = m.substr(31);
+        auto v = take_number(rest);
+        if (!v || !trim_blanks(rest).starts_with("second") || !(*v <= kMaxSeconds))
+          return skip(SkipReason::bad_number, msg);
+        return step_line_event(Op::trainer_waited, msg, ev, std::nullopt, v);
+      }
+      if (m.starts_with("Weights broadcasted in "))
+        return step_line_event(Op::trainer_broadcast, msg, ev, std::nullopt, seconds_after(m, " in "));
+      return none;
+    case 'U':
+      if (m.starts_with("Updated weights to step ")) {
+        std::string_view rest = m.substr(24);
+        auto n = take_int(rest);
+        if (!n) return none;
+        return step_line_event(Op::orch_updated, msg, ev, n, seconds_after(rest, " in "));
+      }
+      return none;
+    case 'E':
+      if (m.starts_with("Evaluated ")) {
+        std::string_view rest = m.substr(10);
+        size_t bar = rest.find('|');
+        if (bar == std::string_view::npos)  // up to v0.5.x: `Evaluated gsm8k in 41.27s (...)`
+          return step_line_event(Op::orch_eval, msg, ev, std::nullopt, seconds_after(rest, " in "));
+        // From v0.6.0: `Evaluated gsm8k (Step 20) | Policy v19 |   41.3s | Reward ...`
+        std::optional<int64_t> n;
+        if (size_t st = rest.find("(Step "); st < bar) {
+          std::string_view x = rest.substr(st + 6);
+          n = take_int(x);
+        }
+        std::optional<double> secs;
+        for (int k = 0; k < 3 && bar != std::string_view::npos; ++k) {
+          rest.remove_prefix(bar + 1);
+          bar = rest.find('|');
+          if ((secs = parse_duration(rest.substr(0, bar)))) break;
+        }
+        return step_line_event(Op::orch_eval, msg, ev, n, secs);
+      }
+      return none;
+    default: return none;
+  }
+}
+
+// A message that is not tagged: one of the step-budget lines, read where the message starts, or
+// (up to v0.5.x, after tqdm text on the same line) where a `SUCCESS ` level word stands before it.
+Result parse_untagged(std::string_view msg, Event& ev) {
+  Result r = parse_untagged_at(msg, msg, ev);
+  if (r.outcome != Outcome::none) return r;
+  size_t at = msg.find(" SUCCESS ");
+  if (at == std::string_view::npos) return r;
+  return parse_untagged_at(msg, trim_blanks(msg.substr(at + 9)), ev);
+}
+
+// A metrics.jsonl row: `{"step": 12, "time": ..., "time/step": 34.2, ...}`.
+Result parse_metrics_row(const nlohmann::json& j, std::string_view seg, Event& ev) {
+  const Result none{Outcome::none, SkipReason::bad_number, seg};
+  auto st = j.find("step");
+  if (st == j.end() || !st->is_number()) return none;
+  static constexpr std::pair<std::string_view, Field> kKeys[] = {
+      {"time/step", Field::m_step},
+      {"time/wait_for_policy", Field::m_wait_policy},
+      {"time/wait_for_ckpt", Field::m_wait_ckpt},
+      {"time/update_weights", Field::m_update},
+      {"time/save_ckpt", Field::m_save},
+      {"time/generate_completions", Field::m_generate},
+      {"time/wait_for_batch", Field::m_wait_batch},
+      {"time/load_data", Field::m_load},
+      {"time/forward_backward", Field::m_fwd_bwd},
+      {"time/broadcast_weights", Field::m_broadcast},
+  };
+  bool any = false;
+  for (const auto& [key, f] : kKeys) {
+    auto it = j.find(std::string(key));
+    if (it == j.end()) continue;
+    if (!it->is_number()) return skip(SkipReason::bad_number, seg);
+    double v = it->get<double>();
+    if (!std::isfinite(v) || std::fabs(v) > kMaxSeconds) return skip(SkipReason::bad_number, seg);
+    if (std::signbit(v)) return skip(SkipReason::negative_value, seg);
+    set_field(ev, f, v);
+    any = true;
+  }
+  if (!any) {
+    ev.present = 0;
+    return none;
+  }
+  double s = st->get<double>();
+  if (!std::isfinite(s) || s < 0 || s > kMaxFieldValue || s != std::floor(s)) return skip(SkipReason::bad_number, seg);
+  ev.op = Op::metrics_row;
+  set_field(ev, Field::step, s);
+  return Result{Outcome::event, SkipReason::bad_number, seg};
+}
+
 }  // namespace
 
 size_t first_tag(std::string_view s) {
@@ -350,7 +626,7 @@ Result parse_message(std::string_view msg, Event& ev) {
     rest = msg.substr(9);
     ev.op = Op::rollout;
   } else {
-    return Result{Outcome::none, SkipReason::bad_number, msg};
+    return parse_untagged(msg, ev);
   }
 
   for (;;) {
@@ -429,7 +705,13 @@ Result parse_segment(std::string_view seg, Event& ev, Scratch& scratch) {
     if (auto it = j.find("message"); it != j.end() && it->is_string()) m = &*it;
     else if (auto r = j.find("record"); r != j.end() && r->is_object())
       if (auto it2 = r->find("message"); it2 != r->end() && it2->is_string()) m = &*it2;
-    if (!m) return counted(skip(SkipReason::bad_json, seg));
+    if (!m) {
+      // A metrics.jsonl row (one of only other keys, such as perf/*, is not an event nor bad).
+      Result mr = parse_metrics_row(j, seg, ev);
+      if (mr.outcome != Outcome::none) return counted(mr);
+      if (auto st = j.find("step"); st != j.end() && st->is_number()) return mr;
+      return counted(skip(SkipReason::bad_json, seg));
+    }
     std::string raw = m->get<std::string>();
     scratch.json.clear();
     strip_ansi(raw, scratch.json);

@@ -18,13 +18,15 @@
 //    when no separator has turned up does it grow, up to Options::chunk_bytes, which is the longest
 //    segment parsed. A longer segment is streamed through; the reading thread keeps its head and
 //    decides once whether it was tagged (then it is skipped as line_too_long).
-//  - The byte tests are SIMD (AVX2 when the CPU has it, else SSE2): counting '\n', and finding a
-//    ']' whose previous byte is 's', 't' or 'n' (the last letter of the four tags) before the
-//    exact closes_tag() check. In real logs ANSI colour codes put ~10 '[' on every line, but ']'
-//    after one of those letters is rare, so almost no untagged byte costs more than the vector scan.
+//  - The byte tests are SIMD (AVX2 when the CPU has it, else SSE2/SSSE3): counting '\n', and
+//    finding where a tag's ']' (after 's', 't' or 'n', the last letter of the four tags) or the
+//    first bytes of a step-budget word stand, before the exact test (Teddy, see below). In real
+//    logs ANSI colour codes put ~10 '[' on every line, but these three-byte patterns are rare, so
+//    almost no untagged byte costs more than the vector scan.
 #include "analyze_logs/scan.hpp"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <condition_variable>
 #include <cstring>
@@ -57,18 +59,29 @@ uint64_t count_newlines_scalar(const char* p, size_t n) {
   return c;
 }
 
-// The scanner's one pass over the bytes: the first ']' in [p, e) that closes a tag (looking back
-// no further than begin), or nullptr; and `nl` += the '\n's in [p, result) (or [p, e)). Counting
-// on the way means the bytes between events are read once, not once per test.
+// The scanner's one pass over the bytes: the first candidate in [p, e) (a ']' that closes a tag,
+// looking back no further than begin, or the start of a step-budget word: parse.hpp), or nullptr;
+// and `nl` += the '\n's in [p, result) (or [p, e)). Counting on the way means the bytes between
+// events are read once, not once per test. Any pointer into the candidate's line will do for the
+// caller, which parses the whole line.
+
+// The bytes a step-budget word starts with (parse::starts_step_word).
+constexpr std::array<bool, 256> kWordFirst = [] {
+  std::array<bool, 256> t{};
+  for (unsigned char c : std::string_view("SOHPRWUE\"")) t[c] = true;
+  return t;
+}();
+
+inline bool candidate_at(const char* begin, const char* q, const char* e) {
+  return *q == ']' ? parse::closes_tag(begin, q)
+                   : kWordFirst[static_cast<unsigned char>(*q)] && parse::starts_step_word(q, e);
+}
+
 const char* next_tag_scalar(const char* begin, const char* p, const char* e, uint64_t& nl) {
   const char* q = p;
-  for (;;) {
-    q = static_cast<const char*>(std::memchr(q, ']', static_cast<size_t>(e - q)));
-    if (!q || parse::closes_tag(begin, q)) break;
-    ++q;
-  }
-  nl += count_newlines_scalar(p, static_cast<size_t>((q ? q : e) - p));
-  return q;
+  while (q < e && !candidate_at(begin, q, e)) ++q;
+  nl += count_newlines_scalar(p, static_cast<size_t>(q - p));
+  return q < e ? q : nullptr;
 }
 
 #if ALOG_X86
@@ -118,31 +131,87 @@ __attribute__((target("avx2"))) uint64_t count_newlines_avx2(const char* p, size
   return c + count_newlines_sse2(p + i, n - i);
 }
 
-// Candidates are a ']' whose previous byte is 's', 't' or 'n', found 64 bytes at a time together
-// with the '\n' mask; each is confirmed with closes_tag(). The previous byte comes from a second
-// load one byte earlier, so the vector loop starts at begin+4 (closes_tag needs four bytes before
-// the ']' anyway).
-const char* next_tag_sse2(const char* begin, const char* p, const char* e, uint64_t& nl) {
-  const char* start = std::min(e, std::max(p, begin + 4));
-  nl += count_newlines_scalar(p, static_cast<size_t>(start - p));
-  p = start;
-  const __m128i br = _mm_set1_epi8(']'), lf = _mm_set1_epi8('\n'), s = _mm_set1_epi8('s'), t = _mm_set1_epi8('t'),
-                n = _mm_set1_epi8('n');
-  for (; p + 64 <= e; p += 64) {
-    uint64_t tags = 0, lines = 0;
-    for (int k = 0; k < 4; ++k) {
-      __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
-      __m128i w = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k - 1));
-      __m128i prev = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(w, s), _mm_cmpeq_epi8(w, t)), _mm_cmpeq_epi8(w, n));
-      tags |= static_cast<uint64_t>(static_cast<uint32_t>(_mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(v, br), prev))))
-              << (16 * k);
-      lines |= static_cast<uint64_t>(static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, lf)))) << (16 * k);
+// The vector test finds, 32 bytes at a time, the positions whose next three bytes may be a
+// candidate: a step word's first three bytes ("Ste", "Sav", "Orc", ...; parse::starts_step_word)
+// or one of 's', 't', 'n' followed by ']' (the last letter of a tag and its ']'). It is the
+// Teddy algorithm of Hyperscan and ripgrep: each byte's low and high nibble look up the set of
+// pattern groups ("buckets") that byte may stand for at that offset, and a position is kept when
+// one bucket survives all three offsets. That admits a few near misses ("Stu") and nothing is
+// lost; each position kept is confirmed with the exact test (confirm()). In real logs a bucket
+// rarely survives, so almost no byte costs more than the vector test.
+struct TeddyTables {
+  uint8_t lo[3][16];
+  uint8_t hi[3][16];
+};
+
+constexpr TeddyTables make_teddy() {
+  struct Pattern {
+    const char* bytes;  // three bytes; '\0' stands for any byte
+    uint8_t bucket;
+  };
+  constexpr Pattern kPatterns[] = {
+      {"Ste", 0}, {"Sta", 0}, {"Sav", 0}, {"Orc", 1}, {"Hit", 1}, {"Hol", 1}, {"Pau", 2},
+      {"Res", 2}, {"Wai", 3}, {"Wei", 3}, {"Upd", 4}, {"Eva", 4}, {"\"st", 5},
+      {"s]\0", 6}, {"t]\0", 6}, {"n]\0", 6}};
+  TeddyTables t{};
+  for (const Pattern& pat : kPatterns) {
+    const auto bit = static_cast<uint8_t>(1u << pat.bucket);
+    for (int j = 0; j < 3; ++j) {
+      const auto c = static_cast<unsigned char>(pat.bytes[j]);
+      for (int n = 0; n < 16; ++n) {
+        if (c == 0 || (c & 15) == n) t.lo[j][n] |= bit;
+        if (c == 0 || (c >> 4) == n) t.hi[j][n] |= bit;
+      }
     }
-    for (; tags; tags &= tags - 1) {
-      int i = std::countr_zero(tags);
-      if (parse::closes_tag(begin, p + i)) {
+  }
+  return t;
+}
+constexpr TeddyTables kTeddy = make_teddy();
+
+// The exact test at a position the vector test kept (q + 2 < e).
+inline const char* confirm(const char* begin, const char* q, const char* e) {
+  if (q[1] == ']' && parse::closes_tag(begin, q + 1)) return q + 1;
+  if (kWordFirst[static_cast<unsigned char>(*q)] && parse::starts_step_word(q, e)) return q;
+  return nullptr;
+}
+
+__attribute__((target("ssse3"))) inline __m128i teddy16(const char* x, const __m128i (&lo)[3],
+                                                      const __m128i (&hi)[3]) {
+  const __m128i low = _mm_set1_epi8(15);
+  __m128i m = _mm_set1_epi8(-1);
+  for (int j = 0; j < 3; ++j) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x + j));
+    __m128i l = _mm_shuffle_epi8(lo[j], _mm_and_si128(v, low));
+    __m128i h = _mm_shuffle_epi8(hi[j], _mm_and_si128(_mm_srli_epi16(v, 4), low));
+    m = _mm_and_si128(m, _mm_and_si128(l, h));
+  }
+  return m;
+}
+
+__attribute__((target("ssse3,popcnt"))) const char* next_tag_ssse3(const char* begin, const char* p, const char* e,
+                                                                    uint64_t& nl) {
+  if (*p == ']' && parse::closes_tag(begin, p)) return p;  // the vector test keeps the byte before a ']'
+  __m128i lo[3], hi[3];
+  for (int j = 0; j < 3; ++j) {
+    lo[j] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(kTeddy.lo[j]));
+    hi[j] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(kTeddy.hi[j]));
+  }
+  const __m128i lf = _mm_set1_epi8('\n'), zero = _mm_setzero_si128();
+  for (; p + 66 <= e; p += 64) {
+    uint64_t hits = 0, lines = 0;
+    for (int k = 0; k < 4; ++k) {
+      const char* x = p + 16 * k;
+      __m128i m = teddy16(x, lo, hi);
+      hits |= static_cast<uint64_t>(static_cast<uint16_t>(~_mm_movemask_epi8(_mm_cmpeq_epi8(m, zero)))) << (16 * k);
+      lines |= static_cast<uint64_t>(static_cast<uint32_t>(_mm_movemask_epi8(
+                   _mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x)), lf))))
+               << (16 * k);
+    }
+    for (; hits; hits &= hits - 1) {
+      int i = std::countr_zero(hits);
+      if (const char* q = confirm(begin, p + i, e)) {
         nl += static_cast<uint64_t>(std::popcount(lines & ((uint64_t{1} << i) - 1)));
-        return p + i;
+        return q;
       }
     }
     nl += static_cast<uint64_t>(std::popcount(lines));
@@ -154,29 +223,44 @@ __attribute__((target("avx2"))) inline uint64_t mask64(__m256i a, __m256i b) {
   return static_cast<uint32_t>(_mm256_movemask_epi8(a)) | static_cast<uint64_t>(static_cast<uint32_t>(_mm256_movemask_epi8(b))) << 32;
 }
 
-__attribute__((target("avx2"))) inline __m256i tag_end32(const char* x, __m256i br, __m256i s, __m256i t, __m256i n) {
-  __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x));
-  __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x - 1));
-  __m256i prev = _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(w, s), _mm256_cmpeq_epi8(w, t)), _mm256_cmpeq_epi8(w, n));
-  return _mm256_and_si256(_mm256_cmpeq_epi8(v, br), prev);
+__attribute__((target("avx2"))) inline __m256i teddy32(const char* x, const __m256i (&lo)[3],
+                                                     const __m256i (&hi)[3]) {
+  const __m256i low = _mm256_set1_epi8(15);
+  __m256i m = _mm256_set1_epi8(-1);
+  for (int j = 0; j < 3; ++j) {
+    __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + j));
+    __m256i l = _mm256_shuffle_epi8(lo[j], _mm256_and_si256(v, low));
+    __m256i h = _mm256_shuffle_epi8(hi[j], _mm256_and_si256(_mm256_srli_epi16(v, 4), low));
+    m = _mm256_and_si256(m, _mm256_and_si256(l, h));
+  }
+  return m;
 }
 
 __attribute__((target("avx2,popcnt"))) const char* next_tag_avx2(const char* begin, const char* p, const char* e,
                                                                   uint64_t& nl) {
-  const char* start = std::min(e, std::max(p, begin + 4));
-  nl += count_newlines_scalar(p, static_cast<size_t>(start - p));
-  p = start;
-  const __m256i br = _mm256_set1_epi8(']'), lf = _mm256_set1_epi8('\n'), s = _mm256_set1_epi8('s'),
-                t = _mm256_set1_epi8('t'), n = _mm256_set1_epi8('n');
-  for (; p + 64 <= e; p += 64) {
-    uint64_t tags = mask64(tag_end32(p, br, s, t, n), tag_end32(p + 32, br, s, t, n));
+  if (*p == ']' && parse::closes_tag(begin, p)) return p;  // the vector test keeps the byte before a ']'
+  __m256i lo[3], hi[3];
+  for (int j = 0; j < 3; ++j) {  // vpshufb looks up within each 128-bit lane: the table in both
+    lo[j] = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(kTeddy.lo[j])));
+    hi[j] = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(kTeddy.hi[j])));
+  }
+  const __m256i lf = _mm256_set1_epi8('\n'), zero = _mm256_setzero_si256();
+  for (; p + 66 <= e; p += 64) {
+    uint64_t hits = ~mask64(_mm256_cmpeq_epi8(teddy32(p, lo, hi), zero),
+                            _mm256_cmpeq_epi8(teddy32(p + 32, lo, hi), zero));
+    if (!hits) {  // the common case: count the line ends and move on
+      nl += static_cast<uint64_t>(std::popcount(
+          mask64(_mm256_cmpeq_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)), lf),
+                 _mm256_cmpeq_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32)), lf))));
+      continue;
+    }
     uint64_t lines = mask64(_mm256_cmpeq_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)), lf),
                             _mm256_cmpeq_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32)), lf));
-    for (; tags; tags &= tags - 1) {
-      int i = std::countr_zero(tags);
-      if (parse::closes_tag(begin, p + i)) {
+    for (; hits; hits &= hits - 1) {
+      int i = std::countr_zero(hits);
+      if (const char* q = confirm(begin, p + i, e)) {
         nl += static_cast<uint64_t>(std::popcount(lines & ((uint64_t{1} << i) - 1)));
-        return p + i;
+        return q;
       }
     }
     nl += static_cast<uint64_t>(std::popcount(lines));
@@ -186,6 +270,11 @@ __attribute__((target("avx2,popcnt"))) const char* next_tag_avx2(const char* beg
 
 bool has_avx2() {
   static const bool yes = __builtin_cpu_supports("avx2");
+  return yes;
+}
+
+bool has_ssse3() {
+  static const bool yes = __builtin_cpu_supports("ssse3");
   return yes;
 }
 #endif
@@ -204,7 +293,9 @@ namespace {
 const char* next_tag(const char* begin, const char* p, const char* e, uint64_t& nl) {
   if (p >= e) return nullptr;
 #if ALOG_X86
-  return has_avx2() ? next_tag_avx2(begin, p, e, nl) : next_tag_sse2(begin, p, e, nl);
+  if (has_avx2()) return next_tag_avx2(begin, p, e, nl);
+  if (has_ssse3()) return next_tag_ssse3(begin, p, e, nl);
+  return next_tag_scalar(begin, p, e, nl);
 #else
   return next_tag_scalar(begin, p, e, nl);
 #endif
@@ -216,9 +307,26 @@ const char* find_tag_close(const char* begin, const char* p, const char* e) {
   return next_tag(begin, p, e, unused);
 }
 
+const char* find_tag_close_with(std::string_view kernel, const char* begin, const char* p, const char* e,
+                                uint64_t* newlines) {
+  uint64_t nl = 0;
+  const char* q = nullptr;
+  if (p < e) {
+#if ALOG_X86
+    if (kernel == "avx2" && has_avx2()) q = next_tag_avx2(begin, p, e, nl);
+    else if (kernel == "ssse3" && has_ssse3()) q = next_tag_ssse3(begin, p, e, nl);
+    else q = next_tag_scalar(begin, p, e, nl);
+#else
+    q = next_tag_scalar(begin, p, e, nl);
+#endif
+  }
+  if (newlines) *newlines += nl;
+  return q;
+}
+
 std::string_view simd_level() {
 #if ALOG_X86
-  return has_avx2() ? "avx2" : "sse2";
+  return has_avx2() ? "avx2" : has_ssse3() ? "ssse3" : "sse2";
 #else
   return "scalar";
 #endif
@@ -617,9 +725,10 @@ class Merger {
     for (Event& ev : c.events) {
       ev.line += base_ + 1;
       ev.file = file_;
+      if (is_step_op(ev.op)) ++counts_.step_lines;
+      else ++counts_.events;
       sink_(ev, std::string_view(c.arena).substr(ev.msg_off, ev.msg_len));
     }
-    counts_.events += c.events.size();
     counts_.noise += c.noise;
     for (int i = 0; i < kSkipReasonCount; ++i) counts_.skipped_by_reason[i] += c.skips[i];
     for (auto s : c.samples)

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 #include <atomic>
 #include <thread>
 #include <array>
@@ -12,6 +13,7 @@
 
 #include "analyze_logs/input.hpp"
 #include "analyze_logs/primerl/correlate.hpp"
+#include "analyze_logs/primerl/steps.hpp"
 #include "analyze_logs/primerl/timeline.hpp"
 #include "analyze_logs/scan.hpp"
 
@@ -178,10 +180,11 @@ class IdIndex {
 class Folder {
  public:
   Folder(Report& r, size_t max_updates, TimelineSpool* spool)
-      : r_(r), max_updates_(max_updates), spool_(spool) {}
+      : r_(r), max_updates_(max_updates), spool_(spool), steps_(max_updates) {}
 
-  void begin_file(uint32_t file) {
+  void begin_file(uint32_t file, std::string_view path) {
     close_file();
+    steps_.begin_file(file, path);
     file_ = file;
     op_counts_.fill(0);
     open_batches_.clear();
@@ -202,7 +205,18 @@ class Folder {
   }
 
   void on_event(const Event& ev, std::string_view msg) {
+    if (is_step_op(ev.op)) {  // the step budget: kept apart from the tagged events
+      steps_.on_event(ev);
+      if (ev.op == Op::step_orch || ev.op == Op::step_trainer) ++op_counts_[static_cast<int>(ev.op)];
+      return;
+    }
     ++op_counts_[static_cast<int>(ev.op)];
+    if (ev.op == Op::client_done && ev.has(Field::wall_ms))  // the step budget's cross-link
+      steps_.on_tagged_update(ev.get(Field::wall_ms),
+                              ev.has(Field::queue_ms) && ev.get(Field::queue_ms) >= 0
+                                  ? ev.get(Field::queue_ms)
+                                  : std::numeric_limits<double>::quiet_NaN(),
+                              ev.trace);
     std::optional<double> t;
     if (ev.has(Field::t)) t = ev.get(Field::t);
     switch (ev.op) {
@@ -214,6 +228,7 @@ class Folder {
       case Op::wait_done: point("ckpt.wait_ms", ev, Field::wait_ms, Field::target_step); break;
       case Op::batch_start: batch_start(ev); break;
       case Op::batch_done: batch_done(ev); break;
+      default: break;
       case Op::rollout:
         if (ev.has(Field::trunc_pct)) point("rollout.trunc_pct", ev, Field::trunc_pct, Field::current_step);
         if (ev.has(Field::staleness)) point("rollout.staleness", ev, Field::staleness, Field::current_step);
@@ -230,7 +245,11 @@ class Folder {
                     c(Op::batch_start) + c(Op::batch_done) + c(Op::rollout);
     uint64_t inf = c(Op::server_recv) + c(Op::rpc_start) + c(Op::rpc_done);
     uint64_t tr = c(Op::write_done);
-    if (orch == 0 && inf == 0 && tr == 0) return Role::unknown;
+    if (orch == 0 && inf == 0 && tr == 0) {
+      // No tagged line: the step summaries say which side wrote the log (as discovery tells it).
+      if (c(Op::step_orch) == 0 && c(Op::step_trainer) == 0) return Role::unknown;
+      return c(Op::step_orch) >= c(Op::step_trainer) ? Role::orchestrator : Role::trainer;
+    }
     if (orch >= inf && orch >= tr) return Role::orchestrator;
     if (inf >= tr) return Role::inference;
     return Role::trainer;
@@ -239,6 +258,7 @@ class Folder {
   void finish(std::vector<std::pair<std::string, SampleBuffer>>& samples_out) {
     close_file();
     samples_out = std::move(samples_);
+    steps_.finish(r_, samples_out);
   }
 
   void take_server_sides(std::vector<std::pair<TraceId, ServerBox>>& out) { out = std::move(servers_); }
@@ -415,6 +435,7 @@ class Folder {
   std::deque<uint32_t> open_batches_;  // started, not done: a range of indices, oldest first
   uint64_t untracked_open_ = 0;  // batches started beyond --max-updates and not done yet
   size_t file_first_update_ = 0;  // the first update of the file being read
+  StepFolder steps_;
 };
 
 }  // namespace
@@ -477,7 +498,7 @@ Report analyze(const AnalysisOptions& opt, std::unique_ptr<TimelineSpool>& timel
     so.threads = std::max(1u, opt.threads);
     if (opt.progress)
       so.progress = [&opt, name = ir.path](uint64_t done, uint64_t total) { opt.progress(name, done, total); };
-    folder.begin_file(file);
+    folder.begin_file(file, ir.path);
     if (spool) spool->begin_file(file, r.inputs[file].path);
     auto counts = scan::scan(*src, file, so, [&](const Event& ev, std::string_view msg) {
       folder.on_event(ev, msg);

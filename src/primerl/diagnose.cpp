@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "analyze_logs/primerl/correlate.hpp"
+#include "analyze_logs/primerl/steps.hpp"
 #include "analyze_logs/util.hpp"
 
 namespace alog {
@@ -302,6 +303,7 @@ void diagnose(Report& r) {
   rule_staleness(r);
   rule_gen_spike(r, share);
   rule_incomplete(r, share);
+  diagnose_steps(r);
   std::stable_sort(r.diagnoses.begin(), r.diagnoses.end(), [](const Diagnosis& a, const Diagnosis& b) {
     return a.severity == Severity::critical && b.severity != Severity::critical;
   });

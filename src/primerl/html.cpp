@@ -357,10 +357,76 @@ void diagnoses(const Report& r, std::string& o) {
   }
 }
 
+}  // namespace
+
+std::string html_step_budget_svg(const StepBudgetChart& c) {
+  constexpr double W = 560, H = 230, L = 58, T = 12, B = 36, R = 14;
+  if (c.step.empty()) return "";
+  double hi = 0;
+  for (const auto& p : c.part) hi = std::max(hi, p[0] + p[1] + p[2] + p[3]);
+  if (!(hi > 0)) hi = 1;
+  double step = nice_step(hi / 5);
+  double top = step * std::ceil(hi * 1.04 / step);
+  const double pw = W - L - R, ph = H - T - B;
+  auto Y = [&](double v) { return T + ph * (1 - v / top); };
+  double bw = pw / static_cast<double>(c.step.size());
+  std::string o;
+  auto out = std::back_inserter(o);
+  fmt::format_to(out, "<svg viewBox=\"0 0 {} {}\" role=\"img\" aria-label=\"step budget\">\n", W, H);
+  fmt::format_to(out, "<rect class=\"plot\" x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"none\"/>\n", L,
+                 T, pw, ph);
+  for (double v = 0; v <= top + step / 2; v += step) {
+    double y = Y(v);
+    fmt::format_to(out, "<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#e5e7eb\"/>", L, y, L + pw, y);
+    fmt::format_to(out, "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>\n", L - 6, y + 4,
+                   tick_label(v, step));
+  }
+  for (size_t i = 0; i < c.step.size(); ++i) {
+    double base = 0, x = L + bw * static_cast<double>(i);
+    for (size_t k = 0; k < 4; ++k) {
+      double v = c.part[i][k];
+      if (v > 0)
+        fmt::format_to(out,
+                       "<rect class=\"part-{}\" x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" "
+                       "fill=\"{}\"><title>step {}: {} {:.1f} s</title></rect>",
+                       k, x, Y(base + v), std::max(bw - 1, 0.5), Y(base) - Y(base + v), kBudgetPartColors[k], c.step[i],
+                       kBudgetPartNames[k], v);
+      base += v;
+    }
+    o += "\n";
+  }
+  for (size_t k : {size_t{0}, c.step.size() / 2, c.step.size() - 1})
+    fmt::format_to(out, "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>\n",
+                   L + bw * (static_cast<double>(k) + 0.5), T + ph + 16, c.step[k]);
+  fmt::format_to(out, "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">step</text>\n", L + pw / 2, H - 4);
+  fmt::format_to(out, "<text transform=\"translate(12 {:.1f}) rotate(-90)\" text-anchor=\"middle\">seconds</text>\n",
+                 T + ph / 2);
+  o += "</svg>\n";
+  return o;
+}
+
+namespace {
+
 void charts(const Report& r, std::string& o) {
   auto series = chart_series(r, kHtmlPoints, true);
-  if (series.empty()) return;
+  StepBudgetChart budget = step_budget_chart(r, kHtmlPoints);
+  if (series.empty() && budget.step.empty()) return;
   o += "<h2>Charts</h2>\n<div class=\"charts\">\n";
+  if (!budget.step.empty()) {
+    std::string note = fmt::format("{} steps", budget.steps);
+    if (budget.bucket > 1) note += fmt::format(", each bar the slowest of {}", budget.bucket);
+    o += fmt::format("<figure><figcaption>Step budget (orchestrator) <span class=\"sub\">{}</span><br>"
+                     "<span class=\"sub\">",
+                     note);
+    for (size_t k = 0; k < 4; ++k)
+      o += fmt::format("<span class=\"key\" style=\"background:{}\"></span>{}", kBudgetPartColors[k],
+                       kBudgetPartNames[k]);
+    if (!r.steps.not_logged.empty()) {
+      o += "; not logged:";
+      for (const auto& n : r.steps.not_logged) o += " " + esc(n);
+    }
+    o += "</span></figcaption>\n" + html_step_budget_svg(budget) + "</figure>\n";
+  }
   for (const auto& s : series) {
     std::string note = fmt::format("{} samples", s.samples);
     if (s.bucket > 1) note += fmt::format(", each point the largest of {}", s.bucket);

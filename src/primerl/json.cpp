@@ -88,6 +88,77 @@ J batch_json(const Report& r, size_t i) {
 }
 
 // Everything but the two arrays that grow with the run, which are left empty.
+// One training step of the budget (docs/STEPS.md), compact: an array in the order of
+// kStepColumns (seconds; null when not known), one per line.
+constexpr const char* kStepColumns[] = {"step",           "orchestrator_s", "wait_for_trainer_s", "weight_update_s",
+                                        "eval_s",         "generation_s",   "max_off_policy",     "trainer_s",
+                                        "trainer_idle_s", "compute_s",      "broadcast_s",        "save_s",
+                                        "checkpoint"};
+J step_json(const StepRecord& x) {
+  J o = J::array();
+  o.push_back(x.step);
+  for (const OptDouble* v : {&x.orch_s, &x.wait_s, &x.update_s, &x.eval_s, &x.gen_s, &x.max_off_policy, &x.trainer_s,
+                             &x.idle_s, &x.compute_s, &x.broadcast_s, &x.save_s})
+    o.push_back(opt(*v));
+  o.push_back(x.ckpt);
+  return o;
+}
+
+J steps_json(const StepsReport& s) {
+  J o = J::object();
+  o["era"] = s.era.empty() ? J(nullptr) : J(s.era);
+  o["orchestrator_source"] = step_source_name(s.orch_source);
+  o["trainer_source"] = step_source_name(s.trainer_source);
+  o["trainer_timer_includes_handover"] = s.trainer_timer_includes_handover;
+  o["zero_based"] = s.zero_based;
+  o["orchestrator_lines"] = s.orch_lines;
+  o["trainer_lines"] = s.trainer_lines;
+  o["metrics_rows"] = s.metrics_rows;
+  o["steps"] = s.total;
+  o["paired"] = s.paired;
+  o["table_rows"] = s.steps.size();
+  o["table_omitted"] = s.table_omitted;
+  o["untracked"] = s.untracked;
+  o["wait_from_time_of_day_gaps"] = s.wait_from_gaps;
+  J nl = J::array();
+  for (const auto& n : s.not_logged) nl.push_back(n);
+  o["not_logged"] = nl;
+  J mean = J::object();
+  if (s.paired) {
+    mean["orchestrator_s"] = opt(s.orch_s);
+    mean["wait_for_trainer_s"] = opt(s.wait_s);
+    mean["weight_update_s"] = opt(s.update_s);
+    mean["eval_s"] = opt(s.eval_s);
+    mean["generation_s"] = opt(s.gen_s);
+    mean["trainer_s"] = opt(s.trainer_s);
+    mean["trainer_idle_s"] = opt(s.idle_s);
+    mean["compute_s"] = opt(s.compute_s);
+    mean["broadcast_s"] = opt(s.broadcast_s);
+    mean["save_s"] = opt(s.save_s);
+  }
+  o["paired_mean"] = mean;
+  J time = J::object();
+  time["drift_s_per_100_steps"] = opt(s.drift_s_per_100);
+  time["first_tenth_s"] = opt(s.first_tenth_s);
+  time["last_tenth_s"] = opt(s.last_tenth_s);
+  time["median_s"] = opt(s.median_s);
+  J outs = J::array();
+  for (const auto& x : s.outliers) outs.push_back(J{{"step", x.step}, {"orchestrator_s", x.orch_s}, {"inside", x.inside}});
+  time["outliers"] = outs;
+  time["max_off_policy_first"] = opt(s.off_policy_first);
+  time["max_off_policy_last"] = opt(s.off_policy_last);
+  time["max_off_policy_max"] = opt(s.off_policy_max);
+  time["steps_above_async_level"] = s.off_policy_above_async;
+  o["over_time"] = time;
+  J cols = J::array();
+  for (const char* c : kStepColumns) cols.push_back(c);
+  o["table_columns"] = cols;
+  o["bound"] = step_bound_name(s.bound);
+  o["estimate_s"] = s.bound == StepBound::none ? J(nullptr) : J(s.estimate_s);
+  o["estimate_assumes"] = s.bound == StepBound::none ? J(nullptr) : J(s.estimate_basis);
+  return o;
+}
+
 J head_json(const Report& r, const JsonHeader& jh) {
   core::Header own;
   if (!jh.header) own = header(r);
@@ -179,6 +250,9 @@ J head_json(const Report& r, const JsonHeader& jh) {
 
   j["batches"] = J::array();
 
+  j["steps"] = steps_json(r.steps);
+  j["step_table"] = J::array();  // one record per step, like updates
+
   J clocks = J::array();
   for (const auto& c : r.clocks) {
     clocks.push_back({{"server", utf8_clean(r.file_name(c.file))},
@@ -258,6 +332,9 @@ class ElementWriter {
     std::memcpy(w_, s, N - 1);
     w_ += N - 1;
   }
+
+  // Text already formatted (the step table's records, dumped from their trees).
+  void raw(std::string_view s) { append(s); }
 
   void update(const UpdateReport& u) {
     ensure(kRecordRoom);
@@ -465,6 +542,7 @@ nlohmann::ordered_json to_json(const Report& r, const JsonHeader& jh) {
   J j = head_json(r, jh);
   for (const auto& u : r.updates) j["updates"].push_back(update_json(r, u));
   for (size_t i = 0; i < r.batches.size(); ++i) j["batches"].push_back(batch_json(r, i));
+  for (const auto& x : r.steps.steps) j["step_table"].push_back(step_json(x));
   return j;
 }
 
@@ -587,8 +665,8 @@ void write_json(const Report& r, const std::function<void(std::string_view)>& si
     first = false;
     buf += J(key).dump();
     buf += ": ";
-    const bool updates = key == "updates";
-    size_t n = updates ? r.updates.size() : key == "batches" ? r.batches.size() : 0;
+    const bool updates = key == "updates", steps = key == "step_table";
+    size_t n = updates ? r.updates.size() : key == "batches" ? r.batches.size() : steps ? r.steps.steps.size() : 0;
     if (n == 0) {
       buf += dump_report(value, 2, key);
       continue;
@@ -604,6 +682,7 @@ void write_json(const Report& r, const std::function<void(std::string_view)>& si
             if (i) elements.lit(",\n    ");
             else elements.lit("\n    ");
             if (updates) elements.update(r.updates[i]);
+            else if (steps) elements.raw(step_json(r.steps.steps[i]).dump());
             else elements.batch(i);
           }
           elements.finish();

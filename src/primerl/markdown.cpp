@@ -6,6 +6,7 @@
 #include "analyze_logs/primerl/correlate.hpp"
 #include "analyze_logs/primerl/diagnose.hpp"
 #include "analyze_logs/primerl/outputs.hpp"
+#include "analyze_logs/primerl/steps.hpp"
 #include "analyze_logs/primerl/writers.hpp"
 #include "analyze_logs/util.hpp"
 
@@ -109,6 +110,16 @@ std::string to_markdown(const Report& r) {
                      m.status == Status::none ? "–" : std::string(status_name(m.status)));
     }
     o += "\nStatus uses the thresholds below on the mean (staleness: on the max).\n\n";
+  }
+  if (auto budget = budget_lines(r.steps); !budget.empty()) {
+    o += "## Step budget\n\n```\n";
+    for (const auto& l : budget) o += printable(l) + "\n";
+    o += "```\n\n";
+    if (!r.steps.not_logged.empty()) {
+      o += "Not logged (null in report.json, in no statistic; generation includes them):";
+      for (const auto& n : r.steps.not_logged) o += " `" + n + "`";
+      o += ". How each part is read: docs/STEPS.md.\n\n";
+    }
   }
   o += mermaid_charts(r);
 
@@ -314,6 +325,19 @@ std::vector<std::pair<std::string, std::string>> stats_files(const Report& r) {
       {"ckpt_write_stats.txt", {{"write_ms", "ckpt.write_ms"}}},
       {"gen_batch_stats.txt", {{"dur_ms", "gen.dur_ms"}, {"inflight", "gen.inflight"}}},
       {"rollout_stats.txt", {{"trunc_pct", "rollout.trunc_pct"}, {"staleness", "rollout.staleness"}}},
+      // The step budget (docs/STEPS.md), seconds per step.
+      {"step_stats.txt",
+       {{"orchestrator_s", "step.orchestrator_s"},
+        {"wait_for_trainer_s", "step.wait_for_trainer_s"},
+        {"weight_update_s", "step.weight_update_s"},
+        {"eval_s", "step.eval_s"},
+        {"generation_s", "step.generation_s"},
+        {"max_off_policy", "step.max_off_policy"},
+        {"trainer_s", "step.trainer_s"},
+        {"trainer_idle_s", "step.trainer_idle_s"},
+        {"compute_s", "step.compute_s"},
+        {"broadcast_s", "step.broadcast_s"},
+        {"save_s", "step.save_s"}}},
   };
   std::vector<std::pair<std::string, std::string>> files;
   for (const auto& g : groups) {

@@ -120,10 +120,73 @@ std::vector<ChartSeries> chart_series(const Report& r, size_t max_points, bool e
   return out;
 }
 
+StepBudgetChart step_budget_chart(const Report& r, size_t max_points) {
+  StepBudgetChart c;
+  std::vector<const StepRecord*> rows;
+  for (const auto& x : r.steps.steps)
+    if (x.orch_s) rows.push_back(&x);
+  c.steps = rows.size();
+  if (rows.empty()) return c;
+  max_points = std::max<size_t>(max_points, 1);
+  c.bucket = (rows.size() + max_points - 1) / max_points;
+  for (size_t i = 0; i < rows.size(); i += c.bucket) {
+    const StepRecord* slow = rows[i];
+    for (size_t k = i; k < std::min(rows.size(), i + c.bucket); ++k)
+      if (*rows[k]->orch_s > *slow->orch_s) slow = rows[k];
+    auto v = [](const OptDouble& d) { return d ? *d : 0.0; };
+    double w = v(slow->wait_s), u = v(slow->update_s), e = v(slow->eval_s);
+    c.step.push_back(slow->step);
+    c.part.push_back({w, u, e, std::max(0.0, *slow->orch_s - w - u - e)});
+  }
+  return c;
+}
+
+namespace {
+
+// The stacked bars of the step budget: xychart-beta draws bars over each other, so the running
+// totals are drawn from the largest down and each shows as its own band.
+std::string mermaid_step_budget(const Report& r) {
+  StepBudgetChart c = step_budget_chart(r, kMermaidPoints);
+  if (c.step.size() < 2) return "";
+  std::string o = fmt::format("**Step budget**: the orchestrator's wall time of {} steps", c.steps);
+  if (c.bucket > 1) o += fmt::format("; each bar is the slowest of {} consecutive steps", c.bucket);
+  o += ". Bands from the bottom: waiting for the trainer (red), weight update (amber), evals (purple), "
+       "generation (blue)";
+  if (!r.steps.not_logged.empty()) {
+    o += "; not logged (inside generation):";
+    for (const auto& n : r.steps.not_logged) o += " " + n;
+  }
+  o += ".\n\n```mermaid\n";
+  o += fmt::format("%%{{init: {{\"themeVariables\": {{\"xyChart\": {{\"plotColorPalette\": \"{}, {}, {}, {}\"}}}}}}}}%%\n",
+                   kBudgetPartColors[3], kBudgetPartColors[2], kBudgetPartColors[1], kBudgetPartColors[0]);
+  o += "xychart-beta\n    title \"Step budget (orchestrator)\"\n";
+  o += fmt::format("    x-axis \"step\" {} --> {}\n", c.step.front(), c.step.back());
+  double top = 0;
+  for (const auto& p : c.part) top = std::max(top, p[0] + p[1] + p[2] + p[3]);
+  o += fmt::format("    y-axis \"seconds\" 0 --> {}\n", number(nice_ceiling(top * 1.05)));
+  for (int upto = 3; upto >= 0; --upto) {
+    std::vector<double> v;
+    for (const auto& p : c.part) {
+      double sum = 0;
+      for (int k = 0; k <= upto; ++k) sum += p[static_cast<size_t>(k)];
+      v.push_back(sum);
+    }
+    std::string line = values_line(v);
+    // values_line writes a `line`; the budget is bars.
+    if (line.starts_with("    line")) line.replace(4, 4, "bar");
+    o += line;
+  }
+  o += "```\n\n";
+  return o;
+}
+
+}  // namespace
+
 std::string mermaid_charts(const Report& r) {
   auto series = chart_series(r, kMermaidPoints, false);
-  if (series.empty()) return "";
-  std::string o = "## Charts\n\n";
+  std::string budget = mermaid_step_budget(r);
+  if (series.empty() && budget.empty()) return "";
+  std::string o = "## Charts\n\n" + budget;
   for (const auto& s : series) {
     std::string short_name = s.metric.substr(s.metric.rfind('.') + 1);
     std::string caption = fmt::format("**{}**: {} samples", s.title, s.samples);

@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include "analyze_logs/primerl/steps.hpp"
 #include "analyze_logs/primerl/writers.hpp"
 #include "analyze_logs/util.hpp"
 
@@ -68,6 +69,10 @@ std::string to_text(const Report& r, const TextOptions& opt) {
       fmt::format_to(out, "{:<24} {:>7} {:>10} {:>10} {:>10} {:>10}  {}\n", m.name, m.stats.count, fixed(m.stats.mean),
                      fixed(m.stats.p50), fixed(m.stats.p99), fixed(m.stats.max), paint(st, color_of(m.status)));
     }
+  }
+  if (auto budget = budget_lines(r.steps); !budget.empty()) {
+    o += "\n";
+    for (const auto& l : budget) o += printable(l) + "\n";
   }
   for (const auto& e : r.expectations)
     fmt::format_to(

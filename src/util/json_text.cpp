@@ -10,7 +10,7 @@ namespace {
 using J = nlohmann::ordered_json;
 
 bool is_record_array(std::string_view key) {
-  return key == "updates" || key == "batches" || key == "server_only_updates";
+  return key == "updates" || key == "batches" || key == "server_only_updates" || key == "step_table";
 }
 
 bool all_numbers(const J& a) {

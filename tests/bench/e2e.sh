@@ -47,9 +47,13 @@ mkdir -p "$data"
 hung=${HUNG:-}
 name=bench-$size${hung:+-hung$hung}.log
 log=$data/$name
-if [[ ! -s $log || ! -s $log.expected.json ]]; then
+# The cache is keyed by the generator's text too: a changed generator makes new data.
+gen_sum=$(sha256sum "$root/tests/bench/gen_log.py" | cut -c1-16)
+if [[ ! -s $log || ! -s $log.expected.json || $(cat "$log.gen" 2>/dev/null) != "$gen_sum" ]]; then
   echo "== generating $name (seed 1)" >&2
+  rm -f "$log.gz" "$log.zst"
   python3 "$root/tests/bench/gen_log.py" --size "$size" --seed 1 ${hung:+--hung "$hung"} --out "$log" >&2
+  echo "$gen_sum" >"$log.gen"
 fi
 [[ -s $log.gz && $log.gz -nt $log ]] || { echo "== gzip" >&2; gzip -c -6 "$log" >"$log.gz.tmp" && mv "$log.gz.tmp" "$log.gz"; }
 [[ -s $log.zst && $log.zst -nt $log ]] || { echo "== zstd" >&2; zstd -q -f -3 -T0 "$log" -o "$log.zst"; }
@@ -60,7 +64,7 @@ mkdir -p "$res"
 scratch=$(mktemp -d "$build/bench-results/tmp.XXXXXX")
 cleanup() {
   rm -rf "$scratch"
-  if [[ ${KEEP_DATA:-1} == 0 ]]; then rm -rf "$log" "$log.gz" "$log.zst" "$log.expected.json" "$data/run-$size"; fi
+  if [[ ${KEEP_DATA:-1} == 0 ]]; then rm -rf "$log" "$log.gz" "$log.zst" "$log.gen" "$log.expected.json" "$data/run-$size"; fi
 }
 trap cleanup EXIT
 cd "$data"  # inputs are named by their base name, as a user would type them

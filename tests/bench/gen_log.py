@@ -8,8 +8,9 @@ sum, mean, min and max of every metric the log carries, so a benchmark can check
 numbers as well as its speed. Same arguments, same bytes.
 
 The orchestrator log is loguru's coloured format (ANSI codes on every loguru line). About 93.5 %
-of the lines are untagged chatter (step summaries, info/debug/warning lines, tracebacks, tqdm
-bars glued with `\\r`, now and then a very long line) and 6.5 % tagged lines: per step
+of the lines are untagged chatter (info/debug/warning lines, tracebacks, tqdm bars glued with
+`\\r`, now and then a very long line, and one v0.5-shape step summary per step, `Step N | Time:
+X.XXs | ...`, whose times are the step.orchestrator_s figures) and 6.5 % tagged lines: per step
 `[ckpt] wait.start/wait.done`, `[gen] batch.start/batch.done`, `[weights] client.send/client.done`
 (unique 16-hex trace ids; now and then a reload whose client.done carries the -1.0 sentinel)
 and `[rollout]`. Lines average about 150 bytes, so 1 GiB is about 7.2 million lines. The
@@ -70,9 +71,10 @@ REWARD_FNS = ["math_verify", "gsm8k_reward", "format_reward", "length_penalty", 
 def chatter_line(rng: random.Random) -> str:
     r = rng.random()
     if r < 0.16:
-        return loguru_t("SUCCESS", f"Step \x00S | Time: {rng.uniform(1, 60):.2f}s | Reward: {rng.uniform(0, 1):.4f} | "
-                        f"Throughput: {rng.uniform(500, 4000):.1f} tokens/s | Seq. Length: {rng.uniform(200, 2000):.1f} tokens/sample | "
-                        f"Async level: 2 | Off-policy steps: {rng.randint(0, 2)}")
+        # (The step summary itself is written once per step, by main(), as prime-rl does.)
+        return loguru_t("INFO", f"Rollout stats for step \x00S: throughput {rng.uniform(500, 4000):.1f} tokens/s | "
+                        f"seq. length {rng.uniform(200, 2000):.1f} tokens/sample | reward {rng.uniform(0, 1):.4f} | "
+                        f"async level 2 | off-policy steps {rng.randint(0, 2)}")
     if r < 0.40:
         return loguru_t("DEBUG", f"Computed rewards for step \x00S: mean={rng.uniform(0, 1):.4f} "
                         f"std={rng.uniform(0.1, 0.4):.4f} min={rng.uniform(0, 0.2):.4f} max={rng.uniform(0.8, 1):.4f} "
@@ -195,13 +197,14 @@ def make_noise_pool(rng: random.Random, n_chunks: int, api: str) -> list[tuple[b
 
 
 class Metric:
-    __slots__ = ("count", "sum", "min", "max")
+    __slots__ = ("count", "sum", "min", "max", "scale")
 
-    def __init__(self):
+    def __init__(self, scale: int = 10):
         self.count = 0
-        self.sum = 0  # tenths
+        self.sum = 0  # in 1/scale units (tenths, or hundredths for step times)
         self.min = None
         self.max = None
+        self.scale = scale
 
     def add(self, v: int):
         self.count += 1
@@ -214,8 +217,10 @@ class Metric:
     def json(self) -> dict:
         if not self.count:
             return {"count": 0, "sum": None, "mean": None, "min": None, "max": None}
-        return {"count": self.count, "sum": f1(self.sum), "mean": float(Fraction(self.sum, 10 * self.count)),
-                "min": self.min / 10, "max": self.max / 10}
+        sc = self.scale
+        digits = len(str(sc)) - 1
+        return {"count": self.count, "sum": f"{self.sum // sc}.{self.sum % sc:0{digits}d}",
+                "mean": float(Fraction(self.sum, sc * self.count)), "min": self.min / sc, "max": self.max / sc}
 
 
 def f1(v: int) -> str:
@@ -258,6 +263,7 @@ def main() -> int:
 
     m = {k: Metric() for k in ("weights.wall_ms", "weights.rpc_ms", "weights.queue_ms", "ckpt.wait_ms",
                                "gen.dur_ms", "gen.inflight", "rollout.trunc_pct", "rollout.staleness")}
+    m["step.orchestrator_s"] = Metric(100)
     reload_rpc = Metric()
     ev = {k: 0 for k in ("client.send", "client.done", "wait.start", "wait.done", "batch.start", "batch.done", "rollout")}
     sev = {"server.recv": 0, "rpc.start": 0, "rpc.done": 0, "noise": 0}
@@ -284,6 +290,7 @@ def main() -> int:
     while size < target:
         step += 1
         stepb = str(step).encode()
+        step_start = t
 
         def tod(tu: int) -> bytes:
             return TODS[((wall0 + tu - t0) // US) % 86400]
@@ -412,6 +419,17 @@ def main() -> int:
         chunk(t)
         t += 20000 + int(rand() * 200000)
 
+        # --- the step summary: the step's time from its first line to here, in hundredths
+        took = (t - step_start + 5000) // 10000
+        b = (pre0 + tod(t) + f"{E}[0m {COL['SUCCESS']}SUCCESS{E}[0m {COL['SUCCESS']}{E}[22m".encode() +
+             f"Step {step} | Time: {took // 100}.{took % 100:02d}s | Reward: {rand():.4f} | Throughput: "
+             f"{500 + rand() * 3500:.1f} tokens/s | Seq. Length: {200 + rand() * 1800:.1f} tokens/sample | "
+             f"Async level: 2 | Off-policy steps: {int(rand() * 3)}".encode() + suf)
+        buf.append(b)
+        blen += len(b)
+        lines += 1
+        m["step.orchestrator_s"].add(took)
+
         if blen >= FLUSH:
             data = b"".join(buf)
             out.write(data)
@@ -448,7 +466,8 @@ def main() -> int:
         "updates": {"sent": ev["client.send"], "complete": ev["client.done"], "reloads": reloads,
                     "sentinel_client_done": sentinel, **({"hung": hung_n} if args.hung > 0 else {})},
         "metrics": {k: v.json() for k, v in m.items()},
-        "note": "values are printed with one decimal; sums are exact (kept in integer tenths); "
+        "note": "values are printed with one decimal (step times with two); sums are exact (kept in "
+                "integer tenths or hundredths); "
                 "mean is the exact sum/count rounded to the nearest double; the -1.0 sentinel is "
                 "in no metric except weights.wall_ms",
     }

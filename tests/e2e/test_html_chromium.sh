@@ -197,6 +197,7 @@ harness=$tmp/geometry.html
   const meets = (a, b) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
   const box = (b) => `[${b.x.toFixed(1)},${b.y.toFixed(1)} ${b.width.toFixed(1)}x${b.height.toFixed(1)}]`;
   document.querySelectorAll('svg').forEach((svg, k) => {
+    if (!svg.querySelector('polyline.data')) return;  // not a metric chart (the step budget's bars)
     const plotRect = svg.querySelector('rect.plot');
     if (!plotRect) return fail(k, 'no rect.plot');
     res.charts++;

@@ -63,6 +63,8 @@ PY
 }
 
 for run in "$src"/testdata/runs/*/; do check "run_$(basename "$run")" "$run"; done
+# The step-budget runs (docs/STEPS.md): report.json's steps and step_table sections.
+for run in "$src"/testdata/steps/*/; do check "steps_$(basename "$run")" "$run"; done
 for job in "$src"/testdata/srtctl/logs/*/; do check "srtctl_$(basename "$job")" "$job"; done
 check srtctl_set "$src/testdata/srtctl/logs"
 for job in "$src"/testdata/ray/*/; do check "ray_$(basename "$job")" "$job"; done

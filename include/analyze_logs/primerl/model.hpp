@@ -46,6 +46,13 @@ inline constexpr MetricDef kMetricDefs[] = {
     {"ckpt.write_ms", "ms"},    {"ckpt.wait_ms", "ms"},
     {"gen.dur_ms", "ms"},       {"gen.inflight", ""},
     {"rollout.trunc_pct", "%"}, {"rollout.staleness", ""},
+    // The step budget (docs/STEPS.md): per training step, in seconds.
+    {"step.orchestrator_s", "s"}, {"step.wait_for_trainer_s", "s"},
+    {"step.weight_update_s", "s"}, {"step.eval_s", "s"},
+    {"step.generation_s", "s"},   {"step.trainer_s", "s"},
+    {"step.trainer_idle_s", "s"}, {"step.compute_s", "s"},
+    {"step.broadcast_s", "s"},    {"step.save_s", "s"},
+    {"step.max_off_policy", ""},
 };
 // The entry of kMetricDefs named `name`, or nullptr.
 const MetricDef* metric_def(std::string_view name);
@@ -55,6 +62,79 @@ struct MetricReport {
   std::string unit;  // "ms", "%", ""
   Summary stats;
   Status status = Status::none;
+};
+
+// ---- The step budget (docs/STEPS.md) ----
+// Where a figure came from: the step lines of a log, or metrics.jsonl (exact, preferred).
+enum class StepSource : uint8_t { none, lines, metrics };
+std::string_view step_source_name(StepSource s);  // "none", "lines", "metrics.jsonl"
+
+// One training step, paired by step number. Seconds; absent when not known.
+struct StepRecord {
+  int64_t step = 0;
+  // Orchestrator: wall time, waiting for the trainer (barrier, pause, hold), weight update,
+  // blocking evals, generation (the rest).
+  OptDouble orch_s, wait_s, update_s, eval_s, gen_s, max_off_policy;
+  // Trainer: the whole step (broadcast and save included, whatever the version), idle waiting
+  // for the batch, compute (load and forward/backward), weight broadcast, checkpoint save.
+  OptDouble trainer_s, idle_s, compute_s, broadcast_s, save_s;
+  uint32_t orch_file = UINT32_MAX, trainer_file = UINT32_MAX;
+  uint64_t orch_line = 0, trainer_line = 0;  // the step line (0: from metrics.jsonl)
+  StepSource orch_src = StepSource::none, trainer_src = StepSource::none;
+  bool ckpt = false;  // `Saving checkpoint at step N` was logged
+  // The tagged view inside this step: the longest front-end queue wait (queue_ms / 1000) of the
+  // `[weights] client.done` lines logged in the step (between its summary and the previous one in
+  // the same log), and that update's trace id; empty without tagged lines.
+  OptDouble weights_queue_s;
+  TraceId weights_trace;
+  bool paired() const { return orch_src != StepSource::none && trainer_src != StepSource::none; }
+};
+
+enum class StepBound : uint8_t { none, trainer, inference, handover };
+std::string_view step_bound_name(StepBound b);  // "none", "trainer-bound", ...
+
+struct StepsReport {
+  // Steps kept in memory for pairing (beyond: counted in `untracked`, in no statistic); the
+  // table in report.json keeps at most --max-updates of them (the rest counted, still in the
+  // statistics).
+  static constexpr size_t kMaxSteps = 2000000;
+  static constexpr size_t kMaxTable = 150000;
+  std::deque<StepRecord> steps;  // the table: the first steps in ascending step number
+  uint64_t total = 0;            // steps folded (every statistic covers all of them)
+  uint64_t table_omitted = 0;    // steps in the statistics but not in the table
+  uint64_t untracked = 0;        // steps beyond kMaxSteps: counted, in no statistic
+  uint64_t orch_lines = 0, trainer_lines = 0, metrics_rows = 0;
+  StepSource orch_source = StepSource::none, trainer_source = StepSource::none;
+  std::string era;  // "v0.5", "v0.6", "v0.7+", "v0.8 (metrics.jsonl)", "" when no step was seen
+  bool trainer_timer_includes_handover = false;  // from v0.7.0 broadcast and save run inside it
+  bool zero_based = false;
+  bool wait_from_gaps = false;  // some waits are pause-to-resume gaps of the time of day (1 s)
+  uint64_t paired = 0;
+  // The parts no step had (not logged: their lines are absent or DEBUG was off), by the names
+  // of report.json's table ("wait_for_trainer_s", ...). Generation, the rest of the
+  // orchestrator's step, then includes them.
+  std::vector<std::string> not_logged;
+  // Means over the paired steps where the part is known, and the verdict.
+  OptDouble orch_s, wait_s, update_s, eval_s, gen_s;
+  OptDouble trainer_s, idle_s, compute_s, broadcast_s, save_s;
+  StepBound bound = StepBound::none;
+  double estimate_s = 0;            // the step time if the bound were removed
+  std::string estimate_basis;       // what the estimate assumes
+  std::vector<StepRecord> evidence;  // the (at most 5) steps that show the bound most, by step
+  // The run over time, over every step with an orchestrator wall: the least-squares slope of the
+  // wall over the step number (seconds per 100 steps) and the means of the first and last tenth.
+  OptDouble drift_s_per_100, first_tenth_s, last_tenth_s, median_s;
+  // The slowest steps (at most 5, slowest first) whose wall is at least twice the median and 5 s
+  // more, each with what happened inside it.
+  struct Outlier {
+    int64_t step = 0;
+    double orch_s = 0;
+    std::string inside;  // "checkpoint saved, eval 41.3 s, waited 12.5 s for the trainer"
+  };
+  std::vector<Outlier> outliers;
+  // `Max Off-Policy` over time against --async-level.
+  OptDouble off_policy_first, off_policy_last, off_policy_max;
+  uint64_t off_policy_above_async = 0;  // steps whose level is above --async-level
 };
 
 // Server-side half of a weight update, from one inference log.
@@ -228,6 +308,7 @@ struct Report {
   std::vector<ExpectResult> expectations;
   std::vector<ClockEstimate> clocks;
   std::vector<WallFit> wall_fits;  // by input index (empty fits for logs without stamps)
+  StepsReport steps;
   Anomalies anomalies;
   uint64_t total_events() const;
   const MetricReport* metric(std::string_view name) const;

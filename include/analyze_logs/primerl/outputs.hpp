@@ -12,7 +12,9 @@
 // send_t - send_tod over the weight updates.
 #pragma once
 
+#include <array>
 #include <cstddef>
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <ostream>
@@ -73,6 +75,23 @@ std::vector<ChartSeries> chart_series(const Report& r, size_t max_points, bool e
 // <g class="marks">; each threshold's label is a <g class="thr"> in the margin right of the plot,
 // never over it.
 std::string html_chart_svg(const ChartSeries& s);
+
+// The step budget per step (docs/STEPS.md), for the stacked charts of SUMMARY.md and report.html:
+// the orchestrator's wall split into waiting for the trainer, weight update, evals and generation
+// (a part not logged counts 0 and generation holds it). At most max_points bars: each bar is the
+// slowest step of a bucket of consecutive steps of the table.
+struct StepBudgetChart {
+  size_t steps = 0;   // steps of the table with an orchestrator half
+  size_t bucket = 1;  // consecutive steps per bar
+  std::vector<int64_t> step;                // the step shown by each bar
+  std::vector<std::array<double, 4>> part;  // wait, update, evals, generation (seconds)
+};
+inline constexpr const char* kBudgetPartNames[4] = {"waiting for the trainer", "weight update", "evals",
+                                                    "generation"};
+inline constexpr const char* kBudgetPartColors[4] = {"#dc2626", "#d97706", "#7c3aed", "#2563eb"};
+StepBudgetChart step_budget_chart(const Report& r, size_t max_points);
+// Its report.html chart: an inline <svg> of stacked <rect class="part-K"> bars (empty without bars).
+std::string html_step_budget_svg(const StepBudgetChart& c);
 
 // Largest value of each bucket of ceil(n / max_points) consecutive values; `bucket` receives the
 // bucket size. max_points == 0 is treated as 1.

@@ -399,3 +399,22 @@ TEST(CompareDiagnoses, ManyRunsSayWhereWhenTheyDiffer) {
   EXPECT_TRUE(same.verdict.ends_with("; resolved: queue_saturation")) << same.verdict;
   EXPECT_EQ(same.json["metrics"]["weights.queue_ms"]["runs"][1]["count"], 10);
 }
+
+TEST(CompareRuns, StepTimeBesideQueueMs) {
+  // The step budget's wall time (docs/STEPS.md) is in the verdict beside the headline metric, and
+  // a slower step is a regression like any duration.
+  auto before = report({{"weights.queue_ms", 10, 500, 600, "good"}, {"step.orchestrator_s", 40, 34.2, 40, "", "s"}});
+  auto after = report({{"weights.queue_ms", 10, 400, 500, "good"}, {"step.orchestrator_s", 40, 22.8, 30, "", "s"}});
+  auto r = ac::compare_runs({run("before", before), run("after", after)}, ac::Options{});
+  EXPECT_NE(r.verdict.find("queue_ms mean 500.0 → 400.0 ms (\u221220.0 %); step time mean 34.2 → 22.8 s (\u221233.3 %)"),
+            std::string::npos)
+      << r.verdict;
+  EXPECT_EQ(ac::bad_direction("step.orchestrator_s"), ac::Bad::up);
+  EXPECT_EQ(ac::bad_direction("step.max_off_policy"), ac::Bad::none);
+  ac::Options gate;
+  gate.fail_on_regression_pct = 10.0;
+  auto worse = ac::compare_runs({run("after", after), run("before", before)}, gate);
+  bool found = false;
+  for (const auto& h : worse.regressions) found |= h.find("step.orchestrator_s") != std::string::npos;
+  EXPECT_TRUE(found) << ::testing::PrintToString(worse.regressions);
+}

@@ -81,7 +81,8 @@ TEST(CompareRunsOnLogs, SeedHeadlineNumbersPrefixToPostfix) {
   EXPECT_EQ(r.json["metrics"]["weights.queue_ms"]["runs"][1]["status"], "good");
 
   EXPECT_EQ(r.verdict.substr(0, r.verdict.find("; resolved")),
-            "queue_ms mean 28453.2 → 87.2 ms (\u221299.7 %); success criterion p99 < 300 ms: met")
+            "queue_ms mean 28453.2 → 87.2 ms (\u221299.7 %); step time mean 35.4 → 3.8 s (\u221289.1 %); "
+            "success criterion p99 < 300 ms: met")
       << r.verdict;
   EXPECT_NE(r.verdict.find("resolved: queue_saturation"), std::string::npos) << r.verdict;
   EXPECT_NE(r.terminal.find("critical → good"), std::string::npos) << r.terminal;

@@ -300,7 +300,8 @@ TEST(ParseMessage, OperationsWithoutRequiredFields) {
 }
 
 TEST(ParseMessage, UntaggedTextIsNone) {
-  EXPECT_EQ(outcome_of("Orchestrator paused: waiting for trainer checkpoint 12"), "none");
+  // A step-budget line (docs/STEPS.md) is an event of its own, not a tagged one.
+  EXPECT_EQ(outcome_of("Orchestrator paused: waiting for trainer checkpoint 12"), "event");
   EXPECT_EQ(outcome_of("SUCCESS Step 12 | Time: 34.21s"), "none");
   EXPECT_EQ(outcome_of("[weightsX] client.send t=1"), "none");
   EXPECT_EQ(outcome_of("see [weights][abc] client.send t=1"), "none");

@@ -559,6 +559,79 @@ TEST(ScanNewlines, CountNewlinesMatchesANaiveCount) {
     }
 }
 
+TEST(ScanKernels, VectorKernelsFindWhatTheScalarOneFinds) {
+  // Buffers stitched from tags, step-budget words, their near misses (which pass the vector test
+  // and fail the exact one) and filler, at every alignment: each kernel must stop at the same
+  // byte and count the same line ends before it, whichever side of a 64-byte block a pattern
+  // falls on.
+  const std::vector<std::string> pieces = {
+      "[weights]", "[ckpt]", "[gen]", "[rollout]", "[weight]", "[ckp]", "c]", "d]", "s]", "t]", "n]",
+      "Step 3 | 4.1s | Reward 1", "Stop", "Ste", "Saving checkpoint", "Saving", "Starting evals", "Starts",
+      "Orchestrator ", "Orc", "Hit async barrier", "Hitch", "Holding batch", "Hold", "Pausing dispatcher",
+      "Pause", "Resuming dispatcher", "Rest", "Waited for ", "Wait", "Weights broadcasted", "Weigh",
+      "Updated weights", "Update", "Evaluated ", "Evals", "\"step\"", "\"stop\"", "\"st", "\n", "\n", "\r",
+      " ", "x", "INFO ", "\x1b[1m", "0123456789abcdef", "tpS", "\xff\xfe"};
+  std::mt19937 rng(7);
+  int found = 0;
+  for (int round = 0; round < 400; ++round) {
+    std::string buf;
+    size_t want = 1 + rng() % 600;
+    while (buf.size() < want) {
+      const std::string& piece = pieces[rng() % pieces.size()];
+      // Mostly filler, so that most rounds run whole 64-byte blocks before the first stop.
+      buf += rng() % 4 ? std::string(rng() % 70, "abcdefgh ][tsn"[rng() % 14]) : piece;
+    }
+    for (size_t from : {size_t{0}, size_t{1}, size_t{5}, buf.size() / 2}) {
+      if (from > buf.size()) continue;
+      const char* b = buf.data();
+      const char* e = b + buf.size();
+      uint64_t nl_scalar = 0;
+      const char* want_at = scan::find_tag_close_with("scalar", b, b + from, e, &nl_scalar);
+      found += want_at != nullptr;
+      for (std::string_view kernel : {"ssse3", "avx2"}) {
+        uint64_t nl = 0;
+        const char* got = scan::find_tag_close_with(kernel, b, b + from, e, &nl);
+        ASSERT_EQ(got, want_at) << kernel << " round " << round << " from " << from;
+        ASSERT_EQ(nl, nl_scalar) << kernel << " round " << round << " from " << from;
+      }
+    }
+  }
+  EXPECT_GT(found, 300);  // the rounds do reach candidates
+}
+
+TEST(ScanKernels, EveryStepWordAndTagIsFoundPastTheFirstVectorBlock) {
+  // Each pattern after 0..130 bytes of filler: inside the first block, across a block boundary,
+  // and in the scalar tail. Near misses are not stops.
+  const std::vector<std::string> hits = {
+      "[weights]", "[ckpt]", "[gen]", "[rollout]", "Step 3 |", "Saving checkpoint at step 3",
+      "Starting evals", "Orchestrator paused", "Hit async barrier", "Holding batch 3",
+      "Pausing dispatcher", "Resuming dispatcher", "Waited for checkpoint 3", "Weights broadcasted in 1s",
+      "Updated weights to step 3", "Evaluated gsm8k", "{\"step\": 3}"};
+  const std::vector<std::string> misses = {"[weight]", "Stop 3", "Saving", "Starting", "Orchestra",
+                                           "Hit", "Holding", "Pausing", "Resuming", "Waiting for",
+                                           "Weights", "Updated", "Evaluate", "{\"stop\": 3}", "[ckpt"};
+  for (std::string_view kernel : {"scalar", "ssse3", "avx2"}) {
+    for (size_t pad = 0; pad <= 130; ++pad) {
+      for (const auto& h : hits) {
+        std::string buf = std::string(pad, 'x') + "\n" + h + " tail\n";
+        uint64_t nl = 0;
+        const char* q = scan::find_tag_close_with(kernel, buf.data(), buf.data(), buf.data() + buf.size(), &nl);
+        ASSERT_NE(q, nullptr) << kernel << " " << h << " after " << pad;
+        EXPECT_GE(q, buf.data() + pad + 1) << kernel << " " << h;
+        EXPECT_LT(q, buf.data() + pad + 1 + h.size()) << kernel << " " << h;
+        EXPECT_EQ(nl, 1u) << kernel << " " << h;
+      }
+      for (const auto& m : misses) {
+        std::string buf = std::string(pad, 'x') + "\n" + m + " tail\n";
+        uint64_t nl = 0;
+        EXPECT_EQ(scan::find_tag_close_with(kernel, buf.data(), buf.data(), buf.data() + buf.size(), &nl), nullptr)
+            << kernel << " " << m << " after " << pad;
+        EXPECT_EQ(nl, 2u);
+      }
+    }
+  }
+}
+
 TEST(ScanChunks, TaggedSegmentWhoseTagStartsBeyondTheFirstChunkIsLineTooLong) {
   // A long prefix pushes the tag past the first chunk of the segment: still a tagged segment
   // longer than a chunk, so it must be counted as line_too_long, not silently dropped.

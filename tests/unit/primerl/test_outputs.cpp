@@ -521,8 +521,9 @@ std::vector<MermaidChart> parse_mermaid(const std::string& md) {
       (x ? c.x_label : c.y_label) = *label;
       (x ? c.x_min : c.y_min) = lo;
       (x ? c.x_max : c.y_max) = hi;
-    } else if (l.starts_with("    line [") && l.ends_with("]")) {
-      l.remove_prefix(10);
+    } else if ((l.starts_with("    line [") || l.starts_with("    bar [")) && l.ends_with("]")) {
+      // The step budget's stacked chart is bars (docs/STEPS.md); they are checked like lines.
+      l.remove_prefix(l.starts_with("    bar [") ? 9 : 10);
       l.remove_suffix(1);
       std::vector<double> v;
       while (!l.empty()) {
@@ -553,7 +554,7 @@ TEST(Mermaid, OurReaderRejectsWhatMermaidWouldNot) {
       parse_mermaid("```mermaid\n%%{init: {}}%%\nxychart-beta\n    line [1, 2e3]\n```\n"),
       "not a number");
   EXPECT_NONFATAL_FAILURE(
-      parse_mermaid("```mermaid\n%%{init: {}}%%\nxychart-beta\n    bar [1]\n```\n"),
+      parse_mermaid("```mermaid\n%%{init: {}}%%\nxychart-beta\n    area [1]\n```\n"),
       "unexpected line");
   EXPECT_NONFATAL_FAILURE(
       parse_mermaid("```mermaid\n%%{init: {}}%%\nxychart-beta\n    title \"a\"\n"), "unterminated");
