@@ -226,6 +226,8 @@ class Scanner {
     int rank = prefix_rank_ >= 0 ? prefix_rank_ : file_rank_;
     std::string_view rest = p.rest;
     if (!rest.empty() && rest.back() == '\r') rest.remove_suffix(1);
+    // Outside a block, a line none of start()'s patterns can match costs no regex and no evidence.
+    if (s.block == Stream::Block::none && !may_start(rest)) return;
     core::Evidence ev{display_, no, "", clip_utf8(printable(raw), 400)};
     if (block(s, rest, rank, ev)) return;
     start(s, rest, rank, ev);
@@ -411,6 +413,25 @@ class Scanner {
       }
     }
     close(s);
+    return false;
+  }
+
+  // Whether a line outside a block can start one or be a one-line fact: the literal text every
+  // pattern of start() needs (at the start of the line, or anywhere in it). Most lines of a worker
+  // log (SGLang's batch lines, vLLM's statistics) have none and skip the ~15 regexes.
+  static bool may_start(std::string_view rest) {
+    static constexpr std::string_view kStarts[] = {"Process ", "Timeout (", "Fatal Python error",
+                                                   "Stack (most recent", "Current thread", "Thread ",
+                                                   "#"};
+    for (auto w : kStarts)
+      if (rest.starts_with(w)) return true;
+    static constexpr std::string_view kAnywhere[] = {
+        "ChildFailedError", "Stack trace of the failed collective", "DistBackendError",
+        "terminate called after throwing", "Some NCCL operations", "taking the entire process down",
+        "Process group watchdog", "Watchdog caught", "Received a dump signal", "last enqueued",
+        "First PG on this rank", "monitoredBarrier", "closing signal SIGTERM", "NCCL INFO"};
+    for (auto w : kAnywhere)
+      if (rest.find(w) != std::string_view::npos) return true;
     return false;
   }
 

@@ -86,6 +86,8 @@ double max_inflight(const Report& r, const std::vector<size_t>& updates) {
   return m;
 }
 
+double val_or(const std::optional<double>& v) { return v ? *v : 0.0; }
+
 void rule_queue_saturation(Report& r, double share) {
   double q = r.thresholds.get("queue_saturation.queue_ms"), rp = r.thresholds.get("queue_saturation.rpc_ms");
   size_t n = 0;
@@ -120,6 +122,16 @@ void rule_queue_saturation(Report& r, double share) {
     const auto& u = r.updates[i];
     return fmt::format("{} queue_ms={} rpc_ms={}", u.trace.str(), fixed(*u.queue_ms), fixed(*u.rpc_ms));
   });
+  // The step budget's view of the worst update (docs/STEPS.md): the step it was logged in, when
+  // the orchestrator log has step summaries.
+  for (const StepRecord& st : r.steps.steps) {
+    if (!st.weights_queue_s || !(st.weights_trace == worst_u->trace) || st.orch_line == 0) continue;
+    if (d.evidence.size() >= 5) d.evidence.pop_back();  // at most five lines: the link is one
+    d.evidence.push_back({st.orch_file, st.orch_line,
+                          fmt::format("logged inside orchestrator step {}: {} s, {} s of it in weight updates (the step budget)",
+                                      st.step, fixed(val_or(st.orch_s)), fixed(val_or(st.update_s)))});
+    break;
+  }
   d.fix = kFixQueue;
   d.thresholds = {{"queue_saturation.queue_ms", q}, {"queue_saturation.rpc_ms", rp}, {"critical_share", share}};
   r.diagnoses.push_back(std::move(d));

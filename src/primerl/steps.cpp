@@ -62,8 +62,8 @@ struct OrchHalf {
   TraceId trace;  // the tagged view: the [weights] update that queued longest in the step ...
   uint64_t line = 0;
   uint32_t file = 0;
-  float queue_ms = std::numeric_limits<float>::quiet_NaN();  // ... and its queue_ms
-  float tagged_wall_ms = 0;  // the tagged updates' wall_ms in the step, summed
+  double queue_ms = kNA;       // ... and its queue_ms
+  double tagged_wall_ms = 0;   // the tagged updates' wall_ms in the step, summed (exact: doubles)
   bool gap = false;  // a wait from a time-of-day gap
 };
 // The trainer's half: its timer t as printed, and the parts.
@@ -185,9 +185,9 @@ struct StepFolder::Impl {
     h.u = pend_u;
     h.e = pend_e;
     h.gap = pend_gap;
-    h.queue_ms = static_cast<float>(pend_queue);
+    h.queue_ms = pend_queue;
     h.trace = pend_trace;
-    h.tagged_wall_ms = static_cast<float>(pend_tag_wall);
+    h.tagged_wall_ms = pend_tag_wall;
     pend_queue = kNA;
     pend_tag_wall = 0;
     pend_barrier = pend_gate = pend_u = pend_e = 0;
@@ -581,7 +581,7 @@ void StepFolder::finish(Report& r, std::vector<std::pair<std::string, SampleBuff
       if (f.update) lo_u = lo->u;
       // No `Updated weights` line, but the tagged [weights] lines time the same call: the
       // orchestrator waits for its client.done (docs/STEPS.md).
-      else if (f.tagged_update) lo_u = static_cast<double>(lo->tagged_wall_ms) / 1000.0;
+      else if (f.tagged_update) lo_u = lo->tagged_wall_ms / 1000.0;
       if (f.eval) lo_e = lo->e;
     }
     if (mo) {
@@ -610,7 +610,7 @@ void StepFolder::finish(Report& r, std::vector<std::pair<std::string, SampleBuff
       if (known(lo_wait) && lo->gap) s.wait_from_gaps = true;
     }
     if (lo && known(lo->queue_ms)) {
-      out.weights_queue_s = static_cast<double>(lo->queue_ms) / 1000.0;
+      out.weights_queue_s = lo->queue_ms / 1000.0;
       out.weights_trace = lo->trace;
     }
     const TrainerHalf* lt = x.tl != kNone ? &m.tl[x.tl] : nullptr;

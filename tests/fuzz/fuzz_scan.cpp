@@ -63,10 +63,14 @@ Run run(const std::string& data, size_t chunk, unsigned threads) {
 
 void check(const Run& r, const std::string& data, bool plain) {
   const auto& c = r.counts;
-  CHECK(c.events == r.events.size());
+  // Tagged events and step-budget lines are counted apart; the sink gets both.
+  CHECK(c.events + c.step_lines == r.events.size());
+  uint64_t step_ops = 0;
+  for (const auto& e : r.events) step_ops += is_step_op(e.op);
+  CHECK(step_ops == c.step_lines);
   uint64_t seps = 0;
   for (char ch : data) seps += ch == '\n' || ch == '\r';
-  if (plain) CHECK(c.events <= seps + 1);
+  if (plain) CHECK(c.events + c.step_lines <= seps + 1);
   uint64_t prev = 0;
   for (const auto& e : r.events) {
     CHECK(e.line >= 1);
