@@ -20,6 +20,7 @@
 #include <span>
 #include <tuple>
 
+#include "report_internal.hpp"
 #include "analyze_logs/srtctl.hpp"
 #include "analyze_logs/util.hpp"
 
@@ -798,18 +799,9 @@ std::string worker_series_html(const JobReport& r, size_t max_points, size_t max
   return o;
 }
 
-namespace {
-std::vector<const JobReport*> pointers_to(const std::vector<JobReport>& jobs) {
-  std::vector<const JobReport*> p;
-  p.reserve(jobs.size());
-  for (const auto& j : jobs) p.push_back(&j);
-  return p;
-}
-}  // namespace
-
 std::vector<std::pair<std::string, std::string>> batches_csv(const std::vector<JobReport>& jobs,
                                                              size_t max_rows_per_worker) {
-  return batches_csv(pointers_to(jobs), max_rows_per_worker);
+  return batches_csv(detail::pointers_to(jobs), max_rows_per_worker);
 }
 
 std::vector<std::pair<std::string, std::string>> batches_csv(

@@ -13,6 +13,7 @@
 #include <set>
 #include <tuple>
 
+#include "report_internal.hpp"
 #include "analyze_logs/render/render.hpp"
 #include "analyze_logs/srtctl.hpp"
 #include "analyze_logs/util.hpp"
@@ -126,17 +127,8 @@ std::optional<int> job_gpus(const JobReport& r) {
   return nodes * *r.gpus_per_node;
 }
 
-namespace {
-std::vector<const JobReport*> pointers_to(const std::vector<JobReport>& jobs) {
-  std::vector<const JobReport*> p;
-  p.reserve(jobs.size());
-  for (const auto& j : jobs) p.push_back(&j);
-  return p;
-}
-}  // namespace
-
 SweepView sweep_view(const std::vector<JobReport>& jobs, std::optional<double> min_tps_user) {
-  return sweep_view(pointers_to(jobs), min_tps_user);
+  return sweep_view(detail::pointers_to(jobs), min_tps_user);
 }
 
 SweepView sweep_view(const std::vector<const JobReport*>& jobs, std::optional<double> min_tps_user) {

@@ -26,5 +26,12 @@ std::string size_text(const BenchRun& r);  // "1024/1024"
 // The Markdown section of one job, headings at `level` + 1. As a body (as_body), the verdict and
 // the root-cause sentence are left to the shared header and the section opens with "## Job".
 std::string job_section(const JobReport& r, int level, bool as_body);
+// The jobs as the pointer list the set views and CSV writers take.
+inline std::vector<const JobReport*> pointers_to(const std::vector<JobReport>& jobs) {
+  std::vector<const JobReport*> p;
+  p.reserve(jobs.size());
+  for (const auto& j : jobs) p.push_back(&j);
+  return p;
+}
 
 }  // namespace alog::srtctl::detail
