@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -40,7 +41,20 @@ struct Signal {
   // seconds (the seeds' phase durations: model loading, a first step, a benchmark request), or 0
   // for the tracker's default.
   double typical_s = 0;
+  // progress only: a duration the line itself measured (a step's own time), in seconds, or 0.
+  // The component's pace is then the median of these, not of the gaps between the lines, so a
+  // job read from its start (catch-up) has a pace before any line arrived live.
+  double measured_s = 0;
 };
+
+// A signal of `type` for `component` (aggregate initialisation would have to name every member).
+inline Signal make_signal(Signal::Type type, std::string component, std::string detail = {}) {
+  Signal s;
+  s.type = type;
+  s.component = std::move(component);
+  s.detail = std::move(detail);
+  return s;
+}
 
 // One kind's reading of lines. `file` is the path as discovery found it; `line` has no '\n'
 // (a trailing '\r' is kept) and may hold colour codes and any prefix the formats allow.
@@ -107,8 +121,10 @@ std::string_view change_name(Change::Type t);
 class Tracker {
  public:
   explicit Tracker(TrackerOptions o = {}) : o_(o) {}
-  // A signal from a line of `file` seen at time `now`; `line` is the raw line.
-  void apply(const Signal& s, std::string_view file, std::string_view line, double now);
+  // A signal from a line of `file` written at time `now` (at the latest); `line` is the raw line.
+  // `live`: the line was read as it was appended, so the gap since the component's last
+  // progress is its pace; lines read in catch-up (the file's earlier content) carry no pace.
+  void apply(const Signal& s, std::string_view file, std::string_view line, double now, bool live = true);
   // Marks components stalled or no longer stalled at time `now`; appends what changed.
   void check(double now);
   std::vector<Change> take_changes();
@@ -131,6 +147,61 @@ class Tracker {
   std::vector<Change> changes_;
   bool ended_ = false;
   std::string end_reason_;
+};
+
+// The bytes appended to growing files (follow/tail.cpp). Files are read with pread(2) from where
+// the last poll stopped. A file renamed away (rotation) is read to its end and the new file at the
+// path from its start; a file shorter than what was read (copytruncate) is read again from its
+// start. Either way no line is delivered twice or skipped (lines written between the last read
+// and a copytruncate are gone before anyone could read them, as logrotate documents).
+struct TailStats {
+  uint64_t bytes = 0, lines = 0, rotations = 0, truncations = 0, files = 0;
+};
+
+class Tail {
+ public:
+  // Copies go in `copy_dir` (which must exist).
+  explicit Tail(std::string copy_dir);
+  ~Tail();
+  Tail(const Tail&) = delete;
+  Tail& operator=(const Tail&) = delete;
+
+  // Follows `path` from its first byte ("-": standard input, until its end). With `copy`, every
+  // line read is also appended to a private copy and input::redirect(path, copy) is set, so the
+  // analysis reads exactly the lines read, across rotations and truncations. Throws
+  // input::InputError: a file that cannot be opened, or a compressed one (which cannot be
+  // followed: its end is not a line boundary).
+  void add(const std::string& path, bool copy);
+  // Whether `path`, or the file it names (device and inode: a rotated file under its new name),
+  // is already followed.
+  bool follows(const std::string& path) const;
+
+  // (file, line without '\n', when the file was last written (seconds since the epoch; now for
+  // standard input), whether the line was read in catch-up).
+  using LineFn = std::function<void(const std::string&, std::string_view, double, bool)>;
+  using GrowthFn = std::function<void(const std::string&, uint64_t)>;
+  // Reads what was appended since the last call, at most about `budget` bytes in all; returns the
+  // bytes read. Lines of a file's content present when it was added are "catch-up".
+  uint64_t poll(const LineFn& line, const GrowthFn& growth, uint64_t budget = UINT64_MAX);
+  bool behind() const { return behind_; }  // the budget ran out with bytes left to read
+  bool stdin_ended() const;
+  bool has_stdin() const;
+  // The end: the last line of each file that has no '\n' yet is delivered (and copied).
+  void flush(const LineFn& line);
+  const TailStats& stats() const { return stats_; }
+  uint64_t copied_bytes() const;
+
+ private:
+  struct File;
+  uint64_t read_file(File& f, const LineFn& line, const GrowthFn& growth, uint64_t budget);
+  void deliver(File& f, const char* p, size_t n, double written, const LineFn& line);
+  void end_line(File& f, const LineFn& line, double written);
+  std::string copy_dir_;
+  std::vector<std::unique_ptr<File>> files_;
+  std::vector<std::pair<uint64_t, uint64_t>> seen_ids_;  // (dev, inode) of every file read
+  TailStats stats_;
+  bool behind_ = false;
+  std::vector<char> buf_;
 };
 
 }  // namespace alog::follow

@@ -71,6 +71,12 @@ class ByteSource {
 // directory, or is not readable.
 std::unique_ptr<ByteSource> open_source(const std::string& path);
 
+// --follow: from now on open_source(path) reads `copy` instead, still named `path`. The follow
+// loop keeps a copy of every line it read of a growing file (across rotation and truncation), so
+// the analysis of the job so far reads exactly those bytes. Paths are compared lexically
+// normalised ("a//b/./c" is "a/b/c"). Process-wide, like standard input; an empty `copy` removes it.
+void redirect(const std::string& path, const std::string& copy);
+
 // Puts `bytes`, already read from standard input (file descriptor 0) by whoever sniffed it, back in
 // front of it: the next open_source("-") delivers them before reading the descriptor, so a
 // consumer sees exactly the bytes it would have seen unsniffed. Raw bytes (still compressed when

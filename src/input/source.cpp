@@ -16,6 +16,8 @@
 #include <deque>
 #include <exception>
 #include <fmt/format.h>
+
+#include <map>
 #include <mutex>
 #include <system_error>
 #include <thread>
@@ -545,7 +547,33 @@ void push_back_stdin(std::string bytes) {
   held = std::move(bytes) + held;
 }
 
+namespace {
+std::mutex& redirect_mu() {
+  static std::mutex m;
+  return m;
+}
+std::map<std::string, std::string>& redirects() {
+  static std::map<std::string, std::string> m;
+  return m;
+}
+std::string redirect_key(const std::string& path) {
+  return std::filesystem::path(path).lexically_normal().string();
+}
+}  // namespace
+
+void redirect(const std::string& path, const std::string& copy) {
+  std::lock_guard lock(redirect_mu());
+  if (copy.empty()) redirects().erase(redirect_key(path));
+  else redirects()[redirect_key(path)] = copy;
+}
+
 std::unique_ptr<ByteSource> open_source(const std::string& path) {
+  std::string open_path = path;
+  if (path != "-") {
+    std::lock_guard lock(redirect_mu());
+    if (!redirects().empty())
+      if (auto it = redirects().find(redirect_key(path)); it != redirects().end()) open_path = it->second;
+  }
   if (path == "-") {
     struct stat st{};
     bool regular = ::fstat(0, &st) == 0 && S_ISREG(st.st_mode);
@@ -556,7 +584,7 @@ std::unique_ptr<ByteSource> open_source(const std::string& path) {
     if (!prefix.empty()) raw->put_back(std::move(prefix));
     return wrap(std::move(raw), "<stdin>", total);
   }
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = ::open(open_path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw InputError(fmt::format("{}: {}", path, std::strerror(errno)));
   struct stat st{};
   if (::fstat(fd, &st) != 0) {
