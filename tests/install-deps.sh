@@ -14,9 +14,11 @@ build=(cmake g++ make pkg-config libcli11-dev libre2-dev libfmt-dev nlohmann-jso
 # GoogleTest and Google Benchmark for the unit tests and micro-benchmarks; clang for the fuzzers;
 # hyperfine, ripgrep, time for the benchmarks; chromium renders report.html; python3-jsonschema
 # checks report.json; libxml2-utils (xmllint) checks --junit against its XSD; python3-yaml parses
-# docs/CI.md's YAML; zsh and fish load their completions.
+# docs/CI.md's YAML; zsh and fish load their completions; python3-prometheus-client parses the
+# --follow --metrics file.
 tests=(libgtest-dev libbenchmark-dev python3 gzip zstd clang libclang-rt-14-dev hyperfine ripgrep
-       time chromium python3-jsonschema ccache libxml2-utils python3-yaml zsh fish)
+       time chromium python3-jsonschema ccache libxml2-utils python3-yaml zsh fish
+       python3-prometheus-client)
 want=("${build[@]}")
 print=0
 for arg in "$@"; do

@@ -61,6 +61,8 @@ int exit_status(const RunOptions& opt, const std::vector<const core::Header*>& h
 void print_report(const RunOptions& opt, const std::optional<fs::path>& dir,
                   const std::string& text, const std::string& md,
                   const std::function<void()>& json) {
+  if (opt.report_dir && dir) *opt.report_dir = dir->string();
+  if (!opt.print) return;
   if (opt.format == "json") {
     if (dir) {
       std::ifstream f(*dir / "report.json", std::ios::binary);
@@ -93,6 +95,14 @@ std::string skipped_markdown(const core::Header& h) {
   for (const auto& in : h.inputs)
     if (!in.read) o += fmt::format("- {}: {}\n", md_code(in.path), md_escape(in.reason));
   if (!o.empty()) o = "\n## Inputs not read\n\n" + o;
+  std::string stalled;  // --follow: components that stopped making progress
+  for (const auto& f : h.findings)
+    if (f.id == "stalled") {
+      stalled += "- **" + md_escape(f.summary) + "**";
+      if (!f.evidence.empty()) stalled += "; last line (" + md_code(f.evidence.front().ref()) + "): " + md_code(f.evidence.front().text);
+      stalled += "\n";
+    }
+  if (!stalled.empty()) o = "\n## Stalled (--follow)\n\n" + stalled + o;
   std::string notes;
   for (const auto& f : h.findings)
     if (f.id == "discovery") notes += "- " + md_escape(f.summary) + "\n";
@@ -142,6 +152,7 @@ int run_single_prime(const RunOptions& opt, const PlannedJob& pj, TraceFile* tra
   }
   progress.clear();
   finish_prime(a, opt, pj);
+  if (opt.amend) opt.amend(a);
   warn_inputs(a.job.header);
   const Report& report = *analysed;
   int rc = exit_status(opt, {&a.job.header}, a.checks_failed);
@@ -278,6 +289,7 @@ int run_analysis(const RunOptions& opt) {
   Plan plan;
   try {
     plan = plan_jobs(opt.inputs);
+    drop_inputs(plan, opt.dropped_inputs);
   } catch (const std::exception& e) {
     return error(e.what());
   }
@@ -346,7 +358,10 @@ int run_analysis(const RunOptions& opt) {
 
   try {
     std::vector<Analysed> all;
-    for (const auto& pj : plan.jobs) all.push_back(kind(pj.kind).analyse(pj, opt));
+    for (const auto& pj : plan.jobs) {
+      all.push_back(kind(pj.kind).analyse(pj, opt));
+      if (opt.amend) opt.amend(all.back());
+    }
     std::vector<core::Job> jobs;
     std::vector<const core::Header*> headers;
     bool checks_failed = false;

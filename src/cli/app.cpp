@@ -17,6 +17,7 @@
 #include "analyze_logs/compare.hpp"
 #include "analyze_logs/core/interrupt.hpp"
 #include "analyze_logs/core/output_dir.hpp"
+#include "analyze_logs/parse.hpp"
 #include "analyze_logs/primerl/diagnose.hpp"
 #include "ci.hpp"
 #include "io.hpp"
@@ -145,6 +146,8 @@ struct AnalysisArgs {
   std::string fail_on, trace_id, trace_out, junit;
   bool live = false, no_github = false;
   double min_tps_user = -1;
+  bool follow = false;
+  std::string interval, stall_after, exit_on, metrics;
 };
 
 struct CompareArgs {
@@ -192,6 +195,22 @@ void add_analysis_options(CLI::App& app, AnalysisArgs& a) {
   app.add_option("--fail-on", a.fail_on, "Exit 1 on a finding of this severity or worse, for every kind: warning or critical")
       ->check(CLI::IsMember({"warning", "critical"}));
   app.add_flag("--live", a.live, "Ray jobs still running: measure the silence up to now");
+  app.add_flag("-f,--follow", a.follow,
+               "Follow the job as it grows (every kind; - until its end): redraw its state every "
+               "--interval on a terminal, else a line per change (JSON lines with --json); a "
+               "component silent beyond its expectation is a critical `stalled` finding; ends "
+               "with the job or Ctrl-C, then writes the report folder");
+  app.add_option("--interval", a.interval, "--follow: how often the screen and --metrics are rewritten (default 2s; 500ms, 1m)");
+  app.add_option("--stall-after", a.stall_after,
+                 "--follow: a component with no progress for this long is stalled (default: 10x its "
+                 "median pace, at least 60s; 10m before it has one)");
+  app.add_option("--exit-on", a.exit_on,
+                 "--follow: write the report and exit 1 at the first stalled component (stalled) or "
+                 "critical finding (critical)")
+      ->check(CLI::IsMember({"stalled", "critical"}));
+  app.add_option("--metrics", a.metrics,
+                 "--follow: rewrite FILE every --interval in the Prometheus text format, atomically "
+                 "(node_exporter textfile collector); see docs/FOLLOW.md");
   app.add_option("--min-tps-user", a.min_tps_user,
                  "srtctl jobs: tokens/s per user a configuration must reach; the report names the best "
                  "configuration (most output tokens/s per GPU) that does, and draws the cutoff")
@@ -262,6 +281,37 @@ int to_run_options(const AnalysisArgs& a, RunOptions& opt) {
   if (!a.junit.empty() && !a.trace_id.empty())
     return error("--junit and --trace cannot be used together (--trace prints one update and no "
                  "report); give one of them");
+  auto duration = [](const std::string& flag, const std::string& v) -> double {
+    std::string_view t = v;
+    double secs = -1;
+    if (!t.empty() && t.find_first_not_of("0123456789.") == std::string_view::npos) {
+      auto d = parse::parse_duration(fmt::format("{}s", t));
+      if (d) secs = *d;
+    } else if (auto d = parse::parse_duration(t)) {
+      secs = *d;
+    }
+    if (!(secs > 0) || secs > 1e7)
+      throw std::invalid_argument(fmt::format("{} {}: not a duration (2, 2s, 500ms, 1m 30s, 1h)", flag, v));
+    return secs;
+  };
+  opt.follow = a.follow;
+  opt.exit_on = a.exit_on;
+  opt.metrics_file = a.metrics;
+  try {
+    if (!a.interval.empty()) opt.interval = duration("--interval", a.interval);
+    if (!a.stall_after.empty()) opt.stall_after = duration("--stall-after", a.stall_after);
+  } catch (const std::invalid_argument& e) {
+    return error(e.what());
+  }
+  if (!a.follow) {
+    for (auto [flag, given] : {std::pair{"--interval", !a.interval.empty()}, {"--stall-after", !a.stall_after.empty()},
+                               {"--exit-on", !a.exit_on.empty()}, {"--metrics", !a.metrics.empty()}})
+      if (given) return error(fmt::format("{} only means something with --follow", flag));
+  } else {
+    if (!a.trace_id.empty() || !a.trace_out.empty())
+      return error("--follow and --trace/--trace-out cannot be used together (they read a run once); give one of them");
+    if (opt.interval < 0.1) return error("--interval: at least 100ms");
+  }
   if (!a.thresholds_file.empty()) {
     try {
       Thresholds t(a.async_level);
@@ -327,7 +377,7 @@ int parse_and_run(int argc, char** argv) {
   if (int rc = check_option_pairs(app, a.json, a.format, a.no_folder)) return rc;
   RunOptions opt;
   if (int rc = to_run_options(a, opt)) return rc;
-  return run_analysis(opt);
+  return opt.follow ? run_follow(opt) : run_analysis(opt);
 }
 
 }  // namespace alog::cli

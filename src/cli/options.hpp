@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -10,6 +12,8 @@
 #include "analyze_logs/primerl/thresholds.hpp"
 
 namespace alog::cli {
+
+struct Analysed;
 
 struct RunOptions {
   std::vector<std::string> inputs;
@@ -30,7 +34,23 @@ struct RunOptions {
   std::string junit;    // --junit FILE: "" for none
   bool github = false;  // GitHub Actions: annotations and step summary (GITHUB_ACTIONS=true, no --no-github)
   std::string tool_version;
+  // --follow (follow.cpp): the loop, its screen or lines, and the Prometheus file.
+  bool follow = false;
+  double interval = 2;                // --interval, seconds
+  std::optional<double> stall_after;  // --stall-after, seconds
+  std::string exit_on;                // --exit-on: "", "stalled", "critical"
+  std::string metrics_file;           // --metrics FILE
+  // Set by the follow loop for its final report: called on each job as soon as it is analysed
+  // (the stalled findings are added to its header), and whether the report is printed (a
+  // non-terminal follow prints only its lines; the folder's path is handed back in *report_dir).
+  std::function<void(Analysed&)> amend;
+  bool print = true;
+  std::string* report_dir = nullptr;
+  std::map<std::string, std::string> dropped_inputs;  // path -> why it is not read (drop_inputs)
 };
+
+// --follow: reads the inputs as they grow until the job ends or a signal; returns the exit status.
+int run_follow(const RunOptions& opt);
 
 // Runs the analysis of every job found in opt.inputs, writes the report folder (unless
 // opt.no_folder), prints the summary; returns the exit status.

@@ -221,4 +221,16 @@ Plan plan_jobs(const std::vector<std::string>& inputs) {
   return plan;
 }
 
+void drop_inputs(Plan& plan, const std::map<std::string, std::string>& dropped) {
+  if (dropped.empty()) return;
+  for (auto& pj : plan.jobs)
+    for (auto* list : {&pj.direct, &pj.files})
+      std::erase_if(*list, [&](const std::string& f) {
+        auto it = dropped.find(f);
+        if (it == dropped.end()) return false;
+        pj.inputs.push_back({f, pj.kind, "", false, it->second});
+        return true;
+      });
+}
+
 }  // namespace alog::cli

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,10 @@ struct Plan {
 
 // Throws std::runtime_error with a one-line message naming a missing or unreadable argument.
 Plan plan_jobs(const std::vector<std::string>& inputs);
+
+// --follow: files the loop does not read as inputs of their own (a file rotated away, whose lines
+// were read under its old name) are taken out of the plan and listed as not read, with the reason.
+void drop_inputs(Plan& plan, const std::map<std::string, std::string>& dropped);
 
 // "a prime-rl run", "an srtctl serving job", "a Ray job", "an unrecognised input".
 std::string describe_kind(const std::string& kind);

@@ -25,6 +25,8 @@ std::vector<std::pair<uint64_t, std::function<void()>>>& cleanups() {
 }
 uint64_t g_next_id = 1;  // under mu()
 std::atomic<int> g_pending{0};
+std::atomic<int> g_graceful_fd{-1};  // --follow: the first signal only asks the loop to stop
+std::atomic<int> g_requested{0};
 
 extern "C" void exit_at_once(int sig) { ::_exit(128 + sig); }
 
@@ -67,13 +69,25 @@ void install() {
     std::thread([set] {
       for (;;) {
         int sig = 0;
-        if (::sigwait(&set, &sig) == 0) handle(sig, set);
+        if (::sigwait(&set, &sig) != 0) continue;
+        int fd = g_graceful_fd.load();
+        if (fd >= 0 && g_requested.load() == 0) {
+          g_requested = sig;
+          uint64_t one = 1;
+          [[maybe_unused]] ssize_t w = ::write(fd, &one, sizeof one);  // an eventfd: wakes the loop
+          continue;
+        }
+        handle(sig, set);
       }
     }).detach();
   });
 }
 
 int pending() { return g_pending.load(); }
+
+void graceful(int wake_fd) { g_graceful_fd = wake_fd; }
+
+int requested() { return g_requested.load(); }
 
 std::unique_lock<std::mutex> hold() { return std::unique_lock<std::mutex>(mu()); }
 

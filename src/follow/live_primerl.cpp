@@ -51,12 +51,14 @@ class PrimeRl final : public Classifier {
     parse::Result r = parse::parse_segment(line, ev, scratch_);
     if (r.outcome != parse::Outcome::event) {
       // The run's end and the trainer's: untagged lines the parser does not make events of.
-      std::string_view msg = r.message.empty() ? line : r.message;
-      if (msg.find("Orchestrator finished") != std::string_view::npos && starts_message(msg, "Orchestrator finished")) {
+      if (line.find(" finished") == std::string_view::npos) return;
+      std::string clean = display_line(line, 4096);
+      std::string_view msg = parse::strip_prefix(clean).message;
+      while (!msg.empty() && (msg.front() == ' ' || msg.front() == '\t')) msg.remove_prefix(1);
+      if (msg.starts_with("Orchestrator finished"))
         out.push_back(make_signal(Signal::Type::job_ended, "orchestrator", "the orchestrator finished"));
-      } else if (starts_message(msg, "Trainer finished")) {
+      else if (msg.starts_with("Trainer finished"))
         out.push_back(make_signal(Signal::Type::finished, "trainer steps", "the trainer finished"));
-      }
       return;
     }
     auto progress = [&](std::string component, std::string detail, double measured = 0) {
@@ -111,17 +113,6 @@ class PrimeRl final : public Classifier {
   }
 
  private:
-  static bool starts_message(std::string_view msg, std::string_view word) {
-    size_t at = msg.find(word);
-    if (at == std::string_view::npos) return false;
-    // Only blanks or a prefix's separators before it: `| Orchestrator finished.`, `- Trainer ...`.
-    for (size_t i = at; i-- > 0;) {
-      char c = msg[i];
-      if (c == ' ' || c == '\t') continue;
-      return c == '|' || c == '-' || c == ':' || c == ']' || c == ')';
-    }
-    return true;
-  }
   std::string server(std::string_view file) {
     return fmt::format("inference {}", std::filesystem::path(std::string(file)).filename().string());
   }

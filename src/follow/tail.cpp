@@ -69,7 +69,7 @@ Tail::Tail(std::string copy_dir) : copy_dir_(std::move(copy_dir)), buf_(kRead) {
 
 Tail::~Tail() {
   for (auto& f : files_) {
-    if (f->fd > 0) ::close(f->fd);
+    if (f->fd >= 0) ::close(f->fd);
     if (f->copy_fd >= 0) ::close(f->copy_fd);
     if (!f->copy_path.empty()) input::redirect(f->path, "");
   }
@@ -91,7 +91,9 @@ void Tail::add(const std::string& path, bool copy) {
   f->path = path;
   if (path == "-") {
     f->is_stdin = true;
-    f->fd = 0;
+    // Its own descriptor: the follow loop puts the copy on descriptor 0 for the analysis.
+    f->fd = ::fcntl(0, F_DUPFD_CLOEXEC, 3);
+    if (f->fd < 0) throw input::InputError(fmt::format("-: standard input: {}", std::strerror(errno)));
   } else {
     f->fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (f->fd < 0) throw input::InputError(fmt::format("{}: {}", path, std::strerror(errno)));

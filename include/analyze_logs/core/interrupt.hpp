@@ -26,6 +26,12 @@ void install();
 // The signal being handled, or 0.
 int pending();
 
+// --follow: from now on the first signal does not end the process. It is recorded (requested())
+// and an 8-byte 1 is written to `wake_fd` (an eventfd the loop waits on), so the loop can stop and
+// write its report. A second signal is handled as above: cleanups, then 128 + signal.
+void graceful(int wake_fd);
+int requested();
+
 // Holds the interrupt lock: while it is held no cleanup runs, and once a signal is being handled
 // it is never granted again (the caller waits for _exit). Hold it around a step that must not be
 // undone half-way, such as renaming a finished report folder into place.
