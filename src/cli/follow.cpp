@@ -159,7 +159,9 @@ class Loop {
   double last_snapshot_at_ = 0;
   std::set<std::string> reported_findings_;  // "job\tid\tsummary" already written as a line
   std::string stdin_copy_;
-  size_t unfollowable_ = 0;  // jobs of kinds that cannot be followed (read once at the end)
+  size_t unfollowable_ = 0;
+  bool caught_up_ = false;
+  double started_ = now_s();  // jobs of kinds that cannot be followed (read once at the end)
   std::map<std::string, std::string> dropped_;  // files not read on their own (drop_inputs)
 };
 
@@ -715,6 +717,17 @@ int Loop::run() {
     if (int sig = interrupt::requested()) return finish(fmt::format("stopped by {}", sig == SIGINT ? "Ctrl-C (SIGINT)" : sig == SIGTERM ? "SIGTERM" : "SIGHUP"), false);
     if (all_ended) return finish("the job ended", false);
     if (exit_on_hit(now)) return finish(fmt::format("--exit-on {}", opt_.exit_on), true);
+    if (!caught_up_ && !tail_->behind()) {
+      caught_up_ = true;
+      double took = now_s() - started_;
+      const auto& st = tail_->stats();
+      if (!tty_ && opt_.format == "json")
+        out(ojson({{"ts", iso_time(now_s())}, {"t", now_s()}, {"event", "caught_up"}, {"bytes", st.bytes},
+                   {"lines", st.lines}, {"seconds", took}}).dump() + "\n");
+      else if (!tty_)
+        out(fmt::format("{} caught up: {:.1f} MB, {} lines read in {:.1f} s\n", iso_time(now_s()),
+                        static_cast<double>(st.bytes) / 1e6, st.lines, took));
+    }
     if (tail_->behind()) continue;
     // Nothing left to read: sleep until the next poll (shorter while lines keep coming), or a signal.
     idle_wait = got ? 0.05 : std::min(opt_.interval / 4, idle_wait * 2);
