@@ -53,6 +53,8 @@ const char* kFooter = R"(Examples:
   analyze-logs --expect 'weights.queue_ms.p99<300' --fail-on critical run_dir/
   analyze-logs --fail-on critical --junit junit.xml logs/   CI: JUnit for Jenkins, GitLab, GitHub
   analyze-logs compare before/ after/ --fail-on-regression 10
+  analyze-logs -f run_dir/                           follow a running job (any kind): stalls, live
+  analyze-logs -f --exit-on stalled --metrics m.prom logs/job/   a watchdog, and a Prometheus file
 
 Under GitHub Actions (GITHUB_ACTIONS=true) every warning or critical finding is also an ::error or
 ::warning annotation on stderr, and SUMMARY.md is appended to $GITHUB_STEP_SUMMARY (--no-github:
@@ -73,7 +75,8 @@ Exit status:
   2  usage error (an --expect naming an unknown metric or statistic: before any input is read),
      an input that cannot be read, an --out that cannot be created or written, or a
      --trace-out or --junit file that cannot be written (a report folder already written is kept)
-  130/143/129  interrupted by SIGINT/SIGTERM/SIGHUP; nothing is left behind
+  130/143/129  interrupted by SIGINT/SIGTERM/SIGHUP; nothing is left behind (--follow: the first
+     signal ends the follow and writes the report, with the statuses above)
 A closed standard output (e.g. piping into head) ends the program quietly with status 0.
 )";
 
@@ -200,17 +203,20 @@ void add_analysis_options(CLI::App& app, AnalysisArgs& a) {
                "--interval on a terminal, else a line per change (JSON lines with --json); a "
                "component silent beyond its expectation is a critical `stalled` finding; ends "
                "with the job or Ctrl-C, then writes the report folder");
-  app.add_option("--interval", a.interval, "--follow: how often the screen and --metrics are rewritten (default 2s; 500ms, 1m)");
+  app.add_option("--interval", a.interval, "--follow: how often the screen and --metrics are rewritten (default 2s; 500ms, 1m)")
+      ->type_name("DURATION");
   app.add_option("--stall-after", a.stall_after,
                  "--follow: a component with no progress for this long is stalled (default: 10x its "
-                 "median pace, at least 60s; 10m before it has one)");
+                 "median pace, at least 60s; 10m before it has one)")
+      ->type_name("DURATION");
   app.add_option("--exit-on", a.exit_on,
                  "--follow: write the report and exit 1 at the first stalled component (stalled) or "
                  "critical finding (critical)")
       ->check(CLI::IsMember({"stalled", "critical"}));
   app.add_option("--metrics", a.metrics,
                  "--follow: rewrite FILE every --interval in the Prometheus text format, atomically "
-                 "(node_exporter textfile collector); see docs/FOLLOW.md");
+                 "(node_exporter textfile collector); see docs/FOLLOW.md")
+      ->type_name("FILE");
   app.add_option("--min-tps-user", a.min_tps_user,
                  "srtctl jobs: tokens/s per user a configuration must reach; the report names the best "
                  "configuration (most output tokens/s per GPU) that does, and draws the cutoff")
