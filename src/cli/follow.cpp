@@ -308,7 +308,8 @@ void Loop::take_snapshot(Snapshot&& s) {
       for (const auto& [n, c] : j->tracker.components()) stalled |= c.stalled;
       o["verdict"] = stalled ? std::string("stuck") : j->verdict;
       o["analysis_verdict"] = j->verdict;
-      o["cause"] = utf8_clean(j->cause);
+      auto st = stalled_findings(*j, now_s());
+      o["cause"] = utf8_clean(st.empty() ? j->cause : st.front().summary);
       ojson ids = ojson::array();
       for (const auto& f : j->findings) ids.push_back({{"id", f.id}, {"severity", core::severity_name(f.severity)}, {"summary", utf8_clean(f.summary)}});
       o["findings"] = std::move(ids);
@@ -394,20 +395,23 @@ void Loop::draw(double now) {
   };
   std::string o = "\x1b[H\x1b[2J";
   const auto& st = tail_->stats();
-  o += cut(fmt::format("analyze-logs --follow · {} · read {:.1f} MB, {} lines, {} files{}{} · every {} s\n",
+  o += cut(fmt::format("analyze-logs --follow · {} · read {:.1f} MB, {} lines, {} files{}{} · every {} s",
                        iso_time(now), static_cast<double>(st.bytes) / 1e6, st.lines, st.files,
                        st.rotations ? fmt::format(", {} rotated", st.rotations) : std::string(),
                        st.truncations ? fmt::format(", {} truncated", st.truncations) : std::string(), opt_.interval),
            width) + "\n";
   for (const auto& j : jobs_) {
     std::string verdict = j->analysed ? j->verdict : std::string("…");
-    bool any_stalled = false;
-    for (const auto& [n, c] : j->tracker.components()) any_stalled |= c.stalled;
-    if (any_stalled) verdict = "stuck";
+    std::string cause = j->cause;
+    auto stalled = stalled_findings(*j, now);
+    if (!stalled.empty()) {
+      verdict = "stuck";
+      cause = stalled.front().summary;
+    }
     if (j->tracker.job_ended()) verdict += " (ended)";
-    o += cut(fmt::format("{} ({}): {}{}", j->name, j->kind, verdict, j->cause.empty() ? "" : " — " + j->cause), width) + "\n";
+    o += cut(fmt::format("{} ({}): {}{}", j->name, j->kind, verdict, cause.empty() ? "" : " — " + cause), width) + "\n";
     if (last_snapshot_at_ > 0) o += fmt::format("  analysis of the lines read {} ago\n", ago(now - last_snapshot_at_));
-    o += fmt::format("  {:<34} {:>7}  {:<28} {:>9}\n", "component", "steps", "last progress", "ago");
+    o += fmt::format("  {:<34} {:>7}  {:<28} {:>9}\n", "component", "count", "last progress", "ago");
     for (const auto& [name, c] : j->tracker.components()) {
       std::string state = c.finished ? "done" : c.stalled ? "STALLED" : "";
       std::string row = fmt::format("  {:<34} {:>7}  {:<28} {:>9} {}", cut(name, 34), c.progress, cut(c.last_detail, 28),
@@ -424,7 +428,6 @@ void Loop::draw(double now) {
                              s.p90, s.p99, s.max),
                  width) + "\n";
     }
-    auto stalled = stalled_findings(*j, now);
     size_t shown = 0;
     for (const auto* list : {&stalled, &j->findings})
       for (const auto& f : *list) {
