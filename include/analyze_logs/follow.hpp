@@ -19,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace alog::follow {
@@ -190,6 +191,8 @@ class Tail {
   void flush(const LineFn& line);
   const TailStats& stats() const { return stats_; }
   uint64_t copied_bytes() const;
+  // The first copy that could not be written (a full disk), once; "" when none or already taken.
+  std::string take_copy_error() { return std::exchange(copy_error_, std::string()); }
 
  private:
   struct File;
@@ -201,6 +204,7 @@ class Tail {
   std::vector<std::pair<uint64_t, uint64_t>> seen_ids_;  // (dev, inode) of every file read
   TailStats stats_;
   bool behind_ = false;
+  std::string copy_error_;
   std::vector<char> buf_;
 };
 

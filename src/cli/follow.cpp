@@ -663,6 +663,7 @@ int Loop::run() {
   double idle_wait = 0.05;  // grows to the interval while nothing is appended
   for (;;) {
     uint64_t got = tail_->poll(line_fn, growth_fn, uint64_t{256} << 20);
+    if (std::string e = tail_->take_copy_error(); !e.empty()) warn(fmt::format("--follow: {}", e));
     double now = now_s();
     if (now >= next_plan_) {
       try {

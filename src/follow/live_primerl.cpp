@@ -14,6 +14,7 @@
 
 #include <cstring>
 #include <filesystem>
+#include <set>
 
 #include "analyze_logs/follow.hpp"
 #include "analyze_logs/parse.hpp"
@@ -46,6 +47,17 @@ bool may_matter(std::string_view l) {
 class PrimeRl final : public Classifier {
  public:
   void on_line(std::string_view file, std::string_view line, std::vector<Signal>& out) override {
+    // A log's first line: its component exists from now on, so a process that never gets to its
+    // first step (a model that never loads, a server that never answers) is stalled in time too.
+    if (seen_.size() < 4096 && seen_.insert(std::string(file)).second) {
+      std::string name = std::filesystem::path(std::string(file)).filename().string();
+      std::string component = name.find("orchestrator") != std::string::npos ? "orchestrator steps"
+                              : name.find("trainer") != std::string::npos    ? "trainer steps"
+                              : name.find("inference") != std::string::npos || name.find("vllm") != std::string::npos
+                                  ? server(file)
+                                  : std::string();
+      if (!component.empty()) out.push_back(make_signal(Signal::Type::activity, std::move(component)));
+    }
     if (!may_matter(line)) return;
     Event ev{};
     parse::Result r = parse::parse_segment(line, ev, scratch_);
@@ -117,6 +129,7 @@ class PrimeRl final : public Classifier {
     return fmt::format("inference {}", std::filesystem::path(std::string(file)).filename().string());
   }
   parse::Scratch scratch_;
+  std::set<std::string> seen_;  // files whose first line was seen (at most 4096 kept)
 };
 
 }  // namespace

@@ -157,8 +157,18 @@ uint64_t Tail::copied_bytes() const {
 void Tail::deliver(File& f, const char* p, size_t n, double written, const LineFn& line) {
   auto copy = [&](const char* from, size_t len) {
     if (f.copy_fd < 0 || len == 0) return;
-    write_all(f.copy_fd, from, len, f.copy_path);
-    f.copied += len;
+    try {
+      write_all(f.copy_fd, from, len, f.copy_path);
+      f.copied += len;
+    } catch (const std::runtime_error& e) {
+      // A full disk: the follow goes on; the analysis reads the file itself from now on (what a
+      // copytruncate empties is then lost to it). Said once, by the loop.
+      ::close(f.copy_fd);
+      f.copy_fd = -1;
+      input::redirect(f.path, "");
+      if (copy_error_.empty())
+        copy_error_ = fmt::format("{} (the copy of {}); the analysis reads the file itself from now on", e.what(), f.path);
+    }
   };
   const char* const base = p;
   const char* const end = p + n;
@@ -202,9 +212,16 @@ void Tail::deliver(File& f, const char* p, size_t n, double written, const LineF
 void Tail::end_line(File& f, const LineFn& line, double written) {
   if (f.partial.empty() && !f.partial_copied) return;
   if (f.copy_fd >= 0) {
-    if (!f.partial_copied) write_all(f.copy_fd, f.partial.data(), f.partial.size(), f.copy_path);
-    write_all(f.copy_fd, "\n", 1, f.copy_path);
-    f.copied += (f.partial_copied ? 0 : f.partial.size()) + 1;
+    try {
+      if (!f.partial_copied) write_all(f.copy_fd, f.partial.data(), f.partial.size(), f.copy_path);
+      write_all(f.copy_fd, "\n", 1, f.copy_path);
+      f.copied += (f.partial_copied ? 0 : f.partial.size()) + 1;
+    } catch (const std::runtime_error& e) {
+      ::close(f.copy_fd);
+      f.copy_fd = -1;
+      input::redirect(f.path, "");
+      if (copy_error_.empty()) copy_error_ = e.what();
+    }
   }
   std::string_view l = f.partial;
   if (l.size() > kLineHead) l = l.substr(0, kLineHead);

@@ -269,7 +269,7 @@ wait_for "$d/out.txt" 'STALLED orchestrator steps' 10 || fail "no STALLED line"
 wait_pid "$fpid" 15
 rc=$?
 [[ $rc == 0 ]] || fail "lines mode: exit status $rc"
-grep -Eq '^[0-9T:-]+Z run new orchestrator steps: step 0' "$d/out.txt" || fail "no 'new orchestrator steps' line"
+grep -Eq '^[0-9T:-]+Z run new orchestrator steps' "$d/out.txt" || fail "no 'new orchestrator steps' line"
 grep -Eq 'STALLED orchestrator steps: no progress for [0-9]+ s \(expected within 1 s\); last line: .*Step 2 ' "$d/out.txt" ||
   fail "the STALLED line does not name the silence, the expectation and the last line"
 grep -q 'resumed orchestrator steps' "$d/out.txt" || fail "no 'resumed' line when steps came back"

@@ -56,6 +56,9 @@ TEST(FollowPrimeRl, TheBundledHealthyRunComponentByComponent) {
   EXPECT_GT(fed.progress["generation batches"], 0);
   EXPECT_EQ(fed.progress["inference inference.log"], 41);
   EXPECT_GT(fed.activity["weight updates"], 0);  // the sends
+  // Each log's first line makes its component exist (before its first step): once each.
+  EXPECT_EQ(fed.activity["orchestrator steps"], 1);
+  EXPECT_EQ(fed.activity["trainer steps"], 1);
   EXPECT_EQ(fed.measured.size(), 83u);           // every step line measures itself
   EXPECT_EQ(fed.ended, 1);  // its last line: `Orchestrator finished.`
   for (double q : fed.samples["weights.queue_ms"]) EXPECT_GE(q, 0);  // no sentinel sample
@@ -77,6 +80,24 @@ TEST(FollowPrimeRl, TheRunsEndAndTheTrainersEndInEveryPrefix) {
   c->on_line("o.log", "18:33:02    INFO waiting until the Orchestrator finished the step", out);
   c->on_line("o.log", "  File \"x.py\", line 3, in f: raise RuntimeError('Orchestrator finished?')", out);
   EXPECT_TRUE(out.empty());
+}
+
+TEST(FollowPrimeRl, AProcessThatNeverGetsToItsFirstStepIsAComponentFromItsFirstLine) {
+  auto c = make_classifier("prime-rl");
+  std::vector<Signal> out;
+  c->on_line("run/logs/trainer.log", "[trainer0]:18:30:01 INFO Loading model Qwen/Qwen3-8B", out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].type, Signal::Type::activity);
+  EXPECT_EQ(out[0].component, "trainer steps");
+  out.clear();
+  c->on_line("run/logs/trainer.log", "[trainer0]:18:30:02 INFO still loading", out);
+  EXPECT_TRUE(out.empty());
+  Tracker t;  // no pace yet: the default expectation (10 min) applies to its silence
+  t.apply(make_signal(Signal::Type::activity, "trainer steps"), "run/logs/trainer.log", "Loading model", 0);
+  t.check(599);
+  EXPECT_FALSE(t.components().at("trainer steps").stalled);
+  t.check(601);
+  EXPECT_TRUE(t.components().at("trainer steps").stalled);
 }
 
 TEST(FollowPrimeRl, BadLinesYieldNothingAndNeverCrash) {
