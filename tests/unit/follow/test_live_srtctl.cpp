@@ -1,0 +1,388 @@
+// The srtctl classifier of --follow (src/follow/live_srtctl.cpp): every line of the real testdata
+// jobs fed through it, checked against what the one-shot analysis (analyze_job) says of the same
+// job; then each signal on its own, and bad input.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "analyze_logs/core/catalogue.hpp"
+#include "analyze_logs/follow.hpp"
+#include "analyze_logs/srtctl.hpp"
+#include "support.hpp"
+
+namespace fs = std::filesystem;
+using alog::follow::Classifier;
+using alog::follow::Signal;
+using Type = Signal::Type;
+using alog::test_support::slurp;
+
+namespace {
+
+const fs::path kLogs = fs::path(ALOG_TESTDATA) / "srtctl" / "logs";
+
+// What a classifier said, per component.
+struct Seen {
+  std::map<std::string, uint64_t> progress, activity;
+  std::map<std::string, std::vector<std::string>> details;  // progress details in order
+  std::map<std::string, std::string> last_activity;
+  std::set<std::string> finished;
+  std::vector<std::string> job_ended;
+  std::map<std::string, std::vector<double>> samples;
+  std::map<std::string, std::vector<double>> typical;  // typical_s of each progress, in order
+  uint64_t signals = 0;
+
+  void add(const std::vector<Signal>& v) {
+    for (const Signal& s : v) {
+      ++signals;
+      switch (s.type) {
+        case Type::progress:
+          ++progress[s.component];
+          details[s.component].push_back(s.detail);
+          typical[s.component].push_back(s.typical_s);
+          break;
+        case Type::activity:
+          ++activity[s.component];
+          last_activity[s.component] = s.detail;
+          break;
+        case Type::finished: finished.insert(s.component); break;
+        case Type::job_ended: job_ended.push_back(s.detail); break;
+        case Type::sample: samples[s.metric].push_back(s.value); break;
+      }
+    }
+  }
+};
+
+// Feeds the complete lines of `text` ('\n'-terminated; a final fragment is not a line yet).
+void feed(Classifier& c, const std::string& file, std::string_view text, Seen& seen) {
+  std::vector<Signal> out;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    if (nl == std::string_view::npos) break;
+    out.clear();
+    c.on_line(file, text.substr(pos, nl - pos), out);
+    seen.add(out);
+    pos = nl + 1;
+  }
+}
+
+Seen feed_lines(Classifier& c, const std::string& file, std::initializer_list<std::string_view> lines) {
+  Seen seen;
+  std::vector<Signal> out;
+  for (auto l : lines) {
+    out.clear();
+    c.on_line(file, l, out);
+    seen.add(out);
+  }
+  return seen;
+}
+
+// Every file of a job: workers first, then the benchmark client, the batch script last (as a job
+// ends), with the paths named the way discovery names them (job folder / file).
+Seen feed_job(const fs::path& dir) {
+  auto c = alog::follow::make_srtctl_classifier();
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.is_regular_file()) files.push_back(e.path());
+  auto rank = [](const fs::path& p) {
+    std::string n = p.filename().string();
+    if (n == "log.out" || n == "log.err") return 3;
+    if (n.starts_with("benchmark.")) return 2;
+    return 1;
+  };
+  std::sort(files.begin(), files.end(), [&](const fs::path& a, const fs::path& b) {
+    return std::pair(rank(a), a.filename().string()) < std::pair(rank(b), b.filename().string());
+  });
+  Seen seen;
+  for (const auto& f : files)
+    feed(*c, dir.filename().string() + "/" + f.filename().string(), slurp(f), seen);
+  return seen;
+}
+
+std::set<std::string> with_prefix(const std::set<std::string>& s, std::string_view p) {
+  std::set<std::string> r;
+  for (const auto& x : s)
+    if (std::string_view(x).starts_with(p)) r.insert(x);
+  return r;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Whole testdata jobs, against the one-shot analysis of the same files.
+
+TEST(LiveSrtctl, HealthyJobEveryRunFinishedAsTheOneShotSaysAndTheScriptEndsIt) {
+  const fs::path dir = kLogs / "4459_2P_1D_20251122_041341";
+  Seen seen = feed_job(dir);
+  auto report = alog::srtctl::analyze_job(dir, 1);
+
+  // Benchmark runs: one component per concurrency, finished exactly for the runs with a block.
+  std::set<std::string> want_finished, want_runs;
+  for (const auto& r : report.runs) {
+    want_runs.insert("benchmark c=" + std::to_string(r.concurrency));
+    if (r.has_block) want_finished.insert("benchmark c=" + std::to_string(r.concurrency));
+  }
+  ASSERT_EQ(want_runs, (std::set<std::string>{"benchmark c=64", "benchmark c=128", "benchmark c=256"}));
+  EXPECT_EQ(with_prefix(seen.finished, "benchmark c="), want_finished);
+  for (const auto& r : want_runs) EXPECT_GE(seen.progress[r], 4u) << r;  // start, test run, block, count
+  // The warm-ups are theirs, apart from the runs.
+  std::set<std::string> warm;
+  for (const auto& w : report.warmups) warm.insert("warm-up c=" + std::to_string(w.concurrency));
+  EXPECT_EQ(with_prefix(seen.finished, "warm-up c="), warm);
+  // The request count of a finished run is its progress detail.
+  const auto& d64 = seen.details["benchmark c=64"];
+  ASSERT_TRUE(report.run(64) && report.run(64)->metric("completed"));
+  EXPECT_NE(std::find(d64.begin(), d64.end(),
+                      std::to_string(static_cast<int64_t>(*report.run(64)->metric("completed"))) +
+                          " requests done"),
+            d64.end());
+
+  // Health check: progress each time the awaited count moved (2+1, 1+1, 0+1), then ready.
+  EXPECT_TRUE(seen.finished.count("health check"));
+  EXPECT_EQ(seen.progress["health check"], 1u /*polling*/ + 3u /*counts*/ + 1u /*ready*/);
+  EXPECT_EQ(seen.details["health check"][1], "waiting for 2 prefills and 1 decodes");
+
+  // Workers: one per worker log, each finished (Dynamo's "Registered endpoint") after milestones.
+  std::set<std::string> workers;
+  for (const auto& l : report.logs)
+    if (l.id.role == "prefill" || l.id.role == "decode")
+      workers.insert("worker " + fs::path(l.file).stem().string());
+  ASSERT_EQ(workers.size(), 4u);
+  EXPECT_EQ(with_prefix(seen.finished, "worker "), workers);
+  for (const auto& w : workers) {
+    EXPECT_GE(seen.progress[w], 8u) << w;
+    const auto& d = seen.details[w];
+    EXPECT_NE(std::find(d.begin(), d.end(), "loading weights"), d.end()) << w;
+    EXPECT_NE(std::find(d.begin(), d.end(), "CUDA graphs captured"), d.end()) << w;
+    EXPECT_EQ(d.back(), "ready") << w;
+  }
+  // Serving: every batch line is progress of its worker's serving component.
+  uint64_t batch_lines = 0;
+  for (const auto& b : report.batches) batch_lines += b.lines;
+  uint64_t serving = 0;
+  for (const auto& [name, n] : seen.progress)
+    if (name.starts_with("serving ")) serving += n;
+  EXPECT_EQ(serving, batch_lines);
+  EXPECT_GT(batch_lines, 0u);
+
+  // Job end: the batch script's last line, with its exit code; exactly once.
+  ASSERT_EQ(seen.job_ended.size(), 1u);
+  ASSERT_TRUE(report.topology.exit_code);
+  EXPECT_EQ(seen.job_ended[0],
+            "batch script finished with exit code " + std::to_string(*report.topology.exit_code));
+  // The teardown's CANCELLED lines show as the workers' last lines.
+  EXPECT_GE(seen.activity.size(), 4u);
+}
+
+TEST(LiveSrtctl, NeverReadyJobLeavesTheStuckWorkerUnfinishedAndNamesItsFailure) {
+  const fs::path dir = kLogs / "4461_2P_1D_20251122_080011";
+  Seen seen = feed_job(dir);
+  auto report = alog::srtctl::analyze_job(dir, 1);
+  ASSERT_FALSE(report.readiness.ready);
+  EXPECT_FALSE(seen.finished.count("health check"));
+  EXPECT_EQ(seen.last_activity["health check"], "health check gave up");
+  EXPECT_TRUE(with_prefix(seen.finished, "benchmark").empty());
+  // The decode worker that hit the NCCL error never became ready; its NCCL lines are its activity.
+  EXPECT_FALSE(seen.finished.count("worker watchtower-aqua-cn16_decode_w0"));
+  EXPECT_GE(seen.activity["worker watchtower-aqua-cn16_decode_w0"], 2u);
+  ASSERT_NE(report.root(), nullptr);
+  ASSERT_EQ(seen.job_ended.size(), 1u);
+  EXPECT_EQ(seen.job_ended[0], "batch script finished with exit code 2");
+}
+
+TEST(LiveSrtctl, EveryTestdataJobEndsOnceAndFinishesOnlyWhatTheOneShotFinished) {
+  for (const auto& e : fs::directory_iterator(kLogs)) {
+    Seen seen = feed_job(e.path());
+    auto report = alog::srtctl::analyze_job(e.path(), 1);
+    EXPECT_EQ(seen.job_ended.size(), report.topology.exit_code ? 1u : 0u) << e.path();
+    for (const auto& r : report.runs) {
+      const std::string name = "benchmark c=" + std::to_string(r.concurrency);
+      EXPECT_EQ(seen.finished.count(name) == 1, r.has_block || r.completed_line) << name;
+    }
+    // No finished component without progress first, no sample outside its range.
+    for (const auto& f : seen.finished) EXPECT_GT(seen.progress[f], 0u) << f;
+    for (double v : seen.samples["decode.gen_tps"]) EXPECT_GE(v, 0);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Each signal on its own.
+
+TEST(LiveSrtctl, WorkerMilestonesThenReadyThenBatchesAsServing) {
+  auto c = alog::follow::make_srtctl_classifier();
+  const std::string f = "job_1234/logs/node01_decode_w0.err";
+  Seen s = feed_lines(
+      *c, f,
+      {"2025-12-03 17:20:38| root: Decode worker setup started",
+       "[2025-11-04 05:27:10 DP0 TP0 EP0] Load weight begin. avail mem=182.37 GB",
+       "\rLoading safetensors checkpoint shards:   0% Completed | 0/82 [00:00<?, ?it/s]\rLoading "
+       "safetensors checkpoint shards:  50% Completed | 41/82 [01:40<01:40,  2.44s/it]",
+       "\rLoading safetensors checkpoint shards: 100% Completed | 82/82 [03:21<00:00,  2.45s/it]",
+       "\rLoading safetensors checkpoint shards: 100% Completed | 82/82 [03:21<00:00,  2.45s/it]",
+       "[2025-11-04 05:27:13 DP0 TP0 EP0] Load weight end. type=X, avail mem=75.11 GB, mem usage=107.07 GB.",
+       "[2025-11-04 05:27:13 DP0 TP0 EP0] KV Cache is allocated. #tokens: 655360, KV size: 21.45 GB",
+       "[2025-11-04 05:27:20] The server is fired up and ready to roll!",
+       "[2025-11-04 05:31:43 DP0 TP0 EP0] Decode batch, #running-req: 233, #token: 370959, token usage: 0.84, "
+       "cuda graph: True, gen throughput (token/s): 4594.01, #queue-req: 317, ",
+       "[2025-11-04 05:31:44 DP0 TP0 EP0] Decode batch. #running-req: 230, #token: 370000, token usage: 0.84, "
+       "gen throughput (token/s): 4500.5, #queue-req: 3"});
+  const std::string w = "worker node01_decode_w0", sv = "serving node01_decode_w0";
+  EXPECT_EQ(s.details[w], (std::vector<std::string>{"setup started", "loading weights", "loading weights 41/82",
+                                                   "loading weights 82/82", "weights loaded",
+                                                   "KV cache allocated", "ready"}));
+  // Weight loading and its bar: minutes on a large model (seed 004: 5-15 min); bootstrap: default.
+  EXPECT_EQ(s.typical[w], (std::vector<double>{0, 900, 900, 900, 600, 600, 0}));
+  EXPECT_TRUE(s.finished.count(w));
+  EXPECT_EQ(s.progress[sv], 2u);
+  EXPECT_EQ(s.details[sv][0], "decode batch, 233 running");
+  EXPECT_EQ(s.samples["decode.gen_tps"], (std::vector<double>{4594.01, 4500.5}));
+}
+
+TEST(LiveSrtctl, PrefillBatchIsProgressWithoutAThroughputSample) {
+  auto c = alog::follow::make_srtctl_classifier();
+  Seen s = feed_lines(*c, "j/n_prefill_w1.err",
+                      {"[2025-11-04 05:31:43 DP0 TP0 EP0] Prefill batch, #new-seq: 18, #new-token: 15872, "
+                       "#cached-token: 0, token usage: 0.00, #running-req: 0, #queue-req: 0, "
+                       "#prealloc-req: 0, #inflight-req: 0, input throughput (token/s): 0.00,"});
+  EXPECT_EQ(s.progress["serving n_prefill_w1"], 1u);
+  EXPECT_TRUE(s.samples.empty());
+}
+
+TEST(LiveSrtctl, FailureLinesAreActivityOfTheirWorkerWithTheCataloguesTitle) {
+  auto c = alog::follow::make_srtctl_classifier();
+  Seen s = feed_lines(
+      *c, "j/n_decode_w0.err",
+      {"[2025-11-04 05:31:43 DP13 TP13 EP13] Scheduler hit an exception: Traceback (most recent call last):",
+       "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 768.00 MiB. GPU 0 has a total "
+       "capacity of 83.05 GiB of which 140.38 MiB is free.",
+       "n:1:2 [0] misc/socket.cc:484 NCCL WARN socketStartConnect: Connect failed",
+       "n:1:2 [0] NCCL INFO Bootstrap : Using eth0",  // noise
+       "2025-12-03 17:21:05| root: Etcd not ready yet, retrying in 2 seconds... (attempt 1/1000)"});
+  EXPECT_EQ(s.activity["worker n_decode_w0"], 3u);
+  EXPECT_EQ(s.last_activity["worker n_decode_w0"],
+            alog::core::find_signature("nccl_error")->title);
+  EXPECT_EQ(s.progress.size(), 0u);  // a failure is never progress
+}
+
+TEST(LiveSrtctl, BenchmarkBarMovesAreProgressOfTheRunningConcurrency) {
+  auto c = alog::follow::make_srtctl_classifier();
+  Seen s;
+  std::vector<Signal> out;
+  c->on_line("j/benchmark.out", "Running benchmark with concurrency: 64 and num-prompts: 320, writing to file x", out);
+  s.add(out);
+  out.clear();
+  c->on_line("j/benchmark.err", "\r  0%|          | 0/320 [00:00<?, ?it/s]\r  5%|▌         | 16/320 [00:10<03:10,  1.60it/s]", out);
+  s.add(out);
+  out.clear();
+  c->on_line("j/benchmark.err", "\r  5%|▌         | 16/320 [00:10<03:10,  1.60it/s]", out);  // did not move
+  s.add(out);
+  out.clear();
+  c->on_line("j/benchmark.err", "\r 50%|█████     | 160/320 [01:40<01:40,  1.60it/s]", out);
+  s.add(out);
+  EXPECT_EQ(s.details["benchmark c=64"],
+            (std::vector<std::string>{"started, 320 prompts", "16/320 requests", "160/320 requests"}));
+  out.clear();
+  c->on_line("j/benchmark.out", "Completed benchmark with concurrency: 64", out);
+  s.add(out);
+  out.clear();
+  c->on_line("j/benchmark.out", "Completed benchmark with concurrency: 64", out);  // once only
+  s.add(out);
+  EXPECT_EQ(s.finished, (std::set<std::string>{"benchmark c=64"}));
+  EXPECT_EQ(s.signals, 4u);
+}
+
+TEST(LiveSrtctl, StartedRunWithoutABlockIsNotFinished) {
+  auto c = alog::follow::make_srtctl_classifier();
+  Seen s = feed_lines(*c, "j/benchmark.out",
+                      {"Running benchmark with concurrency: 128 and num-prompts: 640, writing to file x",
+                       "2025-11-22 04:32:52", "Namespace(backend='dynamo')",
+                       "Starting initial single prompt test run...",
+                       "Initial test run completed. Starting main benchmark run...",
+                       "Traffic request rate: inf", "Maximum request concurrency: 128"});
+  EXPECT_EQ(s.progress["benchmark c=128"], 4u);
+  EXPECT_TRUE(s.finished.empty());
+}
+
+TEST(LiveSrtctl, GluedWarmUpLineAfterTheSpotCheckJsonStartsTheWarmUp) {
+  auto c = alog::follow::make_srtctl_classifier();
+  Seen s = feed_lines(*c, "j/benchmark.out",
+                      {R"({"id":"x","usage":{"total_tokens":743}}Warming up model with concurrency 64)"});
+  EXPECT_EQ(s.details["warm-up c=64"], std::vector<std::string>{"warm-up started"});
+}
+
+TEST(LiveSrtctl, JobEndsOnScriptFinishedOrSlurmJobCancelNotOnAStepCancel) {
+  auto c = alog::follow::make_srtctl_classifier();
+  Seen s = feed_lines(*c, "job_1234/log.err",
+                      {"+ set +x", "srun: error: nid001097: task 5: Exited with exit code 255",
+                       "slurmstepd: error: *** STEP 2261594.7 ON cn13 CANCELLED AT 2025-12-03T17:42:09 ***"});
+  EXPECT_TRUE(s.job_ended.empty());
+  EXPECT_EQ(s.activity["batch script"], 2u);
+  s = feed_lines(*c, "job_1234/log.err",
+                 {"slurmstepd: error: *** JOB 524549 ON ault43 CANCELLED AT 2024-10-09T23:25:32 DUE TO TIME LIMIT ***"});
+  EXPECT_EQ(s.job_ended, std::vector<std::string>{"SLURM cancelled the job (time limit)"});
+  s = feed_lines(*c, "job_1234/log.out", {"Script finished at Sat Nov 22 04:58:31 UTC 2025 with exit code 0\r"});
+  EXPECT_EQ(s.job_ended, std::vector<std::string>{"batch script finished with exit code 0"});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bad input: no crash, no spurious progress.
+
+TEST(LiveSrtctl, GarbageHugeAndCutLinesYieldNoProgress) {
+  auto c = alog::follow::make_srtctl_classifier();
+  std::string garbage;
+  for (int i = 0; i < 4096; ++i) garbage.push_back(static_cast<char>((i * 131 + 7) & 0xff));
+  garbage.erase(std::remove(garbage.begin(), garbage.end(), '\n'), garbage.end());
+  const std::string huge(1 << 20, 'x');
+  std::string huge_batch = "[2025-11-04 05:31:43 DP0 TP0 EP0] Decode batch, " + std::string(1 << 20, '#');
+  for (const char* f : {"j/n_decode_w0.err", "j/benchmark.out", "j/benchmark.err", "j/log.out", "j/other.txt"}) {
+    Seen s = feed_lines(*c, f,
+                        {garbage, huge, "[", "[2025-11-04 05:31", "\x1b[", "\x1b[32", "Running benchmark with concurrency: ",
+                         "Running benchmark with concurrency: x", "Model is not ready, waiting for ",
+                         "Script finished at", "\r\r\r", "||/ [", "5/ [", "/5 [", "0/0 [", "9/3 ["});
+    EXPECT_TRUE(s.job_ended.empty()) << f;
+    EXPECT_TRUE(s.finished.empty()) << f;
+    EXPECT_TRUE(s.progress.empty()) << f << ": " << s.progress.begin()->first;
+  }
+  // A 1 MB batch line is still one batch line: progress once, no sample (no fields).
+  Seen s = feed_lines(*c, "j/n_decode_w0.err", {huge_batch});
+  EXPECT_EQ(s.progress["serving n_decode_w0"], 1u);
+  EXPECT_TRUE(s.samples.empty());
+}
+
+TEST(LiveSrtctl, AnsiCodedLinesAreReadLikePlainOnes) {
+  auto c = alog::follow::make_srtctl_classifier();
+  Seen s = feed_lines(
+      *c, "j/n_prefill_w0.err",
+      {"\x1b[2m2025-11-22T04:19:01.104Z\x1b[0m  \x1b[32mINFO\x1b[0m \x1b[2mdynamo_runtime::component::endpoint\x1b[0m"
+       "\x1b[2m:\x1b[0m Registered endpoint generate"});
+  EXPECT_TRUE(s.finished.count("worker n_prefill_w0"));
+  s = feed_lines(*c, "j/benchmark.out", {"\x1b[1mModel is ready.\x1b[0m Response: {}"});
+  EXPECT_TRUE(s.finished.count("health check"));
+}
+
+TEST(LiveSrtctl, BatchLinesAreCheapAndStateStaysBounded) {
+  // 200k batch lines through one classifier: each is progress (one signal, one sample for decode);
+  // at a 50 MB/s log of ~250-byte lines that is one second of log.
+  auto c = alog::follow::make_srtctl_classifier();
+  const std::string line =
+      "[2025-11-04 05:31:43 DP0 TP0 EP0] Decode batch, #running-req: 233, #token: 370959, token usage: 0.84, "
+      "cuda graph: True, gen throughput (token/s): 4594.01, #queue-req: 317, ";
+  std::vector<Signal> out;
+  uint64_t progress = 0;
+  auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 200000; ++i) {
+    out.clear();
+    c->on_line("j/n_decode_w0.err", line, out);
+    progress += out.size();
+  }
+  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_EQ(progress, 400000u);
+  RecordProperty("seconds_per_200k_batch_lines", std::to_string(s));
+  EXPECT_LT(s, 20.0);  // generous: sanitizer builds and a shared machine
+}
