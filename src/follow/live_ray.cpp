@@ -619,18 +619,22 @@ class RayClassifier final : public Classifier {
       if (a->bars.size() >= 16) return;  // bounded: an actor has a few bars
       it = a->bars.emplace(std::string(b.desc.substr(0, 120)), -1).first;
     }
-    if (it->second == b.n) return;
+    // The same bar arrives relayed and from the actor's own file: only a count beyond the
+    // highest seen is progress.
+    if (b.n <= it->second) return;
     it->second = b.n;
     const bool shards = has(b.desc, "loading shards");
     // After 100% of the shards, KV cache and CUDA graphs take minutes in silence (seed 004).
     const double typical = shards ? kPhaseTypical[5] : 0;
     std::string detail = fmt::format("{} {}/{}", b.desc, b.n, b.total);
     if (!a->done) push(out, Type::progress, a->name, detail, typical);
-    if (shards && !phase_done_) {
-      reached_ = std::max(reached_, 5);
-      push(out, Type::progress, "Ray phase", fmt::format("phase 5: {}", kPhaseName[5]), kPhaseTypical[5]);
+    if (shards) {
+      if (!phase_done_) {
+        reached_ = std::max(reached_, 5);
+        push(out, Type::progress, "Ray phase", fmt::format("phase 5: {}", kPhaseName[5]), kPhaseTypical[5]);
+      }
     } else if (a->done) {
-      push(out, Type::progress, a->steps, detail);
+      push(out, Type::progress, a->steps, detail);  // a bar of its work after start-up
     }
   }
 
