@@ -179,8 +179,9 @@ std::optional<Prefix> parse_prefix(std::string_view s) {
 
 // Ray's ` [repeated Nx across cluster]` suffix (and what follows it) removed.
 std::string_view strip_dedup(std::string_view s) {
-  size_t r = s.find(" [repeated ");
-  if (r != std::string_view::npos && has(s.substr(r), "x across cluster]")) return s.substr(0, r);
+  size_t r = s.find("[repeated ");
+  if (r != std::string_view::npos && (r == 0 || s[r - 1] == ' ') && has(s.substr(r), "x across cluster]"))
+    return s.substr(0, r == 0 ? 0 : r - 1);
   return s;
 }
 
@@ -301,6 +302,14 @@ std::string_view message_of(std::string_view s) {
   return s;
 }
 
+// A TorchSpec / Python logging record at ERROR level (`[ts] file.py:N ERROR …`,
+// `ts\tERROR file.py:N -- …`).
+bool is_error_record(std::string_view s) {
+  size_t at = s.find("ERROR ");
+  return at != std::string_view::npos && at > 0 && at < 80 && (s[at - 1] == ' ' || s[at - 1] == '\t') &&
+         (s[0] == '[' || std::isdigit(static_cast<unsigned char>(s[0])) != 0);
+}
+
 std::string cut(std::string_view s, size_t max = 160) {
   if (s.size() <= max) return std::string(s);
   size_t n = max;
@@ -316,6 +325,8 @@ struct FileInfo {
   std::string actor;       // worker files: from `:actor_name:`
   std::string raylet;      // "raylet <session>"
   bool in_traceback = false;  // driver: inside its own traceback
+  bool traceback_logged = false;      // ... printed by a logger after an ERROR record
+  bool last_was_error_record = false;  // the driver's previous own line was an ERROR record
 };
 
 struct ActorState;
@@ -351,6 +362,7 @@ class RayClassifier final : public Classifier {
       return;
     }
     std::string_view s = strip_ansi(line, buf_);
+    if (s.empty()) return;  // colour codes only
     // The Ray prefix names the source of every `\r` segment after it.
     Source src;
     if (f.kind == FileKind::driver && s[0] == '(') {
@@ -500,6 +512,7 @@ class RayClassifier final : public Classifier {
       }
     }
     s = strip_dedup(s);
+    if (s.empty()) return;  // a prefix with nothing after it
     const bool indented = s[0] == ' ' || s[0] == '\t';
     std::string_view t = trim(s);
     if (t.empty()) return;
@@ -656,13 +669,17 @@ class RayClassifier final : public Classifier {
     }
     if (t.starts_with("Traceback (most recent call last):")) {
       f.in_traceback = true;
+      // Right after an ERROR record it is the logger's (`logger.exception`): the driver goes on.
+      f.traceback_logged = f.last_was_error_record;
       push(out, Type::activity, driver_component(), "traceback");
       return true;
     }
+    f.last_was_error_record = is_error_record(t);
     if (f.in_traceback) {
       // Frames are indented; the first line that is not closes the traceback.
       if (indented) return true;
       f.in_traceback = false;
+      if (f.traceback_logged) return false;
       size_t colon = t.find(':');
       std::string_view name = t.substr(0, colon);
       const bool exception =

@@ -466,20 +466,25 @@ class SrtctlClassifier final : public Classifier {
       }
       return;
     }
-    // sa-bench prints the concurrency before its block; sglang.bench_serving inside it.
+    if (s.find("Serving Benchmark Result") != std::string_view::npos && s.starts_with("=")) {
+      in_block_ = true;
+      if (!cur_.empty() && !finished_.count(cur_)) push(out, Type::progress, cur_, "writing its result");
+      return;
+    }
+    // sa-bench prints the concurrency before its block (after `Running benchmark …`, so it names
+    // the run already started); sglang.bench_serving prints it inside its block, with no run line.
     if (s.starts_with("Maximum request concurrency: ") || s.starts_with("Max request concurrency:")) {
-      if (auto c = leading_int(s.substr(s.find(':') + 1)); c && cur_.empty())
+      auto c = leading_int(s.substr(s.find(':') + 1));
+      if (c && (cur_.empty() || finished_.count(cur_))) {
+        const bool block = in_block_;
         start_run(*c, false, "started", out);
-      else if (!cur_.empty())
+        in_block_ = block;
+      } else if (!cur_.empty() && !finished_.count(cur_)) {
         push(out, Type::progress, cur_, std::string(s));
+      }
       return;
     }
     if (cur_.empty()) return;
-    if (s.find("Serving Benchmark Result") != std::string_view::npos && s.starts_with("=")) {
-      in_block_ = true;
-      push(out, Type::progress, cur_, "writing its result");
-      return;
-    }
     if (in_block_) {
       if (s.find_first_not_of('=') == std::string_view::npos && s.size() >= 20) {
         in_block_ = false;

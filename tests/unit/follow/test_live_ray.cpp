@@ -382,3 +382,26 @@ TEST(LiveRay, PlainDriverLinesAreCheap) {
   RecordProperty("seconds_per_200k_bar_lines", std::to_string(s));
   EXPECT_LT(s, 20.0);
 }
+
+TEST(LiveRay, ATracebackTheDriverLogsAfterAnErrorRecordDoesNotEndTheJob) {
+  auto c = alog::follow::make_ray_classifier();
+  Seen s = feed_lines(*c, "driver.log",
+                      {"[2026-03-11 09:48:44,501] loop.py:400 ERROR Engine dispatch failed: timeout",
+                       "Traceback (most recent call last):", "  File \"loop.py\", line 400, in dispatch",
+                       "TimeoutError: no answer", "[2026-03-11 09:48:45,000] loop.py:401 INFO Retrying"});
+  EXPECT_TRUE(s.job_ended.empty());
+  EXPECT_EQ(s.last_activity["Ray phase"], "");  // the record after it is the phase's last line
+  // The same traceback with no record before it is the driver's own end.
+  s = feed_lines(*c, "driver.log",
+                 {"Traceback (most recent call last):", "  File \"loop.py\", line 400, in dispatch",
+                  "TimeoutError: no answer"});
+  EXPECT_EQ(s.job_ended, std::vector<std::string>{"driver exited: TimeoutError: no answer"});
+}
+
+TEST(LiveRay, LinesThatAreOnlyAPrefixOrColourCodesAreNothing) {
+  auto c = alog::follow::make_ray_classifier();
+  Seen s = feed_lines(*c, "driver.log",
+                      {"(pid=1)", "(TrainerActor pid=1) ", "\x1b[0m", "\x1b[36m(SglEngine pid=2)\x1b[0m",
+                       "(X pid=3) [repeated 2x across cluster]", "(raylet)", "\r", "\x1b[36m(pid=4)\x1b[0m \r\r"});
+  EXPECT_EQ(s.signals, 0u);
+}

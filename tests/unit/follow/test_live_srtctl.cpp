@@ -386,3 +386,23 @@ TEST(LiveSrtctl, BatchLinesAreCheapAndStateStaysBounded) {
   RecordProperty("seconds_per_200k_batch_lines", std::to_string(s));
   EXPECT_LT(s, 20.0);  // generous: sanitizer builds and a shared machine
 }
+
+TEST(LiveSrtctl, SglangBenchServingBlockNamesItsConcurrencyInsideTheBlock) {
+  auto c = alog::follow::make_srtctl_classifier();
+  Seen s = feed_lines(*c, "j/benchmark.out",
+                      {"benchmark_args=Namespace(backend='sglang-oai')", "Starting warmup with 1 sequences...",
+                       "============ Serving Benchmark Result ============",
+                       "Backend:                                 sglang-oai",
+                       "Traffic request rate:                    inf       ",
+                       "Max request concurrency:                 96        ",
+                       "Successful requests:                     480       ",
+                       "==================================================",
+                       "============ Serving Benchmark Result ============",
+                       "Max request concurrency:                 128       ",
+                       "Successful requests:                     900       "});
+  EXPECT_EQ(s.details["benchmark c=96"], (std::vector<std::string>{"started", "480 requests done"}));
+  EXPECT_TRUE(s.finished.count("benchmark c=96"));
+  // The second run's block has not closed yet.
+  EXPECT_EQ(s.details["benchmark c=128"], (std::vector<std::string>{"started", "900 requests done"}));
+  EXPECT_FALSE(s.finished.count("benchmark c=128"));
+}
