@@ -197,10 +197,22 @@ TEST(LiveSrtctl, NeverReadyJobLeavesTheStuckWorkerUnfinishedAndNamesItsFailure) 
 }
 
 TEST(LiveSrtctl, EveryTestdataJobEndsOnceAndFinishesOnlyWhatTheOneShotFinished) {
-  for (const auto& e : fs::directory_iterator(kLogs)) {
-    Seen seen = feed_job(e.path());
-    auto report = alog::srtctl::analyze_job(e.path(), 1);
-    EXPECT_EQ(seen.job_ended.size(), report.topology.exit_code ? 1u : 0u) << e.path();
+  std::vector<fs::path> jobs;
+  for (const char* set : {"logs", "sweep", "findings"})
+    for (const auto& e : fs::directory_iterator(fs::path(ALOG_TESTDATA) / "srtctl" / set))
+      if (e.is_directory()) jobs.push_back(e.path());
+  ASSERT_GE(jobs.size(), 9u);
+  for (const auto& job : jobs) {
+    Seen seen = feed_job(job);
+    auto report = alog::srtctl::analyze_job(job, 1);
+    const fs::path e = job;
+    // Every batch line the one-shot scan saw is progress of its worker's serving.
+    uint64_t batch_lines = 0, serving = 0;
+    for (const auto& b : report.batches) batch_lines += b.lines + b.unreadable;
+    for (const auto& [name, n] : seen.progress)
+      if (name.starts_with("serving ")) serving += n;
+    EXPECT_EQ(serving, batch_lines) << job;
+    EXPECT_EQ(seen.job_ended.size(), report.topology.exit_code ? 1u : 0u) << e;
     for (const auto& r : report.runs) {
       const std::string name = "benchmark c=" + std::to_string(r.concurrency);
       EXPECT_EQ(seen.finished.count(name) == 1, r.has_block || r.completed_line) << name;
