@@ -11,8 +11,11 @@
 //   "health check"         benchmark.out's wait for the workers: progress when the number still
 //                          awaited changes, finished at `Model is ready.`.
 //   "benchmark c=N"        one per concurrency (`warm-up c=N` for warm-ups): progress at each line of
-//                          the run and each move of the client's request bar (benchmark.err),
-//                          finished when its result block closes or `Completed benchmark` is printed.
+//                          the run, each move of the client's request bar (benchmark.err) and, while
+//                          it runs, the workers' batch lines (at most one per second of their stamps:
+//                          sa-bench runs with --disable-tqdm, so the run is otherwise silent for
+//                          minutes); finished when its result block closes or `Completed benchmark`
+//                          is printed.
 //   "batch script"         log.out / log.err: SLURM and srun errors as activity.
 // The job ends at the v1 batch script's `Script finished at … with exit code N` or SLURM's
 // `*** JOB … CANCELLED AT …`. Failure lines (OOM, NCCL, tracebacks, SLURM) are activity of the
@@ -27,6 +30,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <climits>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -297,6 +301,14 @@ class SrtctlClassifier final : public Classifier {
                                b.v[srtctl::kRunningReq]);
         else
           detail = decode ? "decode batch" : "prefill batch";
+        // The running benchmark moves while its requests are served: sa-bench runs with
+        // --disable-tqdm under srtctl, so between `Starting main benchmark run` and the result
+        // block benchmark.out says nothing for minutes. At most one such progress per second of
+        // the workers' clock.
+        if (!cur_.empty() && !cur_done_ && parsed && b.t > run_t_) {
+          run_t_ = b.t;
+          push(out, Type::progress, cur_, "requests being served (" + detail + ")");
+        }
         push(out, Type::progress, f.serving, std::move(detail));
         if (parsed && decode && std::isfinite(b.v[srtctl::kGenTps])) {
           Signal s;
@@ -389,6 +401,8 @@ class SrtctlClassifier final : public Classifier {
     cur_warmup_ = warmup;
     cur_ = run_name(c, warmup);
     bar_n_ = -1;
+    run_t_ = INT64_MIN;
+    cur_done_ = false;
     in_block_ = false;
     finished_.erase(cur_);  // a concurrency run again (a second sweep) is followed afresh
     push(out, Type::progress, cur_, std::move(detail));
@@ -396,6 +410,7 @@ class SrtctlClassifier final : public Classifier {
 
   void finish_run(std::string detail, std::vector<Signal>& out) {
     if (cur_.empty() || finished_.count(cur_)) return;
+    cur_done_ = true;
     if (finished_.size() < 4096) finished_.insert(cur_);
     push(out, Type::finished, cur_, std::move(detail));
   }
@@ -461,6 +476,7 @@ class SrtctlClassifier final : public Classifier {
           cur_c_ = *c;
           cur_warmup_ = false;
           cur_ = run_name(*c, false);
+          cur_done_ = finished_.count(cur_) > 0;
         }
         finish_run("completed", out);
       }
@@ -543,6 +559,8 @@ class SrtctlClassifier final : public Classifier {
   int64_t cur_c_ = -1;
   bool cur_warmup_ = false;
   bool in_block_ = false;
+  bool cur_done_ = false;      // the current run finished
+  int64_t run_t_ = INT64_MIN;  // the workers' stamp of the latest batch progress of the run
   int64_t bar_n_ = -1;
   int64_t wait_p_ = -2, wait_d_ = -2;
   std::set<std::string> finished_;

@@ -1,6 +1,7 @@
 // The srtctl classifier of --follow (src/follow/live_srtctl.cpp): every line of the real testdata
 // jobs fed through it, checked against what the one-shot analysis (analyze_job) says of the same
 // job; then each signal on its own, and bad input.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -417,4 +418,37 @@ TEST(LiveSrtctl, SglangBenchServingBlockNamesItsConcurrencyInsideTheBlock) {
   // The second run's block has not closed yet.
   EXPECT_EQ(s.details["benchmark c=128"], (std::vector<std::string>{"started", "900 requests done"}));
   EXPECT_FALSE(s.finished.count("benchmark c=128"));
+}
+
+TEST(LiveSrtctl, WorkersServingMoveTheRunningBenchmarkAtMostOncePerSecondOfTheirClock) {
+  // sa-bench runs with --disable-tqdm under srtctl: while its requests are served, the batch lines
+  // are the run's only sign of life.
+  auto c = alog::follow::make_srtctl_classifier();
+  std::vector<Signal> out;
+  Seen s;
+  auto line = [&](const std::string& file, const std::string& l) {
+    out.clear();
+    c->on_line(file, l, out);
+    s.add(out);
+  };
+  const std::string dec = "j/n_decode_w0.err", pre = "j/n_prefill_w0.err";
+  auto batch = [](const char* hms, int running) {
+    return fmt::format("[2025-11-22 {} DP0 TP0 EP0] Decode batch, #running-req: {}, #token: 1, token usage: 0.1, "
+                       "cuda graph: True, gen throughput (token/s): 100.00, #queue-req: 0, ",
+                       hms, running);
+  };
+  line(dec, batch("04:35:50", 1));  // before the run: serving only
+  line("j/benchmark.out", "Running benchmark with concurrency: 64 and num-prompts: 320, writing to file x");
+  line(dec, batch("04:35:56", 64));
+  line(dec, batch("04:35:56", 64));  // the same second
+  line(pre, "[2025-11-22 04:35:56 DP0 TP0 EP0] Prefill batch, #new-seq: 1, #new-token: 1, #cached-token: 0, "
+            "token usage: 0.00, #running-req: 0, #queue-req: 0, ");
+  line(dec, batch("04:35:57", 63));
+  line("j/benchmark.out", "Completed benchmark with concurrency: 64");
+  line(dec, batch("04:35:58", 1));  // after it: serving only
+  EXPECT_EQ(s.details["benchmark c=64"],
+            (std::vector<std::string>{"started, 320 prompts", "requests being served (decode batch, 64 running)",
+                                      "requests being served (decode batch, 63 running)"}));
+  EXPECT_EQ(s.progress["serving n_decode_w0"], 5u);
+  EXPECT_EQ(s.progress["serving n_prefill_w0"], 1u);
 }
