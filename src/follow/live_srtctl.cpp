@@ -172,7 +172,7 @@ struct FileInfo {
 
 struct WorkerState {
   bool ready = false;
-  int64_t shard_n = -1;  // the weight-loading bar's last count
+  int64_t bar_n = -1, bar_total = -1;  // the start-up bar's last count
 };
 
 // A start-up milestone: the start of an SGLang / bootstrap message, what it is called, and how
@@ -324,15 +324,20 @@ class SrtctlClassifier final : public Classifier {
     std::string_view s = trim(strip_ansi(raw, buf_));
     if (s.empty()) return;
     const std::string& comp = w.ready ? f.serving : f.worker;
-    // The weight-loading bar: progress when its count moves.
-    if (has(s, "Loading safetensors checkpoint shards") || has(s, "loading shards:")) {
+    // Start-up bars (weight loading, CUDA-graph capture): progress when the count moves.
+    if (!w.ready && (has(s, "% Completed |") || has(s, "%|"))) {
+      std::string_view seg = last_segment(s);
       int64_t n = 0, total = 0;
-      if (bar_count(last_segment(s), n, total) && n != w.shard_n && !w.ready) {
-        w.shard_n = n;
-        push(out, Type::progress, f.worker, fmt::format("loading weights {}/{}", n, total), 900);
-        return;
+      if (bar_count(seg, n, total)) {
+        if (n != w.bar_n || total != w.bar_total) {
+          w.bar_n = n;
+          w.bar_total = total;
+          const bool capture = has(seg, "Capturing");
+          push(out, Type::progress, f.worker,
+               fmt::format("{} {}/{}", capture ? "capturing CUDA graphs" : "loading weights", n, total), 900);
+        }
+        return;  // the repeated 100% line: nothing moved
       }
-      return;  // the repeated 100% line: nothing moved
     }
     if (std::string_view fail = failure_of(s); !fail.empty()) {
       push(out, Type::activity, comp, std::string(fail));

@@ -10,6 +10,9 @@
 #include <map>
 #include <set>
 #include <string>
+#include <tuple>
+#include <optional>
+#include <climits>
 #include <vector>
 
 #include "analyze_logs/core/catalogue.hpp"
@@ -103,6 +106,58 @@ Seen feed_job(const fs::path& dir) {
   Seen seen;
   for (const auto& f : files)
     feed(*c, dir.filename().string() + "/" + f.filename().string(), slurp(f), seen);
+  return seen;
+}
+
+// Every line of a job in the order the job wrote them: each line takes the latest stamp of its
+// file (SGLang `[stamp …]`, bootstrap `stamp| root:`, Dynamo `stampZ`, benchmark.out's date
+// lines); lines before any stamp come first, the batch script's log.out / log.err last.
+Seen feed_job_in_time_order(const fs::path& dir) {
+  struct Line {
+    int64_t t;
+    size_t file, no;
+    std::string text;
+  };
+  std::vector<Line> all;
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (!e.is_regular_file()) continue;
+    const std::string n = e.path().filename().string();
+    const bool batch = n == "log.out" || n == "log.err";
+    names.push_back(dir.filename().string() + "/" + n);
+    // benchmark.out prints `date` after a run's start line and after its result block, so its
+    // lines take the next stamp; every other file's lines the latest one before them.
+    const bool date_after = n == "benchmark.out";
+    std::vector<Line> lines;
+    int64_t t = INT64_MIN;
+    size_t no = 0;
+    for (const std::string& l : alog::test_support::lines_of(slurp(e.path()))) {
+      std::string_view v = l;
+      std::string_view stamp;
+      if (v.size() >= 20 && v[0] == '[') stamp = v.substr(1, 19);
+      else if (v.size() >= 19 && v.starts_with("20")) stamp = v.substr(0, 19);
+      else if (v.size() >= 23 && v.starts_with("\x1b[2m20")) stamp = v.substr(4, 19);
+      std::optional<int64_t> own;
+      if (!stamp.empty()) own = alog::srtctl::civil_seconds(stamp);
+      if (own) t = *own;
+      lines.push_back({batch ? INT64_MAX : date_after ? (own ? *own : INT64_MAX - 1) : t, names.size() - 1, no++, l});
+    }
+    if (date_after)
+      for (size_t i = lines.size(); i-- > 1;)
+        if (lines[i - 1].t == INT64_MAX - 1) lines[i - 1].t = lines[i].t;
+    all.insert(all.end(), lines.begin(), lines.end());
+  }
+  std::stable_sort(all.begin(), all.end(), [](const Line& a, const Line& b) {
+    return std::tie(a.t, a.file, a.no) < std::tie(b.t, b.file, b.no);
+  });
+  auto c = alog::follow::make_srtctl_classifier();
+  Seen seen;
+  std::vector<Signal> out;
+  for (const Line& l : all) {
+    out.clear();
+    c->on_line(names[l.file], l.text, out);
+    seen.add(out);
+  }
   return seen;
 }
 
@@ -451,4 +506,37 @@ TEST(LiveSrtctl, WorkersServingMoveTheRunningBenchmarkAtMostOncePerSecondOfTheir
                                       "requests being served (decode batch, 63 running)"}));
   EXPECT_EQ(s.progress["serving n_decode_w0"], 5u);
   EXPECT_EQ(s.progress["serving n_prefill_w0"], 1u);
+}
+
+TEST(LiveSrtctl, HealthyJobInTimeOrderEachRunMovesWithTheBatchesTheOneShotPutsInItsWindow) {
+  const fs::path dir = kLogs / "4459_2P_1D_20251122_041341";
+  Seen seen = feed_job_in_time_order(dir);
+  auto report = alog::srtctl::analyze_job(dir, 1);
+  // Per real run: one "requests being served" progress per distinct second of batch lines the
+  // one-shot puts strictly inside the run's window (benchmark.out's two date lines).
+  size_t checked = 0;
+  for (const auto& w : alog::srtctl::bench_windows(report)) {
+    if (w.warmup || !w.ended) continue;
+    std::set<int64_t> seconds;
+    for (const auto& wb : report.batches)
+      for (const auto& b : wb.buckets)
+        if (b.t > w.start && b.t < w.end) seconds.insert(b.t);
+    const std::string name = "benchmark c=" + std::to_string(w.concurrency);
+    const auto& d = seen.details[name];
+    const auto served = std::count_if(d.begin(), d.end(), [](const std::string& x) {
+      return x.starts_with("requests being served");
+    });
+    EXPECT_EQ(static_cast<size_t>(served), seconds.size()) << name << ": " << ::testing::PrintToString(d);
+    EXPECT_GT(seconds.size(), 0u) << name;
+    EXPECT_TRUE(seen.finished.count(name)) << name;
+    ++checked;
+  }
+  EXPECT_EQ(checked, 3u);
+  // The same job end, the same workers ready as in file order.
+  Seen by_file = feed_job(dir);
+  EXPECT_EQ(seen.job_ended, by_file.job_ended);
+  EXPECT_EQ(seen.finished, by_file.finished);
+  // CUDA-graph capture bars are start-up progress too.
+  const auto& d = seen.details["worker watchtower-aqua-cn01_prefill_w0"];
+  EXPECT_NE(std::find(d.begin(), d.end(), "capturing CUDA graphs 12/12"), d.end());
 }
