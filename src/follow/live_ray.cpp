@@ -98,6 +98,7 @@ struct Bar {
   int64_t n = 0, total = 0;
   std::string_view bracket;  // inside [...]
   size_t end = 0;
+  bool closed = false;  // its ']' was seen (else the bar was cut mid-way)
 };
 std::optional<Bar> parse_bar(std::string_view s) {
   size_t pct = s.find("%|");
@@ -125,12 +126,14 @@ std::optional<Bar> parse_bar(std::string_view s) {
   } else {
     b.bracket = s.substr(open + 2, close - open - 2);
     b.end = close + 1;
+    b.closed = true;
   }
   return b;
 }
 
-// `name=value` from a tqdm postfix.
-std::optional<double> postfix_value(std::string_view bracket, std::string_view name) {
+// `name=value` from a tqdm postfix; nullopt when the value may have been cut (the last one of a
+// bar with no closing bracket).
+std::optional<double> postfix_value(std::string_view bracket, std::string_view name, bool closed) {
   size_t at = 0;
   while ((at = bracket.find(name, at)) != std::string_view::npos) {
     if ((at == 0 || bracket[at - 1] == ' ') && at + name.size() < bracket.size() &&
@@ -138,8 +141,9 @@ std::optional<double> postfix_value(std::string_view bracket, std::string_view n
       std::string_view v = bracket.substr(at + name.size() + 1);
       double d = 0;
       auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), d);
-      if (ec == std::errc() && p != v.data()) return d;
-      return std::nullopt;
+      if (ec != std::errc() || p == v.data()) return std::nullopt;
+      if (p == v.data() + v.size() ? !closed : *p != ',') return std::nullopt;
+      return d;
     }
     at += name.size();
   }
@@ -609,7 +613,7 @@ class RayClassifier final : public Classifier {
         training_n_ = b.n;
         reach_training(out);
         push(out, Type::progress, "training", fmt::format("step {}/{}", b.n, b.total));
-        if (auto loss = postfix_value(b.bracket, "loss"); loss && std::isfinite(*loss)) {
+        if (auto loss = postfix_value(b.bracket, "loss", b.closed); loss && std::isfinite(*loss)) {
           Signal s;
           s.type = Type::sample;
           s.component = "training";

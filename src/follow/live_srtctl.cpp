@@ -161,6 +161,18 @@ std::string_view failure_of(std::string_view s) {
   return {};
 }
 
+// The value of `name` is followed by a ',' in the line: a line cut inside the value (a truncated
+// file, a final fragment) must not give a shorter number.
+bool field_complete(std::string_view line, std::string_view name) {
+  size_t at = line.find(name);
+  if (at == std::string_view::npos) return false;
+  size_t i = at + name.size();
+  while (i < line.size() && (std::isdigit(static_cast<unsigned char>(line[i])) || line[i] == '.' ||
+                             line[i] == '-' || line[i] == 'e' || line[i] == '+'))
+    ++i;
+  return i < line.size() && line[i] == ',';
+}
+
 enum class Role : uint8_t { worker, frontend, benchmark_out, benchmark_err, batch, other };
 
 struct FileInfo {
@@ -310,7 +322,7 @@ class SrtctlClassifier final : public Classifier {
           push(out, Type::progress, cur_, "requests being served (" + detail + ")");
         }
         push(out, Type::progress, f.serving, std::move(detail));
-        if (parsed && decode && std::isfinite(b.v[srtctl::kGenTps])) {
+        if (parsed && decode && std::isfinite(b.v[srtctl::kGenTps]) && field_complete(raw, "gen throughput (token/s): ")) {
           Signal s;
           s.type = Type::sample;
           s.component = f.serving;

@@ -405,3 +405,13 @@ TEST(LiveRay, LinesThatAreOnlyAPrefixOrColourCodesAreNothing) {
                        "(X pid=3) [repeated 2x across cluster]", "(raylet)", "\r", "\x1b[36m(pid=4)\x1b[0m \r\r"});
   EXPECT_EQ(s.signals, 0u);
 }
+
+TEST(LiveRay, ABarCutMidWayIsProgressButItsLastPostfixValueIsNoSample) {
+  auto c = alog::follow::make_ray_classifier();
+  Seen s = feed_lines(*c, "driver.log",
+                      {"\rTraining:  30%|███       | 3/10 [00:40<01:33, 13.3s/step, loss=2.5, acc=0.4",
+                       "\rTraining:  40%|████      | 4/10 [00:50<01:15, 12.5s/step, acc=0.4, loss=2.4",
+                       "\rTraining:  50%|█████     | 5/10 [01:00<01:00, 12.0s/step, loss=2.3]"});
+  EXPECT_EQ(s.details["training"], (std::vector<std::string>{"step 3/10", "step 4/10", "step 5/10"}));
+  EXPECT_EQ(s.samples["training.loss"], (std::vector<double>{2.5, 2.3}));  // not the cut "2.4"
+}

@@ -540,3 +540,14 @@ TEST(LiveSrtctl, HealthyJobInTimeOrderEachRunMovesWithTheBatchesTheOneShotPutsIn
   const auto& d = seen.details["worker watchtower-aqua-cn01_prefill_w0"];
   EXPECT_NE(std::find(d.begin(), d.end(), "capturing CUDA graphs 12/12"), d.end());
 }
+
+TEST(LiveSrtctl, ABatchLineCutInsideItsThroughputIsProgressWithoutASample) {
+  auto c = alog::follow::make_srtctl_classifier();
+  Seen s = feed_lines(*c, "j/n_decode_w0.err",
+                      {"[2025-11-04 05:31:43 DP0 TP0 EP0] Decode batch, #running-req: 233, #token: 370959, token "
+                       "usage: 0.84, cuda graph: True, gen throughput (token/s): 45",
+                       "[2025-11-04 05:31:44 DP0 TP0 EP0] Decode batch. #running-req: 233, #token: 370959, token "
+                       "usage: 0.84, gen throughput (token/s): 4594.01, #queue-req: 3"});
+  EXPECT_EQ(s.progress["serving n_decode_w0"], 2u);
+  EXPECT_EQ(s.samples["decode.gen_tps"], std::vector<double>{4594.01});  // never the cut 45
+}
