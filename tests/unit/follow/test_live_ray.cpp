@@ -415,3 +415,29 @@ TEST(LiveRay, ABarCutMidWayIsProgressButItsLastPostfixValueIsNoSample) {
   EXPECT_EQ(s.details["training"], (std::vector<std::string>{"step 3/10", "step 4/10", "step 5/10"}));
   EXPECT_EQ(s.samples["training.loss"], (std::vector<double>{2.5, 2.3}));  // not the cut "2.4"
 }
+
+TEST(LiveRay, EveryTestdataLineCutAnywhereGivesNoSampleTheWholeLinesDoNotGive) {
+  for (const auto& e : fs::directory_iterator(kRay)) {
+    if (!e.is_directory()) continue;
+    Seen whole = feed_run(e.path());
+    std::set<double> values;
+    for (const auto& [m, v] : whole.samples) values.insert(v.begin(), v.end());
+    auto c = alog::follow::make_ray_classifier();
+    Seen cut;
+    std::vector<Signal> out;
+    for (const auto& f : fs::recursive_directory_iterator(e.path())) {
+      if (!f.is_regular_file()) continue;
+      const std::string name = fs::relative(f.path(), kRay).string();
+      for (const std::string& l : alog::test_support::lines_of(slurp(f.path())))
+        for (size_t n = 1; n <= l.size(); n += 5) {
+          out.clear();
+          c->on_line(name, std::string_view(l).substr(0, n), out);
+          cut.add(out);
+        }
+    }
+    // Cut lines still give samples (the figures they hold whole), only never a shortened one.
+    EXPECT_EQ(cut.samples.empty(), values.empty()) << e.path();
+    for (const auto& [m, v] : cut.samples)
+      for (double x : v) EXPECT_TRUE(values.count(x)) << e.path() << " " << m << "=" << x;
+  }
+}

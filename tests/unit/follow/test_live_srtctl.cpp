@@ -551,3 +551,32 @@ TEST(LiveSrtctl, ABatchLineCutInsideItsThroughputIsProgressWithoutASample) {
   EXPECT_EQ(s.progress["serving n_decode_w0"], 2u);
   EXPECT_EQ(s.samples["decode.gen_tps"], std::vector<double>{4594.01});  // never the cut 45
 }
+
+TEST(LiveSrtctl, EveryTestdataLineCutAnywhereGivesNoSampleTheWholeLinesDoNotGive) {
+  // Every line of every testdata job, also cut after every 5th byte: no crash, and no sample
+  // value that the complete lines do not give (a cut figure never enters a statistic).
+  for (const char* set : {"logs", "sweep", "findings"})
+    for (const auto& e : fs::directory_iterator(fs::path(ALOG_TESTDATA) / "srtctl" / set)) {
+      if (!e.is_directory()) continue;
+      Seen whole = feed_job(e.path());
+      std::set<double> values;
+      for (const auto& [m, v] : whole.samples) values.insert(v.begin(), v.end());
+      auto c = alog::follow::make_srtctl_classifier();
+      Seen cut;
+      std::vector<Signal> out;
+      for (const auto& f : fs::directory_iterator(e.path())) {
+        if (!f.is_regular_file()) continue;
+        const std::string name = e.path().filename().string() + "/" + f.path().filename().string();
+        for (const std::string& l : alog::test_support::lines_of(slurp(f.path())))
+          for (size_t n = 1; n <= l.size(); n += 5) {
+            out.clear();
+            c->on_line(name, std::string_view(l).substr(0, n), out);
+            cut.add(out);
+          }
+      }
+      // Cut lines still give samples (the figures they hold whole), only never a shortened one.
+      EXPECT_EQ(cut.samples.empty(), values.empty()) << e.path();
+      for (const auto& [m, v] : cut.samples)
+        for (double x : v) EXPECT_TRUE(values.count(x)) << e.path() << " " << m << "=" << x;
+    }
+}
