@@ -297,6 +297,11 @@ class SrtctlClassifier final : public Classifier {
     out.push_back(std::move(s));
   }
 
+  void set_ready(WorkerState& w, const std::string& worker, std::string_view why, std::vector<Signal>& out) {
+    w.ready = true;
+    push(out, Type::finished, worker, std::string(why));
+  }
+
   // ---- worker logs ----
   void worker_line(const FileInfo& f, std::string_view raw, std::vector<Signal>& out) {
     WorkerState& w = workers_[f.stem];
@@ -305,6 +310,8 @@ class SrtctlClassifier final : public Classifier {
       std::string_view m = message_of(raw);
       if (m.starts_with("Prefill batch") || m.starts_with("Decode batch")) {
         const bool decode = m[0] == 'D';
+        // A worker serving batches is up, whether or not its version printed a ready line.
+        if (!w.ready) set_ready(w, f.worker, "serving", out);
         srtctl::BatchSample b;
         const bool parsed = srtctl::parse_batch_line(raw, b);
         std::string detail;
@@ -359,9 +366,8 @@ class SrtctlClassifier final : public Classifier {
       std::string_view m = message_of(s);
       for (auto r : kReady)
         if (has(s, r)) {
-          w.ready = true;
           push(out, Type::progress, f.worker, "ready");
-          push(out, Type::finished, f.worker, "ready");
+          set_ready(w, f.worker, "ready", out);
           return;
         }
       for (const auto& ms : kMilestones)
@@ -463,6 +469,10 @@ class SrtctlClassifier final : public Classifier {
     if (s.starts_with("Model is ready")) {
       push(out, Type::progress, "health check", "model is ready");
       push(out, Type::finished, "health check", "model is ready");
+      // The frontend sees every worker registered: those whose logs said no ready line of a
+      // version we know are up all the same.
+      for (auto& [stem, w] : workers_)
+        if (!w.ready) set_ready(w, "worker " + stem, "model is ready (health check)", out);
       return;
     }
     if (s.starts_with("Model did not get healthy")) {

@@ -450,7 +450,7 @@ TEST(LiveSrtctl, BatchLinesAreCheapAndStateStaysBounded) {
     progress += out.size();
   }
   double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  EXPECT_EQ(progress, 400000u);
+  EXPECT_EQ(progress, 400000u + 1u);  // and the first one finishes the worker's start-up
   RecordProperty("seconds_per_200k_batch_lines", std::to_string(s));
   EXPECT_LT(s, 20.0);  // generous: sanitizer builds and a shared machine
 }
@@ -579,4 +579,27 @@ TEST(LiveSrtctl, EveryTestdataLineCutAnywhereGivesNoSampleTheWholeLinesDoNotGive
       for (const auto& [m, v] : cut.samples)
         for (double x : v) EXPECT_TRUE(values.count(x)) << e.path() << " " << m << "=" << x;
     }
+}
+
+TEST(LiveSrtctl, AWorkerWithNoKnownReadyLineIsUpAtItsFirstBatchOrWhenTheHealthCheckSaysSo) {
+  auto c = alog::follow::make_srtctl_classifier();
+  std::vector<Signal> out;
+  Seen s;
+  auto line = [&](const std::string& file, const std::string& l) {
+    out.clear();
+    c->on_line(file, l, out);
+    s.add(out);
+  };
+  line("j/a_decode_w0.err", "[2025-11-04 05:27:10 DP0 TP0 EP0] Load weight begin. avail mem=182.37 GB");
+  line("j/b_prefill_w0.err", "[2025-11-04 05:27:10 DP0 TP0 EP0] Load weight begin. avail mem=182.37 GB");
+  line("j/c_prefill_w1.err", "[2025-11-04 05:27:10 DP0 TP0 EP0] Load weight begin. avail mem=182.37 GB");
+  line("j/a_decode_w0.err", "[2025-11-04 05:31:43 DP0 TP0 EP0] Decode batch, #running-req: 1, #token: 1, ");
+  EXPECT_EQ(s.finished, std::set<std::string>{"worker a_decode_w0"});
+  line("j/benchmark.out", "Model is ready. Response: {}");
+  EXPECT_EQ(s.finished, (std::set<std::string>{"worker a_decode_w0", "worker b_prefill_w0",
+                                                "worker c_prefill_w1", "health check"}));
+  // Finished once each: the same lines again say nothing new.
+  const uint64_t before = s.signals;
+  line("j/benchmark.out", "Model is ready. Response: {}");
+  EXPECT_EQ(s.signals, before + 2);  // the health check's own progress and finished only
 }
