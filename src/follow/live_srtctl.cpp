@@ -17,6 +17,8 @@
 //                          minutes); finished when its result block closes or `Completed benchmark`
 //                          is printed.
 //   "batch script"         log.out / log.err: SLURM and srun errors as activity.
+//   "orchestrator"         v2's sweep_{job}.log: its failures as activity; its health wait
+//                          (`Waiting for server health` / `Server is healthy`) is the health check.
 // The job ends at the v1 batch script's `Script finished at … with exit code N` or SLURM's
 // `*** JOB … CANCELLED AT …`. Failure lines (OOM, NCCL, tracebacks, SLURM) are activity of the
 // component whose file they are in, with the failure catalogue's title as the detail.
@@ -173,7 +175,7 @@ bool field_complete(std::string_view line, std::string_view name) {
   return i < line.size() && line[i] == ',';
 }
 
-enum class Role : uint8_t { worker, frontend, benchmark_out, benchmark_err, batch, other };
+enum class Role : uint8_t { worker, frontend, benchmark_out, benchmark_err, batch, sweep, other };
 
 struct FileInfo {
   Role role = Role::other;
@@ -248,6 +250,7 @@ class SrtctlClassifier final : public Classifier {
       case Role::benchmark_out: return bench_out(line, out);
       case Role::benchmark_err: return bench_err(line, out);
       case Role::batch: return batch_line(line, out);
+      case Role::sweep: return sweep_line(line, out);
     }
   }
 
@@ -273,6 +276,8 @@ class SrtctlClassifier final : public Classifier {
       f.role = Role::benchmark_err;
     } else if (b == "log.out" || b == "log.err") {
       f.role = Role::batch;
+    } else if (b.starts_with("sweep_") && b.ends_with(".log")) {
+      f.role = Role::sweep;  // v2's orchestrator (srtctl.cli.do_sweep)
     } else if (auto id = srtctl::classify_log_file(b)) {
       if (id->role == "prefill" || id->role == "decode" || id->role == "agg") {
         f.role = Role::worker;
@@ -414,6 +419,34 @@ class SrtctlClassifier final : public Classifier {
     }
   }
 
+  // ---- v2: sweep_{job}.log, the orchestrator (the health wait is here, not in benchmark.out) ----
+  void sweep_line(std::string_view raw, std::vector<Signal>& out) {
+    std::string_view s = trim(strip_ansi(raw, buf_));
+    if (has(s, "Waiting for server health")) {
+      push(out, Type::progress, "health check", "waiting for the server", 3600);
+    } else if (has(s, "Server is healthy")) {
+      ready_all("server is healthy", out);
+    } else if (has(s, "Server did not become healthy")) {
+      push(out, Type::activity, "health check", "health check gave up");
+    } else if (has(s, "Benchmark failed with exit code")) {
+      push(out, Type::activity, "orchestrator", "benchmark failed");
+    } else if (std::string_view fail = failure_of(s); !fail.empty()) {
+      push(out, Type::activity, "orchestrator", std::string(fail));
+    }
+  }
+
+  // The health check passed: it and every worker seen so far are up.
+  void ready_all(std::string_view why, std::vector<Signal>& out) {
+    if (health_done_) return;
+    health_done_ = true;
+    push(out, Type::progress, "health check", std::string(why));
+    push(out, Type::finished, "health check", std::string(why));
+    // The frontend sees every worker registered: those whose logs said no ready line of a
+    // version we know are up all the same.
+    for (auto& [stem, w] : workers_)
+      if (!w.ready) set_ready(w, "worker " + stem, fmt::format("{} (health check)", why), out);
+  }
+
   // ---- benchmark.out: health check, warm-ups, runs ----
   std::string run_name(int64_t c, bool warmup) const {
     return fmt::format("{} c={}", warmup ? "warm-up" : "benchmark", c);
@@ -467,12 +500,7 @@ class SrtctlClassifier final : public Classifier {
       return;
     }
     if (s.starts_with("Model is ready")) {
-      push(out, Type::progress, "health check", "model is ready");
-      push(out, Type::finished, "health check", "model is ready");
-      // The frontend sees every worker registered: those whose logs said no ready line of a
-      // version we know are up all the same.
-      for (auto& [stem, w] : workers_)
-        if (!w.ready) set_ready(w, "worker " + stem, "model is ready (health check)", out);
+      ready_all("model is ready", out);
       return;
     }
     if (s.starts_with("Model did not get healthy")) {
@@ -590,6 +618,7 @@ class SrtctlClassifier final : public Classifier {
   int64_t run_t_ = INT64_MIN;  // the workers' stamp of the latest batch progress of the run
   int64_t bar_n_ = -1;
   int64_t wait_p_ = -2, wait_d_ = -2;
+  bool health_done_ = false;
   std::set<std::string> finished_;
 };
 

@@ -598,8 +598,23 @@ TEST(LiveSrtctl, AWorkerWithNoKnownReadyLineIsUpAtItsFirstBatchOrWhenTheHealthCh
   line("j/benchmark.out", "Model is ready. Response: {}");
   EXPECT_EQ(s.finished, (std::set<std::string>{"worker a_decode_w0", "worker b_prefill_w0",
                                                 "worker c_prefill_w1", "health check"}));
-  // Finished once each: the same lines again say nothing new.
+  // Finished once each: the same line again says nothing new.
   const uint64_t before = s.signals;
   line("j/benchmark.out", "Model is ready. Response: {}");
-  EXPECT_EQ(s.signals, before + 2);  // the health check's own progress and finished only
+  EXPECT_EQ(s.signals, before);
+}
+
+TEST(LiveSrtctl, V2OrchestratorLogHoldsTheHealthWaitAndItsFailures) {
+  auto c = alog::follow::make_srtctl_classifier();
+  const std::string f = "outputs/77/logs/sweep_77.log";
+  Seen s = feed_lines(*c, "outputs/77/logs/n0_decode_w0.out",
+                      {"[2025-12-03 17:21:19 TP0] Load weight begin. avail mem=75.11 GB"});
+  Seen t = feed_lines(*c, f,
+                      {"2025-12-03 17:20:00,001 [INFO] Waiting for server health at http://n0:8000/health",
+                       "2025-12-03 17:30:00,001 [INFO] Server is healthy",
+                       "2025-12-03 17:40:00,001 [ERROR] Benchmark failed with exit code 1"});
+  EXPECT_EQ(s.details["worker n0_decode_w0"], std::vector<std::string>{"loading weights"});
+  EXPECT_EQ(t.details["health check"], (std::vector<std::string>{"waiting for the server", "server is healthy"}));
+  EXPECT_EQ(t.finished, (std::set<std::string>{"health check", "worker n0_decode_w0"}));
+  EXPECT_EQ(t.last_activity["orchestrator"], "benchmark failed");
 }
