@@ -150,6 +150,28 @@ std::optional<double> postfix_value(std::string_view bracket, std::string_view n
   return std::nullopt;
 }
 
+// Seconds per step from a tqdm rate (`4.00s/step`, `2.50step/s`, `10.02s/it`, `1.30it/s`) in the
+// bracket; nullopt when there is none, it is `?`, or it may be cut.
+std::optional<double> seconds_per_unit(std::string_view bracket, bool closed) {
+  size_t comma = bracket.find(", ");
+  if (comma == std::string_view::npos) return std::nullopt;
+  std::string_view rate = bracket.substr(comma + 2);
+  size_t end = rate.find(',');
+  if (end == std::string_view::npos) {
+    if (!closed) return std::nullopt;
+  } else {
+    rate = rate.substr(0, end);
+  }
+  rate = trim(rate);
+  double v = 0;
+  auto [p, ec] = std::from_chars(rate.data(), rate.data() + rate.size(), v);
+  if (ec != std::errc() || p == rate.data() || !std::isfinite(v) || v <= 0) return std::nullopt;
+  std::string_view unit(p, static_cast<size_t>(rate.data() + rate.size() - p));
+  if (unit.starts_with("s/")) return v;
+  if (unit.ends_with("/s")) return 1.0 / v;
+  return std::nullopt;
+}
+
 // `(Name pid=N[, ip=A]) `, `(pid=N) `, `(raylet) `, `(raylet, ip=A) `, `(autoscaler +1m2s) `.
 struct Prefix {
   std::string_view name;  // "SglEngine", "raylet", "" for `(pid=N)`
@@ -345,6 +367,7 @@ struct ActorState {
   std::string name;     // "actor SglEngine pid=1"
   std::string steps;    // "actor SglEngine pid=1 steps"
   bool done = false;    // its start-up finished
+  bool progressed = false;  // it made progress once
   std::map<std::string, int64_t, std::less<>> bars;  // bar desc -> last count (a few per actor)
   int64_t step = -1;
 };
@@ -412,10 +435,17 @@ class RayClassifier final : public Classifier {
     std::string_view b = base_name(file);
     if (b == "raylet.out" || b == "raylet.err") {
       f.kind = FileKind::raylet;
+      // Named by the session and the folder that holds it (`node-10.0.0.2/session_latest`):
+      // each node has its own session folder, often all called session_latest.
       std::string_view dir = file.substr(0, file.size() - b.size());
       if (dir.ends_with("/")) dir.remove_suffix(1);
       if (dir.ends_with("/logs")) dir.remove_suffix(5);
       else if (dir == "logs") dir = {};
+      size_t cut = dir.find_last_of('/');
+      if (cut != std::string_view::npos && cut > 0) {
+        size_t up = dir.find_last_of('/', cut - 1);
+        if (up != std::string_view::npos) dir.remove_prefix(up + 1);
+      }
       f.raylet = dir.empty() ? "raylet" : fmt::format("raylet {}", dir);
     } else if ((b.starts_with("worker-") || b.starts_with("io_worker-")) &&
                (b.ends_with(".out") || b.ends_with(".err"))) {
@@ -515,6 +545,12 @@ class RayClassifier final : public Classifier {
         }
       }
     }
+    if (a && !a->done && phase_done_) {
+      // An actor first heard of after training started (a restart, a pid de-duplication hid):
+      // its start-up is over.
+      a->done = true;
+      push(out, Type::finished, a->name, "training started");
+    }
     s = strip_dedup(s);
     if (s.empty()) return;  // a prefix with nothing after it
     const bool indented = s[0] == ' ' || s[0] == '\t';
@@ -543,7 +579,7 @@ class RayClassifier final : public Classifier {
     std::string_view fail = failure_of(t);
     if (!fail.empty()) {
       push(out, Type::activity, a ? std::string_view(a->name) : std::string_view(driver_component()),
-           std::string(fail));
+           std::string(fail), a && !a->progressed && !a->done ? kPhaseTypical[5] : 0);
       return;
     }
     // Phase markers are INFO lines.
@@ -572,7 +608,9 @@ class RayClassifier final : public Classifier {
       }
     }
     if (a) {
-      push(out, Type::activity, a->name);
+      // Before its first progress an actor's lines come during start-up, which seed 004 puts at
+      // up to 15 minutes (phase 5).
+      push(out, Type::activity, a->name, {}, a->progressed || a->done ? 0 : kPhaseTypical[5]);
     } else if (f.kind == FileKind::driver) {
       push(out, Type::activity, driver_component());
     }
@@ -596,10 +634,11 @@ class RayClassifier final : public Classifier {
     }
     if (a && !a->done) {
       if (row.role == Mark::done) {
-        a->done = true;
+        a->done = a->progressed = true;
         push(out, Type::progress, a->name, cut(m));
         push(out, Type::finished, a->name, cut(m));
       } else {
+        a->progressed = true;
         push(out, Type::progress, a->name, cut(m), kPhaseTypical[p]);
       }
     }
@@ -610,9 +649,14 @@ class RayClassifier final : public Classifier {
     if (!a) {
       if (b.desc == "Training") {
         if (b.n == training_n_) return;
+        const int64_t steps = training_n_ >= 0 && b.n > training_n_ ? b.n - training_n_ : 0;
         training_n_ = b.n;
         reach_training(out);
         push(out, Type::progress, "training", fmt::format("step {}/{}", b.n, b.total));
+        // The bar's own rate measures the time these steps took: the component's pace, also in
+        // catch-up.
+        if (auto per = seconds_per_unit(b.bracket, b.closed); per && steps > 0)
+          out.back().measured_s = *per * static_cast<double>(steps);
         if (auto loss = postfix_value(b.bracket, "loss", b.closed); loss && std::isfinite(*loss)) {
           Signal s;
           s.type = Type::sample;
@@ -644,7 +688,10 @@ class RayClassifier final : public Classifier {
     // After 100% of the shards, KV cache and CUDA graphs take minutes in silence (seed 004).
     const double typical = shards ? kPhaseTypical[5] : 0;
     std::string detail = fmt::format("{} {}/{}", b.desc, b.n, b.total);
-    if (!a->done) push(out, Type::progress, a->name, detail, typical);
+    if (!a->done) {
+      a->progressed = true;
+      push(out, Type::progress, a->name, detail, typical);
+    }
     if (shards) {
       if (!phase_done_) {
         reached_ = std::max(reached_, 5);

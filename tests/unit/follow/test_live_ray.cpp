@@ -29,7 +29,8 @@ const fs::path kRay = fs::path(ALOG_TESTDATA) / "ray";
 struct Seen {
   std::map<std::string, uint64_t> progress, activity;
   std::map<std::string, std::vector<std::string>> details;
-  std::map<std::string, std::vector<double>> typical;
+  std::map<std::string, std::vector<double>> typical, measured;
+  std::map<std::string, std::vector<double>> activity_typical;
   std::map<std::string, std::string> last_activity;
   std::set<std::string> finished;
   std::vector<std::string> job_ended;
@@ -44,8 +45,10 @@ struct Seen {
           ++progress[s.component];
           details[s.component].push_back(s.detail);
           typical[s.component].push_back(s.typical_s);
+          measured[s.component].push_back(s.measured_s);
           break;
         case Type::activity:
+          activity_typical[s.component].push_back(s.typical_s);
           ++activity[s.component];
           last_activity[s.component] = s.detail;
           break;
@@ -440,4 +443,31 @@ TEST(LiveRay, EveryTestdataLineCutAnywhereGivesNoSampleTheWholeLinesDoNotGive) {
     for (const auto& [m, v] : cut.samples)
       for (double x : v) EXPECT_TRUE(values.count(x)) << e.path() << " " << m << "=" << x;
   }
+}
+
+TEST(LiveRay, TheTrainingBarsRateIsTheMeasuredDurationOfTheStepsItMoved) {
+  auto c = alog::follow::make_ray_classifier();
+  Seen s = feed_lines(*c, "driver.log",
+                      {"\rTraining:   0%|          | 0/100 [00:00<?, ?step/s]",
+                       "\rTraining:   1%|          | 1/100 [00:31<51:37, 31.28s/step, loss=2.871]",
+                       "\rTraining:   3%|          | 3/100 [00:41<08:05,  5.00s/step, loss=2.7]",
+                       "\rTraining:   7%|          | 7/100 [00:43<00:46,  2.00step/s, loss=2.6]",
+                       "\rTraining:   8%|          | 8/100 [00:44<00:46,  ?s/step, loss=2.6]"});
+  // 0 steps moved at the first bar; 1 step at 31.28 s; 2 at 5 s; 4 at 0.5 s; an unknown rate: none.
+  EXPECT_EQ(s.measured["training"], (std::vector<double>{0, 31.28, 10, 2, 0}));
+}
+
+TEST(LiveRay, AnActorFirstHeardOfAfterTrainingStartedIsPastItsStartUp) {
+  auto c = alog::follow::make_ray_classifier();
+  Seen s = feed_lines(*c, "driver.log",
+                      {"\x1b[36m(AsyncInferenceManager pid=5)\x1b[0m some start-up line",
+                       "[2026-03-11 06:26:53,437] loop.py:211 INFO Starting: num_steps=14085, num_epochs=2",
+                       "\x1b[36m(TrainerActor pid=9)\x1b[0m [2026-03-11 07:34:05,118] trainer.py:339 INFO [Rank 3] "
+                       "Saved draft model to /ckpt/x/iter_0001000"});
+  // Before training, an actor with no progress yet is given start-up's 15 minutes (seed 004).
+  EXPECT_EQ(s.activity_typical["actor AsyncInferenceManager pid=5"], std::vector<double>{900});
+  EXPECT_EQ(s.finished, (std::set<std::string>{"Ray phase", "actor AsyncInferenceManager pid=5",
+                                              "actor TrainerActor pid=9"}));
+  EXPECT_EQ(s.activity["actor TrainerActor pid=9"], 1u);
+  EXPECT_EQ(s.activity_typical["actor TrainerActor pid=9"], std::vector<double>{0});
 }
