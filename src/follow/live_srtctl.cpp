@@ -286,9 +286,11 @@ class SrtctlClassifier final : public Classifier {
       } else if (id->role == "frontend") {
         f.role = Role::frontend;
         f.worker = "frontend " + f.stem;
+      } else if (id->role == "nginx") {
+        f.worker = "nginx " + f.stem;  // failures only, as activity
       }
     }
-    if (f.role == Role::other) f.worker = "file " + std::string(b);
+    if (f.role == Role::other && f.worker.empty()) f.worker = "file " + std::string(b);
     return f;
   }
 
@@ -414,7 +416,8 @@ class SrtctlClassifier final : public Classifier {
     if (s.starts_with("srun: error:") || s.starts_with("Error: ") ||
         s.starts_with("slurmstepd: error:")) {
       std::string_view fail = failure_of(s);
-      push(out, Type::activity, "batch script", std::string(fail.empty() ? "error" : fail));
+      push(out, Type::activity, "batch script",
+           std::string(!fail.empty() ? fail : s.starts_with("srun") ? "srun error" : "batch script error"));
       return;
     }
   }

@@ -391,6 +391,11 @@ TEST(LiveSrtctl, JobEndsOnScriptFinishedOrSlurmJobCancelNotOnAStepCancel) {
                        "slurmstepd: error: *** STEP 2261594.7 ON cn13 CANCELLED AT 2025-12-03T17:42:09 ***"});
   EXPECT_TRUE(s.job_ended.empty());
   EXPECT_EQ(s.activity["batch script"], 2u);
+  EXPECT_EQ(s.last_activity["batch script"], alog::core::find_signature("slurm_cancelled")->title);
+  s = feed_lines(*c, "job_1234/node01_nginx.err",
+                 {"slurmstepd: error: *** STEP 2261594.7 ON cn13 CANCELLED AT 2025-12-03T17:42:09 ***",
+                  "2025/11/22 04:21:07 [notice] 1#1: start worker processes"});
+  EXPECT_EQ(s.activity, (std::map<std::string, uint64_t>{{"nginx node01_nginx", 1}}));
   s = feed_lines(*c, "job_1234/log.err",
                  {"slurmstepd: error: *** JOB 524549 ON ault43 CANCELLED AT 2024-10-09T23:25:32 DUE TO TIME LIMIT ***"});
   EXPECT_EQ(s.job_ended, std::vector<std::string>{"SLURM cancelled the job (time limit)"});
