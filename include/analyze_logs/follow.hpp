@@ -89,7 +89,7 @@ struct TrackerOptions {
 struct Component {
   std::string name;
   std::string file;       // the file of its last line
-  std::string last_line;  // display_line() of the last line it logged
+  std::string last_line;  // the last line it logged, raw (its first 4 KiB): show display_line() of it
   std::string last_detail;
   double first_seen = 0, last_progress = 0, last_line_at = 0;  // seconds (the caller's clock)
   uint64_t progress = 0;  // how many times it made progress
@@ -97,9 +97,13 @@ struct Component {
   bool stalled = false;
   double typical_s = 0;
   std::deque<double> gaps;  // the latest gaps between progress (at most 64), for its pace
-  // The expectation in force: --stall-after, else pace_factor × median gap (≥ floor_s), else the
-  // kind's typical_s, else default_s.
+  // The expectation in force: --stall-after; else the larger of the pace (pace_factor × median
+  // gap, ≥ floor_s, once there are 3 gaps) and typical_s (how long the phase it is in may take);
+  // else default_s.
   double expectation(const TrackerOptions& o) const;
+  // Whether silence can make it stalled: not finished, and it made progress or is in a phase
+  // known to progress (typical_s). A component that only ever logged (a proxy) never stalls.
+  bool can_stall() const;
 };
 
 struct WindowStats {

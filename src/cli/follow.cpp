@@ -268,7 +268,7 @@ std::vector<core::Finding> Loop::stalled_findings(const FollowedJob& j, double n
     core::Evidence e;
     e.file = c.file;
     e.time = iso_time(c.last_line_at);
-    e.text = c.last_line;
+    e.text = follow::display_line(c.last_line);
     f.evidence.push_back(std::move(e));
     f.fix = "Take stack dumps of the processes now (py-spy dump --pid PID, or kill -USR1 for "
             "faulthandler) and analyse them with analyze-logs (docs/HANGS.md); then cancel or "
@@ -418,7 +418,8 @@ void Loop::draw(double now) {
                                     ago(now - c.last_progress), state);
       if (c.stalled && opt_.color) row = "\x1b[31m" + row + "\x1b[0m";
       o += row + "\n";
-      if (!c.last_line.empty() && (c.stalled || !c.finished)) o += cut("    └ " + c.last_line, width) + "\n";
+      if (!c.last_line.empty() && (c.stalled || !c.finished))
+        o += cut("    └ " + follow::display_line(c.last_line), width) + "\n";
     }
     auto w = j->tracker.window(now);
     if (!w.empty()) {

@@ -56,9 +56,26 @@ class PrimeRl final : public Classifier {
                               : name.find("inference") != std::string::npos || name.find("vllm") != std::string::npos
                                   ? server(file)
                                   : std::string();
-      if (!component.empty()) out.push_back(make_signal(Signal::Type::activity, std::move(component)));
+      if (!component.empty()) {
+        // Until its first step: loading the model, connecting (no seed gives a duration: 10 min).
+        Signal first = make_signal(Signal::Type::activity, std::move(component));
+        first.typical_s = 600;
+        out.push_back(std::move(first));
+      }
     }
-    if (!may_matter(line)) return;
+    // A tagged message may follow a progress bar's pieces on one line: each '\r' piece is read
+    // on its own, as the scanner does.
+    while (true) {
+      size_t cr = line.find('\r');
+      std::string_view piece = line.substr(0, cr);
+      if (may_matter(piece)) on_segment(file, piece, out);
+      if (cr == std::string_view::npos) break;
+      line.remove_prefix(cr + 1);
+    }
+  }
+
+ private:
+  void on_segment(std::string_view file, std::string_view line, std::vector<Signal>& out) {
     Event ev{};
     parse::Result r = parse::parse_segment(line, ev, scratch_);
     if (r.outcome != parse::Outcome::event) {
@@ -124,7 +141,6 @@ class PrimeRl final : public Classifier {
     }
   }
 
- private:
   std::string server(std::string_view file) {
     return fmt::format("inference {}", std::filesystem::path(std::string(file)).filename().string());
   }

@@ -59,6 +59,7 @@ struct Tail::File {
   uint64_t catch_up_end = 0;  // bytes present when added: lines before it are catch-up
   std::string partial;         // an unfinished last line (at most kMaxPartial bytes kept)
   bool partial_copied = false;  // partial was longer than kMaxPartial: its head is in the copy already
+  size_t partial_handed = 0;    // bytes of partial handed over already, up to a '\r' (progress bars)
   int copy_fd = -1;
   std::string copy_path;
   uint64_t copied = 0;
@@ -182,7 +183,7 @@ void Tail::deliver(File& f, const char* p, size_t n, double written, const LineF
       if (!f.partial_copied) copy(f.partial.data(), f.partial.size());  // they precede this read's bytes
       size_t room = kMaxPartial - std::min(kMaxPartial, f.partial.size());
       f.partial.append(p, std::min(room, static_cast<size_t>(nl - p)));
-      l = f.partial;
+      l = std::string_view(f.partial).substr(std::min(f.partial_handed, f.partial.size()));
     } else {
       l = std::string_view(p, static_cast<size_t>(nl - p));
     }
@@ -191,6 +192,7 @@ void Tail::deliver(File& f, const char* p, size_t n, double written, const LineF
     ++stats_.lines;
     f.partial.clear();
     f.partial_copied = false;
+    f.partial_handed = 0;
     p = nl + 1;
   }
   copy(pending, static_cast<size_t>(p - pending));
@@ -204,6 +206,16 @@ void Tail::deliver(File& f, const char* p, size_t n, double written, const LineF
       copy(p, len);
       size_t room = kMaxPartial - std::min(kMaxPartial, f.partial.size());
       f.partial.append(p, std::min(room, len));
+    }
+    // A progress bar rewrites its line with '\r' and writes no '\n' for minutes: the pieces up
+    // to its last '\r' are handed over now (each once), the rest with the line's '\n'.
+    size_t r = f.partial.rfind('\r');
+    if (r != std::string::npos && r >= f.partial_handed) {
+      std::string_view piece = std::string_view(f.partial).substr(f.partial_handed, r + 1 - f.partial_handed);
+      if (piece.size() > kLineHead) piece = piece.substr(0, kLineHead);
+      bool catch_up = !f.is_stdin && f.off + static_cast<uint64_t>(end - base) < f.catch_up_end;
+      line(f.path, piece, written, catch_up);
+      f.partial_handed = r + 1;
     }
   }
 }
@@ -223,12 +235,13 @@ void Tail::end_line(File& f, const LineFn& line, double written) {
       if (copy_error_.empty()) copy_error_ = e.what();
     }
   }
-  std::string_view l = f.partial;
+  std::string_view l = std::string_view(f.partial).substr(std::min(f.partial_handed, f.partial.size()));
   if (l.size() > kLineHead) l = l.substr(0, kLineHead);
   line(f.path, l, written, false);
   ++stats_.lines;
   f.partial.clear();
   f.partial_copied = false;
+  f.partial_handed = 0;
 }
 
 uint64_t Tail::read_file(File& f, const LineFn& line, const GrowthFn& growth, uint64_t budget) {

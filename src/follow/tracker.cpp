@@ -56,15 +56,18 @@ std::string display_line(std::string_view line, size_t max) {
 
 double Component::expectation(const TrackerOptions& o) const {
   if (o.stall_after) return *o.stall_after;
+  double pace = 0;
   if (gaps.size() >= 3) {
     std::vector<double> v(gaps.begin(), gaps.end());
     std::sort(v.begin(), v.end());
-    double median = percentile_sorted(v, 0.5);
-    return std::max(o.floor_s, o.pace_factor * median);
+    pace = std::max(o.floor_s, o.pace_factor * percentile_sorted(v, 0.5));
   }
-  if (typical_s > 0) return std::max(o.floor_s, typical_s);
-  return o.default_s;
+  // A phase known to take long (loading weights) is not cut short by a fast earlier pace.
+  if (typical_s > 0) return std::max(pace, typical_s);
+  return pace > 0 ? pace : o.default_s;
 }
+
+bool Component::can_stall() const { return !finished && (progress > 0 || typical_s > 0); }
 
 std::string_view change_name(Change::Type t) {
   switch (t) {
@@ -97,9 +100,13 @@ void Tracker::apply(const Signal& s, std::string_view file, std::string_view lin
     c.last_progress = now;
     changes_.push_back({Change::Type::new_component, c.name, now, 0, s.detail});
   }
-  if (s.typical_s > 0) c.typical_s = s.typical_s;
-  c.file = std::string(file);
-  c.last_line = display_line(line);
+  // The phase it is in now: each progress says how long the next may take (0: nothing known);
+  // before any progress, a line may say how long the first may take.
+  if (s.type == Signal::Type::progress) c.typical_s = s.typical_s;
+  else if (s.typical_s > 0 && c.progress == 0) c.typical_s = s.typical_s;
+  // Raw (made readable only when shown): assigning reuses the strings' memory, line after line.
+  if (c.file != file) c.file.assign(file);
+  c.last_line.assign(line.substr(0, std::min<size_t>(line.size(), 4096)));
   c.last_line_at = now;
   switch (s.type) {
     case Signal::Type::progress: {
@@ -134,10 +141,11 @@ void Tracker::apply(const Signal& s, std::string_view file, std::string_view lin
 void Tracker::check(double now) {
   if (ended_) return;
   for (auto& [name, c] : components_) {
-    if (c.finished) continue;
+    // Finished, or only ever logging (a frontend, a proxy) with no phase it is known to be in.
+    if (!c.can_stall()) continue;
     double silent = now - c.last_progress;
     bool stalled = silent > c.expectation(o_);
-    if (stalled && !c.stalled) changes_.push_back({Change::Type::stalled, name, now, silent, c.last_line});
+    if (stalled && !c.stalled) changes_.push_back({Change::Type::stalled, name, now, silent, display_line(c.last_line)});
     if (!stalled && c.stalled) changes_.push_back({Change::Type::resumed, name, now, 0, c.last_detail});
     c.stalled = stalled;
   }

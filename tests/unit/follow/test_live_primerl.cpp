@@ -89,15 +89,28 @@ TEST(FollowPrimeRl, AProcessThatNeverGetsToItsFirstStepIsAComponentFromItsFirstL
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].type, Signal::Type::activity);
   EXPECT_EQ(out[0].component, "trainer steps");
+  Signal first = out[0];
   out.clear();
   c->on_line("run/logs/trainer.log", "[trainer0]:18:30:02 INFO still loading", out);
   EXPECT_TRUE(out.empty());
-  Tracker t;  // no pace yet: the default expectation (10 min) applies to its silence
-  t.apply(make_signal(Signal::Type::activity, "trainer steps"), "run/logs/trainer.log", "Loading model", 0);
+  EXPECT_EQ(out[0].typical_s, 600);  // until its first step
+  Tracker t;
+  t.apply(first, "run/logs/trainer.log", "Loading model", 0);
   t.check(599);
   EXPECT_FALSE(t.components().at("trainer steps").stalled);
   t.check(601);
   EXPECT_TRUE(t.components().at("trainer steps").stalled);
+}
+
+TEST(FollowPrimeRl, ATaggedMessageAfterAProgressBarsPiecesIsRead) {
+  auto c = make_classifier("prime-rl");
+  std::vector<Signal> out;
+  c->on_line("x.log", "Generating:  40%|####      | 4/10\rGenerating:  50%|#####     | 5/10\r18:30:40    INFO [gen] batch.done completions=64 dur_ms=2538.3 inflight=87", out);
+  ASSERT_EQ(out.size(), 2u);  // progress, and the dur_ms sample
+  EXPECT_EQ(out[0].type, Signal::Type::progress);
+  EXPECT_EQ(out[0].component, "generation batches");
+  EXPECT_EQ(out[1].metric, "gen.dur_ms");
+  EXPECT_DOUBLE_EQ(out[1].value, 2538.3);
 }
 
 TEST(FollowPrimeRl, BadLinesYieldNothingAndNeverCrash) {

@@ -127,6 +127,26 @@ TEST(FollowTail, AnUnfinishedLineCutByRotationIsDeliveredOnce) {
   EXPECT_EQ(slurp(copies.path / "0-o.log"), "whole\nhal\nnext\n");
 }
 
+TEST(FollowTail, AProgressBarsPiecesAreHandedOverBeforeItsNewlineEachOnce) {
+  TempDir d, copies;
+  fs::path log = d.write("driver.log", "");
+  Tail t(copies.path.string());
+  t.add(log.string(), true);
+  Seen s;
+  append(log, "Training:  10%|#  | 1/10\rTraining:  20%|## | 2/10\rTrain");
+  t.poll(s.line(), s.growth());
+  EXPECT_EQ(s.lines, (std::vector<std::string>{"Training:  10%|#  | 1/10\rTraining:  20%|## | 2/10\r"}));
+  append(log, "ing:  30%|###| 3/10\r");
+  t.poll(s.line(), s.growth());
+  EXPECT_EQ(s.lines.back(), "Training:  30%|###| 3/10\r");
+  append(log, "done\n");
+  t.poll(s.line(), s.growth());
+  EXPECT_EQ(s.lines.back(), "done");
+  EXPECT_EQ(s.lines.size(), 3u);
+  EXPECT_EQ(slurp(copies.path / "0-driver.log"),
+            "Training:  10%|#  | 1/10\rTraining:  20%|## | 2/10\rTraining:  30%|###| 3/10\rdone\n");
+}
+
 TEST(FollowTail, LongLinesAreCopiedWholeAndHandedOverByTheirHead) {
   TempDir d, copies;
   std::string big(3u << 20, 'z');  // longer than the 1 MiB kept in memory

@@ -96,6 +96,28 @@ TEST(FollowTracker, FinishedComponentsAndEndedJobsAreNeverStalled) {
   EXPECT_TRUE(t.take_changes().empty());
 }
 
+TEST(FollowTracker, OnlyLoggingNeverStallsAPhaseKnownToBeLongIsNotCutShort) {
+  Tracker t;
+  // A proxy that only ever logs: no progress, no phase: never stalled.
+  t.apply(make_signal(Signal::Type::activity, "nginx front"), "nginx.log", "GET /health 200", 0);
+  t.check(1e6);
+  EXPECT_FALSE(t.components().at("nginx front").stalled);
+  // Start-up markers milliseconds apart, then loading weights (typically 900 s): the fast pace
+  // (floor 60 s) does not stall it after a minute.
+  for (int i = 0; i < 4; ++i) t.apply(progress("worker w0"), "w0.err", "marker", 10 + i * 0.01);
+  Signal load = progress("worker w0", 0, "loading weights");
+  load.typical_s = 900;
+  t.apply(load, "w0.err", "Loading safetensors", 11);
+  EXPECT_DOUBLE_EQ(t.components().at("worker w0").expectation(t.options()), 900);
+  t.check(11 + 899);
+  EXPECT_FALSE(t.components().at("worker w0").stalled);
+  t.check(11 + 901);
+  EXPECT_TRUE(t.components().at("worker w0").stalled);
+  // The next marker carries no duration: its own pace again.
+  t.apply(progress("worker w0", 0, "serving"), "w0.err", "ready", 1000);
+  EXPECT_DOUBLE_EQ(t.components().at("worker w0").expectation(t.options()), 60);
+}
+
 TEST(FollowTracker, WindowStatisticsAreExactAndSkipSentinels) {
   TrackerOptions o;
   o.window_s = 60;
