@@ -161,6 +161,7 @@ class Loop {
   std::string stdin_copy_;
   size_t unfollowable_ = 0;
   bool caught_up_ = false;
+  double ended_at_ = 0;  // when the job's end was read
   double started_ = now_s();  // jobs of kinds that cannot be followed (read once at the end)
   std::map<std::string, std::string> dropped_;  // files not read on their own (drop_inputs)
 };
@@ -711,6 +712,12 @@ int Loop::run() {
     report_changes(now);
     bool all_ended = !jobs_.empty() && std::all_of(jobs_.begin(), jobs_.end(), [](const auto& j) { return j->tracker.job_ended(); });
     if (tail_->has_stdin() && tail_->stdin_ended() && opt_.inputs.size() == 1) all_ended = true;
+    // The job's last line is not the last line of every process: the others get one interval
+    // (at most 2 s) to write theirs, read as they come, before the report.
+    if (all_ended) {
+      if (ended_at_ == 0) ended_at_ = now;
+      if (now < ended_at_ + std::min(opt_.interval, 2.0) && !(tail_->has_stdin() && opt_.inputs.size() == 1)) all_ended = false;
+    }
     if (tty_ && (now >= next_draw || all_ended)) {
       draw(now);
       next_draw = now + opt_.interval;
