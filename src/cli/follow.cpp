@@ -8,8 +8,8 @@
 // walk is slow. The verdict and findings so far are a one-shot analysis of exactly the lines read
 // (each followed file is copied as it is read, and the analysis reads the copies in place of the
 // files: input::redirect), run on a second thread whenever the input changed, at most every
-// max(interval, 4 × its own duration). So the numbers at any moment are those of a one-shot run
-// over the same bytes, by construction. The end (the job's last line, standard input's end,
+// max(interval, 9 × its own duration): at most a tenth of the time. So the numbers at any moment
+// are those of a one-shot run over the same bytes, by construction. The end (the job's last line, standard input's end,
 // Ctrl-C) writes the usual report folder of everything read, with the stalled findings.
 #include <fmt/format.h>
 #include <fcntl.h>
@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -386,7 +387,13 @@ void Loop::report_changes(double now) {
 }
 
 void Loop::draw(double now) {
-  const size_t width = 100;
+  // The terminal's size: at most 100 columns, and no more rows than it has (a screen taller than
+  // the terminal would scroll on every redraw).
+  size_t width = 100, rows = 0;
+  if (struct winsize ws{}; ::ioctl(1, TIOCGWINSZ, &ws) == 0) {
+    if (ws.ws_col > 0) width = std::min<size_t>(width, std::max<size_t>(ws.ws_col, 40));
+    if (ws.ws_row > 0) rows = std::max<size_t>(ws.ws_row, 10);
+  }
   auto cut = [&](std::string s, size_t w) {
     if (s.size() <= w) return s;
     size_t n = w > 1 ? w - 1 : 0;
@@ -394,14 +401,24 @@ void Loop::draw(double now) {
     s.resize(n);
     return s + "…";
   };
-  std::string o = "\x1b[H\x1b[2J";
+  std::vector<std::string> top, footer;
   const auto& st = tail_->stats();
-  o += cut(fmt::format("analyze-logs --follow · {} · read {:.1f} MB, {} lines, {} files{}{} · every {} s",
-                       iso_time(now), static_cast<double>(st.bytes) / 1e6, st.lines, st.files,
-                       st.rotations ? fmt::format(", {} rotated", st.rotations) : std::string(),
-                       st.truncations ? fmt::format(", {} truncated", st.truncations) : std::string(), opt_.interval),
-           width) + "\n";
+  top.push_back(cut(fmt::format("analyze-logs --follow · {} · read {:.1f} MB, {} lines, {} files{}{} · every {} s",
+                                iso_time(now), static_cast<double>(st.bytes) / 1e6, st.lines, st.files,
+                                st.rotations ? fmt::format(", {} rotated", st.rotations) : std::string(),
+                                st.truncations ? fmt::format(", {} truncated", st.truncations) : std::string(),
+                                opt_.interval),
+                    width));
+  footer.push_back("Ctrl-C: stop and write the report");
+  // Per job: its fixed lines, and its components (stalled first, then running, then finished),
+  // each one or two lines; the components share what rows are left.
+  struct JobLines {
+    std::vector<std::string> head, tail;
+    std::vector<std::vector<std::string>> comps;
+  };
+  std::vector<JobLines> per_job;
   for (const auto& j : jobs_) {
+    JobLines jl;
     std::string verdict = j->analysed ? j->verdict : std::string("…");
     std::string cause = j->cause;
     auto stalled = stalled_findings(*j, now);
@@ -410,37 +427,67 @@ void Loop::draw(double now) {
       cause = stalled.front().summary;
     }
     if (j->tracker.job_ended()) verdict += " (ended)";
-    o += cut(fmt::format("{} ({}): {}{}", j->name, j->kind, verdict, cause.empty() ? "" : " — " + cause), width) + "\n";
-    if (last_snapshot_at_ > 0) o += fmt::format("  analysis of the lines read {} ago\n", ago(now - last_snapshot_at_));
-    o += fmt::format("  {:<34} {:>7}  {:<28} {:>9}\n", "component", "count", "last progress", "ago");
-    for (const auto& [name, c] : j->tracker.components()) {
-      std::string state = c.finished ? "done" : c.stalled ? "STALLED" : "";
-      std::string row = fmt::format("  {:<34} {:>7}  {:<28} {:>9} {}", cut(name, 34), c.progress, cut(c.last_detail, 28),
-                                    ago(now - c.last_progress), state);
-      if (c.stalled && opt_.color) row = "\x1b[31m" + row + "\x1b[0m";
-      o += row + "\n";
-      if (!c.last_line.empty() && (c.stalled || !c.finished))
-        o += cut("    └ " + follow::display_line(c.last_line), width) + "\n";
+    jl.head.push_back(cut(fmt::format("{} ({}): {}{}", j->name, j->kind, verdict, cause.empty() ? "" : " — " + cause), width));
+    if (last_snapshot_at_ > 0) jl.head.push_back(fmt::format("  analysis of the lines read {} ago", ago(now - last_snapshot_at_)));
+    jl.head.push_back(cut(fmt::format("  {:<34} {:>7}  {:<28} {:>9}", "component", "count", "last progress", "ago"), width));
+    std::vector<const follow::Component*> order;
+    for (const auto& [name, c] : j->tracker.components()) order.push_back(&c);
+    auto rank = [](const follow::Component* c) { return c->stalled ? 0 : c->finished ? 2 : 1; };
+    std::stable_sort(order.begin(), order.end(), [&](auto* x, auto* y) { return rank(x) < rank(y); });
+    for (const auto* c : order) {
+      std::vector<std::string> lines;
+      std::string state = c->finished ? "done" : c->stalled ? "STALLED" : "";
+      std::string row = cut(fmt::format("  {:<34} {:>7}  {:<28} {:>9} {}", cut(c->name, 34), c->progress,
+                                        cut(c->last_detail, 28), ago(now - c->last_progress), state),
+                            width);
+      if (c->stalled && opt_.color) row = "\x1b[31m" + row + "\x1b[0m";
+      lines.push_back(std::move(row));
+      if (!c->last_line.empty() && !c->finished)
+        lines.push_back(cut("    └ " + follow::display_line(c->last_line), width));
+      jl.comps.push_back(std::move(lines));
     }
     auto w = j->tracker.window(now);
     if (!w.empty()) {
-      o += fmt::format("  last {} min:\n", j->tracker.options().window_s / 60);
-      for (const auto& s : w)
-        o += cut(fmt::format("    {:<22} n={:<6} p50 {:.4g}  p90 {:.4g}  p99 {:.4g}  max {:.4g}", s.metric, s.count, s.p50,
-                             s.p90, s.p99, s.max),
-                 width) + "\n";
+      jl.tail.push_back(fmt::format("  last {} min:", j->tracker.options().window_s / 60));
+      for (const auto& x : w)
+        jl.tail.push_back(cut(fmt::format("    {:<22} n={:<6} p50 {:.4g}  p90 {:.4g}  p99 {:.4g}  max {:.4g}", x.metric,
+                                          x.count, x.p50, x.p90, x.p99, x.max),
+                              width));
     }
-    size_t shown = 0;
+    size_t shown = 0, more = 0;
     for (const auto* list : {&stalled, &j->findings})
       for (const auto& f : *list) {
-        if (f.severity == core::Severity::info || shown >= 8) continue;
+        if (f.severity == core::Severity::info) continue;
+        if (shown >= 4) {
+          ++more;
+          continue;
+        }
         ++shown;
         std::string row = cut(fmt::format("  [{}] {}: {}", core::severity_name(f.severity), f.id, f.summary), width);
         if (opt_.color) row = (f.severity == core::Severity::critical ? "\x1b[31m" : "\x1b[33m") + row + "\x1b[0m";
-        o += row + "\n";
+        jl.tail.push_back(std::move(row));
       }
+    if (more) jl.tail.push_back(fmt::format("  … and {} more findings", more));
+    per_job.push_back(std::move(jl));
   }
-  o += "Ctrl-C: stop and write the report\n";
+  size_t fixed = top.size() + footer.size();
+  for (const auto& jl : per_job) fixed += jl.head.size() + jl.tail.size();
+  size_t room = rows == 0 ? SIZE_MAX : rows > fixed ? (rows - fixed) / std::max<size_t>(1, per_job.size()) : 1;
+  std::string o = "\x1b[H\x1b[2J";
+  for (const auto& l : top) o += l + "\n";
+  for (const auto& jl : per_job) {
+    for (const auto& l : jl.head) o += l + "\n";
+    size_t used = 0, i = 0;
+    for (; i < jl.comps.size(); ++i) {
+      size_t need = jl.comps[i].size() + (i + 1 < jl.comps.size() ? 1 : 0);  // room for "… more"
+      if (used + need > room) break;
+      for (const auto& l : jl.comps[i]) o += l + "\n";
+      used += jl.comps[i].size();
+    }
+    if (i < jl.comps.size()) o += fmt::format("  … and {} more components\n", jl.comps.size() - i);
+    for (const auto& l : jl.tail) o += l + "\n";
+  }
+  for (const auto& l : footer) o += l + "\n";
   out(o);
 }
 
@@ -484,16 +531,19 @@ void Loop::write_metrics(double now) {
     for (const auto& [n, c] : j->tracker.components())
       m += fmt::format("analyze_logs_component_progress_total{{job=\"{}\",kind=\"{}\",component=\"{}\"}} {}\n", esc(j->name),
                        j->kind, esc(n), c.progress);
+  // The window's statistics, once per job (they select over up to 16384 samples per metric).
+  std::vector<std::vector<follow::WindowStats>> windows;
+  for (const auto& j : jobs_) windows.push_back(j->tracker.window(now));
   family("analyze_logs_window_quantile", "gauge", "Quantile of a metric over the recent window.");
-  for (const auto& j : jobs_)
-    for (const auto& s : j->tracker.window(now))
+  for (size_t ji = 0; ji < jobs_.size(); ++ji)
+    for (const auto& s : windows[ji])
       for (auto [q, v] : {std::pair{"0.5", s.p50}, {"0.9", s.p90}, {"0.99", s.p99}, {"1", s.max}})
-        m += fmt::format("analyze_logs_window_quantile{{job=\"{}\",metric=\"{}\",quantile=\"{}\"}} {}\n", esc(j->name),
+        m += fmt::format("analyze_logs_window_quantile{{job=\"{}\",metric=\"{}\",quantile=\"{}\"}} {}\n", esc(jobs_[ji]->name),
                          esc(s.metric), q, v);
   family("analyze_logs_window_samples", "gauge", "Samples of a metric in the recent window.");
-  for (const auto& j : jobs_)
-    for (const auto& s : j->tracker.window(now))
-      m += fmt::format("analyze_logs_window_samples{{job=\"{}\",metric=\"{}\"}} {}\n", esc(j->name), esc(s.metric), s.count);
+  for (size_t ji = 0; ji < jobs_.size(); ++ji)
+    for (const auto& s : windows[ji])
+      m += fmt::format("analyze_logs_window_samples{{job=\"{}\",metric=\"{}\"}} {}\n", esc(jobs_[ji]->name), esc(s.metric), s.count);
   family("analyze_logs_findings", "gauge", "Findings so far, by severity (stalled components included).");
   for (const auto& j : jobs_) {
     std::map<std::string, int> by{{"info", 0}, {"warning", 0}, {"critical", 0}};
@@ -678,7 +728,7 @@ int Loop::run() {
     // The analysis so far, on its own thread.
     if (running_.valid() && running_.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
       Snapshot s = running_.get();
-      next_snapshot_ = s.started + std::max(opt_.interval, 4 * s.took);
+      next_snapshot_ = s.started + std::max(opt_.interval, 9 * s.took);
       take_snapshot(std::move(s));
     }
     uint64_t copied = tail_->copied_bytes();

@@ -13,7 +13,7 @@ namespace alog::follow {
 namespace {
 
 constexpr size_t kGaps = 64;                 // gaps kept per component for its pace
-constexpr size_t kWindowCap = size_t{1} << 17;  // samples kept per metric in the window
+constexpr size_t kWindowCap = size_t{1} << 14;  // samples kept per metric in the window (the latest)
 
 }  // namespace
 

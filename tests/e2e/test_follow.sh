@@ -312,12 +312,14 @@ ok "compressed input (file and stdin), options without --follow, a bad duration,
 d=$tmp/tty
 mkdir -p "$d/run"
 "$py" "$writer" "$d/run" steps:5:0 >/dev/null
-"$py" - "$bin" "$d" >"$d/out.txt" 2>&1 <<'PYEOF' || fail "terminal screen: $(tail -5 "$d/out.txt")"
-import os, pty, re, select, signal, sys, time
-binary, d = sys.argv[1], sys.argv[2]
+cat >"$d/screen_check.py" <<'PYEOF'
+import fcntl, os, pty, re, select, signal, struct, sys, termios, time
+binary, d, rows = sys.argv[1], sys.argv[2], int(sys.argv[3])
 pid, fd = pty.fork()
 if pid == 0:
     os.environ["NO_COLOR"] = "1"
+    # A terminal 100 columns wide and `rows` high: the screen fits it.
+    fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", rows, 100, 0, 0))
     os.execv(binary, [binary, "-f", "--interval", "0.3", "--stall-after", "1", "-o", d, d + "/run"])
 def read_for(seconds, buf):
     end = time.time() + seconds
@@ -344,6 +346,13 @@ last = screens[-1]
 screen, report = last.split("Ctrl-C: stop and write the report", 1)
 for line in screen.splitlines():
     assert len(line) <= 100, f"{len(line)} columns: {line}"
+assert len(screen.splitlines()) <= rows, f"{len(screen.splitlines())} rows on a {rows}-row terminal"
+if rows < 30:  # 6 components of 2 rows each do not fit: the stalled ones first, then a count
+    assert re.search(r"  … and \d+ more components\n", screen), screen
+    assert "run (prime-rl): stuck — " in screen and "STALLED" in screen, screen
+    print(len(screens))
+    sys.exit(0)
+assert "more components" not in screen, screen
 assert "run (prime-rl): stuck — " in screen and "no progress for" in screen, screen
 assert re.search(r"orchestrator steps +5  step 4 \(1\.4 s\) +\d+ s STALLED", screen), screen
 assert "└ " in screen and "Step 4 | Time: 1.40s" in screen, screen
@@ -352,7 +361,11 @@ assert "[critical] stalled:" in screen, screen
 assert "STUCK:" in report and "analysis_" in report.strip().splitlines()[-1], report[-300:]
 print(len(screens))
 PYEOF
-ok "terminal: $(tail -1 "$d/out.txt") screens, 100 columns, stuck with the stalled component and its last line, the report at the end"
+for rows in 40 20; do
+  rm -rf "$d"/analysis_*
+  "$py" "$d/screen_check.py" "$bin" "$d" "$rows" >"$d/out.txt" 2>&1 || fail "terminal screen ($rows rows): $(grep -A3 Error "$d/out.txt" | head -c 600)"
+done
+ok "terminal: screens redrawn, 100 columns, 40 and 20 rows (the stalled components first, then a count), stuck with the stalled component and its last line, the report at the end"
 
 ls -d "${TMPDIR:-/tmp}"/analyze-logs-follow-* 2>/dev/null | grep -q . &&
   echo "note: analyze-logs-follow-* folders exist in ${TMPDIR:-/tmp} (other runs may own them)"

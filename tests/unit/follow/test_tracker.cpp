@@ -147,7 +147,7 @@ TEST(FollowTracker, MemoryIsBoundedOverAMillionSignals) {
   EXPECT_LE(t.components().at("weight updates").gaps.size(), 64u);
   auto w = t.window(1000);
   ASSERT_EQ(w.size(), 1u);
-  EXPECT_LE(w[0].count, size_t{1} << 17);  // the window's cap
+  EXPECT_EQ(w[0].count, size_t{1} << 14);  // the window keeps the latest 16384
   EXPECT_EQ(t.progress_of("weight"), 1'000'000u);
 }
 
