@@ -160,10 +160,12 @@ class Loop {
   double last_snapshot_at_ = 0;
   std::set<std::string> reported_findings_;  // "job\tid\tsummary" already written as a line
   std::string stdin_copy_;
-  size_t unfollowable_ = 0;
+  size_t unfollowable_ = 0;  // jobs of kinds that cannot be followed (read once at the end)
+  std::string last_emitted_;      // --json: the verdicts and findings of the last `analysis` line
+  double last_emitted_at_ = 0;
   bool caught_up_ = false;
   double ended_at_ = 0;  // when the job's end was read
-  double started_ = now_s();  // jobs of kinds that cannot be followed (read once at the end)
+  double started_ = now_s();
   std::map<std::string, std::string> dropped_;  // files not read on their own (drop_inputs)
 };
 
@@ -298,7 +300,17 @@ void Loop::take_snapshot(Snapshot&& s) {
         j->findings = a.job.header.findings;
         j->analysed = true;
       }
-  if (!tty_ && opt_.format == "json") {
+  // --json: an `analysis` line when the verdict or the findings changed, when it covers every
+  // line read so far (the input is quiet), or every 30 s: not one per interval of a busy log.
+  std::string key;
+  for (const auto& j : jobs_) {
+    key += j->verdict + "\t" + j->cause + "\n";
+    for (const auto& f : j->findings) key += f.id + "\t" + f.summary + "\n";
+  }
+  bool emit = key != last_emitted_ || s.bytes == tail_->copied_bytes() || now_s() >= last_emitted_at_ + 30;
+  if (!tty_ && opt_.format == "json" && emit) {
+    last_emitted_ = key;
+    last_emitted_at_ = now_s();
     for (const auto& j : jobs_) {
       ojson o;
       o["ts"] = iso_time(now_s());
@@ -329,12 +341,12 @@ void Loop::take_snapshot(Snapshot&& s) {
           }
       out(o.dump() + "\n");
     }
-  } else if (!tty_) {
+  } else if (!tty_ && opt_.format != "json") {
     for (const auto& j : jobs_)
       for (const auto& f : j->findings) {
         if (f.severity == core::Severity::info) continue;
-        std::string key = j->name + "\t" + f.id + "\t" + f.summary;
-        if (!reported_findings_.insert(key).second) continue;
+        std::string seen = j->name + "\t" + f.id + "\t" + f.summary;
+        if (!reported_findings_.insert(seen).second) continue;
         out(fmt::format("{} {} finding {} {}: {}\n", iso_time(now_s()), j->name, core::severity_name(f.severity), f.id,
                         f.summary));
       }
