@@ -134,6 +134,7 @@ class Loop {
   void plan_and_add(bool first);
   void on_line(const std::string& file, std::string_view line, double written, bool catch_up);
   void take_snapshot(Snapshot&& s);
+  void restart_stdin(FollowedJob& j, const std::string& kind);
   std::vector<core::Finding> stalled_findings(const FollowedJob& j, double now) const;
   void report_changes(double now);
   void draw(double now);
@@ -286,6 +287,27 @@ std::vector<core::Finding> Loop::stalled_findings(const FollowedJob& j, double n
   return sorted;
 }
 
+// Standard input is read as prime-rl until the analysis has told its kind by content (a Ray
+// driver log piped in, say): then it is read again, from its copy, by that kind's classifier.
+void Loop::restart_stdin(FollowedJob& j, const std::string& kind) {
+  auto c = follow::make_classifier(kind);
+  if (!c || stdin_copy_.empty()) return;
+  j.kind = kind;
+  j.classifier = std::move(c);
+  j.tracker = follow::Tracker(tracker_options());
+  double now = now_s();
+  try {
+    input::for_each_line(stdin_copy_, [&](std::string_view line, uint64_t) {
+      signals_.clear();
+      j.classifier->on_line("-", line, signals_);
+      for (const auto& sig : signals_) j.tracker.apply(sig, "-", line, now, false);
+      return true;
+    });
+  } catch (const input::InputError& e) {
+    warn(fmt::format("--follow: {}", e.what()));
+  }
+}
+
 void Loop::take_snapshot(Snapshot&& s) {
   last_snapshot_at_ = s.started;
   if (!s.error.empty()) {
@@ -295,6 +317,7 @@ void Loop::take_snapshot(Snapshot&& s) {
   for (auto& a : s.jobs)
     for (auto& j : jobs_)
       if (j->root == a.job.path || j->name == a.job.name) {
+        if (j->root == "-" && a.job.kind != j->kind) restart_stdin(*j, a.job.kind);
         j->verdict = std::string(core::verdict_name(a.job.header.verdict));
         j->cause = a.job.header.cause;
         j->findings = a.job.header.findings;
@@ -773,7 +796,8 @@ int Loop::run() {
     for (auto& j : jobs_) j->tracker.check(now);
     report_changes(now);
     bool all_ended = !jobs_.empty() && std::all_of(jobs_.begin(), jobs_.end(), [](const auto& j) { return j->tracker.job_ended(); });
-    if (tail_->has_stdin() && tail_->stdin_ended() && opt_.inputs.size() == 1) all_ended = true;
+    // Standard input alone is followed until it ends, whatever its lines say.
+    if (tail_->has_stdin() && opt_.inputs.size() == 1) all_ended = tail_->stdin_ended();
     // The job's last line is not the last line of every process: the others get one interval
     // (at most 2 s) to write theirs, read as they come, before the report.
     if (all_ended) {

@@ -7,7 +7,8 @@
 #      run over the same folder (verdict, cause, findings, the benchmark points);
 #   2. an srtctl job that stops half-way: a `stalled` worker or benchmark, --exit-on stalled: 1;
 #   3. a Ray job whose driver raises: the follow ends at the driver's exception; report as one-shot;
-#   4. a Ray job stuck loading shards: `stalled` on its phase or an actor; SIGTERM: report, stuck.
+#   4. a Ray job stuck loading shards: `stalled` on its phase or an actor; SIGTERM: report, stuck;
+#   5. a Ray driver log piped in: read by the Ray classifier once the analysis tells its kind.
 # About 30 s; every wait is bounded.
 #
 # Usage: test_follow_kinds.sh BINARY SOURCE_DIR   (as ctest runs it)
@@ -60,8 +61,10 @@ wait_for() {
 # body are equal.
 same_report() {
   "$py" - "$1" "$2" <<'PYEOF'
-import json, sys
-a, b = (json.load(open(p)) for p in sys.argv[1:3])
+import json, re, sys
+# Where standard input was copied to be read: a new folder each run.
+load = lambda p: json.loads(re.sub(r"analyze-logs-stdin-[A-Za-z0-9]{6}", "analyze-logs-stdin-XXXXXX", open(p).read()))
+a, b = (load(p) for p in sys.argv[1:3])
 assert a["verdict"] == b["verdict"], (a["verdict"], b["verdict"])
 assert a["cause"] == b["cause"], (a["cause"], b["cause"])
 fa = [(f["id"], f["severity"], f["summary"]) for f in a["findings"]]
@@ -171,4 +174,26 @@ dir=$(ls -d "$d"/analysis_* | head -1)
 "$py" -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["verdict"]=="stuck", d["verdict"]; assert any(f["id"]=="stalled" for f in d["findings"])' "$dir/report.json" ||
   fail "Ray stuck: the report is not stuck with a stalled finding"
 ok "Ray stuck loading shards: stalled ($(grep -o '"component":"[^"]*","silent' "$d/out.jsonl" | head -2 | tr '\n' ' ')); SIGTERM: report, stuck"
+# ---- 5. a Ray driver log on standard input ------------------------------------------------------------
+d=$tmp/ray_stdin
+mkdir -p "$d"
+driver=$(ls "$src"/testdata/ray/nccl_timeout/running_logs/*.log | head -1)
+"$py" -c '
+import sys, time
+lines = open(sys.argv[1], "rb").read().splitlines(keepends=True)
+try:
+    for i in range(0, len(lines), 5):
+        sys.stdout.buffer.write(b"".join(lines[i:i + 5]))
+        sys.stdout.buffer.flush()
+        time.sleep(0.05)
+except BrokenPipeError:
+    pass  # the follow ends at the exception of the driver, maybe before the last lines
+' "$driver" | "$bin" -f --json --interval 0.2 -o "$d" - >"$d/out.jsonl" 2>"$d/err.txt"
+rc=${PIPESTATUS[1]}
+[[ $rc == 0 ]] || fail "Ray driver log on stdin: exit status $rc"
+grep -q '"component":"Ray phase"' "$d/out.jsonl" || fail "Ray driver log on stdin: not read as a Ray job (no 'Ray phase')"
+dir=$(ls -d "$d"/analysis_* | head -1)
+"$bin" --json --no-folder - <"$driver" >"$d/oneshot.json" 2>/dev/null
+n=$(same_report "$dir/report.json" "$d/oneshot.json" 2>&1) || fail "Ray on stdin: the follow's report differs from a one-shot run: $n"
+ok "a Ray driver log piped in: read as Ray once the analysis tells its kind; report = one-shot ($n findings)"
 echo "all --follow kinds passed"
