@@ -22,6 +22,8 @@
 #include <utility>
 #include <vector>
 
+#include "analyze_logs/util.hpp"
+
 namespace alog::follow {
 
 // What one line says.
@@ -73,6 +75,15 @@ std::unique_ptr<Classifier> make_classifier(std::string_view kind);
 std::unique_ptr<Classifier> make_primerl_classifier();
 std::unique_ptr<Classifier> make_srtctl_classifier();
 std::unique_ptr<Classifier> make_ray_classifier();
+
+// `line` without its ANSI escape sequences (util's strip_ansi into `buf`), or `line` itself when it
+// holds no ESC: what classifiers read, without a copy for the plain lines.
+inline std::string_view without_ansi(std::string_view line, std::string& buf) {
+  if (line.find('\x1b') == std::string_view::npos) return line;
+  buf.clear();
+  strip_ansi(line, buf);
+  return buf;
+}
 
 // ANSI colour codes and a trailing '\r' removed, cut to at most `max` bytes (UTF-8 safe): the
 // "last line" shown for a component.

@@ -62,6 +62,10 @@ struct LogFileId {
 };
 std::optional<LogFileId> classify_log_file(std::string_view filename);
 
+// Lines that look alarming and are not (metrics-exporter retries, etcd waits, NCCL INFO, argument
+// dumps): the one-shot scan and --follow's classifier skip them alike.
+bool is_noise(std::string_view line);
+
 // "Mean TTFT (ms)" -> "mean_ttft_ms", "Total Token throughput (tok/s)" -> "total_token_throughput",
 // "mean_e2e_latency_ms" -> "mean_e2el_ms", "request_goodput:" -> "request_goodput". Labels with
 // no known name become a snake_case slug, so an unknown line is kept rather than dropped.

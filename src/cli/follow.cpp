@@ -708,15 +708,6 @@ int Loop::run() {
   tail_ = std::make_unique<follow::Tail>(copy_dir_);
   try {
     if (std::find(opt_.inputs.begin(), opt_.inputs.end(), "-") != opt_.inputs.end()) {
-      struct stat st{};
-      if (::fstat(0, &st) == 0 && S_ISREG(st.st_mode)) {
-        char magic[4];
-        ssize_t n = ::pread(0, magic, 4, 0);
-        auto u = [&](int i) { return static_cast<unsigned char>(magic[i]); };
-        if ((n >= 2 && u(0) == 0x1f && u(1) == 0x8b) || (n >= 4 && u(0) == 0x28 && u(1) == 0xb5))
-          return error("-: compressed; --follow reads a log as it grows, and a compressed stream cannot be followed "
-                       "(analyse it without --follow)");
-      }
       tail_->add("-", true);
       auto j = std::make_unique<FollowedJob>();
       j->name = "<stdin>";

@@ -64,23 +64,6 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-std::string_view strip_ansi(std::string_view line, std::string& buf) {
-  if (!std::memchr(line.data(), 0x1b, line.size())) return line;
-  buf.clear();
-  for (size_t i = 0; i < line.size(); ++i) {
-    if (line[i] == 0x1b && i + 1 < line.size() && line[i + 1] == '[') {
-      size_t j = i + 2;
-      while (j < line.size() && (std::isdigit(static_cast<unsigned char>(line[j])) || line[j] == ';'))
-        ++j;
-      if (j < line.size() && std::isalpha(static_cast<unsigned char>(line[j]))) {
-        i = j;
-        continue;
-      }
-    }
-    buf.push_back(line[i]);
-  }
-  return buf;
-}
 
 std::optional<int64_t> leading_int(std::string_view s) {
   while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
@@ -382,13 +365,13 @@ class RayClassifier final : public Classifier {
     if (line.empty()) return;
     if (f.kind == FileKind::raylet || f.kind == FileKind::system) {
       if (f.kind == FileKind::raylet) {
-        std::string_view s = trim(strip_ansi(line, buf_));
+        std::string_view s = trim(without_ansi(line, buf_));
         if (std::string_view fail = failure_of(s); !fail.empty())
           push(out, Type::activity, f.raylet, std::string(fail));
       }
       return;
     }
-    std::string_view s = strip_ansi(line, buf_);
+    std::string_view s = without_ansi(line, buf_);
     if (s.empty()) return;  // colour codes only
     // The Ray prefix names the source of every `\r` segment after it.
     Source src;

@@ -59,24 +59,6 @@ std::string_view base_name(std::string_view path) {
   return s == std::string_view::npos ? path : path.substr(s + 1);
 }
 
-// ANSI SGR codes removed into `buf` when the line holds an ESC; else the line itself.
-std::string_view strip_ansi(std::string_view line, std::string& buf) {
-  if (!std::memchr(line.data(), 0x1b, line.size())) return line;
-  buf.clear();
-  for (size_t i = 0; i < line.size(); ++i) {
-    if (line[i] == 0x1b && i + 1 < line.size() && line[i + 1] == '[') {
-      size_t j = i + 2;
-      while (j < line.size() && (std::isdigit(static_cast<unsigned char>(line[j])) || line[j] == ';'))
-        ++j;
-      if (j < line.size() && std::isalpha(static_cast<unsigned char>(line[j]))) {
-        i = j;
-        continue;
-      }
-    }
-    buf.push_back(line[i]);
-  }
-  return buf;
-}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
@@ -129,20 +111,6 @@ bool bar_count(std::string_view seg, int64_t& n, int64_t& total) {
   return false;
 }
 
-// Lines that look alarming and are not (the one-shot scan's noise list, srtctl/scan.cpp).
-bool is_noise(std::string_view s) {
-  static constexpr std::string_view noise[] = {
-      "Failed to establish connection to the metrics exporter agent",
-      "Etcd not ready yet",
-      "Running command:",
-      "server_args=ServerArgs(",
-      "Namespace(",
-      "NCCL INFO",
-  };
-  for (auto n : noise)
-    if (has(s, n)) return true;
-  return false;
-}
 
 // A failure line: a literal prefilter, then the shared catalogue. Returns the row's title, or
 // "traceback" for a traceback header the catalogue does not name; empty when not a failure.
@@ -157,7 +125,7 @@ std::string_view failure_of(std::string_view s) {
       any = true;
       break;
     }
-  if (!any || is_noise(s)) return {};
+  if (!any || srtctl::is_noise(s)) return {};
   if (const core::Signature* sig = core::match_signature(s)) return sig->title;
   if (has(s, "Traceback (most recent call last)")) return "traceback";
   return {};
@@ -347,7 +315,7 @@ class SrtctlClassifier final : public Classifier {
         return;
       }
     }
-    std::string_view s = trim(strip_ansi(raw, buf_));
+    std::string_view s = trim(without_ansi(raw, buf_));
     if (s.empty()) return;
     const std::string& comp = w.ready ? f.serving : f.worker;
     // Start-up bars (weight loading, CUDA-graph capture): progress when the count moves.
@@ -383,19 +351,19 @@ class SrtctlClassifier final : public Classifier {
           return;
         }
     }
-    if (is_noise(s)) return;
+    if (srtctl::is_noise(s)) return;
     push(out, Type::activity, comp);  // its last line
   }
 
   void failure_only(const FileInfo& f, std::string_view raw, std::vector<Signal>& out) {
-    std::string_view s = trim(strip_ansi(raw, buf_));
+    std::string_view s = trim(without_ansi(raw, buf_));
     if (std::string_view fail = failure_of(s); !fail.empty())
       push(out, Type::activity, f.worker, std::string(fail));
   }
 
   // ---- log.out / log.err: the batch script ----
   void batch_line(std::string_view raw, std::vector<Signal>& out) {
-    std::string_view s = trim(strip_ansi(raw, buf_));
+    std::string_view s = trim(without_ansi(raw, buf_));
     if (s.starts_with("Script finished at ")) {
       size_t w = s.rfind("with exit code ");
       std::string why = "batch script finished";
@@ -424,7 +392,7 @@ class SrtctlClassifier final : public Classifier {
 
   // ---- v2: sweep_{job}.log, the orchestrator (the health wait is here, not in benchmark.out) ----
   void sweep_line(std::string_view raw, std::vector<Signal>& out) {
-    std::string_view s = trim(strip_ansi(raw, buf_));
+    std::string_view s = trim(without_ansi(raw, buf_));
     if (has(s, "Waiting for server health")) {
       push(out, Type::progress, "health check", "waiting for the server", 3600);
     } else if (has(s, "Server is healthy")) {
@@ -475,7 +443,7 @@ class SrtctlClassifier final : public Classifier {
   }
 
   void bench_out(std::string_view raw, std::vector<Signal>& out) {
-    std::string_view s = trim(strip_ansi(raw, buf_));
+    std::string_view s = trim(without_ansi(raw, buf_));
     if (s.empty()) return;
     // The health-check wait.
     if (s.starts_with("Polling ") && has(s, "to check whether")) {
@@ -589,7 +557,7 @@ class SrtctlClassifier final : public Classifier {
 
   // ---- benchmark.err: the client's request bar and its errors ----
   void bench_err(std::string_view raw, std::vector<Signal>& out) {
-    std::string_view s = strip_ansi(raw, buf_);
+    std::string_view s = without_ansi(raw, buf_);
     if (s.starts_with("+")) return;  // the `set -x` trace
     if (!cur_.empty() && s.find('|') != std::string_view::npos && s.find('/') != std::string_view::npos) {
       int64_t n = 0, total = 0;

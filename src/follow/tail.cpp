@@ -48,6 +48,12 @@ bool compressed_magic(const char* p, size_t n) {
   return (n >= 2 && u(0) == 0x1f && u(1) == 0x8b) || (n >= 4 && u(0) == 0x28 && u(1) == 0xb5 && u(2) == 0x2f && u(3) == 0xfd);
 }
 
+std::string compressed_message(const std::string& path) {
+  return fmt::format("{}: compressed; --follow reads a log as it grows, and a compressed stream cannot be "
+                     "followed (analyse it without --follow)",
+                     path);
+}
+
 }  // namespace
 
 struct Tail::File {
@@ -95,6 +101,13 @@ void Tail::add(const std::string& path, bool copy) {
     // Its own descriptor: the follow loop puts the copy on descriptor 0 for the analysis.
     f->fd = ::fcntl(0, F_DUPFD_CLOEXEC, 3);
     if (f->fd < 0) throw input::InputError(fmt::format("-: standard input: {}", std::strerror(errno)));
+    struct stat st{};
+    char magic[4];
+    ssize_t n = ::fstat(f->fd, &st) == 0 && S_ISREG(st.st_mode) ? ::pread(f->fd, magic, sizeof magic, ::lseek(f->fd, 0, SEEK_CUR)) : 0;
+    if (n > 0 && compressed_magic(magic, static_cast<size_t>(n))) {
+      ::close(f->fd);
+      throw input::InputError(compressed_message("-"));
+    }
   } else {
     f->fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (f->fd < 0) throw input::InputError(fmt::format("{}: {}", path, std::strerror(errno)));
@@ -109,10 +122,7 @@ void Tail::add(const std::string& path, bool copy) {
     ssize_t n = ::pread(f->fd, magic, sizeof magic, 0);
     if (n > 0 && compressed_magic(magic, static_cast<size_t>(n))) {
       ::close(f->fd);
-      throw input::InputError(fmt::format(
-          "{}: compressed; --follow reads a log as it grows, and a compressed stream cannot be "
-          "followed (analyse it without --follow)",
-          path));
+      throw input::InputError(compressed_message(path));
     }
     f->dev = st.st_dev;
     f->ino = st.st_ino;

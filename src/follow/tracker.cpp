@@ -18,27 +18,13 @@ constexpr size_t kWindowCap = size_t{1} << 14;  // samples kept per metric in th
 }  // namespace
 
 std::string display_line(std::string_view line, size_t max) {
+  std::string clean;
+  strip_ansi(line.substr(0, std::min(line.size(), max * 4 + 64)), clean);  // util's: CSI, OSC, ESC x
   std::string out;
-  out.reserve(std::min(line.size(), max));
-  for (size_t i = 0; i < line.size();) {
-    char c = line[i];
-    if (c == '\x1b') {  // CSI: ESC [ params final (0x40-0x7e); any other escape: drop ESC and one byte
-      size_t j = i + 1;
-      if (j < line.size() && line[j] == '[') {
-        ++j;
-        while (j < line.size() && !(line[j] >= 0x40 && line[j] <= 0x7e)) ++j;
-        i = j + 1;
-      } else {
-        i = j + 1;
-      }
-      continue;
-    }
-    if (c == '\r' || c == '\n') {
-      ++i;
-      continue;
-    }
+  out.reserve(std::min(clean.size(), max));
+  for (char c : clean) {
+    if (c == '\r' || c == '\n') continue;
     out += (static_cast<unsigned char>(c) < 0x20 && c != '\t') ? ' ' : c;
-    ++i;
   }
   // Leading blanks say nothing; a line of only a progress bar's '\r' pieces keeps its last piece.
   size_t first = out.find_first_not_of(" \t");

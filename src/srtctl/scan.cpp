@@ -128,19 +128,6 @@ bool might_name_error(std::string_view s) {
   return false;
 }
 
-bool is_noise(std::string_view s) {
-  static constexpr std::string_view noise[] = {
-      "Failed to establish connection to the metrics exporter agent",
-      "Etcd not ready yet",
-      "Running command:",
-      "server_args=ServerArgs(",
-      "Namespace(",
-      "NCCL INFO",
-  };
-  for (auto n : noise)
-    if (s.find(n) != std::string_view::npos) return true;
-  return false;
-}
 
 // A stamp at the start of a line: "[2025-11-22 04:21:07 DP0 TP0]", "2025-11-22 04:21:07| root:",
 // "2025-12-31 00:12:02,123 [INFO]", a bare `date` line, the `+ echo '2025-...'` of a shell trace,
@@ -423,6 +410,20 @@ LogScan scan_log(const std::filesystem::path& file, const std::string& rel, cons
   if (in_tb && tb_index < sc.tracebacks.size()) sc.tracebacks[tb_index] = tb;
   if (wb.lines || wb.unreadable || wb.first_retract) sc.batches = std::move(wb);
   return sc;
+}
+
+bool is_noise(std::string_view s) {
+  static constexpr std::string_view noise[] = {
+      "Failed to establish connection to the metrics exporter agent",
+      "Etcd not ready yet",
+      "Running command:",
+      "server_args=ServerArgs(",
+      "Namespace(",
+      "NCCL INFO",
+  };
+  for (auto n : noise)
+    if (s.find(n) != std::string_view::npos) return true;
+  return false;
 }
 
 }  // namespace alog::srtctl
