@@ -17,6 +17,7 @@
 #include "analyze_logs/compare.hpp"
 #include "analyze_logs/core/interrupt.hpp"
 #include "analyze_logs/core/output_dir.hpp"
+#include "analyze_logs/mcp.hpp"
 #include "analyze_logs/parse.hpp"
 #include "analyze_logs/primerl/diagnose.hpp"
 #include "ci.hpp"
@@ -55,6 +56,7 @@ const char* kFooter = R"(Examples:
   analyze-logs compare before/ after/ --fail-on-regression 10
   analyze-logs -f run_dir/                           follow a running job (any kind): stalls, live
   analyze-logs -f --exit-on stalled --metrics m.prom logs/job/   a watchdog, and a Prometheus file
+  analyze-logs mcp /data/runs                        an MCP server (stdio) for coding agents
 
 Under GitHub Actions (GITHUB_ACTIONS=true) every warning or critical finding is also an ::error or
 ::warning annotation on stderr, and SUMMARY.md is appended to $GITHUB_STEP_SUMMARY (--no-github:
@@ -262,6 +264,56 @@ CLI::App* add_compare_command(CLI::App& app, CompareArgs& c) {
   return sub;
 }
 
+const char* kMcpFooter = R"(The Model Context Protocol (revision 2025-11-25; 2025-06-18, 2025-03-26 and 2024-11-05 are also
+spoken) on standard input and output, one JSON-RPC message a line; nothing else is written to
+standard output. Tools: analyze (verdict, findings with evidence, key figures), trace (one weight
+update or one actor's lines), compare (runs against a baseline), grep (RE2 pattern, optional time
+window, bounded). Every path a tool is given must lie under a ROOT (relative paths are under the
+first one); a folder holding a link that leads outside them is refused. See docs/MCP.md.
+
+Example, for a client's configuration:
+  {"command": "analyze-logs", "args": ["mcp", "/data/runs"]}
+
+Exit status: 0 when the client closes standard input; 2 for a ROOT that does not exist;
+130/143/129 on SIGINT/SIGTERM/SIGHUP (the analyses it started are stopped).
+)";
+
+struct McpArgs {
+  std::vector<std::string> roots;
+  std::string timeout = "10m";
+  unsigned parallel = 2;
+};
+
+CLI::App* add_mcp_command(CLI::App& app, McpArgs& m) {
+  CLI::App* sub = app.add_subcommand("mcp", "Serve the Model Context Protocol on stdio for coding agents (tools: analyze, trace, compare, grep)");
+  sub->add_option("roots", m.roots, "Folders (or files) the tools may read; every path is confined to them")->required()->expected(1, -1);
+  sub->add_option("--timeout", m.timeout, "Longest a tool call may run before it is stopped (an error result)")
+      ->type_name("DURATION")
+      ->capture_default_str();
+  sub->add_option("--parallel", m.parallel, "Tool calls run at once (more wait their turn)")->check(CLI::Range(1u, 16u))->capture_default_str();
+  sub->footer(kMcpFooter);
+  return sub;
+}
+
+int run_mcp(const McpArgs& m) {
+  mcp::Config cfg;
+  cfg.roots = m.roots;
+  cfg.version = ALOG_VERSION;
+  cfg.max_parallel = m.parallel;
+  auto t = parse::parse_duration(m.timeout);
+  if (!t && m.timeout.find_first_not_of("0123456789.") == std::string::npos) t = parse::parse_duration(m.timeout + "s");
+  if (!t || !(*t > 0) || *t > 1e7) return error(fmt::format("--timeout {}: not a duration (30s, 10m, 1h)", m.timeout));
+  cfg.call_timeout_s = *t;
+  std::error_code ec;
+  cfg.exe = fs::read_symlink("/proc/self/exe", ec).string();
+  if (ec) return error(fmt::format("mcp: cannot find this program's own path (/proc/self/exe: {})", ec.message()));
+  try {
+    return mcp::serve(0, 1, cfg);
+  } catch (const std::invalid_argument& e) {
+    return error(e.what());
+  }
+}
+
 // Checks what only the analysis can check (the thresholds file, the --expect expressions) and
 // fills `opt`; a non-zero return is the exit status of a usage error already reported.
 int to_run_options(const AnalysisArgs& a, RunOptions& opt) {
@@ -356,16 +408,19 @@ int parse_and_run(int argc, char** argv) {
   add_analysis_options(app, a);
   CompareArgs c;
   CLI::App* sub = add_compare_command(app, c);
+  McpArgs m;
+  CLI::App* mcp_sub = add_mcp_command(app, m);
   app.require_subcommand(0, 1);
 
   try {
     app.parse(argc, argv);
-    if (!sub->parsed() && a.inputs.empty()) throw CLI::RequiredError("inputs");
+    if (!sub->parsed() && !mcp_sub->parsed() && a.inputs.empty()) throw CLI::RequiredError("inputs");
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);
     std::fprintf(stderr, "analyze-logs: %s\nRun with --help for more information.\n", e.what());
     return kExitError;
   }
+  if (mcp_sub->parsed()) return run_mcp(m);
   if (sub->parsed()) {
     if (int rc = check_option_pairs(*sub, c.cmp_json, c.cmp_format, c.cmp_no_folder)) return rc;
     // Checked before any run is read or analysed, like the analysis's own --expect.
