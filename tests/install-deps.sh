@@ -19,18 +19,29 @@ build=(cmake g++ make pkg-config libcli11-dev libre2-dev libfmt-dev nlohmann-jso
 tests=(libgtest-dev libbenchmark-dev python3 gzip zstd clang libclang-rt-14-dev hyperfine ripgrep
        time chromium python3-jsonschema ccache libxml2-utils python3-yaml zsh fish
        python3-prometheus-client)
+# The MCP tests drive one session with the official MCP TypeScript SDK's client: Node.js and npm
+# from Debian (skipped when a node and npm are already on PATH, e.g. another distribution's build),
+# then the SDK from the npm registry into a cache folder outside the tree.
+node_pkgs=(nodejs npm)
+mcp_sdk=@modelcontextprotocol/sdk@1.32.2
+node_dir=${ALOG_NODE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/analyze-logs/node}
 want=("${build[@]}")
 print=0
+test_deps=0
 for arg in "$@"; do
   case $arg in
-    --test) want+=("${tests[@]}") ;;
+    --test) want+=("${tests[@]}"); test_deps=1 ;;
     --print) print=1 ;;
     *) echo "install-deps.sh: unknown argument '$arg' (--test, --print)" >&2; exit 2 ;;
   esac
 done
 if ((print)); then
   printf '%s\n' "${want[@]}"
+  ((test_deps)) && printf '%s\n' "${node_pkgs[@]}"
   exit 0
+fi
+if ((test_deps)) && ! { command -v node && command -v npm; } >/dev/null; then
+  want+=("${node_pkgs[@]}")
 fi
 missing=()
 for p in "${want[@]}"; do
@@ -42,4 +53,8 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+if ((test_deps)) && [[ ! -f $node_dir/node_modules/@modelcontextprotocol/sdk/package.json ]]; then
+  mkdir -p "$node_dir"
+  npm install --prefix "$node_dir" --no-audit --no-fund --loglevel=error "$mcp_sdk" >/dev/null
 fi

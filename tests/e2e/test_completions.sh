@@ -23,7 +23,8 @@ bash_file=$src/docs/analyze-logs.bash-completion
 
 # Every option of --help, in every completion.
 for opt in $("$bin" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u) \
-  $("$bin" compare --help | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
+  $("$bin" compare --help | grep -oE -- '--[a-z][a-z-]+' | sort -u) \
+  $("$bin" mcp --help | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
   for f in "$bash_file" "$zsh_file" "$fish_file"; do
     case $f in
       *fish*) grep -qE -- "-l ${opt#--}( |$)" "$f" || fail "$(basename "$f") lacks $opt (from --help)" ;;
@@ -39,6 +40,9 @@ fish_complete() { fish --no-config -c "source '$fish_file'; complete -C '$1'" | 
 [[ $(fish_complete 'analyze-logs --jun') == "--junit " ]] || fail "fish --jun: $(fish_complete 'analyze-logs --jun')"
 [[ $(fish_complete 'analyze-logs compare --fail-on') == "--fail-on-regression " ]] || fail "fish: compare offers the analysis's --fail-on"
 [[ $(fish_complete 'analyze-logs comp') == *compare* ]] || fail "fish: no compare subcommand"
+[[ $(fish_complete 'analyze-logs mc') == *mcp* ]] || fail "fish: no mcp subcommand"
+[[ $(fish_complete 'analyze-logs mcp --par') == "--parallel"* ]] || fail "fish: mcp --parallel"
+[[ $(fish_complete 'analyze-logs mcp --fail') == "" ]] || fail "fish: mcp offers the analysis's options"
 [[ $(fish_complete 'analyze-logs compare --col') == "" ]] || fail "fish: compare offers --color"
 echo "ok: fish completes values, options and the subcommand"
 
@@ -73,7 +77,7 @@ zpty -d z
 ZSH
 timeout 300 zsh -f "$tmp/drive.zsh" "$tmp/fpath" "$tmp/offered" \
   'analyze-logs --format=' 'analyze-logs --fail-on=' 'analyze-logs --jun' 'analyze-logs compare --fail-on' \
-  'analyze-logs --col' >"$tmp/zsh.out" || { cat "$tmp/zsh.out"; fail "driving zsh"; }
+  'analyze-logs --col' 'analyze-logs mcp --par' >"$tmp/zsh.out" || { cat "$tmp/zsh.out"; fail "driving zsh"; }
 zsh_offered() { grep -A1 -xF -- "== $1" "$tmp/zsh.out" | tail -n1; }
 [[ $(zsh_offered 'analyze-logs --format=') == *"json md text"* ]] || { cat "$tmp/zsh.out"; fail "zsh --format="; }
 [[ $(zsh_offered 'analyze-logs --fail-on=') == *"critical warning"* ]] || { cat "$tmp/zsh.out"; fail "zsh --fail-on="; }
@@ -81,4 +85,5 @@ zsh_offered() { grep -A1 -xF -- "== $1" "$tmp/zsh.out" | tail -n1; }
 [[ $(zsh_offered 'analyze-logs --col') == *"--color"* ]] || { cat "$tmp/zsh.out"; fail "zsh --col"; }
 o=$(zsh_offered 'analyze-logs compare --fail-on')
 [[ $o == *"--fail-on-regression"* && $o != *"--fail-on "* && $o != *"--fail-on="* ]] || { cat "$tmp/zsh.out"; fail "zsh compare --fail-on: $o"; }
-echo "ok: zsh completes values and the options of the analysis and of compare"
+[[ $(zsh_offered 'analyze-logs mcp --par') == *"--parallel"* ]] || { cat "$tmp/zsh.out"; fail "zsh mcp --par"; }
+echo "ok: zsh completes values and the options of the analysis, of compare and of mcp"
