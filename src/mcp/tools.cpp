@@ -127,8 +127,23 @@ std::string run(const Config& cfg, Call& call, std::vector<std::string> args) {
   throw Refused(fmt::format("the analysis ended with status {}{}{}", r.status, err.empty() ? "" : ": ", err));
 }
 
-json parse_report(const std::string& out) {
-  json doc = json::parse(out, nullptr, false);
+// report.json without the record lists no tool answers from (updates, batches, the step table):
+// a run of millions of records parses in the memory of its header and figures. With `update`,
+// the one update of that trace id is kept.
+json parse_report(const std::string& out, const std::string& update = "") {
+  std::string top_key;
+  json::parser_callback_t keep = [&](int depth, json::parse_event_t ev, json& parsed) {
+    if (ev == json::parse_event_t::key) {
+      if (depth == 1) top_key = parsed.get<std::string>();
+      const std::string& k = parsed.get_ref<const std::string&>();
+      if (k == "batches" || k == "step_table" || k == "server_only_updates") return false;
+      if (k == "updates") return !update.empty() && depth == 1;
+    }
+    if (ev == json::parse_event_t::object_end && depth == 2 && top_key == "updates")
+      return parsed.is_object() && parsed.contains("trace_id") && parsed["trace_id"] == update;
+    return true;
+  };
+  json doc = json::parse(out, keep, false);
   if (doc.is_discarded() || !doc.is_object()) throw Refused("the analysis printed no JSON report");
   return doc;
 }
@@ -180,7 +195,6 @@ json figures_of(const json& doc) {
       m[it.key()] = std::move(x);
     }
     fig["prime-rl"] = {{"metrics", std::move(m)}};
-    if (doc.contains("steps") && doc["steps"].is_object() && doc["steps"].contains("count")) fig["prime-rl"]["steps"] = doc["steps"]["count"];
   }
   if (doc.contains("srtctl") && doc["srtctl"].is_object() && doc["srtctl"].contains("jobs")) {
     json jobs = json::array();
@@ -385,7 +399,7 @@ ToolResult trace(const json& args, const Roots& roots, const Config& cfg, Call& 
     if (text.starts_with("trace ")) full = text.substr(6, text.find_first_of(" \n", 6) - 6);
     if (!full.empty()) {
       s["trace_id"] = full;
-      json doc = parse_report(run(cfg, call, {"--json", "--no-folder", "-q", "--no-github", path.string()}));
+      json doc = parse_report(run(cfg, call, {"--json", "--no-folder", "-q", "--no-github", path.string()}), full);
       if (doc.contains("updates") && doc["updates"].is_array())
         for (const auto& u : doc["updates"])
           if (str(u, "trace_id") == full) s["record"] = u;
