@@ -9,7 +9,9 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
+#include <exception>
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -19,12 +21,14 @@
 
 #include "analyze_logs/cli.hpp"
 #include "analyze_logs/core/discover.hpp"
+#include "analyze_logs/core/fleet.hpp"
 #include "analyze_logs/core/header_json.hpp"
 #include "analyze_logs/core/job.hpp"
 #include "analyze_logs/core/output_dir.hpp"
 #include "analyze_logs/primerl/analyzer.hpp"
 #include "analyze_logs/primerl/outputs.hpp"
 #include "analyze_logs/primerl/writers.hpp"
+#include "analyze_logs/render/fleet.hpp"
 #include "analyze_logs/render/render.hpp"
 #include "analyze_logs/util.hpp"
 #include "ci.hpp"
@@ -163,6 +167,9 @@ int run_single_prime(const RunOptions& opt, const PlannedJob& pj, TraceFile* tra
   jj["kind"] = a.job.kind;
   jj["path"] = utf8_clean(a.job.path);
   core::put_header(jj, a.job.header);
+  core::put_place(jj, a.job.header);
+  std::string fp = core::fingerprint(a.job.header);
+  jj["fingerprint"] = fp.empty() ? ojson(nullptr) : ojson(utf8_clean(fp));
   jobs.push_back(std::move(jj));
 
   // prime-rl's own SUMMARY.md, and what discovery skipped or noted, which the Report never saw.
@@ -256,6 +263,9 @@ ojson report_json(const RunOptions& opt, const std::vector<Analysed>& all) {
     j["kind"] = a.job.kind;
     j["path"] = utf8_clean(a.job.path);
     core::put_header(j, a.job.header);
+    core::put_place(j, a.job.header);
+    std::string fp = core::fingerprint(a.job.header);
+    j["fingerprint"] = fp.empty() ? ojson(nullptr) : ojson(utf8_clean(fp));
     // A kind's body is at the top (its row's top_json) for srtctl always and for the others
     // when the report holds one job of that kind; otherwise it is kept here.
     bool body_on_top = a.job.kind == "srtctl" || per_kind[a.job.kind] == 1;
@@ -267,6 +277,11 @@ ojson report_json(const RunOptions& opt, const std::vector<Analysed>& all) {
     jobs.push_back(std::move(j));
   }
   doc["jobs"] = std::move(jobs);
+  if (all.size() > 1) {
+    std::vector<const core::Job*> ptrs;
+    for (const auto& a : all) ptrs.push_back(&a.job);
+    doc["fleet"] = render::fleet_json(ptrs, core::fleet_of(ptrs));
+  }
 
   for (const auto& row : kinds()) {
     if (!row.top_json) continue;
@@ -276,6 +291,38 @@ ojson report_json(const RunOptions& opt, const std::vector<Analysed>& all) {
     if (!mine.empty()) row.top_json(mine, opt, doc);
   }
   return doc;
+}
+
+// Every planned job, in plan order. Several jobs (a fleet) are analysed on up to -j threads at
+// once, each job with its share of the threads; the first failure (in plan order) is rethrown.
+std::vector<Analysed> analyse_all(const Plan& plan, const RunOptions& opt) {
+  const size_t n = plan.jobs.size();
+  std::vector<Analysed> all(n);
+  size_t workers = std::min<size_t>(std::max(1u, opt.threads), n);
+  if (workers <= 1) {
+    for (size_t i = 0; i < n; ++i) all[i] = kind(plan.jobs[i].kind).analyse(plan.jobs[i], opt);
+    return all;
+  }
+  RunOptions inner = opt;
+  inner.threads = std::max<unsigned>(1, opt.threads / static_cast<unsigned>(workers));
+  std::vector<std::exception_ptr> errors(n);
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < n;) {
+      try {
+        all[i] = kind(plan.jobs[i].kind).analyse(plan.jobs[i], inner);
+      } catch (...) {
+        errors[i] = std::current_exception();
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < workers; ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+  for (auto& e : errors)
+    if (e) std::rethrow_exception(e);
+  return all;
 }
 
 }  // namespace
@@ -357,11 +404,9 @@ int run_analysis(const RunOptions& opt) {
   }
 
   try {
-    std::vector<Analysed> all;
-    for (const auto& pj : plan.jobs) {
-      all.push_back(kind(pj.kind).analyse(pj, opt));
-      if (opt.amend) opt.amend(all.back());
-    }
+    std::vector<Analysed> all = analyse_all(plan, opt);
+    if (opt.amend)
+      for (auto& a : all) opt.amend(a);
     std::vector<core::Job> jobs;
     std::vector<const core::Header*> headers;
     bool checks_failed = false;

@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 
+#include "analyze_logs/core/fleet.hpp"
 #include "analyze_logs/util.hpp"
 
 namespace alog::core {
@@ -55,6 +56,16 @@ void put_header(ojson& doc, const Header& h) {
   doc["inputs"] = std::move(in);
 }
 
+void put_place(ojson& doc, const Header& h) {
+  doc["started_at"] = h.started_at.empty() ? ojson(nullptr) : ojson(utf8_clean(h.started_at));
+  doc["ended_at"] = h.ended_at.empty() ? ojson(nullptr) : ojson(utf8_clean(h.ended_at));
+  double a = civil_seconds(h.started_at), b = civil_seconds(h.ended_at);
+  doc["duration_s"] = a >= 0 && b >= a ? ojson(b - a) : ojson(nullptr);
+  ojson n = ojson::array();
+  for (const auto& x : h.nodes) n.push_back(utf8_clean(x));
+  doc["nodes"] = std::move(n);
+}
+
 namespace {
 
 std::string str_member(const nlohmann::json& j, const char* key, const std::string& where, bool required) {
@@ -99,6 +110,11 @@ Header header_from_json(const nlohmann::json& doc) {
       h.findings.push_back(std::move(f));
     }
   }
+  h.started_at = str_member(doc, "started_at", "report.json", false);
+  h.ended_at = str_member(doc, "ended_at", "report.json", false);
+  if (auto ns = doc.find("nodes"); ns != doc.end() && ns->is_array())
+    for (const auto& n : *ns)
+      if (n.is_string()) h.nodes.push_back(n.get<std::string>());
   return h;
 }
 

@@ -5,6 +5,8 @@
 #include "analyze_logs/render/render.hpp"
 
 #include <fmt/format.h>
+
+#include <set>
 #include <fmt/ranges.h>
 
 #include "analyze_logs/hangs.hpp"
@@ -400,6 +402,11 @@ core::Header header(const HangReport& r) {
   }
   core::sort_findings(h.findings);
   for (const auto& f : r.files) h.inputs.push_back({f, "hang", "hang artifacts", true, {}});
+  // Its nodes (the fleet view): the hosts the ranks were mapped to.
+  std::set<std::string> nodes;
+  for (const auto& [rank, id] : r.ranks)
+    if (!id.host.empty()) nodes.insert(id.host);
+  h.nodes.assign(nodes.begin(), nodes.end());
   return h;
 }
 

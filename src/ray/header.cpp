@@ -3,6 +3,7 @@
 // paths become paths the user can open from where they ran the tool (the report keeps them
 // relative to the folder holding every input).
 #include <fmt/format.h>
+#include <re2/re2.h>
 
 #include <set>
 
@@ -105,6 +106,19 @@ core::Header header(const RayReport& r) {
   for (const auto& s : r.ignored)
     h.inputs.push_back({s, "ray", "", false, "older run or session: only the newest is analysed"});
   for (const auto& p : r.problems) h.inputs.push_back({openable(r.base, p.file), "ray", "", false, p.message});
+  // Its place (the fleet view): the job's first stamp to the end of its input; its nodes are the
+  // addresses its actors printed and the `ray/<ip>/` folders its session logs came from.
+  h.started_at = r.started_at;
+  h.ended_at = r.end_at;
+  std::set<std::string> nodes;
+  for (const auto& a : r.actors)
+    if (!a.ip.empty()) nodes.insert(a.ip);
+  static const RE2 ip_dir(R"((?:^|/)(\d{1,3}(?:\.\d{1,3}){3})/)");
+  for (const auto& d : r.session_dirs) {
+    std::string ip;
+    if (RE2::PartialMatch(d, ip_dir, &ip)) nodes.insert(ip);
+  }
+  h.nodes.assign(nodes.begin(), nodes.end());
   return h;
 }
 

@@ -3,6 +3,7 @@
 // file:line references and quoted log lines are code spans (md_code), where nothing is escaped.
 #include <fmt/format.h>
 
+#include "analyze_logs/render/fleet.hpp"
 #include "analyze_logs/render/render.hpp"
 #include "analyze_logs/util.hpp"
 
@@ -123,12 +124,10 @@ std::string report_markdown(const std::vector<core::Job>& jobs) {
     job_md(j, false, o);
     return o;
   }
-  o += fmt::format("# analyze-logs: {} jobs\n\n| Job | Kind | Verdict | Cause |\n|---|---|---|---|\n",
-                   jobs.size());
-  for (const auto& j : jobs)
-    o += fmt::format("| {} | {} | {} | {} |\n", md_escape(j.name), md_escape(j.kind),
-                     core::verdict_name(j.header.verdict), md_escape(j.header.cause));
-  o += "\n";
+  o += fmt::format("# analyze-logs: {} jobs\n\n", jobs.size());
+  std::vector<const core::Job*> ptrs;
+  for (const auto& j : jobs) ptrs.push_back(&j);
+  o += fleet_markdown(jobs, core::fleet_of(ptrs));
   for (const auto& j : jobs) job_md(j, true, o);
   return o;
 }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 
+#include "analyze_logs/render/fleet.hpp"
 #include "analyze_logs/render/render.hpp"
 #include "analyze_logs/util.hpp"
 
@@ -378,11 +379,14 @@ std::string report_text(const std::vector<core::Job>& jobs, const core::TextOpti
     std::string counts;
     for (const auto& [v, n] : by_verdict) counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", n, v);
     o += fit(fmt::format("{} jobs: {}", jobs.size(), counts), w) + "\n";
-    TextTable t{{"verdict", "job", "kind", "cause"}, {}, {}};
-    for (const auto& j : jobs)
-      t.rows.push_back({paint(verdict_word(j.header.verdict), tone_of(j.header), opt.color),
-                        printable(j.name), j.kind, printable(j.header.cause)});
-    o += text_table(t, w);
+    std::vector<const core::Job*> ptrs;
+    for (const auto& j : jobs) ptrs.push_back(&j);
+    o += fleet_text(jobs, core::fleet_of(ptrs), opt);
+    if (jobs.size() > kFleetSectionsMax) {
+      o += fmt::format("\n{}\n", fit(fmt::format("{} jobs: each one's findings are in SUMMARY.md and report.html (or --format md).",
+                                                jobs.size()), w));
+      return o;
+    }
   }
   for (const auto& j : jobs) {
     if (jobs.size() > 1)

@@ -412,6 +412,19 @@ core::Header header(const JobReport& j) {
                           : "not a file the srtctl analysis reads";
     h.inputs.push_back({joined(j.dir, rel), "srtctl", "", false, why});
   }
+  // Its place (the fleet view): the workers' first stamp to the teardown or the last stamp of any
+  // log; the nodes log.out lists, else those the worker logs are named after.
+  h.started_at = j.started_at;
+  h.ended_at = j.teardown_at;
+  for (const auto& l : j.logs) {
+    if (h.started_at.empty() || (!l.first_time.empty() && l.first_time < h.started_at)) h.started_at = l.first_time;
+    if (j.teardown_at.empty() && l.last_time > h.ended_at) h.ended_at = l.last_time;
+  }
+  std::set<std::string> nodes(j.topology.nodes.begin(), j.topology.nodes.end());
+  if (nodes.empty())
+    for (const auto& l : j.logs)
+      if (!l.id.node.empty()) nodes.insert(l.id.node);
+  h.nodes.assign(nodes.begin(), nodes.end());
   return h;
 }
 

@@ -72,6 +72,10 @@ struct Header {
   std::string cause;  // one sentence naming the cause of the verdict
   std::vector<Finding> findings;  // root cause first, then by severity, then in order found
   std::vector<InputEntry> inputs;
+  // When and where the job ran, as its logs say (the fleet view, docs/FLEET.md); empty when the
+  // logs do not tell. Times are on the logs' own clock, "YYYY-MM-DD HH:MM:SS".
+  std::string started_at, ended_at;
+  std::vector<std::string> nodes;  // host names or addresses, sorted, each once
 
   // The finding the verdict rests on: the first root cause at the worst severity, else nullptr.
   const Finding* root() const;

@@ -19,7 +19,11 @@ nlohmann::ordered_json to_json(const InputEntry& in);
 // Sets verdict, cause, findings and inputs on `doc` (in that order, after what it holds).
 void put_header(nlohmann::ordered_json& doc, const Header& h);
 
-// Reads a header back (schema 2). Throws std::invalid_argument naming the first bad member.
+// A job's place in time and on the cluster, for `jobs[]` entries: `started_at`, `ended_at`
+// (strings or null), `duration_s` (their difference, null unless both are known) and `nodes`.
+void put_place(nlohmann::ordered_json& doc, const Header& h);
+
+// Reads a header back (schema 2), with the place when present. Throws std::invalid_argument naming the first bad member.
 Header header_from_json(const nlohmann::json& doc);
 
 }  // namespace alog::core

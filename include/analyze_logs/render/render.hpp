@@ -69,6 +69,8 @@ std::string text_table(const TextTable& t, size_t width, std::string_view indent
 
 // ---- Markdown / HTML helpers -------------------------------------------------------------------
 
+// CSS class of a severity / verdict level in report.html (.verdict.X, .diag.X, .badge.X, .s-X).
+std::string html_level(Tone t);
 // HTML counterpart of md_prose (util.hpp): `...` pairs in our own text become <code>.
 std::string html_prose(std::string_view s);
 // The CSS of report.html (shared with the prime-rl page).
