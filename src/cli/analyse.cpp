@@ -431,7 +431,12 @@ int run_analysis(const RunOptions& opt) {
         if (x.job.kind == row.probe.kind) mine.push_back(&x);
       if (mine.empty()) continue;
       SetView sv = row.set_view(mine, opt);
-      if (!sv.text.empty()) text += "\n" + sv.text;
+      // A fleet's terminal view is its table: a kind's view over all its jobs (srtctl: every
+      // benchmark point) is left to SUMMARY.md and report.html, as each job's section is.
+      if (!sv.text.empty() && all.size() <= render::kFleetSectionsMax) text += "\n" + sv.text;
+      else if (!sv.text.empty())
+        text += fmt::format("\n{}'s view over its {} jobs (benchmark points, frontiers): SUMMARY.md and report.html.\n",
+                            row.probe.kind, mine.size());
       if (!sv.markdown.empty()) md += "\n" + sv.markdown;
       if (size_t at = html.rfind("<footer>"); at != std::string::npos && !sv.html.empty()) html.insert(at, sv.html);
       for (auto& f : sv.files) set_files.push_back(std::move(f));
