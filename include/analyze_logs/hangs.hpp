@@ -245,6 +245,16 @@ struct HangReport {
 HangReport analyze(const std::vector<std::filesystem::path>& inputs);
 // The head of a text file holds a hang artifact (a stack dump, watchdog/TorchElastic lines, RAS).
 bool is_hang_head(std::string_view head);
+// Whether the last `bytes` of a plain (uncompressed) file hold a hang marker (is_hang_head's, or
+// SGLang's `Pyspy dump for PID`): the cheap test a kind whose own scan skips untagged lines (a
+// prime-rl run) makes before reading a log again for hang artifacts. A hung process stops
+// writing, so what it left (the watchdog lines, the dumps, the abort) is at the end of its log.
+// One pread(2) per file; false for a file that cannot be opened or read.
+bool tail_has_hang_marker(const std::filesystem::path& file, size_t bytes = size_t{1} << 20);
+// A report worth attaching to another kind's job: it holds a hang's evidence (watchdog or
+// barrier lines, Flight Recorder dumps, RAS counters, py-spy dumps or faulthandler timeout
+// dumps), not only a crash's faulthandler dump or the abort lines that follow one.
+bool has_hang_evidence(const HangReport& r);
 
 core::Header header(const HangReport& r);
 std::unique_ptr<core::Body> make_body(const HangReport& r);

@@ -4,6 +4,11 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <fcntl.h>
+#include <cerrno>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <set>
 #include <unordered_map>
@@ -687,6 +692,39 @@ bool is_hang_head(std::string_view head) {
   return false;
 }
 
+bool tail_has_hang_marker(const fs::path& file, size_t bytes) {
+  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  struct stat st {};
+  std::string buf;
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+    auto size = static_cast<uint64_t>(st.st_size);
+    uint64_t from = size > bytes ? size - bytes : 0;
+    buf.resize(static_cast<size_t>(size - from));
+    size_t got = 0;
+    while (got < buf.size()) {
+      ssize_t n = ::pread(fd, buf.data() + got, buf.size() - got, static_cast<off_t>(from + got));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      got += static_cast<size_t>(n);
+    }
+    buf.resize(got);
+  }
+  ::close(fd);
+  if (buf.empty()) return false;
+  std::string_view t(buf);
+  return is_hang_head(t) || t.find("Pyspy dump for PID") != std::string_view::npos;
+}
+
+bool has_hang_evidence(const HangReport& r) {
+  if (!r.fr.empty() || !r.ras.empty()) return true;
+  for (const auto& l : r.lines)
+    if (l.kind != WatchLine::Kind::abort && l.kind != WatchLine::Kind::sigterm) return true;
+  for (const auto& d : r.dumps)
+    if (d.source == "py-spy" || d.header.starts_with("Timeout (")) return true;
+  return false;
+}
+
 HangReport analyze(const std::vector<fs::path>& inputs) {
   HangReport r;
   Facts f;
@@ -719,6 +757,7 @@ HangReport analyze(const std::vector<fs::path>& inputs) {
     r.files.push_back(display);
   }
   for (auto& p : f.problems) r.problems.push_back(std::move(p));
+  for (auto& a : f.ambiguities) r.ambiguities.push_back(std::move(a));
   r.lines_read = f.lines_read;
 
   Decider d{r, f, {}, {}, {}, 0};
