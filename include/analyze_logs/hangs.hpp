@@ -249,7 +249,8 @@ bool is_hang_head(std::string_view head);
 // SGLang's `Pyspy dump for PID`): the cheap test a kind whose own scan skips untagged lines (a
 // prime-rl run) makes before reading a log again for hang artifacts. A hung process stops
 // writing, so what it left (the watchdog lines, the dumps, the abort) is at the end of its log.
-// One pread(2) per file; false for a file that cannot be opened or read.
+// One pread(2) per file; false for a file that cannot be opened or read, and for anything but a
+// regular file (a named pipe is never opened: it would block).
 bool tail_has_hang_marker(const std::filesystem::path& file, size_t bytes = size_t{1} << 20);
 // A report worth attaching to another kind's job: it holds a hang's evidence (watchdog or
 // barrier lines, Flight Recorder dumps, RAS counters, py-spy dumps or faulthandler timeout

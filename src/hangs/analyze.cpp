@@ -693,7 +693,11 @@ bool is_hang_head(std::string_view head) {
 }
 
 bool tail_has_hang_marker(const fs::path& file, size_t bytes) {
-  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  // Only a regular file is opened: opening a named pipe would block until a writer comes (and
+  // O_NONBLOCK covers one swapped in between the two calls).
+  struct stat first {};
+  if (::stat(file.c_str(), &first) != 0 || !S_ISREG(first.st_mode)) return false;
+  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return false;
   struct stat st {};
   std::string buf;

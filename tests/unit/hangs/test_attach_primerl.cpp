@@ -6,6 +6,7 @@
 // real binary (the single-run fast path, --json streamed, and a run among other jobs).
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <fstream>
@@ -154,6 +155,9 @@ TEST(PrimeRlHang, PrefilterSeesMarkersAtTheEndOfALogOnly) {
   write(t.path / "empty.log", "");
   EXPECT_FALSE(tail_has_hang_marker(t.path / "empty.log"));
   EXPECT_FALSE(tail_has_hang_marker(t.path));
+  // A named pipe is never opened (the open would wait for a writer): false at once.
+  ASSERT_EQ(::mkfifo((t.path / "pipe.log").c_str(), 0600), 0);
+  EXPECT_FALSE(tail_has_hang_marker(t.path / "pipe.log"));
   // SGLang's watchdog header counts as a marker.
   write(t.path / "sglang.log", "[2025-04-03 20:06:34 DP1 TP0] Pyspy dump for PID 4242:\n");
   EXPECT_TRUE(tail_has_hang_marker(t.path / "sglang.log"));
