@@ -192,6 +192,17 @@ struct StackGroup {
   bool in_collective = false;      // a torch.distributed frame is on it
 };
 
+// A rank dumped more than once (collectors append a snapshot every few minutes): whether its
+// main thread moved between the first and the last. Unchanged: it is stuck there. Moved: it runs
+// (a loop that never reaches the collective, a slow step), and its stack is a moment of it.
+struct Snapshots {
+  int rank = -1;
+  size_t count = 0;
+  bool moved = false;
+  std::vector<Frame> first, last;  // main thread, innermost first
+  core::Evidence first_ev, last_ev;
+};
+
 struct Collective {
   std::string op, pg;
   int64_t seq = -1;
@@ -226,6 +237,7 @@ struct HangReport {
   std::vector<int> without_dump;   // ranks of the PG with no Flight Recorder dump (when any exist)
   std::vector<int> without_stack;  // ranks with no stack dump (when any exist)
   std::vector<StackGroup> groups;  // main-thread stacks grouped, largest group first
+  std::vector<Snapshots> snapshots;  // ranks dumped more than once, by rank
   size_t common_threads_omitted = 0;   // threads identical on every rank, left out
   std::vector<Frame> culprit_frames;   // the culprit's main thread, innermost first
   std::vector<Frame> culprit_differs;  // its frames below where it parts from the majority

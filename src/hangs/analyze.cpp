@@ -408,12 +408,42 @@ struct Decider {
     // Last dump per rank (collectors append snapshots); unmapped dumps are grouped but name no
     // rank.
     std::map<int, const StackDump*> by_rank;
+    // Per rank: its first dump, how many, and whether any differs from the one before it.
+    struct Seen {
+      const StackDump* first = nullptr;
+      std::string key;  // the last dump's main-thread stack
+      size_t count = 0;
+      bool moved = false;
+    };
+    std::map<int, Seen> dumped;
     std::vector<const StackDump*> unmapped;
     for (const auto& d : f.dumps) {
       if (!d.main_thread()) continue;
-      if (d.rank >= 0) by_rank[d.rank] = &d;
+      if (d.rank < 0) continue;
+      by_rank[d.rank] = &d;
+      Seen& s = dumped[d.rank];
+      std::string key = stack_key(d.main_thread()->frames);
+      if (!s.first) s.first = &d;
+      else if (key != s.key) s.moved = true;
+      s.key = std::move(key);
+      ++s.count;
     }
     if (by_rank.empty()) return;
+    // Repeated snapshots of one rank: did its main thread move between them?
+    for (const auto& [rank, sv] : dumped) {
+      if (sv.count < 2) continue;
+      const StackDump* a = sv.first;
+      const StackDump* b = by_rank[rank];
+      Snapshots sn;
+      sn.rank = rank;
+      sn.count = sv.count;
+      sn.first = a->main_thread()->frames;
+      sn.last = b->main_thread()->frames;
+      sn.moved = sv.moved;
+      sn.first_ev = {a->file, a->line, "", a->header};
+      sn.last_ev = {b->file, b->line, "", b->header};
+      r.snapshots.push_back(std::move(sn));
+    }
     std::vector<const StackDump*> use;
     for (const auto& [k, d] : by_rank) use.push_back(d);
     std::map<std::string, size_t> idx;

@@ -34,6 +34,10 @@ Sets:
                  watchdog writes `Pyspy dump for PID …` (only that line has the `[… DPn TPn EPn]`
                  prefix): TP0, TP1 and TP3 wait in all_reduce, TP2 (pid 31412) in
                  torch.cuda.synchronize. Only the stack tells: a low-confidence culprit.
+  snapshots/     4 ranks, py-spy dumps appended (`>>`) twice per rank five minutes apart, a date
+                 line before each: ranks 0, 1, 3 sit in the same all_gather both times, rank 2
+                 moved (its data pipeline loops: first in decode, then in tokenize); its own
+                 watchdog line says it enqueued 4410 while the others time out on 4411.
 """
 import json
 import os
@@ -647,6 +651,36 @@ def srtctl_pyspy():
             os.chdir(cwd)
 
 
+# ---- 7. snapshots ------------------------------------------------------------------------------
+
+def snapshots():
+    base = "snapshots"
+    seq = 4411
+    culprit = 2
+    same = ["_all_gather_base (torch/distributed/distributed_c10d.py:2962)",
+            "all_gather_into_tensor (torch/distributed/distributed_c10d.py:3054)",
+            "gather_params (model/fsdp.py:77)", "forward (model/fsdp.py:120)", "train (train.py:90)",
+            "<module> (train.py:140)"]
+    first = ["decode (data/image.py:41)", "__getitem__ (data/dataset.py:88)", "fetch (data/loader.py:52)",
+             "next_batch (train.py:71)", "train (train.py:84)", "<module> (train.py:140)"]
+    later = ["tokenize (data/text.py:19)", "__getitem__ (data/dataset.py:91)", "fetch (data/loader.py:52)",
+             "next_batch (train.py:71)", "train (train.py:84)", "<module> (train.py:140)"]
+    for r in range(4):
+        pid = 8200 + r
+        lines = [f"node-0:{pid}:{pid + 7} [{r}] NCCL INFO comm 0x7{r}00 rank {r} nRanks 4 nNodes 1 localRanks 4 localRank {r} MNNVL 0"]
+        if r != culprit:
+            lines.append(f"[rank{r}]:[E314 04:10:02.{100000000 + r:09d} ProcessGroupNCCL.cpp:616] [Rank {r}] Watchdog caught collective operation timeout: WorkNCCL(SeqNum={seq}, OpType=_ALLGATHER_BASE, NumelIn=262144, NumelOut=1048576, Timeout(ms)=600000) ran for 600031 milliseconds before timing out.")
+            lines.append(f"[rank{r}]:[E314 04:10:02.{200000000 + r:09d} ProcessGroupNCCL.cpp:2395] [PG ID 0 PG GUID 0(default_pg) Rank {r}]  failure detected by watchdog at work sequence id: {seq} PG status: last enqueued work: {seq}, last completed work: {seq - 1}")
+        else:
+            lines.append(f"[rank{r}]:[E314 04:10:02.{686716232:09d} ProcessGroupNCCL.cpp:1987] [PG ID 0 PG GUID 0(default_pg) Rank {r}] Received a dump signal due to a collective timeout from  rank 0 and we will try our best to dump the debug info. Last enqueued NCCL work: {seq - 1}, last completed NCCL work: {seq - 1}.This is most likely caused by incorrect usages of collectives")
+        put(f"{base}/rank{r}.log", "\n".join(lines) + "\n")
+        snaps = []
+        for k, stamp in enumerate(("2026-03-14 04:02:00", "2026-03-14 04:07:00")):
+            main = (first if k == 0 else later) if r == culprit else same
+            snaps.append(f"=== {stamp} ===\n" + pyspy(pid, "python train.py", main, [(pid + 40, "Thread-1 (_pin_memory_loop)", ["select (selectors.py:415)", "_pin_memory_loop (torch/utils/data/_utils/pin_memory.py:56)"])]))
+        put(f"{base}/pyspy/rank{r}.txt", "".join(snaps))
+
+
 def main():
     nccl_8rank()
     gloo_barrier()
@@ -654,6 +688,7 @@ def main():
     conflict()
     primerl_trainer()
     srtctl_pyspy()
+    snapshots()
     check = "--check" in sys.argv
     bad = 0
     for rel, data in sorted(FILES.items()):

@@ -81,6 +81,7 @@ const Set kSets[] = {
     {"conflict", "hangs/conflict"},
     {"primerl_trainer", "hangs/primerl_trainer/logs/trainer"},
     {"srtctl_pyspy", "hangs/srtctl_pyspy/5104_1A_20251201_100000"},
+    {"snapshots", "hangs/snapshots"},
 };
 
 struct Out {
