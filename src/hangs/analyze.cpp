@@ -10,11 +10,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
 #include <set>
 #include <unordered_map>
 
 #include "analyze_logs/core/discover.hpp"
 #include "analyze_logs/input.hpp"
+#include "analyze_logs/util.hpp"
 #include "internal.hpp"
 
 namespace alog::hangs {
@@ -274,6 +276,79 @@ struct Decider {
     seq_ranks_ = enq.size();
   }
 
+  // A pending send or recv (`nccl:send 0->1`, `nccl:recv 1<-0`, group ranks) read from an entry.
+  struct P2p {
+    bool send = false;
+    int self = -1, peer = -1;  // global ranks
+  };
+  static std::optional<P2p> p2p_of(const FrEntry& x, const FrDump& d) {
+    std::string_view op = x.op;
+    size_t colon = op.find(':');
+    if (colon != std::string_view::npos) op.remove_prefix(colon + 1);
+    P2p p;
+    std::string_view arrow;
+    if (op.starts_with("send ")) p.send = true, arrow = "->";
+    else if (op.starts_with("recv ")) arrow = "<-";
+    else return std::nullopt;
+    op.remove_prefix(5);
+    size_t a = op.find(arrow);
+    if (a == std::string_view::npos) return std::nullopt;
+    auto self = parse_int(op.substr(0, a)), peer = parse_int(op.substr(a + 2));
+    if (!self || !peer || *self > 1'000'000 || *peer > 1'000'000) return std::nullopt;
+    // Group ranks to global ranks through the PG's rank list when the dump gives one.
+    auto global = [&](int64_t g) -> int {
+      for (const auto& pg : d.groups)
+        if (pg.name == x.pg && !pg.ranks.empty())
+          return g < static_cast<int64_t>(pg.ranks.size()) ? pg.ranks[static_cast<size_t>(g)] : -1;
+      return static_cast<int>(g);
+    };
+    p.self = global(*self);
+    p.peer = global(*peer);
+    if (p.self < 0 || p.peer < 0) return std::nullopt;
+    return p;
+  }
+
+  // Send/recv hangs: a rank waits in a send (or recv) that its peer never posted. For every
+  // pending point-to-point entry, the peer's dump must hold the matching pending op; a peer whose
+  // dump has none never posted it (a peer without a dump is the missing-dump evidence).
+  void point_to_point(const std::map<int, const FrDump*>& dump_of) {
+    std::map<int, std::vector<std::pair<P2p, const FrEntry*>>> pending;
+    for (const auto& [rank, d] : dump_of)
+      for (const auto& x : d->entries) {
+        if (!x.is_p2p || x.state == "completed") continue;
+        if (auto p = p2p_of(x, *d)) pending[rank].emplace_back(*p, &x);
+      }
+    for (const auto& [rank, ops] : pending)
+      for (const auto& [p, x] : ops) {
+        auto peer_dump = dump_of.find(p.peer);
+        if (peer_dump == dump_of.end() || p.peer == rank) continue;
+        bool matched = false;
+        if (auto it = pending.find(p.peer); it != pending.end())
+          for (const auto& [q, y] : it->second) matched |= q.send != p.send && q.peer == rank;
+        if (matched) continue;
+        const std::string what = p.send ? "recv" : "send";
+        suspect(p.peer, "flight recorder",
+                {peer_dump->second->file, 0, "",
+                 fmt::format("rank {} waits in {} (p2p_seq_id {}); rank {}'s dump has no pending {} "
+                             "{} rank {}",
+                             rank, x->op, x->p2p_seq, p.peer, what, p.send ? "from" : "to", rank)});
+        if (!r.collective) {
+          r.collective = Collective{};
+          r.collective->op = x->op;
+          r.collective->seq = x->p2p_seq;
+          r.collective->pg = x->pg.empty() ? "" : fmt::format("{}({})", x->pg, x->pg_desc);
+          r.collective->sizes = fmt::format("in {} out {}{}", x->input_sizes, x->output_sizes,
+                                            x->dtypes.empty() ? "" : " " + x->dtypes);
+          r.collective->timeout_ms = x->timeout_ms;
+          r.collective->frames = x->frames;
+          if (!x->frames.empty()) r.collective->call_site = x->frames.front().str();
+          r.collective->ev = {dump_of.at(rank)->file, 0, "",
+                              fmt::format("p2p_seq_id {} {} state {}", x->p2p_seq, x->op, x->state)};
+        }
+        if (r.collective && r.collective->op == x->op) r.collective->waiting.push_back(rank);
+      }
+  }
+
   void flight_recorder() {
     std::vector<const FrDump*> ok;
     std::set<int> have;
@@ -361,6 +436,7 @@ struct Decider {
                      fmt::format("entry {} differs: {} {} vs {} {}", S, x.op, x.input_sizes,
                                  stuck->op, stuck->input_sizes)});
     }
+    point_to_point(dump_of);
     // Missing dumps: every live rank dumps when one rank signals, so no dump is itself evidence.
     if (members.empty()) {
       int w = world();

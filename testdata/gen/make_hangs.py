@@ -38,6 +38,10 @@ Sets:
                  line before each: ranks 0, 1, 3 sit in the same all_gather both times, rank 2
                  moved (its data pipeline loops: first in decode, then in tokenize); its own
                  watchdog line says it enqueued 4410 while the others time out on 4411.
+  p2p/           4 ranks, 2 pipeline stages (0->1, 2->3), Flight Recorder pickles only (plus a
+                 py-spy dump of rank 1): rank 0's `nccl:send 0->1` (p2p_seq_id 57) is pending,
+                 rank 1's dump has no pending recv from 0 (it is in its data loader); ranks 2
+                 and 3 completed every send/recv. The peer that never posted the recv is rank 1.
 """
 import json
 import os
@@ -681,6 +685,49 @@ def snapshots():
         put(f"{base}/pyspy/rank{r}.txt", "".join(snaps))
 
 
+# ---- 8. p2p ------------------------------------------------------------------------------------
+
+def p2p():
+    base = "p2p"
+    t0 = 1773454269194064333
+    frames = [{"name": "send", "filename": "torch/distributed/distributed_c10d.py", "line": 2338},
+              {"name": "send_forward", "filename": "pipeline/schedule.py", "line": 144},
+              {"name": "step", "filename": "pipeline/schedule.py", "line": 310}]
+
+    def entry(seq, op, done, p2p_seq):
+        return {"frames": frames, "record_id": seq, "pg_id": 0, "process_group": ("0", "default_pg"),
+                "thread_name": "pt_main_thread", "thread_id": "139807877388089",
+                "collective_seq_id": 0, "p2p_seq_id": p2p_seq, "op_id": seq,
+                "profiling_name": op, "time_created_ns": t0 + seq * 1_000_000,
+                "input_sizes": [[4096, 8192]], "input_dtypes": ["BFloat16"],
+                "output_sizes": [[4096, 8192]], "output_dtypes": ["BFloat16"],
+                "state": "completed" if done else "scheduled",
+                "time_discovered_started_ns": None,
+                "time_discovered_completed_ns": (t0 + seq * 1_000_000 + 5_000_000) if done else None,
+                "retired": done, "timeout_ms": 600000, "is_p2p": True}
+
+    for r in range(4):
+        src, dst = (0, 1) if r < 2 else (2, 3)
+        sender = r == src
+        op = f"nccl:send {src}->{dst}" if sender else f"nccl:recv {dst}<-{src}"
+        entries = [entry(k, op, True, k) for k in (54, 55, 56)]
+        if r == 0:
+            entries.append(entry(57, op, False, 57))  # the send rank 1 never receives
+        elif r in (2, 3):
+            entries.append(entry(57, op, True, 57))
+        doc = {"version": "2.10",
+               "pg_config": {"0": {"name": "0", "desc": "default_pg", "ranks": str(list(range(4)))}},
+               "comm_lib_version": "2.27.5",
+               "pg_status": {"0": {"last_enqueued_collective": 12, "last_started_collective": -1,
+                                   "last_completed_collective": 12}},
+               "entries": entries}
+        put(f"{base}/nccl_trace_rank_{r}", TorchPickler().dumps(doc))
+    put(f"{base}/pyspy/rank1.txt", pyspy(9301, "python pipeline_train.py",
+                                         ["wait (threading.py:331)", "get (queue.py:180)",
+                                          "__next__ (torch/utils/data/dataloader.py:733)",
+                                          "recv_forward (pipeline/schedule.py:131)", "step (pipeline/schedule.py:305)"], []))
+
+
 def main():
     nccl_8rank()
     gloo_barrier()
@@ -689,6 +736,7 @@ def main():
     primerl_trainer()
     srtctl_pyspy()
     snapshots()
+    p2p()
     check = "--check" in sys.argv
     bad = 0
     for rel, data in sorted(FILES.items()):

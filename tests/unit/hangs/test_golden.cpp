@@ -82,6 +82,7 @@ const Set kSets[] = {
     {"primerl_trainer", "hangs/primerl_trainer/logs/trainer"},
     {"srtctl_pyspy", "hangs/srtctl_pyspy/5104_1A_20251201_100000"},
     {"snapshots", "hangs/snapshots"},
+    {"p2p", "hangs/p2p"},
 };
 
 struct Out {
