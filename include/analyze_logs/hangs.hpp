@@ -192,6 +192,17 @@ struct StackGroup {
   bool in_collective = false;      // a torch.distributed frame is on it
 };
 
+// A rank dumped more than once (collectors append a snapshot every few minutes): whether its
+// main thread moved between the first and the last. Unchanged: it is stuck there. Moved: it runs
+// (a loop that never reaches the collective, a slow step), and its stack is a moment of it.
+struct Snapshots {
+  int rank = -1;
+  size_t count = 0;
+  bool moved = false;
+  std::vector<Frame> first, last;  // main thread, innermost first
+  core::Evidence first_ev, last_ev;
+};
+
 struct Collective {
   std::string op, pg;
   int64_t seq = -1;
@@ -226,6 +237,7 @@ struct HangReport {
   std::vector<int> without_dump;   // ranks of the PG with no Flight Recorder dump (when any exist)
   std::vector<int> without_stack;  // ranks with no stack dump (when any exist)
   std::vector<StackGroup> groups;  // main-thread stacks grouped, largest group first
+  std::vector<Snapshots> snapshots;  // ranks dumped more than once, by rank
   size_t common_threads_omitted = 0;   // threads identical on every rank, left out
   std::vector<Frame> culprit_frames;   // the culprit's main thread, innermost first
   std::vector<Frame> culprit_differs;  // its frames below where it parts from the majority
@@ -245,6 +257,17 @@ struct HangReport {
 HangReport analyze(const std::vector<std::filesystem::path>& inputs);
 // The head of a text file holds a hang artifact (a stack dump, watchdog/TorchElastic lines, RAS).
 bool is_hang_head(std::string_view head);
+// Whether the last `bytes` of a plain (uncompressed) file hold a hang marker (is_hang_head's, or
+// SGLang's `Pyspy dump for PID`): the cheap test a kind whose own scan skips untagged lines (a
+// prime-rl run) makes before reading a log again for hang artifacts. A hung process stops
+// writing, so what it left (the watchdog lines, the dumps, the abort) is at the end of its log.
+// One pread(2) per file; false for a file that cannot be opened or read, and for anything but a
+// regular file (a named pipe is never opened: it would block).
+bool tail_has_hang_marker(const std::filesystem::path& file, size_t bytes = size_t{1} << 20);
+// A report worth attaching to another kind's job: it holds a hang's evidence (watchdog or
+// barrier lines, Flight Recorder dumps, RAS counters, py-spy dumps or faulthandler timeout
+// dumps), not only a crash's faulthandler dump or the abort lines that follow one.
+bool has_hang_evidence(const HangReport& r);
 
 core::Header header(const HangReport& r);
 std::unique_ptr<core::Body> make_body(const HangReport& r);

@@ -25,6 +25,7 @@
 #include "analyze_logs/core/header_json.hpp"
 #include "analyze_logs/core/job.hpp"
 #include "analyze_logs/core/output_dir.hpp"
+#include "analyze_logs/hangs.hpp"
 #include "analyze_logs/primerl/analyzer.hpp"
 #include "analyze_logs/primerl/outputs.hpp"
 #include "analyze_logs/primerl/writers.hpp"
@@ -156,6 +157,19 @@ int run_single_prime(const RunOptions& opt, const PlannedJob& pj, TraceFile* tra
   }
   progress.clear();
   finish_prime(a, opt, pj);
+  a.job.body = prime_body(analysed);
+  // Hang artifacts at the end of its logs (a trainer stuck in a collective): the hang section
+  // follows the run's own in every output, and report.json gets `hang`.
+  const bool hang = attach_prime_hangs(a, pj);
+  std::optional<ojson> hang_json;
+  std::string hang_md, hang_html;
+  if (hang) {
+    const auto& hr = std::any_cast<const hangs::HangReport&>(a.hang);
+    hang_json = hangs::to_json(hr);
+    auto body = hangs::make_body(hr);
+    hang_md = fmt::format("\n{}", body->markdown());
+    hang_html = body->html();
+  }
   if (opt.amend) opt.amend(a);
   warn_inputs(a.job.header);
   const Report& report = *analysed;
@@ -173,13 +187,18 @@ int run_single_prime(const RunOptions& opt, const PlannedJob& pj, TraceFile* tra
   jobs.push_back(std::move(jj));
 
   // prime-rl's own SUMMARY.md, and what discovery skipped or noted, which the Report never saw.
-  auto make_summary_md = [&] { return to_markdown(report) + skipped_markdown(a.job.header); };
-  const JsonHeader json_header{&a.job.header, &jobs};
+  auto make_summary_md = [&] { return to_markdown(report) + hang_md + skipped_markdown(a.job.header); };
+  auto make_html = [&] {
+    std::string page = to_html(report);
+    if (size_t at = page.rfind("</main>"); at != std::string::npos && !hang_html.empty())
+      page.insert(at, hang_html);
+    return page;
+  };
+  const JsonHeader json_header{&a.job.header, &jobs, hang_json ? &*hang_json : nullptr};
   auto terminal_text = [&] {
     if (opt.format != "text") return std::string();
     std::vector<core::Job> one;
-    one.push_back(
-        core::Job{a.job.kind, a.job.name, a.job.path, a.job.header, prime_body(analysed)});
+    one.push_back(core::Job{a.job.kind, a.job.name, a.job.path, a.job.header, std::move(a.job.body)});
     return render::report_text(one, core::TextOptions{opt.color, 100});
   };
 
@@ -203,7 +222,7 @@ int run_single_prime(const RunOptions& opt, const PlannedJob& pj, TraceFile* tra
       if (timeline) timeline->finish(report);
       summary_md = make_summary_md();
       dir->write("SUMMARY.md", summary_md);
-      dir->write("report.html", to_html(report));
+      dir->write("report.html", make_html());
     } catch (...) {
       side_error = std::current_exception();
     }

@@ -119,6 +119,64 @@ void attach_hangs(Analysed& a, const std::vector<fs::path>& paths) {
   a.hang = std::move(r);
 }
 
+}  // namespace
+
+// A prime-rl run's scan reads tagged lines only, so a trainer log that ends in a NCCL watchdog
+// timeout and stack dumps is read again, by the hang analysis, only when the last MiB of one of
+// its plain files holds a hang marker (hangs::tail_has_hang_marker: one pread per file, nothing
+// on a run without one). Then its marked files and every trainer log are read (a silent rank's
+// own log maps its pid), and the findings join the run's after its own. The run's verdict
+// becomes `stuck` only when its own is milder.
+bool attach_prime_hangs(Analysed& a, const PlannedJob& pj) {
+  auto rep = prime_report(a);
+  if (!rep) return false;
+  std::vector<fs::path> paths;
+  // Files discovery gave the hang kind under the run's folder: claimed for their hang artifacts.
+  bool marked = !pj.hang_files.empty();
+  for (const auto& f : pj.hang_files) paths.emplace_back(f);
+  for (const auto& in : rep->inputs) {
+    if (in.unreadable || in.path == "<stdin>" || in.compression != "none") continue;
+    bool m = hangs::tail_has_hang_marker(in.path);
+    marked |= m;
+    if (m || in.role == Role::trainer) paths.emplace_back(in.path);
+  }
+  // Files under the run's folder no kind claimed (a silent rank's long log whose first KiB show
+  // nothing): read when their end holds a marker.
+  std::vector<std::string> late;
+  for (const auto& e : pj.inputs) {
+    if (e.read || late.size() >= 10000) continue;
+    if (hangs::tail_has_hang_marker(e.path)) late.push_back(e.path);
+  }
+  marked |= !late.empty();
+  for (const auto& f : late) paths.emplace_back(f);
+  if (!marked) return false;
+  hangs::HangReport r = hangs::analyze(paths);
+  if (!hangs::has_hang_evidence(r)) return false;
+  // The files read for the hang only are inputs of the run too (read, role "hang artifacts").
+  auto& ins = a.job.header.inputs;
+  std::erase_if(ins, [&](const core::InputEntry& e) {
+    return !e.read && std::find(late.begin(), late.end(), e.path) != late.end();
+  });
+  for (const auto& f : pj.hang_files) ins.push_back({f, "prime-rl", "hang artifacts", true, {}});
+  for (const auto& f : late) ins.push_back({f, "prime-rl", "hang artifacts", true, {}});
+  core::Header h = hangs::header(r);
+  if (core::verdict_rank(h.verdict) > core::verdict_rank(a.job.header.verdict)) {
+    a.job.header.verdict = h.verdict;
+    a.job.header.cause = h.cause;
+  }
+  for (auto& f : h.findings) {
+    if (f.id == "file_problems") continue;
+    if (f.role == core::Role::root_cause && f.id != "hang_culprit") f.role = core::Role::consequence;
+    a.job.header.findings.push_back(std::move(f));
+  }
+  core::sort_findings(a.job.header.findings);
+  a.job.body = std::make_unique<JoinedBody>(std::move(a.job.body), hangs::make_body(r));
+  a.hang = std::move(r);
+  return true;
+}
+
+namespace {
+
 // `hang` at the top of report.json: the one attached hang analysis among a kind's jobs.
 void top_attached_hang(const std::vector<const Analysed*>& mine, ojson& doc) {
   const Analysed* one = nullptr;
@@ -230,12 +288,14 @@ Analysed analyse_prime(const PlannedJob& pj, const RunOptions& opt) {
   a.detail = report;
   finish_prime(a, opt, pj);
   a.job.body = std::make_unique<PrimeRlBody>(report);
+  attach_prime_hangs(a, pj);
   return a;
 }
 
 // prime-rl's own fields (metrics, updates, clocks, ...) at the top, where scripts read them,
 // when the report holds one run.
 void top_prime(const std::vector<const Analysed*>& mine, const RunOptions&, ojson& doc) {
+  top_attached_hang(mine, doc);
   if (mine.size() != 1) return;
   ojson p = to_json(*prime_report(*mine.front()));
   for (auto it = p.begin(); it != p.end(); ++it)

@@ -47,6 +47,11 @@ AnalysisOptions prime_options(const RunOptions& opt, const PlannedJob& job);
 void finish_prime(Analysed& a, const RunOptions& opt, const PlannedJob& job);
 // The prime-rl report of an analysed job; null for any other kind.
 std::shared_ptr<Report> prime_report(const Analysed& a);
+// The hang analysis of a prime-rl run's logs, attached (findings, a.job.body joined with the hang
+// body, a.hang) when discovery gave the run hang files (pj.hang_files) or the end of one of its
+// plain logs (or of a file under its folder no kind claimed) holds a hang marker, and the analysis
+// finds a hang's evidence; false (nothing changed) otherwise.
+bool attach_prime_hangs(Analysed& a, const PlannedJob& pj);
 std::unique_ptr<core::Body> prime_body(std::shared_ptr<const Report> report);
 
 }  // namespace alog::cli

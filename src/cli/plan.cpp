@@ -150,6 +150,43 @@ void merge_parts(Plan& plan) {
   plan.jobs = std::move(out);
 }
 
+// Hang artifacts found inside a prime-rl run's folder (its trainer ranks' logs that end in stack
+// dumps, a folder of dumps beside its logs) belong to that run: its hang analysis reads them
+// with its own logs. A hang set under two run folders, or under none, stays a job of its own.
+void join_hangs_to_prime(Plan& plan) {
+  std::vector<size_t> runs;
+  for (size_t k = 0; k < plan.jobs.size(); ++k) {
+    std::error_code ec;
+    if (plan.jobs[k].kind == "prime-rl" && fs::is_directory(plan.jobs[k].root, ec)) runs.push_back(k);
+  }
+  if (runs.empty()) return;
+  std::vector<bool> gone(plan.jobs.size(), false);
+  for (size_t i = 0; i < plan.jobs.size(); ++i) {
+    PlannedJob& h = plan.jobs[i];
+    if (h.kind != "hang") continue;
+    std::vector<std::string> mine = h.direct;
+    mine.insert(mine.end(), h.files.begin(), h.files.end());
+    mine.insert(mine.end(), h.dirs.begin(), h.dirs.end());
+    if (mine.empty()) continue;
+    size_t home = SIZE_MAX, homes = 0;
+    for (size_t k : runs) {
+      bool inside = true;
+      for (const auto& p : mine) inside = inside && under(p, plan.jobs[k].root);
+      if (inside) home = k, ++homes;
+    }
+    if (homes != 1) continue;
+    PlannedJob& t = plan.jobs[home];
+    for (auto& x : mine) t.hang_files.push_back(std::move(x));
+    for (auto& x : h.inputs) t.inputs.push_back(std::move(x));
+    for (auto& x : h.notes) t.notes.push_back(std::move(x));
+    gone[i] = true;
+  }
+  std::vector<PlannedJob> out;
+  for (size_t k = 0; k < plan.jobs.size(); ++k)
+    if (!gone[k]) out.push_back(std::move(plan.jobs[k]));
+  plan.jobs = std::move(out);
+}
+
 }  // namespace
 
 Plan plan_jobs(const std::vector<std::string>& inputs) {
@@ -193,6 +230,7 @@ Plan plan_jobs(const std::vector<std::string>& inputs) {
   merge_contained(plan);
   merge_named_files(plan);
   merge_parts(plan);
+  join_hangs_to_prime(plan);
   for (auto& u : d.unrecognised) {
     std::error_code ec;
     if (u.argument == "-" || !fs::is_directory(u.argument, ec)) continue;

@@ -18,6 +18,10 @@ struct PlannedJob {
   std::vector<std::string> direct;  // inputs named on the command line, read as given
   std::vector<std::string> files;   // files found inside a folder (unreadable: skipped, not fatal)
   std::vector<std::string> dirs;    // folders the kind reads itself (srtctl job, Ray session logs)
+  // prime-rl: files under the run's folder that the hang kind claimed (a silent trainer rank's
+  // log ending in its stack dump, a folder of dumps): read by the run's hang analysis
+  // (attach_prime_hangs), not by its scan.
+  std::vector<std::string> hang_files;
   std::vector<core::InputEntry> inputs;  // skipped entries, with their reasons
   std::vector<std::string> notes;        // what discovery decided that the user should know
   std::vector<std::string> roles;        // roles of the inputs read ("driver log", ...)

@@ -4,12 +4,19 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <fcntl.h>
+#include <cerrno>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <optional>
 #include <set>
 #include <unordered_map>
 
 #include "analyze_logs/core/discover.hpp"
 #include "analyze_logs/input.hpp"
+#include "analyze_logs/util.hpp"
 #include "internal.hpp"
 
 namespace alog::hangs {
@@ -269,6 +276,79 @@ struct Decider {
     seq_ranks_ = enq.size();
   }
 
+  // A pending send or recv (`nccl:send 0->1`, `nccl:recv 1<-0`, group ranks) read from an entry.
+  struct P2p {
+    bool send = false;
+    int self = -1, peer = -1;  // global ranks
+  };
+  static std::optional<P2p> p2p_of(const FrEntry& x, const FrDump& d) {
+    std::string_view op = x.op;
+    size_t colon = op.find(':');
+    if (colon != std::string_view::npos) op.remove_prefix(colon + 1);
+    P2p p;
+    std::string_view arrow;
+    if (op.starts_with("send ")) p.send = true, arrow = "->";
+    else if (op.starts_with("recv ")) arrow = "<-";
+    else return std::nullopt;
+    op.remove_prefix(5);
+    size_t a = op.find(arrow);
+    if (a == std::string_view::npos) return std::nullopt;
+    auto self = parse_int(op.substr(0, a)), peer = parse_int(op.substr(a + 2));
+    if (!self || !peer || *self > 1'000'000 || *peer > 1'000'000) return std::nullopt;
+    // Group ranks to global ranks through the PG's rank list when the dump gives one.
+    auto global = [&](int64_t g) -> int {
+      for (const auto& pg : d.groups)
+        if (pg.name == x.pg && !pg.ranks.empty())
+          return g < static_cast<int64_t>(pg.ranks.size()) ? pg.ranks[static_cast<size_t>(g)] : -1;
+      return static_cast<int>(g);
+    };
+    p.self = global(*self);
+    p.peer = global(*peer);
+    if (p.self < 0 || p.peer < 0) return std::nullopt;
+    return p;
+  }
+
+  // Send/recv hangs: a rank waits in a send (or recv) that its peer never posted. For every
+  // pending point-to-point entry, the peer's dump must hold the matching pending op; a peer whose
+  // dump has none never posted it (a peer without a dump is the missing-dump evidence).
+  void point_to_point(const std::map<int, const FrDump*>& dump_of) {
+    std::map<int, std::vector<std::pair<P2p, const FrEntry*>>> pending;
+    for (const auto& [rank, d] : dump_of)
+      for (const auto& x : d->entries) {
+        if (!x.is_p2p || x.state == "completed") continue;
+        if (auto p = p2p_of(x, *d)) pending[rank].emplace_back(*p, &x);
+      }
+    for (const auto& [rank, ops] : pending)
+      for (const auto& [p, x] : ops) {
+        auto peer_dump = dump_of.find(p.peer);
+        if (peer_dump == dump_of.end() || p.peer == rank) continue;
+        bool matched = false;
+        if (auto it = pending.find(p.peer); it != pending.end())
+          for (const auto& [q, y] : it->second) matched |= q.send != p.send && q.peer == rank;
+        if (matched) continue;
+        const std::string what = p.send ? "recv" : "send";
+        suspect(p.peer, "flight recorder",
+                {peer_dump->second->file, 0, "",
+                 fmt::format("rank {} waits in {} (p2p_seq_id {}); rank {}'s dump has no pending {} "
+                             "{} rank {}",
+                             rank, x->op, x->p2p_seq, p.peer, what, p.send ? "from" : "to", rank)});
+        if (!r.collective) {
+          r.collective = Collective{};
+          r.collective->op = x->op;
+          r.collective->seq = x->p2p_seq;
+          r.collective->pg = x->pg.empty() ? "" : fmt::format("{}({})", x->pg, x->pg_desc);
+          r.collective->sizes = fmt::format("in {} out {}{}", x->input_sizes, x->output_sizes,
+                                            x->dtypes.empty() ? "" : " " + x->dtypes);
+          r.collective->timeout_ms = x->timeout_ms;
+          r.collective->frames = x->frames;
+          if (!x->frames.empty()) r.collective->call_site = x->frames.front().str();
+          r.collective->ev = {dump_of.at(rank)->file, 0, "",
+                              fmt::format("p2p_seq_id {} {} state {}", x->p2p_seq, x->op, x->state)};
+        }
+        if (r.collective && r.collective->op == x->op) r.collective->waiting.push_back(rank);
+      }
+  }
+
   void flight_recorder() {
     std::vector<const FrDump*> ok;
     std::set<int> have;
@@ -356,6 +436,7 @@ struct Decider {
                      fmt::format("entry {} differs: {} {} vs {} {}", S, x.op, x.input_sizes,
                                  stuck->op, stuck->input_sizes)});
     }
+    point_to_point(dump_of);
     // Missing dumps: every live rank dumps when one rank signals, so no dump is itself evidence.
     if (members.empty()) {
       int w = world();
@@ -403,12 +484,42 @@ struct Decider {
     // Last dump per rank (collectors append snapshots); unmapped dumps are grouped but name no
     // rank.
     std::map<int, const StackDump*> by_rank;
+    // Per rank: its first dump, how many, and whether any differs from the one before it.
+    struct Seen {
+      const StackDump* first = nullptr;
+      std::string key;  // the last dump's main-thread stack
+      size_t count = 0;
+      bool moved = false;
+    };
+    std::map<int, Seen> dumped;
     std::vector<const StackDump*> unmapped;
     for (const auto& d : f.dumps) {
       if (!d.main_thread()) continue;
-      if (d.rank >= 0) by_rank[d.rank] = &d;
+      if (d.rank < 0) continue;
+      by_rank[d.rank] = &d;
+      Seen& s = dumped[d.rank];
+      std::string key = stack_key(d.main_thread()->frames);
+      if (!s.first) s.first = &d;
+      else if (key != s.key) s.moved = true;
+      s.key = std::move(key);
+      ++s.count;
     }
     if (by_rank.empty()) return;
+    // Repeated snapshots of one rank: did its main thread move between them?
+    for (const auto& [rank, sv] : dumped) {
+      if (sv.count < 2) continue;
+      const StackDump* a = sv.first;
+      const StackDump* b = by_rank[rank];
+      Snapshots sn;
+      sn.rank = rank;
+      sn.count = sv.count;
+      sn.first = a->main_thread()->frames;
+      sn.last = b->main_thread()->frames;
+      sn.moved = sv.moved;
+      sn.first_ev = {a->file, a->line, "", a->header};
+      sn.last_ev = {b->file, b->line, "", b->header};
+      r.snapshots.push_back(std::move(sn));
+    }
     std::vector<const StackDump*> use;
     for (const auto& [k, d] : by_rank) use.push_back(d);
     std::map<std::string, size_t> idx;
@@ -687,6 +798,43 @@ bool is_hang_head(std::string_view head) {
   return false;
 }
 
+bool tail_has_hang_marker(const fs::path& file, size_t bytes) {
+  // Only a regular file is opened: opening a named pipe would block until a writer comes (and
+  // O_NONBLOCK covers one swapped in between the two calls).
+  struct stat first {};
+  if (::stat(file.c_str(), &first) != 0 || !S_ISREG(first.st_mode)) return false;
+  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return false;
+  struct stat st {};
+  std::string buf;
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+    auto size = static_cast<uint64_t>(st.st_size);
+    uint64_t from = size > bytes ? size - bytes : 0;
+    buf.resize(static_cast<size_t>(size - from));
+    size_t got = 0;
+    while (got < buf.size()) {
+      ssize_t n = ::pread(fd, buf.data() + got, buf.size() - got, static_cast<off_t>(from + got));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      got += static_cast<size_t>(n);
+    }
+    buf.resize(got);
+  }
+  ::close(fd);
+  if (buf.empty()) return false;
+  std::string_view t(buf);
+  return is_hang_head(t) || t.find("Pyspy dump for PID") != std::string_view::npos;
+}
+
+bool has_hang_evidence(const HangReport& r) {
+  if (!r.fr.empty() || !r.ras.empty()) return true;
+  for (const auto& l : r.lines)
+    if (l.kind != WatchLine::Kind::abort && l.kind != WatchLine::Kind::sigterm) return true;
+  for (const auto& d : r.dumps)
+    if (d.source == "py-spy" || d.header.starts_with("Timeout (")) return true;
+  return false;
+}
+
 HangReport analyze(const std::vector<fs::path>& inputs) {
   HangReport r;
   Facts f;
@@ -719,6 +867,7 @@ HangReport analyze(const std::vector<fs::path>& inputs) {
     r.files.push_back(display);
   }
   for (auto& p : f.problems) r.problems.push_back(std::move(p));
+  for (auto& a : f.ambiguities) r.ambiguities.push_back(std::move(a));
   r.lines_read = f.lines_read;
 
   Decider d{r, f, {}, {}, {}, 0};

@@ -25,6 +25,7 @@ struct Facts {
   std::vector<RasRank> ras;
   std::vector<PidFact> ids;
   std::vector<std::pair<std::string, std::string>> problems;
+  std::vector<std::string> ambiguities;  // mappings a line left uncertain (said in the report)
   uint64_t lines_read = 0;
 };
 
@@ -34,6 +35,12 @@ void scan_text(const std::string& path, const std::string& display, Facts& out);
 void scan_error_json(const std::string& path, const std::string& display, Facts& out);
 // The rank a file's name gives (`rank3`, `rank_3`, `rank-3`), -1 when none.
 int rank_from_name(std::string_view name);
+// The TP and PP ranks of an SGLang logger prefix at the start of a line (`[2025-04-03 20:06:34
+// DP1 TP2 EP2] …`), -1 when absent.
+struct SglangRank {
+  int tp = -1, pp = -1;
+};
+SglangRank sglang_rank(std::string_view line);
 
 }  // namespace alog::hangs::detail
 

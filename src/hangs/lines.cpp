@@ -102,6 +102,32 @@ Prefixed strip_prefixes(std::string_view line) {
 
 namespace detail {
 
+SglangRank sglang_rank(std::string_view line) {
+  // `[2025-04-03 20:06:34 DP1 TP0]`, `[2026-07-05 19:49:44.257 DP1 TP1 EP1]`, `[… PP1 TP3]`; the
+  // logger's prefix, at the start of the line.
+  SglangRank r;
+  if (line.size() < 21 || line[0] != '[' || line[5] != '-' || line[8] != '-') return r;
+  size_t close = line.find(']');
+  if (close == std::string_view::npos || close > 80) return r;
+  std::string_view inner = line.substr(1, close - 1);
+  size_t pos = inner.find(' ');  // after the date
+  if (pos == std::string_view::npos) return r;
+  pos = inner.find(' ', pos + 1);  // after the time
+  while (pos != std::string_view::npos) {
+    size_t b = pos + 1, e = inner.find(' ', b);
+    std::string_view tok = inner.substr(b, e == std::string_view::npos ? std::string_view::npos : e - b);
+    size_t k = 0;
+    while (k < tok.size() && tok[k] >= 'A' && tok[k] <= 'Z') ++k;
+    std::string_view name = tok.substr(0, k), n = tok.substr(k);
+    if (digits(n)) {
+      if (name == "TP") r.tp = to_int(n);
+      if (name == "PP") r.pp = to_int(n);
+    }
+    pos = e;
+  }
+  return r;
+}
+
 int rank_from_name(std::string_view name) {
   for (size_t k = name.find("rank"); k != std::string_view::npos; k = name.find("rank", k + 1)) {
     size_t d = k + 4;
@@ -226,6 +252,24 @@ class Scanner {
     int rank = prefix_rank_ >= 0 ? prefix_rank_ : file_rank_;
     std::string_view rest = p.rest;
     if (!rest.empty() && rest.back() == '\r') rest.remove_suffix(1);
+    // SGLang's watchdog: `[2025-04-03 20:06:34 DP1 TP2] Pyspy dump for PID 4242:` is the only
+    // line of its dump with the logger's prefix; the TP rank there maps the dumped pid.
+    if (size_t at = rest.find("Pyspy dump for PID "); at != std::string_view::npos) {
+      std::string_view tail = rest.substr(at + 19);
+      size_t d = 0;
+      while (d < tail.size() && d < 10 && tail[d] >= '0' && tail[d] <= '9') ++d;
+      SglangRank sr = sglang_rank(rest.substr(0, at));
+      if (d > 0 && sr.tp >= 0) {
+        int64_t pid = num(std::string(tail.substr(0, d)));
+        if (sr.pp > 0 && out_.ambiguities.size() < 100)
+          out_.ambiguities.push_back(fmt::format(
+              "{}:{}: pid {} is TP{} of pipeline stage PP{}: its global rank depends on the TP "
+              "size; left unmapped",
+              display_, no, pid, sr.tp, sr.pp));
+        else if (sr.pp <= 0)
+          out_.ids.push_back({sr.tp, pid, "", "SGLang TP prefix", -1});
+      }
+    }
     // Outside a block, a line none of start()'s patterns can match costs no regex and no evidence.
     if (s.block == Stream::Block::none && !may_start(rest)) return;
     core::Evidence ev{display_, no, "", clip_utf8(printable(raw), 400)};

@@ -109,6 +109,8 @@ class HangBody final : public core::Body {
       if (!r_.without_stack.empty())
         add("no stack dump from rank " + rank_list_of(r_.without_stack), "  ");
     }
+    if (!r_.snapshots.empty()) add("Repeated snapshots:");
+    for (const auto& sn : r_.snapshots) add(snapshot_line(sn), "  ", "      ");
     for (const auto& a : r_.ambiguities) add("mapping: " + a, "  ");
     return o;
   }
@@ -158,6 +160,20 @@ class HangBody final : public core::Body {
         o += fmt::format("{} other thread(s) identical on every rank left out.\n\n",
                          r_.common_threads_omitted);
     }
+    if (!r_.snapshots.empty()) {
+      o += "### Repeated snapshots\n\n";
+      for (const auto& sn : r_.snapshots) {
+        o += "- " + md_escape(snapshot_line(sn)) + "\n";
+        if (sn.moved) {
+          o += "\n      first:\n";
+          for (const auto& f : sn.first) o += "        " + printable(f.str()) + "\n";
+          o += "      last:\n";
+          for (const auto& f : sn.last) o += "        " + printable(f.str()) + "\n";
+          o += "\n";
+        }
+      }
+      o += "\n";
+    }
     if (!r_.ambiguities.empty()) {
       o += "### Rank mapping\n\n";
       for (const auto& a : r_.ambiguities) o += "- " + md_escape(a) + "\n";
@@ -200,6 +216,11 @@ class HangBody final : public core::Body {
         o += "</pre>\n";
       }
     }
+    if (!r_.snapshots.empty()) {
+      o += "<h3>Repeated snapshots</h3>\n<ul>\n";
+      for (const auto& sn : r_.snapshots) o += "<li>" + html_escape(snapshot_line(sn)) + "</li>\n";
+      o += "</ul>\n";
+    }
     for (const auto& a : r_.ambiguities) o += "<p>mapping: " + html_escape(a) + "</p>\n";
     return o;
   }
@@ -207,6 +228,18 @@ class HangBody final : public core::Body {
   void json(ojson& out) const override { out = to_json(r_); }
 
  private:
+  // "rank 2: the same main-thread stack in 3 snapshots: stuck in wait (threading.py:331)", or
+  // "rank 5: moved between 2 snapshots (running): from X to Y".
+  static std::string snapshot_line(const Snapshots& sn) {
+    if (!sn.moved)
+      return fmt::format("rank {}: the same main-thread stack in {} snapshots: stuck in {}", sn.rank,
+                         sn.count, sn.last.empty() ? std::string("(no frame)") : sn.last.front().str());
+    return fmt::format("rank {}: its main thread moved between {} snapshots (it runs): from {} to {}",
+                       sn.rank, sn.count,
+                       sn.first.empty() ? std::string("(no frame)") : sn.first.front().str(),
+                       sn.last.empty() ? std::string("(no frame)") : sn.last.front().str());
+  }
+
   // The majority's frame at the depth where the culprit's stack parts from it.
   std::string parting_peer() const {
     for (const auto& g : r_.groups) {
@@ -276,6 +309,16 @@ ojson to_json(const HangReport& r) {
                                  {"frames", frames_json(g.frames)}});
   }
   j["common_threads_omitted"] = r.common_threads_omitted;
+  j["snapshots"] = ojson::array();
+  for (const auto& sn : r.snapshots) {
+    j["snapshots"].push_back({{"rank", sn.rank},
+                              {"count", sn.count},
+                              {"moved", sn.moved},
+                              {"first", frames_json(sn.first)},
+                              {"last", frames_json(sn.last)},
+                              {"first_at", utf8_clean(sn.first_ev.ref())},
+                              {"last_at", utf8_clean(sn.last_ev.ref())}});
+  }
   j["fr_dumps"] = ojson::array();
   for (const auto& d : r.fr)
     j["fr_dumps"].push_back(

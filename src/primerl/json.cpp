@@ -207,6 +207,7 @@ J head_json(const Report& r, const JsonHeader& jh) {
     if (!read.count(e.path)) inputs.push_back(core::to_json(e));
   j["inputs"] = inputs;
   if (jh.jobs) j["jobs"] = *jh.jobs;
+  if (jh.hang) j["hang"] = *jh.hang;
 
   // Every metric of the kind, in kMetricDefs' order: one without samples is `count: 0` with no
   // other statistic (as in the *_stats.txt files), so a reader can tell "none measured" from "not

@@ -20,6 +20,28 @@ Sets:
                  formats ([PG 0 Rank 2] ..., ALLGATHER).
   conflict/      4 ranks: FR dumps of 0-2 all at SeqNum 77, rank 3's dump truncated (killed
                  mid-write), rank 2's stack differs, rank 3 has no stack dump: nothing decisive.
+  primerl_trainer/  a prime-rl run (orchestrator, inference, 4 trainer ranks on 2 nodes in
+                 logs/trainer/rank_N.log behind torchrun's [trainerN]: prefix, N the local rank)
+                 whose step 13 hangs: rank 2 (gpu-b02, pid 62301) waits for its rollout batch
+                 while ranks 0, 1, 3 time out in ALLREDUCE SeqNum 1873 (clip_grad_norm_); rank 0
+                 signals the dump first; the heartbeat monitor aborts every rank and faulthandler
+                 (SIGABRT from a C++ thread: only `Thread 0x…` blocks, main thread last) dumps
+                 each one. The orchestrator waits for checkpoint 13; its last update is sent but
+                 never done.
+  srtctl_pyspy/  an srtctl job folder (5104_1A, built with testdata/srtctl/sweep/make_sweep.py as
+                 the findings jobs are): one aggregated SGLang worker, TP4 with DP attention. c16
+                 runs; c32 starts at 10:06:40 and the worker stops. 300 s later each scheduler's
+                 watchdog writes `Pyspy dump for PID …` (only that line has the `[… DPn TPn EPn]`
+                 prefix): TP0, TP1 and TP3 wait in all_reduce, TP2 (pid 31412) in
+                 torch.cuda.synchronize. Only the stack tells: a low-confidence culprit.
+  snapshots/     4 ranks, py-spy dumps appended (`>>`) twice per rank five minutes apart, a date
+                 line before each: ranks 0, 1, 3 sit in the same all_gather both times, rank 2
+                 moved (its data pipeline loops: first in decode, then in tokenize); its own
+                 watchdog line says it enqueued 4410 while the others time out on 4411.
+  p2p/           4 ranks, 2 pipeline stages (0->1, 2->3), Flight Recorder pickles only (plus a
+                 py-spy dump of rank 1): rank 0's `nccl:send 0->1` (p2p_seq_id 57) is pending,
+                 rank 1's dump has no pending recv from 0 (it is in its data loader); ranks 2
+                 and 3 completed every send/recv. The peer that never posted the recv is rank 1.
 """
 import json
 import os
@@ -447,11 +469,274 @@ def conflict():
         put(f"{base}/nccl_trace_rank_{r}", data)
 
 
+# ---- 5. primerl_trainer ----------------------------------------------------------------------
+
+def primerl_trainer():
+    base = "primerl_trainer/logs"
+    hosts = ["gpu-b01", "gpu-b02"]
+    pids = [62210, 62211, 62301, 62302]
+    culprit = 2
+    seq = 1873
+    steps = 12
+    clock = [11 * 3600 + 5 * 60]
+
+    def hms(t):
+        return f"{t // 3600 % 24:02d}:{t // 60 % 60:02d}:{t % 60:02d}"
+
+    def tid(k):
+        return f"{(0x3c1f5e0a9b7d2461 * (k + 7)) & 0xFFFFFFFFFFFFFFFF:016x}"
+
+    orch, inf = [], []
+    ranks = {r: [] for r in range(4)}
+
+    def tr(r, line):
+        ranks[r].append(f"[trainer{r % 2}]:{line}")
+
+    def info(t, msg, level="   INFO"):
+        return f"{hms(t)} {level} {msg}"
+
+    t = clock[0]
+    orch.append(info(t, "Starting orchestrator"))
+    orch.append(info(t, "Connecting to inference server at http://10.0.0.9:8000"))
+    inf.append("INFO 10-14 11:04:10 [api_server.py:1805] vLLM API server version 0.10.1.1")
+    for r in range(4):
+        node, local = divmod(r, 2)
+        tr(r, info(t - 40, f"Starting RL trainer on 4 GPUs (world_size=4, rank={r})"))
+        tr(r, f"{hosts[node]}:{pids[r]}:{pids[r]} [{local}] NCCL INFO Bootstrap : Using eth0:10.0.1.{node + 1}<0>")
+        tr(r, f"{hosts[node]}:{pids[r]}:{pids[r] + 611} [{local}] NCCL INFO comm 0x5601a{r}c0 rank {r} nRanks 4 nNodes 2 localRanks 2 localRank {local} MNNVL 0")
+        tr(r, f"[rank{r}]:[W1014 11:04:35.{412381 + r} ProcessGroupNCCL.cpp:4715] [PG ID 0 PG GUID 0 Rank {r}]  using GPU {local} to perform barrier as devices used by this process are currently unknown. This can potentially cause a hang if this rank to GPU mapping is incorrect.")
+    tr(0, info(t - 20, "Initialized optimizer AdamW (lr=1.00e-06, weight_decay=0.01)"))
+    mono = 41820.5
+    for step in range(1, steps + 2):
+        t += 30
+        trace = tid(step)
+        send_t = mono + (t - clock[0])
+        rpc = 900.0 + 37.0 * (step % 5)
+        queue = 20.0 + 3.0 * (step % 4)
+        ckpt = f"/models/run/checkpoints/step_{step - 1}"
+        orch.append(info(t, f"[weights][{trace}] client.send url=http://10.0.0.9:8000 path={ckpt} t={send_t:.6f}"))
+        inf.append(f"INFO 10-14 {hms(t)} [server.py:88] [weights][{trace}] server.recv path=/update_weights t={send_t + 0.0412:.6f}")
+        if step == steps + 1:
+            # The trainer never wrote checkpoint 12's successor: the update is sent, its RPC hangs.
+            inf.append(f"INFO 10-14 {hms(t)} [server.py:131] [weights][{trace}] rpc.start op=update_weights t={send_t + 0.0413:.6f}")
+            orch.append(info(t + 1, f"Orchestrator paused: waiting for trainer process to complete checkpoint {step} (>1 step(s) ahead). Training is progressing normally."))
+            break
+        inf.append(f"INFO 10-14 {hms(t)} [server.py:131] [weights][{trace}] rpc.start op=update_weights t={send_t + 0.0413:.6f}")
+        inf.append(f"INFO 10-14 {hms(t + 1)} [server.py:139] [weights][{trace}] rpc.done op=update_weights t={send_t + 0.0413 + rpc / 1000:.6f} rpc_ms={rpc:.1f}")
+        orch.append(info(t + 1, f"[weights][{trace}] client.done wall_ms={rpc + queue:.1f} rpc_ms={rpc:.1f} queue_ms={queue:.1f}"))
+        orch.append(info(t + 20, f"Step {step} | Time: 21.{step:02d}s | Reward: 0.{4100 + step * 7} | Throughput: 2408.9 tokens/s | Seq. Length: 845.6 tokens/sample | Async Level: 1 | Max. Off-Policy Level: 0", "SUCCESS"))
+        tr(0, info(t + 18, f"Step {step} | Time: 18.{step:02d}s | Loss: 0.00{12 + step} | Entropy: 0.4511 | Grad. Norm: 0.2101 | LR: 1.00e-06 | Throughput: 9120 tokens/s | MFU: 31.4%", "SUCCESS"))
+        for r in (1, 2, 3):
+            tr(r, info(t + 18, f"Rank {r} finished step {step} (peak memory 61.{10 + r} GiB)", "  DEBUG"))
+        tr(0, info(t + 19, f"Saving weight checkpoint to /models/run/checkpoints/step_{step}"))
+        tr(0, info(t + 20, f"[ckpt] write.done step={step} write_ms={700 + 11 * step:.1f}"))
+    # Step 13: rank 2 waits for its rollout batch; the others enter clip_grad_norm_'s all-reduce.
+    for r in range(4):
+        tr(r, info(t + 21, f"Waiting for rollouts of step {steps + 1} in /models/run/rollouts/step_{steps}"))
+    c10d = "/usr/local/lib/python3.12/dist-packages/torch/distributed/distributed_c10d.py"
+    waiting = [(c10d, 2806, "all_reduce"),
+               ("/usr/local/lib/python3.12/dist-packages/torch/distributed/c10d_logger.py", 81, "wrapper"),
+               ("/usr/local/lib/python3.12/dist-packages/torch/distributed/tensor/_api.py", 1104, "full_tensor"),
+               ("/workspace/prime-rl/src/prime_rl/trainer/rl/train.py", 352, "clip_grad_norm_"),
+               ("/workspace/prime-rl/src/prime_rl/trainer/rl/train.py", 288, "train"),
+               ("/workspace/prime-rl/src/prime_rl/trainer/rl/train.py", 420, "main")]
+    stuck = [("/usr/lib/python3.12/threading.py", 359, "wait"),
+             ("/usr/lib/python3.12/threading.py", 655, "wait"),
+             ("/workspace/prime-rl/src/prime_rl/trainer/rl/data.py", 142, "_wait_for_batch"),
+             ("/workspace/prime-rl/src/prime_rl/trainer/rl/data.py", 171, "get_batch"),
+             ("/workspace/prime-rl/src/prime_rl/trainer/rl/train.py", 231, "train"),
+             ("/workspace/prime-rl/src/prime_rl/trainer/rl/train.py", 420, "main")]
+    pin = [("/usr/lib/python3.12/selectors.py", 415, "select"),
+           ("/usr/local/lib/python3.12/dist-packages/torch/utils/data/_utils/pin_memory.py", 56, "_pin_memory_loop"),
+           ("/usr/lib/python3.12/threading.py", 1012, "run"),
+           ("/usr/lib/python3.12/threading.py", 1075, "_bootstrap_inner"),
+           ("/usr/lib/python3.12/threading.py", 1032, "_bootstrap")]
+    stamp = "E1014 {}.{:09d} ProcessGroupNCCL.cpp:{}"
+    tout = t + 21 + 600
+    for i, r in enumerate((0, 3, 1)):
+        tr(r, f"[rank{r}]:[{stamp.format(hms(tout), 224000262 + i * 1111, 632)}] [Rank {r}] Watchdog caught collective operation timeout: WorkNCCL(SeqNum={seq}, OpType=ALLREDUCE, NumelIn=1, NumelOut=1, Timeout(ms)=600000) ran for 600083 milliseconds before timing out.")
+        tr(r, f"[rank{r}]:[{stamp.format(hms(tout), 224100262 + i * 1111, 2395)}] [PG ID 0 PG GUID 0(default_pg) Rank {r}]  failure detected by watchdog at work sequence id: {seq} PG status: last enqueued work: {seq}, last completed work: {seq - 1}")
+        if r == 0:
+            tr(r, f"[rank{r}]:[{stamp.format(hms(tout), 224200262, 2732)}] [PG ID 0 PG GUID 0(default_pg) Rank 0] First PG on this rank to signal dumping.")
+        tr(r, f"[rank{r}]:[{stamp.format(hms(tout), 224300262 + i * 1111, 801)}] Stack trace of the failed collective: ")
+        for k, (f, n, fn) in enumerate(waiting[:3]):
+            tr(r, f"#{k} {fn} from {f}:{n}")
+    for r in (1, 2, 3):
+        last = seq - 1 if r == culprit else seq
+        tr(r, f"[rank{r}]:[{stamp.format(hms(tout), 686716232 + r, 1987)}] [PG ID 0 PG GUID 0(default_pg) Rank {r}] Received a dump signal due to a collective timeout from  rank 0 and we will try our best to dump the debug info. Last enqueued NCCL work: {last}, last completed NCCL work: {seq - 1}.This is most likely caused by incorrect usages of collectives, e.g., wrong sizes used across ranks, the order of collectives is not same for all ranks or the scheduled collective, for some reason, didn't run. Additionally, this can be caused by GIL deadlock or other reasons such as network errors or bugs in the communications library (e.g. NCCL), etc.")
+    # 60 s later every process is taken down (SIGABRT from a C++ thread); faulthandler dumps it.
+    for r in range(4):
+        if r != culprit:
+            tr(r, f"[rank{r}]:[E1014 {hms(tout + 60)}.{300000000 + r:09d} ProcessGroupNCCL.cpp:1601] [PG ID 0 PG GUID 0(default_pg) Rank {r}] Some NCCL operations have failed or timed out. Due to the asynchronous nature of CUDA kernels, subsequent GPU operations might run on corrupted/incomplete data.")
+            tr(r, f"[rank{r}]:[E1014 {hms(tout + 60)}.{300100000 + r:09d} ProcessGroupNCCL.cpp:1595] [PG ID 0 PG GUID 0(default_pg) Rank {r}] Process group watchdog thread terminated with exception: [Rank {r}] Watchdog caught collective operation timeout: WorkNCCL(SeqNum={seq}, OpType=ALLREDUCE, NumelIn=1, NumelOut=1, Timeout(ms)=600000) ran for 600083 milliseconds before timing out.")
+            tr(r, "terminate called after throwing an instance of 'c10::DistBackendError'")
+            tr(r, f"  what():  [PG ID 0 PG GUID 0(default_pg) Rank {r}] Process group watchdog thread terminated with exception: [Rank {r}] Watchdog caught collective operation timeout")
+        else:
+            tr(r, f"[rank{r}]:[F1014 {hms(tout + 480)}.{500000000 + r:09d} ProcessGroupNCCL.cpp:1743] [PG ID 0 PG GUID 0(default_pg) Rank {r}] [PG ID 0 PG GUID 0(default_pg) Rank {r}] Terminating the process after attempting to dump debug info, due to collective timeout or exception.")
+        main = stuck if r == culprit else waiting
+        tr(r, "Fatal Python error: Aborted")
+        tr(r, "")
+        tr(r, f"Thread 0x00007f{0x1d2effd640 + r * 0x1000:010x} (most recent call first):")
+        for f, n, fn in pin:
+            tr(r, f'  File "{f}", line {n} in {fn}')
+        tr(r, "")
+        tr(r, f"Thread 0x00007f{0x1f5b1d3740 + r * 0x1000:010x} (most recent call first):")
+        for f, n, fn in main:
+            tr(r, f'  File "{f}", line {n} in {fn}')
+        tr(r, "")
+        tr(r, "Extension modules: numpy.core._multiarray_umath, torch._C, torch._C._fft, torch._C._linalg, torch._C._nn (total: 5)")
+    put("primerl_trainer/logs/orchestrator.log", "\n".join(orch) + "\n")
+    put("primerl_trainer/logs/inference.log", "\n".join(inf) + "\n")
+    for r in range(4):
+        put(f"{base}/trainer/rank_{r}.log", "\n".join(ranks[r]) + "\n")
+
+
+# ---- 6. srtctl_pyspy ---------------------------------------------------------------------------
+
+def srtctl_pyspy():
+    import tempfile
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "srtctl", "sweep"))
+    from make_sweep import hms, job, server_args  # noqa: E402
+    pids = [31410, 31411, 31412, 31413]
+    culprit = 2
+    waiting = ["all_reduce (torch/distributed/distributed_c10d.py:2806)",
+               "_all_reduce_in_place (sglang/srt/distributed/device_communicators/pynccl_wrapper.py:118)",
+               "all_reduce (sglang/srt/distributed/parallel_state.py:478)",
+               "forward (sglang/srt/layers/linear.py:1305)",
+               "forward_batch_generation (sglang/srt/managers/tp_worker.py:236)",
+               "run_batch (sglang/srt/managers/scheduler.py:1742)",
+               "event_loop_overlap (sglang/srt/managers/scheduler.py:1021)",
+               "run_scheduler_process (sglang/srt/managers/scheduler.py:2567)"]
+    stuck = ["synchronize (torch/cuda/__init__.py:985)",
+             "resolve_last_batch_result (sglang/srt/managers/scheduler_output_processor_mixin.py:223)",
+             "process_batch_result_decode (sglang/srt/managers/scheduler_output_processor_mixin.py:241)",
+             "event_loop_overlap (sglang/srt/managers/scheduler.py:1033)",
+             "run_scheduler_process (sglang/srt/managers/scheduler.py:2567)"]
+    watchdog = ["_watchdog_once (sglang/srt/utils/watchdog.py:88)",
+                "_watchdog_thread (sglang/srt/utils/watchdog.py:61)",
+                "run (threading.py:1012)", "_bootstrap_inner (threading.py:1075)", "_bootstrap (threading.py:1032)"]
+
+    def decode(t, dp, run, gen):
+        return (f"[{hms(t)} DP{dp} TP{dp} EP{dp}] Decode batch, #running-req: {run}, #token: {run * 1024}, "
+                f"token usage: 0.10, cuda graph: True, gen throughput (token/s): {gen:.2f}, #queue-req: 0, ")
+
+    def worker(hosts):
+        L = ["2025-12-01 10:00:05| root: Aggregated worker setup started",
+             server_args(10, 256).replace("dp_size=2", "dp_size=4")]
+        for t in (230, 250, 270):  # c16 at 200-300
+            L += [decode(t, dp, 4, 200.0) for dp in range(4)]
+        L += [decode(405, dp, 8, 240.0) for dp in range(4)]  # c32 from 400: one line, then nothing
+        for tp in range(4):
+            pid = pids[tp]
+            pre = f"[{hms(705 + tp)} DP{tp} TP{tp} EP{tp}]"
+            L.append(f"{pre} Pyspy dump for PID {pid}:")
+            L.append(f"Process {pid}: sglang::scheduler_DP{tp}_TP{tp}_EP{tp}")
+            L.append("Python v3.12.3 (/usr/bin/python3.12)")
+            L.append("")
+            L.append(f'Thread {pid} (idle): "MainThread"')
+            L += ["    " + f for f in (stuck if tp == culprit else waiting)]
+            L.append(f'Thread {pid + 187} (active): "Thread-3 (_watchdog_thread)"')
+            L += ["    " + f for f in watchdog]
+            L.append("")
+            L.append(f"{pre} Scheduler watchdog timeout (self.watchdog_timeout=300, self.soft=False)")
+        L.append(f"[{hms(710)}] Received sigquit from a child process. It usually means the child failed.")
+        return {f"{hosts[0]}_agg_w0.err": L}
+
+    cwd = os.getcwd()
+    with tempfile.TemporaryDirectory() as tmp:
+        os.chdir(tmp)
+        try:
+            folder = "5104_1A_20251201_100000"
+            job(5104, folder, "aggregated", 1, [(16, 800, 12.5, 200, 300)], worker, unfinished=(32, 400))
+            for name in sorted(os.listdir(folder)):
+                with open(os.path.join(folder, name), "rb") as f:
+                    put(f"srtctl_pyspy/{folder}/{name}", f.read())
+        finally:
+            os.chdir(cwd)
+
+
+# ---- 7. snapshots ------------------------------------------------------------------------------
+
+def snapshots():
+    base = "snapshots"
+    seq = 4411
+    culprit = 2
+    same = ["_all_gather_base (torch/distributed/distributed_c10d.py:2962)",
+            "all_gather_into_tensor (torch/distributed/distributed_c10d.py:3054)",
+            "gather_params (model/fsdp.py:77)", "forward (model/fsdp.py:120)", "train (train.py:90)",
+            "<module> (train.py:140)"]
+    first = ["decode (data/image.py:41)", "__getitem__ (data/dataset.py:88)", "fetch (data/loader.py:52)",
+             "next_batch (train.py:71)", "train (train.py:84)", "<module> (train.py:140)"]
+    later = ["tokenize (data/text.py:19)", "__getitem__ (data/dataset.py:91)", "fetch (data/loader.py:52)",
+             "next_batch (train.py:71)", "train (train.py:84)", "<module> (train.py:140)"]
+    for r in range(4):
+        pid = 8200 + r
+        lines = [f"node-0:{pid}:{pid + 7} [{r}] NCCL INFO comm 0x7{r}00 rank {r} nRanks 4 nNodes 1 localRanks 4 localRank {r} MNNVL 0"]
+        if r != culprit:
+            lines.append(f"[rank{r}]:[E314 04:10:02.{100000000 + r:09d} ProcessGroupNCCL.cpp:616] [Rank {r}] Watchdog caught collective operation timeout: WorkNCCL(SeqNum={seq}, OpType=_ALLGATHER_BASE, NumelIn=262144, NumelOut=1048576, Timeout(ms)=600000) ran for 600031 milliseconds before timing out.")
+            lines.append(f"[rank{r}]:[E314 04:10:02.{200000000 + r:09d} ProcessGroupNCCL.cpp:2395] [PG ID 0 PG GUID 0(default_pg) Rank {r}]  failure detected by watchdog at work sequence id: {seq} PG status: last enqueued work: {seq}, last completed work: {seq - 1}")
+        else:
+            lines.append(f"[rank{r}]:[E314 04:10:02.{686716232:09d} ProcessGroupNCCL.cpp:1987] [PG ID 0 PG GUID 0(default_pg) Rank {r}] Received a dump signal due to a collective timeout from  rank 0 and we will try our best to dump the debug info. Last enqueued NCCL work: {seq - 1}, last completed NCCL work: {seq - 1}.This is most likely caused by incorrect usages of collectives")
+        put(f"{base}/rank{r}.log", "\n".join(lines) + "\n")
+        snaps = []
+        for k, stamp in enumerate(("2026-03-14 04:02:00", "2026-03-14 04:07:00")):
+            main = (first if k == 0 else later) if r == culprit else same
+            snaps.append(f"=== {stamp} ===\n" + pyspy(pid, "python train.py", main, [(pid + 40, "Thread-1 (_pin_memory_loop)", ["select (selectors.py:415)", "_pin_memory_loop (torch/utils/data/_utils/pin_memory.py:56)"])]))
+        put(f"{base}/pyspy/rank{r}.txt", "".join(snaps))
+
+
+# ---- 8. p2p ------------------------------------------------------------------------------------
+
+def p2p():
+    base = "p2p"
+    t0 = 1773454269194064333
+    frames = [{"name": "send", "filename": "torch/distributed/distributed_c10d.py", "line": 2338},
+              {"name": "send_forward", "filename": "pipeline/schedule.py", "line": 144},
+              {"name": "step", "filename": "pipeline/schedule.py", "line": 310}]
+
+    def entry(seq, op, done, p2p_seq):
+        return {"frames": frames, "record_id": seq, "pg_id": 0, "process_group": ("0", "default_pg"),
+                "thread_name": "pt_main_thread", "thread_id": "139807877388089",
+                "collective_seq_id": 0, "p2p_seq_id": p2p_seq, "op_id": seq,
+                "profiling_name": op, "time_created_ns": t0 + seq * 1_000_000,
+                "input_sizes": [[4096, 8192]], "input_dtypes": ["BFloat16"],
+                "output_sizes": [[4096, 8192]], "output_dtypes": ["BFloat16"],
+                "state": "completed" if done else "scheduled",
+                "time_discovered_started_ns": None,
+                "time_discovered_completed_ns": (t0 + seq * 1_000_000 + 5_000_000) if done else None,
+                "retired": done, "timeout_ms": 600000, "is_p2p": True}
+
+    for r in range(4):
+        src, dst = (0, 1) if r < 2 else (2, 3)
+        sender = r == src
+        op = f"nccl:send {src}->{dst}" if sender else f"nccl:recv {dst}<-{src}"
+        entries = [entry(k, op, True, k) for k in (54, 55, 56)]
+        if r == 0:
+            entries.append(entry(57, op, False, 57))  # the send rank 1 never receives
+        elif r in (2, 3):
+            entries.append(entry(57, op, True, 57))
+        doc = {"version": "2.10",
+               "pg_config": {"0": {"name": "0", "desc": "default_pg", "ranks": str(list(range(4)))}},
+               "comm_lib_version": "2.27.5",
+               "pg_status": {"0": {"last_enqueued_collective": 12, "last_started_collective": -1,
+                                   "last_completed_collective": 12}},
+               "entries": entries}
+        put(f"{base}/nccl_trace_rank_{r}", TorchPickler().dumps(doc))
+    put(f"{base}/pyspy/rank1.txt", pyspy(9301, "python pipeline_train.py",
+                                         ["wait (threading.py:331)", "get (queue.py:180)",
+                                          "__next__ (torch/utils/data/dataloader.py:733)",
+                                          "recv_forward (pipeline/schedule.py:131)", "step (pipeline/schedule.py:305)"], []))
+
+
 def main():
     nccl_8rank()
     gloo_barrier()
     seq_only()
     conflict()
+    primerl_trainer()
+    srtctl_pyspy()
+    snapshots()
+    p2p()
     check = "--check" in sys.argv
     bad = 0
     for rel, data in sorted(FILES.items()):

@@ -18,6 +18,8 @@ namespace alog {
 struct JsonHeader {
   const core::Header* header = nullptr;
   const nlohmann::ordered_json* jobs = nullptr;
+  // The hang analysis attached to the run (`hang`, after `jobs`), when its logs held one.
+  const nlohmann::ordered_json* hang = nullptr;
 };
 
 // report.json, schema 2: the shared header at the top level (verdict, cause, findings, inputs,
