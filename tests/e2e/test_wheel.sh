@@ -64,6 +64,13 @@ refuse dynamic "is not configured with -DALOG_STATIC_DEPS=ON" "$home" "CMAKE_BUI
   "ALOG_STATIC_DEPS:BOOL=OFF"
 refuse sanitizer "is a sanitizer build" "$home" "CMAKE_BUILD_TYPE:STRING=Release" "ALOG_STATIC_DEPS:BOOL=ON" \
   "ALOG_SANITIZE:BOOL=ON"
+# The same through the config settings (-C), which python3 -m build and pip pass to the backend.
+(cd "$src" && ALOG_WHEEL_BUILD_DIR= $py -m build --wheel --no-isolation -C build-dir="$tmp/refuse/no-cache" \
+  --outdir "$tmp/refuse/dist" src/wheel) >"$tmp/refuse/config.log" 2>&1 && fail "-C build-dir=<no build folder> packed"
+grep -qF "is not a CMake build folder (no CMakeCache.txt)" "$tmp/refuse/config.log" || fail "-C build-dir: no reason given"
+(cd "$src" && $py -m build --wheel --no-isolation -C jobs=abc --outdir "$tmp/refuse/dist" src/wheel) \
+  >"$tmp/refuse/jobs.log" 2>&1 && fail "-C jobs=abc accepted"
+grep -qF "jobs=abc: expected a positive integer" "$tmp/refuse/jobs.log" || fail "-C jobs=abc: no reason given"
 [[ ! -e $tmp/refuse/dist ]] || [[ -z $(ls -A "$tmp/refuse/dist") ]] || fail "a refused build left a wheel"
 # ... and binaries that need more than glibc, or no tag covers.
 (cd "$src/src/wheel" && $py - <<'EOF') || fail "the backend's binary checks"
@@ -84,6 +91,22 @@ for path, want in cases.items():
         if want not in str(e):
             print("FAIL:", path, e)
             raise SystemExit(1)
+EOF
+
+# README shows the install lines and how to build the wheel; docs/WHEEL.md's cibuildwheel
+# configuration is the one in src/wheel/pyproject.toml.
+for line in 'pip install analyze-logs' 'uv tool install analyze-logs' 'pipx install analyze-logs' \
+  'python3 -m build --wheel --no-isolation src/wheel'; do
+  grep -qF -- "$line" "$src/README.md" || fail "README.md lacks '$line'"
+done
+$py - "$src/docs/WHEEL.md" "$src/src/wheel/pyproject.toml" <<'EOF' || fail "docs/WHEEL.md's [tool.cibuildwheel] is not src/wheel/pyproject.toml's"
+import re, sys, tomllib
+doc = open(sys.argv[1], encoding="utf-8").read()
+blocks = [b for b in re.findall(r"```toml\n(.*?)```", doc, re.S) if "[tool.cibuildwheel]" in b]
+assert len(blocks) == 1, "one [tool.cibuildwheel] block expected in docs/WHEEL.md"
+doc_cfg = tomllib.loads(blocks[0])["tool"]["cibuildwheel"]
+cfg = tomllib.load(open(sys.argv[2], "rb"))["tool"]["cibuildwheel"]
+assert doc_cfg == cfg, (doc_cfg, cfg)
 EOF
 
 # What git sees in src/wheel before the builds: they must add nothing to it (.gitignore).
