@@ -8,7 +8,7 @@
 # The package depends on the Debian 12 runtime libraries the binary links (checked with ldd:
 # re2, fmt, zstd, zlib, and the C/C++ runtime) by name rather than through dpkg-shlibdeps, so that
 # building it needs nothing beyond CMake; a newer Debian with other sonames (libre2-10, libfmt10)
-# overrides ALOG_DEB_DEPENDS.
+# overrides ALOG_DEB_DEPENDS. With ALOG_STATIC_DEPS (CI's build) the binary needs only glibc: libc6.
 
 include(GNUInstallDirs)
 
@@ -27,8 +27,17 @@ install(FILES ${CMAKE_CURRENT_LIST_DIR}/../docs/analyze-logs.fish-completion
 
 set(ALOG_DEB_MAINTAINER "analyze-logs maintainers <analyze-logs@users.noreply.github.com>"
     CACHE STRING "Maintainer field of the .deb")
-set(ALOG_DEB_DEPENDS "libc6, libgcc-s1, libstdc++6, libre2-9, libfmt9, libzstd1, zlib1g"
-    CACHE STRING "Depends field of the .deb (the runtime libraries the binary links)")
+set(ALOG_DEB_DEPENDS ""
+    CACHE STRING "Depends field of the .deb (the runtime libraries the binary links; empty: the build's default)")
+set(_alog_deb_depends "${ALOG_DEB_DEPENDS}")
+if(NOT _alog_deb_depends)
+  if(ALOG_STATIC_DEPS)
+    # Everything but glibc is linked in (CMakeLists.txt, docs/WHEEL.md).
+    set(_alog_deb_depends "libc6")
+  else()
+    set(_alog_deb_depends "libc6, libgcc-s1, libstdc++6, libre2-9, libfmt9, libzstd1, zlib1g")
+  endif()
+endif()
 
 set(CPACK_GENERATOR "DEB")
 set(CPACK_PACKAGE_NAME "analyze-logs")
@@ -43,7 +52,7 @@ statistics, recognises the known bottlenecks and writes SUMMARY.md, report.json,
 report.html and a Perfetto trace.")
 set(CPACK_PACKAGING_INSTALL_PREFIX "/usr")
 set(CPACK_DEBIAN_PACKAGE_MAINTAINER "${ALOG_DEB_MAINTAINER}")
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "${ALOG_DEB_DEPENDS}")
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "${_alog_deb_depends}")
 set(CPACK_DEBIAN_PACKAGE_SECTION "utils")
 set(CPACK_DEBIAN_PACKAGE_PRIORITY "optional")
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS OFF)

@@ -15,10 +15,11 @@ build=(cmake g++ make pkg-config libcli11-dev libre2-dev libfmt-dev nlohmann-jso
 # hyperfine, ripgrep, time for the benchmarks; chromium renders report.html; python3-jsonschema
 # checks report.json; libxml2-utils (xmllint) checks --junit against its XSD; python3-yaml parses
 # docs/CI.md's YAML; zsh and fish load their completions; python3-prometheus-client parses the
-# --follow --metrics file.
+# --follow --metrics file; python3-build, python3-venv and pipx build and install the wheel
+# offline, binutils' readelf checks what its binary needs.
 tests=(libgtest-dev libbenchmark-dev python3 gzip zstd clang libclang-rt-14-dev hyperfine ripgrep
        time chromium python3-jsonschema ccache libxml2-utils python3-yaml zsh fish
-       python3-prometheus-client)
+       python3-prometheus-client python3-build python3-venv pipx binutils)
 # The MCP tests drive one session with the official MCP TypeScript SDK's client: Node.js and npm
 # from Debian (skipped when a node and npm are already on PATH, e.g. another distribution's build),
 # then the SDK from the npm registry into a cache folder outside the tree.

@@ -164,7 +164,9 @@ template <std::integral I>
 void put_integer(std::string& out, I v) {
   char tmp[24];
   auto res = std::to_chars(tmp, tmp + sizeof tmp, v);
-  out.append(tmp, res.ptr);
+  // (pointer, length), not the iterator pair: with fmt header-only (ALOG_STATIC_DEPS) GCC 12
+  // inlines the latter into a false -Wrestrict.
+  out.append(tmp, static_cast<std::size_t>(res.ptr - tmp));
 }
 
 // An event's "args" object, keys in the order they are added (ordered_json's). Integers and

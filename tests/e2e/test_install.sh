@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `cmake --install` and `cpack -G DEB`: the binary, the man page and the bash, zsh and fish
 # completions land where they belong, the man page renders without a groff warning, the bash
-# completion loads, and the .deb holds the same files and names its runtime libraries.
+# completion loads, and the .deb holds the same files and names its runtime libraries (only libc6
+# for a -DALOG_STATIC_DEPS=ON build such as CI's build-ci, whose binary ldd shows needs only glibc).
 #
 # Usage: test_install.sh BINARY SOURCE_DIR   (as ctest runs it). By default this installs and
 # packages from BINARY's own build folder (seconds); ALOG_INSTALL_REUSE=0 configures SOURCE_DIR
@@ -83,9 +84,19 @@ if command -v dpkg-deb >/dev/null; then
     grep -qF " $f" <<<"$contents" || fail "$f missing from $(basename "$deb")"
   done
   depends=$(dpkg-deb -f "$deb" Depends)
-  for lib in libre2-9 libfmt9 libzstd1 zlib1g; do
-    [[ $depends == *"$lib"* ]] || fail "Depends lacks $lib: $depends"
-  done
+  if grep -qx 'ALOG_STATIC_DEPS:BOOL=ON' "$build/CMakeCache.txt"; then
+    # A static build (tests/run.sh's build-ci, the wheel's binary): it needs only glibc.
+    [[ $depends == libc6 ]] || fail "Depends of a -DALOG_STATIC_DEPS=ON build is not just libc6: $depends"
+    dpkg-deb -x "$deb" "$tmp/deb-root"
+    LC_ALL=C ldd "$tmp/deb-root/usr/bin/analyze-logs" >"$tmp/deb-ldd" || fail "ldd on the .deb's binary"
+    if grep -vE '^\s*(linux-vdso\.so\.1|libc\.so\.6|libm\.so\.6|/lib64/ld-linux-x86-64\.so\.2|/lib/ld-linux-aarch64\.so\.1) ' "$tmp/deb-ldd"; then
+      fail "the .deb's binary needs more than glibc (above), but its Depends is $depends"
+    fi
+  else
+    for lib in libre2-9 libfmt9 libzstd1 zlib1g; do
+      [[ $depends == *"$lib"* ]] || fail "Depends lacks $lib: $depends"
+    done
+  fi
   echo "PASS: installed and packaged $(basename "$deb") (Depends: $depends)"
 else
   echo "PASS: installed (dpkg-deb absent: .deb not built)"
