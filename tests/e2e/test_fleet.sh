@@ -63,6 +63,11 @@ grep -q '── 7000' "$tmp/term.txt" && fail "60 jobs: the terminal shows each 
 "$bin" -q -j1 --json --no-folder "$tmp/bad/jobs" >"$tmp/j1.json"
 "$bin" -q -j2 --json --no-folder "$tmp/bad/jobs" >"$tmp/j2.json"
 cmp -s "$tmp/j1.json" "$tmp/j2.json" || fail "report.json differs between -j1 and -j2"
+# Every kind at once (the whole of testdata/: prime-rl runs, srtctl and Ray jobs, hang sets),
+# analysed in parallel: the same report as one at a time.
+(cd "$src" && "$bin" -q -j1 --json --no-folder testdata >"$tmp/all1.json" 2>/dev/null) || [[ $? == 1 ]] || fail "testdata -j1"
+(cd "$src" && "$bin" -q -j3 --json --no-folder testdata >"$tmp/all3.json" 2>/dev/null) || [[ $? == 1 ]] || fail "testdata -j3"
+cmp -s "$tmp/all1.json" "$tmp/all3.json" || fail "testdata's report.json differs between -j1 and -j3"
 
 # No bad node: failures spread at random are nobody's fault.
 $py "$src/tests/e2e/gen_fleet.py" "$src" "$tmp/fair/jobs" 60 2 none 0.15
