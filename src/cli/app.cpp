@@ -66,6 +66,8 @@ Inputs are files (plain, gzip or zstd), folders at any depth, or '-' for standar
 (prime-rl runs, srtctl jobs, Ray jobs) are recognised by content, not by names or layout; what is
 not read is listed in the report with the reason. Every job gets a verdict (ok, degraded, failed,
 stuck, running, unknown), the sentence naming its cause, and findings (info, warning, critical).
+Several jobs open with the fleet view: a table of every job, failures grouped by root-cause
+fingerprint, and the nodes that fail more often than chance (a list for SLURM to exclude).
 The report folder PARENT/analysis_<YYYYmmdd_HHMMSS>/ holds SUMMARY.md, report.html and report.json
 (schema 2), and for a single prime-rl run timeline.txt, slowest_updates.txt and *_stats.txt; its
 path is the last line of standard output (stderr with --json or --format json). PARENT is created
