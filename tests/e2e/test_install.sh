@@ -60,7 +60,8 @@ else
   echo "note: neither man, groff nor mandoc installed; man page rendering not checked"
 fi
 for opt in $("$bin" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u) \
-  $("$bin" compare --help | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
+  $("$bin" compare --help | grep -oE -- '--[a-z][a-z-]+' | sort -u) \
+  $("$bin" mcp --help | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
   grep -qF -- "${opt//-/\\-}" "$man1" || fail "the man page does not mention $opt (from --help)"
 done
 
