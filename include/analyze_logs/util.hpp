@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -76,6 +77,8 @@ std::string dump_report(const nlohmann::ordered_json& j, size_t indent = 0, std:
 bool json_depth_ok(std::string_view json, int max_depth = 64);
 // True when every byte is printable ASCII (0x20-0x7E): printable(s) would return s unchanged.
 bool is_printable_ascii(std::string_view s);
+// True when `s` holds any of `needles` (the literal prefilters and noise lists of the scanners).
+bool contains_any(std::string_view s, std::span<const std::string_view> needles);
 
 // nlohmann::json::parse without exceptions, after json_depth_ok: a discarded value when the text
 // is malformed or nested deeper than max_depth.

@@ -86,11 +86,10 @@ std::string fingerprint(const Header& h) {
   static const RE2 numel(R"(NumelIn=(\d+))");
   std::string text = f->summary + "\n" + f->detail;
   for (const auto& e : f->evidence) text += "\n" + e.text;
-  std::string v;
-  if (RE2::PartialMatch(text, alloc, &v)) where += fmt::format(" [allocate {}]", v);
-  if (RE2::PartialMatch(text, op, &v)) where += fmt::format(" [{}", v);
-  if (RE2::PartialMatch(text, op, &v) && RE2::PartialMatch(text, numel, &v)) where += fmt::format(" NumelIn={}]", v);
-  else if (RE2::PartialMatch(text, op, &v)) where += "]";
+  std::string size, op_type, n;
+  if (RE2::PartialMatch(text, alloc, &size)) where += fmt::format(" [allocate {}]", size);
+  if (RE2::PartialMatch(text, op, &op_type))
+    where += RE2::PartialMatch(text, numel, &n) ? fmt::format(" [{} NumelIn={}]", op_type, n) : fmt::format(" [{}]", op_type);
   return fmt::format("{} @ {}", f->id, where);
 }
 

@@ -41,6 +41,7 @@
 
 #include "analyze_logs/core/catalogue.hpp"
 #include "analyze_logs/follow.hpp"
+#include "analyze_logs/util.hpp"
 
 namespace alog::follow {
 
@@ -204,13 +205,7 @@ std::string_view failure_of(std::string_view s) {
   static constexpr std::string_view literals[] = {
       "rror",   "xception", "Traceback", "emory",  "Killed", "NCCL", "terminate called",
       "Fatal", "Segmentation", "SIGABRT", "died", "nan", "OOM", "Watchdog"};
-  bool any = false;
-  for (auto l : literals)
-    if (has(s, l)) {
-      any = true;
-      break;
-    }
-  if (!any || is_noise(s)) return {};
+  if (!contains_any(s, literals) || is_noise(s)) return {};
   if (const core::Signature* sig = core::match_signature(s)) return sig->title;
   return {};
 }

@@ -42,6 +42,7 @@
 #include "analyze_logs/core/catalogue.hpp"
 #include "analyze_logs/follow.hpp"
 #include "analyze_logs/srtctl.hpp"
+#include "analyze_logs/util.hpp"
 
 namespace alog::follow {
 
@@ -119,13 +120,7 @@ std::string_view failure_of(std::string_view s) {
       "rror",   "xception", "Traceback", "emory",  "Killed",  "NCCL",    "CANCELLED",
       "terminate called", "Fatal", "Segmentation", "SIGABRT", "oom", "scheduler is dead",
       "sigquit", "device-side assert"};
-  bool any = false;
-  for (auto l : literals)
-    if (has(s, l)) {
-      any = true;
-      break;
-    }
-  if (!any || srtctl::is_noise(s)) return {};
+  if (!contains_any(s, literals) || srtctl::is_noise(s)) return {};
   if (const core::Signature* sig = core::match_signature(s)) return sig->title;
   if (has(s, "Traceback (most recent call last)")) return "traceback";
   return {};

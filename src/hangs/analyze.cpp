@@ -780,8 +780,7 @@ bool is_hang_head(std::string_view head) {
       "(most recent call first):",
       "Timeout (0:",
   };
-  for (auto m : marks)
-    if (head.find(m) != std::string_view::npos) return true;
+  if (contains_any(head, marks)) return true;
   // py-spy: `Process <pid>: ` at a line start followed by `Thread <id> (`
   for (size_t k = head.find("Process "); k != std::string_view::npos;
        k = head.find("Process ", k + 1)) {

@@ -11,6 +11,7 @@
 #include "analyze_logs/mcp.hpp"
 #include "analyze_logs/ray.hpp"
 #include "analyze_logs/util.hpp"
+#include "internal.hpp"
 
 namespace fs = std::filesystem;
 
@@ -114,15 +115,12 @@ GrepResult grep(const GrepOptions& opt) {
       return false;
     }
     ++res.files;
+    LineClock clock;
     std::optional<int64_t> stamp;
-    int year = 0;
     // Each line as it ends: matched against its first 1 MiB (a longer line is cut there).
     auto on_line = [&](std::string_view line, uint64_t no) {
       if (windowed) {
-        if (auto t = ray::parse_stamp_ms(line, year)) {
-          stamp = t;
-          year = std::stoi(ray::format_civil(*t).substr(0, 4));
-        }
+        stamp = clock.see(line);
         if (!stamp || (opt.since_ms && *stamp < *opt.since_ms) || (opt.until_ms && *stamp > *opt.until_ms)) return;
       }
       if (!RE2::PartialMatch(line, re)) return;
@@ -134,7 +132,7 @@ GrepResult grep(const GrepOptions& opt) {
       m.text = utf8_clean(line.substr(0, 2000));
       if (windowed)
         m.time_ms = stamp;
-      else if (auto t = ray::parse_stamp_ms(line, year))
+      else if (auto t = ray::parse_stamp_ms(line, clock.year()))
         m.time_ms = t;
       res.matches.push_back(std::move(m));
     };

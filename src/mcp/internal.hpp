@@ -4,16 +4,44 @@
 #include <sys/types.h>
 
 #include <atomic>
+#include <climits>
+#include <optional>
+#include <string_view>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "analyze_logs/mcp.hpp"
+#include "analyze_logs/ray.hpp"
 
 namespace alog::mcp {
 
 using json = nlohmann::json;
+
+// A file's clock, line by line: the stamp a line carries, else the last one before it; NCCL's
+// year-less stamps take the year of the file's stamps before them (grep's windows, trace's lines).
+class LineClock {
+ public:
+  std::optional<int64_t> see(std::string_view line) {
+    if (auto t = ray::parse_stamp_ms(line, year_)) {
+      // The year is worked out again only when the day changes, not on every line.
+      int64_t day = *t >= 0 ? *t / 86400000 : (*t - 86399999) / 86400000;
+      if (day != day_) {
+        day_ = day;
+        year_ = std::stoi(ray::format_civil(*t).substr(0, 4));
+      }
+      stamp_ = t;
+    }
+    return stamp_;
+  }
+  int year() const { return year_; }
+
+ private:
+  std::optional<int64_t> stamp_;
+  int64_t day_ = INT64_MIN;
+  int year_ = 0;
+};
 
 // One tools/call in flight: cancelled by notifications/cancelled or the server's end; the child
 // it runs (one at a time; -1 when none) is killed with its process group.

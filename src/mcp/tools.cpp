@@ -347,16 +347,12 @@ struct Lines {
 
 void add_lines(Lines& out, const fs::path& file, const std::function<bool(std::string_view)>& keep,
                std::optional<int64_t> since, std::optional<int64_t> until, size_t max_lines, bool tail, Call& call) {
-  std::optional<int64_t> stamp;
-  int year = 0;
+  LineClock clock;
   std::vector<json> ring;  // tail: the last max_lines
   size_t next = 0;
   input::for_each_line(file.string(), [&](std::string_view line, uint64_t no) {
     if ((no & 0xffff) == 0 && call.cancelled) return false;
-    if (auto t = ray::parse_stamp_ms(line, year)) {
-      stamp = t;
-      year = std::stoi(ray::format_civil(*t).substr(0, 4));
-    }
+    std::optional<int64_t> stamp = clock.see(line);
     if ((since || until) && (!stamp || (since && *stamp < *since) || (until && *stamp > *until))) return true;
     if (!keep(line)) return true;
     ++out.total;
@@ -415,12 +411,7 @@ ToolResult trace(const json& args, const Roots& roots, const Config& cfg, Call& 
   const std::string& a = *actor;
   json s = {{"actor", a}};
   Lines lines;
-  auto checked = [&](const fs::path& f) {
-    std::string why;
-    auto r = roots.resolve(f.string(), why);
-    if (!r) throw Refused(why);
-    return *r;
-  };
+  auto checked = [&](const fs::path& f) { return resolve_all(roots, {f.string()}).front(); };
   if (doc.contains("ray") && doc["ray"].contains("actors")) {
     const json& ray = doc["ray"];
     std::vector<const json*> hits;

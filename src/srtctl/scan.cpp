@@ -421,9 +421,7 @@ bool is_noise(std::string_view s) {
       "Namespace(",
       "NCCL INFO",
   };
-  for (auto n : noise)
-    if (s.find(n) != std::string_view::npos) return true;
-  return false;
+  return contains_any(s, noise);
 }
 
 }  // namespace alog::srtctl

@@ -145,6 +145,10 @@ bool is_printable_ascii(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c < 0x7F; });
 }
 
+bool contains_any(std::string_view s, std::span<const std::string_view> needles) {
+  return std::any_of(needles.begin(), needles.end(), [&](std::string_view n) { return s.find(n) != std::string_view::npos; });
+}
+
 std::string printable(std::string_view s) {
   // Fast path: almost every message is plain printable ASCII and comes back unchanged.
   if (is_printable_ascii(s)) return std::string(s);

@@ -225,3 +225,12 @@ TEST(UtilText, MdProseRendersBacktickPairsAsCode) {
   EXPECT_EQ(md_prose("a `b` c `d"), "a `b` c \\`d");
   EXPECT_EQ(md_prose("<x>"), "&lt;x&gt;");
 }
+
+TEST(UtilContainsAny, AnyNeedleAnywhereNoneOrEmpty) {
+  static constexpr std::string_view needles[] = {"NCCL INFO", "Etcd not ready"};
+  EXPECT_TRUE(alog::contains_any("node1:42 NCCL INFO Bootstrap", needles));
+  EXPECT_TRUE(alog::contains_any("x Etcd not ready yet", needles));
+  EXPECT_FALSE(alog::contains_any("NCCL WARN socket", needles));
+  EXPECT_FALSE(alog::contains_any("", needles));
+  EXPECT_FALSE(alog::contains_any("anything", std::span<const std::string_view>{}));
+}
