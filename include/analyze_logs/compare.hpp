@@ -35,6 +35,8 @@ struct Options {
   // Used only for arguments analysed on the fly (log files, run folders).
   unsigned threads = 1;
   int async_level = 2;
+  // srtctl job folders analysed on the fly: the validity gate's failed-request share (percent).
+  double max_failed_pct = 5.0;
   std::string tool_version;
 };
 

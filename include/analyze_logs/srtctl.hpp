@@ -24,6 +24,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -36,6 +37,9 @@ namespace alog::srtctl {
 
 // Regression threshold used when a set of jobs is reported without an explicit `compare`.
 inline constexpr double kDefaultRegressionPct = 5.0;
+// The validity gate's default: a finished run with a larger share of failed requests (percent)
+// is not a result (--max-failed-requests).
+inline constexpr double kDefaultMaxFailedPct = 5.0;
 
 enum class Verdict { healthy, degraded, failed };
 std::string_view verdict_name(Verdict v);  // "healthy", "degraded", "failed"
@@ -137,7 +141,12 @@ struct BenchRun {
   std::vector<std::pair<std::string, std::string>> text;  // non-numeric values ("backend")
   std::optional<int64_t> failed_requests;  // num_prompts - completed, or non-empty JSON errors
   std::string error;  // "ValueError: Initial test run failed ..." printed by the client
+  // The validity gate (judge_run): why this finished run is not a result ("0 generated tokens",
+  // "40 of 320 requests failed (12.5 %, limit 5 %)", "no benchmark duration: ..."); empty when
+  // it is one, or when it did not finish.
+  std::string invalid;
   bool finished() const { return has_block || !json_file.empty(); }
+  bool valid() const { return finished() && invalid.empty(); }  // a result that counts
   std::optional<double> metric(std::string_view key) const;
 };
 
@@ -267,8 +276,9 @@ struct JobReport {
   std::string reason;  // one line
   // What the verdict rests on, as a finding id: batch_script_error, never_ready,
   // no_benchmark_output, benchmark_unfinished, no_benchmark_results, concurrency_never_ran,
-  // concurrency_missing, worker_failure, worker_error, failed_requests, batch_exit_code,
-  // file_problems, slurm_time_limit, analysis_stopped; empty when healthy.
+  // no_valid_results, concurrency_missing, worker_failure, worker_error, invalid_runs,
+  // failed_requests, batch_exit_code, file_problems, slurm_time_limit, analysis_stopped; empty
+  // when healthy.
   std::string reason_id;
   std::vector<Problem> problems;
 
@@ -352,10 +362,27 @@ std::string worker_label(const std::string& role, int index, const std::string& 
 // "CUDA out of memory", "NCCL collective timeout", ... for a WorkerFailure::kind.
 std::string kind_text(std::string_view kind);
 
-// Never throws on content. The folder's log files are scanned on up to `threads` threads (0: one
-// per core, at most 16); the report is the same whatever the count.
+// The validity gate: a finished run is not a result when it generated no tokens (0 successful
+// requests, 0 generated tokens, or 0 output tok/s), when more than max_failed_pct percent of its
+// requests failed, or when its result lacks the measured window (no positive benchmark
+// duration). Sets r.invalid (cleared when valid); unfinished runs are left alone.
+void judge_run(BenchRun& r, double max_failed_pct = kDefaultMaxFailedPct);
+
+struct JobOptions {
+  unsigned threads = 0;  // log files scanned at once (0: one per core, at most 16)
+  double max_failed_pct = kDefaultMaxFailedPct;  // the validity gate (judge_run)
+};
+// Never throws on content. The folder's log files are scanned on up to `threads` threads; the
+// report is the same whatever the count. Invalid runs (judge_run) stay in `runs`, marked; the
+// verdict counts only valid ones as results.
+JobReport analyze_job(const std::filesystem::path& dir, const JobOptions& opt);
 JobReport analyze_job(const std::filesystem::path& dir, unsigned threads = 0);
-std::vector<JobReport> analyze_set(const std::filesystem::path& dir);  // sorted by job id
+std::vector<JobReport> analyze_set(const std::filesystem::path& dir, const JobOptions& opt = JobOptions{});  // by job id
+
+// The whole report as CBOR and back (persist.cpp; --cache keeps a job's analysis with it).
+// load_report throws nlohmann::json::exception on a malformed or foreign input.
+std::vector<uint8_t> save_report(const JobReport& r);
+JobReport load_report(std::span<const uint8_t> cbor);
 
 nlohmann::ordered_json to_json(const std::vector<JobReport>& jobs);  // the value under "srtctl"
 // The same over reports owned elsewhere (the CLI's analysed jobs): a job's batch buckets can be
@@ -538,13 +565,19 @@ struct ShapeFrontier {
   size_t points = 0;                          // points of this shape on both axes
 };
 
+struct ExcludedRun {
+  std::string name;  // "4459 c64", like BenchPoint::name
+  std::string why;   // BenchRun::invalid
+};
+
 struct SweepView {
   std::vector<BenchPoint> points;  // by (isl, osl, job order, concurrency)
   std::vector<ShapeFrontier> shapes;
   std::optional<double> min_tps_user;  // --min-tps-user
+  std::vector<ExcludedRun> excluded;   // finished runs the validity gate refused, in job order
 };
 
-// Every finished run of `jobs` as a point, frontiers per ISL/OSL, and the cutoff's answer.
+// Every valid finished run of `jobs` as a point (the invalid ones in `excluded`), frontiers per ISL/OSL, and the cutoff's answer.
 // O(n log n) in the number of points.
 SweepView sweep_view(const std::vector<JobReport>& jobs, std::optional<double> min_tps_user);
 SweepView sweep_view(const std::vector<const JobReport*>& jobs, std::optional<double> min_tps_user);

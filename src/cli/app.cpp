@@ -153,6 +153,7 @@ struct AnalysisArgs {
   std::string fail_on, trace_id, trace_out, junit;
   bool live = false, no_github = false;
   double min_tps_user = -1;
+  double max_failed_pct = RunOptions{}.max_failed_pct;  // srtctl::kDefaultMaxFailedPct
   bool follow = false;
   std::string interval, stall_after, exit_on, metrics;
 };
@@ -225,6 +226,13 @@ void add_analysis_options(CLI::App& app, AnalysisArgs& a) {
                  "srtctl jobs: tokens/s per user a configuration must reach; the report names the best "
                  "configuration (most output tokens/s per GPU) that does, and draws the cutoff")
       ->check(CLI::Range(0.0, 1e9));
+  app.add_option("--max-failed-requests", a.max_failed_pct,
+                 "srtctl jobs: a finished benchmark run with more than PCT percent of its requests "
+                 "failed is invalid, not a result (as one with 0 generated tokens or no measured "
+                 "window): a finding, and left out of the points, frontiers and comparisons")
+      ->type_name("PCT")
+      ->check(CLI::Range(0.0, 100.0))
+      ->capture_default_str();
   app.add_option("--junit", a.junit,
                  "Also write JUnit XML to FILE: each --expect check a test case, each finding at or "
                  "above --fail-on (warning by default) a failure with its evidence");
@@ -262,6 +270,12 @@ CLI::App* add_compare_command(CLI::App& app, CompareArgs& c) {
       ->capture_default_str();
   sub->add_option("-j,--threads", c.cmp.threads, "Worker threads for runs analysed on the fly")->check(CLI::Range(1u, 256u));
   sub->add_option("--async-level", c.cmp.async_level, "Staleness limit for runs analysed on the fly")->check(CLI::Range(0, 1000));
+  sub->add_option("--max-failed-requests", c.cmp.max_failed_pct,
+                  "srtctl job folders analysed on the fly: a run with more than PCT percent of its "
+                  "requests failed is invalid and not compared (report.json files keep their own)")
+      ->type_name("PCT")
+      ->check(CLI::Range(0.0, 100.0))
+      ->capture_default_str();
   sub->footer(kCompareFooter);  // not the analysis's examples, which it inherits from `app`
   return sub;
 }
@@ -335,6 +349,7 @@ int to_run_options(const AnalysisArgs& a, RunOptions& opt) {
   opt.trace_out = a.trace_out;
   opt.live = a.live;
   if (a.min_tps_user >= 0) opt.min_tps_user = a.min_tps_user;
+  opt.max_failed_pct = a.max_failed_pct;
   opt.junit = a.junit;
   opt.github = github_actions_enabled(a.no_github);
   opt.tool_version = ALOG_VERSION;

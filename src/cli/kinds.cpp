@@ -212,7 +212,8 @@ Analysed analyse_srtctl(const PlannedJob& pj, const RunOptions& opt) {
   // One report shared by the body and the report-wide views: never copied (its batch buckets
   // follow the workers' log lines).
   auto r = std::make_shared<const srtctl::JobReport>(
-      srtctl::analyze_job(pj.dirs.empty() ? pj.root : pj.dirs.front(), opt.threads));
+      srtctl::analyze_job(pj.dirs.empty() ? pj.root : pj.dirs.front(),
+                          {.threads = opt.threads, .max_failed_pct = opt.max_failed_pct}));
   a.job.header = srtctl::header(*r);
   a.job.body = srtctl::make_body(r);
   a.detail = std::move(r);

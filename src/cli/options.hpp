@@ -31,6 +31,7 @@ struct RunOptions {
   std::string trace_id, trace_out;
   bool live = false;
   std::optional<double> min_tps_user;  // --min-tps-user: the srtctl frontier's cutoff
+  double max_failed_pct = 5.0;         // --max-failed-requests: the srtctl validity gate
   std::string junit;    // --junit FILE: "" for none
   bool github = false;  // GitHub Actions: annotations and step summary (GITHUB_ACTIONS=true, no --no-github)
   std::string tool_version;

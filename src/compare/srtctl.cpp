@@ -51,6 +51,8 @@ srtctl::BenchRun run_of(const nlohmann::json& x) {
   r.error = jstr(x, "error");
   // finished() is "has a block or a JSON file": the status the writer derived from them.
   r.has_block = jstr(x, "status") == "finished";
+  // The validity gate's verdict as that analysis gave it (report.json keeps the reason).
+  if (r.has_block) r.invalid = jstr(x, "invalid");
   if (auto m = x.find("metrics"); m != x.end() && m->is_object())
     for (auto it = m->begin(); it != m->end(); ++it)
       if (it->is_number()) r.metrics.emplace_back(it.key(), it->get<double>());
@@ -143,7 +145,7 @@ srtctl::JobReport side_of(const std::vector<srtctl::JobReport>& jobs, const std:
                              [&](const srtctl::BenchRun& k) { return same(k, r); });
       if (it == s.runs.end()) {
         s.runs.push_back(r);
-      } else if (!it->finished() && r.finished()) {
+      } else if ((!it->finished() && r.finished()) || (!it->valid() && r.valid())) {
         *it = r;
       } else {
         dropped.push_back(fmt::format("{} c={}", j.job.job_id, r.concurrency));
@@ -200,6 +202,11 @@ std::string render_terminal(const ojson& cmp, const std::string& base_id, double
     }
     std::string conc = row["concurrency"].is_number() ? row["concurrency"].dump() : "?";
     std::vector<std::string> cells = {mark + id, verdict_s, conc};
+    if (status == "invalid") {
+      cells.insert(cells.end(), {"invalid", "", "", "", "not compared"});
+      t.rows.push_back(cells);
+      continue;
+    }
     if (status != "finished") {
       cells.insert(cells.end(), {"unfinished", "", "", "", "no result"});
       t.rows.push_back(cells);
@@ -250,9 +257,9 @@ Result compare_srtctl(const std::vector<Detected>& args, const Options& opt) {
     const Detected& d = args[i];
     std::vector<srtctl::JobReport> jobs;
     if (d.form == "job folder")
-      jobs.push_back(srtctl::analyze_job(d.source));
+      jobs.push_back(srtctl::analyze_job(d.source, {.threads = 0, .max_failed_pct = opt.max_failed_pct}));
     else if (d.form == "job set")
-      jobs = srtctl::analyze_set(d.source);
+      jobs = srtctl::analyze_set(d.source, {.threads = 0, .max_failed_pct = opt.max_failed_pct});
     else
       jobs = jobs_of_doc(d);
     if (jobs.empty()) throw arg_error(d.source, "no srtctl job in it");

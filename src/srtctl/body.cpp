@@ -85,7 +85,9 @@ class SrtctlBody final : public core::Body {
         std::vector<std::string> row{x.concurrency >= 0 ? std::to_string(x.concurrency) : "?"};
         for (const auto& c : kKeyColumns) row.push_back(x.finished() ? num(x.metric(c.key)) : "–");
         row.push_back(x.failed_requests ? std::to_string(*x.failed_requests) : "–");
-        row.push_back(x.finished() ? "" : render::paint("unfinished", render::Tone::warning, opt.color));
+        row.push_back(!x.finished()        ? render::paint("unfinished", render::Tone::warning, opt.color)
+                      : !x.invalid.empty() ? render::paint("invalid", render::Tone::warning, opt.color)
+                                           : "");
         t.rows.push_back(std::move(row));
       }
       o += render::text_table(t, w);
@@ -95,6 +97,9 @@ class SrtctlBody final : public core::Body {
     for (const auto* x : r_.unfinished())
       line(fmt::format("Unfinished: concurrency {} started{}, and wrote neither a result block nor a JSON file",
                        x->concurrency, x->started_at.empty() ? "" : " at " + printable(x->started_at)));
+    for (const auto& x : r_.runs)
+      if (x.finished() && !x.invalid.empty())
+        line(fmt::format("Invalid: concurrency {} is not a result: {}", x.concurrency, printable(x.invalid)));
     for (const auto& x : r_.runs)
       if (!x.error.empty()) line(fmt::format("Concurrency {}: {}", x.concurrency, printable(x.error)));
 
@@ -195,6 +200,10 @@ class SrtctlBody final : public core::Body {
       for (const auto* x : r_.unfinished())
         notes += fmt::format("<li>Concurrency {} started{} and produced neither a result block nor a JSON file.</li>\n",
                              x->concurrency, x->started_at.empty() ? "" : " at " + e(x->started_at));
+      for (const auto& x : r_.runs)
+        if (x.finished() && !x.invalid.empty())
+          notes += fmt::format("<li class=\"s-warning\">Concurrency {} is not a result (invalid): {}.</li>\n",
+                               x.concurrency, e(x.invalid));
       for (const auto& x : r_.runs)
         if (!x.error.empty()) notes += fmt::format("<li>Concurrency {}: {}</li>\n", x.concurrency, e(x.error));
       if (!notes.empty()) o += "<ul>\n" + notes + "</ul>\n";

@@ -46,7 +46,32 @@ std::string verdict_fix(std::string_view id) {
   if (id == "slurm_time_limit") return "Raise the job's time limit (--time) or run fewer concurrencies per job";
   if (id == "batch_script_error") return "Fix the allocation: the batch script stopped before launching workers";
   if (id == "file_problems") return "See the skipped inputs: a result file is malformed or missing";
+  if (id == "invalid_runs" || id == "no_valid_results")
+    return "Do not compare or publish these runs. Read benchmark.err and the frontend/worker logs over the run's "
+           "window for why requests failed or generated nothing, then rerun them (--max-failed-requests sets the "
+           "failed share allowed)";
   return {};
+}
+
+// One evidence line per invalid run (the first five): where its result is.
+std::vector<core::Evidence> invalid_evidence(const JobReport& j) {
+  std::vector<core::Evidence> out;
+  const std::string bench = j.layout == "v2" ? "logs/benchmark.out" : "benchmark.out";
+  for (const auto& r : j.runs) {
+    if (!r.finished() || r.invalid.empty()) continue;
+    if (out.size() == 5) break;
+    core::Evidence e;
+    if (r.line > 0 || r.json_file.empty()) {
+      e.file = joined(j.dir, bench);
+      e.line = r.line;
+    } else {
+      e.file = joined(j.dir, r.json_file);
+    }
+    e.time = r.started_at;
+    e.text = fmt::format("concurrency {}: {}", r.concurrency, r.invalid);
+    out.push_back(std::move(e));
+  }
+  return out;
 }
 
 // The file and line the verdict finding points at, when one can be named.
@@ -321,7 +346,10 @@ core::Header header(const JobReport& j) {
         if (at != std::string::npos) x.summary.erase(at, cut.size());
       }
     }
-    if (core::Evidence e = verdict_evidence(j); !e.file.empty()) x.evidence.push_back(std::move(e));
+    if (j.reason_id == "invalid_runs" || j.reason_id == "no_valid_results")
+      x.evidence = invalid_evidence(j);
+    else if (core::Evidence e = verdict_evidence(j); !e.file.empty())
+      x.evidence.push_back(std::move(e));
     x.fix = verdict_fix(j.reason_id);
     if (x.fix.empty()) x.fix = fix_for(j.reason_id);
     h.findings.push_back(std::move(x));
@@ -340,6 +368,25 @@ core::Header header(const JobReport& j) {
                             j.teardown_at.empty() ? "" : " at " + j.teardown_at);
     x.evidence.push_back({joined(j.dir, c.file), c.line, c.time, "*** STEP CANCELLED ***"});
     x.fix = fix_for(x.id);
+    h.findings.push_back(std::move(x));
+  }
+
+  // Invalid runs when the verdict rests on something else (a worker's failure, a missing
+  // concurrency): still not results, and said so.
+  size_t invalid = 0;
+  for (const auto& r : j.runs) invalid += r.finished() && !r.invalid.empty();
+  if (invalid > 0 && j.reason_id != "invalid_runs" && j.reason_id != "no_valid_results") {
+    core::Finding x;
+    x.id = "invalid_runs";
+    x.severity = core::Severity::warning;
+    x.role = root ? core::Role::consequence : core::Role::root_cause;
+    std::vector<std::string> parts;
+    for (const auto& r : j.runs)
+      if (r.finished() && !r.invalid.empty()) parts.push_back(fmt::format("c{} ({})", r.concurrency, r.invalid));
+    x.summary = fmt::format("{} finished run{} {} not a result: {}", invalid, invalid == 1 ? "" : "s",
+                            invalid == 1 ? "is" : "are", fmt::join(parts, ", "));
+    x.evidence = invalid_evidence(j);
+    x.fix = verdict_fix(x.id);
     h.findings.push_back(std::move(x));
   }
 

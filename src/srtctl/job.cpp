@@ -8,6 +8,7 @@
 // are its consequences. A worker whose step ended before the teardown has no CANCELLED line at
 // all, which is why the crashed worker's log looks "cleaner" than its neighbours'.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <re2/re2.h>
 
 #include <algorithm>
@@ -383,13 +384,23 @@ std::string join_ints(const std::vector<int64_t>& v) {
   return s;
 }
 
+// "c64 (0 generated tokens), c128 (...)" over the invalid runs.
+std::string invalid_list(const JobReport& rep) {
+  std::vector<std::string> parts;
+  for (const auto& r : rep.runs)
+    if (r.finished() && !r.invalid.empty()) parts.push_back(fmt::format("c{} ({})", r.concurrency, r.invalid));
+  return fmt::format("{}", fmt::join(parts, ", "));
+}
+
 void decide_verdict(JobReport& rep, bool have_benchmark_out) {
   const WorkerFailure* root = rep.root();
   std::vector<int64_t> done, unfinished_c, missing;
+  size_t valid = 0, invalid = 0;
   std::string unfinished_desc;
   for (const auto& r : rep.runs) {
     if (r.finished()) {
       done.push_back(r.concurrency);
+      (r.valid() ? valid : invalid)++;
     } else {
       unfinished_c.push_back(r.concurrency);
       if (unfinished_desc.empty())
@@ -450,6 +461,10 @@ void decide_verdict(JobReport& rep, bool have_benchmark_out) {
     fail("benchmark_unfinished", s);
   } else if (done.empty()) {
     fail("no_benchmark_results", with_root("no benchmark results"));
+  } else if (valid == 0) {
+    fail("no_valid_results", with_root(fmt::format("no valid benchmark result: {} finished run{} {} not a result: {}",
+                                                   invalid, invalid == 1 ? "" : "s", invalid == 1 ? "is" : "are",
+                                                   invalid_list(rep))));
   } else if (!missing.empty() && (root_txt.size() || rep.time_limit)) {
     fail("concurrency_never_ran", root_txt + "; never ran: concurrency " + join_ints(missing));
   } else if (!missing.empty()) {
@@ -458,6 +473,9 @@ void decide_verdict(JobReport& rep, bool have_benchmark_out) {
     degrade("worker_failure", fmt::format("all {} runs have results, but {}", done.size(), rep.root_cause));
   } else if (root) {
     degrade("worker_error", rep.root_cause + ": " + clip_utf8(root->first_error, 160));
+  } else if (invalid > 0) {
+    degrade("invalid_runs", fmt::format("{} of {} finished runs {} not a result: {}", invalid, done.size(),
+                                        invalid == 1 ? "is" : "are", invalid_list(rep)));
   } else if (failed_requests > 0) {
     degrade("failed_requests",
         fmt::format("{} failed requests (first at concurrency {})", failed_requests, failed_at));
@@ -509,7 +527,41 @@ void parallel_for(size_t n, unsigned threads, const std::function<void(size_t)>&
 
 }  // namespace
 
+void judge_run(BenchRun& r, double max_failed_pct) {
+  r.invalid.clear();
+  if (!r.finished()) return;
+  const auto completed = r.metric("completed");
+  const auto tokens = r.metric("total_output_tokens");
+  const auto out_tps = r.metric("output_throughput");
+  const auto duration = r.metric("duration");
+  if (completed && *completed <= 0) {
+    r.invalid = "0 successful requests";
+  } else if (tokens && *tokens <= 0) {
+    r.invalid = "0 generated tokens";
+  } else if (!tokens && out_tps && *out_tps <= 0) {
+    r.invalid = "0 output tok/s";
+  } else if (!duration || !(*duration > 0)) {
+    r.invalid = duration ? fmt::format("benchmark duration {} s: no measured window", *duration)
+                         : std::string("no benchmark duration: the measured window is missing");
+  }
+  if (!r.invalid.empty() || !r.failed_requests || *r.failed_requests <= 0) return;
+  // The share of the requests sent: the prompts asked for, else completed plus failed.
+  double sent = r.num_prompts && *r.num_prompts > 0 ? static_cast<double>(*r.num_prompts)
+                : completed ? *completed + static_cast<double>(*r.failed_requests)
+                            : 0.0;
+  if (sent <= 0) return;
+  double pct = 100.0 * static_cast<double>(*r.failed_requests) / sent;
+  if (pct > max_failed_pct)
+    r.invalid = fmt::format("{} of {} requests failed ({} %, limit {} %)", *r.failed_requests,
+                            static_cast<int64_t>(sent), fixed(pct, 1), fixed(max_failed_pct, 1));
+}
+
 JobReport analyze_job(const fs::path& dir_in, unsigned threads) {
+  return analyze_job(dir_in, JobOptions{.threads = threads});
+}
+
+JobReport analyze_job(const fs::path& dir_in, const JobOptions& opt) {
+  const unsigned threads = opt.threads;
   JobReport rep;
   fs::path dir = dir_in;
   if (dir.filename().empty()) dir = dir.parent_path();
@@ -648,6 +700,7 @@ JobReport analyze_job(const fs::path& dir_in, unsigned threads) {
       }
     }
     build_failures(scans, rep);
+    for (auto& r : rep.runs) judge_run(r, opt.max_failed_pct);
     decide_verdict(rep, have_bench);
   } catch (const std::exception& e) {
     // Only resource exhaustion or a filesystem race gets here; keep what was found.
@@ -659,11 +712,11 @@ JobReport analyze_job(const fs::path& dir_in, unsigned threads) {
   return rep;
 }
 
-std::vector<JobReport> analyze_set(const fs::path& dir) {
+std::vector<JobReport> analyze_set(const fs::path& dir, const JobOptions& opt) {
   std::vector<JobReport> jobs;
   for (const auto& child : sorted_children(dir)) {
     std::error_code ec;
-    if (fs::is_directory(child, ec) && is_job_dir(child)) jobs.push_back(analyze_job(child));
+    if (fs::is_directory(child, ec) && is_job_dir(child)) jobs.push_back(analyze_job(child, opt));
   }
   std::stable_sort(jobs.begin(), jobs.end(), [](const JobReport& a, const JobReport& b) {
     auto ia = parse_int(a.job.job_id), ib = parse_int(b.job.job_id);

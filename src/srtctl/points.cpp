@@ -141,6 +141,10 @@ SweepView sweep_view(const std::vector<const JobReport*>& jobs, std::optional<do
     const std::string id = j.job.job_id.empty() ? j.name : j.job.job_id;
     for (const auto& r : j.runs) {
       if (!r.finished()) continue;
+      if (!r.valid()) {  // not a result: listed apart, never a point
+        v.excluded.push_back({fmt::format("{} c{}", id, r.concurrency), r.invalid});
+        continue;
+      }
       BenchPoint p;
       p.job = id;
       p.name = fmt::format("{} c{}", id, r.concurrency);
@@ -230,12 +234,23 @@ nlohmann::ordered_json sweep_json(const SweepView& v) {
          {"best_at_cutoff", s.best_at_cutoff ? ojson(utf8_clean(v.points[*s.best_at_cutoff].name))
                                              : ojson(nullptr)}});
   }
+  ojson excluded = ojson::array();
+  for (const auto& x : v.excluded) excluded.push_back({{"name", utf8_clean(x.name)}, {"invalid", utf8_clean(x.why)}});
   return {{"min_tps_user", jopt(v.min_tps_user)},
           {"points", std::move(pts)},
-          {"frontiers", std::move(shapes)}};
+          {"frontiers", std::move(shapes)},
+          {"excluded", std::move(excluded)}};
 }
 
 namespace {
+
+// "Not results, left out: 4459 c64 (0 generated tokens), ..." over the runs the gate refused.
+std::string excluded_sentence(const SweepView& v) {
+  if (v.excluded.empty()) return {};
+  std::vector<std::string> parts;
+  for (const auto& x : v.excluded) parts.push_back(fmt::format("{} ({})", x.name, x.why));
+  return fmt::format("Not results (invalid runs), left out of the points and frontiers: {}.", fmt::join(parts, ", "));
+}
 
 std::string cutoff_sentence(const SweepView& v, const ShapeFrontier& s) {
   if (!v.min_tps_user) return {};
@@ -251,8 +266,16 @@ std::string cutoff_sentence(const SweepView& v, const ShapeFrontier& s) {
 }  // namespace
 
 std::string sweep_text(const SweepView& v, size_t width) {
-  if (v.points.empty()) return {};
-  std::string o = fmt::format(
+  if (v.points.empty() && v.excluded.empty()) return {};
+  std::string o;
+  auto excluded = [&] {
+    for (const auto& l : render::wrap(printable(excluded_sentence(v)), width, "", "  ")) o += fmt::format("{}\n", l);
+  };
+  if (v.points.empty()) {
+    excluded();
+    return o;
+  }
+  o = fmt::format(
       "{}\n",
       render::fit(fmt::format("Benchmark points ({}; * = on the Pareto frontier of its ISL/OSL):",
                               v.points.size()),
@@ -280,6 +303,7 @@ std::string sweep_text(const SweepView& v, size_t width) {
     if (auto c = cutoff_sentence(v, s); !c.empty())
       for (const auto& l : render::wrap(c, width, "  ", "  ")) o += fmt::format("{}\n", l);
   }
+  if (!v.excluded.empty()) excluded();
   return o;
 }
 
@@ -366,8 +390,9 @@ std::string latency_mermaid(const SweepView& v) {
 }
 
 std::string sweep_markdown(const SweepView& v) {
-  if (v.points.empty()) return {};
+  if (v.points.empty() && v.excluded.empty()) return {};
   std::string o = "## Benchmark points\n\n";
+  if (v.points.empty()) return o + md_escape(excluded_sentence(v)) + "\n";
   o += "Output and total tokens/s per GPU, tokens/s per user (1000 / mean TPOT), latencies in ms "
        "(mean / median / P99). ★ = on the Pareto frontier of its ISL/OSL.\n\n";
   o += "| | point | topology | GPUs | ISL/OSL | conc | out tok/s/GPU | total tok/s/GPU | "
@@ -386,6 +411,7 @@ std::string sweep_markdown(const SweepView& v) {
         n2(p.total_tps_per_gpu), n2(p.tps_per_user), lat(p.ttft), lat(p.tpot), lat(p.itl),
         lat(p.e2el), p.completed ? std::to_string(*p.completed) : "–",
         p.failed ? std::to_string(*p.failed) : "–");
+  if (!v.excluded.empty()) o += fmt::format("\n{}\n", md_escape(excluded_sentence(v)));
   for (const auto& s : v.shapes) {
     o += fmt::format("\n### Pareto frontier, {}\n\n", shape_name(s));
     if (s.members.empty()) {
@@ -521,8 +547,10 @@ constexpr const char* kPalette[] = {"#2563eb", "#16a34a", "#9333ea", "#ea580c",
 }  // namespace
 
 std::string sweep_html(const SweepView& v) {
-  if (v.points.empty()) return {};
+  if (v.points.empty() && v.excluded.empty()) return {};
   auto e = [](std::string_view s) { return html_escape(s); };
+  if (v.points.empty())
+    return fmt::format("<h2>Benchmark points</h2>\n<p class=\"s-warning\">{}</p>\n", e(excluded_sentence(v)));
   std::string o =
       "<h2>Benchmark points</h2>\n<div class=\"scroll\"><table><tr><th></th><th "
       "class=\"l\">point</th>"
@@ -547,6 +575,7 @@ std::string sweep_html(const SweepView& v) {
         lat(p.e2el), p.completed ? std::to_string(*p.completed) : "–",
         p.failed ? std::to_string(*p.failed) : "–");
   o += "</table></div>\n";
+  if (!v.excluded.empty()) o += fmt::format("<p class=\"s-warning\">{}</p>\n", e(excluded_sentence(v)));
   for (const auto& s : v.shapes) {
     o += fmt::format("<h3>Pareto frontier, {}</h3>\n", e(shape_name(s)));
     Series all{"points", "#9ca3af", {}, {}, false, true},

@@ -128,6 +128,7 @@ ojson run_json(const BenchRun& r) {
   j["block_truncated"] = r.block_truncated;
   j["json_file"] = str_or_null(r.json_file);
   j["error"] = str_or_null(r.error);
+  j["invalid"] = r.finished() ? str_or_null(r.invalid) : ojson(nullptr);
   ojson m = ojson::object();
   for (const auto& [k, v] : r.metrics) m[u(k)] = v;
   j["metrics"] = std::move(m);
@@ -290,9 +291,11 @@ bool same_shape(const BenchRun& a, const BenchRun& b) {
   return a.concurrency == b.concurrency && eq(a.isl, b.isl) && eq(a.osl, b.osl);
 }
 
+// The run of `j` like `like`: a valid result first; with finished_only nothing else, otherwise
+// an invalid or unfinished one of that shape.
 const BenchRun* find_run(const JobReport& j, const BenchRun& like, bool finished_only) {
   for (const auto& r : j.runs)
-    if (same_shape(r, like) && r.finished()) return &r;
+    if (same_shape(r, like) && r.valid()) return &r;
   if (finished_only) return nullptr;
   for (const auto& r : j.runs)
     if (same_shape(r, like)) return &r;
@@ -317,12 +320,12 @@ std::vector<Regression> regressions_of(const std::vector<JobReport>& jobs, size_
   const JobReport& base = jobs[baseline];
   std::vector<const BenchRun*> base_runs;
   for (const auto& r : base.runs)
-    if (r.finished()) base_runs.push_back(&r);
+    if (r.valid()) base_runs.push_back(&r);
   for (size_t i = 0; i < jobs.size(); ++i) {
     if (i == baseline) continue;
     const JobReport& j = jobs[i];
     bool any_finished =
-        std::any_of(j.runs.begin(), j.runs.end(), [](const BenchRun& r) { return r.finished(); });
+        std::any_of(j.runs.begin(), j.runs.end(), [](const BenchRun& r) { return r.valid(); });
     if (!any_finished && !base_runs.empty()) {
       Regression g;
       g.job = i;
@@ -340,9 +343,10 @@ std::vector<Regression> regressions_of(const std::vector<JobReport>& jobs, size_
         g.concurrency = br->concurrency;
         g.what = fmt::format(
             "{} c={}: no result ({}); baseline {} has one", j.job.job_id, br->concurrency,
-            started ? (started->started_at.empty() ? std::string("unfinished")
-                                                   : "unfinished, started " + started->started_at)
-                    : std::string("not run"),
+            !started                     ? std::string("not run")
+            : started->finished()        ? "invalid: " + started->invalid
+            : started->started_at.empty() ? std::string("unfinished")
+                                          : "unfinished, started " + started->started_at,
             base.job.job_id);
         out.push_back(std::move(g));
         continue;
@@ -493,9 +497,15 @@ std::string job_section(const JobReport& r, int level, bool as_body) {
           "- Concurrency {} started{} and produced neither a result block nor a JSON "
           "file.\n",
           x->concurrency, x->started_at.empty() ? "" : " at " + md(x->started_at));
+    bool invalid = false;
+    for (const auto& x : r.runs)
+      if (x.finished() && !x.invalid.empty()) {
+        o += fmt::format("- Concurrency {} is **not a result** (invalid): {}.\n", x.concurrency, md(x.invalid));
+        invalid = true;
+      }
     for (const auto& x : r.runs)
       if (!x.error.empty()) o += fmt::format("- Concurrency {}: {}\n", x.concurrency, md(x.error));
-    if (!r.unfinished().empty()) o += "\n";
+    if (!r.unfinished().empty() || invalid) o += "\n";
   }
 
   if (!r.failures.empty()) {
@@ -611,6 +621,13 @@ std::string compare_markdown(const std::vector<JobReport>& jobs, size_t baseline
         o += " no result |\n";
         continue;
       }
+      if (!r.valid()) {
+        o += fmt::format("| {} | {} | {} | {} | invalid: {} |", id, verdict_name(j.verdict), conc, size_text(r),
+                         md(r.invalid));
+        for (size_t i = 1; i < columns().size(); ++i) o += " |";
+        o += " not compared |\n";
+        continue;
+      }
       std::vector<std::string> bad;
       if (ji != baseline)
         if (const BenchRun* br = find_run(base, r, true))
@@ -669,9 +686,10 @@ ojson compare_json(const std::vector<JobReport>& jobs, size_t baseline, double p
       row["concurrency"] = r.concurrency;
       row["isl"] = opt(r.isl);
       row["osl"] = opt(r.osl);
-      row["status"] = r.finished() ? "finished" : "unfinished";
+      row["status"] = !r.finished() ? "unfinished" : r.valid() ? "finished" : "invalid";
+      row["invalid"] = r.finished() ? str_or_null(r.invalid) : ojson(nullptr);
       ojson m = ojson::object(), ch = ojson::object(), worse_list = ojson::array();
-      const BenchRun* br = ji != baseline && r.finished() ? find_run(base, r, true) : nullptr;
+      const BenchRun* br = ji != baseline && r.valid() ? find_run(base, r, true) : nullptr;
       for (const auto& c : columns()) {
         if (auto v = r.metric(c.key)) m[c.key] = *v;
         if (br)

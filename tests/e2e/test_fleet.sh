@@ -57,7 +57,12 @@ grep -q -- "--exclude=node07" "$report/SUMMARY.md" || fail "SUMMARY.md lacks the
 grep -q '## Failures by fingerprint' "$report/SUMMARY.md" || fail "SUMMARY.md lacks the fingerprint groups"
 grep -q 'href="#job-0"' "$report/report.html" && grep -q 'id="job-59"' "$report/report.html" || fail "report.html's table is not linked to the jobs"
 grep -q 'SLURM: --exclude=node07' "$tmp/term.txt" || fail "terminal lacks the --exclude line"
-awk 'length($0) > 100 { bad = 1 } END { exit bad }' <(sed 's/\x1b\[[0-9;]*m//g' "$tmp/term.txt") || fail "terminal lines over 100 columns"
+# Columns are characters, not bytes ("…" is three bytes; mawk's length() counts bytes).
+$py - "$tmp/term.txt" <<'PYEOF' || fail "terminal lines over 100 columns"
+import re, sys
+wide = [l for l in open(sys.argv[1], encoding="utf-8").read().splitlines() if len(re.sub(r"\x1b\[[0-9;]*m", "", l)) > 100]
+assert not wide, wide[:3]
+PYEOF
 grep -q '── 7000' "$tmp/term.txt" && fail "60 jobs: the terminal shows each job's section"
 # The same report with one thread.
 "$bin" -q -j1 --json --no-folder "$tmp/bad/jobs" >"$tmp/j1.json"

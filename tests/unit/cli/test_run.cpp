@@ -493,7 +493,8 @@ TEST(CliRun, OutOfRangeNumbersAreOneShortLineNamingTheOption) {
   TempDir w;
   const std::string run = shell_quote((kRuns / "prefix").string());
   for (const std::string& bad : {std::string("--async-level -1"), std::string("--async-level 5000"),
-                                 std::string("--max-updates 0"), std::string("--threads 0")}) {
+                                 std::string("--max-updates 0"), std::string("--threads 0"),
+                                 std::string("--max-failed-requests 101"), std::string("--max-failed-requests -1")}) {
     Result r = run_cli(w, "-o " + shell_quote(w.path.string()) + " " + bad + " " + run);
     EXPECT_EQ(r.status, 2) << bad;
     ASSERT_FALSE(r.err_lines().empty()) << bad;
@@ -510,4 +511,52 @@ TEST(CliRun, OutOfRangeNumbersAreOneShortLineNamingTheOption) {
   EXPECT_EQ(r.status, 2);
   ASSERT_FALSE(r.err_lines().empty());
   EXPECT_LT(r.err_lines()[0].size(), 120u) << r.err;
+  r = run_cli(w, "compare --max-failed-requests 200 a b");
+  EXPECT_EQ(r.status, 2);
+  ASSERT_FALSE(r.err_lines().empty());
+  EXPECT_NE(r.err_lines()[0].find("--max-failed-requests"), std::string::npos) << r.err;
+}
+
+// The validity gate's limit reaches the srtctl analysis, in the analysis and in compare: a copy
+// of a bundled sweep job whose c16 run lost 10 of its 80 requests (12.5 %).
+TEST(CliRun, MaxFailedRequestsDecidesWhetherARunIsAResult) {
+  TempDir w;
+  const fs::path src = fs::path(ALOG_TESTDATA) / "srtctl" / "sweep" / "5001_1A_20251201_100000";
+  const fs::path job = w.path / src.filename();
+  fs::copy(src, job, fs::copy_options::recursive);
+  std::string bench = slurp(job / "benchmark.out");
+  const std::string from = "Successful requests:                     80 ";
+  ASSERT_NE(bench.find(from), std::string::npos);
+  bench.replace(bench.find(from), from.size(), "Successful requests:                     70 ");
+  std::ofstream(job / "benchmark.out", std::ios::binary) << bench;
+  auto run16 = [](const json& doc) {
+    for (const auto& r : doc["srtctl"]["jobs"][0]["runs"])
+      if (r["concurrency"] == 16) return r;
+    return json();
+  };
+
+  Result r = run_cli(w, "-q --json --no-folder " + shell_quote(job.string()));
+  ASSERT_EQ(r.status, 0) << r.err;
+  json doc = json::parse(r.out);
+  EXPECT_EQ(run16(doc)["invalid"], "10 of 80 requests failed (12.5 %, limit 5.0 %)");
+  EXPECT_EQ(doc["verdict"], "degraded");
+  EXPECT_EQ(doc["findings"][0]["id"], "invalid_runs");
+  EXPECT_EQ(doc["srtctl"]["sweep"]["points"].size(), 1u);
+  EXPECT_EQ(doc["srtctl"]["sweep"]["excluded"][0]["name"], "5001 c16");
+
+  r = run_cli(w, "-q --json --no-folder --max-failed-requests 12.5 " + shell_quote(job.string()));
+  ASSERT_EQ(r.status, 0) << r.err;
+  doc = json::parse(r.out);
+  EXPECT_TRUE(run16(doc)["invalid"].is_null());
+  EXPECT_EQ(doc["findings"][0]["id"], "failed_requests");
+  EXPECT_EQ(doc["srtctl"]["sweep"]["points"].size(), 2u);
+
+  // compare: the edited job against the bundled one; the invalid run is not compared by default.
+  r = run_cli(w, "compare --json --no-folder " + shell_quote(src.string()) + " " + shell_quote(job.string()));
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("invalid: 10 of 80 requests failed"), std::string::npos) << r.out.substr(0, 2000);
+  r = run_cli(w, "compare --json --no-folder --max-failed-requests 20 " + shell_quote(src.string()) + " " +
+                     shell_quote(job.string()));
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out.find("invalid: "), std::string::npos) << r.out.substr(0, 2000);
 }
