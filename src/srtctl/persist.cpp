@@ -1,0 +1,89 @@
+// A JobReport to CBOR and back, whole (--cache, src/cli/cache.cpp): a cached srtctl job gives the
+// same body, report.json, set view and CSV files as the analysis did. CBOR, not JSON text: it
+// keeps NaN, every double's bits and non-UTF-8 bytes of log lines as they were.
+//
+// Every member of every type is listed here. A member added to a type in srtctl.hpp must be
+// added below, or a cached job loses it: tests/unit/srtctl/test_persist.cpp round-trips every
+// testdata job and compares the report.json, SUMMARY.md and HTML of both.
+#include <nlohmann/json.hpp>
+
+#include "analyze_logs/srtctl.hpp"
+
+namespace nlohmann {
+template <typename T>
+struct adl_serializer<std::optional<T>> {
+  static void to_json(json& j, const std::optional<T>& v) {
+    if (v)
+      j = *v;
+    else
+      j = nullptr;
+  }
+  static void from_json(const json& j, std::optional<T>& v) {
+    if (j.is_null())
+      v.reset();
+    else
+      v = j.get<T>();
+  }
+};
+}  // namespace nlohmann
+
+namespace alog::srtctl {
+
+using json = nlohmann::json;
+
+NLOHMANN_JSON_SERIALIZE_ENUM(Verdict, {{Verdict::healthy, "healthy"},
+                                       {Verdict::degraded, "degraded"},
+                                       {Verdict::failed, "failed"}})
+
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(JobName, job_id, prefill_workers, decode_workers, agg_workers, start)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(LogFileId, role, index, node)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Problem, file, message)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Leader, role, index, node, ip)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Topology, nodes, master_node, master_ip, nginx_node, leaders, frontends,
+                                                frontend_url, exit_code, finished_at, clock_zone, errors)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Readiness, polled, health_url, not_ready_reports, waiting_prefill,
+                                                waiting_decode, ready, timed_out, timeout_s, ready_at, ready_after_s)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(BenchRun, concurrency, warmup, isl, osl, num_prompts, line, started_at,
+                                                ended_at, completed_line, has_block, block_truncated, json_file,
+                                                metrics, text, failed_requests, error, invalid)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(WorkerLog, file, id, lines, first_time, last_time, setup_complete)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(WorkerFailure, role, index, node, kind, fatal, file, line, first_error,
+                                                time, exception, last_frame, signature_lines, root_cause, collateral,
+                                                fix)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(CancelledStep, file, line, role, index, node, time, time_limit)
+// Its C arrays have no `json::value()`: written out.
+void to_json(json& j, const BatchBucket& b) {
+  j = json{{"t", b.t}, {"dp", b.dp}, {"decode", b.decode}, {"line", b.line}, {"n", b.n},
+           {"graph_false", b.graph_false}, {"graph_true", b.graph_true}, {"count", b.count},
+           {"sum", b.sum}, {"min", b.min}, {"max", b.max}};
+}
+void from_json(const json& j, BatchBucket& b) {
+  j.at("t").get_to(b.t);
+  j.at("dp").get_to(b.dp);
+  j.at("decode").get_to(b.decode);
+  j.at("line").get_to(b.line);
+  j.at("n").get_to(b.n);
+  j.at("graph_false").get_to(b.graph_false);
+  j.at("graph_true").get_to(b.graph_true);
+  j.at("count").get_to(b.count);
+  j.at("sum").get_to(b.sum);
+  j.at("min").get_to(b.min);
+  j.at("max").get_to(b.max);
+}
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(BatchEvent, line, t, time, text, running)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(WorkerBatches, file, id, cuda_graph_max_bs, lines, unreadable,
+                                                buckets, first_graph_off, first_over_max_bs, first_retract,
+                                                retract_lines)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(JobReport, dir, name, layout, job, topology, job_name, model, gpu_type,
+                                                gpus_per_node, prefill_nodes, decode_nodes, agg_nodes, isl, osl,
+                                                requested_concurrencies, request_rate, started_at, readiness, runs,
+                                                warmups, logs, failures, batches, cancelled, slurm_errors, teardown_at,
+                                                time_limit, root_cause, verdict, reason, reason_id, problems)
+
+std::vector<uint8_t> save_report(const JobReport& r) { return json::to_cbor(json(r)); }
+
+JobReport load_report(std::span<const uint8_t> cbor) {
+  return json::from_cbor(cbor.begin(), cbor.end()).get<JobReport>();
+}
+
+}  // namespace alog::srtctl

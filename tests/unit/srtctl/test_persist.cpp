@@ -1,0 +1,92 @@
+// save_report / load_report (persist.cpp, what --cache keeps of an srtctl job): every bundled job
+// comes back whole. Its report.json entry, SUMMARY.md and HTML sections, header and batch CSV are
+// the same as the analysis's; a NaN and non-UTF-8 bytes survive; a corrupt input throws.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "analyze_logs/srtctl.hpp"
+
+namespace fs = std::filesystem;
+using namespace alog;
+using namespace alog::srtctl;
+
+namespace {
+
+std::vector<fs::path> bundled_jobs() {
+  std::vector<fs::path> out;
+  for (const char* set : {"srtctl/logs", "srtctl/sweep", "srtctl/findings"})
+    for (const auto& e : fs::directory_iterator(fs::path(ALOG_TESTDATA) / set))
+      if (e.is_directory() && is_job_dir(e.path())) out.push_back(e.path());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::string header_text(const core::Header& h) {
+  std::string s = std::to_string(static_cast<int>(h.verdict)) + "|" + h.cause + "|" + h.started_at + "|" + h.ended_at;
+  for (const auto& f : h.findings) {
+    s += "\n" + f.id + "|" + f.summary + "|" + f.detail + "|" + f.fix;
+    for (const auto& e : f.evidence) s += "\n  " + e.ref() + "|" + e.time + "|" + e.text;
+  }
+  for (const auto& i : h.inputs) s += "\n" + i.path + "|" + i.role + "|" + i.reason;
+  for (const auto& n : h.nodes) s += "\n" + n;
+  return s;
+}
+
+}  // namespace
+
+TEST(SrtctlPersist, EveryBundledJobRoundTrips) {
+  const auto jobs = bundled_jobs();
+  ASSERT_GE(jobs.size(), 9u);
+  for (const auto& dir : jobs) {
+    SCOPED_TRACE(dir.string());
+    JobReport a = analyze_job(dir, 1);
+    std::vector<uint8_t> bytes = save_report(a);
+    JobReport b = load_report(bytes);
+    EXPECT_EQ(job_to_json(a).dump(), job_to_json(b).dump());
+    EXPECT_EQ(header_text(header(a)), header_text(header(b)));
+    auto ba = make_body(a), bb = make_body(b);
+    EXPECT_EQ(ba->markdown(), bb->markdown());
+    EXPECT_EQ(ba->html(), bb->html());
+    EXPECT_EQ(ba->text({false, 100}), bb->text({false, 100}));
+    EXPECT_EQ(sweep_json(sweep_view({a}, 20.0)).dump(), sweep_json(sweep_view({b}, 20.0)).dump());
+    auto ca = batches_csv(std::vector<const JobReport*>{&a}), cb = batches_csv(std::vector<const JobReport*>{&b});
+    EXPECT_EQ(ca, cb);
+    EXPECT_EQ(save_report(b), bytes);  // and again: a fixed point
+  }
+}
+
+TEST(SrtctlPersist, NanAndRawBytesSurvive) {
+  JobReport r;
+  r.name = "job\xff\xfe";  // not UTF-8, as a log line can be
+  BenchRun run;
+  run.has_block = true;
+  run.metrics = {{"mean_ttft_ms", std::nan("")}, {"duration", 1.0 / 3.0}};
+  run.invalid = "0 generated tokens";
+  r.runs.push_back(run);
+  WorkerBatches wb;
+  BatchBucket bk;
+  bk.sum[kGenTps] = 0.1 + 0.2;
+  bk.min[kQueueReq] = std::nan("");
+  wb.buckets.push_back(bk);
+  r.batches.push_back(wb);
+  r.verdict = Verdict::degraded;
+  JobReport b = load_report(save_report(r));
+  EXPECT_EQ(b.name, r.name);
+  ASSERT_EQ(b.runs.size(), 1u);
+  EXPECT_TRUE(std::isnan(b.runs[0].metrics[0].second));
+  EXPECT_EQ(b.runs[0].metrics[1].second, 1.0 / 3.0);
+  EXPECT_EQ(b.runs[0].invalid, "0 generated tokens");
+  EXPECT_EQ(b.batches.at(0).buckets.at(0).sum[kGenTps], 0.1 + 0.2);
+  EXPECT_TRUE(std::isnan(b.batches[0].buckets[0].min[kQueueReq]));
+  EXPECT_EQ(b.verdict, Verdict::degraded);
+}
+
+TEST(SrtctlPersist, CorruptInputThrows) {
+  JobReport a = analyze_job(bundled_jobs().front(), 1);
+  std::vector<uint8_t> bytes = save_report(a);
+  std::vector<uint8_t> cut(bytes.begin(), bytes.begin() + bytes.size() / 2);
+  EXPECT_THROW(load_report(cut), nlohmann::json::exception);
+  const std::vector<uint8_t> junk = {'n', 'o', 't', ' ', 'c', 'b', 'o', 'r'};
+  EXPECT_THROW(load_report(junk), nlohmann::json::exception);
+}
