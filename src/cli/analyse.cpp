@@ -32,6 +32,7 @@
 #include "analyze_logs/render/fleet.hpp"
 #include "analyze_logs/render/render.hpp"
 #include "analyze_logs/util.hpp"
+#include "cache.hpp"
 #include "ci.hpp"
 #include "io.hpp"
 #include "kinds.hpp"
@@ -120,6 +121,8 @@ std::string skipped_markdown(const core::Header& h) {
 // What CI is shown of a job: its header and, for prime-rl, its --expect checks.
 render::CiJob ci_job(const Analysed& a) {
   render::CiJob j{a.job.name, a.job.kind, &a.job.header};
+  if (a.cached)
+    for (const auto& c : a.cached->checks) j.checks.push_back({c.name, c.passed, c.message});
   if (auto prime = prime_report(a))
     for (const auto& e : prime->expectations) j.checks.push_back({e.expr, e.passed, e.message});
   return j;
@@ -314,12 +317,25 @@ ojson report_json(const RunOptions& opt, const std::vector<Analysed>& all) {
 
 // Every planned job, in plan order. Several jobs (a fleet) are analysed on up to -j threads at
 // once, each job with its share of the threads; the first failure (in plan order) is rethrown.
-std::vector<Analysed> analyse_all(const Plan& plan, const RunOptions& opt) {
+// With --cache, a job whose entry matches is brought back instead (cache.hpp), and every job
+// analysed is kept; a prime-rl run is always analysed when --trace-out needs its events.
+std::vector<Analysed> analyse_all(const Plan& plan, const RunOptions& opt, JobCache* cache) {
   const size_t n = plan.jobs.size();
   std::vector<Analysed> all(n);
+  auto one = [&](size_t i, const RunOptions& o) {
+    const PlannedJob& pj = plan.jobs[i];
+    const bool use = cache && !(pj.kind == "prime-rl" && !o.trace_out.empty());
+    if (use)
+      if (std::optional<Analysed> hit = cache->load(pj)) {
+        all[i] = std::move(*hit);
+        return;
+      }
+    all[i] = kind(pj.kind).analyse(pj, o);
+    if (use) cache->store(pj, all[i]);
+  };
   size_t workers = std::min<size_t>(std::max(1u, opt.threads), n);
   if (workers <= 1) {
-    for (size_t i = 0; i < n; ++i) all[i] = kind(plan.jobs[i].kind).analyse(plan.jobs[i], opt);
+    for (size_t i = 0; i < n; ++i) one(i, opt);
     return all;
   }
   RunOptions inner = opt;
@@ -329,7 +345,7 @@ std::vector<Analysed> analyse_all(const Plan& plan, const RunOptions& opt) {
   auto work = [&] {
     for (size_t i; (i = next.fetch_add(1)) < n;) {
       try {
-        all[i] = kind(plan.jobs[i].kind).analyse(plan.jobs[i], inner);
+        one(i, inner);
       } catch (...) {
         errors[i] = std::current_exception();
       }
@@ -422,8 +438,19 @@ int run_analysis(const RunOptions& opt) {
       }
   }
 
+  std::optional<JobCache> cache;
+  if (!opt.cache_dir.empty()) {
+    try {
+      cache.emplace(opt.cache_dir, opt.cache_settings);
+    } catch (const std::exception& e) {
+      return error(e.what());
+    }
+  }
   try {
-    std::vector<Analysed> all = analyse_all(plan, opt);
+    std::vector<Analysed> all = analyse_all(plan, opt, cache ? &*cache : nullptr);
+    if (cache && !opt.quiet)
+      std::fprintf(stderr, "analyze-logs: --cache: %zu of %zu job%s from %s, %zu analysed and kept\n",
+                   cache->hits(), all.size(), all.size() == 1 ? "" : "s", cache->dir().c_str(), cache->stored());
     if (opt.amend)
       for (auto& a : all) opt.amend(a);
     std::vector<core::Job> jobs;

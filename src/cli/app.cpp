@@ -1,7 +1,9 @@
 // The command line: options (CLI11) and nothing else. What to analyse and how is decided by
 // plan.cpp (which kind claims which input) and analyse.cpp (the run and its report folder).
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -156,6 +158,7 @@ struct AnalysisArgs {
   double max_failed_pct = RunOptions{}.max_failed_pct;  // srtctl::kDefaultMaxFailedPct
   bool follow = false;
   std::string interval, stall_after, exit_on, metrics;
+  std::string cache;
 };
 
 struct CompareArgs {
@@ -233,6 +236,11 @@ void add_analysis_options(CLI::App& app, AnalysisArgs& a) {
       ->type_name("PCT")
       ->check(CLI::Range(0.0, 100.0))
       ->capture_default_str();
+  app.add_option("--cache", a.cache,
+                 "Keep each job's analysis in DIR, keyed by its files (paths, sizes, modification "
+                 "times), the tool's build and the options; a rerun over a growing archive analyses "
+                 "only new or changed jobs and gives the same report")
+      ->type_name("DIR");
   app.add_option("--junit", a.junit,
                  "Also write JUnit XML to FILE: each --expect check a test case, each finding at or "
                  "above --fail-on (warning by default) a failure with its evidence");
@@ -400,6 +408,23 @@ int to_run_options(const AnalysisArgs& a, RunOptions& opt) {
     for (const auto& e : a.expects) opt.expectations.push_back(parse_expectation(e));
   } catch (const std::invalid_argument& e) {
     return error(e.what());
+  }
+  if (!a.cache.empty()) {
+    if (a.follow) return error("--cache and --follow cannot be used together (a followed job changes as it is read)");
+    if (a.live) return error("--cache and --live cannot be used together (--live measures up to now)");
+    opt.cache_dir = a.cache;
+    // The key's other half: this build of the tool (its version, and the binary's size and time:
+    // a rebuild is another analysis) and every option that changes a job's result.
+    std::string self = "?";
+    if (struct stat st{}; ::stat("/proc/self/exe", &st) == 0)
+      self = fmt::format("{}:{}.{}", static_cast<long long>(st.st_size), static_cast<long long>(st.st_mtim.tv_sec),
+                         static_cast<long>(st.st_mtim.tv_nsec));
+    std::string thresholds;
+    if (!a.thresholds_file.empty()) thresholds = read_small_file(a.thresholds_file);
+    opt.cache_settings = fmt::format("version {}\nbinary {}\nasync-level {}\nmax-updates {}\nmax-failed-requests {}\n"
+                                     "thresholds {}\nexpect {}\n",
+                                     ALOG_VERSION, self, a.async_level, a.max_updates, a.max_failed_pct,
+                                     thresholds, fmt::join(a.expects, "\n"));
   }
   return kExitOk;
 }

@@ -14,6 +14,7 @@
 #include "analyze_logs/primerl/writers.hpp"
 #include "analyze_logs/ray.hpp"
 #include "analyze_logs/srtctl.hpp"
+#include "cache.hpp"
 
 namespace fs = std::filesystem;
 
@@ -180,13 +181,14 @@ namespace {
 // `hang` at the top of report.json: the one attached hang analysis among a kind's jobs.
 void top_attached_hang(const std::vector<const Analysed*>& mine, ojson& doc) {
   const Analysed* one = nullptr;
+  auto has_hang = [](const Analysed* a) { return a->cached ? !a->cached->hang.is_null() : a->hang.has_value(); };
   for (const auto* a : mine)
-    if (a->hang.has_value()) {
+    if (has_hang(a)) {
       if (one) return;  // several: each job's findings carry theirs
       one = a;
     }
   if (one && !doc.contains("hang"))
-    doc["hang"] = hangs::to_json(std::any_cast<const hangs::HangReport&>(one->hang));
+    doc["hang"] = one->cached ? one->cached->hang : hangs::to_json(std::any_cast<const hangs::HangReport&>(one->hang));
 }
 
 Analysed start(const PlannedJob& pj) {
@@ -277,7 +279,9 @@ Analysed analyse_ray(const PlannedJob& pj, const RunOptions& opt) {
 
 // `ray`: the Ray job's report when the report holds one (several keep theirs in jobs[]).
 void top_ray(const std::vector<const Analysed*>& mine, const RunOptions&, ojson& doc) {
-  if (mine.size() == 1) doc["ray"] = ray::to_json(std::any_cast<const ray::RayReport&>(mine.front()->detail));
+  if (mine.size() == 1)
+    doc["ray"] = mine.front()->cached ? mine.front()->cached->top
+                                      : ray::to_json(std::any_cast<const ray::RayReport&>(mine.front()->detail));
   top_attached_hang(mine, doc);
 }
 
@@ -298,7 +302,7 @@ Analysed analyse_prime(const PlannedJob& pj, const RunOptions& opt) {
 void top_prime(const std::vector<const Analysed*>& mine, const RunOptions&, ojson& doc) {
   top_attached_hang(mine, doc);
   if (mine.size() != 1) return;
-  ojson p = to_json(*prime_report(*mine.front()));
+  ojson p = mine.front()->cached ? mine.front()->cached->top : to_json(*prime_report(*mine.front()));
   for (auto it = p.begin(); it != p.end(); ++it)
     if (!doc.contains(it.key())) doc[it.key()] = it.value();
 }
@@ -321,7 +325,9 @@ Analysed analyse_hang(const PlannedJob& pj, const RunOptions&) {
 
 // `hang`: the hang analysis when the report holds one set.
 void top_hang(const std::vector<const Analysed*>& mine, const RunOptions&, ojson& doc) {
-  if (mine.size() == 1) doc["hang"] = hangs::to_json(std::any_cast<const hangs::HangReport&>(mine.front()->detail));
+  if (mine.size() == 1)
+    doc["hang"] = mine.front()->cached ? mine.front()->cached->top
+                                       : hangs::to_json(std::any_cast<const hangs::HangReport&>(mine.front()->detail));
 }
 
 // ---- nothing recognised ----------------------------------------------------------------------

@@ -17,6 +17,8 @@
 
 namespace alog::cli {
 
+struct CachedParts;  // cache.hpp
+
 // One analysed job: the shared header and body, and the kind's own report (`detail`, whose
 // type only that kind's row knows) for the keys it adds to report.json.
 struct Analysed {
@@ -26,6 +28,9 @@ struct Analysed {
   // A hang analysis (hangs::HangReport) of this job's own files, when they hold stack or Flight
   // Recorder dumps (attach_hangs in kinds.cpp); empty otherwise. Its JSON goes under `hang`.
   std::any hang;
+  // A job brought back by --cache (cache.hpp): what `detail` and `hang` would have given (an
+  // srtctl job's `detail` is its JobReport, restored). Null for a job analysed in this run.
+  std::shared_ptr<const CachedParts> cached;
 };
 
 // Each kind's analysis as the registry's rows call it (registry.cpp), and the keys it adds to

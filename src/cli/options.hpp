@@ -32,6 +32,8 @@ struct RunOptions {
   bool live = false;
   std::optional<double> min_tps_user;  // --min-tps-user: the srtctl frontier's cutoff
   double max_failed_pct = 5.0;         // --max-failed-requests: the srtctl validity gate
+  std::string cache_dir;       // --cache DIR: "" for none (cache.hpp)
+  std::string cache_settings;  // what besides the inputs changes a job's result (the cache key)
   std::string junit;    // --junit FILE: "" for none
   bool github = false;  // GitHub Actions: annotations and step summary (GITHUB_ACTIONS=true, no --no-github)
   std::string tool_version;

@@ -1,0 +1,65 @@
+// --cache DIR: each job's analysis kept under DIR, keyed by what it read (every file's path,
+// size and modification time) and how (the tool's version and the options that change a job's
+// result), so that re-running over a growing archive analyses only new or changed jobs and gives
+// the same report (docs/FLEET.md, "The cache").
+//
+// An entry is one CBOR file per job, written atomically (a temporary file, then rename). It holds
+// the job's header, its body in every medium, what its kind adds at the top of report.json, its
+// --expect checks, and for srtctl the whole JobReport (the set view and CSV files are made from
+// it). An entry that does not match (another version, other options, a file changed, added or
+// removed) is a miss; one that cannot be read is a miss with a warning, and is replaced.
+#pragma once
+
+#include <atomic>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "plan.hpp"
+
+namespace alog::cli {
+
+struct Analysed;
+
+// What a cached job brings back besides its header and body: the kind's keys at the top of
+// report.json (used when the report holds only this job of its kind), the attached hang
+// analysis's JSON, and the --expect checks (name, passed, message).
+struct CachedParts {
+  nlohmann::ordered_json top;   // null when none
+  nlohmann::ordered_json hang;  // null when none
+  struct Check {
+    std::string name, message;
+    bool passed = false;
+  };
+  std::vector<Check> checks;
+};
+
+class JobCache {
+ public:
+  // `settings`: everything besides the inputs that changes a job's result (version, options).
+  // Creates `dir`; throws std::runtime_error naming it when it cannot.
+  JobCache(std::filesystem::path dir, std::string settings);
+  // The job as it was analysed, or nullopt (a miss, or a job that is never cached: standard
+  // input, nothing recognised).
+  std::optional<Analysed> load(const PlannedJob& pj);
+  // Keeps `a` for `pj`; a failure to write is a warning, never fatal.
+  void store(const PlannedJob& pj, const Analysed& a);
+  size_t hits() const { return hits_; }
+  size_t stored() const { return stored_; }
+  const std::filesystem::path& dir() const { return dir_; }
+
+ private:
+  std::filesystem::path dir_;
+  std::string settings_;
+  std::atomic<size_t> hits_{0}, stored_{0};
+  std::atomic<bool> warned_write_{false};
+};
+
+// Whether a planned job can be cached at all (not standard input, something recognised).
+bool cacheable(const PlannedJob& pj);
+
+}  // namespace alog::cli

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# --cache DIR (docs/FLEET.md, "The cache"): a rerun brings every unchanged job back from the cache
+# and writes byte-for-byte the report of an analysis without it; a job added to the archive, a
+# file changed, or another option is analysed again; a corrupt entry is a warning and is
+# replaced; a cache folder that cannot be made is a one-line error (exit 2) and no report.
+# Usage: test_cache.sh BINARY SOURCE_DIR   (as ctest runs it)
+set -euo pipefail
+bin=${1:?usage: test_cache.sh BINARY SOURCE_DIR}
+src=${2:?usage: test_cache.sh BINARY SOURCE_DIR}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() {
+  echo "FAIL: $*"
+  exit 1
+}
+py=python3
+[[ -x /usr/bin/python3 ]] && py=/usr/bin/python3
+
+# The report folder of one run; its files compared by name with another's.
+run() {  # run OUT_PARENT ARGS... -> the analysis folder's path on stdout; stderr in OUT_PARENT.err
+  local parent=$1
+  shift
+  mkdir -p "$parent"
+  "$bin" -j2 -o "$parent" "$@" >"$parent.out" 2>"$parent.err" || fail "exit $? on $* ($(cat "$parent.err"))"
+  ls -d "$parent"/analysis_*
+}
+same_reports() {  # same_reports DIR_A DIR_B WHAT
+  local f
+  for f in $(ls "$1"); do
+    cmp -s "$1/$f" "$2/$f" || fail "$3: $f differs"
+  done
+  [[ $(ls "$1" | wc -l) == $(ls "$2" | wc -l) ]] || fail "$3: other files"
+}
+expect_err() {  # expect_err PARENT REGEX
+  grep -Eq -- "$2" "$1.err" || fail "stderr of $1 lacks /$2/: $(cat "$1.err")"
+}
+
+# 1. Every kind of job in testdata/: the same report with the cache cold, and warm.
+ref=$(run "$tmp/t0" -q "$src/testdata")
+cold=$(run "$tmp/t1" --cache "$tmp/cache-all" "$src/testdata")
+warm=$(run "$tmp/t2" --cache "$tmp/cache-all" "$src/testdata")
+n=$($py -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["jobs"]))' "$ref/report.json")
+(( n >= 20 )) || fail "testdata gave only $n jobs"
+expect_err "$tmp/t1" "--cache: 0 of $n jobs from .*, $n analysed and kept"
+expect_err "$tmp/t2" "--cache: $n of $n jobs from .*, 0 analysed and kept"
+same_reports "$ref" "$cold" "testdata, cold cache"
+same_reports "$ref" "$warm" "testdata, warm cache"
+# The terminal view too (its last line is the folder's path).
+diff <(head -n -1 "$tmp/t0.out") <(head -n -1 "$tmp/t2.out") >/dev/null || fail "terminal view differs with the cache"
+
+# 2. A growing archive: 12 jobs, then 15.
+$py "$src/tests/e2e/gen_fleet.py" "$src" "$tmp/all" 15 3 node07 0.2 >/dev/null
+mkdir "$tmp/jobs"
+for d in $(ls "$tmp/all" | sort | head -12); do cp -r "$tmp/all/$d" "$tmp/jobs/"; done
+run "$tmp/g1" --cache "$tmp/cache" "$tmp/jobs" >/dev/null
+expect_err "$tmp/g1" "0 of 12 jobs"
+for d in $(ls "$tmp/all" | sort | tail -3); do cp -r "$tmp/all/$d" "$tmp/jobs/"; done
+grown=$(run "$tmp/g2" --cache "$tmp/cache" "$tmp/jobs")
+expect_err "$tmp/g2" "12 of 15 jobs from .*, 3 analysed and kept"
+same_reports "$(run "$tmp/g2ref" -q "$tmp/jobs")" "$grown" "grown archive"
+
+# 3. One job's result changes: its c64 run generated nothing. Only it is analysed again, and the
+# report says so.
+job=$(grep -l '^Total generated tokens' "$tmp"/jobs/*/benchmark.out | head -1 | xargs dirname | xargs basename)
+$py - "$tmp/jobs/$job" <<'PYEOF' || fail "cannot edit $job's results"
+import glob, json, sys
+files = sorted(glob.glob(sys.argv[1] + "/*_isl_*/*.json"))
+assert files, "no result JSON"
+r = json.load(open(files[0]))
+r["total_output_tokens"] = 0
+json.dump(r, open(files[0], "w"))
+PYEOF
+changed=$(run "$tmp/g3" --cache "$tmp/cache" "$tmp/jobs")
+expect_err "$tmp/g3" "14 of 15 jobs from .*, 1 analysed and kept"
+same_reports "$(run "$tmp/g3ref" -q "$tmp/jobs")" "$changed" "changed job"
+grep -q '"invalid_runs"\|"no_valid_results"' "$changed/report.json" || fail "the changed job's invalid runs are not in the report"
+# A file added to a job folder is a change too.
+echo "a note" >"$tmp/jobs/$job/notes.txt"
+run "$tmp/g4" --cache "$tmp/cache" "$tmp/jobs" >/dev/null
+expect_err "$tmp/g4" "14 of 15 jobs"
+
+# 4. Another option that changes a job's result: nothing comes from the cache. Its entries sit
+# beside the others: back to the first options, every job comes from the cache again.
+touch "$tmp/marker"
+sleep 0.05
+run "$tmp/g5" --cache "$tmp/cache" --max-failed-requests 50 "$tmp/jobs" >/dev/null
+expect_err "$tmp/g5" "0 of 15 jobs"
+run "$tmp/g5b" --cache "$tmp/cache" "$tmp/jobs" >/dev/null
+expect_err "$tmp/g5b" "15 of 15 jobs"
+
+# 5. A corrupt entry: a warning naming it, the job analysed again, the entry replaced.
+entry=$(find "$tmp/cache/v1" -name '*.cbor' ! -newer "$tmp/marker" | head -1)
+[[ -n $entry ]] || fail "no entry of the default options"
+printf 'not cbor' >"$entry"
+corrupt=$(run "$tmp/g6" --cache "$tmp/cache" "$tmp/jobs")
+expect_err "$tmp/g6" "warning: --cache: $entry is unreadable"
+expect_err "$tmp/g6" "14 of 15 jobs from .*, 1 analysed and kept"
+same_reports "$(run "$tmp/g6ref" -q "$tmp/jobs")" "$corrupt" "corrupt entry"
+run "$tmp/g7" --cache "$tmp/cache" "$tmp/jobs" >/dev/null
+expect_err "$tmp/g7" "15 of 15 jobs"
+[[ -z $(ls -A "$tmp/cache/v1" | grep '\.tmp$' || true) ]] || fail "temporary files left in the cache"
+
+# 6. Errors: a cache folder that cannot be made, and options the cache cannot serve.
+touch "$tmp/not-a-dir"
+set +e
+"$bin" -q -o "$tmp/e1" --cache "$tmp/not-a-dir" "$tmp/jobs" >"$tmp/e1.out" 2>"$tmp/e1.err"
+rc=$?
+set -e
+[[ $rc == 2 ]] || fail "--cache on a file: exit $rc, not 2"
+[[ $(wc -l <"$tmp/e1.err") == 1 ]] && grep -q -- "--cache $tmp/not-a-dir" "$tmp/e1.err" || fail "--cache on a file: $(cat "$tmp/e1.err")"
+[[ ! -e "$tmp/e1" ]] || [[ -z $(ls -A "$tmp/e1") ]] || fail "a report was written although the cache failed"
+for extra in --follow --live; do
+  set +e
+  "$bin" -q --no-folder --cache "$tmp/cache" $extra "$tmp/jobs" >/dev/null 2>"$tmp/e2.err" </dev/null
+  rc=$?
+  set -e
+  [[ $rc == 2 ]] && grep -q -- "--cache and $extra" "$tmp/e2.err" || fail "--cache $extra: exit $rc, $(cat "$tmp/e2.err")"
+done
+echo "ok: --cache: testdata ($n jobs) and a growing fleet give the same reports cold, warm, grown, changed and after a corrupt entry"
