@@ -28,6 +28,39 @@ bool under(const std::string& path, const std::string& root) {
   return !rel.empty() && rel.native().rfind("..", 0) != 0;
 }
 
+// The folders a path lies in, itself first, as `under` compares them (lexically normal, no
+// trailing separator; "." for a relative path): the keys of RootIndex.
+std::vector<std::string> ancestors(const std::string& path) {
+  std::vector<std::string> out;
+  if (path == "-") return {path};
+  std::string s = fs::path(path).lexically_normal().generic_string();
+  while (s.size() > 1 && s.back() == '/') s.pop_back();
+  const bool relative = s.empty() || s.front() != '/';
+  while (!s.empty()) {
+    out.push_back(s);
+    size_t slash = s.rfind('/');
+    if (slash == std::string::npos) break;
+    s = slash == 0 ? (s.size() > 1 ? "/" : "") : s.substr(0, slash);
+  }
+  if (relative && (out.empty() || out.back() != ".")) out.push_back(".");
+  return out;
+}
+
+// Job roots by their normal form, so that the jobs a path lies in are found by walking its
+// ancestors (a few lookups) instead of testing every job: a fleet of thousands of job folders
+// is planned in linear time. `under` still decides; the index only proposes.
+struct RootIndex {
+  std::unordered_map<std::string, std::vector<size_t>> by_root;
+  void add(const std::string& root, size_t k) { by_root[ancestors(root).front()].push_back(k); }
+  // Every job whose root `path` may lie under, in no particular order.
+  template <typename F>
+  void each_candidate(const std::string& path, F&& f) const {
+    for (const auto& a : ancestors(path))
+      if (auto it = by_root.find(a); it != by_root.end())
+        for (size_t k : it->second) f(k);
+  }
+};
+
 // Joins p into t. A joined job is named after the first of its pieces and how many more there
 // are, so that 500 rank logs named one by one do not make a 500-name title.
 void merge_into(PlannedJob& t, PlannedJob& p) {
@@ -67,7 +100,8 @@ void merge_named_files(Plan& plan) {
 
 // The same inputs found twice (a driver log named beside the folder that holds it): a job of
 // a kind whose every input lies under another job's folder of that kind is part of it. Only jobs
-// found at a folder can hold others, so this costs jobs × folders, not jobs².
+// found at a folder can hold others; they are found through their roots (RootIndex), so this is
+// linear in the jobs, not jobs × folders (1,000 job folders: 1.1 s of planning before).
 void merge_contained(Plan& plan) {
   auto paths = [](const PlannedJob& pj) {
     std::vector<std::string> v = pj.direct;
@@ -75,20 +109,26 @@ void merge_contained(Plan& plan) {
     v.insert(v.end(), pj.dirs.begin(), pj.dirs.end());
     return v;
   };
-  std::vector<size_t> folders;
+  RootIndex folders;
   for (size_t k = 0; k < plan.jobs.size(); ++k) {
     std::error_code ec;
-    if (fs::is_directory(plan.jobs[k].root, ec)) folders.push_back(k);
+    if (fs::is_directory(plan.jobs[k].root, ec)) folders.add(plan.jobs[k].root, k);
   }
   std::vector<bool> gone(plan.jobs.size(), false);
-  for (size_t i = 0; i < plan.jobs.size(); ++i)
-    for (size_t k : folders) {
-      if (gone[i]) break;
-      if (k == i || gone[k] || plan.jobs[k].kind != plan.jobs[i].kind) continue;
-      auto mine = paths(plan.jobs[i]);
-      bool inside = !mine.empty();
+  for (size_t i = 0; i < plan.jobs.size(); ++i) {
+    const auto mine = paths(plan.jobs[i]);
+    if (mine.empty()) continue;
+    // The first folder job (in plan order) of the same kind that holds every path of job i.
+    size_t home = SIZE_MAX;
+    folders.each_candidate(mine.front(), [&](size_t k) {
+      if (k >= home || k == i || gone[k] || plan.jobs[k].kind != plan.jobs[i].kind) return;
+      bool inside = true;
       for (const auto& p : mine) inside = inside && under(p, plan.jobs[k].root);
-      if (!inside) continue;
+      if (inside) home = k;
+    });
+    if (home == SIZE_MAX) continue;
+    {
+      const size_t k = home;
       // Only what the larger job does not already read is added.
       PlannedJob& t = plan.jobs[k];
       std::unordered_set<std::string> have;
@@ -101,6 +141,7 @@ void merge_contained(Plan& plan) {
       for (const auto& x : plan.jobs[i].dirs) add(t.dirs, x);
       gone[i] = true;
     }
+  }
   std::vector<PlannedJob> out;
   for (size_t i = 0; i < plan.jobs.size(); ++i)
     if (!gone[i]) out.push_back(std::move(plan.jobs[i]));
@@ -154,12 +195,12 @@ void merge_parts(Plan& plan) {
 // dumps, a folder of dumps beside its logs) belong to that run: its hang analysis reads them
 // with its own logs. A hang set under two run folders, or under none, stays a job of its own.
 void join_hangs_to_prime(Plan& plan) {
-  std::vector<size_t> runs;
+  RootIndex runs;
   for (size_t k = 0; k < plan.jobs.size(); ++k) {
     std::error_code ec;
-    if (plan.jobs[k].kind == "prime-rl" && fs::is_directory(plan.jobs[k].root, ec)) runs.push_back(k);
+    if (plan.jobs[k].kind == "prime-rl" && fs::is_directory(plan.jobs[k].root, ec)) runs.add(plan.jobs[k].root, k);
   }
-  if (runs.empty()) return;
+  if (runs.by_root.empty()) return;
   std::vector<bool> gone(plan.jobs.size(), false);
   for (size_t i = 0; i < plan.jobs.size(); ++i) {
     PlannedJob& h = plan.jobs[i];
@@ -169,11 +210,11 @@ void join_hangs_to_prime(Plan& plan) {
     mine.insert(mine.end(), h.dirs.begin(), h.dirs.end());
     if (mine.empty()) continue;
     size_t home = SIZE_MAX, homes = 0;
-    for (size_t k : runs) {
+    runs.each_candidate(mine.front(), [&](size_t k) {
       bool inside = true;
       for (const auto& p : mine) inside = inside && under(p, plan.jobs[k].root);
       if (inside) home = k, ++homes;
-    }
+    });
     if (homes != 1) continue;
     PlannedJob& t = plan.jobs[home];
     for (auto& x : mine) t.hang_files.push_back(std::move(x));
@@ -243,10 +284,14 @@ Plan plan_jobs(const std::vector<std::string>& inputs) {
     plan.jobs.push_back(std::move(pj));
   }
   // Skipped inputs that belong to no job go with the job found under the same argument.
+  RootIndex roots;
+  for (size_t k = 0; k < plan.jobs.size(); ++k) roots.add(plan.jobs[k].root, k);
   for (auto& e : d.skipped) {
     PlannedJob* home = nullptr;
-    for (auto& pj : plan.jobs)
-      if (under(e.path, pj.root)) home = &pj;
+    size_t last = 0;  // the last job in plan order whose root holds it
+    roots.each_candidate(e.path, [&](size_t k) {
+      if ((!home || k > last) && under(e.path, plan.jobs[k].root)) home = &plan.jobs[k], last = k;
+    });
     if (!home)
       for (auto& pj : plan.jobs)
         for (const auto& in : inputs)
