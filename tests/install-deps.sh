@@ -25,6 +25,9 @@ tests=(libgtest-dev libbenchmark-dev python3 gzip zstd clang libclang-rt-14-dev 
 # then the SDK from the npm registry into a cache folder outside the tree.
 node_pkgs=(nodejs npm)
 mcp_sdk=@modelcontextprotocol/sdk@1.32.2
+# test_mermaid.sh draws SUMMARY.md's mermaid charts with mermaid-cli, on Debian's chromium (no
+# browser download).
+mermaid_cli=@mermaid-js/mermaid-cli@11.17.0
 node_dir=${ALOG_NODE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/analyze-logs/node}
 want=("${build[@]}")
 print=0
@@ -58,4 +61,8 @@ fi
 if ((test_deps)) && [[ ! -f $node_dir/node_modules/@modelcontextprotocol/sdk/package.json ]]; then
   mkdir -p "$node_dir"
   npm install --prefix "$node_dir" --no-audit --no-fund --loglevel=error "$mcp_sdk" >/dev/null
+fi
+if ((test_deps)) && [[ ! -x $node_dir/node_modules/.bin/mmdc ]]; then
+  mkdir -p "$node_dir"
+  PUPPETEER_SKIP_DOWNLOAD=1 npm install --prefix "$node_dir" --no-audit --no-fund --loglevel=error "$mermaid_cli" >/dev/null
 fi
