@@ -232,8 +232,10 @@ void JobCache::store(const PlannedJob& pj, const Analysed& a) {
     e["header"] = header_to(a.job.header);
     e["checks_failed"] = a.checks_failed;
     if (a.job.body) {
+      // An srtctl job's JSON is made from its JobReport at the top of report.json (top_srtctl),
+      // never from its body: not kept twice.
       ojson body;
-      a.job.body->json(body);
+      if (a.job.kind != "srtctl") a.job.body->json(body);
       e["body"] = json{{"text", a.job.body->text({false, 100})},
                        {"text_color", a.job.body->text({true, 100})},
                        {"markdown", a.job.body->markdown()},
