@@ -16,7 +16,6 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <deque>
 #include <map>
 #include <span>
 #include <tuple>
@@ -215,12 +214,41 @@ struct BatchFolder::State {
     uint32_t stream = 0;
     bool closed = false;
   };
-  std::deque<Pending> fifo;  // buckets in the order started, waiting for the older ones
-  uint64_t base = 0;         // seq of fifo.front()
-  // Warm-up traffic per (window, kind): the seconds not yet summed, rank -> (smallest running +
-  // queued, first line), and the newest second folded.
+  // Buckets in the order started, waiting for the older ones: a ring that grows to at most
+  // kPendingBuckets + 1, so that a bucket costs no allocation once it has grown.
+  std::vector<Pending> ring;
+  size_t head = 0, count = 0;
+  uint64_t base = 0;  // seq of the front
+  Pending& at(uint64_t seq) { return ring[(head + (seq - base)) % ring.size()]; }
+  Pending& front() { return ring[head]; }
+  Pending& push() {
+    if (count == ring.size()) {
+      std::vector<Pending> bigger(std::max<size_t>(16, ring.size() * 2));
+      for (size_t i = 0; i < count; ++i) bigger[i] = ring[(head + i) % ring.size()];
+      ring = std::move(bigger);
+      head = 0;
+    }
+    Pending& p = ring[(head + count++) % ring.size()];
+    p = Pending{};
+    return p;
+  }
+  void pop() {
+    head = (head + 1) % ring.size();
+    --count;
+    ++base;
+  }
+  // Warm-up traffic per (window, kind): the seconds not yet summed, as (second, rank, smallest
+  // running + queued, first line) by second from `first`, and the newest second folded. A vector
+  // whose room is reused: a second costs no allocation.
+  struct RankSecond {
+    int64_t t = 0;
+    int dp = -1;
+    double v = 0;
+    uint64_t line = 0;
+  };
   struct OpenSeconds {
-    std::map<int64_t, std::map<int, std::pair<double, uint64_t>>> seconds;
+    std::vector<RankSecond> seconds;
+    size_t first = 0;
     int64_t newest = INT64_MIN;
   };
   std::vector<std::array<OpenSeconds, 2>> traffic;
@@ -230,12 +258,15 @@ struct BatchFolder::State {
 
   explicit State(WorkerBatches& o) : out(o) {}
 
-  void sum_second(const std::map<int, std::pair<double, uint64_t>>& ranks, int64_t t,
-                  double concurrency, TrafficFold& x) {
+  // One second's ranks (sorted by rank here, so that they add up in rank order).
+  static void sum_second(std::span<RankSecond> ranks, double concurrency, TrafficFold& x) {
+    std::sort(ranks.begin(), ranks.end(),
+              [](const RankSecond& a, const RankSecond& b) { return a.dp < b.dp; });
     double sum = 0;
     uint64_t line = UINT64_MAX;
-    for (const auto& [dp, v] : ranks) sum += v.first, line = std::min(line, v.second);
+    for (const auto& r : ranks) sum += r.v, line = std::min(line, r.line);
     if (sum <= concurrency) return;
+    const int64_t t = ranks.front().t;
     if (!x.found || t < x.t) {
       x.t = t;
       x.line = line;
@@ -246,13 +277,36 @@ struct BatchFolder::State {
     x.max_in_flight = std::max(x.max_in_flight, sum);
   }
 
+  void add_second(size_t wi, int d, const RankSecond& r) {
+    OpenSeconds& o = traffic[wi][d];
+    auto& v = o.seconds;
+    // Seconds come in time order but for stamps that go back: the place is nearly always the end.
+    auto pos = v.end();
+    while (pos != v.begin() + static_cast<std::ptrdiff_t>(o.first) && (pos - 1)->t > r.t) --pos;
+    for (auto it = pos; it != v.begin() + static_cast<std::ptrdiff_t>(o.first) && (it - 1)->t == r.t;
+         --it)
+      if ((it - 1)->dp == r.dp) {  // the same second of a rank twice: the smaller
+        (it - 1)->v = std::min((it - 1)->v, r.v);
+        (it - 1)->line = std::min((it - 1)->line, r.line);
+        return;
+      }
+    v.insert(pos, r);
+    o.newest = std::max(o.newest, r.t);
+  }
+
   void flush_seconds(size_t wi, int d, bool all) {
     OpenSeconds& o = traffic[wi][d];
-    while (!o.seconds.empty() &&
-           (all || o.seconds.begin()->first < o.newest - kTrafficReorderS)) {
-      sum_second(o.seconds.begin()->second, o.seconds.begin()->first, spans[wi].concurrency,
+    auto& v = o.seconds;
+    while (o.first < v.size() && (all || v[o.first].t < o.newest - kTrafficReorderS)) {
+      size_t end = o.first + 1;
+      while (end < v.size() && v[end].t == v[o.first].t) ++end;
+      sum_second({v.data() + o.first, end - o.first}, spans[wi].concurrency,
                  out.windows[wi].traffic[d]);
-      o.seconds.erase(o.seconds.begin());
+      o.first = end;
+    }
+    if (o.first == v.size() || o.first > 4096) {  // drop what was summed, keeping the room
+      v.erase(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(o.first));
+      o.first = 0;
     }
   }
 
@@ -332,13 +386,7 @@ struct BatchFolder::State {
       }
       if (sp.traffic && b.count[kRunningReq]) {
         const double v = b.min[kRunningReq] + (b.count[kQueueReq] ? b.min[kQueueReq] : 0.0);
-        OpenSeconds& o = traffic[wi][d];
-        auto [it, added] = o.seconds[b.t].emplace(b.dp, std::make_pair(v, b.line));
-        if (!added) {  // the same second of a rank twice (stamps out of order): the smaller
-          it->second.first = std::min(it->second.first, v);
-          it->second.second = std::min(it->second.second, b.line);
-        }
-        o.newest = std::max(o.newest, b.t);
+        add_second(wi, d, {b.t, b.dp, v, b.line});
         flush_seconds(wi, d, false);
       }
       if (b.decode) {
@@ -371,12 +419,11 @@ struct BatchFolder::State {
 
   // Folds the buckets at the front that are complete, and the oldest while too many wait.
   void drain(bool all) {
-    while (!fifo.empty() && (all || fifo.front().closed || fifo.size() > kPendingBuckets)) {
-      Pending& p = fifo.front();
+    while (count > 0 && (all || front().closed || count > kPendingBuckets)) {
+      Pending& p = front();
       if (!p.closed) streams[p.stream].folded = true;
       fold(p.b);
-      fifo.pop_front();
-      ++base;
+      pop();
     }
   }
 };
@@ -408,10 +455,10 @@ void BatchFolder::add(const BatchSample& s, uint64_t line) {
     if (x.dp == s.dp && x.decode == s.decode) stream = &x;
   BatchBucket* k = nullptr;
   if (stream && stream->t == s.t && !stream->folded) {
-    k = &st.fifo[stream->seq - st.base].b;
+    k = &st.at(stream->seq).b;
   } else {
     const bool fresh = !stream || stream->t != s.t;  // else a line of a bucket already folded
-    if (stream && !stream->folded) st.fifo[stream->seq - st.base].closed = true;
+    if (stream && !stream->folded) st.at(stream->seq).closed = true;
     if (!stream) {
       st.streams.push_back({s.dp, s.decode, s.t, 0, 0, false});
       stream = &st.streams.back();
@@ -422,16 +469,15 @@ void BatchFolder::add(const BatchSample& s, uint64_t line) {
       stream->line = line;
     }
     stream->t = s.t;
-    stream->seq = st.base + st.fifo.size();
+    stream->seq = st.base + st.count;
     stream->folded = false;
-    State::Pending p;
+    State::Pending& p = st.push();
     p.b.t = s.t;
     p.b.dp = s.dp;
     p.b.decode = s.decode;
     p.b.line = stream->line;
     p.stream = static_cast<uint32_t>(stream - st.streams.data());
-    st.fifo.push_back(p);
-    k = &st.fifo.back().b;
+    k = &p.b;
   }
   ++k->n;
   k->graph_false += s.cuda_graph == 0;
