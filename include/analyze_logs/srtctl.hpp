@@ -18,8 +18,8 @@
 // a JSON key, so block and JSON values merge and compare without a per-version table.
 #pragma once
 
-#include <cstdint>
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -238,8 +238,8 @@ struct BenchWindow {
   std::string label;  // "c64", "warm-up c64"
   int64_t concurrency = -1;
   bool warmup = false;
-  size_t run = 0;     // index into JobReport::warmups (warm-up) or JobReport::runs
-  uint64_t line = 0;  // benchmark.out line that started it (0: unknown)
+  size_t run = 0;      // index into JobReport::warmups (warm-up) or JobReport::runs
+  uint64_t line = 0;   // benchmark.out line that started it (0: unknown)
   bool ended = false;  // its closing date line was seen (else it lasts to the last batch line)
   int64_t start = 0, end = 0;  // civil seconds, inclusive
   std::string started_at, ended_at;
@@ -263,18 +263,18 @@ struct WindowFold {
 inline constexpr int64_t kTrafficReorderS = 300;
 struct TrafficFold {
   bool found = false;
-  int64_t t = 0;           // the first second above the concurrency
-  uint64_t line = 0;       // the worker's first batch line of that second
-  double in_flight = 0;    // at that second
+  int64_t t = 0;             // the first second above the concurrency
+  uint64_t line = 0;         // the worker's first batch line of that second
+  double in_flight = 0;      // at that second
   double max_in_flight = 0;  // the largest over the window
   int ranks = 0;
 };
 // Decode generation in one window of one worker (result_mismatches()).
 struct GenerationFold {
-  bool any = false;      // a decode bucket generated (gen throughput > 0, or requests running)
+  bool any = false;  // a decode bucket generated (gen throughput > 0, or requests running)
   double max_gen_tps = 0;
-  int64_t t = 0;         // the earliest generating bucket's second
-  uint64_t line = 0;     // its first line
+  int64_t t = 0;      // the earliest generating bucket's second
+  uint64_t line = 0;  // its first line
 };
 struct WorkerWindow {
   std::map<int, WindowFold> ranks[2];  // [decode]: key -2 = every rank together, else the DP rank

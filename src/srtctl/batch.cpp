@@ -254,7 +254,7 @@ struct BatchFolder::State {
   std::vector<std::array<OpenSeconds, 2>> traffic;
   std::map<std::tuple<bool, int, int64_t>, SeriesPoint> bins;  // series past the exact cap
   std::vector<SeriesPoint*> bin_cache;
-  int64_t lo = INT64_MAX, hi = INT64_MIN;                      // seconds of every bucket
+  int64_t lo = INT64_MAX, hi = INT64_MIN;  // seconds of every bucket
 
   explicit State(WorkerBatches& o) : out(o) {}
 
@@ -283,8 +283,8 @@ struct BatchFolder::State {
     // Seconds come in time order but for stamps that go back: the place is nearly always the end.
     auto pos = v.end();
     while (pos != v.begin() + static_cast<std::ptrdiff_t>(o.first) && (pos - 1)->t > r.t) --pos;
-    for (auto it = pos; it != v.begin() + static_cast<std::ptrdiff_t>(o.first) && (it - 1)->t == r.t;
-         --it)
+    for (auto it = pos;
+         it != v.begin() + static_cast<std::ptrdiff_t>(o.first) && (it - 1)->t == r.t; --it)
       if ((it - 1)->dp == r.dp) {  // the same second of a rank twice: the smaller
         (it - 1)->v = std::min((it - 1)->v, r.v);
         (it - 1)->line = std::min((it - 1)->line, r.line);

@@ -201,7 +201,8 @@ LogScan scan_log(const std::filesystem::path& file, const std::string& rel, cons
   auto add_sample = [&](const BatchSample& b, std::string_view text, uint64_t no) {
     folder.add(b, no);
     const double running = b.v[kRunningReq];
-    if (b.decode && b.cuda_graph == 0 && !wb.first_graph_off) wb.first_graph_off = event(text, no, b.t, running);
+    if (b.decode && b.cuda_graph == 0 && !wb.first_graph_off)
+      wb.first_graph_off = event(text, no, b.t, running);
     if (b.decode && wb.cuda_graph_max_bs && !std::isnan(running) && running > *wb.cuda_graph_max_bs &&
         !wb.first_over_max_bs)
       wb.first_over_max_bs = event(text, no, b.t, running);

@@ -44,8 +44,9 @@ struct TempDir {
 };
 
 // A copy of a testdata job whose worker logs `edit` may rewrite (lines without their newline).
-fs::path edited_copy(const TempDir& tmp, const fs::path& job,
-                     const std::function<std::string(const std::string& file, const std::string& all)>& edit) {
+fs::path edited_copy(
+    const TempDir& tmp, const fs::path& job,
+    const std::function<std::string(const std::string& file, const std::string& all)>& edit) {
   const fs::path dst = tmp.path / job.filename();
   fs::copy(job, dst, fs::copy_options::recursive);
   for (const auto& e : fs::directory_iterator(dst)) {
@@ -602,14 +603,16 @@ TEST(SrtctlBatch, MismatchWithoutGenThroughputSaysTheBatchesRan) {
                                      std::istringstream in(all);
                                      for (std::string l; std::getline(in, l);) {
                                        size_t a = l.find("gen throughput (token/s): ");
-                                       if (a != std::string::npos) l.erase(a, l.find(", ", a) + 2 - a);
+                                       if (a != std::string::npos)
+                                         l.erase(a, l.find(", ", a) + 2 - a);
                                        o += l + "\n";
                                      }
                                      return o;
                                    });
   JobReport j = analyze_job(dir);
   for (const auto& wb : j.batches)
-    for (const auto& w : wb.windows) EXPECT_EQ(w.ranks[1].count(-2) ? w.ranks[1].at(-2).count[kGenTps] : 0u, 0u);
+    for (const auto& w : wb.windows)
+      EXPECT_EQ(w.ranks[1].count(-2) ? w.ranks[1].at(-2).count[kGenTps] : 0u, 0u);
   auto h = header(j);
   bool seen = false;
   for (const auto& f : h.findings)
@@ -630,11 +633,15 @@ TEST(SrtctlBatch, WindowsReadTheSameBucketsWhetherStampsAreInOrderOrNot) {
     auto w = bench_windows(j);
     const auto sorted = window_stats(j, w);
     TempDir tmp;
-    const fs::path dir = edited_copy(tmp, kSweep / name, [](const std::string& file, const std::string& all) {
-      if (file.find("decode") == std::string::npos) return all;
-      return all + "[2025-11-30 06:00:00 DP0 TP0 EP0] Decode batch, #running-req: 900, #token: 8192, token "
-                   "usage: 0.99, cuda graph: True, gen throughput (token/s): 9.00, #queue-req: 900, \n";
-    });
+    const fs::path dir =
+        edited_copy(tmp, kSweep / name, [](const std::string& file, const std::string& all) {
+          if (file.find("decode") == std::string::npos) return all;
+          return all +
+                 "[2025-11-30 06:00:00 DP0 TP0 EP0] Decode batch, #running-req: 900, #token: 8192, "
+                 "token "
+                 "usage: 0.99, cuda graph: True, gen throughput (token/s): 9.00, #queue-req: 900, "
+                 "\n";
+        });
     JobReport k = analyze_job(dir);
     EXPECT_EQ(k.batches.size(), j.batches.size());
     auto wk = bench_windows(k);
@@ -694,7 +701,8 @@ std::vector<GenLine> long_worker_lines(int64_t t0) {
       g.t = t0 + sec;
       g.decode = false;
       g.no = ++no;
-      g.v = {{kNewSeq, 2}, {kTokenUsage, 0.25}, {kRunningReq, 1}, {kQueueReq, 0}, {kInputTps, 1000.5}};
+      g.v = {
+          {kNewSeq, 2}, {kTokenUsage, 0.25}, {kRunningReq, 1}, {kQueueReq, 0}, {kInputTps, 1000.5}};
       out.push_back(g);
     }
     if (sec % 7 == 3) continue;
@@ -713,13 +721,20 @@ std::string render(const GenLine& g) {
   o += g.decode ? " TP0] Decode batch, " : " TP0] Prefill batch, ";
   auto name = [](BatchField f) -> std::string_view {
     switch (f) {
-      case kRunningReq: return "#running-req";
-      case kQueueReq: return "#queue-req";
-      case kTokenUsage: return "token usage";
-      case kGenTps: return "gen throughput (token/s)";
-      case kNewSeq: return "#new-seq";
-      case kInputTps: return "input throughput (token/s)";
-      default: return "?";
+      case kRunningReq:
+        return "#running-req";
+      case kQueueReq:
+        return "#queue-req";
+      case kTokenUsage:
+        return "token usage";
+      case kGenTps:
+        return "gen throughput (token/s)";
+      case kNewSeq:
+        return "#new-seq";
+      case kInputTps:
+        return "input throughput (token/s)";
+      default:
+        return "?";
     }
   };
   for (const auto& [f, v] : g.v) o += fmt::format("{}: {}, ", name(f), v);
@@ -871,8 +886,7 @@ TEST(SrtctlBatch, LongWorkerLogFoldsExactlyIntoItsWindows) {
     if (!k.decode || !inside(1, k.t)) continue;
     const double v = k.min(kRunningReq) + k.min(kQueueReq);
     auto [it, added] = per[k.t].emplace(k.dp, std::make_pair(v, k.line));
-    if (!added)
-      it->second = {std::min(it->second.first, v), std::min(it->second.second, k.line)};
+    if (!added) it->second = {std::min(it->second.first, v), std::min(it->second.second, k.line)};
   }
   ASSERT_EQ(per[t0 + 1997].size(), 4u);
   std::optional<WarmupTraffic> want;
