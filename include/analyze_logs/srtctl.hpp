@@ -18,9 +18,10 @@
 // a JSON key, so block and JSON values merge and compare without a per-version table.
 #pragma once
 
-#include <cstdint>
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -193,8 +194,11 @@ struct CancelledStep {
 // ---------------------------------------------------------------------------------------------
 // SGLang's per-batch statistics (`Prefill batch` / `Decode batch` lines, old `batch.` and new
 // `batch,` shapes; batch.cpp). Batch lines are most of a worker log, so they are parsed on a fast
-// path (a prefix test, no regex, no allocation per line) and kept as one-second buckets per
-// (DP rank, prefill/decode): memory is bounded by the run's length, not by its line count.
+// path (a prefix test, no regex, no allocation per line) and folded as they are read: lines of one
+// second, DP rank and kind make a bucket, and each bucket is folded, in the order buckets were
+// started, into what the report shows (statistics per benchmark window, the findings' figures, a
+// time series of bounded length). Memory is bounded by the number of windows, DP ranks and the
+// series' cap, not by the log's length.
 
 enum BatchField : uint8_t {
   kNewSeq, kNewToken, kCachedToken, kTokenUsage, kRunningReq, kQueueReq, kPreallocReq,
@@ -212,7 +216,8 @@ struct BatchSample {
 // One line (ANSI-free) -> sample; false when it is not a batch line with a readable stamp.
 bool parse_batch_line(std::string_view line, BatchSample& out);
 
-// Samples of one second, one DP rank, one kind: exact counts, sums, minima and maxima.
+// Samples of one second, one DP rank, one kind: exact counts, sums, minima and maxima. A bucket
+// lives only while its lines are read (a handful at once per worker); what stays is folded.
 struct BatchBucket {
   int64_t t = 0;
   int dp = -1;
@@ -234,17 +239,116 @@ struct BatchEvent {
   double running = 0;
 };
 
+// A benchmark window: a warm-up or run between its two date lines in benchmark.out. The worker
+// scan is given the job's windows (bench_windows() before any worker log is read: the result files
+// are small and read first) and folds each bucket into the windows holding its second; a window
+// that did not end is open to the end of the logs.
+struct BenchWindow {
+  std::string label;  // "c64", "warm-up c64"
+  int64_t concurrency = -1;
+  bool warmup = false;
+  size_t run = 0;      // index into JobReport::warmups (warm-up) or JobReport::runs
+  uint64_t line = 0;   // benchmark.out line that started it (0: unknown)
+  bool ended = false;  // its closing date line was seen (else it lasts to the last batch line)
+  int64_t start = 0, end = 0;  // civil seconds, inclusive
+  std::string started_at, ended_at;
+};
+
+// One (window, kind, rank) of a worker, folded bucket by bucket in the order the buckets were
+// started (the order a stored list of buckets would have had, so sums add up in the same order).
+struct WindowFold {
+  uint64_t lines = 0;
+  uint32_t graph_false = 0;
+  uint64_t count[kBatchFieldCount] = {};
+  double sum[kBatchFieldCount] = {}, max[kBatchFieldCount] = {};
+  // Mean #queue-req of the first and last bucket in the window (per rank; unused for all ranks).
+  bool queue = false;
+  double first_queue = NAN, last_queue = NAN;
+};
+// Warm-up traffic in one measured window of one worker and kind (warmup_traffic()): the seconds
+// whose #running-req + #queue-req over the DP ranks (each rank's smallest of the second) exceeds
+// the concurrency. A second is summed once no bucket of it can come any more: buckets are folded
+// in time order, give or take kTrafficReorderS seconds of stamps that go back.
+inline constexpr int64_t kTrafficReorderS = 300;
+struct TrafficFold {
+  bool found = false;
+  int64_t t = 0;             // the first second above the concurrency
+  uint64_t line = 0;         // the worker's first batch line of that second
+  double in_flight = 0;      // at that second
+  double max_in_flight = 0;  // the largest over the window
+  int ranks = 0;
+};
+// Decode generation in one window of one worker (result_mismatches()).
+struct GenerationFold {
+  bool any = false;  // a decode bucket generated (gen throughput > 0, or requests running)
+  double max_gen_tps = 0;
+  int64_t t = 0;      // the earliest generating bucket's second
+  uint64_t line = 0;  // its first line
+};
+struct WorkerWindow {
+  std::map<int, WindowFold> ranks[2];  // [decode]: key -2 = every rank together, else the DP rank
+  TrafficFold traffic[2];              // [decode]
+  GenerationFold generation;           // decode buckets only
+};
+
+// The worker's time series for charts and worker_timeseries.csv: a point per (kind, rank, bin).
+struct SeriesPoint {
+  int64_t t = 0;  // the bin's first second
+  int dp = -1;
+  bool decode = false;
+  uint32_t n = 0;  // lines
+  uint32_t count[kBatchFieldCount] = {};
+  double sum[kBatchFieldCount] = {};
+};
+// Up to kSeriesExactBuckets buckets a worker keeps every bucket (bin_s 0: one point per bucket, in
+// the order they were started), so the series are computed as from the full list. Past that, the
+// points become bins of bin_s seconds (aligned on multiples of bin_s) per (kind, rank); when the
+// worker's bins would span more than kSeriesMaxBins, bin_s doubles and neighbours merge (counts
+// and sums merge exactly; the chart's and the CSV's step is then a multiple of bin_s).
+inline constexpr size_t kSeriesExactBuckets = 4096;
+inline constexpr int64_t kSeriesMaxBins = 1024;
+
 struct WorkerBatches {
   std::string file;
   LogFileId id;
   std::optional<int> cuda_graph_max_bs;  // from the worker's server_args
   uint64_t lines = 0;                    // batch lines parsed
   uint64_t unreadable = 0;               // "Prefill/Decode batch" lines that did not parse
-  std::vector<BatchBucket> buckets;      // in file order
+  uint64_t buckets = 0;                  // buckets (seconds per rank and kind) seen
+  int64_t last_t = 0;                    // the second of the last bucket started
+  bool has_kind[2] = {false, false};     // [decode]: buckets of that kind seen
+  int64_t t_min[2] = {0, 0}, t_max[2] = {0, 0};  // [decode]: their first and last second
+  // Per window of the windows the scan was given (window_spans: their first and last second,
+  // INT64_MAX when it did not end; a reader whose windows differ finds nothing folded).
+  std::vector<std::pair<int64_t, int64_t>> window_spans;
+  std::vector<WorkerWindow> windows;
+  int64_t series_bin_s = 0;         // 0: `series` holds every bucket; else bins of this width
+  std::vector<SeriesPoint> series;  // bin_s 0: in the order started; else by (kind, rank, t)
   std::optional<BatchEvent> first_graph_off;  // first decode line with cuda graph: False
   std::optional<BatchEvent> first_over_max_bs;  // first decode line above cuda-graph-max-bs
   std::optional<BatchEvent> first_retract;      // first "KV cache pool is full" / #retracted-req > 0
   uint64_t retract_lines = 0;
+};
+
+// Folds a worker's batch samples into `out` (lines, buckets, windows, series) as they are read.
+// Buckets are folded in the order they were started: one waits until the buckets started before
+// it are complete (each (rank, kind) has one bucket open, closed by its next line of another
+// second). At most kPendingBuckets wait; past that the oldest is folded as it is, and a line of
+// its second that still comes (a stamp gone back across that many buckets) starts a new bucket.
+inline constexpr size_t kPendingBuckets = 1024;
+class BatchFolder {
+ public:
+  // `windows`: the job's benchmark windows (bench_windows() before the worker logs are read).
+  BatchFolder(WorkerBatches& out, const std::vector<BenchWindow>& windows);
+  ~BatchFolder();
+  BatchFolder(const BatchFolder&) = delete;
+  BatchFolder& operator=(const BatchFolder&) = delete;
+  void add(const BatchSample& s, uint64_t line);
+  void finish();  // folds what waits; call once, after the last add
+
+ private:
+  struct State;
+  std::unique_ptr<State> st_;
 };
 
 struct JobReport {
@@ -344,8 +448,10 @@ struct LogScan {
 };
 // `utc_is_local`: the job's clock is UTC (log.out's `date` says so), so Dynamo's `...Z` stamps
 // can be ordered against SGLang's local ones.
+// `windows`: the job's benchmark windows, into which batch lines are folded (none: no window).
 LogScan scan_log(const std::filesystem::path& file, const std::string& rel, const LogFileId& id,
-                 ScanMode mode, std::vector<Problem>& problems, bool utc_is_local = false);
+                 ScanMode mode, std::vector<Problem>& problems, bool utc_is_local = false,
+                 const std::vector<BenchWindow>& windows = {});
 
 // ---------------------------------------------------------------------------------------------
 
@@ -385,8 +491,8 @@ std::vector<uint8_t> save_report(const JobReport& r);
 JobReport load_report(std::span<const uint8_t> cbor);
 
 nlohmann::ordered_json to_json(const std::vector<JobReport>& jobs);  // the value under "srtctl"
-// The same over reports owned elsewhere (the CLI's analysed jobs): a job's batch buckets can be
-// hundreds of MB, so the report-wide views read them in place instead of copying them.
+// The same over reports owned elsewhere (the CLI's analysed jobs): the report-wide views read
+// them in place instead of copying them.
 nlohmann::ordered_json to_json(const std::vector<const JobReport*>& jobs);
 
 // The shared header (core/finding.hpp) of one job: its verdict and cause, a finding per worker
@@ -413,16 +519,6 @@ nlohmann::ordered_json compare_json(const std::vector<JobReport>& jobs, size_t b
 // ---------------------------------------------------------------------------------------------
 // Benchmark windows and the batch statistics in each (batch.cpp).
 
-struct BenchWindow {
-  std::string label;  // "c64", "warm-up c64"
-  int64_t concurrency = -1;
-  bool warmup = false;
-  size_t run = 0;     // index into JobReport::warmups (warm-up) or JobReport::runs
-  uint64_t line = 0;  // benchmark.out line that started it (0: unknown)
-  bool ended = false;  // its closing date line was seen (else it lasts to the last batch line)
-  int64_t start = 0, end = 0;  // civil seconds, inclusive
-  std::string started_at, ended_at;
-};
 // Warm-ups and runs with both date lines, in time order.
 std::vector<BenchWindow> bench_windows(const JobReport& r);
 
@@ -503,10 +599,12 @@ nlohmann::ordered_json batches_json(const JobReport& r);
 std::string batches_markdown(const JobReport& r);
 std::string batches_html(const JobReport& r);
 
-// Per worker (and batch kind) over time: the buckets averaged over `step` seconds, with `step`
-// chosen so that there are at most max_points samples however long the run (deterministic: the
-// same buckets give the same series). Values are means over every line of the step; NaN where the
-// step has no line with that field.
+// Per worker (and batch kind) over time: the worker's series (WorkerBatches::series) averaged over
+// `step` seconds, with `step` chosen so that there are at most max_points samples however long the
+// run (deterministic: the same lines give the same series). From every bucket, step is
+// ceil(span / max_points) seconds from the first second; from bins (a long run), it is a multiple
+// of the bins' width, from a multiple of itself. Values are means over every line of the step;
+// NaN where the step has no line with that field.
 struct WorkerSeries {
   size_t worker = 0;  // index into JobReport::batches
   bool decode = false;
@@ -520,8 +618,8 @@ std::vector<WorkerSeries> worker_series(const JobReport& r, size_t max_points = 
 // (the rest are in worker_timeseries.csv).
 std::string worker_series_html(const JobReport& r, size_t max_points = 240, size_t max_workers = 32);
 // worker_window_stats.csv and worker_timeseries.csv over every job. The time series is averaged
-// into buckets wide enough that each (worker, rank, kind) writes at most max_rows_per_worker rows;
-// the `bucket_s` column says how wide.
+// into buckets wide enough that each (worker, rank, kind) writes at most max_rows_per_worker rows
+// (chosen as worker_series() chooses its step); the `bucket_s` column says how wide.
 std::vector<std::pair<std::string, std::string>> batches_csv(const std::vector<JobReport>& jobs,
                                                              size_t max_rows_per_worker = 2000);
 std::vector<std::pair<std::string, std::string>> batches_csv(

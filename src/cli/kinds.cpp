@@ -211,8 +211,7 @@ void finish(Analysed& a, const PlannedJob& pj) {
 
 Analysed analyse_srtctl(const PlannedJob& pj, const RunOptions& opt) {
   Analysed a = start(pj);
-  // One report shared by the body and the report-wide views: never copied (its batch buckets
-  // follow the workers' log lines).
+  // One report shared by the body and the report-wide views: never copied.
   auto r = std::make_shared<const srtctl::JobReport>(
       srtctl::analyze_job(pj.dirs.empty() ? pj.root : pj.dirs.front(),
                           {.threads = opt.threads, .max_failed_pct = opt.max_failed_pct}));

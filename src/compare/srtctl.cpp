@@ -111,7 +111,7 @@ std::vector<srtctl::JobReport> jobs_of_doc(const Detected& d) {
 // set's verdict is the worst of its jobs. Runs of the same shape in later jobs are not compared
 // and are listed in `dropped` ("4460 c=64").
 // What the run comparison reads of a job: its names, verdict and runs, not its workers' batch
-// buckets (hundreds of MB for GBs of logs).
+// statistics.
 srtctl::JobReport light_copy(const srtctl::JobReport& j) {
   srtctl::JobReport l;
   l.dir = j.dir;

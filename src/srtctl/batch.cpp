@@ -139,7 +139,7 @@ std::vector<BenchWindow> bench_windows(const JobReport& r) {
     } else {
       int64_t last = *a;
       for (const auto& wb : r.batches)
-        if (!wb.buckets.empty()) last = std::max(last, wb.buckets.back().t);
+        if (wb.buckets) last = std::max(last, wb.last_t);
       bw.end = last;
     }
     w.push_back(std::move(bw));
@@ -153,94 +153,405 @@ std::vector<BenchWindow> bench_windows(const JobReport& r) {
 
 namespace {
 
-// Whether a worker's buckets are in time order (one file's stamps normally are).
-std::vector<char> in_time_order(const JobReport& r) {
-  std::vector<char> sorted;
-  for (const auto& wb : r.batches)
-    sorted.push_back(std::is_sorted(wb.buckets.begin(), wb.buckets.end(),
-                                    [](const BatchBucket& a, const BatchBucket& b) { return a.t < b.t; }));
-  return sorted;
+// The warm-up a measured window may have inherited traffic from: one whose stated times overlap
+// it (each is given to `overlap`), else the window just before it when that is a warm-up. Only
+// ended windows' ends are read, so the answer is the same before and after the worker logs.
+template <class F>
+std::optional<size_t> warmup_before(const std::vector<BenchWindow>& windows, size_t mi,
+                                    F&& overlap) {
+  const BenchWindow& m = windows[mi];
+  std::optional<size_t> from;
+  for (size_t wi = 0; wi < windows.size(); ++wi) {
+    const BenchWindow& w = windows[wi];
+    if (!w.warmup || !w.ended || !m.ended) continue;  // an unended window's end is a guess
+    if (std::max(w.start, m.start) < std::min(w.end, m.end) || w.start == m.start) {
+      overlap(wi);
+      if (!from) from = wi;
+    }
+  }
+  if (!from && mi > 0 && windows[mi - 1].warmup) from = mi - 1;
+  return from;
 }
 
-// The buckets of a worker that can fall in [a, b]: a binary search when they are in time order,
-// else all of them (callers still test each bucket's second). Each window then costs its own
-// buckets, not the whole run's.
-std::span<const BatchBucket> buckets_in(const WorkerBatches& wb, bool sorted, int64_t a, int64_t b) {
-  const auto& v = wb.buckets;
-  if (!sorted) return {v.data(), v.size()};
-  auto lo = std::lower_bound(v.begin(), v.end(), a, [](const BatchBucket& x, int64_t t) { return x.t < t; });
-  auto hi = std::upper_bound(lo, v.end(), b, [](int64_t t, const BatchBucket& x) { return t < x.t; });
-  return {v.data() + (lo - v.begin()), static_cast<size_t>(hi - lo)};
+// The worker's folds of window `wi`, when it was scanned with these windows.
+const WorkerWindow* folded(const WorkerBatches& wb, const std::vector<BenchWindow>& windows,
+                           size_t wi) {
+  if (wb.windows.size() != windows.size() ||
+      wb.window_spans[wi] !=
+          std::make_pair(windows[wi].start, windows[wi].ended ? windows[wi].end : INT64_MAX))
+    return nullptr;
+  return &wb.windows[wi];
+}
+
+int64_t floor_to(int64_t t, int64_t step) {
+  const int64_t q = t / step;
+  return (q * step > t ? q - 1 : q) * step;
 }
 
 }  // namespace
 
+// ---------------------------------------------------------------------------------------------
+
+struct BatchFolder::State {
+  WorkerBatches& out;
+  struct Span {
+    int64_t start = 0, end = 0;
+    bool traffic = false;  // warm-up traffic is looked for in it
+    double concurrency = 0;
+  };
+  std::vector<Span> spans;
+  // One per (rank, kind): its bucket being filled (`seq`), unless already folded.
+  struct Stream {
+    int dp = -1;
+    bool decode = false;
+    int64_t t = 0;
+    uint64_t seq = 0, line = 0;
+    bool folded = false;
+  };
+  std::vector<Stream> streams;
+  struct Pending {
+    BatchBucket b;
+    uint32_t stream = 0;
+    bool closed = false;
+  };
+  // Buckets in the order started, waiting for the older ones: a ring that grows to at most
+  // kPendingBuckets + 1, so that a bucket costs no allocation once it has grown.
+  std::vector<Pending> ring;
+  size_t head = 0, count = 0;
+  uint64_t base = 0;  // seq of the front
+  Pending& at(uint64_t seq) { return ring[(head + (seq - base)) % ring.size()]; }
+  Pending& front() { return ring[head]; }
+  Pending& push() {
+    if (count == ring.size()) {
+      std::vector<Pending> bigger(std::max<size_t>(16, ring.size() * 2));
+      for (size_t i = 0; i < count; ++i) bigger[i] = ring[(head + i) % ring.size()];
+      ring = std::move(bigger);
+      head = 0;
+    }
+    Pending& p = ring[(head + count++) % ring.size()];
+    p = Pending{};
+    return p;
+  }
+  void pop() {
+    head = (head + 1) % ring.size();
+    --count;
+    ++base;
+  }
+  // Warm-up traffic per (window, kind): the seconds not yet summed, as (second, rank, smallest
+  // running + queued, first line) by second from `first`, and the newest second folded. A vector
+  // whose room is reused: a second costs no allocation.
+  struct RankSecond {
+    int64_t t = 0;
+    int dp = -1;
+    double v = 0;
+    uint64_t line = 0;
+  };
+  struct OpenSeconds {
+    std::vector<RankSecond> seconds;
+    size_t first = 0;
+    int64_t newest = INT64_MIN;
+  };
+  std::vector<std::array<OpenSeconds, 2>> traffic;
+  std::map<std::tuple<bool, int, int64_t>, SeriesPoint> bins;  // series past the exact cap
+  std::vector<SeriesPoint*> bin_cache;
+  int64_t lo = INT64_MAX, hi = INT64_MIN;  // seconds of every bucket
+
+  explicit State(WorkerBatches& o) : out(o) {}
+
+  // One second's ranks (sorted by rank here, so that they add up in rank order).
+  static void sum_second(std::span<RankSecond> ranks, double concurrency, TrafficFold& x) {
+    std::sort(ranks.begin(), ranks.end(),
+              [](const RankSecond& a, const RankSecond& b) { return a.dp < b.dp; });
+    double sum = 0;
+    uint64_t line = UINT64_MAX;
+    for (const auto& r : ranks) sum += r.v, line = std::min(line, r.line);
+    if (sum <= concurrency) return;
+    const int64_t t = ranks.front().t;
+    if (!x.found || t < x.t) {
+      x.t = t;
+      x.line = line;
+      x.in_flight = sum;
+      x.ranks = static_cast<int>(ranks.size());
+    }
+    x.found = true;
+    x.max_in_flight = std::max(x.max_in_flight, sum);
+  }
+
+  void add_second(size_t wi, int d, const RankSecond& r) {
+    OpenSeconds& o = traffic[wi][d];
+    auto& v = o.seconds;
+    // Seconds come in time order but for stamps that go back: the place is nearly always the end.
+    auto pos = v.end();
+    while (pos != v.begin() + static_cast<std::ptrdiff_t>(o.first) && (pos - 1)->t > r.t) --pos;
+    for (auto it = pos;
+         it != v.begin() + static_cast<std::ptrdiff_t>(o.first) && (it - 1)->t == r.t; --it)
+      if ((it - 1)->dp == r.dp) {  // the same second of a rank twice: the smaller
+        (it - 1)->v = std::min((it - 1)->v, r.v);
+        (it - 1)->line = std::min((it - 1)->line, r.line);
+        return;
+      }
+    v.insert(pos, r);
+    o.newest = std::max(o.newest, r.t);
+  }
+
+  void flush_seconds(size_t wi, int d, bool all) {
+    OpenSeconds& o = traffic[wi][d];
+    auto& v = o.seconds;
+    while (o.first < v.size() && (all || v[o.first].t < o.newest - kTrafficReorderS)) {
+      size_t end = o.first + 1;
+      while (end < v.size() && v[end].t == v[o.first].t) ++end;
+      sum_second({v.data() + o.first, end - o.first}, spans[wi].concurrency,
+                 out.windows[wi].traffic[d]);
+      o.first = end;
+    }
+    if (o.first == v.size() || o.first > 4096) {  // drop what was summed, keeping the room
+      v.erase(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(o.first));
+      o.first = 0;
+    }
+  }
+
+  void add_bin(const SeriesPoint& p) {
+    const int64_t t = floor_to(p.t, out.series_bin_s);
+    // The bin each (rank, kind) added to last: its next bucket is nearly always in it.
+    SeriesPoint* at = nullptr;
+    for (auto& c : bin_cache)
+      if (c->dp == p.dp && c->decode == p.decode) {
+        if (c->t == t) at = c;
+        break;
+      }
+    if (!at) {
+      at = &bins[{p.decode, p.dp, t}];
+      at->t = t;
+      at->dp = p.dp;
+      at->decode = p.decode;
+      bool cached = false;
+      for (auto& c : bin_cache)
+        if (c->dp == p.dp && c->decode == p.decode) c = at, cached = true;
+      if (!cached) bin_cache.push_back(at);
+    }
+    SeriesPoint& a = *at;
+    a.n += p.n;
+    for (size_t f = 0; f < kBatchFieldCount; ++f) a.count[f] += p.count[f], a.sum[f] += p.sum[f];
+  }
+
+  // Past kSeriesExactBuckets: bins of one second, then wider until the span fits.
+  void bin_series() {
+    if (out.series_bin_s == 0) {
+      if (out.series.size() <= kSeriesExactBuckets) return;
+      out.series_bin_s = 1;
+      for (const auto& p : out.series) add_bin(p);
+      std::vector<SeriesPoint>().swap(out.series);
+    }
+    while (floor_to(hi, out.series_bin_s) - floor_to(lo, out.series_bin_s) >=
+           kSeriesMaxBins * out.series_bin_s) {
+      out.series_bin_s *= 2;
+      auto old = std::move(bins);
+      bins.clear();
+      bin_cache.clear();
+      for (const auto& [k, p] : old) add_bin(p);
+    }
+  }
+
+  void fold(const BatchBucket& b) {
+    const int d = b.decode ? 1 : 0;
+    if (!out.has_kind[d]) {
+      out.has_kind[d] = true;
+      out.t_min[d] = out.t_max[d] = b.t;
+    }
+    out.t_min[d] = std::min(out.t_min[d], b.t);
+    out.t_max[d] = std::max(out.t_max[d], b.t);
+    lo = std::min(lo, b.t);
+    hi = std::max(hi, b.t);
+    for (size_t wi = 0; wi < spans.size(); ++wi) {
+      const Span& sp = spans[wi];
+      if (b.t < sp.start || b.t > sp.end) continue;
+      WorkerWindow& ww = out.windows[wi];
+      for (int key : {-2, b.dp}) {
+        WindowFold& s = ww.ranks[d][key];
+        s.lines += b.n;
+        s.graph_false += b.graph_false;
+        for (size_t f = 0; f < kBatchFieldCount; ++f) {
+          if (!b.count[f]) continue;
+          s.max[f] = s.count[f] ? std::max(s.max[f], b.max[f]) : b.max[f];
+          s.sum[f] += b.sum[f];
+          s.count[f] += b.count[f];
+        }
+      }
+      if (b.count[kQueueReq]) {
+        WindowFold& s = ww.ranks[d][b.dp];
+        const double q = b.sum[kQueueReq] / b.count[kQueueReq];
+        if (!s.queue) s.first_queue = q;
+        s.last_queue = q;
+        s.queue = true;
+      }
+      if (sp.traffic && b.count[kRunningReq]) {
+        const double v = b.min[kRunningReq] + (b.count[kQueueReq] ? b.min[kQueueReq] : 0.0);
+        add_second(wi, d, {b.t, b.dp, v, b.line});
+        flush_seconds(wi, d, false);
+      }
+      if (b.decode) {
+        // What a decode bucket says about generation: its gen throughput, else (lines without
+        // that field) whether anything was running.
+        const double g = b.count[kGenTps]       ? b.max[kGenTps]
+                         : b.count[kRunningReq] ? b.max[kRunningReq]
+                                                : 0.0;
+        GenerationFold& x = ww.generation;
+        if (g > 0) {
+          x.max_gen_tps = std::max(x.max_gen_tps, b.count[kGenTps] ? b.max[kGenTps] : 0.0);
+          if (!x.any || b.t < x.t) x.t = b.t, x.line = b.line;
+          x.any = true;
+        }
+      }
+    }
+    SeriesPoint p;
+    p.t = b.t;
+    p.dp = b.dp;
+    p.decode = b.decode;
+    p.n = b.n;
+    std::copy(std::begin(b.count), std::end(b.count), p.count);
+    std::copy(std::begin(b.sum), std::end(b.sum), p.sum);
+    if (out.series_bin_s == 0)
+      out.series.push_back(p);
+    else
+      add_bin(p);
+    bin_series();
+  }
+
+  // Folds the buckets at the front that are complete, and the oldest while too many wait.
+  void drain(bool all) {
+    while (count > 0 && (all || front().closed || count > kPendingBuckets)) {
+      Pending& p = front();
+      if (!p.closed) streams[p.stream].folded = true;
+      fold(p.b);
+      pop();
+    }
+  }
+};
+
+BatchFolder::BatchFolder(WorkerBatches& out, const std::vector<BenchWindow>& windows)
+    : st_(std::make_unique<State>(out)) {
+  out.windows.assign(windows.size(), WorkerWindow{});
+  out.window_spans.clear();
+  st_->traffic.resize(windows.size());
+  for (size_t wi = 0; wi < windows.size(); ++wi) {
+    const BenchWindow& w = windows[wi];
+    State::Span sp;
+    sp.start = w.start;
+    sp.end = w.ended ? w.end : INT64_MAX;  // open to the end of the logs
+    out.window_spans.emplace_back(sp.start, sp.end);
+    sp.traffic = !w.warmup && w.concurrency > 0 && warmup_before(windows, wi, [](size_t) {});
+    sp.concurrency = static_cast<double>(w.concurrency);
+    st_->spans.push_back(sp);
+  }
+}
+
+BatchFolder::~BatchFolder() = default;
+
+void BatchFolder::add(const BatchSample& s, uint64_t line) {
+  State& st = *st_;
+  ++st.out.lines;
+  State::Stream* stream = nullptr;
+  for (auto& x : st.streams)
+    if (x.dp == s.dp && x.decode == s.decode) stream = &x;
+  BatchBucket* k = nullptr;
+  if (stream && stream->t == s.t && !stream->folded) {
+    k = &st.at(stream->seq).b;
+  } else {
+    const bool fresh = !stream || stream->t != s.t;  // else a line of a bucket already folded
+    if (stream && !stream->folded) st.at(stream->seq).closed = true;
+    if (!stream) {
+      st.streams.push_back({s.dp, s.decode, s.t, 0, 0, false});
+      stream = &st.streams.back();
+    }
+    if (fresh) {
+      ++st.out.buckets;
+      st.out.last_t = s.t;
+      stream->line = line;
+    }
+    stream->t = s.t;
+    stream->seq = st.base + st.count;
+    stream->folded = false;
+    State::Pending& p = st.push();
+    p.b.t = s.t;
+    p.b.dp = s.dp;
+    p.b.decode = s.decode;
+    p.b.line = stream->line;
+    p.stream = static_cast<uint32_t>(stream - st.streams.data());
+    k = &p.b;
+  }
+  ++k->n;
+  k->graph_false += s.cuda_graph == 0;
+  k->graph_true += s.cuda_graph == 1;
+  for (size_t f = 0; f < kBatchFieldCount; ++f) {
+    const double v = s.v[f];
+    if (std::isnan(v)) continue;
+    if (!k->count[f] || v < k->min[f]) k->min[f] = v;
+    if (!k->count[f] || v > k->max[f]) k->max[f] = v;
+    ++k->count[f];
+    k->sum[f] += v;
+  }
+  st.drain(false);
+}
+
+void BatchFolder::finish() {
+  State& st = *st_;
+  st.drain(true);
+  for (size_t wi = 0; wi < st.traffic.size(); ++wi)
+    for (int d = 0; d < 2; ++d) st.flush_seconds(wi, d, true);
+  if (st.out.series_bin_s > 0) {
+    st.out.series.clear();
+    for (auto& [key, p] : st.bins) st.out.series.push_back(p);
+    st.bins.clear();
+    st.bin_cache.clear();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
 std::vector<WindowStats> window_stats(const JobReport& r, const std::vector<BenchWindow>& windows) {
   std::vector<WindowStats> out;
-  const std::vector<char> sorted = in_time_order(r);
   for (size_t wi = 0; wi < windows.size(); ++wi) {
-    const auto& w = windows[wi];
     for (size_t wk = 0; wk < r.batches.size(); ++wk) {
       const WorkerBatches& wb = r.batches[wk];
-      const std::span<const BatchBucket> here = buckets_in(wb, sorted[wk], w.start, w.end);
+      const WorkerWindow* ww = folded(wb, windows, wi);
+      if (!ww) continue;
       const std::string worker = worker_label(wb.id.role, wb.id.index, wb.id.node);
       for (bool decode : {false, true}) {
-        // key: dp (-2 = all ranks together)
-        std::map<int, WindowStats> by;
-        std::map<int, std::pair<double, double>> queue;  // per rank: first, last second's mean
-        for (const auto& b : here) {
-          if (b.decode != decode || b.t < w.start || b.t > w.end) continue;
-          for (int key : {-2, b.dp}) {
-            WindowStats& s = by[key];
-            s.lines += b.n;
-            s.graph_false += b.graph_false;
-            for (size_t f = 0; f < kBatchFieldCount; ++f) {
-              if (!b.count[f]) continue;
-              if (!s.has[f]) s.max[f] = b.max[f];
-              s.max[f] = std::max(s.max[f], b.max[f]);
-              s.mean[f] += b.sum[f];  // a sum until divided below
-              s.has[f] = true;
-            }
-          }
-          if (b.count[kQueueReq]) {
-            double q = b.sum[kQueueReq] / b.count[kQueueReq];
-            auto it = queue.find(b.dp);
-            if (it == queue.end())
-              queue.emplace(b.dp, std::make_pair(q, q));
-            else
-              it->second.second = q;
-          }
-        }
+        const std::map<int, WindowFold>& by = ww->ranks[decode ? 1 : 0];
         if (by.empty()) continue;
-        // Counts per field for the means: recount (buckets are few per window).
-        std::map<int, std::array<uint64_t, kBatchFieldCount>> counts;
-        for (const auto& b : here) {
-          if (b.decode != decode || b.t < w.start || b.t > w.end) continue;
-          for (int key : {-2, b.dp})
-            for (size_t f = 0; f < kBatchFieldCount; ++f) counts[key][f] += b.count[f];
-        }
-        for (auto& [key, s] : by) {
+        auto row = [&](int key, const WindowFold& x) {
+          WindowStats s;
           s.window = wi;
           s.worker = worker;
           s.role = wb.id.role;
           s.decode = decode;
           s.dp = key == -2 ? -1 : key;
-          for (size_t f = 0; f < kBatchFieldCount; ++f)
-            if (s.has[f]) s.mean[f] /= static_cast<double>(counts[key][f]);
-          if (key == -2) {
-            double first = 0, last = 0;
-            for (const auto& [dp, q] : queue) first += q.first, last += q.second;
-            if (!queue.empty()) s.first_queue = first, s.last_queue = last;
-          } else if (auto it = queue.find(key); it != queue.end()) {
-            s.first_queue = it->second.first;
-            s.last_queue = it->second.second;
+          s.lines = x.lines;
+          s.graph_false = x.graph_false;
+          for (size_t f = 0; f < kBatchFieldCount; ++f) {
+            if (!x.count[f]) continue;
+            s.has[f] = true;
+            s.mean[f] = x.sum[f] / static_cast<double>(x.count[f]);
+            s.max[f] = x.max[f];
           }
-        }
+          if (key == -2) {
+            // The ranks' first and last mean #queue-req, summed.
+            double first = 0, last = 0;
+            bool any = false;
+            for (const auto& [dp, q] : by)
+              if (dp != -2 && q.queue) first += q.first_queue, last += q.last_queue, any = true;
+            if (any) s.first_queue = first, s.last_queue = last;
+          } else if (x.queue) {
+            s.first_queue = x.first_queue;
+            s.last_queue = x.last_queue;
+          }
+          return s;
+        };
         // All ranks first, then each rank.
-        out.push_back(std::move(by[-2]));
-        if (by.size() > 2 || (by.size() == 2 && by.begin()->first != -2))
-          for (auto& [key, s] : by)
-            if (key != -2) out.push_back(std::move(s));
+        out.push_back(row(-2, by.at(-2)));
+        if (by.size() > 2)
+          for (const auto& [key, x] : by)
+            if (key != -2) out.push_back(row(key, x));
       }
     }
   }
@@ -314,64 +625,35 @@ std::vector<RateMatch> rate_matching(const JobReport& r, const std::vector<Bench
 std::vector<WarmupTraffic> warmup_traffic(const JobReport& r,
                                           const std::vector<BenchWindow>& windows) {
   std::vector<WarmupTraffic> out;
-  const std::vector<char> sorted = in_time_order(r);
   for (size_t mi = 0; mi < windows.size(); ++mi) {
     const BenchWindow& m = windows[mi];
     if (m.warmup) continue;
-    // The warm-up this window may have inherited traffic from: one whose stated times overlap
-    // it, else the window just before it when that is a warm-up.
-    std::optional<size_t> from;
-    for (size_t wi = 0; wi < windows.size(); ++wi) {
-      const BenchWindow& w = windows[wi];
-      if (!w.warmup || !w.ended || !m.ended) continue;  // an unended window's end is a guess
-      if (std::max(w.start, m.start) < std::min(w.end, m.end) || w.start == m.start) {
-        WarmupTraffic x;
-        x.window = mi;
-        x.warmup = wi;
-        x.overlap = true;
-        out.push_back(x);
-        if (!from) from = wi;
-      }
-    }
-    if (!from && mi > 0 && windows[mi - 1].warmup) from = mi - 1;
+    const std::optional<size_t> from = warmup_before(windows, mi, [&](size_t wi) {
+      WarmupTraffic x;
+      x.window = mi;
+      x.warmup = wi;
+      x.overlap = true;
+      out.push_back(x);
+    });
     if (!from || m.concurrency <= 0) continue;
     for (size_t k = 0; k < r.batches.size(); ++k) {
-      const WorkerBatches& wb = r.batches[k];
-      const std::span<const BatchBucket> here = buckets_in(wb, sorted[k], m.start, m.end);
+      const WorkerWindow* ww = folded(r.batches[k], windows, mi);
+      if (!ww) continue;
       std::optional<WarmupTraffic> best;
       for (bool decode : {true, false}) {
-        // second -> rank -> (smallest running + queued of that second, its first line)
-        std::map<int64_t, std::map<int, std::pair<double, uint64_t>>> per;
-        for (const auto& b : here) {
-          if (b.decode != decode || b.t < m.start || b.t > m.end || !b.count[kRunningReq])
-            continue;
-          const double v = b.min[kRunningReq] + (b.count[kQueueReq] ? b.min[kQueueReq] : 0.0);
-          auto [it, added] = per[b.t].emplace(b.dp, std::make_pair(v, b.line));
-          if (!added) {  // the same second of a rank twice (stamps out of order): the smaller
-            it->second.first = std::min(it->second.first, v);
-            it->second.second = std::min(it->second.second, b.line);
-          }
-        }
-        std::optional<WarmupTraffic> x;
-        for (const auto& [t, ranks] : per) {
-          double sum = 0;
-          uint64_t line = UINT64_MAX;
-          for (const auto& [dp, v] : ranks) sum += v.first, line = std::min(line, v.second);
-          if (sum <= static_cast<double>(m.concurrency)) continue;
-          if (!x) {
-            x = WarmupTraffic{};
-            x->window = mi;
-            x->warmup = *from;
-            x->worker = k;
-            x->decode = decode;
-            x->t = t;
-            x->line = line;
-            x->in_flight = sum;
-            x->ranks = static_cast<int>(ranks.size());
-          }
-          x->max_in_flight = std::max(x->max_in_flight, sum);
-        }
-        if (x && (!best || x->t < best->t)) best = x;
+        const TrafficFold& f = ww->traffic[decode ? 1 : 0];
+        if (!f.found || (best && f.t >= best->t)) continue;
+        WarmupTraffic x;
+        x.window = mi;
+        x.warmup = *from;
+        x.worker = k;
+        x.decode = decode;
+        x.t = f.t;
+        x.line = f.line;
+        x.in_flight = f.in_flight;
+        x.max_in_flight = f.max_in_flight;
+        x.ranks = f.ranks;
+        best = x;
       }
       if (best) {
         best->time = civil_stamp(best->t);
@@ -385,20 +667,6 @@ std::vector<WarmupTraffic> warmup_traffic(const JobReport& r,
 std::vector<ResultMismatch> result_mismatches(const JobReport& r,
                                               const std::vector<BenchWindow>& windows) {
   std::vector<ResultMismatch> out;
-  const std::vector<char> sorted = in_time_order(r);
-  std::vector<char> decodes(r.batches.size(), 0);  // the worker has decode lines at all
-  for (size_t k = 0; k < r.batches.size(); ++k)
-    for (const auto& b : r.batches[k].buckets)
-      if (b.decode) {
-        decodes[k] = 1;
-        break;
-      }
-  // What one decode bucket says about generation: its gen throughput, else (lines without that
-  // field) whether anything was running.
-  auto generated = [](const BatchBucket& b) {
-    if (b.count[kGenTps]) return b.max[kGenTps];
-    return b.count[kRunningReq] ? b.max[kRunningReq] : 0.0;
-  };
   for (size_t wi = 0; wi < windows.size(); ++wi) {
     const BenchWindow& w = windows[wi];
     if (w.warmup || !w.ended || w.run >= r.runs.size()) continue;
@@ -412,20 +680,20 @@ std::vector<ResultMismatch> result_mismatches(const JobReport& r,
     const bool none = x.completed ? *x.completed == 0 : x.output_tps && *x.output_tps == 0;
     if (!claims && !none) continue;
     bool any_generation = false;
+    int64_t first = 0;
     for (size_t k = 0; k < r.batches.size(); ++k) {
       const WorkerBatches& wb = r.batches[k];
-      if ((wb.id.role != "decode" && wb.id.role != "agg") || !decodes[k]) continue;
-      for (const auto& b : buckets_in(wb, sorted[k], w.start, w.end)) {
-        if (!b.decode || b.t < w.start || b.t > w.end) continue;
-        const double g = generated(b);
-        if (g <= 0) continue;
+      if ((wb.id.role != "decode" && wb.id.role != "agg") || !wb.has_kind[1]) continue;
+      if (const WorkerWindow* ww = folded(wb, windows, wi); ww && ww->generation.any) {
+        const GenerationFold& g = ww->generation;
         any_generation = true;
-        x.max_gen_tps = std::max(x.max_gen_tps, b.count[kGenTps] ? b.max[kGenTps] : 0.0);
+        x.max_gen_tps = std::max(x.max_gen_tps, g.max_gen_tps);
         // The earliest generating line in the window, over every worker.
-        if (x.worker == SIZE_MAX || b.t < *civil_seconds(x.time)) {
+        if (x.worker == SIZE_MAX || g.t < first) {
           x.worker = k;
-          x.line = b.line;
-          x.time = civil_stamp(b.t);
+          x.line = g.line;
+          first = g.t;
+          x.time = civil_stamp(g.t);
         }
       }
       // The worker's log covers the window: its stamps start before the window ends and go on
@@ -502,7 +770,7 @@ nlohmann::ordered_json batches_json(const JobReport& r) {
                        {"unreadable_lines", wb.unreadable},
                        {"cuda_graph_max_bs",
                         wb.cuda_graph_max_bs ? ojson(*wb.cuda_graph_max_bs) : ojson(nullptr)},
-                       {"seconds", wb.buckets.size()}});
+                       {"seconds", wb.buckets}});
   o["workers"] = std::move(workers);
   ojson st = ojson::array();
   for (const auto& s : stats) {
@@ -619,6 +887,23 @@ std::string batches_html(const JobReport& r) {
   return o;
 }
 
+namespace {
+
+// The step of a series over [t0, t1] with at most `max_points` steps, and its first step's start.
+// Every bucket kept (bin_s 0): ceil(span / max_points) from t0, as over the full list. Bins of
+// bin_s seconds: a multiple of bin_s, steps aligned on multiples of the step, so that a bin falls
+// in exactly one step.
+std::pair<int64_t, int64_t> series_step(int64_t t0, int64_t t1, int64_t bin_s, size_t max_points) {
+  const int64_t n = static_cast<int64_t>(std::max<size_t>(1, max_points));
+  const int64_t need = std::max<int64_t>(1, (t1 - t0 + 1 + n - 1) / n);
+  if (bin_s == 0) return {t0, need};
+  int64_t step = (need + bin_s - 1) / bin_s * bin_s;
+  while ((floor_to(t1, step) - floor_to(t0, step)) / step + 1 > n) step += bin_s;
+  return {floor_to(t0, step), step};
+}
+
+}  // namespace
+
 std::vector<WorkerSeries> worker_series(const JobReport& r, size_t max_points) {
   std::vector<WorkerSeries> out;
   max_points = std::max<size_t>(2, max_points);
@@ -626,26 +911,20 @@ std::vector<WorkerSeries> worker_series(const JobReport& r, size_t max_points) {
     const WorkerBatches& wb = r.batches[k];
     // Decode lines for decode and aggregated workers, prefill lines for prefill workers; a worker
     // with only the other kind is drawn with that.
-    bool has[2] = {false, false};
-    for (const auto& b : wb.buckets) has[b.decode] = true;
-    const bool decode = wb.id.role == "prefill" ? !has[0] : has[1];
-    int64_t t0 = INT64_MAX, t1 = INT64_MIN;
-    for (const auto& b : wb.buckets)
-      if (b.decode == decode) t0 = std::min(t0, b.t), t1 = std::max(t1, b.t);
-    if (t0 > t1) continue;
+    const bool decode = wb.id.role == "prefill" ? !wb.has_kind[0] : wb.has_kind[1];
+    if (!wb.has_kind[decode ? 1 : 0]) continue;
+    const int64_t t1 = wb.t_max[decode ? 1 : 0];
     WorkerSeries s;
     s.worker = k;
     s.decode = decode;
-    s.t0 = t0;
-    const int64_t span = t1 - t0 + 1, n = static_cast<int64_t>(max_points);
-    s.step = std::max<int64_t>(1, (span + n - 1) / n);
-    const size_t slots = static_cast<size_t>((span + s.step - 1) / s.step);
+    std::tie(s.t0, s.step) = series_step(wb.t_min[decode ? 1 : 0], t1, wb.series_bin_s, max_points);
+    const size_t slots = static_cast<size_t>((t1 - s.t0) / s.step + 1);
     std::vector<double> sum[3], cnt[3];
     for (int f = 0; f < 3; ++f) sum[f].assign(slots, 0.0), cnt[f].assign(slots, 0.0);
     constexpr BatchField kFields3[3] = {kRunningReq, kQueueReq, kTokenUsage};
-    for (const auto& b : wb.buckets) {
+    for (const auto& b : wb.series) {
       if (b.decode != decode) continue;
-      const size_t i = static_cast<size_t>((b.t - t0) / s.step);
+      const size_t i = static_cast<size_t>((b.t - s.t0) / s.step);
       for (int f = 0; f < 3; ++f)
         if (b.count[kFields3[f]]) sum[f][i] += b.sum[kFields3[f]], cnt[f][i] += b.count[kFields3[f]];
     }
@@ -653,7 +932,7 @@ std::vector<WorkerSeries> worker_series(const JobReport& r, size_t max_points) {
       bool any = false;
       for (int f = 0; f < 3; ++f) any |= cnt[f][i] > 0;
       if (!any) continue;  // no line in this step: a gap, not a zero
-      s.t.push_back(t0 + static_cast<int64_t>(i) * s.step);
+      s.t.push_back(s.t0 + static_cast<int64_t>(i) * s.step);
       auto mean = [&](int f) { return cnt[f][i] > 0 ? sum[f][i] / cnt[f][i] : NAN; };
       s.running.push_back(mean(0));
       s.queue.push_back(mean(1));
@@ -833,16 +1112,15 @@ std::vector<std::pair<std::string, std::string>> batches_csv(
     // The time series in buckets of `step` seconds, chosen so that a worker writes at most
     // max_rows_per_worker rows per (rank, kind): long runs are averaged, not cut.
     for (const auto& wb : r.batches) {
-      if (wb.buckets.empty()) continue;
+      if (wb.series.empty()) continue;
       const std::string who = csv_field(worker_label(wb.id.role, wb.id.index, wb.id.node));
-      int64_t t0 = wb.buckets.front().t, t1 = t0;
-      for (const auto& b : wb.buckets) t0 = std::min(t0, b.t), t1 = std::max(t1, b.t);
-      const int64_t step =
-          std::max<int64_t>(1, (t1 - t0 + 1 + static_cast<int64_t>(max_rows_per_worker) - 1) /
-                                   static_cast<int64_t>(std::max<size_t>(1, max_rows_per_worker)));
-      std::map<std::tuple<bool, int, int64_t>, BatchBucket> agg;
-      for (const auto& b : wb.buckets) {
-        BatchBucket& a = agg[{b.decode, b.dp, t0 + (b.t - t0) / step * step}];
+      int64_t t0 = INT64_MAX, t1 = INT64_MIN;
+      for (int d = 0; d < 2; ++d)
+        if (wb.has_kind[d]) t0 = std::min(t0, wb.t_min[d]), t1 = std::max(t1, wb.t_max[d]);
+      const auto [first, step] = series_step(t0, t1, wb.series_bin_s, max_rows_per_worker);
+      std::map<std::tuple<bool, int, int64_t>, SeriesPoint> agg;
+      for (const auto& b : wb.series) {
+        SeriesPoint& a = agg[{b.decode, b.dp, first + (b.t - first) / step * step}];
         a.n += b.n;
         for (size_t f = 0; f < kBatchFieldCount; ++f)
           a.count[f] += b.count[f], a.sum[f] += b.sum[f];

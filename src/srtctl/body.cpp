@@ -50,8 +50,8 @@ constexpr KeyColumn kKeyColumns[] = {{"request_throughput", "req/s"}, {"output_t
 
 class SrtctlBody final : public core::Body {
  public:
-  // Shared with the caller's copy (report.json and the set views read the same report): a job's
-  // batch buckets can be hundreds of MB, so the report is never copied.
+  // Shared with the caller's copy (report.json and the set views read the same report): the
+  // report is never copied.
   explicit SrtctlBody(std::shared_ptr<const JobReport> r) : own_(std::move(r)), r_(*own_) {}
 
   std::string text(const core::TextOptions& opt) const override {

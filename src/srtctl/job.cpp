@@ -652,11 +652,14 @@ JobReport analyze_job(const fs::path& dir_in, const JobOptions& opt) {
         tasks.push_back({f, rel, {"orchestrator", -1, ""}, ScanMode::worker, true});
       }
     }
+    // The benchmark windows are known from benchmark.out and the result files: each worker's
+    // batch lines are folded into them as they are read (a window that did not end stays open).
+    const std::vector<BenchWindow> windows = bench_windows(rep);
     std::vector<LogScan> scans(tasks.size());
     std::vector<std::vector<Problem>> scan_problems(tasks.size());
     parallel_for(tasks.size(), threads, [&](size_t i) {
       const Task& t = tasks[i];
-      scans[i] = scan_log(t.file, t.rel, t.id, t.mode, scan_problems[i], utc);
+      scans[i] = scan_log(t.file, t.rel, t.id, t.mode, scan_problems[i], utc, windows);
     });
     for (size_t i = 0; i < tasks.size(); ++i) {
       if (tasks[i].sweep) read_sweep_log(tasks[i].file, tasks[i].rel, rep);

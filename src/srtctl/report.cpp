@@ -556,7 +556,7 @@ ojson to_json(const std::vector<const JobReport*>& jobs) {
   j["jobs"] = std::move(a);
   if (jobs.size() > 1) {
     // The comparison reads only what names a job and its runs: copies of those, not of the
-    // workers' batch buckets.
+    // workers' batch statistics.
     std::vector<JobReport> light;
     for (const JobReport* r : jobs) {
       JobReport l;

@@ -11,7 +11,6 @@
 #include <charconv>
 #include <cmath>
 #include <optional>
-#include <tuple>
 
 #include "analyze_logs/core/catalogue.hpp"
 #include "analyze_logs/input.hpp"
@@ -158,7 +157,8 @@ Stamp line_stamp(std::string_view s, bool utc_is_local) {
 }  // namespace
 
 LogScan scan_log(const std::filesystem::path& file, const std::string& rel, const LogFileId& id,
-                 ScanMode mode, std::vector<Problem>& problems, bool utc_is_local) {
+                 ScanMode mode, std::vector<Problem>& problems, bool utc_is_local,
+                 const std::vector<BenchWindow>& windows) {
   LogScan sc;
   sc.log.file = rel;
   sc.log.id = id;
@@ -183,12 +183,11 @@ LogScan scan_log(const std::filesystem::path& file, const std::string& rel, cons
   Traceback tb;
   size_t tb_index = SIZE_MAX;
 
-  // Batch statistics: one-second buckets per (DP rank, prefill/decode), and the lines findings
-  // quote. `open` holds the index of the newest bucket of each (rank, kind).
+  // Batch statistics: folded as they are read (BatchFolder), and the lines findings quote.
   WorkerBatches wb;
   wb.file = rel;
   wb.id = id;
-  std::vector<std::tuple<int, bool, size_t>> open;
+  BatchFolder folder(wb, windows);
   BatchSample sample;
   auto event = [&](std::string_view text, uint64_t no, int64_t t, double running) {
     BatchEvent e;
@@ -200,40 +199,10 @@ LogScan scan_log(const std::filesystem::path& file, const std::string& rel, cons
     return e;
   };
   auto add_sample = [&](const BatchSample& b, std::string_view text, uint64_t no) {
-    ++wb.lines;
-    size_t* slot = nullptr;
-    for (auto& [dp, dec, idx] : open)
-      if (dp == b.dp && dec == b.decode) slot = &idx;
-    size_t bi = 0;
-    if (slot && wb.buckets[*slot].t == b.t) {
-      bi = *slot;
-    } else {
-      BatchBucket nb;
-      nb.t = b.t;
-      nb.dp = b.dp;
-      nb.decode = b.decode;
-      nb.line = no;
-      wb.buckets.push_back(nb);
-      bi = wb.buckets.size() - 1;
-      if (slot)
-        *slot = bi;
-      else
-        open.emplace_back(b.dp, b.decode, bi);
-    }
-    BatchBucket& k = wb.buckets[bi];
-    ++k.n;
-    k.graph_false += b.cuda_graph == 0;
-    k.graph_true += b.cuda_graph == 1;
-    for (size_t f = 0; f < kBatchFieldCount; ++f) {
-      const double v = b.v[f];
-      if (std::isnan(v)) continue;
-      if (!k.count[f] || v < k.min[f]) k.min[f] = v;
-      if (!k.count[f] || v > k.max[f]) k.max[f] = v;
-      ++k.count[f];
-      k.sum[f] += v;
-    }
+    folder.add(b, no);
     const double running = b.v[kRunningReq];
-    if (b.decode && b.cuda_graph == 0 && !wb.first_graph_off) wb.first_graph_off = event(text, no, b.t, running);
+    if (b.decode && b.cuda_graph == 0 && !wb.first_graph_off)
+      wb.first_graph_off = event(text, no, b.t, running);
     if (b.decode && wb.cuda_graph_max_bs && !std::isnan(running) && running > *wb.cuda_graph_max_bs &&
         !wb.first_over_max_bs)
       wb.first_over_max_bs = event(text, no, b.t, running);
@@ -408,6 +377,7 @@ LogScan scan_log(const std::filesystem::path& file, const std::string& rel, cons
     problems.push_back({rel, e.what()});
   }
   if (in_tb && tb_index < sc.tracebacks.size()) sc.tracebacks[tb_index] = tb;
+  folder.finish();
   if (wb.lines || wb.unreadable || wb.first_retract) sc.batches = std::move(wb);
   return sc;
 }

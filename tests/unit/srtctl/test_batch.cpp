@@ -1,10 +1,18 @@
 // SGLang batch lines (old and new shapes), the benchmark windows, statistics per window, rate
 // matching and the findings made from them, on testdata/srtctl/sweep (make_sweep.py says what
 // each job was built to show).
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
 
 #include "analyze_logs/srtctl.hpp"
 
@@ -14,6 +22,43 @@ using namespace alog::srtctl;
 namespace {
 
 const fs::path kSweep = fs::path(ALOG_TESTDATA) / "srtctl" / "sweep";
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    static int n = 0;
+    path = fs::temp_directory_path() /
+           ("alog_srtctl_batch_" + std::to_string(::getpid()) + "_" + std::to_string(n++));
+    fs::remove_all(path);
+    fs::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  fs::path write(const std::string& name, const std::string& text) const {
+    fs::path p = path / name;
+    std::ofstream(p, std::ios::binary) << text;
+    return p;
+  }
+};
+
+// A copy of a testdata job whose worker logs `edit` may rewrite (lines without their newline).
+fs::path edited_copy(
+    const TempDir& tmp, const fs::path& job,
+    const std::function<std::string(const std::string& file, const std::string& all)>& edit) {
+  const fs::path dst = tmp.path / job.filename();
+  fs::copy(job, dst, fs::copy_options::recursive);
+  for (const auto& e : fs::directory_iterator(dst)) {
+    if (e.path().extension() != ".err") continue;
+    std::ifstream in(e.path(), std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    const std::string text = edit(e.path().filename().string(), ss.str());
+    std::ofstream(e.path(), std::ios::binary | std::ios::trunc) << text;
+  }
+  return dst;
+}
 
 const WindowStats* find_stats(const std::vector<WindowStats>& s, const std::vector<BenchWindow>& w,
                               const std::string& window, const std::string& role, bool decode,
@@ -488,18 +533,35 @@ TEST(SrtctlBatch, WorkerTimeSeriesIsBoundedAndDeterministic) {
   auto again = worker_series(j, 10);
   EXPECT_EQ(small[0].t, again[0].t);
   EXPECT_EQ(small[0].running, again[0].running);
-  // A long run stays bounded: 5000 buckets one second apart make at most 240 points.
+  // A long run stays bounded: 5000 seconds of lines make at most 240 points. Past
+  // kSeriesExactBuckets the worker keeps bins (8 s wide for 5000 s in at most kSeriesMaxBins), so
+  // the step is ceil(5000 / 240) = 21 rounded up to a multiple of 8.
   JobReport big = j;
-  auto& b = big.batches[0].buckets;
-  BatchBucket proto = b.front();
-  b.clear();
-  for (int64_t t = 0; t < 5000; ++t) {
-    proto.t = 1000000 + t;
-    b.push_back(proto);
+  WorkerBatches& wb = big.batches[0];
+  {
+    WorkerBatches fresh;
+    fresh.file = wb.file;
+    fresh.id = wb.id;
+    wb = std::move(fresh);
   }
+  {
+    BatchFolder fold(wb, {});
+    BatchSample line;
+    line.decode = true;
+    for (double& v : line.v) v = NAN;
+    line.v[kRunningReq] = 8;
+    for (int64_t t = 0; t < 5000; ++t) {
+      line.t = 1000000 + t;
+      fold.add(line, static_cast<uint64_t>(t + 1));
+    }
+    fold.finish();
+  }
+  EXPECT_EQ(wb.series_bin_s, 8);
+  EXPECT_LE(wb.series.size(), static_cast<size_t>(kSeriesMaxBins));
   auto bounded = worker_series(big);
   EXPECT_LE(bounded[0].t.size(), 240u);
-  EXPECT_EQ(bounded[0].step, 21);  // ceil(5000 / 240)
+  EXPECT_EQ(bounded[0].step, 24);
+  for (double v : bounded[0].running) EXPECT_EQ(v, 8.0);
   std::string html = worker_series_html(big);
   size_t dots = 0;
   for (size_t p = 0; (p = html.find("<circle", p)) != std::string::npos; ++p) ++dots;
@@ -534,9 +596,23 @@ TEST(SrtctlBatch, ReportHtmlDrawsEachWorkerOverTimeWithTheWindows) {
 
 TEST(SrtctlBatch, MismatchWithoutGenThroughputSaysTheBatchesRan) {
   // Old decode lines without `gen throughput`: running requests count as generation.
-  JobReport j = analyze_job(kFindings / "5102_1P_1D_20251201_100000");
-  for (auto& wb : j.batches)
-    for (auto& b : wb.buckets) b.count[kGenTps] = 0;
+  TempDir tmp;
+  const fs::path dir = edited_copy(tmp, kFindings / "5102_1P_1D_20251201_100000",
+                                   [](const std::string&, const std::string& all) {
+                                     std::string o;
+                                     std::istringstream in(all);
+                                     for (std::string l; std::getline(in, l);) {
+                                       size_t a = l.find("gen throughput (token/s): ");
+                                       if (a != std::string::npos)
+                                         l.erase(a, l.find(", ", a) + 2 - a);
+                                       o += l + "\n";
+                                     }
+                                     return o;
+                                   });
+  JobReport j = analyze_job(dir);
+  for (const auto& wb : j.batches)
+    for (const auto& w : wb.windows)
+      EXPECT_EQ(w.ranks[1].count(-2) ? w.ranks[1].at(-2).count[kGenTps] : 0u, 0u);
   auto h = header(j);
   bool seen = false;
   for (const auto& f : h.findings)
@@ -550,30 +626,340 @@ TEST(SrtctlBatch, MismatchWithoutGenThroughputSaysTheBatchesRan) {
 }
 
 TEST(SrtctlBatch, WindowsReadTheSameBucketsWhetherStampsAreInOrderOrNot) {
-  // Buckets in time order are cut by binary search; out of order (a stamp that goes back) they
-  // are all tested. An extra bucket outside every window must change nothing either way.
+  // A batch line whose stamp goes back long before every window, after the others in file
+  // order, changes nothing in the windows.
   for (const char* name : {"5002_1P_1D_20251201_100000", "5003_2P_1D_20251201_100000"}) {
     JobReport j = analyze_job(kSweep / name);
     auto w = bench_windows(j);
     const auto sorted = window_stats(j, w);
-    JobReport k = j;
-    BatchBucket early = k.batches[0].buckets.front();
-    early.t -= 100000;  // long before every window, after the others in file order
-    k.batches[0].buckets.push_back(early);
+    TempDir tmp;
+    const fs::path dir =
+        edited_copy(tmp, kSweep / name, [](const std::string& file, const std::string& all) {
+          if (file.find("decode") == std::string::npos) return all;
+          return all +
+                 "[2025-11-30 06:00:00 DP0 TP0 EP0] Decode batch, #running-req: 900, #token: 8192, "
+                 "token "
+                 "usage: 0.99, cuda graph: True, gen throughput (token/s): 9.00, #queue-req: 900, "
+                 "\n";
+        });
+    JobReport k = analyze_job(dir);
+    EXPECT_EQ(k.batches.size(), j.batches.size());
     auto wk = bench_windows(k);
     const auto unsorted = window_stats(k, wk);
     ASSERT_EQ(unsorted.size(), sorted.size()) << name;
+    ASSERT_GT(sorted.size(), 0u) << name;
     for (size_t i = 0; i < sorted.size(); ++i) {
       EXPECT_EQ(unsorted[i].lines, sorted[i].lines) << name << " " << i;
       for (size_t f = 0; f < kBatchFieldCount; ++f) {
         EXPECT_EQ(unsorted[i].has[f], sorted[i].has[f]);
         if (sorted[i].has[f]) {
-          EXPECT_DOUBLE_EQ(unsorted[i].mean[f], sorted[i].mean[f]);
-          EXPECT_DOUBLE_EQ(unsorted[i].max[f], sorted[i].max[f]);
+          EXPECT_EQ(unsorted[i].mean[f], sorted[i].mean[f]);
+          EXPECT_EQ(unsorted[i].max[f], sorted[i].max[f]);
         }
       }
     }
     EXPECT_EQ(warmup_traffic(k, wk).size(), warmup_traffic(j, w).size());
     EXPECT_EQ(result_mismatches(k, wk).size(), result_mismatches(j, w).size());
   }
+}
+
+// ---- a worker log long enough to pass every cap: the folds against the generated values ------
+
+namespace {
+
+struct GenLine {
+  int64_t t = 0;
+  int dp = -1;
+  bool decode = true;
+  uint64_t no = 0;  // line number in the file
+  bool graph_off = false;
+  std::vector<std::pair<BatchField, double>> v;
+};
+
+// Three DP ranks' decode lines (1 to 3 a second, ranks in reverse order every other second, so
+// that buckets complete in another order than they started; a gap every 7th second) over 7000 s,
+// a prefill line without rank every 500 s, and two lines whose stamp goes 3 s back: one of a rank
+// of that second, one of a rank seen nowhere else, with the most requests in flight.
+std::vector<GenLine> long_worker_lines(int64_t t0) {
+  std::vector<GenLine> out;
+  uint64_t no = 0;
+  auto decode = [&](int64_t sec, int dp, int i) {
+    GenLine g;
+    g.t = t0 + sec;
+    g.dp = dp;
+    g.no = ++no;
+    g.graph_off = (sec + i) % 11 == 0;
+    g.v = {{kRunningReq, static_cast<double>(dp == 3 ? 60 : 4 + (sec * 3 + dp * 5 + i) % 9)},
+           {kQueueReq, static_cast<double>((sec + i) % 4)},
+           {kTokenUsage, static_cast<double>((sec + dp + i) % 90) / 100.0},
+           {kGenTps, static_cast<double>(100 + (sec * 7 + dp + i) % 50) + 0.37}};
+    out.push_back(g);
+  };
+  for (int64_t sec = 0; sec < 7000; ++sec) {
+    if (sec % 500 == 0) {
+      GenLine g;
+      g.t = t0 + sec;
+      g.decode = false;
+      g.no = ++no;
+      g.v = {
+          {kNewSeq, 2}, {kTokenUsage, 0.25}, {kRunningReq, 1}, {kQueueReq, 0}, {kInputTps, 1000.5}};
+      out.push_back(g);
+    }
+    if (sec % 7 == 3) continue;
+    for (int r = 0; r < 3; ++r) {
+      const int dp = sec % 2 ? 2 - r : r;
+      for (int i = 0; i < 1 + (sec + dp) % 3; ++i) decode(sec, dp, i);
+    }
+    if (sec == 2000) decode(1997, 1, 0), decode(1997, 3, 0);
+  }
+  return out;
+}
+
+std::string render(const GenLine& g) {
+  std::string o = fmt::format("[{}", civil_stamp(g.t));
+  if (g.dp >= 0) o += fmt::format(" DP{} TP{} EP{}", g.dp, g.dp, g.dp);
+  o += g.decode ? " TP0] Decode batch, " : " TP0] Prefill batch, ";
+  auto name = [](BatchField f) -> std::string_view {
+    switch (f) {
+      case kRunningReq:
+        return "#running-req";
+      case kQueueReq:
+        return "#queue-req";
+      case kTokenUsage:
+        return "token usage";
+      case kGenTps:
+        return "gen throughput (token/s)";
+      case kNewSeq:
+        return "#new-seq";
+      case kInputTps:
+        return "input throughput (token/s)";
+      default:
+        return "?";
+    }
+  };
+  for (const auto& [f, v] : g.v) o += fmt::format("{}: {}, ", name(f), v);
+  if (g.decode) o += fmt::format("cuda graph: {}, ", g.graph_off ? "False" : "True");
+  return o;
+}
+
+double value(const GenLine& g, BatchField f) {
+  for (const auto& [k, v] : g.v)
+    if (k == f) return v;
+  return NAN;
+}
+
+// A bucket as the scan forms it: consecutive lines of one (rank, kind) with the same second.
+struct GenBucket {
+  int64_t t = 0;
+  int dp = -1;
+  bool decode = false;
+  uint64_t line = 0;
+  std::vector<const GenLine*> lines;
+  double min(BatchField f) const {
+    double m = INFINITY;
+    for (const auto* l : lines) m = std::min(m, value(*l, f));
+    return m;
+  }
+  double max(BatchField f) const {
+    double m = -INFINITY;
+    for (const auto* l : lines) m = std::max(m, value(*l, f));
+    return m;
+  }
+  double mean(BatchField f) const {
+    double s = 0;
+    for (const auto* l : lines) s += value(*l, f);
+    return s / static_cast<double>(lines.size());
+  }
+};
+
+std::vector<GenBucket> buckets_of(const std::vector<GenLine>& lines) {
+  std::vector<GenBucket> out;
+  std::map<std::pair<int, bool>, size_t> open;
+  for (const auto& l : lines) {
+    auto it = open.find({l.dp, l.decode});
+    if (it == open.end() || out[it->second].t != l.t) {
+      out.push_back({l.t, l.dp, l.decode, l.no, {}});
+      open[{l.dp, l.decode}] = out.size() - 1;
+    }
+    out[open[{l.dp, l.decode}]].lines.push_back(&l);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST(SrtctlBatch, LongWorkerLogFoldsExactlyIntoItsWindows) {
+  TempDir tmp;
+  const int64_t t0 = *civil_seconds("2025-12-01 10:00:00");
+  const auto lines = long_worker_lines(t0);
+  std::string text;
+  for (const auto& l : lines) text += render(l) + "\n";
+  const fs::path file = tmp.write("n0_decode_w0.err", text);
+
+  std::vector<BenchWindow> windows(3);
+  windows[0] = {"warm-up c8", 8, true, 0, 0, true, t0 + 100, t0 + 700, "", ""};
+  windows[1] = {"c16", 16, false, 0, 0, true, t0 + 700, t0 + 4700, "", ""};
+  windows[2] = {"c32", 32, false, 1, 0, false, t0 + 5000, 0, "", ""};  // did not end
+  std::vector<Problem> problems;
+  LogScan sc = scan_log(file, "n0_decode_w0.err", {"decode", 0, "n0"}, ScanMode::worker, problems,
+                        false, windows);
+  ASSERT_TRUE(sc.batches);
+  JobReport r;
+  r.job.job_id = "9000";
+  r.batches.push_back(*sc.batches);
+  const WorkerBatches& wb = r.batches[0];
+  const auto buckets = buckets_of(lines);
+  EXPECT_EQ(wb.lines, lines.size());
+  EXPECT_EQ(wb.buckets, buckets.size());
+  EXPECT_GT(wb.buckets, kSeriesExactBuckets + kPendingBuckets);  // every cap is passed
+  EXPECT_GT(wb.series_bin_s, 1);
+
+  // Statistics per window, kind and rank (-2: all ranks) from the lines themselves.
+  auto inside = [&](size_t wi, int64_t t) {
+    return t >= windows[wi].start && (!windows[wi].ended || t <= windows[wi].end);
+  };
+  const auto stats = window_stats(r, windows);
+  size_t checked = 0;
+  for (size_t wi = 0; wi < windows.size(); ++wi)
+    for (bool decode : {false, true}) {
+      std::set<int> ranks;
+      for (const auto& l : lines)
+        if (l.decode == decode && inside(wi, l.t)) ranks.insert(l.dp);
+      if (ranks.empty()) continue;
+      std::vector<int> keys = {-2};
+      if (ranks.size() > 1) keys.insert(keys.end(), ranks.begin(), ranks.end());
+      for (int key : keys) {
+        const WindowStats* s = nullptr;
+        for (const auto& x : stats)
+          if (!s && x.window == wi && x.decode == decode && x.dp == (key == -2 ? -1 : key)) s = &x;
+        ASSERT_NE(s, nullptr) << wi << " " << decode << " " << key;
+        uint64_t n = 0, off = 0;
+        for (BatchField f : {kRunningReq, kQueueReq, kTokenUsage, kGenTps, kInputTps}) {
+          // Summed per bucket, then over the buckets in the order they started.
+          double sum = 0, max = -INFINITY;
+          uint64_t count = 0;
+          n = off = 0;
+          for (const auto& k : buckets) {
+            if (k.decode != decode || !inside(wi, k.t) || (key != -2 && k.dp != key)) continue;
+            double in_bucket = 0;
+            uint64_t counted = 0;
+            for (const auto* l : k.lines) {
+              ++n;
+              off += l->graph_off;
+              if (std::isnan(value(*l, f))) continue;
+              in_bucket += value(*l, f), max = std::max(max, value(*l, f)), ++counted;
+            }
+            if (counted) sum += in_bucket, count += counted;
+          }
+          ASSERT_EQ(s->has[f], count > 0) << wi << " " << key << " " << batch_field_name(f);
+          if (!count) continue;
+          EXPECT_EQ(s->mean[f], sum / static_cast<double>(count)) << wi << " " << key;
+          EXPECT_EQ(s->max[f], max) << wi << " " << key;
+        }
+        EXPECT_EQ(s->lines, n) << wi << " " << key;
+        EXPECT_EQ(s->graph_false, off) << wi << " " << key;
+        // #queue-req: mean of each rank's first and last bucket in the window, summed for all.
+        double first = 0, last = 0;
+        for (int dp : ranks) {
+          if (key != -2 && dp != key) continue;
+          const GenBucket *a = nullptr, *b = nullptr;
+          for (const auto& k : buckets)
+            if (k.decode == decode && k.dp == dp && inside(wi, k.t)) {
+              if (!a) a = &k;
+              b = &k;
+            }
+          first += a->mean(kQueueReq);
+          last += b->mean(kQueueReq);
+        }
+        EXPECT_EQ(s->first_queue, first) << wi << " " << key;
+        EXPECT_EQ(s->last_queue, last) << wi << " " << key;
+        ++checked;
+      }
+    }
+  // Each window: prefill (one rank), decode (all + 3 ranks; c16 also the rank seen once).
+  EXPECT_EQ(checked, 3u * (1u + 4u) + 1u);
+
+  // Warm-up traffic in c16, right after the warm-up: per second, each rank's smallest running +
+  // queued per bucket, the smaller of a rank's two buckets of one second, summed over ranks.
+  std::map<int64_t, std::map<int, std::pair<double, uint64_t>>> per;
+  for (const auto& k : buckets) {
+    if (!k.decode || !inside(1, k.t)) continue;
+    const double v = k.min(kRunningReq) + k.min(kQueueReq);
+    auto [it, added] = per[k.t].emplace(k.dp, std::make_pair(v, k.line));
+    if (!added) it->second = {std::min(it->second.first, v), std::min(it->second.second, k.line)};
+  }
+  ASSERT_EQ(per[t0 + 1997].size(), 4u);
+  std::optional<WarmupTraffic> want;
+  for (const auto& [t, ranks] : per) {
+    double sum = 0;
+    uint64_t line = UINT64_MAX;
+    for (const auto& [dp, v] : ranks) sum += v.first, line = std::min(line, v.second);
+    if (sum <= 16) continue;
+    if (!want) want = WarmupTraffic{1, 0, false, 0, true, t, "", line, sum, 0, 3};
+    want->max_in_flight = std::max(want->max_in_flight, sum);
+  }
+  ASSERT_TRUE(want);
+  const auto traffic = warmup_traffic(r, windows);
+  ASSERT_EQ(traffic.size(), 1u);
+  EXPECT_EQ(traffic[0].window, 1u);
+  EXPECT_TRUE(traffic[0].decode);
+  EXPECT_EQ(traffic[0].t, want->t);
+  EXPECT_EQ(traffic[0].line, want->line);
+  EXPECT_EQ(traffic[0].in_flight, want->in_flight);
+  EXPECT_EQ(traffic[0].max_in_flight, want->max_in_flight);
+  EXPECT_EQ(traffic[0].ranks, 3);
+  EXPECT_GT(traffic[0].max_in_flight, 60.0);  // 1997, with the rank whose line came late
+
+  // Generation per window: the largest gen throughput, the earliest generating bucket.
+  for (size_t wi = 0; wi < windows.size(); ++wi) {
+    const GenBucket* first = nullptr;
+    double max = 0;
+    for (const auto& k : buckets)
+      if (k.decode && inside(wi, k.t)) {
+        max = std::max(max, k.max(kGenTps));
+        if (!first || k.t < first->t) first = &k;
+      }
+    const GenerationFold& g = wb.windows[wi].generation;
+    ASSERT_TRUE(g.any);
+    EXPECT_EQ(g.max_gen_tps, max);
+    EXPECT_EQ(g.t, first->t);
+    EXPECT_EQ(g.line, first->line);
+  }
+
+  // The time series: bins of bin_s seconds; each CSV row is the mean of the lines in its step.
+  const auto csv = batches_csv(std::vector<const JobReport*>{&r});
+  std::istringstream rows(csv[1].second);
+  std::string row;
+  std::getline(rows, row);  // header
+  std::map<std::pair<std::string, std::string>, size_t> per_rank;
+  uint64_t total = 0;
+  while (std::getline(rows, row)) {
+    std::vector<std::string> c;
+    std::stringstream ss(row);
+    for (std::string x; std::getline(ss, x, ',');) c.push_back(x);
+    ASSERT_GE(c.size(), 12u) << row;
+    const bool decode = c[2] == "decode";
+    const int dp = c[3].empty() ? -1 : std::stoi(c[3]);
+    const int64_t t = std::stoll(c[4]), step = std::stoll(c[5]);
+    EXPECT_EQ(step % wb.series_bin_s, 0) << row;
+    uint64_t n = 0, count = 0;
+    double sum = 0;
+    for (const auto& l : lines)
+      if (l.decode == decode && l.dp == dp && l.t >= t && l.t < t + step) {
+        ++n;
+        if (!std::isnan(value(l, kRunningReq))) sum += value(l, kRunningReq), ++count;
+      }
+    EXPECT_EQ(std::stoull(c[6]), n) << row;
+    EXPECT_EQ(c[7 + kRunningReq], fmt::format("{}", sum / static_cast<double>(count))) << row;
+    total += n;
+    ++per_rank[{c[2], c[3]}];
+  }
+  EXPECT_EQ(total, lines.size());
+  EXPECT_EQ(per_rank.size(), 5u);
+  for (const auto& [k, n] : per_rank) EXPECT_LE(n, 2000u);
+  const auto series = worker_series(r);
+  ASSERT_EQ(series.size(), 1u);
+  EXPECT_LE(series[0].t.size(), 240u);
+  EXPECT_EQ(series[0].step % wb.series_bin_s, 0);
+  EXPECT_GE(series[0].step, (7000 + 239) / 240);
 }
