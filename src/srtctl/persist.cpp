@@ -51,29 +51,16 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(WorkerFailure, role, index, node
                                                 time, exception, last_frame, signature_lines, root_cause, collateral,
                                                 fix)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(CancelledStep, file, line, role, index, node, time, time_limit)
-// Its C arrays have no `json::value()`: written out.
-void to_json(json& j, const BatchBucket& b) {
-  j = json{{"t", b.t}, {"dp", b.dp}, {"decode", b.decode}, {"line", b.line}, {"n", b.n},
-           {"graph_false", b.graph_false}, {"graph_true", b.graph_true}, {"count", b.count},
-           {"sum", b.sum}, {"min", b.min}, {"max", b.max}};
-}
-void from_json(const json& j, BatchBucket& b) {
-  j.at("t").get_to(b.t);
-  j.at("dp").get_to(b.dp);
-  j.at("decode").get_to(b.decode);
-  j.at("line").get_to(b.line);
-  j.at("n").get_to(b.n);
-  j.at("graph_false").get_to(b.graph_false);
-  j.at("graph_true").get_to(b.graph_true);
-  j.at("count").get_to(b.count);
-  j.at("sum").get_to(b.sum);
-  j.at("min").get_to(b.min);
-  j.at("max").get_to(b.max);
-}
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(BatchEvent, line, t, time, text, running)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(WorkerBatches, file, id, cuda_graph_max_bs, lines, unreadable,
-                                                buckets, first_graph_off, first_over_max_bs, first_retract,
-                                                retract_lines)
+// C arrays have no `json::value()`: these use the strict form (every key present).
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(WindowFold, lines, graph_false, count, sum, max, queue, first_queue, last_queue)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(TrafficFold, found, t, line, in_flight, max_in_flight, ranks)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(GenerationFold, any, max_gen_tps, t, line)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(WorkerWindow, ranks, traffic, generation)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SeriesPoint, t, dp, decode, n, count, sum)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(WorkerBatches, file, id, cuda_graph_max_bs, lines, unreadable, buckets, last_t,
+                                   has_kind, t_min, t_max, window_spans, windows, series_bin_s, series,
+                                   first_graph_off, first_over_max_bs, first_retract, retract_lines)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(JobReport, dir, name, layout, job, topology, job_name, model, gpu_type,
                                                 gpus_per_node, prefill_nodes, decode_nodes, agg_nodes, isl, osl,
                                                 requested_concurrencies, request_rate, started_at, readiness, runs,

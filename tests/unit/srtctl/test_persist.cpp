@@ -3,6 +3,7 @@
 // the same as the analysis's; a NaN and non-UTF-8 bytes survive; a corrupt input throws.
 #include <gtest/gtest.h>
 
+#include <climits>
 #include <cmath>
 
 #include "analyze_logs/srtctl.hpp"
@@ -65,10 +66,19 @@ TEST(SrtctlPersist, NanAndRawBytesSurvive) {
   run.invalid = "0 generated tokens";
   r.runs.push_back(run);
   WorkerBatches wb;
-  BatchBucket bk;
-  bk.sum[kGenTps] = 0.1 + 0.2;
-  bk.min[kQueueReq] = std::nan("");
-  wb.buckets.push_back(bk);
+  wb.buckets = 7;
+  wb.has_kind[1] = true;
+  wb.window_spans = {{10, INT64_MAX}};
+  WorkerWindow ww;
+  ww.ranks[1][-2].sum[kGenTps] = 0.1 + 0.2;
+  ww.ranks[1][3].first_queue = 4;  // last_queue stays NaN
+  ww.traffic[0].found = true;
+  wb.windows.push_back(ww);
+  SeriesPoint sp;
+  sp.t = 12;
+  sp.dp = 3;
+  sp.sum[kQueueReq] = 2.5;
+  wb.series.push_back(sp);
   r.batches.push_back(wb);
   r.verdict = Verdict::degraded;
   JobReport b = load_report(save_report(r));
@@ -77,8 +87,20 @@ TEST(SrtctlPersist, NanAndRawBytesSurvive) {
   EXPECT_TRUE(std::isnan(b.runs[0].metrics[0].second));
   EXPECT_EQ(b.runs[0].metrics[1].second, 1.0 / 3.0);
   EXPECT_EQ(b.runs[0].invalid, "0 generated tokens");
-  EXPECT_EQ(b.batches.at(0).buckets.at(0).sum[kGenTps], 0.1 + 0.2);
-  EXPECT_TRUE(std::isnan(b.batches[0].buckets[0].min[kQueueReq]));
+  const WorkerBatches& wb2 = b.batches.at(0);
+  EXPECT_EQ(wb2.buckets, 7u);
+  EXPECT_TRUE(wb2.has_kind[1]);
+  EXPECT_FALSE(wb2.has_kind[0]);
+  ASSERT_EQ(wb2.window_spans.size(), 1u);
+  EXPECT_EQ(wb2.window_spans[0].second, INT64_MAX);
+  ASSERT_EQ(wb2.windows.size(), 1u);
+  EXPECT_EQ(wb2.windows[0].ranks[1].at(-2).sum[kGenTps], 0.1 + 0.2);
+  EXPECT_EQ(wb2.windows[0].ranks[1].at(3).first_queue, 4);
+  EXPECT_TRUE(std::isnan(wb2.windows[0].ranks[1].at(3).last_queue));
+  EXPECT_TRUE(wb2.windows[0].traffic[0].found);
+  ASSERT_EQ(wb2.series.size(), 1u);
+  EXPECT_EQ(wb2.series[0].dp, 3);
+  EXPECT_EQ(wb2.series[0].sum[kQueueReq], 2.5);
   EXPECT_EQ(b.verdict, Verdict::degraded);
 }
 
