@@ -16,10 +16,14 @@ build=(cmake g++ make pkg-config libcli11-dev libre2-dev libfmt-dev nlohmann-jso
 # checks report.json; libxml2-utils (xmllint) checks --junit against its XSD; python3-yaml parses
 # docs/CI.md's YAML; zsh and fish load their completions; python3-prometheus-client parses the
 # --follow --metrics file; python3-build, python3-venv and pipx build and install the wheel
-# offline, binutils' readelf checks what its binary needs.
+# offline, binutils' readelf checks what its binary needs; slurmctld, slurmd, slurm-client and
+# munge run the single-node SLURM cluster of tests/e2e/test_slurm.sh (its own configuration and
+# munge key in a temporary folder: the packages' services are not used; with systemd, munge.service
+# is enabled, slurmd and slurmctld start only once an /etc/slurm/slurm.conf exists).
 tests=(libgtest-dev libbenchmark-dev python3 gzip zstd clang libclang-rt-14-dev hyperfine ripgrep
        time chromium python3-jsonschema ccache libxml2-utils python3-yaml zsh fish
-       python3-prometheus-client python3-build python3-venv pipx binutils)
+       python3-prometheus-client python3-build python3-venv pipx binutils
+       slurmctld slurmd slurm-client munge)
 # The MCP tests drive one session with the official MCP TypeScript SDK's client: Node.js and npm
 # from Debian (skipped when a node and npm are already on PATH, e.g. another distribution's build),
 # then the SDK from the npm registry into a cache folder outside the tree.

@@ -34,8 +34,15 @@ cmake -S . -B build-ci -DCMAKE_BUILD_TYPE=Release -DALOG_WERROR=ON -DALOG_BENCH=
 cmake --build build-ci -j"$jobs"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
+# ctest lists a skipped test (exit 77: test_wheel.sh off build-ci, test_slurm.sh where SLURM cannot
+# start) without its output: print each one's "SKIP: <reason>" line.
+skip_reasons() {
+  awk '/^[0-9]+\/[0-9]+ Testing: / { t = $3 } /^SKIP: / { print "skipped: " t ": " substr($0, 7) }' \
+    "$1/Testing/Temporary/LastTest.log" 2>/dev/null || true
+}
 echo "== end-to-end tests on the Release binary"
 ctest --test-dir build-ci -L e2e -j"$jobs" --output-on-failure --timeout 900 | tee -a "$log"
+skip_reasons build-ci
 
 echo "== build with AddressSanitizer + UndefinedBehaviorSanitizer (-Werror) and run every test"
 # -O1 -g1: line tables for the sanitizers' stack traces at a fraction of -O2 -g's compile time.
@@ -47,6 +54,7 @@ cmake --build build-asan -j"$jobs"
 # completions, package lists, cpack; CMakeLists.txt lists them): they ran on the Release binary.
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan -LE 'wheel|env' -j"$jobs" --output-on-failure --timeout 1800 | tee -a "$log"
+skip_reasons build-asan
 
 if [ -x tests/fuzz/run_fuzzers.sh ] || [ -f tests/fuzz/run_fuzzers.sh ]; then
   echo "== fuzzers (${fuzz_seconds}s each)"

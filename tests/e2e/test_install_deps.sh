@@ -20,7 +20,7 @@ for p in cmake g++ pkg-config libcli11-dev libre2-dev libfmt-dev nlohmann-json3-
   grep -qx -- "$p" <<<"$build_list" || fail "the build list lacks $p"
 done
 for p in chromium hyperfine ripgrep clang libgtest-dev libbenchmark-dev python3-jsonschema libxml2-utils zsh fish \
-  python3-build python3-venv pipx; do
+  python3-build python3-venv pipx slurmctld slurmd slurm-client munge; do
   grep -qx -- "$p" <<<"$build_list" && fail "the build list (README's first command) installs $p, which only the tests use"
   grep -qx -- "$p" <<<"$test_list" || fail "the --test list lacks $p"
 done
