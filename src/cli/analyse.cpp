@@ -322,16 +322,22 @@ ojson report_json(const RunOptions& opt, const std::vector<Analysed>& all) {
 std::vector<Analysed> analyse_all(const Plan& plan, const RunOptions& opt, JobCache* cache) {
   const size_t n = plan.jobs.size();
   std::vector<Analysed> all(n);
+  std::map<std::string, size_t> per_kind;  // a kind alone in the report puts its keys at the top
+  for (const auto& pj : plan.jobs) ++per_kind[pj.kind];
   auto one = [&](size_t i, const RunOptions& o) {
     const PlannedJob& pj = plan.jobs[i];
     const bool use = cache && !(pj.kind == "prime-rl" && !o.trace_out.empty());
-    if (use)
-      if (std::optional<Analysed> hit = cache->load(pj)) {
+    const bool alone = per_kind.at(pj.kind) == 1;
+    CacheKey key;
+    if (use) {
+      key = cache->key(pj);  // before the analysis reads the files
+      if (std::optional<Analysed> hit = cache->load(pj, key, alone)) {
         all[i] = std::move(*hit);
         return;
       }
+    }
     all[i] = kind(pj.kind).analyse(pj, o);
-    if (use) cache->store(pj, all[i]);
+    if (use) cache->store(key, all[i], alone);
   };
   size_t workers = std::min<size_t>(std::max(1u, opt.threads), n);
   if (workers <= 1) {

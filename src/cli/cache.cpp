@@ -58,7 +58,9 @@ std::string listing(const PlannedJob& pj, const fs::path& skip) {
     for (; !ec && it != end; it.increment(ec)) {
       std::error_code ec2;
       if (it->is_directory(ec2)) {
-        if (skipped_dir(it->path().filename().string()) || it->path() == skip) it.disable_recursion_pending();
+        if (skipped_dir(it->path().filename().string()) ||
+            fs::absolute(it->path(), ec2).lexically_normal() == skip)
+          it.disable_recursion_pending();
         continue;
       }
       files.push_back(it->path());
@@ -176,18 +178,27 @@ JobCache::JobCache(fs::path dir, std::string settings) : settings_(std::move(set
   if (ec) dir_ = dir;
 }
 
-std::optional<Analysed> JobCache::load(const PlannedJob& pj) {
-  if (!cacheable(pj)) return std::nullopt;
-  const std::string id = identity(pj);
-  const fs::path file = dir_ / "v1" / entry_name(id + settings_);
+CacheKey JobCache::key(const PlannedJob& pj) const {
+  CacheKey k;
+  if (!cacheable(pj)) return k;
+  k.cacheable = true;
+  k.identity = identity(pj);
+  k.listing = listing(pj, dir_);
+  return k;
+}
+
+std::optional<Analysed> JobCache::load(const PlannedJob& pj, const CacheKey& k, bool need_top) {
+  if (!k.cacheable) return std::nullopt;
+  const fs::path file = dir_ / "v1" / entry_name(k.identity + settings_);
   std::error_code ec;
   if (!fs::exists(file, ec)) return std::nullopt;
   try {
     std::vector<uint8_t> bytes = read_all(file);
     json e = json::from_cbor(bytes);
     if (e.at("format").get<int>() != kFormat || e.at("settings").get<std::string>() != settings_ ||
-        e.at("identity").get<std::string>() != id || e.at("listing").get<std::string>() != listing(pj, dir_))
+        e.at("identity").get<std::string>() != k.identity || e.at("listing").get<std::string>() != k.listing)
       return std::nullopt;  // another job, version or option, or a file changed: analysed again
+    if (need_top && e.at("top").is_null() && e.at("has_top").get<bool>()) return std::nullopt;
     Analysed a;
     a.job.kind = e.at("kind").get<std::string>();
     a.job.name = e.at("name").get<std::string>();
@@ -216,16 +227,15 @@ std::optional<Analysed> JobCache::load(const PlannedJob& pj) {
   }
 }
 
-void JobCache::store(const PlannedJob& pj, const Analysed& a) {
-  if (!cacheable(pj) || a.job.kind == "unrecognised") return;
-  const std::string id = identity(pj);
-  const fs::path file = dir_ / "v1" / entry_name(id + settings_);
+void JobCache::store(const CacheKey& k, const Analysed& a, bool with_top) {
+  if (!k.cacheable || a.job.kind == "unrecognised") return;
+  const fs::path file = dir_ / "v1" / entry_name(k.identity + settings_);
   try {
     json e;
     e["format"] = kFormat;
     e["settings"] = settings_;
-    e["identity"] = id;
-    e["listing"] = listing(pj, dir_);
+    e["identity"] = k.identity;
+    e["listing"] = k.listing;
     e["kind"] = a.job.kind;
     e["name"] = a.job.name;
     e["path"] = a.job.path;
@@ -244,7 +254,11 @@ void JobCache::store(const PlannedJob& pj, const Analysed& a) {
     } else {
       e["body"] = nullptr;
     }
-    e["top"] = json(top_of(a));
+    // has_top: the kind has top keys at all (srtctl's come from its JobReport); top: them, when
+    // this report needed them.
+    const bool has_top = a.job.kind != "srtctl";
+    e["has_top"] = has_top;
+    e["top"] = has_top && with_top ? json(top_of(a)) : json(nullptr);
     e["hang"] = nullptr;
     if (const auto* h = std::any_cast<hangs::HangReport>(&a.hang)) e["hang"] = json(hangs::to_json(*h));
     json checks = json::array();

@@ -38,16 +38,28 @@ struct CachedParts {
   std::vector<Check> checks;
 };
 
+// What identifies a job's entry: which job (kind, name, root) and every file it can read, as
+// they were before the analysis read them (a file that changes during the analysis is then a
+// change for the next run, never hidden by an entry keyed after it).
+struct CacheKey {
+  bool cacheable = false;
+  std::string identity, listing;
+};
+
 class JobCache {
  public:
   // `settings`: everything besides the inputs that changes a job's result (version, options).
   // Creates `dir`; throws std::runtime_error naming it when it cannot.
   JobCache(std::filesystem::path dir, std::string settings);
+  CacheKey key(const PlannedJob& pj) const;
   // The job as it was analysed, or nullopt (a miss, or a job that is never cached: standard
-  // input, nothing recognised).
-  std::optional<Analysed> load(const PlannedJob& pj);
-  // Keeps `a` for `pj`; a failure to write is a warning, never fatal.
-  void store(const PlannedJob& pj, const Analysed& a);
+  // input, nothing recognised). `need_top`: the report holds no other job of its kind, so its
+  // kind's keys at the top of report.json are needed (an entry kept without them is a miss).
+  std::optional<Analysed> load(const PlannedJob& pj, const CacheKey& k, bool need_top);
+  // Keeps `a` under `k` (the key taken before the analysis); `with_top`: keep its
+  // kind's top keys too (a prime-rl run's are its whole report.json: kept only when needed).
+  // A failure to write is a warning, never fatal.
+  void store(const CacheKey& k, const Analysed& a, bool with_top);
   size_t hits() const { return hits_; }
   size_t stored() const { return stored_; }
   const std::filesystem::path& dir() const { return dir_; }

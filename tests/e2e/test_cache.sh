@@ -48,6 +48,22 @@ same_reports "$ref" "$warm" "testdata, warm cache"
 # The terminal view too (its last line is the folder's path).
 diff <(head -n -1 "$tmp/t0.out") <(head -n -1 "$tmp/t2.out") >/dev/null || fail "terminal view differs with the cache"
 
+# A job alone of its kind puts its kind's keys at the top of report.json; those are kept only
+# when a report needed them (a prime-rl run's are its whole report): the Ray job, alone beside the
+# srtctl jobs, is analysed again the first time (its entry from a run beside another Ray job has
+# none), then comes from the cache, and the report is the one without the cache. (A job's name is
+# what its argument makes it, so the same arguments name the same jobs.)
+run "$tmp/a0" --cache "$tmp/cache-top" "$src/testdata/ray/actor_died" "$src/testdata/ray/training" \
+  "$src/testdata/srtctl/logs" >/dev/null
+expect_err "$tmp/a0" "0 of 5 jobs"
+alone_ref=$(run "$tmp/a0ref" -q "$src/testdata/ray/actor_died" "$src/testdata/srtctl/logs")
+run "$tmp/a1" --cache "$tmp/cache-top" "$src/testdata/ray/actor_died" "$src/testdata/srtctl/logs" >/dev/null
+expect_err "$tmp/a1" "3 of 4 jobs from .*, 1 analysed and kept"
+alone=$(run "$tmp/a2" --cache "$tmp/cache-top" "$src/testdata/ray/actor_died" "$src/testdata/srtctl/logs")
+expect_err "$tmp/a2" "4 of 4 jobs"
+same_reports "$alone_ref" "$alone" "a Ray job alone of its kind"
+grep -q '"ray": {' "$alone/report.json" || fail "the lone Ray job's keys are not at the top of report.json"
+
 # 2. A growing archive: 12 jobs, then 15.
 $py "$src/tests/e2e/gen_fleet.py" "$src" "$tmp/all" 15 3 node07 0.2 >/dev/null
 mkdir "$tmp/jobs"
@@ -78,6 +94,12 @@ grep -q '"invalid_runs"\|"no_valid_results"' "$changed/report.json" || fail "the
 echo "a note" >"$tmp/jobs/$job/notes.txt"
 run "$tmp/g4" --cache "$tmp/cache" "$tmp/jobs" >/dev/null
 expect_err "$tmp/g4" "14 of 15 jobs"
+
+# The cache inside the archive, even inside a job's folder, is not one of the job's files.
+run "$tmp/in1" --cache "$tmp/jobs/$job/alog-cache" "$tmp/jobs" >/dev/null
+run "$tmp/in2" --cache "$tmp/jobs/$job/alog-cache" "$tmp/jobs" >/dev/null
+expect_err "$tmp/in2" "15 of 15 jobs"
+rm -rf "$tmp/jobs/$job/alog-cache"
 
 # 4. Another option that changes a job's result: nothing comes from the cache. Its entries sit
 # beside the others: back to the first options, every job comes from the cache again.
