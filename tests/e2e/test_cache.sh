@@ -45,8 +45,11 @@ expect_err "$tmp/t1" "--cache: 0 of $n jobs from .*, $n analysed and kept"
 expect_err "$tmp/t2" "--cache: $n of $n jobs from .*, 0 analysed and kept"
 same_reports "$ref" "$cold" "testdata, cold cache"
 same_reports "$ref" "$warm" "testdata, warm cache"
-# The terminal view too (its last line is the folder's path).
+# The terminal view too (its last line is the folder's path), and the warnings on stderr.
 diff <(head -n -1 "$tmp/t0.out") <(head -n -1 "$tmp/t2.out") >/dev/null || fail "terminal view differs with the cache"
+for t in t1 t2; do
+  diff <(grep -v -- '--cache: ' "$tmp/$t.err") "$tmp/t0.err" >/dev/null || fail "$t: other warnings than without the cache"
+done
 
 # A job alone of its kind puts its kind's keys at the top of report.json; those are kept only
 # when a report needed them (a prime-rl run's are its whole report): the Ray job, alone beside the
