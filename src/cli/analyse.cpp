@@ -422,6 +422,9 @@ int run_analysis(const RunOptions& opt) {
   AtomicFile* junit_file = junit ? &*junit : nullptr;
 
   if (plan.jobs.size() == 1 && plan.jobs.front().kind == "prime-rl") {
+    if (!opt.cache_dir.empty() && !opt.quiet)
+      std::fprintf(stderr, "analyze-logs: --cache: a single prime-rl run streams its report as it is read and is "
+                           "not kept; the cache serves reports of several jobs\n");
     try {
       return run_single_prime(opt, plan.jobs.front(), trace_file, junit_file);
     } catch (const std::exception& e) {

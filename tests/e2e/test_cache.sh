@@ -67,6 +67,11 @@ expect_err "$tmp/a2" "4 of 4 jobs"
 same_reports "$alone_ref" "$alone" "a Ray job alone of its kind"
 grep -q '"ray": {' "$alone/report.json" || fail "the lone Ray job's keys are not at the top of report.json"
 
+# A single prime-rl run streams its report and is not kept: said, and nothing written.
+run "$tmp/p1" --cache "$tmp/cache-prime" "$src/testdata/runs/healthy" >/dev/null
+expect_err "$tmp/p1" "--cache: a single prime-rl run streams its report"
+[[ ! -d "$tmp/cache-prime/v1" ]] || [[ -z $(ls -A "$tmp/cache-prime/v1") ]] || fail "a single prime-rl run left cache entries"
+
 # 2. A growing archive: 12 jobs, then 15.
 $py "$src/tests/e2e/gen_fleet.py" "$src" "$tmp/all" 15 3 node07 0.2 >/dev/null
 mkdir "$tmp/jobs"
