@@ -496,7 +496,10 @@ int run_analysis(const RunOptions& opt) {
       if (size_t at = html.rfind("<footer>"); at != std::string::npos && !sv.html.empty()) html.insert(at, sv.html);
       for (auto& f : sv.files) set_files.push_back(std::move(f));
     }
-    const std::string json = dump_report(report_json(opt, all)) + "\n";
+    // report.json only when something takes it: the folder, or --json on standard output (a
+    // terminal view with --no-folder would build and drop it; 47 MB for 1,000 serving jobs).
+    const bool want_json = !opt.no_folder || (opt.print && opt.format == "json");
+    const std::string json = want_json ? dump_report(report_json(opt, all)) + "\n" : std::string();
 
     std::optional<fs::path> final_dir;
     if (!opt.no_folder) {
