@@ -473,6 +473,9 @@ std::string kind_text(std::string_view kind);
 // requests failed, or when its result lacks the measured window (no positive benchmark
 // duration). Sets r.invalid (cleared when valid); unfinished runs are left alone.
 void judge_run(BenchRun& r, double max_failed_pct = kDefaultMaxFailedPct);
+// "c64 (0 generated tokens), c128 (...)": the invalid finished runs of `r`, for the verdict's
+// reason and the finding.
+std::string invalid_runs_text(const JobReport& r);
 
 struct JobOptions {
   unsigned threads = 0;  // log files scanned at once (0: one per core, at most 16)

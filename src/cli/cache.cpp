@@ -3,7 +3,6 @@
 
 #include <fmt/format.h>
 #include <sys/stat.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -15,6 +14,7 @@
 #include "analyze_logs/primerl/writers.hpp"
 #include "analyze_logs/ray.hpp"
 #include "analyze_logs/srtctl.hpp"
+#include "ci.hpp"
 #include "io.hpp"
 #include "kinds.hpp"
 
@@ -269,20 +269,10 @@ void JobCache::store(const CacheKey& k, const Analysed& a, bool with_top) {
     if (const auto* r = std::any_cast<std::shared_ptr<const srtctl::JobReport>>(&a.detail))
       e["srtctl"] = json::binary(srtctl::save_report(**r));
     const std::vector<uint8_t> bytes = json::to_cbor(e);
-    // Atomic: a reader sees the old entry or the new one, never a part.
-    const fs::path tmp = dir_ / "v1" / fmt::format(".{}.{}.tmp", file.filename().string(), ::getpid());
-    {
-      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-      out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-      out.flush();
-      if (!out) throw std::runtime_error("cannot write " + tmp.string());
-    }
-    std::error_code ec;
-    fs::rename(tmp, file, ec);
-    if (ec) {
-      fs::remove(tmp, ec);
-      throw std::runtime_error(fmt::format("cannot rename into {}", file.string()));
-    }
+    // Atomic (a reader sees the old entry or the new one, never a part), and its temporary file
+    // goes on Ctrl-C: the same writer as --junit's.
+    AtomicFile out(file.string(), "cache entry");
+    out.commit(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
     ++stored_;
   } catch (const std::exception& ex) {
     if (!warned_write_.exchange(true))

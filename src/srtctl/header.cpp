@@ -380,11 +380,8 @@ core::Header header(const JobReport& j) {
     x.id = "invalid_runs";
     x.severity = core::Severity::warning;
     x.role = root ? core::Role::consequence : core::Role::root_cause;
-    std::vector<std::string> parts;
-    for (const auto& r : j.runs)
-      if (r.finished() && !r.invalid.empty()) parts.push_back(fmt::format("c{} ({})", r.concurrency, r.invalid));
     x.summary = fmt::format("{} finished run{} {} not a result: {}", invalid, invalid == 1 ? "" : "s",
-                            invalid == 1 ? "is" : "are", fmt::join(parts, ", "));
+                            invalid == 1 ? "is" : "are", invalid_runs_text(j));
     x.evidence = invalid_evidence(j);
     x.fix = verdict_fix(x.id);
     h.findings.push_back(std::move(x));

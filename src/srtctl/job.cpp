@@ -384,14 +384,6 @@ std::string join_ints(const std::vector<int64_t>& v) {
   return s;
 }
 
-// "c64 (0 generated tokens), c128 (...)" over the invalid runs.
-std::string invalid_list(const JobReport& rep) {
-  std::vector<std::string> parts;
-  for (const auto& r : rep.runs)
-    if (r.finished() && !r.invalid.empty()) parts.push_back(fmt::format("c{} ({})", r.concurrency, r.invalid));
-  return fmt::format("{}", fmt::join(parts, ", "));
-}
-
 void decide_verdict(JobReport& rep, bool have_benchmark_out) {
   const WorkerFailure* root = rep.root();
   std::vector<int64_t> done, unfinished_c, missing;
@@ -464,7 +456,7 @@ void decide_verdict(JobReport& rep, bool have_benchmark_out) {
   } else if (valid == 0) {
     fail("no_valid_results", with_root(fmt::format("no valid benchmark result: {} finished run{} {} not a result: {}",
                                                    invalid, invalid == 1 ? "" : "s", invalid == 1 ? "is" : "are",
-                                                   invalid_list(rep))));
+                                                   invalid_runs_text(rep))));
   } else if (!missing.empty() && (root_txt.size() || rep.time_limit)) {
     fail("concurrency_never_ran", root_txt + "; never ran: concurrency " + join_ints(missing));
   } else if (!missing.empty()) {
@@ -475,7 +467,7 @@ void decide_verdict(JobReport& rep, bool have_benchmark_out) {
     degrade("worker_error", rep.root_cause + ": " + clip_utf8(root->first_error, 160));
   } else if (invalid > 0) {
     degrade("invalid_runs", fmt::format("{} of {} finished runs {} not a result: {}", invalid, done.size(),
-                                        invalid == 1 ? "is" : "are", invalid_list(rep)));
+                                        invalid == 1 ? "is" : "are", invalid_runs_text(rep)));
   } else if (failed_requests > 0) {
     degrade("failed_requests",
         fmt::format("{} failed requests (first at concurrency {})", failed_requests, failed_at));
@@ -526,6 +518,13 @@ void parallel_for(size_t n, unsigned threads, const std::function<void(size_t)>&
 }
 
 }  // namespace
+
+std::string invalid_runs_text(const JobReport& rep) {
+  std::vector<std::string> parts;
+  for (const auto& r : rep.runs)
+    if (r.finished() && !r.invalid.empty()) parts.push_back(fmt::format("c{} ({})", r.concurrency, r.invalid));
+  return fmt::format("{}", fmt::join(parts, ", "));
+}
 
 void judge_run(BenchRun& r, double max_failed_pct) {
   r.invalid.clear();

@@ -128,7 +128,7 @@ expect_err "$tmp/g6" "14 of 15 jobs from .*, 1 analysed and kept"
 same_reports "$(run "$tmp/g6ref" -q "$tmp/jobs")" "$corrupt" "corrupt entry"
 run "$tmp/g7" --cache "$tmp/cache" "$tmp/jobs" >/dev/null
 expect_err "$tmp/g7" "15 of 15 jobs"
-[[ -z $(ls -A "$tmp/cache/v1" | grep '\.tmp$' || true) ]] || fail "temporary files left in the cache"
+[[ -z $(ls -A "$tmp/cache/v1" | grep '\.tmp' || true) ]] || fail "temporary files left in the cache"
 
 # 6. Errors: a cache folder that cannot be made, and options the cache cannot serve.
 touch "$tmp/not-a-dir"

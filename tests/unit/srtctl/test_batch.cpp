@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "analyze_logs/srtctl.hpp"
+#include "support.hpp"
 
 namespace fs = std::filesystem;
 using namespace alog::srtctl;
@@ -23,24 +24,9 @@ namespace {
 
 const fs::path kSweep = fs::path(ALOG_TESTDATA) / "srtctl" / "sweep";
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int n = 0;
-    path = fs::temp_directory_path() /
-           ("alog_srtctl_batch_" + std::to_string(::getpid()) + "_" + std::to_string(n++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  fs::path write(const std::string& name, const std::string& text) const {
-    fs::path p = path / name;
-    std::ofstream(p, std::ios::binary) << text;
-    return p;
-  }
+// A fresh folder, removed at the end (tests/unit/support.hpp).
+struct TempDir : alog::test_support::TempDir {
+  TempDir() : alog::test_support::TempDir("alog_srtctl_batch") {}
 };
 
 // A copy of a testdata job whose worker logs `edit` may rewrite (lines without their newline).

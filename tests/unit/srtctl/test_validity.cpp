@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "analyze_logs/srtctl.hpp"
+#include "support.hpp"
 
 namespace fs = std::filesystem;
 using namespace alog;
@@ -17,26 +18,15 @@ namespace {
 
 const fs::path kJob = fs::path(ALOG_TESTDATA) / "srtctl" / "sweep" / "5001_1A_20251201_100000";
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using alog::test_support::slurp;
 
 // A copy of the job in a fresh folder; `edit` rewrites its benchmark.out.
 class Gate : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = fs::temp_directory_path() /
-            ("alog_validity_" + std::to_string(::getpid()) + "_" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(root_);
-    fs::create_directories(root_);
-    dir_ = root_ / kJob.filename();
+    dir_ = root_.path / kJob.filename();
     fs::copy(kJob, dir_, fs::copy_options::recursive);
   }
-  void TearDown() override { fs::remove_all(root_); }
   // Replaces the n-th (0-based) occurrence of `from` in benchmark.out.
   void edit(const std::string& from, const std::string& to, int nth = 0) {
     std::string s = slurp(dir_ / "benchmark.out");
@@ -54,7 +44,8 @@ class Gate : public ::testing::Test {
       if (l.starts_with("Running benchmark with concurrency: " + std::to_string(c) + " ")) return n;
     return 0;
   }
-  fs::path root_, dir_;
+  alog::test_support::TempDir root_{"alog_validity"};
+  fs::path dir_;
 };
 
 const BenchRun& run_at(const JobReport& j, int64_t c) {
