@@ -41,9 +41,10 @@ void add_file(std::string& out, const fs::path& p) {
     out += fmt::format("{}\t-\n", p.string());
     return;
   }
-  out += fmt::format("{}\t{}\t{}.{:09}\t{}\n", p.string(), static_cast<long long>(st.st_size),
-                     static_cast<long long>(st.st_mtim.tv_sec), static_cast<long>(st.st_mtim.tv_nsec),
-                     static_cast<unsigned long long>(st.st_ino));
+  out +=
+      fmt::format("{}\t{}\t{}.{:09}\t{}\n", p.string(), static_cast<long long>(st.st_size),
+                  static_cast<long long>(st.st_mtim.tv_sec), static_cast<long>(st.st_mtim.tv_nsec),
+                  static_cast<unsigned long long>(st.st_ino));
 }
 
 // Every file a job can read, with its size, modification time and inode: the inputs' identity.
@@ -75,7 +76,8 @@ std::string listing(const PlannedJob& pj, const fs::path& skip) {
 
 std::string identity(const PlannedJob& pj) {
   std::error_code ec;
-  return fmt::format("{}\n{}\n{}\n{}\n", pj.kind, pj.name, pj.root, fs::absolute(pj.root, ec).string());
+  return fmt::format("{}\n{}\n{}\n{}\n", pj.kind, pj.name, pj.root,
+                     fs::absolute(pj.root, ec).string());
 }
 
 std::string entry_name(const std::string& id) {
@@ -92,13 +94,18 @@ json header_to(const core::Header& h) {
   for (const auto& x : h.findings) {
     json ev = json::array();
     for (const auto& e : x.evidence) ev.push_back(json::array({e.file, e.line, e.time, e.text}));
-    f.push_back(json::array({x.id, static_cast<int>(x.severity), static_cast<int>(x.role), x.summary, x.detail,
-                             x.fix, x.job, std::move(ev)}));
+    f.push_back(json::array({x.id, static_cast<int>(x.severity), static_cast<int>(x.role),
+                             x.summary, x.detail, x.fix, x.job, std::move(ev)}));
   }
   json in = json::array();
-  for (const auto& i : h.inputs) in.push_back(json::array({i.path, i.kind, i.role, i.read, i.reason}));
-  return json{{"verdict", static_cast<int>(h.verdict)}, {"cause", h.cause}, {"findings", std::move(f)},
-              {"inputs", std::move(in)}, {"started_at", h.started_at}, {"ended_at", h.ended_at},
+  for (const auto& i : h.inputs)
+    in.push_back(json::array({i.path, i.kind, i.role, i.read, i.reason}));
+  return json{{"verdict", static_cast<int>(h.verdict)},
+              {"cause", h.cause},
+              {"findings", std::move(f)},
+              {"inputs", std::move(in)},
+              {"started_at", h.started_at},
+              {"ended_at", h.ended_at},
               {"nodes", h.nodes}};
 }
 
@@ -116,13 +123,14 @@ core::Header header_from(const json& j) {
     f.fix = x.at(5).get<std::string>();
     f.job = x.at(6).get<std::string>();
     for (const auto& e : x.at(7))
-      f.evidence.push_back({e.at(0).get<std::string>(), e.at(1).get<uint64_t>(), e.at(2).get<std::string>(),
-                            e.at(3).get<std::string>()});
+      f.evidence.push_back({e.at(0).get<std::string>(), e.at(1).get<uint64_t>(),
+                            e.at(2).get<std::string>(), e.at(3).get<std::string>()});
     h.findings.push_back(std::move(f));
   }
   for (const auto& i : j.at("inputs"))
-    h.inputs.push_back({i.at(0).get<std::string>(), i.at(1).get<std::string>(), i.at(2).get<std::string>(),
-                        i.at(3).get<bool>(), i.at(4).get<std::string>()});
+    h.inputs.push_back({i.at(0).get<std::string>(), i.at(1).get<std::string>(),
+                        i.at(2).get<std::string>(), i.at(3).get<bool>(),
+                        i.at(4).get<std::string>()});
   h.started_at = j.at("started_at").get<std::string>();
   h.ended_at = j.at("ended_at").get<std::string>();
   h.nodes = j.at("nodes").get<std::vector<std::string>>();
@@ -135,9 +143,14 @@ core::Header header_from(const json& j) {
 class FrozenBody : public core::Body {
  public:
   FrozenBody(std::string plain, std::string color, std::string md, std::string html, ojson js)
-      : plain_(std::move(plain)), color_(std::move(color)), md_(std::move(md)), html_(std::move(html)),
+      : plain_(std::move(plain)),
+        color_(std::move(color)),
+        md_(std::move(md)),
+        html_(std::move(html)),
         json_(std::move(js)) {}
-  std::string text(const core::TextOptions& opt) const override { return opt.color ? color_ : plain_; }
+  std::string text(const core::TextOptions& opt) const override {
+    return opt.color ? color_ : plain_;
+  }
   std::string markdown() const override { return md_; }
   std::string html() const override { return html_; }
   void json(ojson& out) const override { out = json_; }
@@ -165,7 +178,8 @@ std::vector<uint8_t> read_all(const fs::path& p) {
 
 bool cacheable(const PlannedJob& pj) {
   if (pj.kind.empty() || pj.kind == "unrecognised" || pj.root == "-") return false;
-  return std::none_of(pj.direct.begin(), pj.direct.end(), [](const std::string& s) { return s == "-"; });
+  return std::none_of(pj.direct.begin(), pj.direct.end(),
+                      [](const std::string& s) { return s == "-"; });
 }
 
 JobCache::JobCache(fs::path dir, std::string settings) : settings_(std::move(settings)) {
@@ -196,7 +210,8 @@ std::optional<Analysed> JobCache::load(const PlannedJob& pj, const CacheKey& k, 
     std::vector<uint8_t> bytes = read_all(file);
     json e = json::from_cbor(bytes);
     if (e.at("format").get<int>() != kFormat || e.at("settings").get<std::string>() != settings_ ||
-        e.at("identity").get<std::string>() != k.identity || e.at("listing").get<std::string>() != k.listing)
+        e.at("identity").get<std::string>() != k.identity ||
+        e.at("listing").get<std::string>() != k.listing)
       return std::nullopt;  // another job, version or option, or a file changed: analysed again
     if (need_top && e.at("top").is_null() && e.at("has_top").get<bool>()) return std::nullopt;
     Analysed a;
@@ -207,14 +222,16 @@ std::optional<Analysed> JobCache::load(const PlannedJob& pj, const CacheKey& k, 
     a.checks_failed = e.at("checks_failed").get<bool>();
     const json& b = e.at("body");
     if (!b.is_null())
-      a.job.body = std::make_unique<FrozenBody>(b.at("text").get<std::string>(), b.at("text_color").get<std::string>(),
-                                                b.at("markdown").get<std::string>(), b.at("html").get<std::string>(),
-                                                ojson(b.at("json")));
+      a.job.body = std::make_unique<FrozenBody>(
+          b.at("text").get<std::string>(), b.at("text_color").get<std::string>(),
+          b.at("markdown").get<std::string>(), b.at("html").get<std::string>(),
+          ojson(b.at("json")));
     auto parts = std::make_shared<CachedParts>();
     parts->top = ojson(e.at("top"));
     parts->hang = ojson(e.at("hang"));
     for (const auto& c : e.at("checks"))
-      parts->checks.push_back({c.at(0).get<std::string>(), c.at(2).get<std::string>(), c.at(1).get<bool>()});
+      parts->checks.push_back(
+          {c.at(0).get<std::string>(), c.at(2).get<std::string>(), c.at(1).get<bool>()});
     if (const json& s = e.at("srtctl"); s.is_binary())
       a.detail = std::shared_ptr<const srtctl::JobReport>(
           std::make_shared<srtctl::JobReport>(srtctl::load_report(s.get_binary())));
@@ -222,7 +239,8 @@ std::optional<Analysed> JobCache::load(const PlannedJob& pj, const CacheKey& k, 
     ++hits_;
     return a;
   } catch (const std::exception& ex) {
-    warn(fmt::format("--cache: {} is unreadable ({}); job {} is analysed again", file.string(), ex.what(), pj.name));
+    warn(fmt::format("--cache: {} is unreadable ({}); job {} is analysed again", file.string(),
+                     ex.what(), pj.name));
     return std::nullopt;
   }
 }
@@ -260,10 +278,12 @@ void JobCache::store(const CacheKey& k, const Analysed& a, bool with_top) {
     e["has_top"] = has_top;
     e["top"] = has_top && with_top ? json(top_of(a)) : json(nullptr);
     e["hang"] = nullptr;
-    if (const auto* h = std::any_cast<hangs::HangReport>(&a.hang)) e["hang"] = json(hangs::to_json(*h));
+    if (const auto* h = std::any_cast<hangs::HangReport>(&a.hang))
+      e["hang"] = json(hangs::to_json(*h));
     json checks = json::array();
     if (auto p = prime_report(a))
-      for (const auto& x : p->expectations) checks.push_back(json::array({x.expr, x.passed, x.message}));
+      for (const auto& x : p->expectations)
+        checks.push_back(json::array({x.expr, x.passed, x.message}));
     e["checks"] = std::move(checks);
     e["srtctl"] = nullptr;
     if (const auto* r = std::any_cast<std::shared_ptr<const srtctl::JobReport>>(&a.detail))

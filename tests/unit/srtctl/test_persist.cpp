@@ -24,7 +24,8 @@ std::vector<fs::path> bundled_jobs() {
 }
 
 std::string header_text(const core::Header& h) {
-  std::string s = std::to_string(static_cast<int>(h.verdict)) + "|" + h.cause + "|" + h.started_at + "|" + h.ended_at;
+  std::string s = std::to_string(static_cast<int>(h.verdict)) + "|" + h.cause + "|" + h.started_at +
+                  "|" + h.ended_at;
   for (const auto& f : h.findings) {
     s += "\n" + f.id + "|" + f.summary + "|" + f.detail + "|" + f.fix;
     for (const auto& e : f.evidence) s += "\n  " + e.ref() + "|" + e.time + "|" + e.text;
@@ -51,7 +52,8 @@ TEST(SrtctlPersist, EveryBundledJobRoundTrips) {
     EXPECT_EQ(ba->html(), bb->html());
     EXPECT_EQ(ba->text({false, 100}), bb->text({false, 100}));
     EXPECT_EQ(sweep_json(sweep_view({a}, 20.0)).dump(), sweep_json(sweep_view({b}, 20.0)).dump());
-    auto ca = batches_csv(std::vector<const JobReport*>{&a}), cb = batches_csv(std::vector<const JobReport*>{&b});
+    auto ca = batches_csv(std::vector<const JobReport*>{&a}),
+         cb = batches_csv(std::vector<const JobReport*>{&b});
     EXPECT_EQ(ca, cb);
     EXPECT_EQ(save_report(b), bytes);  // and again: a fixed point
   }

@@ -71,7 +71,8 @@ BenchRun finished_run(std::vector<std::pair<std::string, double>> metrics) {
 }  // namespace
 
 TEST(SrtctlValidity, JudgeRunReasons) {
-  BenchRun ok = finished_run({{"completed", 320}, {"duration", 163.84}, {"total_output_tokens", 327680}});
+  BenchRun ok =
+      finished_run({{"completed", 320}, {"duration", 163.84}, {"total_output_tokens", 327680}});
   judge_run(ok);
   EXPECT_TRUE(ok.valid());
   EXPECT_EQ(ok.invalid, "");
@@ -81,7 +82,8 @@ TEST(SrtctlValidity, JudgeRunReasons) {
   EXPECT_EQ(none.invalid, "0 successful requests");
   EXPECT_FALSE(none.valid());
 
-  BenchRun tokens = finished_run({{"completed", 320}, {"duration", 10}, {"total_output_tokens", 0}});
+  BenchRun tokens =
+      finished_run({{"completed", 320}, {"duration", 10}, {"total_output_tokens", 0}});
   judge_run(tokens);
   EXPECT_EQ(tokens.invalid, "0 generated tokens");
 
@@ -93,7 +95,8 @@ TEST(SrtctlValidity, JudgeRunReasons) {
   BenchRun window = finished_run({{"completed", 320}, {"total_output_tokens", 5}});
   judge_run(window);
   EXPECT_EQ(window.invalid, "no benchmark duration: the measured window is missing");
-  BenchRun zero_window = finished_run({{"completed", 320}, {"duration", 0}, {"total_output_tokens", 5}});
+  BenchRun zero_window =
+      finished_run({{"completed", 320}, {"duration", 0}, {"total_output_tokens", 5}});
   judge_run(zero_window);
   EXPECT_EQ(zero_window.invalid, "benchmark duration 0 s: no measured window");
 
@@ -108,7 +111,8 @@ TEST(SrtctlValidity, JudgeRunReasons) {
   judge_run(failed, 12.4);
   EXPECT_EQ(failed.invalid, "10 of 80 requests failed (12.5 %, limit 12.4 %)");
   // Without num-prompts: completed plus failed.
-  BenchRun no_prompts = finished_run({{"completed", 90}, {"duration", 10}, {"total_output_tokens", 5}});
+  BenchRun no_prompts =
+      finished_run({{"completed", 90}, {"duration", 10}, {"total_output_tokens", 5}});
   no_prompts.failed_requests = 10;
   judge_run(no_prompts);
   EXPECT_EQ(no_prompts.invalid, "10 of 100 requests failed (10.0 %, limit 5.0 %)");
@@ -130,7 +134,8 @@ TEST_F(Gate, BundledJobIsValid) {
 }
 
 TEST_F(Gate, ZeroTokensIsAFindingAndNotAPoint) {
-  edit("Total generated tokens:                  327680", "Total generated tokens:                  0     ");
+  edit("Total generated tokens:                  327680",
+       "Total generated tokens:                  0     ");
   JobReport j = analyze_job(dir_, 1);
   EXPECT_EQ(run_at(j, 64).invalid, "0 generated tokens");
   EXPECT_TRUE(run_at(j, 16).valid());
@@ -157,7 +162,8 @@ TEST_F(Gate, ZeroTokensIsAFindingAndNotAPoint) {
   EXPECT_EQ(sweep_json(v)["excluded"][0]["invalid"], "0 generated tokens");
   EXPECT_NE(sweep_markdown(v).find("5001 c64 (0 generated tokens)"), std::string::npos);
   EXPECT_NE(sweep_text(v, 100).find("left out of the points and frontiers"), std::string::npos);
-  for (const auto& [name, csv] : sweep_csv(v)) EXPECT_EQ(csv.find("5001 c64"), std::string::npos) << name;
+  for (const auto& [name, csv] : sweep_csv(v))
+    EXPECT_EQ(csv.find("5001 c64"), std::string::npos) << name;
 
   // report.json's run says why.
   nlohmann::ordered_json js = job_to_json(j);
@@ -167,13 +173,16 @@ TEST_F(Gate, ZeroTokensIsAFindingAndNotAPoint) {
 }
 
 TEST_F(Gate, EveryRunInvalidFailsTheJob) {
-  edit("Total generated tokens:                  327680", "Total generated tokens:                  0     ");
-  edit("Total generated tokens:                  81920", "Total generated tokens:                  0    ");
+  edit("Total generated tokens:                  327680",
+       "Total generated tokens:                  0     ");
+  edit("Total generated tokens:                  81920",
+       "Total generated tokens:                  0    ");
   JobReport j = analyze_job(dir_, 1);
   EXPECT_EQ(j.verdict, Verdict::failed);
   EXPECT_EQ(j.reason_id, "no_valid_results");
   EXPECT_EQ(j.reason,
-            "no valid benchmark result: 2 finished runs are not a result: c16 (0 generated tokens), c64 (0 generated "
+            "no valid benchmark result: 2 finished runs are not a result: c16 (0 generated "
+            "tokens), c64 (0 generated "
             "tokens)");
   core::Header h = header(j);
   EXPECT_EQ(h.verdict, core::Verdict::failed);
@@ -188,7 +197,8 @@ TEST_F(Gate, EveryRunInvalidFailsTheJob) {
 
 TEST_F(Gate, FailedShareFollowsTheLimit) {
   // c16 ran 80 prompts; 70 successful = 10 failed, 12.5 %.
-  edit("Successful requests:                     80 ", "Successful requests:                     70 ");
+  edit("Successful requests:                     80 ",
+       "Successful requests:                     70 ");
   JobReport j = analyze_job(dir_, 1);
   EXPECT_EQ(run_at(j, 16).failed_requests, 10);
   EXPECT_EQ(run_at(j, 16).invalid, "10 of 80 requests failed (12.5 %, limit 5.0 %)");
@@ -210,7 +220,8 @@ TEST_F(Gate, MissingMeasuredWindow) {
 
 TEST_F(Gate, InvalidRunsAreNotCompared) {
   JobReport base = analyze_job(kJob, 1);
-  edit("Total generated tokens:                  327680", "Total generated tokens:                  0     ");
+  edit("Total generated tokens:                  327680",
+       "Total generated tokens:                  0     ");
   JobReport bad = analyze_job(dir_, 1);
   bad.job.job_id = "5001b";
   std::vector<JobReport> jobs{base, bad};
