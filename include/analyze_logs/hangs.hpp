@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "analyze_logs/core/finding.hpp"
+#include "analyze_logs/core/partial.hpp"
 #include "analyze_logs/core/job.hpp"
 
 namespace alog::hangs {
@@ -268,6 +269,16 @@ bool tail_has_hang_marker(const std::filesystem::path& file, size_t bytes = size
 // barrier lines, Flight Recorder dumps, RAS counters, py-spy dumps or faulthandler timeout
 // dumps), not only a crash's faulthandler dump or the abort lines that follow one.
 bool has_hang_evidence(const HangReport& r);
+
+// ---- Where the logs live (`analyze-logs partial` / `merge`) -----------------------------------
+// On a node: each file under `inputs` with what it gave (its dump, its facts), before anything is
+// decided, as JSON (the caller stores it as CBOR). No log text but the evidence lines.
+nlohmann::json partial_state(const std::vector<std::filesystem::path>& inputs);
+// Where the partials meet: the report analyze(inputs) would give over every part's files read in
+// one place. `inputs`: the inputs of that one analysis, in order (a file goes with the input it
+// was found under). A file two hosts hold under one path is two files, named `host:path`. Throws
+// std::runtime_error naming what is wrong in a state that is not one partial_state wrote.
+HangReport merge_partials(const std::vector<std::string>& inputs, const std::vector<core::PartState>& parts);
 
 core::Header header(const HangReport& r);
 std::unique_ptr<core::Body> make_body(const HangReport& r);

@@ -37,6 +37,7 @@
 #include "io.hpp"
 #include "kinds.hpp"
 #include "options.hpp"
+#include "partial.hpp"
 #include "plan.hpp"
 #include "registry.hpp"
 #include "progress.hpp"
@@ -130,8 +131,13 @@ render::CiJob ci_job(const Analysed& a) {
 
 int run_single_prime(const RunOptions& opt, const PlannedJob& pj, TraceFile* trace, AtomicFile* junit) {
   AnalysisOptions aopt = prime_options(opt, pj);
+  // A run merged from partials is read from what they recorded; any other from its files.
+  auto read_run = [&](std::unique_ptr<TimelineSpool>& timeline) {
+    return pj.parts ? prime_merged(aopt, pj, timeline) : analyze(aopt, timeline);
+  };
   if (!opt.trace_id.empty()) {
-    Report report = analyze(aopt);
+    std::unique_ptr<TimelineSpool> none;
+    Report report = read_run(none);
     std::string err;
     auto text = trace_view(report, opt.trace_id, err);
     if (!text) return error_lines(err);
@@ -152,7 +158,7 @@ int run_single_prime(const RunOptions& opt, const PlannedJob& pj, TraceFile* tra
   std::unique_ptr<TimelineSpool> timeline;
   std::shared_ptr<Report> analysed;
   try {
-    analysed = std::make_shared<Report>(analyze(aopt, timeline));
+    analysed = std::make_shared<Report>(read_run(timeline));
     a.detail = analysed;
   } catch (const FatalInputError& e) {
     progress.clear();
@@ -376,8 +382,12 @@ int run_analysis(const RunOptions& opt) {
   } remove_copies;
   Plan plan;
   try {
-    plan = plan_jobs(opt.inputs);
-    drop_inputs(plan, opt.dropped_inputs);
+    if (!opt.partials.empty()) {
+      plan = plan_from_partials(opt.partials, opt.tool_version);  // `analyze-logs merge`
+    } else {
+      plan = plan_jobs(opt.inputs);
+      drop_inputs(plan, opt.dropped_inputs);
+    }
   } catch (const std::exception& e) {
     return error(e.what());
   }
@@ -435,7 +445,8 @@ int run_analysis(const RunOptions& opt) {
     for (const auto& pj : plan.jobs)
       if (pj.kind == "prime-rl") {
         try {
-          Report report = analyze(prime_options(opt, pj));
+          std::unique_ptr<TimelineSpool> none;
+          Report report = pj.parts ? prime_merged(prime_options(opt, pj), pj, none) : analyze(prime_options(opt, pj));
           std::string err;
           auto text = trace_view(report, opt.trace_id, err);
           if (!text) return error_lines(err);

@@ -25,6 +25,7 @@
 #include "ci.hpp"
 #include "io.hpp"
 #include "options.hpp"
+#include "partial.hpp"
 
 #ifndef ALOG_VERSION
 #define ALOG_VERSION "0.0.0"
@@ -59,6 +60,8 @@ const char* kFooter = R"(Examples:
   analyze-logs -f run_dir/                           follow a running job (any kind): stalls, live
   analyze-logs -f --exit-on stalled --metrics m.prom logs/job/   a watchdog, and a Prometheus file
   analyze-logs mcp /data/runs                        an MCP server (stdio) for coding agents
+  analyze-logs partial /tmp/ray/session_latest/logs -o /shared/$(hostname).alogp    on each node
+  analyze-logs merge /shared/*.alogp                 then: the report of every node's files together
 
 Under GitHub Actions (GITHUB_ACTIONS=true) every warning or critical finding is also an ::error or
 ::warning annotation on stderr, and SUMMARY.md is appended to $GITHUB_STEP_SUMMARY (--no-github:
@@ -169,8 +172,38 @@ struct CompareArgs {
   bool cmp_json = false, cmp_no_folder = false;
 };
 
-void add_analysis_options(CLI::App& app, AnalysisArgs& a) {
-  app.add_option("inputs", a.inputs, "Files, folders at any depth, or - for standard input (jobs of every kind, found by content)");
+void add_follow_options(CLI::App& app, AnalysisArgs& a) {
+  app.add_flag("--live", a.live, "Ray jobs still running: measure the silence up to now");
+  app.add_flag("-f,--follow", a.follow,
+               "Follow the job as it grows (every kind; - until its end): redraw its state every "
+               "--interval on a terminal, else a line per change (JSON lines with --json); a "
+               "component silent beyond its expectation is a critical `stalled` finding; ends "
+               "with the job or Ctrl-C, then writes the report folder");
+  app.add_option("--interval", a.interval, "--follow: how often the screen and --metrics are rewritten (default 2s; 500ms, 1m)")
+      ->type_name("DURATION");
+  app.add_option("--stall-after", a.stall_after,
+                 "--follow: a component with no progress for this long is stalled (default: 10x its "
+                 "median pace, at least 60s; 10m before it has one)")
+      ->type_name("DURATION");
+  app.add_option("--exit-on", a.exit_on,
+                 "--follow: write the report and exit 1 at the first stalled component (stalled) or "
+                 "critical finding (critical)")
+      ->check(CLI::IsMember({"stalled", "critical"}));
+  app.add_option("--metrics", a.metrics,
+                 "--follow: rewrite FILE every --interval in the Prometheus text format, atomically "
+                 "(node_exporter textfile collector); see docs/FOLLOW.md")
+      ->type_name("FILE");
+}
+
+// `merge` takes the analysis's options but those that read files as they are now (--follow and
+// its options, --live, --cache): its inputs are partials.
+void add_analysis_options(CLI::App& app, AnalysisArgs& a, bool merge = false) {
+  if (merge)
+    app.add_option("partials", a.inputs, "Partials written by `analyze-logs partial` (one per node), all of this version")
+        ->required()
+        ->expected(1, -1);
+  else
+    app.add_option("inputs", a.inputs, "Files, folders at any depth, or - for standard input (jobs of every kind, found by content)");
   app.add_option("-o,--out", a.out_parent,
                  "Parent folder of the analysis_<timestamp>/ report folder (created if missing)")
       ->capture_default_str();
@@ -205,26 +238,7 @@ void add_analysis_options(CLI::App& app, AnalysisArgs& a) {
       ->allow_extra_args(false);
   app.add_option("--fail-on", a.fail_on, "Exit 1 on a finding of this severity or worse, for every kind: warning or critical")
       ->check(CLI::IsMember({"warning", "critical"}));
-  app.add_flag("--live", a.live, "Ray jobs still running: measure the silence up to now");
-  app.add_flag("-f,--follow", a.follow,
-               "Follow the job as it grows (every kind; - until its end): redraw its state every "
-               "--interval on a terminal, else a line per change (JSON lines with --json); a "
-               "component silent beyond its expectation is a critical `stalled` finding; ends "
-               "with the job or Ctrl-C, then writes the report folder");
-  app.add_option("--interval", a.interval, "--follow: how often the screen and --metrics are rewritten (default 2s; 500ms, 1m)")
-      ->type_name("DURATION");
-  app.add_option("--stall-after", a.stall_after,
-                 "--follow: a component with no progress for this long is stalled (default: 10x its "
-                 "median pace, at least 60s; 10m before it has one)")
-      ->type_name("DURATION");
-  app.add_option("--exit-on", a.exit_on,
-                 "--follow: write the report and exit 1 at the first stalled component (stalled) or "
-                 "critical finding (critical)")
-      ->check(CLI::IsMember({"stalled", "critical"}));
-  app.add_option("--metrics", a.metrics,
-                 "--follow: rewrite FILE every --interval in the Prometheus text format, atomically "
-                 "(node_exporter textfile collector); see docs/FOLLOW.md")
-      ->type_name("FILE");
+  if (!merge) add_follow_options(app, a);
   app.add_option("--min-tps-user", a.min_tps_user,
                  "srtctl jobs: tokens/s per user a configuration must reach; the report names the best "
                  "configuration (most output tokens/s per GPU) that does, and draws the cutoff")
@@ -236,11 +250,12 @@ void add_analysis_options(CLI::App& app, AnalysisArgs& a) {
       ->type_name("PCT")
       ->check(CLI::Range(0.0, 100.0))
       ->capture_default_str();
-  app.add_option("--cache", a.cache,
-                 "Keep each job's analysis in DIR, keyed by its files (paths, sizes, modification "
-                 "times), the tool's build and the options; a rerun over a growing archive analyses "
-                 "only new or changed jobs and gives the same report")
-      ->type_name("DIR");
+  if (!merge)
+    app.add_option("--cache", a.cache,
+                   "Keep each job's analysis in DIR, keyed by its files (paths, sizes, modification "
+                   "times), the tool's build and the options; a rerun over a growing archive analyses "
+                   "only new or changed jobs and gives the same report")
+        ->type_name("DIR");
   app.add_option("--junit", a.junit,
                  "Also write JUnit XML to FILE: each --expect check a test case, each finding at or "
                  "above --fail-on (warning by default) a failure with its evidence");
@@ -337,6 +352,57 @@ int run_mcp(const McpArgs& m) {
     return error(e.what());
   }
 }
+
+const char* kPartialFooter = R"(Run on each node where a job's logs live (Ray keeps each node's in /tmp/ray/session_latest/logs;
+SLURM jobs write to node-local scratch), then `analyze-logs merge` where the partials meet: its
+report equals the report of analysing all the files in one place (same numbers, findings, verdict).
+A partial holds each kind's state of each file (events, samples, buckets, evidence lines, clocks,
+counts), not the logs, compressed; its size against the input's is printed on stderr (-q: not).
+Jobs are found by content as for the analysis; a node's share that does not show its kind (an
+srtctl job's worker logs without log.out) is named with --kind. Each node names its partial (one
+per host: FILE is replaced atomically). See docs/SLURM.md for the srun recipe.
+
+Examples:
+  analyze-logs partial /tmp/ray/session_latest/logs -o /shared/p/$(hostname).alogp
+  analyze-logs partial --kind srtctl /scratch/$SLURM_JOB_ID/job -o /shared/p/$SLURM_NODEID.alogp
+  analyze-logs merge /shared/p/*.alogp
+
+Exit status: 0 written; 2 usage error, an input that cannot be read, or a FILE that cannot be
+written (nothing is left behind); 130/143/129 on SIGINT/SIGTERM/SIGHUP.
+)";
+
+struct PartialCmdArgs {
+  PartialArgs p;
+};
+
+CLI::App* add_partial_command(CLI::App& app, PartialCmdArgs& pa) {
+  CLI::App* sub = app.add_subcommand("partial", "Analyse the logs on this node into a partial that `merge` finishes elsewhere");
+  sub->add_option("inputs", pa.p.inputs, "Files or folders on this node (any depth)")->required()->expected(1, -1);
+  sub->add_option("-o,--out", pa.p.out, "The partial file to write (replaced atomically)")->required()->type_name("FILE");
+  sub->add_option("--kind", pa.p.kind,
+                  "srtctl: the input is this node's share of one srtctl job folder, even without the "
+                  "files that show it (log.out, benchmark.out); default: jobs found by content")
+      ->check(CLI::IsMember(partial_kinds()));
+  sub->add_option("-j,--threads", pa.p.threads, "Worker threads (default: all cores)")->check(CLI::Range(1u, 256u));
+  sub->add_flag("-q,--quiet", pa.p.quiet, "Nothing on stderr but errors");
+  sub->footer(kPartialFooter);
+  return sub;
+}
+
+const char* kMergeFooter = R"(Finishes the analysis of partials written by `analyze-logs partial` on the nodes that held the
+logs: the report (terminal view, report folder, --json, exit status) is the one an analysis of all
+their files in one place gives. A job's parts are joined by kind and the path the job was found at
+(the same on every node: /tmp/ray/session_latest/logs, the job's scratch folder); a file that two
+hosts hold under one path is two files, named host:path. Partials of another version of the tool,
+or corrupt ones, are refused with exit status 2 and nothing is written.
+
+Examples:
+  analyze-logs merge parts/*.alogp
+  analyze-logs merge --json --no-folder parts/*.alogp | jq -r .verdict
+  analyze-logs merge --fail-on critical --junit junit.xml parts/*.alogp
+
+Exit status: as for the analysis (0, 1 with --fail-on/--expect, 2, 130/143/129).
+)";
 
 // Checks what only the analysis can check (the thresholds file, the --expect expressions) and
 // fills `opt`; a non-zero return is the exit status of a usage error already reported.
@@ -452,17 +518,35 @@ int parse_and_run(int argc, char** argv) {
   CLI::App* sub = add_compare_command(app, c);
   McpArgs m;
   CLI::App* mcp_sub = add_mcp_command(app, m);
+  PartialCmdArgs pa;
+  pa.p.threads = a.threads;
+  CLI::App* partial_sub = add_partial_command(app, pa);
+  AnalysisArgs ma;
+  CLI::App* merge_sub = app.add_subcommand("merge", "Finish the analysis of partials from several nodes: the report of all their files in one place");
+  add_analysis_options(*merge_sub, ma, true);
+  merge_sub->footer(kMergeFooter);
   app.require_subcommand(0, 1);
 
   try {
     app.parse(argc, argv);
-    if (!sub->parsed() && !mcp_sub->parsed() && a.inputs.empty()) throw CLI::RequiredError("inputs");
+    if (!sub->parsed() && !mcp_sub->parsed() && !partial_sub->parsed() && !merge_sub->parsed() && a.inputs.empty())
+      throw CLI::RequiredError("inputs");
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);
     std::fprintf(stderr, "analyze-logs: %s\nRun with --help for more information.\n", e.what());
     return kExitError;
   }
   if (mcp_sub->parsed()) return run_mcp(m);
+  if (partial_sub->parsed()) return run_partial(pa.p, ALOG_VERSION);
+  if (merge_sub->parsed()) {
+    if (int rc = check_option_pairs(*merge_sub, ma.json, ma.format, ma.no_folder)) return rc;
+    RunOptions opt;
+    std::vector<std::string> partials = std::move(ma.inputs);
+    ma.inputs.clear();
+    if (int rc = to_run_options(ma, opt)) return rc;
+    opt.partials = std::move(partials);
+    return run_analysis(opt);
+  }
   if (sub->parsed()) {
     if (int rc = check_option_pairs(*sub, c.cmp_json, c.cmp_format, c.cmp_no_folder)) return rc;
     // Checked before any run is read or analysed, like the analysis's own --expect.

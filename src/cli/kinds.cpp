@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <map>
+#include <set>
 #include <filesystem>
 #include <unordered_set>
 
@@ -15,6 +17,12 @@
 #include "analyze_logs/ray.hpp"
 #include "analyze_logs/srtctl.hpp"
 #include "cache.hpp"
+#include "partial.hpp"
+
+// TEMPORARY until srtctl.hpp declares them (zz_pending.cpp)
+namespace alog::srtctl {
+JobReport merge_partials(const std::vector<core::PartState>&, const JobOptions&);
+}
 
 namespace fs = std::filesystem;
 
@@ -106,8 +114,16 @@ class JoinedBody final : public core::Body {
 // hang watchdog writing to stderr) or sit beside Flight Recorder dumps: then the job's own files
 // also answer which rank hung. Attached only when such dumps are there, so a job whose files
 // only quote watchdog lines (which the kind reads itself) is left as it was.
-void attach_hangs(Analysed& a, const std::vector<fs::path>& paths) {
-  hangs::HangReport r = hangs::analyze(paths);
+// The hang analysis of a job's files: read here, or finished from what the partials hold of them.
+hangs::HangReport hang_report(const PlannedJob& pj, const std::vector<fs::path>& paths) {
+  if (!pj.parts) return hangs::analyze(paths);
+  std::vector<std::string> inputs;
+  for (const auto& p : paths) inputs.push_back(p.string());
+  return hangs::merge_partials(inputs, pj.parts->hangs);
+}
+
+void attach_hangs(Analysed& a, const PlannedJob& pj, const std::vector<fs::path>& paths) {
+  hangs::HangReport r = hang_report(pj, paths);
   if (r.dumps.empty() && r.fr.empty()) return;
   core::Header h = hangs::header(r);
   for (auto& f : h.findings) {
@@ -131,13 +147,23 @@ void attach_hangs(Analysed& a, const std::vector<fs::path>& paths) {
 bool attach_prime_hangs(Analysed& a, const PlannedJob& pj) {
   auto rep = prime_report(a);
   if (!rep) return false;
+  // Merged from partials: which ends held a marker was seen where the files were.
+  std::unordered_set<std::string> marked_there;
+  if (pj.parts)
+    for (const auto& h : pj.parts->hangs)
+      for (const auto* key : {"marked", "late"})
+        if (h.state.contains(key))  // a prime-rl run's (another kind's job has none)
+          for (const auto& m : h.state.at(key)) marked_there.insert(m.get<std::string>());
+  auto has_marker = [&](const std::string& path) {
+    return pj.parts ? marked_there.count(path) > 0 : hangs::tail_has_hang_marker(path);
+  };
   std::vector<fs::path> paths;
   // Files discovery gave the hang kind under the run's folder: claimed for their hang artifacts.
   bool marked = !pj.hang_files.empty();
   for (const auto& f : pj.hang_files) paths.emplace_back(f);
   for (const auto& in : rep->inputs) {
     if (in.unreadable || in.path == "<stdin>" || in.compression != "none") continue;
-    bool m = hangs::tail_has_hang_marker(in.path);
+    bool m = has_marker(in.path);
     marked |= m;
     if (m || in.role == Role::trainer) paths.emplace_back(in.path);
   }
@@ -146,12 +172,12 @@ bool attach_prime_hangs(Analysed& a, const PlannedJob& pj) {
   std::vector<std::string> late;
   for (const auto& e : pj.inputs) {
     if (e.read || late.size() >= 10000) continue;
-    if (hangs::tail_has_hang_marker(e.path)) late.push_back(e.path);
+    if (has_marker(e.path)) late.push_back(e.path);
   }
   marked |= !late.empty();
   for (const auto& f : late) paths.emplace_back(f);
   if (!marked) return false;
-  hangs::HangReport r = hangs::analyze(paths);
+  hangs::HangReport r = hang_report(pj, paths);
   if (!hangs::has_hang_evidence(r)) return false;
   // The files read for the hang only are inputs of the run too (read, role "hang artifacts").
   auto& ins = a.job.header.inputs;
@@ -212,13 +238,14 @@ void finish(Analysed& a, const PlannedJob& pj) {
 Analysed analyse_srtctl(const PlannedJob& pj, const RunOptions& opt) {
   Analysed a = start(pj);
   // One report shared by the body and the report-wide views: never copied.
+  const srtctl::JobOptions jo{.threads = opt.threads, .max_failed_pct = opt.max_failed_pct};
   auto r = std::make_shared<const srtctl::JobReport>(
-      srtctl::analyze_job(pj.dirs.empty() ? pj.root : pj.dirs.front(),
-                          {.threads = opt.threads, .max_failed_pct = opt.max_failed_pct}));
+      pj.parts ? srtctl::merge_partials(pj.parts->states, jo)
+               : srtctl::analyze_job(pj.dirs.empty() ? pj.root : pj.dirs.front(), jo));
   a.job.header = srtctl::header(*r);
   a.job.body = srtctl::make_body(r);
   a.detail = std::move(r);
-  attach_hangs(a, {fs::path(pj.dirs.empty() ? pj.root : pj.dirs.front())});
+  attach_hangs(a, pj, {fs::path(pj.dirs.empty() ? pj.root : pj.dirs.front())});
   finish(a, pj);
   return a;
 }
@@ -267,11 +294,11 @@ Analysed analyse_ray(const PlannedJob& pj, const RunOptions& opt) {
   for (const auto& d : pj.dirs) paths.emplace_back(d);
   ray::Options ro;
   ro.live = opt.live;
-  ray::RayReport r = ray::analyze(paths, ro);
+  ray::RayReport r = pj.parts ? ray::merge_partials(pj.parts->states, ro) : ray::analyze(paths, ro);
   a.job.header = ray::header(r);
   a.job.body = ray::make_body(r);
   a.detail = std::move(r);
-  attach_hangs(a, paths);
+  attach_hangs(a, pj, paths);
   finish(a, pj);
   return a;
 }
@@ -288,7 +315,13 @@ void top_ray(const std::vector<const Analysed*>& mine, const RunOptions&, ojson&
 
 Analysed analyse_prime(const PlannedJob& pj, const RunOptions& opt) {
   Analysed a = start(pj);
-  auto report = std::make_shared<Report>(analyze(prime_options(opt, pj)));
+  std::shared_ptr<Report> report;
+  if (pj.parts) {
+    std::unique_ptr<TimelineSpool> none;
+    report = std::make_shared<Report>(prime_merged(prime_options(opt, pj), pj, none));
+  } else {
+    report = std::make_shared<Report>(analyze(prime_options(opt, pj)));
+  }
   a.detail = report;
   finish_prime(a, opt, pj);
   a.job.body = std::make_unique<PrimeRlBody>(report);
@@ -314,7 +347,14 @@ Analysed analyse_hang(const PlannedJob& pj, const RunOptions&) {
   for (const auto& f : pj.direct) paths.emplace_back(f);
   for (const auto& f : pj.files) paths.emplace_back(f);
   for (const auto& d : pj.dirs) paths.emplace_back(d);
-  hangs::HangReport r = hangs::analyze(paths);
+  hangs::HangReport r = pj.parts ? hangs::merge_partials(
+                                      [&] {
+                                        std::vector<std::string> v;
+                                        for (const auto& p : paths) v.push_back(p.string());
+                                        return v;
+                                      }(),
+                                      pj.parts->states)
+                                : hangs::analyze(paths);
   a.job.header = hangs::header(r);
   a.job.body = hangs::make_body(r);
   a.detail = std::move(r);
@@ -348,6 +388,57 @@ Analysed analyse_unrecognised(const PlannedJob& pj, const RunOptions&) {
   a.job.header.findings.push_back(std::move(f));
   finish(a, pj);
   return a;
+}
+
+Report prime_merged(const AnalysisOptions& aopt, const PlannedJob& pj, std::unique_ptr<TimelineSpool>& timeline) {
+  // Every partial's recorded inputs; a path two hosts hold is two inputs, named `host:path`.
+  // Only this run's: a partial's run may hold files that, with every node's files seen, are
+  // another run's.
+  std::set<std::string> named(aopt.inputs.begin(), aopt.inputs.end()), found_here(aopt.found_inputs.begin(), aopt.found_inputs.end());
+  std::vector<RecordedInput> recs;
+  std::vector<std::string> hosts;
+  for (const auto& part : pj.parts->states) {
+    for (const auto& b : part.state.at("inputs")) {
+      const auto& bin = b.get_binary();
+      RecordedInput r = unpack_recorded(std::string_view(reinterpret_cast<const char*>(bin.data()), bin.size()));
+      if (!named.count(r.item) && !found_here.count(r.path)) continue;
+      recs.push_back(std::move(r));
+      hosts.push_back(part.host);
+    }
+  }
+  std::map<std::string, size_t> times;
+  for (const auto& r : recs) ++times[r.path];
+  for (size_t i = 0; i < recs.size(); ++i)
+    if (times[recs[i].path] > 1) recs[i].path = fmt::format("{}:{}", hosts[i], recs[i].path);
+  // In the order analyze() reads them: each named input (a folder's logs in find_run_logs' order),
+  // then the files discovery found, in its walk order (the merged plan's).
+  std::vector<const RecordedInput*> order;
+  std::vector<bool> taken(recs.size(), false);
+  for (const auto& in : aopt.inputs) {
+    std::vector<size_t> mine;
+    for (size_t i = 0; i < recs.size(); ++i)
+      if (!taken[i] && recs[i].item == in) mine.push_back(i);
+    std::stable_sort(mine.begin(), mine.end(),
+                     [&](size_t x, size_t y) { return run_log_before(in, recs[x].path, recs[y].path); });
+    for (size_t i : mine) {
+      taken[i] = true;
+      order.push_back(&recs[i]);
+    }
+  }
+  std::map<std::string, size_t> found_at;
+  for (size_t i = 0; i < aopt.found_inputs.size(); ++i) found_at.emplace(aopt.found_inputs[i], i);
+  std::vector<size_t> found;
+  for (size_t i = 0; i < recs.size(); ++i)
+    if (!taken[i]) found.push_back(i);
+  std::stable_sort(found.begin(), found.end(), [&](size_t x, size_t y) {
+    auto at = [&](size_t i) {
+      auto it = found_at.find(recs[i].path);
+      return it == found_at.end() ? found_at.size() : it->second;
+    };
+    return at(x) < at(y);
+  });
+  for (size_t i : found) order.push_back(&recs[i]);
+  return analyze_recorded(aopt, order, timeline);
 }
 
 AnalysisOptions prime_options(const RunOptions& opt, const PlannedJob& pj) {

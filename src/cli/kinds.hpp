@@ -48,6 +48,9 @@ Analysed analyse_unrecognised(const PlannedJob& job, const RunOptions& opt);
 
 // prime-rl pieces that the run's own fast path (a single prime-rl run) shares with the row.
 AnalysisOptions prime_options(const RunOptions& opt, const PlannedJob& job);
+// The prime-rl Report of a job merged from partials (pj.parts): every partial's recorded inputs
+// read in the order analyze() would have read the files.
+Report prime_merged(const AnalysisOptions& aopt, const PlannedJob& pj, std::unique_ptr<TimelineSpool>& timeline);
 // Diagnoses the report in a.detail, evaluates --expect and builds the header.
 void finish_prime(Analysed& a, const RunOptions& opt, const PlannedJob& job);
 // The prime-rl report of an analysed job; null for any other kind.

@@ -34,6 +34,9 @@ struct RunOptions {
   double max_failed_pct = 5.0;         // --max-failed-requests: the srtctl validity gate
   std::string cache_dir;       // --cache DIR: "" for none (cache.hpp)
   std::string cache_settings;  // what besides the inputs changes a job's result (the cache key)
+  // `analyze-logs merge PARTIAL...`: the partials to finish (partial.hpp), read in place of
+  // `inputs`.
+  std::vector<std::string> partials;
   std::string junit;    // --junit FILE: "" for none
   bool github = false;  // GitHub Actions: annotations and step summary (GITHUB_ACTIONS=true, no --no-github)
   std::string tool_version;

@@ -230,8 +230,8 @@ void join_hangs_to_prime(Plan& plan) {
 
 }  // namespace
 
-Plan plan_jobs(const std::vector<std::string>& inputs) {
-  core::Discovery d = core::discover(inputs, kind_probes());
+Plan plan_jobs(const std::vector<std::string>& inputs, const core::DiscoverOptions& opt) {
+  core::Discovery d = core::discover(inputs, kind_probes(), opt);
   Plan plan;
   for (auto& dj : d.jobs) {
     PlannedJob pj;

@@ -4,12 +4,16 @@
 
 #include <cstddef>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "analyze_logs/core/discover.hpp"
 #include "analyze_logs/core/finding.hpp"
 
 namespace alog::cli {
+
+struct MergedParts;  // partial.hpp
 
 struct PlannedJob {
   std::string kind;  // "prime-rl", "srtctl", "ray"; "unrecognised" when nothing was
@@ -29,6 +33,9 @@ struct PlannedJob {
   std::string first_name;                // the name before any was joined
   // When kind is "": what was looked for, and what the input looked like.
   std::string unrecognised, looked_like;
+  // `analyze-logs merge`: what the partials hold of this job (its files' states); its kind
+  // finishes the analysis from them instead of reading the files. Null for a job read here.
+  std::shared_ptr<const MergedParts> parts;
 };
 
 struct Plan {
@@ -36,7 +43,8 @@ struct Plan {
 };
 
 // Throws std::runtime_error with a one-line message naming a missing or unreadable argument.
-Plan plan_jobs(const std::vector<std::string>& inputs);
+// `opt`: discovery's options (`analyze-logs merge` plans over a skeleton of the nodes' files).
+Plan plan_jobs(const std::vector<std::string>& inputs, const core::DiscoverOptions& opt = {});
 
 // --follow: files the loop does not read as inputs of their own (a file rotated away, whose lines
 // were read under its old name) are taken out of the plan and listed as not read, with the reason.

@@ -258,43 +258,32 @@ class Walker {
     }
     ++sniffed_;
     ++counts_.files;
-    std::string head;
-    try {
-      head = read_head(p, opt_.sniff_bytes);
-    } catch (const input::InputError& e) {
+    std::optional<FileSeen> known;
+    if (opt_.seen) known = opt_.seen(p);
+    const FileSeen s = known ? std::move(*known) : see_file(p, probes_, opt_);
+    if (!s.unreadable.empty()) {
       ++counts_.unreadable;
-      skip(rel, "unreadable: " + reason_of(e.what(), p));
+      skip(rel, s.unreadable);
       return false;
     }
-    HeadShape shape = shape_of(head);
-    counts_.lines += shape.lines;
-    if (shape.empty) {
+    counts_.lines += s.lines;
+    if (s.empty) {
       ++counts_.empty;
       skip(rel, "empty");
       return false;
     }
-    for (const auto& probe : probes_) {
-      if (!probe.sniff) continue;
-      std::string role = probe.sniff(p, head);
-      if (!role.empty()) {
-        ++counts_.text;
-        items_.push_back({&probe, rel, false, std::move(role)});
-        return true;
-      }
+    if (!s.kind.empty()) {
+      for (const auto& probe : probes_)
+        if (probe.kind == s.kind) {
+          ++counts_.text;
+          items_.push_back({&probe, rel, false, s.role});
+          return true;
+        }
     }
-    if (shape.binary) {
+    if (s.binary) {
       ++counts_.binary;
       skip(rel, "binary");
       return false;
-    }
-    for (const auto& probe : probes_) {
-      if (!probe.sniff_deep) continue;
-      std::string role = probe.sniff_deep(p);
-      if (!role.empty()) {
-        ++counts_.text;
-        items_.push_back({&probe, rel, false, std::move(role)});
-        return true;
-      }
     }
     ++counts_.text;
     skip(rel, "no line this tool recognises");
@@ -605,6 +594,42 @@ void discover_stdin(std::span<const KindProbe> probes, const DiscoverOptions& op
 }
 
 }  // namespace
+
+FileSeen see_file(const fs::path& p, std::span<const KindProbe> probes, const DiscoverOptions& opt) {
+  FileSeen s;
+  std::string head;
+  try {
+    head = read_head(p, opt.sniff_bytes);
+  } catch (const input::InputError& e) {
+    s.unreadable = "unreadable: " + reason_of(e.what(), p);
+    return s;
+  }
+  HeadShape shape = shape_of(head);
+  s.lines = shape.lines;
+  s.empty = shape.empty;
+  s.binary = shape.binary;
+  if (s.empty) return s;
+  for (const auto& probe : probes) {
+    if (!probe.sniff) continue;
+    std::string role = probe.sniff(p, head);
+    if (!role.empty()) {
+      s.kind = probe.kind;
+      s.role = std::move(role);
+      return s;
+    }
+  }
+  if (s.binary) return s;
+  for (const auto& probe : probes) {
+    if (!probe.sniff_deep) continue;
+    std::string role = probe.sniff_deep(p);
+    if (!role.empty()) {
+      s.kind = probe.kind;
+      s.role = std::move(role);
+      return s;
+    }
+  }
+  return s;
+}
 
 std::string read_head(const fs::path& file, size_t max) {
   auto src = input::open_source(file.string());

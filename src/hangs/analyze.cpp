@@ -834,36 +834,76 @@ bool has_hang_evidence(const HangReport& r) {
   return false;
 }
 
-HangReport analyze(const std::vector<fs::path>& inputs) {
+namespace detail {
+
+FilePart read_file(const fs::path& path, const std::string& display) {
+  FilePart p;
+  p.path = path.string();
+  p.display = display;
+  std::string head;
+  try {
+    head = core::read_head(path, 4096);
+  } catch (const input::InputError& e) {
+    p.what = FilePart::kUnreadable;
+    p.problem = e.what();
+    return p;
+  }
+  if (head.empty()) return p;
+  if (is_fr_head(head) || (static_cast<uint8_t>(head[0]) == 0x80 &&
+                           path.filename().string().find("trace") != std::string::npos)) {
+    p.what = FilePart::kFr;
+    p.fr = read_fr_file(path, display);
+    return p;
+  }
+  size_t s = head.find_first_not_of(" \t\r\n");
+  if (s != std::string::npos && head.substr(s).starts_with("{\"message\"")) {
+    p.what = FilePart::kFacts;
+    scan_error_json(path.string(), display, p.facts);
+    return p;
+  }
+  if (head.find('\0') != std::string::npos) return p;  // binary, not ours
+  p.what = FilePart::kFacts;
+  scan_text(path.string(), display, p.facts);
+  return p;
+}
+
+std::vector<std::pair<fs::path, std::string>> walk_inputs(const std::vector<fs::path>& inputs,
+                                                          std::vector<std::pair<std::string, std::string>>& problems) {
   HangReport r;
-  Facts f;
   std::vector<std::pair<fs::path, std::string>> files;
   for (const auto& in : inputs) walk(in, files, r);
-  for (const auto& [path, display] : files) {
-    std::string head;
-    try {
-      head = core::read_head(path, 4096);
-    } catch (const input::InputError& e) {
-      r.problems.emplace_back(display, e.what());
-      continue;
+  problems = std::move(r.problems);
+  return files;
+}
+
+HangReport decide(std::vector<FilePart> parts, std::vector<std::pair<std::string, std::string>> walk_problems) {
+  HangReport r;
+  r.problems = std::move(walk_problems);
+  Facts f;
+  // The facts of every file in file order, as one scan over all of them would have gathered.
+  for (auto& p : parts) {
+    switch (p.what) {
+      case FilePart::kNone: continue;
+      case FilePart::kUnreadable: r.problems.emplace_back(p.display, std::move(p.problem)); continue;
+      case FilePart::kFr:
+        r.fr.push_back(std::move(p.fr));
+        if (!r.fr.back().error.empty()) r.problems.emplace_back(p.display, r.fr.back().error);
+        r.files.push_back(p.display);
+        continue;
+      case FilePart::kFacts: {
+        Facts& g = p.facts;
+        for (auto& x : g.dumps) f.dumps.push_back(std::move(x));
+        for (auto& x : g.lines) f.lines.push_back(std::move(x));
+        for (auto& x : g.table) f.table.push_back(std::move(x));
+        for (auto& x : g.ras) f.ras.push_back(std::move(x));
+        for (auto& x : g.ids) f.ids.push_back(std::move(x));
+        for (auto& x : g.problems) f.problems.push_back(std::move(x));
+        for (auto& x : g.ambiguities) f.ambiguities.push_back(std::move(x));
+        f.lines_read += g.lines_read;
+        r.files.push_back(p.display);
+        continue;
+      }
     }
-    if (head.empty()) continue;
-    if (is_fr_head(head) || (static_cast<uint8_t>(head[0]) == 0x80 &&
-                             path.filename().string().find("trace") != std::string::npos)) {
-      r.fr.push_back(read_fr_file(path, display));
-      if (!r.fr.back().error.empty()) r.problems.emplace_back(display, r.fr.back().error);
-      r.files.push_back(display);
-      continue;
-    }
-    size_t s = head.find_first_not_of(" \t\r\n");
-    if (s != std::string::npos && head.substr(s).starts_with("{\"message\"")) {
-      detail::scan_error_json(path.string(), display, f);
-      r.files.push_back(display);
-      continue;
-    }
-    if (head.find('\0') != std::string::npos) continue;  // binary, not ours
-    detail::scan_text(path.string(), display, f);
-    r.files.push_back(display);
   }
   for (auto& p : f.problems) r.problems.push_back(std::move(p));
   for (auto& a : f.ambiguities) r.ambiguities.push_back(std::move(a));
@@ -894,6 +934,18 @@ HangReport analyze(const std::vector<fs::path>& inputs) {
   r.lines = std::move(f.lines);
   r.table = std::move(f.table);
   return r;
+}
+
+}  // namespace detail
+
+// Every file read into its own facts (detail::read_file), then one decision over all of them in
+// file order: the same two steps `analyze-logs merge` takes over the files of several partials.
+HangReport analyze(const std::vector<fs::path>& inputs) {
+  std::vector<std::pair<std::string, std::string>> problems;
+  std::vector<detail::FilePart> parts;
+  for (const auto& [path, display] : detail::walk_inputs(inputs, problems))
+    parts.push_back(detail::read_file(path, display));
+  return detail::decide(std::move(parts), std::move(problems));
 }
 
 std::string frames_line(const std::vector<Frame>& frames, size_t max) {

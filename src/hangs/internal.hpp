@@ -2,7 +2,9 @@
 // decides over all of them).
 #pragma once
 
+#include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "analyze_logs/hangs.hpp"
@@ -28,6 +30,24 @@ struct Facts {
   std::vector<std::string> ambiguities;  // mappings a line left uncertain (said in the report)
   uint64_t lines_read = 0;
 };
+
+// What one file gave, before anything is decided: analyze() reads each file into one, and
+// `analyze-logs merge` gets them from the partials (partial.cpp) of the nodes that held them.
+struct FilePart {
+  enum What { kNone, kFr, kFacts, kUnreadable };  // none: empty, or binary and not a dump
+  std::string path, display;
+  What what = kNone;
+  FrDump fr;
+  Facts facts;          // a text file or a torchrun error.json
+  std::string problem;  // unreadable: why
+};
+FilePart read_file(const std::filesystem::path& path, const std::string& display);
+// The files under the inputs in the order analyze() reads them (a folder walked, sorted), and
+// what the walk could not list.
+std::vector<std::pair<std::filesystem::path, std::string>> walk_inputs(
+    const std::vector<std::filesystem::path>& inputs, std::vector<std::pair<std::string, std::string>>& problems);
+// The decision over every file's part, in file order.
+HangReport decide(std::vector<FilePart> parts, std::vector<std::pair<std::string, std::string>> walk_problems);
 
 // Reads one text file (plain, .gz, .zst) line by line; `display` names it in evidence.
 void scan_text(const std::string& path, const std::string& display, Facts& out);

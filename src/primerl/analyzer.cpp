@@ -239,8 +239,10 @@ class Folder {
     if (spool_) spool_->add(ev, t, msg);
   }
 
-  Role end_file() {
-    auto c = [&](Op op) { return op_counts_[static_cast<int>(op)]; };
+  Role end_file() { return role_of_counts(op_counts_); }
+
+  static Role role_of_counts(const std::array<uint64_t, kOpCount>& op_counts) {
+    auto c = [&](Op op) { return op_counts[static_cast<int>(op)]; };
     uint64_t orch = c(Op::client_send) + c(Op::client_done) + c(Op::wait_start) + c(Op::wait_done) +
                     c(Op::batch_start) + c(Op::batch_done) + c(Op::rollout);
     uint64_t inf = c(Op::server_recv) + c(Op::rpc_start) + c(Op::rpc_done);
@@ -447,31 +449,122 @@ Report analyze(const AnalysisOptions& opt) {
   return r;
 }
 
-Report analyze(const AnalysisOptions& opt, std::unique_ptr<TimelineSpool>& timeline) {
-  Report r;
-  r.tool_version = opt.tool_version;
-  r.async_level = opt.async_level;
-  r.thresholds = opt.thresholds ? *opt.thresholds : Thresholds(opt.async_level);
+namespace {
 
-  // Expand inputs. A named file that cannot be opened is fatal; a file inside a run folder that
-  // cannot be opened is reported and skipped.
-  struct Item {
-    std::string path;
-    bool from_folder;
-  };
-  std::vector<Item> items;
+// The role of an input from its events, else from its name.
+Role settle_role(Role by_events, const scan::FileCounts& counts, const std::string& path) {
+  if (by_events == Role::unknown && counts.events == 0 && counts.noise == 0) {
+    // No tagged line to tell by (a quiet trainer rank): fall back on the file's name.
+    fs::path p(path);
+    int hint = role_hint(p.filename());
+    if (hint == 3) hint = role_hint(p.parent_path().filename());
+    return hint == 0 ? Role::orchestrator : hint == 1 ? Role::inference : hint == 2 ? Role::trainer : Role::unknown;
+  }
+  if (by_events == Role::unknown && counts.noise > 0)
+    return Role::inference;  // only `[weights][-]` middleware lines: an inference server
+  return by_events;
+}
+
+// One input of the analysis: a file (or "-") to scan, or what a partial recorded of one.
+struct Item {
+  std::string path;
+  bool from_folder = false;
+  const RecordedInput* recorded = nullptr;
+};
+
+// The inputs as analyze() reads them: a named folder's logs (find_run_logs), a named file, then
+// the files discovery found, each with the input it came from (`item`: its entry in opt.inputs,
+// "" for opt.found_inputs).
+std::vector<std::pair<Item, std::string>> expand_inputs(const AnalysisOptions& opt) {
+  std::vector<std::pair<Item, std::string>> items;
   for (const auto& in : opt.inputs) {
     std::error_code ec;
     if (in != "-" && fs::is_directory(in, ec)) {
       auto logs = find_run_logs(in);
       if (logs.empty())
         throw FatalInputError(fmt::format("{}: no *.log files found in this folder", in));
-      for (auto& p : logs) items.push_back({p.string(), true});
+      for (auto& p : logs) items.push_back({{p.string(), true, nullptr}, in});
     } else {
-      items.push_back({in, false});
+      items.push_back({{in, false, nullptr}, in});
     }
   }
-  for (const auto& in : opt.found_inputs) items.push_back({in, true});
+  for (const auto& in : opt.found_inputs) items.push_back({{in, true, nullptr}, ""});
+  return items;
+}
+
+Report analyze_items(const AnalysisOptions& opt, const std::vector<Item>& items,
+                     std::unique_ptr<TimelineSpool>& timeline);
+
+}  // namespace
+
+Report analyze(const AnalysisOptions& opt, std::unique_ptr<TimelineSpool>& timeline) {
+  // Expand inputs. A named file that cannot be opened is fatal; a file inside a run folder that
+  // cannot be opened is reported and skipped.
+  std::vector<Item> items;
+  for (auto& [item, from] : expand_inputs(opt)) items.push_back(std::move(item));
+  return analyze_items(opt, items, timeline);
+}
+
+RecordedInput record_input(const std::string& path, bool from_folder, const std::string& item, unsigned threads) {
+  RecordedInput rec;
+  rec.path = path;
+  rec.item = item;
+  rec.from_folder = from_folder;
+  std::unique_ptr<input::ByteSource> src;
+  try {
+    src = input::open_source(path);
+  } catch (const input::InputError& e) {
+    if (!from_folder) throw FatalInputError(e.what());
+    rec.unreadable = true;
+    rec.error = e.what();
+    return rec;
+  }
+  rec.compression = std::string(input::compression_name(src->compression()));
+  scan::Options so;
+  so.threads = std::max(1u, threads);
+  rec.counts = scan::scan(*src, 0, so, [&](const Event& ev, std::string_view msg) { add_recorded(rec, ev, msg); });
+  return rec;
+}
+
+std::vector<RecordedInput> record_inputs(const AnalysisOptions& opt) {
+  std::vector<RecordedInput> out;
+  for (auto& [item, from] : expand_inputs(opt)) out.push_back(record_input(item.path, item.from_folder, from, opt.threads));
+  return out;
+}
+
+Report analyze_recorded(const AnalysisOptions& opt, const std::vector<const RecordedInput*>& inputs,
+                        std::unique_ptr<TimelineSpool>& timeline) {
+  std::vector<Item> items;
+  for (const auto* r : inputs) items.push_back({r->path, r->from_folder, r});
+  return analyze_items(opt, items, timeline);
+}
+
+Role recorded_role(const RecordedInput& r) {
+  if (r.unreadable) return Role::unknown;
+  std::array<uint64_t, kOpCount> ops{};
+  r.for_each([&](const Event& ev, std::string_view) {
+    if (is_step_op(ev.op) && ev.op != Op::step_orch && ev.op != Op::step_trainer) return;
+    ++ops[static_cast<int>(ev.op)];
+  });
+  return settle_role(Folder::role_of_counts(ops), r.counts, r.path == "-" ? "<stdin>" : r.path);
+}
+
+bool run_log_before(const std::string& root, const std::string& a, const std::string& b) {
+  std::error_code ec;
+  fs::path ra = fs::path(a).lexically_relative(root), rb = fs::path(b).lexically_relative(root);
+  int ha = role_hint(ra), hb = role_hint(rb);
+  if (ha != hb) return ha < hb;
+  return ra.generic_string() < rb.generic_string();
+}
+
+namespace {
+
+Report analyze_items(const AnalysisOptions& opt, const std::vector<Item>& items,
+                     std::unique_ptr<TimelineSpool>& timeline) {
+  Report r;
+  r.tool_version = opt.tool_version;
+  r.async_level = opt.async_level;
+  r.thresholds = opt.thresholds ? *opt.thresholds : Thresholds(opt.async_level);
 
   std::unique_ptr<TimelineSpool> spool;
   if (opt.timeline_path) spool = std::make_unique<TimelineSpool>(*opt.timeline_path, items.size() == 1);
@@ -481,40 +574,49 @@ Report analyze(const AnalysisOptions& opt, std::unique_ptr<TimelineSpool>& timel
     InputReport ir;
     ir.path = items[i].path;
     auto file = static_cast<uint32_t>(r.inputs.size());
+    const RecordedInput* rec = items[i].recorded;
     std::unique_ptr<input::ByteSource> src;
-    try {
-      src = input::open_source(items[i].path);
-    } catch (const input::InputError& e) {
-      if (!items[i].from_folder) throw FatalInputError(e.what());
+    if (rec && rec->unreadable) {
       ir.unreadable = true;
-      ir.error = e.what();
+      ir.error = rec->error;
       r.inputs.push_back(std::move(ir));
       continue;
     }
+    if (!rec) {
+      try {
+        src = input::open_source(items[i].path);
+      } catch (const input::InputError& e) {
+        if (!items[i].from_folder) throw FatalInputError(e.what());
+        ir.unreadable = true;
+        ir.error = e.what();
+        r.inputs.push_back(std::move(ir));
+        continue;
+      }
+    }
     if (items[i].path == "-") ir.path = "<stdin>";
-    ir.compression = std::string(input::compression_name(src->compression()));
+    ir.compression = rec ? rec->compression : std::string(input::compression_name(src->compression()));
     r.inputs.push_back(ir);
-    scan::Options so;
-    so.threads = std::max(1u, opt.threads);
-    if (opt.progress)
-      so.progress = [&opt, name = ir.path](uint64_t done, uint64_t total) { opt.progress(name, done, total); };
     folder.begin_file(file, ir.path);
     if (spool) spool->begin_file(file, r.inputs[file].path);
-    auto counts = scan::scan(*src, file, so, [&](const Event& ev, std::string_view msg) {
-      folder.on_event(ev, msg);
-    });
+    scan::FileCounts counts;
+    if (rec) {
+      // What a partial recorded of this input: its events in the order the scan gave them.
+      rec->for_each([&](const Event& recorded, std::string_view msg) {
+        Event ev = recorded;
+        ev.file = file;
+        folder.on_event(ev, msg);
+      });
+      counts = rec->counts;
+    } else {
+      scan::Options so;
+      so.threads = std::max(1u, opt.threads);
+      if (opt.progress)
+        so.progress = [&opt, name = ir.path](uint64_t done, uint64_t total) { opt.progress(name, done, total); };
+      counts = scan::scan(*src, file, so, [&](const Event& ev, std::string_view msg) { folder.on_event(ev, msg); });
+    }
     InputReport& stored = r.inputs[file];
     stored.counts = std::move(counts);
-    stored.role = folder.end_file();
-    if (stored.role == Role::unknown && stored.counts.events == 0 && stored.counts.noise == 0) {
-      // No tagged line to tell by (a quiet trainer rank): fall back on the file's name.
-      fs::path p(stored.path);
-      int hint = role_hint(p.filename());
-      if (hint == 3) hint = role_hint(p.parent_path().filename());
-      stored.role = hint == 0 ? Role::orchestrator : hint == 1 ? Role::inference : hint == 2 ? Role::trainer : Role::unknown;
-    } else if (stored.role == Role::unknown && stored.counts.noise > 0) {
-      stored.role = Role::inference;  // only `[weights][-]` middleware lines: an inference server
-    }
+    stored.role = settle_role(folder.end_file(), stored.counts, stored.path);
     if (stored.counts.partial) stored.error = stored.counts.error;
   }
 
@@ -558,5 +660,7 @@ Report analyze(const AnalysisOptions& opt, std::unique_ptr<TimelineSpool>& timel
   timeline = std::move(spool);
   return r;
 }
+
+}  // namespace
 
 }  // namespace alog

@@ -7,25 +7,8 @@
 // testdata job and compares the report.json, SUMMARY.md and HTML of both.
 #include <nlohmann/json.hpp>
 
+#include "analyze_logs/core/json_io.hpp"
 #include "analyze_logs/srtctl.hpp"
-
-namespace nlohmann {
-template <typename T>
-struct adl_serializer<std::optional<T>> {
-  static void to_json(json& j, const std::optional<T>& v) {
-    if (v)
-      j = *v;
-    else
-      j = nullptr;
-  }
-  static void from_json(const json& j, std::optional<T>& v) {
-    if (j.is_null())
-      v.reset();
-    else
-      v = j.get<T>();
-  }
-};
-}  // namespace nlohmann
 
 namespace alog::srtctl {
 

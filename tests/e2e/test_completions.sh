@@ -24,7 +24,9 @@ bash_file=$src/docs/analyze-logs.bash-completion
 # Every option of --help, in every completion.
 for opt in $("$bin" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u) \
   $("$bin" compare --help | grep -oE -- '--[a-z][a-z-]+' | sort -u) \
-  $("$bin" mcp --help | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
+  $("$bin" mcp --help | grep -oE -- '--[a-z][a-z-]+' | sort -u) \
+  $("$bin" partial --help | grep -oE -- '--[a-z][a-z-]+' | sort -u) \
+  $("$bin" merge --help | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
   for f in "$bash_file" "$zsh_file" "$fish_file"; do
     case $f in
       *fish*) grep -qE -- "-l ${opt#--}( |$)" "$f" || fail "$(basename "$f") lacks $opt (from --help)" ;;
@@ -44,6 +46,11 @@ fish_complete() { fish --no-config -c "source '$fish_file'; complete -C '$1'" | 
 [[ $(fish_complete 'analyze-logs mcp --par') == "--parallel"* ]] || fail "fish: mcp --parallel"
 [[ $(fish_complete 'analyze-logs mcp --fail') == "" ]] || fail "fish: mcp offers the analysis's options"
 [[ $(fish_complete 'analyze-logs compare --col') == "" ]] || fail "fish: compare offers --color"
+[[ $(fish_complete 'analyze-logs part') == *partial* ]] || fail "fish: no partial subcommand"
+[[ $(fish_complete 'analyze-logs partial --kind ') == "srtctl " ]] || fail "fish: partial --kind: $(fish_complete 'analyze-logs partial --kind ')"
+[[ $(fish_complete 'analyze-logs merge --fail-on ') == "critical warning " ]] || fail "fish: merge --fail-on"
+[[ $(fish_complete 'analyze-logs merge --cac') == "" ]] || fail "fish: merge offers --cache"
+[[ $(fish_complete 'analyze-logs partial --fail') == "" ]] || fail "fish: partial offers the analysis's options"
 echo "ok: fish completes values, options and the subcommand"
 
 # zsh: an interactive zsh on a pseudo-terminal, compinit with the completion on $fpath, and
@@ -77,7 +84,7 @@ zpty -d z
 ZSH
 timeout 300 zsh -f "$tmp/drive.zsh" "$tmp/fpath" "$tmp/offered" \
   'analyze-logs --format=' 'analyze-logs --fail-on=' 'analyze-logs --jun' 'analyze-logs compare --fail-on' \
-  'analyze-logs --col' 'analyze-logs mcp --par' >"$tmp/zsh.out" || { cat "$tmp/zsh.out"; fail "driving zsh"; }
+  'analyze-logs --col' 'analyze-logs mcp --par' 'analyze-logs partial --kind=' 'analyze-logs merge --jun' >"$tmp/zsh.out" || { cat "$tmp/zsh.out"; fail "driving zsh"; }
 zsh_offered() { grep -A1 -xF -- "== $1" "$tmp/zsh.out" | tail -n1; }
 [[ $(zsh_offered 'analyze-logs --format=') == *"json md text"* ]] || { cat "$tmp/zsh.out"; fail "zsh --format="; }
 [[ $(zsh_offered 'analyze-logs --fail-on=') == *"critical warning"* ]] || { cat "$tmp/zsh.out"; fail "zsh --fail-on="; }
@@ -86,4 +93,6 @@ zsh_offered() { grep -A1 -xF -- "== $1" "$tmp/zsh.out" | tail -n1; }
 o=$(zsh_offered 'analyze-logs compare --fail-on')
 [[ $o == *"--fail-on-regression"* && $o != *"--fail-on "* && $o != *"--fail-on="* ]] || { cat "$tmp/zsh.out"; fail "zsh compare --fail-on: $o"; }
 [[ $(zsh_offered 'analyze-logs mcp --par') == *"--parallel"* ]] || { cat "$tmp/zsh.out"; fail "zsh mcp --par"; }
-echo "ok: zsh completes values and the options of the analysis, of compare and of mcp"
+[[ $(zsh_offered 'analyze-logs partial --kind=') == *"srtctl"* ]] || { cat "$tmp/zsh.out"; fail "zsh partial --kind="; }
+[[ $(zsh_offered 'analyze-logs merge --jun') == *"--junit"* ]] || { cat "$tmp/zsh.out"; fail "zsh merge --jun"; }
+echo "ok: zsh completes values and the options of the analysis, of compare, of mcp, of partial and of merge"

@@ -61,7 +61,9 @@ else
 fi
 for opt in $("$bin" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u) \
   $("$bin" compare --help | grep -oE -- '--[a-z][a-z-]+' | sort -u) \
-  $("$bin" mcp --help | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
+  $("$bin" mcp --help | grep -oE -- '--[a-z][a-z-]+' | sort -u) \
+  $("$bin" partial --help | grep -oE -- '--[a-z][a-z-]+' | sort -u) \
+  $("$bin" merge --help | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
   grep -qF -- "${opt//-/\\-}" "$man1" || fail "the man page does not mention $opt (from --help)"
 done
 

@@ -7,7 +7,10 @@
 #    binary under test on its node's folder with --json --no-folder into the shared folder;
 #  - the same as a job array (sbatch --array=0-2 --wait), one array task per node, which also
 #    writes a report folder (-o) into the shared folder;
-# then checks that:
+# then, for an srtctl job and a Ray job spread over three nodes under one node-local path, one
+# `analyze-logs partial` srun step per node (and again as an array) writing into the shared folder
+# and `analyze-logs merge` over them; then checks that:
+#  - each merged report is byte for byte the report of all the job's files in one place;
 #  - each task's JSON is byte for byte what the same command prints run directly, outside SLURM
 #    (nothing is taken out: the report holds no clock time or host of the run, and the paths are
 #    the same absolute ones), and the report folder's report.json is that JSON too;
@@ -93,10 +96,75 @@ timeout 60 sbatch --array=0-2 --wait --time=2 -J alog-array -o "$shared/array/%a
 array_job=$(awk '/^Submitted batch job/ { print $4 }' "$tmp/sbatch.log")
 [[ -n $array_job ]] || fail "no job id from sbatch: $(cat "$tmp/sbatch.log")"
 
-# TODO(issue 19, partial/merge): once `analyze-logs partial` and `analyze-logs merge` exist, each
-# task above writes a partial into $shared instead of (or beside) its JSON, and a last step here
-# merges every partial in $shared; its report is checked against one analyze-logs run over all
-# three node folders together. Until then nothing here reads the shared outputs as a whole.
+# Analysis where the logs live (docs/SLURM.md, "Partials"): an srtctl job and a Ray job whose files
+# are spread over three nodes, each node holding its share under the same path (node-local
+# scratch, /tmp/ray/...). One srun step per node writes that node's partials into the shared
+# folder; merge finishes; its report is the report of all the files in one place. One machine has
+# one such path at a time, so the steps run one after the other, each placing its node's share
+# first; then the same as a job array run one task at a time (%1).
+local_dir=$tmp/node-local
+srtctl_job=$src/testdata/srtctl/logs/4459_2P_1D_20251122_041341
+ray_job=$src/testdata/ray/actor_died
+mkdir -p "$tmp/shares"
+ls "$srtctl_job" | grep -Ev '_(prefill|decode)_' >"$tmp/shares/srtctl-0"  # the head node's files
+ls "$srtctl_job" | grep -E '_prefill_' >"$tmp/shares/srtctl-1"
+ls "$srtctl_job" | grep -E '_decode_' >"$tmp/shares/srtctl-2"
+echo running_logs >"$tmp/shares/ray-0"  # the driver's node
+echo session_latest >"$tmp/shares/ray-1"
+echo node-10.0.0.2 >"$tmp/shares/ray-2"
+cat >"$tmp/partial.sh" <<PARTIALEOF
+#!/usr/bin/env bash
+# partial.sh NODE OUT: node NODE's shares placed at the node-local paths, then its two partials.
+set -e
+i=\$1 out=\$2
+rm -rf "$local_dir"
+mkdir -p "$local_dir/4459_2P_1D_20251122_041341" "$local_dir/actor_died"
+while read -r f; do cp -r "$srtctl_job/\$f" "$local_dir/4459_2P_1D_20251122_041341/"; done <"$tmp/shares/srtctl-\$i"
+while read -r f; do cp -r "$ray_job/\$f" "$local_dir/actor_died/"; done <"$tmp/shares/ray-\$i"
+echo "parent=\$(cat /proc/\$PPID/comm)" >"\$out/n\$i.where"
+"$bin" partial -q --kind srtctl "$local_dir/4459_2P_1D_20251122_041341" -o "\$out/srtctl-n\$i.alogp"
+"$bin" partial -q "$local_dir/actor_died" -o "\$out/ray-n\$i.alogp"
+PARTIALEOF
+chmod +x "$tmp/partial.sh"
+mkdir -p "$shared/partials-srun" "$shared/partials-array"
+for i in 0 1 2; do
+  rc=0
+  timeout 60 srun -N1 --ntasks-per-node=1 --time=2 -J "alog-partial-n$i" "$tmp/partial.sh" "$i" \
+    "$shared/partials-srun" >"$shared/partials-srun/n$i.log" 2>&1 || rc=$?
+  ((rc == 0)) || { cat "$shared/partials-srun/n$i.log"; fail "srun partial on node n$i: exit $rc"; }
+  grep -qx "parent=slurmstepd" "$shared/partials-srun/n$i.where" ||
+    fail "partial n$i did not run under slurmstepd: $(cat "$shared/partials-srun/n$i.where")"
+done
+cat >"$tmp/partials-array.sh" <<ARRAYEOF
+#!/usr/bin/env bash
+exec "$tmp/partial.sh" "\$SLURM_ARRAY_TASK_ID" "$shared/partials-array"
+ARRAYEOF
+rc=0
+timeout 60 sbatch --array=0-2%1 --wait --time=2 -J alog-partials -o "$shared/partials-array/%a.out" \
+  "$tmp/partials-array.sh" >"$tmp/sbatch-partials.log" 2>&1 || rc=$?
+((rc == 0)) || { cat "$tmp/sbatch-partials.log" "$shared"/partials-array/*.out; fail "sbatch --array partials: exit $rc"; }
+# All the files in one place, at the same paths: the report merge must give.
+rm -rf "$local_dir"
+mkdir -p "$local_dir"
+cp -r "$srtctl_job" "$ray_job" "$local_dir/"
+for kind in srtctl ray; do
+  one=$local_dir/actor_died
+  [[ $kind == srtctl ]] && one=$local_dir/4459_2P_1D_20251122_041341
+  "$bin" --json --no-folder "$one" >"$tmp/one-place-$kind.json" || fail "one-place run of the $kind job: exit $?"
+  for how in srun array; do
+    "$bin" merge --json --no-folder "$shared/partials-$how/$kind"-n*.alogp >"$tmp/merged-$how-$kind.json" ||
+      fail "merge of the $kind partials ($how): exit $?"
+    cmp "$tmp/one-place-$kind.json" "$tmp/merged-$how-$kind.json" ||
+      fail "the merged $kind report ($how) differs from the report of all its files in one place"
+  done
+done
+python3 - "$tmp" <<'PYEOF' || fail "the merged reports"
+import json, sys
+s = json.load(open(f"{sys.argv[1]}/merged-srun-srtctl.json"))
+r = json.load(open(f"{sys.argv[1]}/merged-srun-ray.json"))
+assert s["kind"] == "srtctl" and s["verdict"] == "failed", (s["kind"], s["verdict"])
+assert r["kind"] == "ray" and r["verdict"] == "failed", (r["kind"], r["verdict"])
+PYEOF
 
 # Each task's output is what the same command prints outside SLURM.
 for i in 0 1 2; do
@@ -173,4 +241,5 @@ grep -qF "$nodes/missing: No such file or directory" "$shared/array2/1.out" || f
 cmp "$tmp/direct-n0.json" "$shared/array2/n0.json" || fail "array2 task 0's JSON differs from the direct run's"
 cmp "$tmp/direct-n2.json" "$shared/array2/n2.json" || fail "array2 task 2's JSON differs from the direct run's"
 echo "ok: 3 srun steps and a 3-task array on a single-node SLURM cluster ($node) match the direct runs;" \
-  "a failing task's exit 2 comes back through srun (exit 2) and sbatch --wait (exit $rc)"
+  "a failing task's exit 2 comes back through srun (exit 2) and sbatch --wait (exit $rc);" \
+  "an srtctl job's and a Ray job's partials from 3 nodes (srun steps, an array) merge into their one-place reports"

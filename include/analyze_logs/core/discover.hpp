@@ -19,6 +19,7 @@
 #include <cstddef>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -55,12 +56,29 @@ struct KindProbe {
   std::string_view stdin_file;
 };
 
+// What discovery read of one file: its first bytes' shape, and the kind that claimed it (by its
+// head, or by a read of the whole text: sniff_deep). Computed from the file, or (`analyze-logs
+// merge`) recorded by `analyze-logs partial` where the file was.
+struct FileSeen {
+  std::string unreadable;  // why it could not be read ("unreadable: ..." as the skip says); "" read
+  size_t lines = 0;        // lines of the head
+  bool empty = false, binary = false;
+  std::string kind, role;  // the probe that claimed it; "" none
+};
+
 struct DiscoverOptions {
   size_t sniff_bytes = 64 * 1024;
   int max_depth = 24;              // folders below an argument
   size_t max_files = 100000;       // files sniffed per argument
   std::filesystem::path temp_dir;  // for copies of standard input; empty: the system's
+  // When set, what is known of a file before it is read: a value is used as what the file
+  // showed (`analyze-logs merge` walks a skeleton of empty files standing for several nodes'
+  // files, and their heads were read where they were); nullopt reads the file.
+  std::function<std::optional<FileSeen>(const std::filesystem::path&)> seen;
 };
+
+// Reads the head of `file` and asks the probes, as discovery does for every file it walks.
+FileSeen see_file(const std::filesystem::path& file, std::span<const KindProbe> probes, const DiscoverOptions& opt);
 
 struct DiscoveredJob {
   std::string kind;

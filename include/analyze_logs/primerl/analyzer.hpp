@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "analyze_logs/event.hpp"
+#include "analyze_logs/file_counts.hpp"
 #include "analyze_logs/primerl/model.hpp"
 #include "analyze_logs/primerl/timeline.hpp"
 
@@ -54,5 +56,43 @@ Report analyze(const AnalysisOptions& opt);
 // merged: the caller calls (*timeline)->finish(report) when it likes (the CLI does it on a second
 // thread while it writes report.json).
 Report analyze(const AnalysisOptions& opt, std::unique_ptr<TimelineSpool>& timeline);
+
+
+// ---- Where the logs live (`analyze-logs partial` / `merge`) -----------------------------------
+// What scanning one input gave, kept so that the analysis can finish elsewhere: its counts and
+// its events in scan order, with the message of each (timeline.txt quotes them). No other text
+// of the log: the untagged lines were never kept.
+struct RecordedInput {
+  std::string path;          // as analyze() names it
+  std::string item;          // the opt.inputs entry it came from; "" for a found input
+  bool from_folder = false;  // found in a folder (unreadable: reported), else named (fatal)
+  bool unreadable = false;   // could not be opened; `error` says why
+  std::string error;
+  std::string compression;
+  scan::FileCounts counts;
+  uint64_t event_count = 0;
+  std::string events;    // packed as they came (a few tens of bytes each; partial.cpp)
+  std::string messages;  // every event's message, one after the other
+  // The events in scan order, each with its message (`file` is 0: the reader sets it).
+  void for_each(const std::function<void(const Event&, std::string_view)>& f) const;
+};
+// Scans one input as analyze() would. Throws FatalInputError when a named input cannot be opened.
+RecordedInput record_input(const std::string& path, bool from_folder, const std::string& item, unsigned threads);
+// Every input of opt, expanded as analyze() expands them.
+std::vector<RecordedInput> record_inputs(const AnalysisOptions& opt);
+// analyze() over recorded inputs, read in this order: the same Report as scanning the files.
+Report analyze_recorded(const AnalysisOptions& opt, const std::vector<const RecordedInput*>& inputs,
+                        std::unique_ptr<TimelineSpool>& timeline);
+// The role analyze() gives a recorded input (by its events, else its name), without the analysis.
+Role recorded_role(const RecordedInput& r);
+// find_run_logs' order of two logs under the run folder `root`.
+bool run_log_before(const std::string& root, const std::string& a, const std::string& b);
+// A recorded input to bytes and back (a partial's payload: varints, present fields only).
+std::string pack_recorded(const RecordedInput& r);
+// Throws std::runtime_error naming what is wrong when `bytes` is not what pack_recorded wrote
+// (every event is decoded once to check it).
+RecordedInput unpack_recorded(std::string_view bytes);
+// Appends one event to r (record_input's sink).
+void add_recorded(RecordedInput& r, const Event& ev, std::string_view msg);
 
 }  // namespace alog
