@@ -1,0 +1,226 @@
+// partial_state / merge_partials: the Ray analysis split where the logs live.
+//
+// A node keeps, per file analyze() would read, the file's own scan (scan_one): the scan reads
+// nothing of other files except an actor's rank and whether a later phase came first, and fold()
+// resolves both. The merge puts the files of all parts in the order discover() gives files found
+// in one place (driver logs by folder, then each session folder's worker files and Ray's own logs
+// by path, `session_latest` first, then files given alone), folds their states in that order and
+// decides as analyze() does, so the report is the one of all the files in one place. Display paths
+// are made again against the folder that holds every part's base; a file path held by two hosts
+// becomes `host:path` in each (a session folder held by two is listed once).
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <stdexcept>
+#include <tuple>
+
+#include "internal.hpp"
+
+namespace alog::ray {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using detail::InputFile;
+using detail::ScanState;
+
+namespace {
+
+constexpr int kStateVersion = 1;
+
+fs::path absolute_of(const fs::path& p) {
+  std::error_code ec;
+  fs::path a = fs::absolute(p, ec);
+  return (ec ? p : a).lexically_normal();
+}
+
+// One file of one part, as read back.
+struct Item {
+  std::string host;
+  InputFile f;
+  std::string given;  // the path as the node was given it (display when outside the base)
+  fs::path abs, dir_abs;
+  ScanState st;
+};
+
+struct Part {
+  std::string host;
+  std::string base;
+  std::vector<std::string> ignored;
+  std::vector<Problem> problems;
+  std::vector<Item> items;
+};
+
+const json& key(const json& j, const char* k) {
+  auto it = j.find(k);
+  if (it == j.end()) throw std::runtime_error(fmt::format("'{}' is missing", k));
+  return *it;
+}
+
+std::string str(const json& j, const char* k) {
+  const json& v = key(j, k);
+  if (!v.is_string())
+    throw std::runtime_error(fmt::format("{}: expected a string, got {}", k, v.type_name()));
+  return v.get<std::string>();
+}
+
+const json& arr(const json& j, const char* k) {
+  const json& v = key(j, k);
+  if (!v.is_array())
+    throw std::runtime_error(fmt::format("{}: expected an array, got {}", k, v.type_name()));
+  return v;
+}
+
+Part read_part(const core::PartState& ps) {
+  Part p;
+  p.host = ps.host;
+  const json& j = ps.state;
+  try {
+    if (!j.is_object())
+      throw std::runtime_error(fmt::format("expected an object, got {}", j.type_name()));
+    const json& v = key(j, "version");
+    if (!v.is_number_integer() || v.get<int64_t>() != kStateVersion)
+      throw std::runtime_error(
+          fmt::format("version: expected {}, got {}", kStateVersion, v.dump()));
+    p.base = str(j, "base");
+    for (const auto& s : arr(j, "ignored")) {
+      if (!s.is_string()) throw std::runtime_error("ignored: expected strings");
+      p.ignored.push_back(s.get<std::string>());
+    }
+    for (const auto& pr : arr(j, "problems")) {
+      if (!pr.is_object()) throw std::runtime_error("problems: expected objects");
+      p.problems.push_back({str(pr, "file"), str(pr, "message")});
+    }
+    const json& files = arr(j, "files");
+    for (size_t i = 0; i < files.size(); ++i) {
+      try {
+        const json& jf = files[i];
+        if (!jf.is_object())
+          throw std::runtime_error(fmt::format("expected an object, got {}", jf.type_name()));
+        Item it;
+        it.host = ps.host;
+        it.f = detail::file_from_json(jf);
+        it.given = it.f.path.generic_string();
+        it.abs = fs::path(str(jf, "abs"));
+        it.dir_abs = fs::path(str(jf, "dir_abs"));
+        it.f.path = it.abs;
+        try {
+          it.st = detail::state_from_json(key(jf, "state"));
+        } catch (const std::exception& e) {
+          throw std::runtime_error(fmt::format("state.{}", e.what()));
+        }
+        p.items.push_back(std::move(it));
+      } catch (const std::exception& e) {
+        throw std::runtime_error(fmt::format("files[{}].{}", i, e.what()));
+      }
+    }
+  } catch (const std::exception& e) {
+    throw std::runtime_error(fmt::format("Ray partial state of host '{}': {}", ps.host, e.what()));
+  }
+  return p;
+}
+
+// discover()'s order: driver logs by folder; the session folder an input is; session folders
+// found below (`session_latest` first, then by path), each with its worker files before Ray's
+// own logs, each by path; files given alone last.
+auto order_key(const Item& it) {
+  const InputFile& f = it.f;
+  bool session = f.group == 1 || f.group == 2;
+  int latest = f.group == 2 && detail::is_latest_session(f.dir) ? 0 : 1;
+  int system = session && f.kind != detail::FileKind::worker ? 1 : 0;
+  fs::path dir = f.group == 3 ? fs::path() : it.dir_abs;
+  return std::make_tuple(f.group, latest, dir, system, it.abs, it.host);
+}
+
+}  // namespace
+
+json partial_state(const std::vector<fs::path>& inputs, const Options& opt) {
+  (void)opt;  // the clock is the merge's: the state holds the logs' own times only
+  RayReport r;
+  ScanState st;
+  json files = json::array();
+  try {
+    detail::discover(inputs, st, r);
+    for (const auto& f : st.files) {
+      json jf = detail::file_to_json(f);
+      jf["abs"] = absolute_of(f.path).generic_string();
+      jf["dir_abs"] = absolute_of(f.dir).generic_string();
+      jf["state"] = detail::state_to_json(detail::scan_one(f));
+      files.push_back(std::move(jf));
+    }
+  } catch (const std::exception& e) {
+    st.problems.push_back({"", fmt::format("analysis stopped: {}", e.what())});
+  }
+  json problems = json::array();
+  for (const auto& p : st.problems) problems.push_back({{"file", p.file}, {"message", p.message}});
+  return {{"version", kStateVersion}, {"base", r.base},         {"ignored", r.ignored},
+          {"problems", problems},     {"files", std::move(files)}};
+}
+
+RayReport merge_partials(const std::vector<core::PartState>& parts, const Options& opt) {
+  std::vector<Part> ps;
+  for (const auto& p : parts) ps.push_back(read_part(p));
+  // What is per part (discovery's problems and ignored files) in an order of its own.
+  std::stable_sort(ps.begin(), ps.end(), [](const Part& a, const Part& b) {
+    return std::tie(a.host, a.base, a.ignored) < std::tie(b.host, b.base, b.ignored);
+  });
+
+  RayReport r;
+  ScanState st;
+  std::vector<Item> items;
+  std::vector<fs::path> bases;
+  std::set<std::pair<std::string, fs::path>> seen;  // one host's file given by two parts: once
+  for (auto& p : ps) {
+    if (!p.base.empty()) bases.emplace_back(p.base);
+    for (auto& pr : p.problems) st.problems.push_back(std::move(pr));
+    for (auto& s : p.ignored)
+      if (std::find(r.ignored.begin(), r.ignored.end(), s) == r.ignored.end())
+        r.ignored.push_back(std::move(s));
+    for (auto& it : p.items)
+      if (seen.emplace(it.host, it.abs).second) items.push_back(std::move(it));
+  }
+  std::stable_sort(items.begin(), items.end(),
+                   [](const Item& a, const Item& b) { return order_key(a) < order_key(b); });
+
+  fs::path base = detail::common_base({}, bases);
+  r.base = base.string();
+  // A display path held by two hosts names each file after its host.
+  std::vector<std::string> display(items.size());
+  std::map<std::string, std::set<std::string>> hosts_of;
+  for (size_t i = 0; i < items.size(); ++i) {
+    display[i] = detail::display_in(items[i].abs, base, items[i].given);
+    hosts_of[display[i]].insert(items[i].host);
+  }
+  // A session folder is listed once, whichever hosts hold it (as the folders of one place).
+  std::vector<std::string> session_dirs;
+  std::set<std::string> dirs_listed;
+  for (size_t i = 0; i < items.size(); ++i) {
+    Item& it = items[i];
+    std::string name = display[i];
+    if (hosts_of[name].size() > 1) name = fmt::format("{}:{}", it.host, name);
+    if (name != it.f.display) detail::rename_file(it.st, name);
+    it.f.display = name;
+    if (it.f.group == 1 || it.f.group == 2) {
+      std::string d = detail::display_in(it.dir_abs, base, it.f.dir.generic_string());
+      if (dirs_listed.insert(d).second) session_dirs.push_back(d);
+    }
+    if (it.f.kind == detail::FileKind::driver) r.driver_logs.push_back(it.f.display);
+    if (it.f.kind == detail::FileKind::worker) ++r.worker_files;
+    if (it.f.forced)
+      r.notes.push_back(
+          fmt::format("{} does not look like a TorchSpec driver log; it was read as one anyway.",
+                      it.abs.filename().string()));
+  }
+  r.session_dirs = std::move(session_dirs);
+
+  for (auto& it : items) {
+    it.st.files.clear();
+    it.st.files.push_back(std::move(it.f));
+    detail::fold(st, std::move(it.st));
+  }
+  detail::decide(st, r, opt);
+  return r;
+}
+
+}  // namespace alog::ray

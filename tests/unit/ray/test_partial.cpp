@@ -1,0 +1,352 @@
+// partial_state / merge_partials (the Ray part of `analyze-logs partial` and `merge`): for every
+// testdata job, split its files across parts several ways, each part written on "a node" that
+// holds only its files at the same path, through CBOR, and the merged report must be the report
+// of analysing all the files in one place, byte for byte. Then fold() itself: the state of files
+// scanned one by one and folded equals the state of the same files scanned in turn, on the
+// testdata and on files built to cross the two dependencies between files (an actor's rank named
+// by an earlier file; `Added N samples` after a later phase seen in an earlier file).
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "../../../src/ray/internal.hpp"
+#include "analyze_logs/ray.hpp"
+#include "support.hpp"
+
+namespace fs = std::filesystem;
+using namespace alog::ray;
+using alog::core::PartState;
+using nlohmann::json;
+
+namespace {
+
+const fs::path kRay = fs::path(ALOG_TESTDATA) / "ray";
+const char* kCases[] = {"actor_died", "nccl_timeout", "stuck_shards", "training"};
+
+// The files of a testdata job, relative to its folder, sorted.
+std::vector<fs::path> files_of(const std::string& the_case) {
+  std::vector<fs::path> v;
+  for (const auto& e : fs::recursive_directory_iterator(kRay / the_case))
+    if (e.is_regular_file()) v.push_back(e.path().lexically_relative(kRay / the_case));
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+uint64_t bytes_of(const std::string& the_case, const std::vector<fs::path>& files) {
+  uint64_t n = 0;
+  for (const auto& f : files) n += fs::file_size(kRay / the_case / f);
+  return n;
+}
+
+// One folder at a fixed path that each "node" fills with its own files in turn.
+struct Node {
+  alog::test_support::TempDir tmp{"alog_ray_partial"};
+  fs::path root = tmp.path / "job";
+
+  void hold(const std::string& the_case, const std::vector<fs::path>& files) const {
+    fs::remove_all(root);
+    fs::create_directories(root);
+    for (const auto& f : files) {
+      fs::create_directories((root / f).parent_path());
+      fs::copy_file(kRay / the_case / f, root / f);
+    }
+  }
+  // The part `host` writes for `files`, through CBOR as a partial file carries it.
+  PartState part(const std::string& host, const std::string& the_case,
+                 const std::vector<fs::path>& files, size_t* cbor_bytes = nullptr) const {
+    hold(the_case, files);
+    json state = partial_state({root}, {});
+    std::vector<uint8_t> cbor = json::to_cbor(state);
+    if (cbor_bytes) *cbor_bytes += cbor.size();
+    return PartState{host, json::from_cbor(cbor)};
+  }
+  std::string direct(const std::string& the_case) const {
+    hold(the_case, files_of(the_case));
+    return to_json(analyze({root}, {})).dump();
+  }
+};
+
+// Where two reports part, for the failure message.
+std::string first_difference(const std::string& a, const std::string& b) {
+  size_t i = 0;
+  while (i < a.size() && i < b.size() && a[i] == b[i]) ++i;
+  if (i == a.size() && i == b.size()) return "identical";
+  size_t from = i > 200 ? i - 200 : 0;
+  return "merged: ..." + a.substr(from, 400) + "\ndirect: ..." + b.substr(from, 400);
+}
+
+using Split = std::vector<std::vector<fs::path>>;
+
+std::vector<std::pair<std::string, Split>> splits_of(const std::vector<fs::path>& files) {
+  std::vector<std::pair<std::string, Split>> out;
+  Split alone;
+  for (const auto& f : files) alone.push_back({f});
+  out.emplace_back("each file alone", alone);
+  for (size_t n : {2, 3}) {
+    Split rr(n);
+    for (size_t i = 0; i < files.size(); ++i) rr[i % n].push_back(files[i]);
+    out.emplace_back("round-robin into " + std::to_string(n), rr);
+  }
+  Split workers(2);
+  for (const auto& f : files)
+    workers[f.filename().string().starts_with("worker-") ? 0 : 1].push_back(f);
+  out.emplace_back("worker files apart", workers);
+  Split nodes(2);
+  for (const auto& f : files)
+    nodes[f.begin()->string().starts_with("node-") ? 0 : 1].push_back(f);
+  if (!nodes[0].empty()) out.emplace_back("node subfolders apart", nodes);
+  return out;
+}
+
+TEST(RayPartial, MergedReportEqualsTheDirectOneForEverySplitOfEveryJob) {
+  for (const char* the_case : kCases) {
+    Node node;
+    const auto files = files_of(the_case);
+    ASSERT_GE(files.size(), 5u) << the_case;
+    for (const auto& [how, split] : splits_of(files)) {
+      std::vector<PartState> parts;
+      for (size_t i = 0; i < split.size(); ++i)
+        parts.push_back(node.part("node-" + std::to_string(i), the_case, split[i]));
+      const std::string expected = node.direct(the_case);
+      const std::string merged = to_json(merge_partials(parts, {})).dump();
+      EXPECT_TRUE(merged == expected)
+          << the_case << ", " << how << "\n" << first_difference(merged, expected);
+      // The order of the parts is not the order of the files.
+      std::reverse(parts.begin(), parts.end());
+      const std::string reversed = to_json(merge_partials(parts, {})).dump();
+      EXPECT_TRUE(reversed == expected) << the_case << ", " << how << ", parts reversed\n"
+                                        << first_difference(reversed, expected);
+    }
+  }
+}
+
+TEST(RayPartial, TheMergedReportIsARealOne) {
+  // The equality above would hold for two empty reports; these are not.
+  Node node;
+  std::vector<PartState> parts;
+  auto files = files_of("nccl_timeout");
+  for (size_t i = 0; i < files.size(); ++i)
+    parts.push_back(node.part("n" + std::to_string(i), "nccl_timeout", {files[i]}));
+  RayReport r = merge_partials(parts, {});
+  EXPECT_EQ(r.verdict, Verdict::failed);
+  ASSERT_NE(r.root(), nullptr);
+  EXPECT_EQ(r.root()->kind, "nccl_timeout");
+  ASSERT_TRUE(r.collective.has_value());
+  EXPECT_TRUE(r.collective->per_worker);
+  EXPECT_FALSE(r.collective->silent_ranks.empty());
+  EXPECT_EQ(r.worker_files, 12u);
+  EXPECT_EQ(r.driver_logs, std::vector<std::string>{"running_logs/qwen3_8b_train_20260313_101502.log"});
+  EXPECT_EQ(r.session_dirs, std::vector<std::string>{"session_latest/logs"});
+}
+
+TEST(RayPartial, StateSizeAgainstInputSize) {
+  // Not a limit: the figures for docs/PERFORMANCE.md (printed), and the state of these small
+  // jobs stays below their input.
+  for (const char* the_case : kCases) {
+    Node node;
+    auto files = files_of(the_case);
+    size_t cbor = 0;
+    node.part("n", the_case, files, &cbor);
+    uint64_t in = bytes_of(the_case, files);
+    std::printf("ray partial %-13s input %6llu B, state %6zu B CBOR (%.0f %%)\n", the_case,
+                static_cast<unsigned long long>(in), cbor, 100.0 * static_cast<double>(cbor) /
+                                                              static_cast<double>(in));
+    EXPECT_LT(cbor, in) << the_case;
+  }
+}
+
+TEST(RayPartial, SamePathOnTwoHostsKeepsBothFiles) {
+  Node node;
+  const std::string the_case = "nccl_timeout";
+  auto files = files_of(the_case);
+  fs::path worker;
+  for (const auto& f : files)
+    if (f.filename().string().ends_with("-70212.err")) worker = f;
+  ASSERT_FALSE(worker.empty());
+  std::vector<PartState> parts{node.part("node-a", the_case, files),
+                               node.part("node-b", the_case, {worker})};
+  node.hold(the_case, files);
+  RayReport direct = analyze({node.root}, {});
+  RayReport r = merge_partials(parts, {});
+  EXPECT_EQ(r.worker_files, direct.worker_files + 1);
+  // The driver log is held by one host only: its name is unchanged.
+  EXPECT_EQ(r.driver_logs, direct.driver_logs);
+  // The worker file is on both: each copy is named after its host (the folder is listed once).
+  EXPECT_EQ(r.session_dirs, std::vector<std::string>{"session_latest/logs"});
+  const std::string dump = to_json(r).dump();
+  const std::string name = worker.generic_string();
+  EXPECT_NE(dump.find("node-a:" + name), std::string::npos);
+  EXPECT_NE(dump.find("node-b:" + name), std::string::npos);
+  // Both files count: the actor of that pid has the lines of both.
+  auto actor = [](const RayReport& rep, int64_t pid) -> const Actor* {
+    for (const auto& a : rep.actors)
+      if (a.pid == pid) return &a;
+    return nullptr;
+  };
+  const Actor* one = actor(direct, 70212);
+  const Actor* two = actor(r, 70212);
+  ASSERT_NE(one, nullptr);
+  ASSERT_NE(two, nullptr);
+  EXPECT_GT(one->file_lines, 0u);
+  EXPECT_EQ(two->file_lines, 2 * one->file_lines);
+  // Either order of the parts gives the same report.
+  std::reverse(parts.begin(), parts.end());
+  EXPECT_EQ(to_json(merge_partials(parts, {})).dump(), dump);
+}
+
+std::string error_of(const std::vector<PartState>& parts) {
+  try {
+    merge_partials(parts, {});
+  } catch (const std::runtime_error& e) {
+    return e.what();
+  }
+  return "<no error>";
+}
+
+TEST(RayPartial, ADamagedStateIsRefusedWithWhatIsWrong) {
+  Node node;
+  const PartState good = node.part("node-7", "training", files_of("training"));
+  ASSERT_GE(good.state["files"].size(), 2u);
+  auto damaged = [&](const std::function<void(json&)>& change) {
+    PartState p = good;
+    change(p.state);
+    return error_of({p});
+  };
+  EXPECT_EQ(error_of({good}), "<no error>");
+  std::string e = damaged([](json& j) { j["files"][1]["state"].erase("hits"); });
+  EXPECT_EQ(e, "Ray partial state of host 'node-7': files[1].state.hits: missing");
+  e = damaged([](json& j) { j["files"][0]["state"]["driver_lines"] = "many"; });
+  EXPECT_EQ(e,
+            "Ray partial state of host 'node-7': files[0].state.driver_lines: expected an "
+            "unsigned integer, got string");
+  e = damaged([](json& j) {
+    for (auto& p : j["files"][0]["state"]["phases"])
+      if (!p.is_null()) p["first"]["line"] = -1;
+  });
+  EXPECT_NE(e.find("files[0].state.phases["), std::string::npos) << e;
+  EXPECT_NE(e.find("].first.line: expected an unsigned integer, got number"), std::string::npos)
+      << e;
+  e = damaged([](json& j) { j["files"][0]["state"]["hits"] = json::array({json::object()}); });
+  EXPECT_EQ(e, "Ray partial state of host 'node-7': files[0].state.hits[0].kind: missing");
+  e = damaged([](json& j) { j["files"][0]["kind"] = "printer"; });
+  EXPECT_EQ(e, "Ray partial state of host 'node-7': files[0].kind: unknown file kind 'printer'");
+  e = damaged([](json& j) { j.erase("files"); });
+  EXPECT_EQ(e, "Ray partial state of host 'node-7': 'files' is missing");
+  e = damaged([](json& j) { j["version"] = 99; });
+  EXPECT_EQ(e, "Ray partial state of host 'node-7': version: expected 1, got 99");
+  e = damaged([](json& j) { j = json::array(); });
+  EXPECT_EQ(e, "Ray partial state of host 'node-7': expected an object, got array");
+  e = damaged([](json& j) { j["files"][0]["state"] = 3; });
+  EXPECT_EQ(e, "Ray partial state of host 'node-7': files[0].state.expected an object, got number");
+}
+
+// ---- fold() against scanning in turn ---------------------------------------------------------
+
+using detail::InputFile;
+using detail::ScanState;
+
+// The state as JSON with the files, without what only a one-file state uses.
+json comparable(const ScanState& st) {
+  json j = detail::state_to_json(st);
+  j.erase("added_early");
+  j.erase("if_later");
+  json files = json::array();
+  for (const auto& f : st.files) files.push_back(detail::file_to_json(f));
+  j["files"] = files;
+  return j;
+}
+
+std::pair<ScanState, ScanState> in_turn_and_folded(const std::vector<InputFile>& files) {
+  ScanState seq;
+  seq.files = files;
+  for (size_t i = 0; i < files.size(); ++i) detail::scan_file(seq, i);
+  ScanState folded;
+  for (const auto& f : files) detail::fold(folded, detail::scan_one(f));
+  return {std::move(seq), std::move(folded)};
+}
+
+TEST(RayFold, FoldedStateEqualsTheStateScannedInTurnOnTestdata) {
+  for (const char* the_case : kCases) {
+    ScanState st;
+    RayReport r;
+    detail::discover({kRay / the_case}, st, r);
+    ASSERT_GE(st.files.size(), 5u);
+    auto [seq, folded] = in_turn_and_folded(st.files);
+    EXPECT_GT(seq.hits.size() + seq.actors.size(), 0u) << the_case;
+    EXPECT_EQ(comparable(folded).dump(), comparable(seq).dump()) << the_case;
+    // Through JSON (the partial's form) and back, each file's state folds to the same state.
+    ScanState through;
+    for (const auto& f : st.files) {
+      ScanState one = detail::state_from_json(detail::state_to_json(detail::scan_one(f)));
+      one.files = {f};
+      detail::fold(through, std::move(one));
+    }
+    EXPECT_EQ(comparable(through).dump(), comparable(seq).dump()) << the_case;
+  }
+}
+
+InputFile file(const fs::path& p, detail::FileKind kind, int64_t pid = -1) {
+  InputFile f;
+  f.path = p;
+  f.display = p.filename().string();
+  f.kind = kind;
+  f.pid = pid;
+  f.err = kind == detail::FileKind::worker;
+  return f;
+}
+
+TEST(RayFold, DependenciesBetweenFilesAreResolvedAtTheFold) {
+  alog::test_support::TempDir tmp{"alog_ray_fold"};
+  using detail::FileKind;
+  // 1: a worker file names its rank; the placement-group phase starts; a stamped marker and a
+  //    Training bar.
+  auto a = tmp.write("worker-aa-100.err",
+                     ":actor_name:TrainerActor\n"
+                     "[2026-03-11 06:12:47,318] [Rank 3] starting\n");
+  auto b = tmp.write("a.log",
+                     "[2026-03-11 06:13:00,000] Connected to Ray cluster\n"
+                     "[2026-03-11 06:20:00,000] Creating placement groups\n"
+                     "[2026-03-11 06:30:00,000] Starting: num_steps=100\n"
+                     "Training:  10%|#         | 10/100 [00:10<01:30,  1.00s/step]\n");
+  // 2: the driver relays an OOM of that actor (no rank on the line); `Added N samples` after
+  //    the earlier file's later phases is phase 7; a placement marker older than the newest one
+  //    and one without a stamp; a Training bar without a time.
+  auto c = tmp.write("b.log",
+                     "(TrainerActor pid=100) torch.OutOfMemoryError: CUDA out of memory. Tried "
+                     "to allocate 2.00 GiB\n"
+                     "[2026-03-11 06:14:00,000] Added 64 samples to controller\n"
+                     "[2026-03-11 06:15:00,000] Creating placement groups\n"
+                     "placement group with 8 bundles\n"
+                     "Training:  20%|##        | 20/100 [00:20<01:20,  1.00s/step]\n");
+  std::vector<InputFile> files{file(a, FileKind::worker, 100), file(b, FileKind::driver),
+                               file(c, FileKind::driver)};
+  auto [seq, folded] = in_turn_and_folded(files);
+  EXPECT_EQ(comparable(folded).dump(), comparable(seq).dump());
+  // What the fold had to resolve, as scanning in turn decided it.
+  ASSERT_FALSE(folded.hits.empty());
+  EXPECT_EQ(folded.hits.front().kind, "cuda_oom");
+  EXPECT_EQ(folded.hits.front().rank, 3);
+  EXPECT_EQ(folded.hits.front().file, 2u);
+  EXPECT_FALSE(folded.phases[1].any);
+  EXPECT_TRUE(folded.phases[7].any);
+  EXPECT_EQ(folded.phases[2].last.text, "placement group with 8 bundles");
+  EXPECT_EQ(folded.phases[2].count, 4u);
+  // Scanned alone, the second driver log decides otherwise: that is what the fold corrects.
+  ScanState alone = detail::scan_one(files[2]);
+  EXPECT_EQ(alone.hits.front().rank, -1);
+  EXPECT_TRUE(alone.phases[1].any);
+  EXPECT_TRUE(alone.added_early);
+
+  // The other order: no later phase before `Added N samples`, which is then phase 1.
+  std::vector<InputFile> reversed{files[2], files[1], files[0]};
+  auto [seq2, folded2] = in_turn_and_folded(reversed);
+  EXPECT_EQ(comparable(folded2).dump(), comparable(seq2).dump());
+  EXPECT_TRUE(folded2.phases[1].any);
+}
+
+}  // namespace
