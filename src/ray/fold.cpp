@@ -5,6 +5,9 @@
 // kept apart when it is scanned alone and resolved here: the rank of an actor named by an earlier
 // file (Hit::rank_pid) and whether a later phase was seen before `Added N samples to controller`
 // (ScanState::if_later).
+#include <fmt/format.h>
+
+#include <set>
 #include <utility>
 
 #include "internal.hpp"
@@ -138,6 +141,44 @@ void fold(ScanState& st, ScanState&& n) {
     }
   }
   for (auto& p : n.problems) st.problems.push_back(std::move(p));
+}
+
+void compact_hits(std::vector<Hit>& hits) {
+  // What decide() reads of a group's hits: the sum of their counts, the earliest time (and the
+  // earliest watchdog line's fields), and the first of each kind of line as evidence, at most 8
+  // (kMaxEvidence) lines per group. A hit that differs from 8 earlier ones in nothing but its
+  // line, time and count, and is not earlier than them, changes none of that: it only counts.
+  constexpr size_t kKeep = 8;
+  struct Seen {
+    std::set<uint64_t> lines;
+    std::optional<int64_t> min_t;
+    size_t last = 0;
+  };
+  std::map<std::string, Seen> seen;
+  std::vector<Hit> out;
+  out.reserve(hits.size());
+  for (auto& h : hits) {
+    // An actor death without a pid is a finding of its own per line (group_key).
+    if (h.kind == "actor_died" && h.pid < 0) {
+      out.push_back(std::move(h));
+      continue;
+    }
+    std::string key = fmt::format(
+        "{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}"
+        "\x1f{}\x1f{}",
+        h.kind, h.severity, h.actor, h.pid, h.ip, h.rank, h.rank_pid, h.file, h.in_worker_file,
+        h.driver_own, h.detail, h.frame, h.fix_key, h.watchdog, h.seq, h.op, h.timeout_ms);
+    Seen& s = seen[key];
+    if (s.lines.size() >= kKeep && (!h.t || (s.min_t && *h.t >= *s.min_t))) {
+      out[s.last].count += h.count;
+      continue;
+    }
+    s.lines.insert(h.ev.line);
+    if (h.t && (!s.min_t || *h.t < *s.min_t)) s.min_t = h.t;
+    s.last = out.size();
+    out.push_back(std::move(h));
+  }
+  hits = std::move(out);
 }
 
 void rename_file(ScanState& st, const std::string& display) {

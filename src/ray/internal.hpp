@@ -145,8 +145,13 @@ struct ScanState {
 // scanned alone (scan_one) in the same order.
 void scan_file(ScanState& st, size_t index);
 
-// One file scanned into a state of its own (`files` holds only it, indices are 0).
+// One file scanned into a state of its own (`files` holds only it, indices are 0), its hits
+// compacted.
 ScanState scan_one(const InputFile& f);
+// Folds a hit that repeats 8 earlier ones (all but its line, time and count) into the count of
+// the last of them, unless it is earlier than all of them: the report does not change, and a
+// file that repeats one error a million times keeps 8 hits, not a million.
+void compact_hits(std::vector<Hit>& hits);
 // Appends the state of one file scanned alone (scan_one) after the files already in `into`: the
 // result is what scanning that file after them into `into` would have left (hits, workers, files
 // in order; first-wins, last-wins, sums and extremes alike). `into.if_later` and
@@ -155,10 +160,11 @@ void fold(ScanState& into, ScanState&& next);
 // Names every evidence line and the system source of a one-file state after `display`.
 void rename_file(ScanState& st, const std::string& display);
 
-// A one-file state to JSON and back (partial_state / merge_partials). from_json throws
-// std::runtime_error naming the key that is missing or of the wrong type.
+// A one-file state to JSON and back (partial_state / merge_partials); its evidence lines are
+// named `display` when read. from_json throws std::runtime_error naming the key that is missing
+// or of the wrong type.
 nlohmann::json state_to_json(const ScanState& st);
-ScanState state_from_json(const nlohmann::json& j);
+ScanState state_from_json(const nlohmann::json& j, const std::string& display);
 nlohmann::json file_to_json(const InputFile& f);
 InputFile file_from_json(const nlohmann::json& j);
 const char* file_kind_name(FileKind k);

@@ -38,9 +38,7 @@ fs::path absolute_of(const fs::path& p) {
 // One file of one part, as read back.
 struct Item {
   std::string host;
-  InputFile f;
-  std::string given;  // the path as the node was given it (display when outside the base)
-  fs::path abs, dir_abs;
+  InputFile f;  // its path and dir absolute (on the node that wrote the part)
   ScanState st;
 };
 
@@ -101,12 +99,8 @@ Part read_part(const core::PartState& ps) {
         Item it;
         it.host = ps.host;
         it.f = detail::file_from_json(jf);
-        it.given = it.f.path.generic_string();
-        it.abs = fs::path(str(jf, "abs"));
-        it.dir_abs = fs::path(str(jf, "dir_abs"));
-        it.f.path = it.abs;
         try {
-          it.st = detail::state_from_json(key(jf, "state"));
+          it.st = detail::state_from_json(key(jf, "state"), it.f.display);
         } catch (const std::exception& e) {
           throw std::runtime_error(fmt::format("state.{}", e.what()));
         }
@@ -129,8 +123,8 @@ auto order_key(const Item& it) {
   bool session = f.group == 1 || f.group == 2;
   int latest = f.group == 2 && detail::is_latest_session(f.dir) ? 0 : 1;
   int system = session && f.kind != detail::FileKind::worker ? 1 : 0;
-  fs::path dir = f.group == 3 ? fs::path() : it.dir_abs;
-  return std::make_tuple(f.group, latest, dir, system, it.abs, it.host);
+  fs::path dir = f.group == 3 ? fs::path() : f.dir;
+  return std::make_tuple(f.group, latest, dir, system, f.path, it.host);
 }
 
 }  // namespace
@@ -143,9 +137,11 @@ json partial_state(const std::vector<fs::path>& inputs, const Options& opt) {
   try {
     detail::discover(inputs, st, r);
     for (const auto& f : st.files) {
-      json jf = detail::file_to_json(f);
-      jf["abs"] = absolute_of(f.path).generic_string();
-      jf["dir_abs"] = absolute_of(f.dir).generic_string();
+      // Absolute: the merge places the files of every part under the folder holding them all.
+      InputFile a = f;
+      a.path = absolute_of(f.path);
+      a.dir = absolute_of(f.dir);
+      json jf = detail::file_to_json(a);
       jf["state"] = detail::state_to_json(detail::scan_one(f));
       files.push_back(std::move(jf));
     }
@@ -154,8 +150,11 @@ json partial_state(const std::vector<fs::path>& inputs, const Options& opt) {
   }
   json problems = json::array();
   for (const auto& p : st.problems) problems.push_back({{"file", p.file}, {"message", p.message}});
-  return {{"version", kStateVersion}, {"base", r.base},         {"ignored", r.ignored},
-          {"problems", problems},     {"files", std::move(files)}};
+  return {{"version", kStateVersion},
+          {"base", r.base},
+          {"ignored", r.ignored},
+          {"problems", problems},
+          {"files", std::move(files)}};
 }
 
 RayReport merge_partials(const std::vector<core::PartState>& parts, const Options& opt) {
@@ -178,7 +177,7 @@ RayReport merge_partials(const std::vector<core::PartState>& parts, const Option
       if (std::find(r.ignored.begin(), r.ignored.end(), s) == r.ignored.end())
         r.ignored.push_back(std::move(s));
     for (auto& it : p.items)
-      if (seen.emplace(it.host, it.abs).second) items.push_back(std::move(it));
+      if (seen.emplace(it.host, it.f.path).second) items.push_back(std::move(it));
   }
   std::stable_sort(items.begin(), items.end(),
                    [](const Item& a, const Item& b) { return order_key(a) < order_key(b); });
@@ -189,7 +188,8 @@ RayReport merge_partials(const std::vector<core::PartState>& parts, const Option
   std::vector<std::string> display(items.size());
   std::map<std::string, std::set<std::string>> hosts_of;
   for (size_t i = 0; i < items.size(); ++i) {
-    display[i] = detail::display_in(items[i].abs, base, items[i].given);
+    const fs::path& path = items[i].f.path;
+    display[i] = detail::display_in(path, base, path.generic_string());
     hosts_of[display[i]].insert(items[i].host);
   }
   // A session folder is listed once, whichever hosts hold it (as the folders of one place).
@@ -202,7 +202,7 @@ RayReport merge_partials(const std::vector<core::PartState>& parts, const Option
     if (name != it.f.display) detail::rename_file(it.st, name);
     it.f.display = name;
     if (it.f.group == 1 || it.f.group == 2) {
-      std::string d = detail::display_in(it.dir_abs, base, it.f.dir.generic_string());
+      std::string d = detail::display_in(it.f.dir, base, it.f.dir.generic_string());
       if (dirs_listed.insert(d).second) session_dirs.push_back(d);
     }
     if (it.f.kind == detail::FileKind::driver) r.driver_logs.push_back(it.f.display);
@@ -210,7 +210,7 @@ RayReport merge_partials(const std::vector<core::PartState>& parts, const Option
     if (it.f.forced)
       r.notes.push_back(
           fmt::format("{} does not look like a TorchSpec driver log; it was read as one anyway.",
-                      it.abs.filename().string()));
+                      it.f.path.filename().string()));
   }
   r.session_dirs = std::move(session_dirs);
 

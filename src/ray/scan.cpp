@@ -689,6 +689,7 @@ ScanState scan_one(const InputFile& f) {
   ScanState st;
   st.files.push_back(f);
   scan_file(st, 0);
+  compact_hits(st.hits);
   return st;
 }
 

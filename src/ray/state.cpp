@@ -92,7 +92,7 @@ void field(const json& j, const char* key, T& v) {
   try {
     from(*it, v);
   } catch (Bad& b) {
-    b.path = b.path.empty() ? std::string(key)
+    b.path = b.path.empty()          ? std::string(key)
              : b.path.front() == '[' ? key + b.path
                                      : fmt::format("{}.{}", key, b.path);
     throw;
@@ -135,31 +135,41 @@ json opt(const std::optional<T>& v) {
   return v ? json(*v) : json(nullptr);
 }
 
+// Every evidence line of a one-file state is of that file: its name is the file's, not
+// repeated (worker file names are 100 bytes); an evidence never set is null.
+thread_local const std::string* g_display = nullptr;
+
 json to(const Evidence& e) {
-  return {{"file", e.file},
-          {"line", e.line},
-          {"time", e.time},
-          {"time_exact", e.time_exact},
-          {"text", e.text}};
+  if (e.file.empty()) return nullptr;
+  return {{"line", e.line}, {"time", e.time}, {"time_exact", e.time_exact}, {"text", e.text}};
 }
 void from(const json& j, Evidence& e) {
-  field(j, "file", e.file);
+  e = Evidence{};
+  if (j.is_null()) return;
   field(j, "line", e.line);
   field(j, "time", e.time);
   field(j, "time_exact", e.time_exact);
   field(j, "text", e.text);
+  e.file = g_display ? *g_display : std::string();
 }
 json to(const std::optional<Evidence>& e) {
   return e ? to(*e) : json(nullptr);
 }
-
 json to(const Progress& p) {
   json postfix = json::array();
   for (const auto& [k, v] : p.postfix) postfix.push_back(json::array({k, v}));
-  return {{"desc", p.desc},   {"percent", p.percent},     {"n", p.n},
-          {"total", p.total}, {"elapsed", p.elapsed},     {"remaining", p.remaining},
-          {"rate", p.rate},   {"postfix", postfix},       {"time", p.time},
-          {"where", to(p.where)}, {"actor", p.actor},     {"pid", p.pid},
+  return {{"desc", p.desc},
+          {"percent", p.percent},
+          {"n", p.n},
+          {"total", p.total},
+          {"elapsed", p.elapsed},
+          {"remaining", p.remaining},
+          {"rate", p.rate},
+          {"postfix", postfix},
+          {"time", p.time},
+          {"where", to(p.where)},
+          {"actor", p.actor},
+          {"pid", p.pid},
           {"ip", p.ip}};
 }
 void from(const json& j, std::pair<std::string, std::string>& kv) {
@@ -328,9 +338,9 @@ void from(const json& j, KeyedActor& k) {
 }
 
 json to(const WorkerAcc& w) {
-  return {{"file", w.file},       {"pid", w.pid},           {"actor", w.actor},
-          {"rank", w.rank},       {"lines", w.lines},       {"last_t", opt(w.last_t)},
-          {"last", to(w.last)},   {"watchdog", w.watchdog}, {"watchdog_ev", to(w.watchdog_ev)}};
+  return {{"file", w.file},     {"pid", w.pid},           {"actor", w.actor},
+          {"rank", w.rank},     {"lines", w.lines},       {"last_t", opt(w.last_t)},
+          {"last", to(w.last)}, {"watchdog", w.watchdog}, {"watchdog_ev", to(w.watchdog_ev)}};
 }
 void from(const json& j, WorkerAcc& w) {
   field(j, "file", w.file);
@@ -351,8 +361,8 @@ json array_of(const std::vector<T>& v) {
   return a;
 }
 
-constexpr FileKind kKinds[] = {FileKind::driver, FileKind::worker, FileKind::raylet,
-                               FileKind::gcs, FileKind::monitor};
+constexpr FileKind kKinds[] = {FileKind::driver, FileKind::worker, FileKind::raylet, FileKind::gcs,
+                               FileKind::monitor};
 
 std::string where(const Bad& b) {
   return b.path.empty() ? b.what : fmt::format("{}: {}", b.path, b.what);
@@ -362,11 +372,16 @@ std::string where(const Bad& b) {
 
 const char* file_kind_name(FileKind k) {
   switch (k) {
-    case FileKind::driver: return "driver";
-    case FileKind::worker: return "worker";
-    case FileKind::raylet: return "raylet";
-    case FileKind::gcs: return "gcs";
-    case FileKind::monitor: return "monitor";
+    case FileKind::driver:
+      return "driver";
+    case FileKind::worker:
+      return "worker";
+    case FileKind::raylet:
+      return "raylet";
+    case FileKind::gcs:
+      return "gcs";
+    case FileKind::monitor:
+      return "monitor";
   }
   return "driver";
 }
@@ -405,13 +420,17 @@ json state_to_json(const ScanState& st) {
   j["problems"] = array_of(st.problems);
   j["added_early"] = st.added_early;
   // Only read when the file marked phase 1 with `Added N samples` (fold()).
-  j["if_later"] = st.added_early ? json::array({to(st.if_later[0]), to(st.if_later[1])})
-                                 : json(nullptr);
+  j["if_later"] =
+      st.added_early ? json::array({to(st.if_later[0]), to(st.if_later[1])}) : json(nullptr);
   return j;
 }
 
-ScanState state_from_json(const json& j) {
+ScanState state_from_json(const json& j, const std::string& display) {
   ScanState st;
+  g_display = &display;
+  struct Reset {
+    ~Reset() { g_display = nullptr; }
+  } reset;
   try {
     std::vector<std::optional<json>> phases;
     if (!j.is_object()) bad_type("an object", j);
@@ -470,10 +489,14 @@ ScanState state_from_json(const json& j) {
 }
 
 json file_to_json(const InputFile& f) {
-  return {{"display", f.display}, {"path", f.path.generic_string()},
-          {"kind", file_kind_name(f.kind)}, {"pid", f.pid},
-          {"err", f.err},         {"year", f.year},
-          {"group", f.group},     {"dir", f.dir.generic_string()},
+  return {{"display", f.display},
+          {"path", f.path.generic_string()},
+          {"kind", file_kind_name(f.kind)},
+          {"pid", f.pid},
+          {"err", f.err},
+          {"year", f.year},
+          {"group", f.group},
+          {"dir", f.dir.generic_string()},
           {"forced", f.forced}};
 }
 
