@@ -124,6 +124,7 @@ struct Discovery {
   std::vector<fs::path> sessions;
   std::vector<fs::path> single_files;  // worker / system files given one by one
   std::vector<std::string> ignored;
+  std::vector<fs::path> ignored_drivers;  // older driver logs (also in `ignored`)
 };
 
 fs::path canonical_or_self(const fs::path& p) {
@@ -212,7 +213,10 @@ void walk(const fs::path& root, Discovery& d, std::vector<Problem>& problems) {
       return a.filename() > b.filename();
     });
     add_unique(d.drivers, v.front());
-    for (size_t i = 1; i < v.size(); ++i) d.ignored.push_back(v[i].string());
+    for (size_t i = 1; i < v.size(); ++i) {
+      d.ignored.push_back(v[i].string());
+      d.ignored_drivers.push_back(v[i]);
+    }
   }
 }
 
@@ -262,9 +266,14 @@ bool is_latest_session(const fs::path& p) {
   return p.string().find("session_latest") != std::string::npos;
 }
 
-void discover(const std::vector<fs::path>& inputs, ScanState& st, RayReport& r) {
+void discover(const std::vector<fs::path>& inputs, ScanState& st, RayReport& r,
+              std::vector<fs::path>* ignored_drivers) {
   Discovery d;
-  std::vector<fs::path> forced, direct;
+  std::vector<fs::path> forced, direct, walked;
+  auto add_walked = [&](const fs::path& p) {
+    if (!same_as_any(d.drivers, p)) walked.push_back(p);
+    add_unique(d.drivers, p);
+  };
   for (const auto& in : inputs) {
     std::error_code ec;
     auto status = fs::status(in, ec);
@@ -280,9 +289,10 @@ void discover(const std::vector<fs::path>& inputs, ScanState& st, RayReport& r) 
         if (*logs != in) {
           Discovery sub;
           walk(in, sub, st.problems);
-          for (const auto& p : sub.drivers) add_unique(d.drivers, p);
+          for (const auto& p : sub.drivers) add_walked(p);
           for (const auto& p : sub.sessions) add_unique(d.sessions, p);
           for (auto& s : sub.ignored) d.ignored.push_back(std::move(s));
+          for (auto& p : sub.ignored_drivers) d.ignored_drivers.push_back(std::move(p));
         }
       } else {
         Discovery sub;
@@ -290,9 +300,10 @@ void discover(const std::vector<fs::path>& inputs, ScanState& st, RayReport& r) 
         if (sub.drivers.empty() && sub.sessions.empty())
           st.problems.push_back(
               {in.string(), "no TorchSpec driver log or Ray session logs folder found in it"});
-        for (const auto& p : sub.drivers) add_unique(d.drivers, p);
+        for (const auto& p : sub.drivers) add_walked(p);
         for (const auto& p : sub.sessions) add_unique(d.sessions, p);
         for (auto& s : sub.ignored) d.ignored.push_back(std::move(s));
+        for (auto& p : sub.ignored_drivers) d.ignored_drivers.push_back(std::move(p));
       }
       continue;
     }
@@ -317,6 +328,7 @@ void discover(const std::vector<fs::path>& inputs, ScanState& st, RayReport& r) 
     f.group = group;
     f.dir = dir;
     f.forced = std::find(forced.begin(), forced.end(), p) != forced.end();
+    f.walked = std::find(walked.begin(), walked.end(), p) != walked.end();
     std::string name = p.filename().string();
     if (auto w = worker_file_pid(name)) {
       f.kind = FileKind::worker;
@@ -368,6 +380,11 @@ void discover(const std::vector<fs::path>& inputs, ScanState& st, RayReport& r) 
   }
   for (const auto& s : d.sessions) r.session_dirs.push_back(display_of(s, base));
   for (const auto& s : d.ignored) r.ignored.push_back(s);
+  if (ignored_drivers) *ignored_drivers = std::move(d.ignored_drivers);
+}
+
+std::string newest_stamp(const fs::path& p) {
+  return name_stamp(p);
 }
 
 }  // namespace detail

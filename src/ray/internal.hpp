@@ -45,6 +45,7 @@ struct InputFile {
   int group = 0;
   std::filesystem::path dir;
   bool forced = false;  // given by name, read as a driver log though it does not look like one
+  bool walked = false;  // a driver log found in a folder: the newest of its running_logs/
 };
 
 // One signature occurrence (a line, or a de-duplicated line that stands for several).
@@ -170,7 +171,11 @@ InputFile file_from_json(const nlohmann::json& j);
 const char* file_kind_name(FileKind k);
 
 // analyze.cpp's pieces, shared with partial.cpp.
-void discover(const std::vector<std::filesystem::path>& inputs, ScanState& st, RayReport& r);
+// `ignored_drivers`: the older driver logs of a running_logs/ (also in r.ignored).
+void discover(const std::vector<std::filesystem::path>& inputs, ScanState& st, RayReport& r,
+              std::vector<std::filesystem::path>* ignored_drivers = nullptr);
+// The `YYYYmmdd_HHMMSS` in a driver log's name, by which the newest of a folder is chosen.
+std::string newest_stamp(const std::filesystem::path& p);
 // Scans st.files (each alone, folded in order).
 void scan_all(ScanState& st);
 // The decision over a scanned state: phases, findings, verdict, actors (r holds the discovery).

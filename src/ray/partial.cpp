@@ -45,7 +45,8 @@ struct Item {
 struct Part {
   std::string host;
   std::string base;
-  std::vector<std::string> ignored;
+  std::vector<std::string> ignored;       // older sessions of a node
+  std::vector<fs::path> ignored_drivers;  // older driver logs of a running_logs/ (absolute)
   std::vector<Problem> problems;
   std::vector<Item> items;
 };
@@ -85,6 +86,10 @@ Part read_part(const core::PartState& ps) {
     for (const auto& s : arr(j, "ignored")) {
       if (!s.is_string()) throw std::runtime_error("ignored: expected strings");
       p.ignored.push_back(s.get<std::string>());
+    }
+    for (const auto& s : arr(j, "ignored_drivers")) {
+      if (!s.is_string()) throw std::runtime_error("ignored_drivers: expected strings");
+      p.ignored_drivers.emplace_back(s.get<std::string>());
     }
     for (const auto& pr : arr(j, "problems")) {
       if (!pr.is_object()) throw std::runtime_error("problems: expected objects");
@@ -134,8 +139,9 @@ json partial_state(const std::vector<fs::path>& inputs, const Options& opt) {
   RayReport r;
   ScanState st;
   json files = json::array();
+  std::vector<fs::path> older;
   try {
-    detail::discover(inputs, st, r);
+    detail::discover(inputs, st, r, &older);
     for (const auto& f : st.files) {
       // Absolute: the merge places the files of every part under the folder holding them all.
       InputFile a = f;
@@ -150,11 +156,16 @@ json partial_state(const std::vector<fs::path>& inputs, const Options& opt) {
   }
   json problems = json::array();
   for (const auto& p : st.problems) problems.push_back({{"file", p.file}, {"message", p.message}});
-  return {{"version", kStateVersion},
-          {"base", r.base},
-          {"ignored", r.ignored},
-          {"problems", problems},
-          {"files", std::move(files)}};
+  // The older driver logs apart: the merge chooses the newest of a folder among all parts.
+  json ignored = json::array(), ignored_drivers = json::array();
+  for (const auto& s : r.ignored)
+    if (std::none_of(older.begin(), older.end(),
+                     [&](const fs::path& o) { return o.string() == s; }))
+      ignored.push_back(s);
+  for (const auto& o : older) ignored_drivers.push_back(absolute_of(o).generic_string());
+  return {{"version", kStateVersion}, {"base", r.base},
+          {"ignored", ignored},       {"ignored_drivers", ignored_drivers},
+          {"problems", problems},     {"files", std::move(files)}};
 }
 
 RayReport merge_partials(const std::vector<core::PartState>& parts, const Options& opt) {
@@ -169,16 +180,57 @@ RayReport merge_partials(const std::vector<core::PartState>& parts, const Option
   ScanState st;
   std::vector<Item> items;
   std::vector<fs::path> bases;
-  std::set<std::pair<std::string, fs::path>> seen;  // one host's file given by two parts: once
+  std::set<std::pair<std::string, fs::path>> seen;     // one host's file given by two parts: once
+  std::map<fs::path, std::vector<fs::path>> older_in;  // running_logs/ -> its older driver logs
+  std::set<fs::path> older_sessions;
   for (auto& p : ps) {
+    for (const auto& o : p.ignored_drivers) older_in[o.parent_path()].push_back(o);
     if (!p.base.empty()) bases.emplace_back(p.base);
     for (auto& pr : p.problems) st.problems.push_back(std::move(pr));
-    for (auto& s : p.ignored)
-      if (std::find(r.ignored.begin(), r.ignored.end(), s) == r.ignored.end())
-        r.ignored.push_back(std::move(s));
+    for (auto& s : p.ignored) older_sessions.insert(std::move(s));
     for (auto& it : p.items)
       if (seen.emplace(it.host, it.f.path).second) items.push_back(std::move(it));
   }
+  // A dated session folder next to a `session_latest` is an older session of that node, as
+  // discovery decides among the folders of all the parts (a part may hold the older one alone).
+  auto session_of = [](const fs::path& dir) {
+    return dir.filename() == "logs" ? dir.parent_path() : dir;
+  };
+  std::set<fs::path> latest_parents;
+  for (const auto& it : items)
+    if ((it.f.group == 1 || it.f.group == 2) && session_of(it.f.dir).filename() == "session_latest")
+      latest_parents.insert(session_of(it.f.dir).parent_path());
+  std::erase_if(items, [&](const Item& it) {
+    fs::path sess = session_of(it.f.dir);
+    bool older = it.f.group == 2 && sess.filename() != "session_latest" &&
+                 sess.filename().string().starts_with("session_") &&
+                 latest_parents.count(sess.parent_path());
+    if (older) older_sessions.insert(it.f.dir);
+    return older;
+  });
+  for (const auto& s : older_sessions) r.ignored.push_back(s.string());
+
+  // The newest driver log of a folder, as discovery chooses it among the logs of all the parts
+  // (each part chose among its own); the others are ignored, after the older sessions.
+  std::map<fs::path, std::vector<fs::path>> logs_in = older_in;
+  for (const auto& it : items)
+    if (it.f.group == 0 && it.f.walked) logs_in[it.f.dir].push_back(it.f.path);
+  std::set<fs::path> dropped;
+  for (auto& [dir, v] : logs_in) {
+    std::sort(v.begin(), v.end(), [](const fs::path& a, const fs::path& b) {
+      auto sa = detail::newest_stamp(a), sb = detail::newest_stamp(b);
+      if (sa != sb) return sa > sb;
+      return a.filename() > b.filename();
+    });
+    v.erase(std::unique(v.begin(), v.end()), v.end());
+    for (size_t i = 1; i < v.size(); ++i) {
+      dropped.insert(v[i]);
+      r.ignored.push_back(v[i].string());
+    }
+  }
+  std::erase_if(items, [&](const Item& it) {
+    return it.f.group == 0 && it.f.walked && dropped.count(it.f.path);
+  });
   std::stable_sort(items.begin(), items.end(),
                    [](const Item& a, const Item& b) { return order_key(a) < order_key(b); });
 

@@ -497,7 +497,8 @@ json file_to_json(const InputFile& f) {
           {"year", f.year},
           {"group", f.group},
           {"dir", f.dir.generic_string()},
-          {"forced", f.forced}};
+          {"forced", f.forced},
+          {"walked", f.walked}};
 }
 
 InputFile file_from_json(const json& j) {
@@ -513,6 +514,7 @@ InputFile file_from_json(const json& j) {
     field(j, "group", f.group);
     field(j, "dir", dir);
     field(j, "forced", f.forced);
+    field(j, "walked", f.walked);
     f.path = path;
     f.dir = dir;
     bool known = false;

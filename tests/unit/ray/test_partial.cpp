@@ -133,6 +133,63 @@ TEST(RayPartial, MergedReportEqualsTheDirectOneForEverySplitOfEveryJob) {
   }
 }
 
+// An older run's driver log next to the newest, and an older session folder next to
+// session_latest: discovery in one place ignores both. A node holding only the older ones sees
+// them as the run; the merge decides as in one place.
+TEST(RayPartial, OlderRunsAreIgnoredAmongThePartsAsInOnePlace) {
+  alog::test_support::TempDir src{"alog_ray_src"};
+  fs::copy(kRay / "training", src.path, fs::copy_options::recursive);
+  const fs::path older_log = "running_logs/kimi25_3node_train_20260310_080000.log";
+  const fs::path older_session = "session_2026-03-10_08-00-00_000000_1111/logs";
+  fs::copy_file(src.path / "running_logs/kimi25_3node_train_20260311_061205.log",
+                src.path / older_log);
+  fs::create_directories(src.path / older_session);
+  fs::copy_file(src.path / "session_latest/logs/raylet.out",
+                src.path / older_session / "raylet.out");
+  const std::string the_case = src.path.string();  // kRay / an absolute path is that path
+  const auto files = files_of(the_case);
+  Node node;
+  const std::string expected = node.direct(the_case);
+  RayReport direct = analyze({node.root}, {});
+  ASSERT_EQ(direct.ignored.size(), 2u);
+  EXPECT_EQ(direct.ignored[0], (node.root / older_session).string());
+  EXPECT_EQ(direct.ignored[1], (node.root / older_log).string());
+  EXPECT_EQ(direct.driver_logs,
+            std::vector<std::string>{"running_logs/kimi25_3node_train_20260311_061205.log"});
+
+  auto splits = splits_of(files);
+  Split older(2);
+  for (const auto& f : files)
+    older[f == older_log || f.parent_path() == older_session ? 0 : 1].push_back(f);
+  splits.emplace_back("older run apart", older);
+  for (const auto& [how, split] : splits) {
+    std::vector<PartState> parts;
+    for (size_t i = 0; i < split.size(); ++i)
+      parts.push_back(node.part("node-" + std::to_string(i), the_case, split[i]));
+    node.hold(the_case, files);
+    const std::string merged = to_json(merge_partials(parts, {})).dump();
+    EXPECT_TRUE(merged == expected) << how << "\n" << first_difference(merged, expected);
+  }
+  // The part with the older run alone took it for the run.
+  PartState alone = node.part("n", the_case, older[0]);
+  ASSERT_EQ(alone.state["files"].size(), 2u);
+  EXPECT_EQ(alone.state["ignored"].size(), 0u);
+}
+
+// What discovery could not read is in the part, and in the merged report as in the direct one.
+TEST(RayPartial, DiscoveryProblemsAreCarried) {
+  Node node;
+  node.hold("stuck_shards", files_of("stuck_shards"));
+  const std::vector<fs::path> inputs{node.root, node.root / "no_such_folder"};
+  RayReport direct = analyze(inputs, {});
+  ASSERT_EQ(direct.problems.size(), 1u);
+  json state = json::from_cbor(json::to_cbor(partial_state(inputs, {})));
+  ASSERT_EQ(state["problems"].size(), 1u);
+  RayReport merged = merge_partials({PartState{"n", state}}, {});
+  EXPECT_EQ(to_json(merged).dump(), to_json(direct).dump());
+  EXPECT_EQ(merged.problems.front().message, "No such file or directory");
+}
+
 TEST(RayPartial, TheMergedReportIsARealOne) {
   // The equality above would hold for two empty reports; these are not.
   Node node;
