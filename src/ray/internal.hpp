@@ -162,12 +162,13 @@ void fold(ScanState& into, ScanState&& next);
 void rename_file(ScanState& st, const std::string& display);
 
 // A one-file state to JSON and back (partial_state / merge_partials); its evidence lines are
-// named `display` when read. from_json throws std::runtime_error naming the key that is missing
-// or of the wrong type.
+// named `display` when read. Reading throws std::runtime_error naming the key that is missing or
+// of the wrong type, after `at` (where the value sits: "files[2].state").
 nlohmann::json state_to_json(const ScanState& st);
-ScanState state_from_json(const nlohmann::json& j, const std::string& display);
+ScanState state_from_json(const nlohmann::json& j, const std::string& display,
+                          const std::string& at = "");
 nlohmann::json file_to_json(const InputFile& f);
-InputFile file_from_json(const nlohmann::json& j);
+InputFile file_from_json(const nlohmann::json& j, const std::string& at = "");
 const char* file_kind_name(FileKind k);
 
 // analyze.cpp's pieces, shared with partial.cpp.

@@ -51,16 +51,22 @@ struct Part {
   std::vector<Item> items;
 };
 
-const json& key(const json& j, const char* k) {
+// `at`: where `j` sits in the part ("files[2]"), for the message.
+std::string path_of(const std::string& at, const char* k) {
+  return at.empty() ? std::string(k) : fmt::format("{}.{}", at, k);
+}
+
+const json& key(const json& j, const char* k, const std::string& at = "") {
   auto it = j.find(k);
-  if (it == j.end()) throw std::runtime_error(fmt::format("'{}' is missing", k));
+  if (it == j.end()) throw std::runtime_error(fmt::format("{}: missing", path_of(at, k)));
   return *it;
 }
 
-std::string str(const json& j, const char* k) {
-  const json& v = key(j, k);
+std::string str(const json& j, const char* k, const std::string& at = "") {
+  const json& v = key(j, k, at);
   if (!v.is_string())
-    throw std::runtime_error(fmt::format("{}: expected a string, got {}", k, v.type_name()));
+    throw std::runtime_error(
+        fmt::format("{}: expected a string, got {}", path_of(at, k), v.type_name()));
   return v.get<std::string>();
 }
 
@@ -91,28 +97,24 @@ Part read_part(const core::PartState& ps) {
       if (!s.is_string()) throw std::runtime_error("ignored_drivers: expected strings");
       p.ignored_drivers.emplace_back(s.get<std::string>());
     }
-    for (const auto& pr : arr(j, "problems")) {
-      if (!pr.is_object()) throw std::runtime_error("problems: expected objects");
-      p.problems.push_back({str(pr, "file"), str(pr, "message")});
+    const json& problems = arr(j, "problems");
+    for (size_t i = 0; i < problems.size(); ++i) {
+      std::string at = fmt::format("problems[{}]", i);
+      if (!problems[i].is_object())
+        throw std::runtime_error(fmt::format("{}: expected an object", at));
+      p.problems.push_back({str(problems[i], "file", at), str(problems[i], "message", at)});
     }
     const json& files = arr(j, "files");
     for (size_t i = 0; i < files.size(); ++i) {
-      try {
-        const json& jf = files[i];
-        if (!jf.is_object())
-          throw std::runtime_error(fmt::format("expected an object, got {}", jf.type_name()));
-        Item it;
-        it.host = ps.host;
-        it.f = detail::file_from_json(jf);
-        try {
-          it.st = detail::state_from_json(key(jf, "state"), it.f.display);
-        } catch (const std::exception& e) {
-          throw std::runtime_error(fmt::format("state.{}", e.what()));
-        }
-        p.items.push_back(std::move(it));
-      } catch (const std::exception& e) {
-        throw std::runtime_error(fmt::format("files[{}].{}", i, e.what()));
-      }
+      const json& jf = files[i];
+      std::string at = fmt::format("files[{}]", i);
+      if (!jf.is_object())
+        throw std::runtime_error(fmt::format("{}: expected an object, got {}", at, jf.type_name()));
+      Item it;
+      it.host = ps.host;
+      it.f = detail::file_from_json(jf, at);
+      it.st = detail::state_from_json(key(jf, "state", at), it.f.display, at + ".state");
+      p.items.push_back(std::move(it));
     }
   } catch (const std::exception& e) {
     throw std::runtime_error(fmt::format("Ray partial state of host '{}': {}", ps.host, e.what()));

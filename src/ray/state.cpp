@@ -364,8 +364,11 @@ json array_of(const std::vector<T>& v) {
 constexpr FileKind kKinds[] = {FileKind::driver, FileKind::worker, FileKind::raylet, FileKind::gcs,
                                FileKind::monitor};
 
-std::string where(const Bad& b) {
-  return b.path.empty() ? b.what : fmt::format("{}: {}", b.path, b.what);
+// `prefix` is where the value sits in the part ("files[2].state").
+std::string where(const std::string& prefix, const Bad& b) {
+  std::string path = prefix;
+  if (!b.path.empty()) path += (path.empty() || b.path.front() == '[' ? "" : ".") + b.path;
+  return path.empty() ? b.what : fmt::format("{}: {}", path, b.what);
 }
 
 }  // namespace
@@ -425,7 +428,7 @@ json state_to_json(const ScanState& st) {
   return j;
 }
 
-ScanState state_from_json(const json& j, const std::string& display) {
+ScanState state_from_json(const json& j, const std::string& display, const std::string& at) {
   ScanState st;
   g_display = &display;
   struct Reset {
@@ -483,7 +486,7 @@ ScanState state_from_json(const json& j, const std::string& display) {
       }
     }
   } catch (const Bad& b) {
-    throw std::runtime_error(where(b));
+    throw std::runtime_error(where(at, b));
   }
   return st;
 }
@@ -501,7 +504,7 @@ json file_to_json(const InputFile& f) {
           {"walked", f.walked}};
 }
 
-InputFile file_from_json(const json& j) {
+InputFile file_from_json(const json& j, const std::string& at) {
   InputFile f;
   try {
     std::string path, dir, kind;
@@ -526,7 +529,7 @@ InputFile file_from_json(const json& j) {
     if (!known) throw Bad{"kind", fmt::format("unknown file kind '{}'", kind)};
     if (f.group < 0 || f.group > 3) throw Bad{"group", "expected 0 to 3"};
   } catch (const Bad& b) {
-    throw std::runtime_error(where(b));
+    throw std::runtime_error(where(at, b));
   }
   return f;
 }

@@ -372,13 +372,22 @@ TEST(RayPartial, ADamagedStateIsRefusedWithWhatIsWrong) {
   e = damaged([](json& j) { j["files"][0]["kind"] = "printer"; });
   EXPECT_EQ(e, "Ray partial state of host 'node-7': files[0].kind: unknown file kind 'printer'");
   e = damaged([](json& j) { j.erase("files"); });
-  EXPECT_EQ(e, "Ray partial state of host 'node-7': 'files' is missing");
+  EXPECT_EQ(e, "Ray partial state of host 'node-7': files: missing");
   e = damaged([](json& j) { j["version"] = 99; });
   EXPECT_EQ(e, "Ray partial state of host 'node-7': version: expected 1, got 99");
   e = damaged([](json& j) { j = json::array(); });
   EXPECT_EQ(e, "Ray partial state of host 'node-7': expected an object, got array");
   e = damaged([](json& j) { j["files"][0]["state"] = 3; });
-  EXPECT_EQ(e, "Ray partial state of host 'node-7': files[0].state.expected an object, got number");
+  EXPECT_EQ(e,
+            "Ray partial state of host 'node-7': files[0].state: expected an object, got number");
+  e = damaged([](json& j) { j["files"][0].erase("state"); });
+  EXPECT_EQ(e, "Ray partial state of host 'node-7': files[0].state: missing");
+  e = damaged([](json& j) { j["files"][0]["state"]["phases"] = json::array(); });
+  EXPECT_EQ(e, "Ray partial state of host 'node-7': files[0].state.phases: expected an array of 7");
+  e = damaged([](json& j) { j["files"][0]["state"]["actors"][0]["last_t"] = true; });
+  EXPECT_EQ(e,
+            "Ray partial state of host 'node-7': files[0].state.actors[0].last_t: expected an "
+            "integer, got boolean");
 }
 
 // ---- fold() against scanning in turn ---------------------------------------------------------
@@ -524,6 +533,32 @@ TEST(RayFold, ARepeatedErrorKeepsEightHitsAndTheSameReport) {
   EXPECT_EQ(to_json(a).dump(), to_json(b).dump());
   ASSERT_FALSE(b.findings.empty());
   EXPECT_EQ(b.findings.front().occurrences, 500u);
+}
+
+}  // namespace
+
+namespace {
+
+// Log lines are bytes, not UTF-8: CBOR carries them as they were (JSON text could not).
+TEST(RayPartial, NonUtf8BytesOfEvidenceSurviveThePart) {
+  alog::test_support::TempDir tmp{"alog_ray_bytes"};
+  tmp.write(
+      "running_logs/x_20260311_060000.log",
+      "+ python3 -m torchspec.train_entry\n"
+      "[2026-03-11 06:00:00,000] Connected to Ray cluster\n"
+      "[2026-03-11 06:00:01,000] torch.OutOfMemoryError: CUDA out of memory \xff\xfe caf\xe9\n");
+  RayReport direct = analyze({tmp.path}, {});
+  json state = json::from_cbor(json::to_cbor(partial_state({tmp.path}, {})));
+  RayReport merged = merge_partials({PartState{"n", state}}, {});
+  ASSERT_EQ(merged.findings.size(), 1u);
+  ASSERT_FALSE(merged.findings.front().evidence.empty());
+  const std::string& text = merged.findings.front().evidence.front().text;
+  EXPECT_NE(text.find("\xff\xfe caf\xe9"), std::string::npos);
+  EXPECT_EQ(text, direct.findings.front().evidence.front().text);
+  auto dump = [](const RayReport& r) {
+    return to_json(r).dump(-1, ' ', false, json::error_handler_t::replace);
+  };
+  EXPECT_EQ(dump(merged), dump(direct));
 }
 
 }  // namespace
