@@ -35,6 +35,7 @@
 
 #include "analyze_logs/core/finding.hpp"
 #include "analyze_logs/core/job.hpp"
+#include "analyze_logs/core/partial.hpp"
 
 namespace alog::ray {
 
@@ -203,6 +204,17 @@ struct RayReport {
 };
 
 RayReport analyze(const std::vector<std::filesystem::path>& inputs, const Options& opt);
+
+// Analysis where the logs live (core/partial.hpp). partial_state: on a node, the files analyze()
+// would read among `inputs`, each with the state its scan left (phase markers, hits with their
+// evidence lines, actors, the worker file's last line, clocks, counts: never the raw lines), and
+// discovery's problems and ignored files. merge_partials: the report analyze() gives over the
+// files of all the parts in one place (the same order, the same fold of the file states, the
+// same decision); two parts holding the same path on different hosts keep both files, shown as
+// `host:path`. A part that is not what partial_state wrote throws std::runtime_error naming the
+// host and the key that is wrong.
+nlohmann::json partial_state(const std::vector<std::filesystem::path>& inputs, const Options& opt);
+RayReport merge_partials(const std::vector<core::PartState>& parts, const Options& opt);
 
 nlohmann::ordered_json to_json(const RayReport& r);  // the value under "ray"
 std::string to_markdown(const RayReport& r);         // SUMMARY.md body, verdict first

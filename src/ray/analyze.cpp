@@ -124,6 +124,7 @@ struct Discovery {
   std::vector<fs::path> sessions;
   std::vector<fs::path> single_files;  // worker / system files given one by one
   std::vector<std::string> ignored;
+  std::vector<fs::path> ignored_drivers;  // older driver logs (also in `ignored`)
 };
 
 fs::path canonical_or_self(const fs::path& p) {
@@ -182,8 +183,7 @@ void walk(const fs::path& root, Discovery& d, std::vector<Problem>& problems) {
   // `session_latest` is a link to the newest `session_<date>_<pid>`: keep it, drop the others
   // that live next to it (older sessions of the same node).
   std::sort(sessions.begin(), sessions.end(), [](const fs::path& a, const fs::path& b) {
-    bool la = a.string().find("session_latest") != std::string::npos;
-    bool lb = b.string().find("session_latest") != std::string::npos;
+    bool la = detail::is_latest_session(a), lb = detail::is_latest_session(b);
     if (la != lb) return la;
     return a < b;
   });
@@ -213,9 +213,16 @@ void walk(const fs::path& root, Discovery& d, std::vector<Problem>& problems) {
       return a.filename() > b.filename();
     });
     add_unique(d.drivers, v.front());
-    for (size_t i = 1; i < v.size(); ++i) d.ignored.push_back(v[i].string());
+    for (size_t i = 1; i < v.size(); ++i) {
+      d.ignored.push_back(v[i].string());
+      d.ignored_drivers.push_back(v[i]);
+    }
   }
 }
+
+}  // namespace
+
+namespace detail {
 
 // The deepest folder holding all `files` and `dirs`.
 fs::path common_base(const std::vector<fs::path>& files, const std::vector<fs::path>& dirs) {
@@ -242,18 +249,31 @@ fs::path common_base(const std::vector<fs::path>& files, const std::vector<fs::p
   return base;
 }
 
-std::string display_of(const fs::path& p, const fs::path& base) {
-  std::error_code ec;
-  fs::path abs = fs::absolute(p, ec).lexically_normal();
+std::string display_in(const fs::path& abs, const fs::path& base, const std::string& given) {
   if (!base.empty()) {
     fs::path rel = abs.lexically_relative(base);
     if (!rel.empty() && rel.native().rfind("..", 0) != 0) return rel.generic_string();
   }
-  return p.generic_string();
+  return given;
 }
 
-void discover(const std::vector<fs::path>& inputs, ScanState& st, RayReport& r) {
+std::string display_of(const fs::path& p, const fs::path& base) {
+  std::error_code ec;
+  return display_in(fs::absolute(p, ec).lexically_normal(), base, p.generic_string());
+}
+
+bool is_latest_session(const fs::path& p) {
+  return p.string().find("session_latest") != std::string::npos;
+}
+
+void discover(const std::vector<fs::path>& inputs, ScanState& st, RayReport& r,
+              std::vector<fs::path>* ignored_drivers) {
   Discovery d;
+  std::vector<fs::path> forced, direct, walked;
+  auto add_walked = [&](const fs::path& p) {
+    if (!same_as_any(d.drivers, p)) walked.push_back(p);
+    add_unique(d.drivers, p);
+  };
   for (const auto& in : inputs) {
     std::error_code ec;
     auto status = fs::status(in, ec);
@@ -263,14 +283,16 @@ void discover(const std::vector<fs::path>& inputs, ScanState& st, RayReport& r) 
     }
     if (fs::is_directory(status)) {
       if (auto logs = session_logs_of(in)) {
+        if (!same_as_any(d.sessions, *logs)) direct.push_back(*logs);
         add_unique(d.sessions, *logs);
         // A RAY_TEMP_DIR or run folder may hold the driver's running_logs/ next to it.
         if (*logs != in) {
           Discovery sub;
           walk(in, sub, st.problems);
-          for (const auto& p : sub.drivers) add_unique(d.drivers, p);
+          for (const auto& p : sub.drivers) add_walked(p);
           for (const auto& p : sub.sessions) add_unique(d.sessions, p);
           for (auto& s : sub.ignored) d.ignored.push_back(std::move(s));
+          for (auto& p : sub.ignored_drivers) d.ignored_drivers.push_back(std::move(p));
         }
       } else {
         Discovery sub;
@@ -278,9 +300,10 @@ void discover(const std::vector<fs::path>& inputs, ScanState& st, RayReport& r) 
         if (sub.drivers.empty() && sub.sessions.empty())
           st.problems.push_back(
               {in.string(), "no TorchSpec driver log or Ray session logs folder found in it"});
-        for (const auto& p : sub.drivers) add_unique(d.drivers, p);
+        for (const auto& p : sub.drivers) add_walked(p);
         for (const auto& p : sub.sessions) add_unique(d.sessions, p);
         for (auto& s : sub.ignored) d.ignored.push_back(std::move(s));
+        for (auto& p : sub.ignored_drivers) d.ignored_drivers.push_back(std::move(p));
       }
       continue;
     }
@@ -290,16 +313,22 @@ void discover(const std::vector<fs::path>& inputs, ScanState& st, RayReport& r) 
       continue;
     }
     // A file given by name is read as a driver log even when it does not look like one.
-    if (!is_driver_log(in))
+    if (!is_driver_log(in)) {
       r.notes.push_back(
           fmt::format("{} does not look like a TorchSpec driver log; it was read as one anyway.",
                       in.filename().string()));
+      if (!same_as_any(d.drivers, in)) forced.push_back(in);
+    }
     add_unique(d.drivers, in);
   }
 
-  auto add_file = [&](const fs::path& p) {
+  auto add_file = [&](const fs::path& p, int group, const fs::path& dir) {
     InputFile f;
     f.path = p;
+    f.group = group;
+    f.dir = dir;
+    f.forced = std::find(forced.begin(), forced.end(), p) != forced.end();
+    f.walked = std::find(walked.begin(), walked.end(), p) != walked.end();
     std::string name = p.filename().string();
     if (auto w = worker_file_pid(name)) {
       f.kind = FileKind::worker;
@@ -313,7 +342,7 @@ void discover(const std::vector<fs::path>& inputs, ScanState& st, RayReport& r) 
     f.year = year_in_path(p);
     st.files.push_back(std::move(f));
   };
-  for (const auto& p : d.drivers) add_file(p);
+  for (const auto& p : d.drivers) add_file(p, 0, p.parent_path());
   for (const auto& dir : d.sessions) {
     std::vector<fs::path> workers, system;
     std::error_code ec;
@@ -328,10 +357,11 @@ void discover(const std::vector<fs::path>& inputs, ScanState& st, RayReport& r) 
     if (ec) st.problems.push_back({dir.string(), ec.message()});
     std::sort(workers.begin(), workers.end());
     std::sort(system.begin(), system.end());
-    for (const auto& p : workers) add_file(p);
-    for (const auto& p : system) add_file(p);
+    int group = std::find(direct.begin(), direct.end(), dir) != direct.end() ? 1 : 2;
+    for (const auto& p : workers) add_file(p, group, dir);
+    for (const auto& p : system) add_file(p, group, dir);
   }
-  for (const auto& p : d.single_files) add_file(p);
+  for (const auto& p : d.single_files) add_file(p, 3, p.parent_path());
 
   // Paths are shown relative to the folder that holds every input (a folder given as input
   // counts as its own base, so `running_logs/x.log` keeps its folder name).
@@ -350,7 +380,16 @@ void discover(const std::vector<fs::path>& inputs, ScanState& st, RayReport& r) 
   }
   for (const auto& s : d.sessions) r.session_dirs.push_back(display_of(s, base));
   for (const auto& s : d.ignored) r.ignored.push_back(s);
+  if (ignored_drivers) *ignored_drivers = std::move(d.ignored_drivers);
 }
+
+std::string newest_stamp(const fs::path& p) {
+  return name_stamp(p);
+}
+
+}  // namespace detail
+
+namespace {
 
 // ---------------------------------------------------------------------------------------------
 
@@ -1176,17 +1215,10 @@ bool is_session_logs_dir(const fs::path& dir) {
   return session_logs_of(dir).has_value();
 }
 
-RayReport analyze(const std::vector<fs::path>& inputs, const Options& opt) {
-  RayReport r;
-  try {
-    ScanState st;
-    discover(inputs, st, r);
-    for (size_t i = 0; i < st.files.size(); ++i) detail::scan_file(st, i);
-    Builder b{st, r, opt, {}, false, {}, {}};
-    b.run();
-  } catch (const std::exception& e) {
-    r.problems.push_back({"", fmt::format("analysis stopped: {}", e.what())});
-  }
+namespace {
+
+// Every report has the seven phases and a headline, even when the analysis stopped early.
+void complete(RayReport& r) {
   if (r.phases.empty())
     for (const auto& info : kPhases) {
       Phase p;
@@ -1198,7 +1230,46 @@ RayReport analyze(const std::vector<fs::path>& inputs, const Options& opt) {
       r.phases.push_back(std::move(p));
     }
   if (r.headline.empty()) r.headline = "unknown";
+}
+
+}  // namespace
+
+RayReport analyze(const std::vector<fs::path>& inputs, const Options& opt) {
+  RayReport r;
+  ScanState st;
+  bool scanned = false;
+  try {
+    detail::discover(inputs, st, r);
+    detail::scan_all(st);
+    scanned = true;
+  } catch (const std::exception& e) {
+    r.problems.push_back({"", fmt::format("analysis stopped: {}", e.what())});
+  }
+  if (scanned)
+    detail::decide(st, r, opt);
+  else
+    complete(r);
   return r;
 }
+
+namespace detail {
+
+void scan_all(ScanState& st) {
+  std::vector<InputFile> files = std::move(st.files);
+  st.files.clear();
+  for (const auto& f : files) fold(st, scan_one(f));
+}
+
+void decide(ScanState& st, RayReport& r, const Options& opt) {
+  try {
+    Builder b{st, r, opt, {}, false, {}, {}};
+    b.run();
+  } catch (const std::exception& e) {
+    r.problems.push_back({"", fmt::format("analysis stopped: {}", e.what())});
+  }
+  complete(r);
+}
+
+}  // namespace detail
 
 }  // namespace alog::ray

@@ -336,9 +336,8 @@ class FileScanner {
     if (w_ && w_->rank < 0) w_->rank = rank;
   }
 
-  void mark(int phase, Role role, const Evidence& ev, std::optional<int64_t> t, bool exact,
-            uint64_t count) {
-    PhaseAcc& p = st_.phases[phase];
+  static void mark_into(PhaseAcc& p, Role role, const Evidence& ev, std::optional<int64_t> t,
+                        bool exact, uint64_t count) {
     p.count += count;
     if (!p.any) {
       p.any = true;
@@ -352,10 +351,21 @@ class FileScanner {
     }
     if (!t || !p.last_t || *t >= *p.last_t) {
       p.last = ev;
+      p.last_timed = t.has_value();
       if (t) p.last_t = t;
     }
+    if (!t) p.last_untimed = ev;
     if (role == Role::done && t && (!p.done_t || *t > *p.done_t)) p.done_t = t;
     if (role == Role::all_done && t && (!p.all_done_t || *t > *p.all_done_t)) p.all_done_t = t;
+  }
+
+  // `added`: an `Added N samples to controller` line (see ScanState::if_later).
+  void mark(int phase, Role role, const Evidence& ev, std::optional<int64_t> t, bool exact,
+            uint64_t count, bool added = false) {
+    mark_into(st_.phases[phase], role, ev, t, exact, count);
+    if (phase == 1 && !added) mark_into(st_.if_later[0], role, ev, t, exact, count);
+    if (phase == 7 || added) mark_into(st_.if_later[1], role, ev, t, exact, count);
+    if (phase == 1 && added) st_.added_early = true;
   }
 
   bool later_phase_seen(int phase) const {
@@ -402,8 +412,10 @@ class FileScanner {
       st_.phases[7].bars[key] = {bar, t};
       if (!st_.training_t || !t || *t >= *st_.training_t) {
         st_.training = bar;
+        st_.training_timed = t.has_value();
         if (t) st_.training_t = t;
       }
+      if (!t) st_.training_untimed = bar;
       if (bar.total > 0 && bar.n >= bar.total) st_.bar_complete = true;
       for (const auto& [k, v] : bar.postfix) {
         if (k == "loss" && (v == "nan" || v == "NaN" || v == "-nan" || v == "inf")) {
@@ -430,6 +442,7 @@ class FileScanner {
     h.in_worker_file = f_.kind == FileKind::worker;
     h.driver_own = f_.kind == FileKind::driver && !src.relayed;
     if (h.pid >= 0) {
+      h.rank_pid = h.pid;
       auto it = st_.actors.find(h.pid);
       if (it != st_.actors.end()) h.rank = it->second.a.rank;
     }
@@ -593,8 +606,10 @@ class FileScanner {
         RE2::PartialMatch(s, rx().work, &h.seq, &h.op);
         RE2::PartialMatch(s, rx().timeout, &h.timeout_ms);
         int r = -1;
-        if (RE2::PartialMatch(s, rx().nccl_rank, &r) || RE2::PartialMatch(s, rx().rank_tag, &r))
+        if (RE2::PartialMatch(s, rx().nccl_rank, &r) || RE2::PartialMatch(s, rx().rank_tag, &r)) {
           h.rank = r;
+          h.rank_pid = -1;
+        }
         if (w_ && !w_->watchdog) {
           w_->watchdog = true;
           w_->watchdog_ev = h.ev;
@@ -626,7 +641,7 @@ class FileScanner {
     if (contains(s, "samples to controller") && RE2::PartialMatch(s, rx().added)) {
       // Printed when the training loop starts (after phases 2-6); phase 1 only when nothing
       // later has been seen, as the docs' table has it.
-      mark(later_phase_seen(1) ? 7 : 1, Role::start, ev, when, exact, count);
+      mark(later_phase_seen(1) ? 7 : 1, Role::start, ev, when, exact, count, true);
       return;
     }
     for (const auto& row : kMarkers) {
@@ -668,6 +683,14 @@ void scan_file(ScanState& st, size_t index) {
     st.problems.push_back({st.files[index].display, e.what()});
   }
   sc.finish();
+}
+
+ScanState scan_one(const InputFile& f) {
+  ScanState st;
+  st.files.push_back(f);
+  scan_file(st, 0);
+  compact_hits(st.hits);
+  return st;
 }
 
 }  // namespace alog::ray::detail
