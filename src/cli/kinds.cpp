@@ -19,11 +19,6 @@
 #include "cache.hpp"
 #include "partial.hpp"
 
-// TEMPORARY until srtctl.hpp declares them (zz_pending.cpp)
-namespace alog::srtctl {
-JobReport merge_partials(const std::vector<core::PartState>&, const JobOptions&);
-}
-
 namespace fs = std::filesystem;
 
 namespace alog::cli {

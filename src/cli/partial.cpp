@@ -31,12 +31,6 @@
 #include "kinds.hpp"
 #include "registry.hpp"
 
-// TEMPORARY until srtctl.hpp declares them (zz_pending.cpp)
-namespace alog::srtctl {
-nlohmann::json partial_state(const std::filesystem::path&, const JobOptions&);
-JobReport merge_partials(const std::vector<core::PartState>&, const JobOptions&);
-}
-
 namespace fs = std::filesystem;
 
 namespace alog::cli {
