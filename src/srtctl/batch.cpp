@@ -508,9 +508,13 @@ void BatchFolder::finish() {
   }
 }
 
-void BatchFolder::record(std::function<void(const BatchBucket&)> sink) { st_->sink = std::move(sink); }
+void BatchFolder::record(std::function<void(const BatchBucket&)> sink) {
+  st_->sink = std::move(sink);
+}
 
-void BatchFolder::replay(const BatchBucket& b) { st_->fold(b); }
+void BatchFolder::replay(const BatchBucket& b) {
+  st_->fold(b);
+}
 
 // ---------------------------------------------------------------------------------------------
 

@@ -35,8 +35,7 @@ struct ClockedScan {
 ClockedScan scan_log_clocks(const std::filesystem::path& file, const std::string& rel,
                             const LogFileId& id, ScanMode mode, std::vector<Problem>& problems,
                             std::optional<bool> utc_is_local,
-                            const std::vector<BenchWindow>& windows,
-                            std::vector<uint8_t>* record);
+                            const std::vector<BenchWindow>& windows, std::vector<uint8_t>* record);
 
 // Buckets as bytes: per bucket, varints (zigzag for signed) of the second and line as deltas from
 // the previous bucket's, the rank, (field mask << 1 | decode), n, graph_false, graph_true, then per
@@ -105,10 +104,10 @@ struct FileState {
 
 // A job folder's files, or the union of several parts' files.
 struct Collected {
-  std::string dir;   // as given
-  std::string name;  // folder name
-  bool top_files = false;  // log.out or benchmark.out directly in the folder
-  bool logs_dir = false;   // the folder has logs/
+  std::string dir;               // as given
+  std::string name;              // folder name
+  bool top_files = false;        // log.out or benchmark.out directly in the folder
+  bool logs_dir = false;         // the folder has logs/
   std::vector<FileState> files;  // by (path, host): the order analyze_job reads them in
 };
 

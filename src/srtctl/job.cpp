@@ -854,8 +854,8 @@ JobReport finish(Collected& c, const JobOptions& opt, const ScanHere& scan_here,
       rep.problems.push_back({prefix + "benchmark.out", "missing"});
     }
     // Result files: those of the base's result folders, then (v2) those of the folder's.
-    for (const std::string& at : v2 ? std::vector<std::string>{prefix, ""}
-                                    : std::vector<std::string>{prefix}) {
+    for (const std::string& at :
+         v2 ? std::vector<std::string>{prefix, ""} : std::vector<std::string>{prefix}) {
       for (auto& f : c.files) {
         auto* r = std::get_if<ResultState>(&f.state);
         if (!r || f.path.compare(0, at.size(), at) != 0) continue;
@@ -938,7 +938,9 @@ JobReport finish(Collected& c, const JobOptions& opt, const ScanHere& scan_here,
   return rep;
 }
 
-JobReport finish(Collected& c, const JobOptions& opt) { return finish(c, opt, nullptr, true); }
+JobReport finish(Collected& c, const JobOptions& opt) {
+  return finish(c, opt, nullptr, true);
+}
 
 }  // namespace detail
 

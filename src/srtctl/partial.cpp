@@ -66,7 +66,9 @@ void put_number(std::vector<uint8_t>& o, double v) {
   for (int i = 0; i < 8; ++i) o.push_back(static_cast<uint8_t>(bits >> (8 * i)));
 }
 
-bool same_bits(double a, double b) { return std::bit_cast<uint64_t>(a) == std::bit_cast<uint64_t>(b); }
+bool same_bits(double a, double b) {
+  return std::bit_cast<uint64_t>(a) == std::bit_cast<uint64_t>(b);
+}
 
 struct ByteReader {
   std::span<const uint8_t> in;
@@ -106,7 +108,8 @@ struct ByteReader {
 }  // namespace
 
 void BucketWriter::add(const BatchBucket& b, std::vector<uint8_t>& o) {
-  put_varint(o, zigzag(b.t - prev_t_));
+  put_varint(
+      o, zigzag(static_cast<int64_t>(static_cast<uint64_t>(b.t) - static_cast<uint64_t>(prev_t_))));
   put_varint(o, zigzag(static_cast<int64_t>(b.line - prev_line_)));
   prev_t_ = b.t;
   prev_line_ = b.line;
@@ -138,7 +141,9 @@ void read_buckets(std::span<const uint8_t> bytes, const std::string& what,
   uint64_t line = 0;
   while (r.pos < bytes.size()) {
     BatchBucket b;
-    t += unzigzag(r.varint());
+    // Unsigned: damaged deltas wrap instead of overflowing.
+    t = static_cast<int64_t>(static_cast<uint64_t>(t) +
+                             static_cast<uint64_t>(unzigzag(r.varint())));
     line += static_cast<uint64_t>(unzigzag(r.varint()));
     b.t = t;
     b.line = line;

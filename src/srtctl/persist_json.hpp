@@ -1,6 +1,6 @@
-// The nlohmann serialisers of the srtctl types (persist.cpp: save_report / load_report; partial.cpp:
-// the per-file states of `analyze-logs partial`). Every member of every type is listed here. A
-// member added to a type in srtctl.hpp must be added below, or a cached job loses it:
+// The nlohmann serialisers of the srtctl types (persist.cpp: save_report / load_report;
+// partial.cpp: the per-file states of `analyze-logs partial`). Every member of every type is listed
+// here. A member added to a type in srtctl.hpp must be added below, or a cached job loses it:
 // tests/unit/srtctl/test_persist.cpp round-trips every testdata job and compares the report.json,
 // SUMMARY.md and HTML of both.
 #pragma once

@@ -138,7 +138,7 @@ struct Stamp {
   bool utc = false;   // Dynamo's `...Z`: `local` only when the job's clock is UTC
 };
 
-// The stamp as it reads on a UTC clock; Clock::stamp() drops it when the job's clock is not UTC.
+// The stamp as a UTC clock reads it; the scan drops a `...Z` stamp for a clock that is not UTC.
 Stamp line_stamp(std::string_view s) {
   size_t pos = 0;
   if (!s.empty() && s[0] == '[') pos = 1;
@@ -164,8 +164,7 @@ namespace detail {
 ClockedScan scan_log_clocks(const std::filesystem::path& file, const std::string& rel,
                             const LogFileId& id, ScanMode mode, std::vector<Problem>& problems,
                             std::optional<bool> utc_is_local,
-                            const std::vector<BenchWindow>& windows,
-                            std::vector<uint8_t>* record) {
+                            const std::vector<BenchWindow>& windows, std::vector<uint8_t>* record) {
   // Not a failure signature: any line that names an error, kept as a weak hint for workers
   // whose logs hold nothing more specific.
   static const RE2 generic_error(
@@ -350,8 +349,9 @@ ClockedScan scan_log_clocks(const std::filesystem::path& file, const std::string
     if (id.role != "" && s.find("worker setup complete") != std::string_view::npos)
       sc.log.setup_complete = true;
     if (mode == ScanMode::worker) {
-      if (size_t at = s.find("cuda_graph_max_bs="); first && at != std::string_view::npos &&
-                                                     s.find("server_args=") != std::string_view::npos) {
+      if (size_t at = s.find("cuda_graph_max_bs=");
+          first && at != std::string_view::npos &&
+          s.find("server_args=") != std::string_view::npos) {
         int v = 0;
         const char* b = s.data() + at + 18;
         auto [p, ec] = std::from_chars(b, s.data() + s.size(), v);

@@ -171,8 +171,8 @@ TEST(SrtctlPartial, EveryBundledJobEveryWayOfSplittingIt) {
 }
 
 TEST(SrtctlPartial, V2LayoutEveryWayOfSplittingIt) {
-  for (const char* src : {"srtctl/logs/4459_2P_1D_20251122_041341",
-                          "srtctl/sweep/5003_2P_1D_20251201_100000"}) {
+  for (const char* src :
+       {"srtctl/logs/4459_2P_1D_20251122_041341", "srtctl/sweep/5003_2P_1D_20251201_100000"}) {
     TempDir t("alog_partial_v2");
     fs::path job = v2_copy(fs::path(ALOG_TESTDATA) / src, t.path);
     ASSERT_EQ(analyze_job(job).layout, "v2");
@@ -258,9 +258,9 @@ TEST(SrtctlPartial, SamePathOnTwoHostsKeepsBoth) {
   // The other files keep their names.
   for (const auto& l : full.logs) {
     if (l.file == dup) continue;
-    EXPECT_TRUE(std::any_of(m.logs.begin(), m.logs.end(),
-                            [&](const WorkerLog& x) { return x.file == l.file; }))
-        << l.file;
+    EXPECT_TRUE(std::any_of(m.logs.begin(), m.logs.end(), [&](const WorkerLog& x) {
+      return x.file == l.file;
+    })) << l.file;
   }
   size_t batches_named = 0;
   for (const auto& b : m.batches) batches_named += b.file.rfind("host", 0) == 0;
@@ -285,7 +285,8 @@ TEST(SrtctlPartial, DamagedStateThrowsNamingWhatIsWrong) {
   };
   EXPECT_EQ(throw_text({}), "srtctl partial state: no parts to merge");
   EXPECT_NE(with([](json& s) { s.erase("files"); }).find("missing key files"), std::string::npos);
-  EXPECT_NE(with([](json& s) { s["version"] = 99; }).find("version 99 is not 1"), std::string::npos);
+  EXPECT_NE(with([](json& s) { s["version"] = 99; }).find("version 99 is not 1"),
+            std::string::npos);
   EXPECT_NE(with([](json& s) { s["format"] = "prime-rl"; }).find("format is not srtctl-partial"),
             std::string::npos);
   EXPECT_NE(with([](json& s) { s["files"] = 3; }).find("files is not an array"), std::string::npos);
