@@ -180,6 +180,32 @@ TEST(SrtctlPartial, V2LayoutEveryWayOfSplittingIt) {
   }
 }
 
+// The same job on a clock that is not UTC: its `...Z` stamps are not local, so the other reading
+// of every file that has them is the one the merge must take.
+TEST(SrtctlPartial, JobNotOnUtcEveryWayOfSplittingIt) {
+  const fs::path src = fs::path(ALOG_TESTDATA) / "srtctl/logs/4459_2P_1D_20251122_041341";
+  TempDir t("alog_partial_pst");
+  const fs::path job = t.path / src.filename();
+  place(src, job, files_of(src));
+  std::string log_out = test_support::slurp(job / "log.out");
+  const size_t at = log_out.find(" UTC 2025 with exit code");
+  ASSERT_NE(at, std::string::npos);
+  log_out.replace(at, 4, " PST");
+  t.write((src.filename() / "log.out").string(), log_out);
+  JobReport utc = analyze_job(src), pst = analyze_job(job);
+  ASSERT_EQ(pst.topology.clock_zone, "PST");
+  // The clock changes what the files say (a hit's time, a file's first stamp).
+  size_t differ = 0;
+  ASSERT_EQ(utc.logs.size(), pst.logs.size());
+  for (size_t i = 0; i < utc.logs.size(); ++i)
+    differ += utc.logs[i].first_time != pst.logs[i].first_time ||
+              utc.logs[i].last_time != pst.logs[i].last_time;
+  for (size_t i = 0; i < std::min(utc.failures.size(), pst.failures.size()); ++i)
+    differ += utc.failures[i].time != pst.failures[i].time;
+  EXPECT_GT(differ, 0u);
+  expect_all_splits_equal(job, "4459 on PST");
+}
+
 // A node holding only worker logs does not know the clock (log.out) nor the windows
 // (benchmark.out): the 4459 workers have Dynamo `...Z` lines and the job ran in UTC.
 TEST(SrtctlPartial, ClockAndWindowsComeFromAnotherNode) {
