@@ -54,6 +54,7 @@ int64_t unzigzag(uint64_t u) {
 }
 
 constexpr double kExactInt = 9007199254740992.0;  // 2^53
+constexpr int64_t kMaxSecond = int64_t{1} << 40;  // beyond any civil_seconds() of a stamp
 
 void put_number(std::vector<uint8_t>& o, double v) {
   if (std::isfinite(v) && std::fabs(v) < kExactInt && v == std::trunc(v) &&
@@ -145,6 +146,8 @@ void read_buckets(std::span<const uint8_t> bytes, const std::string& what,
     t = static_cast<int64_t>(static_cast<uint64_t>(t) +
                              static_cast<uint64_t>(unzigzag(r.varint())));
     line += static_cast<uint64_t>(unzigzag(r.varint()));
+    // Civil seconds of years 0 to 9999 at most: the folds subtract seconds and must not overflow.
+    if (t < -kMaxSecond || t > kMaxSecond) r.fail("second out of range");
     b.t = t;
     b.line = line;
     const int64_t dp = unzigzag(r.varint());

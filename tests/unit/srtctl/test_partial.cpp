@@ -347,6 +347,38 @@ TEST(SrtctlPartial, DamagedStateThrowsNamingWhatIsWrong) {
   EXPECT_EQ(report_diff(merge_partials({{"h", good}}, JobOptions{}), analyze_job(job)), "");
 }
 
+// Every byte of a worker's buckets damaged in turn: the merge throws std::runtime_error or gives a
+// report, and never crashes (the ASan build runs this too).
+TEST(SrtctlPartial, DamagedBucketBytesNeverCrash) {
+  const fs::path job = fs::path(ALOG_TESTDATA) / "srtctl/sweep/5003_2P_1D_20251201_100000";
+  const json good = partial_state(job, JobOptions{});
+  size_t file = SIZE_MAX;
+  for (size_t i = 0; i < good["files"].size(); ++i)
+    if (good["files"][i]["type"] == "log" &&
+        good["files"][i]["state"]["buckets"].get_binary().size() > 100)
+      file = i;
+  ASSERT_NE(file, SIZE_MAX);
+  const size_t n = good["files"][file]["state"]["buckets"].get_binary().size();
+  size_t thrown = 0, merged = 0;
+  for (size_t i = 0; i < n; ++i)
+    for (int flip : {0x01, 0x80, 0xff}) {
+      json st = good;
+      auto& b = st["files"][file]["state"]["buckets"].get_binary()[i];
+      b = static_cast<uint8_t>(b ^ flip);
+      try {
+        JobReport r = merge_partials({{"h", st}}, JobOptions{});
+        EXPECT_FALSE(r.name.empty());
+        ++merged;
+      } catch (const std::runtime_error& e) {
+        EXPECT_NE(std::string(e.what()).find("batch buckets of "), std::string::npos) << e.what();
+        ++thrown;
+      }
+    }
+  EXPECT_EQ(thrown + merged, 3 * n);
+  EXPECT_GT(thrown, 0u);
+  EXPECT_GT(merged, 0u);
+}
+
 TEST(SrtctlPartial, NotAFolderThrows) {
   TempDir t("alog_partial_nodir");
   EXPECT_THROW(partial_state(t.path / "nope", JobOptions{}), std::runtime_error);
