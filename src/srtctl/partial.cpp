@@ -254,6 +254,65 @@ json scan_json(const LogScan& sc) {
   return j;
 }
 
+// The UTC reading of a file's `...Z` stamps differs from the other only in stamps: the hits' times
+// and exactness, the tracebacks' times, the file's first and last stamp and the first retraction's
+// stamp. Those are kept ("stamps"); a reading that differs in anything else is kept whole.
+json utc_stamps_json(const LogScan& u) {
+  json d;
+  d["hit_time"] = json::array();
+  d["hit_exact"] = json::array();
+  for (const auto& h : u.hits) {
+    d["hit_time"].push_back(h.time);
+    d["hit_exact"].push_back(h.exact);
+  }
+  d["tb_time"] = json::array();
+  for (const auto& tb : u.tracebacks) d["tb_time"].push_back(tb.time);
+  d["first_time"] = u.log.first_time;
+  d["last_time"] = u.log.last_time;
+  d["first_retract"] = u.batches ? json(u.batches->first_retract) : json(nullptr);
+  return d;
+}
+
+LogScan apply_utc_stamps(const LogScan& scan, const json& d, const std::string& where) {
+  LogScan u = scan;
+  auto times = strict<std::vector<std::string>>(need(d, "hit_time", where), where + ": hit_time");
+  auto exact = strict<std::vector<bool>>(need(d, "hit_exact", where), where + ": hit_exact");
+  auto tb = strict<std::vector<std::string>>(need(d, "tb_time", where), where + ": tb_time");
+  if (times.size() != u.hits.size() || exact.size() != u.hits.size() ||
+      tb.size() != u.tracebacks.size())
+    bad(where, "stamps do not match the scan's hits and tracebacks");
+  for (size_t i = 0; i < u.hits.size(); ++i) {
+    u.hits[i].time = times[i];
+    u.hits[i].exact = exact[i];
+  }
+  for (size_t i = 0; i < u.tracebacks.size(); ++i) u.tracebacks[i].time = tb[i];
+  u.log.first_time = strict<std::string>(need(d, "first_time", where), where + ": first_time");
+  u.log.last_time = strict<std::string>(need(d, "last_time", where), where + ": last_time");
+  const json& r = need(d, "first_retract", where);
+  if (u.batches)
+    u.batches->first_retract =
+        r.is_null() ? std::nullopt
+                    : std::optional<BatchEvent>(strict<BatchEvent>(r, where + ": first_retract"));
+  else if (!r.is_null())
+    bad(where, "first_retract without batch figures");
+  return u;
+}
+
+json utc_json(const LogScan& scan, const LogScan& u) {
+  json d = utc_stamps_json(u);
+  bool same = false;
+  try {  // compared as CBOR: a NaN (a KV-cache line's `running`) equals itself there
+    same = json::to_cbor(json(apply_utc_stamps(scan, d, scan.log.file))) == json::to_cbor(json(u));
+  } catch (const std::runtime_error&) {
+  }
+  json j;
+  if (same)
+    j["stamps"] = std::move(d);
+  else
+    j["whole"] = scan_json(u);
+  return j;
+}
+
 json file_json(const FileState& f) {
   json j;
   j["path"] = f.path;
@@ -278,7 +337,7 @@ json file_json(const FileState& f) {
           st["id"] = s.id;
           st["mode"] = mode_name(s.mode);
           st["scan"] = scan_json(s.scan.scan);
-          st["utc"] = s.scan.utc ? scan_json(*s.scan.utc) : json(nullptr);
+          st["utc"] = s.scan.utc ? utc_json(s.scan.scan, *s.scan.utc) : json(nullptr);
           st["utc_stamps"] = s.scan.utc_stamps;
           st["buckets"] = json::binary(s.buckets);
           st["problems"] = s.problems;
@@ -303,8 +362,15 @@ ScanState scan_state(const json& st, const std::string& where) {
   else
     bad(where, fmt::format("unknown scan mode '{}'", mode));
   s.scan.scan = strict<LogScan>(need(st, "scan", where), where + ": scan");
-  if (const json& u = need(st, "utc", where); !u.is_null())
-    s.scan.utc = strict<LogScan>(u, where + ": utc");
+  if (const json& u = need(st, "utc", where); !u.is_null()) {
+    if (!u.is_object()) bad(where, "utc is not an object");
+    if (auto d = u.find("stamps"); d != u.end())
+      s.scan.utc = apply_utc_stamps(s.scan.scan, *d, where + ": utc");
+    else if (auto w = u.find("whole"); w != u.end())
+      s.scan.utc = strict<LogScan>(*w, where + ": utc");
+    else
+      bad(where, "utc has neither stamps nor whole");
+  }
   s.scan.utc_stamps = need_bool(st, "utc_stamps", where);
   const json& b = need(st, "buckets", where);
   if (!b.is_binary()) bad(where, "buckets is not a byte string");

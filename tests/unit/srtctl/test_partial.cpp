@@ -214,15 +214,26 @@ TEST(SrtctlPartial, ClockAndWindowsComeFromAnotherNode) {
   ASSERT_EQ(full.topology.clock_zone, "UTC");
   TempDir t("alog_partial_clock");
   const fs::path at = t.path / job.filename();
-  place(job, at, {"watchtower-aqua-cn03_decode_w0.err"});
+  place(job, at, {"watchtower-aqua-cn02_frontend.err"});
   json st = partial_state(at, JobOptions{});
   ASSERT_EQ(st["files"].size(), 1u);
   const json& s = st["files"][0]["state"];
   EXPECT_TRUE(s["utc_stamps"].get<bool>());
-  EXPECT_FALSE(s["utc"].is_null());  // both readings kept
+  // Both readings kept, the UTC one as the stamps that differ.
+  ASSERT_TRUE(s["utc"].is_object());
+  EXPECT_TRUE(s["utc"].contains("stamps"));
+  // The frontend's error line is stamped `...Z`: its own stamp on a UTC clock, else the next one.
+  ASSERT_EQ(s["scan"]["hits"].size(), 1u);
+  EXPECT_FALSE(s["scan"]["hits"][0]["exact"].get<bool>());
+  EXPECT_EQ(s["utc"]["stamps"]["hit_exact"], json::array({true}));
   // The folds are not kept: they are redone with the windows.
-  ASSERT_FALSE(s["scan"]["batches"].is_null());
-  EXPECT_TRUE(s["scan"]["batches"]["windows"].empty());
+  place(job, at, {"watchtower-aqua-cn03_decode_w0.err"});
+  const json w = partial_state(at, JobOptions{})["files"][0]["state"];
+  ASSERT_FALSE(w["scan"]["batches"].is_null());
+  EXPECT_GT(w["scan"]["batches"]["lines"].get<int>(), 0);
+  EXPECT_TRUE(w["scan"]["batches"]["windows"].empty());
+  EXPECT_TRUE(w["scan"]["batches"]["series"].empty());
+  EXPECT_FALSE(w["buckets"].get_binary().empty());
 }
 
 // Past kSeriesExactBuckets buckets a worker's series is binned, and the windows (a warm-up and
@@ -329,6 +340,15 @@ TEST(SrtctlPartial, DamagedStateThrowsNamingWhatIsWrong) {
   });
   EXPECT_NE(m.find("batch buckets of "), std::string::npos) << m;
   EXPECT_NE(m.find("truncated at byte"), std::string::npos) << m;
+  auto utc_entry = [](json& st) -> json& {
+    for (auto& f : st["files"])
+      if (f["type"] == "log" && f["state"]["utc"].is_object()) return f["state"]["utc"];
+    throw std::logic_error("no log with both readings");
+  };
+  m = with([&](json& s) { utc_entry(s) = json::object({{"other", 1}}); });
+  EXPECT_NE(m.find("utc has neither stamps nor whole"), std::string::npos) << m;
+  m = with([&](json& s) { utc_entry(s)["stamps"]["hit_exact"].push_back(true); });
+  EXPECT_NE(m.find("stamps do not match the scan's hits and tracebacks"), std::string::npos) << m;
   m = with([&](json& s) { s["files"][0]["type"] = "weird"; });
   EXPECT_NE(m.find("unknown file type 'weird'"), std::string::npos) << m;
   m = with([&](json& s) { s["files"][0]["state"] = json::array(); });
