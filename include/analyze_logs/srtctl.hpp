@@ -21,6 +21,7 @@
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -33,6 +34,7 @@
 
 #include "analyze_logs/core/finding.hpp"
 #include "analyze_logs/core/job.hpp"
+#include "analyze_logs/core/partial.hpp"
 
 namespace alog::srtctl {
 
@@ -345,6 +347,13 @@ class BatchFolder {
   BatchFolder& operator=(const BatchFolder&) = delete;
   void add(const BatchSample& s, uint64_t line);
   void finish();  // folds what waits; call once, after the last add
+  // Gives `sink` every bucket as it is folded, in the order folded (partial_state keeps them).
+  void record(std::function<void(const BatchBucket&)> sink);
+  // Folds a bucket another folder recorded, where add() would have folded it: buckets replayed in
+  // their recorded order, then finish(), give what that folder's add()s would have given with
+  // these windows, bit for bit. `lines`, `buckets` and `last_t` of the output are add()'s: the
+  // caller sets them.
+  void replay(const BatchBucket& b);
 
  private:
   struct State;
@@ -487,6 +496,33 @@ struct JobOptions {
 JobReport analyze_job(const std::filesystem::path& dir, const JobOptions& opt);
 JobReport analyze_job(const std::filesystem::path& dir, unsigned threads = 0);
 std::vector<JobReport> analyze_set(const std::filesystem::path& dir, const JobOptions& opt = JobOptions{});  // by job id
+
+// ---------------------------------------------------------------------------------------------
+// Analysis where the logs live (core/partial.hpp; partial.cpp). A job's files may be spread over
+// the nodes that wrote them (node-local scratch: each node holds its own worker logs; the batch
+// node holds log.out, benchmark.out, the results and {job}.json). partial_state runs on one node
+// over the folder as that node has it (any subset of the job's files at their usual relative
+// paths, even only worker logs), and keeps per file what analyze_job needs: parsed log.out,
+// benchmark.out, results and job metadata; per log file its scan (signature hits with their
+// lines, tracebacks, cancelled steps, clocks, counts) and its batch buckets (per second, DP rank
+// and kind) in the order BatchFolder folds them, never raw lines. What depends on another file is
+// resolved by merge_partials: the layout (v1/v2) from where the parts found log.out,
+// benchmark.out and logs/; the clock (a file with Dynamo's `...Z` stamps keeps both readings of
+// them, and the merge takes the one log.out's `date` asks for); the benchmark windows (the
+// buckets are replayed into a BatchFolder given the job's windows, bit for bit what folding while
+// reading gives).
+//
+// The job is the folder name: every part must have been taken from a folder of the same name
+// (the job's `{job}_{P}P_{D}D_{ts}` on every node), which gives the job id, its worker counts and
+// the name of {job_id}.json. JobReport::dir is the smallest of the parts' paths.
+// merge_partials(parts) over the parts of any split of a job folder's files equals
+// analyze_job(folder) (save_report bytes), whatever the order of `parts`. A path held by parts of
+// two hosts is kept from each, named `host:path` (only then); of log.out, benchmark.out and
+// {job_id}.json, which one job has once, the first host's counts and the others are problems.
+// A state that is not what partial_state wrote throws std::runtime_error naming what is wrong.
+inline constexpr int kPartialVersion = 1;
+nlohmann::json partial_state(const std::filesystem::path& dir, const JobOptions& opt);
+JobReport merge_partials(const std::vector<core::PartState>& parts, const JobOptions& opt);
 
 // The whole report as CBOR and back (persist.cpp; --cache keeps a job's analysis with it).
 // load_report throws nlohmann::json::exception on a malformed or foreign input.

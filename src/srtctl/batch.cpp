@@ -254,6 +254,7 @@ struct BatchFolder::State {
   std::vector<std::array<OpenSeconds, 2>> traffic;
   std::map<std::tuple<bool, int, int64_t>, SeriesPoint> bins;  // series past the exact cap
   std::vector<SeriesPoint*> bin_cache;
+  std::function<void(const BatchBucket&)> sink;
   int64_t lo = INT64_MAX, hi = INT64_MIN;  // seconds of every bucket
 
   explicit State(WorkerBatches& o) : out(o) {}
@@ -353,6 +354,7 @@ struct BatchFolder::State {
   }
 
   void fold(const BatchBucket& b) {
+    if (sink) sink(b);
     const int d = b.decode ? 1 : 0;
     if (!out.has_kind[d]) {
       out.has_kind[d] = true;
@@ -504,6 +506,14 @@ void BatchFolder::finish() {
     st.bins.clear();
     st.bin_cache.clear();
   }
+}
+
+void BatchFolder::record(std::function<void(const BatchBucket&)> sink) {
+  st_->sink = std::move(sink);
+}
+
+void BatchFolder::replay(const BatchBucket& b) {
+  st_->fold(b);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@
 #include "analyze_logs/input.hpp"
 #include "analyze_logs/srtctl.hpp"
 #include "analyze_logs/util.hpp"
+#include "collect.hpp"
 
 namespace alog::srtctl {
 
@@ -189,8 +190,8 @@ void read_job_json(const fs::path& file, const std::string& rel, JobReport& rep)
 }
 
 // v2 keeps the health wait in the orchestrator log instead of benchmark.out.
-void read_sweep_log(const fs::path& file, const std::string& rel, JobReport& rep) {
-  auto& rd = rep.readiness;
+detail::SweepState read_sweep_log(const fs::path& file, const std::string& rel) {
+  detail::SweepState rd;
   try {
     input::for_each_line(file.string(), [&](std::string_view l, uint64_t) {
       std::string stamp = l.size() >= 19 && civil_seconds(l.substr(0, 19))
@@ -207,8 +208,17 @@ void read_sweep_log(const fs::path& file, const std::string& rel, JobReport& rep
       return true;
     });
   } catch (const std::exception& e) {
-    rep.problems.push_back({rel, e.what()});
+    rd.problems.push_back({rel, e.what()});
   }
+  return rd;
+}
+
+// A sweep log's readiness over what the files before it said.
+void apply_sweep(const detail::SweepState& s, Readiness& rd) {
+  rd.polled = rd.polled || s.polled;
+  rd.ready = rd.ready || s.ready;
+  if (rd.ready_at.empty()) rd.ready_at = s.ready_at;
+  rd.timed_out = rd.timed_out || s.timed_out;
 }
 
 std::string strip_compression(std::string n) {
@@ -236,56 +246,75 @@ bool same_size(const std::optional<int64_t>& a, const std::optional<int64_t>& b)
   return !a || !b || *a == *b;
 }
 
-void merge_results(const fs::path& base, const std::string& prefix, JobReport& rep) {
-  static const RE2 result_dir(R"(.+_isl_(\d+)_osl_(\d+))");
+// A result folder: `{name}_isl_{N}_osl_{M}` (sized) or `sa-bench_custom_*`.
+bool result_dir(const std::string& dn, int64_t& isl, int64_t& osl, bool& sized) {
+  static const RE2 sized_dir(R"(.+_isl_(\d+)_osl_(\d+))");
+  sized = RE2::FullMatch(dn, sized_dir, &isl, &osl);
+  return sized || dn.rfind("sa-bench_custom_", 0) == 0;
+}
+
+// The result JSONs of `base`'s result folders, as FileStates with paths `prefix + dn/fn`.
+void collect_results(const fs::path& base, const std::string& prefix, detail::Collected& c) {
   for (const auto& d : sorted_children(base)) {
     std::error_code ec;
     if (!fs::is_directory(d, ec)) continue;
     std::string dn = d.filename().string();
     int64_t isl = 0, osl = 0;
-    bool sized = RE2::FullMatch(dn, result_dir, &isl, &osl);
-    if (!sized && dn.rfind("sa-bench_custom_", 0) != 0) continue;
+    bool sized = false;
+    if (!result_dir(dn, isl, osl, sized)) continue;
     for (const auto& f : sorted_children(d)) {
       std::string fn = strip_compression(f.filename().string());
       if (fn.size() < 5 || fn.compare(fn.size() - 5, 5, ".json") != 0) continue;
       if (fn.size() > 13 && fn.compare(fn.size() - 13, 13, ".pytorch.json") == 0) continue;
       if (!fs::is_regular_file(f, ec)) continue;
       std::string rel = prefix + dn + "/" + f.filename().string();
-      auto r = read_result_json(f, rel, rep.problems);
-      if (!r) continue;
-      if (sized) {
-        r->isl = isl;
-        r->osl = osl;
-      }
-      BenchRun* match = nullptr;
-      for (auto& x : rep.runs)
-        if (x.concurrency == r->concurrency && r->concurrency >= 0 && x.json_file.empty() &&
-            same_size(x.isl, r->isl) && same_size(x.osl, r->osl)) {
-          match = &x;
-          break;
-        }
-      if (match == nullptr) {
-        rep.runs.push_back(std::move(*r));
-        continue;
-      }
-      // The JSON has full precision; the block's 2-decimal copies only fill gaps.
-      match->json_file = r->json_file;
-      if (!match->isl) match->isl = r->isl;
-      if (!match->osl) match->osl = r->osl;
-      for (auto& [k, v] : r->metrics) {
-        bool found = false;
-        for (auto& [mk, mv] : match->metrics)
-          if (mk == k) {
-            mv = v;
-            found = true;
-          }
-        if (!found) match->metrics.emplace_back(k, v);
-      }
-      for (auto& kv : r->text) match->text.push_back(kv);
-      if (r->failed_requests) match->failed_requests = r->failed_requests;
-      if (!match->num_prompts) match->num_prompts = r->num_prompts;
+      detail::ResultState r;
+      r.run = read_result_json(f, rel, r.problems);
+      c.files.push_back({rel, "", rel, std::move(r)});
     }
   }
+}
+
+// One result JSON merged into the runs: into the run of benchmark.out at its concurrency and
+// sizes, else a run of its own.
+void merge_result(const detail::ResultState& st, const std::string& dn, JobReport& rep) {
+  for (const auto& p : st.problems) rep.problems.push_back(p);
+  if (!st.run) return;
+  int64_t isl = 0, osl = 0;
+  bool sized = false;
+  result_dir(dn, isl, osl, sized);
+  std::optional<BenchRun> r = st.run;
+  if (sized) {
+    r->isl = isl;
+    r->osl = osl;
+  }
+  BenchRun* match = nullptr;
+  for (auto& x : rep.runs)
+    if (x.concurrency == r->concurrency && r->concurrency >= 0 && x.json_file.empty() &&
+        same_size(x.isl, r->isl) && same_size(x.osl, r->osl)) {
+      match = &x;
+      break;
+    }
+  if (match == nullptr) {
+    rep.runs.push_back(std::move(*r));
+    return;
+  }
+  // The JSON has full precision; the block's 2-decimal copies only fill gaps.
+  match->json_file = r->json_file;
+  if (!match->isl) match->isl = r->isl;
+  if (!match->osl) match->osl = r->osl;
+  for (auto& [k, v] : r->metrics) {
+    bool found = false;
+    for (auto& [mk, mv] : match->metrics)
+      if (mk == k) {
+        mv = v;
+        found = true;
+      }
+    if (!found) match->metrics.emplace_back(k, v);
+  }
+  for (auto& kv : r->text) match->text.push_back(kv);
+  if (r->failed_requests) match->failed_requests = r->failed_requests;
+  if (!match->num_prompts) match->num_prompts = r->num_prompts;
 }
 
 struct HitRef {
@@ -559,120 +588,315 @@ JobReport analyze_job(const fs::path& dir_in, unsigned threads) {
   return analyze_job(dir_in, JobOptions{.threads = threads});
 }
 
-JobReport analyze_job(const fs::path& dir_in, const JobOptions& opt) {
-  const unsigned threads = opt.threads;
-  JobReport rep;
+namespace {
+
+JobName job_of_name(const std::string& name) {
+  if (auto jn = parse_job_dir_name(name)) return *jn;
+  JobName j;
+  size_t k = 0;
+  while (k < name.size() && name[k] >= '0' && name[k] <= '9') ++k;
+  j.job_id = k > 0 ? name.substr(0, k) : name;
+  return j;
+}
+
+detail::JobJsonState read_job_state(const fs::path& file, const std::string& rel,
+                                    const JobName& job) {
+  JobReport tmp;
+  tmp.job = job;
+  read_job_json(file, rel, tmp);
+  detail::JobJsonState s;
+  s.job = std::move(tmp.job);
+  s.job_name = std::move(tmp.job_name);
+  s.model = std::move(tmp.model);
+  s.gpu_type = std::move(tmp.gpu_type);
+  s.gpus_per_node = tmp.gpus_per_node;
+  s.prefill_nodes = tmp.prefill_nodes;
+  s.decode_nodes = tmp.decode_nodes;
+  s.agg_nodes = tmp.agg_nodes;
+  s.isl = tmp.isl;
+  s.osl = tmp.osl;
+  s.requested_concurrencies = std::move(tmp.requested_concurrencies);
+  s.request_rate = std::move(tmp.request_rate);
+  s.problems = std::move(tmp.problems);
+  return s;
+}
+
+// `{folder}/{job_id}.json`, and log.out, benchmark.out and the result files of `base` (the
+// folder, or its logs/ for v2, with `prefix` "logs/").
+void collect_meta(const fs::path& dir, const JobName& job, detail::Collected& c) {
+  std::error_code ec;
+  if (fs::is_regular_file(dir / (job.job_id + ".json"), ec)) {
+    std::string rel = job.job_id + ".json";
+    c.files.push_back({rel, "", rel, read_job_state(dir / rel, rel, job)});
+  }
+}
+void collect_base(const fs::path& base, const std::string& prefix, detail::Collected& c) {
+  std::error_code ec;
+  if (fs::is_regular_file(base / "log.out", ec)) {
+    detail::LogOutState s;
+    s.topology = parse_log_out(base / "log.out", prefix + "log.out", s.problems);
+    c.files.push_back({prefix + "log.out", "", prefix + "log.out", std::move(s)});
+  }
+  if (fs::is_regular_file(base / "benchmark.out", ec)) {
+    detail::BenchOutState s;
+    s.log = parse_benchmark_out(base / "benchmark.out", prefix + "benchmark.out", s.problems);
+    c.files.push_back({prefix + "benchmark.out", "", prefix + "benchmark.out", std::move(s)});
+  }
+  collect_results(base, prefix, c);
+}
+
+// Every log file of `base` that is scanned: workers, the benchmark client's stderr, the batch
+// script's stderr, v2's orchestrator logs. The files are independent, so they are scanned on up
+// to `threads` threads (worker logs are most of a job's bytes); each scan writes its own slot,
+// taken in file order afterwards, so the result does not depend on the thread count. With
+// `record`, batch buckets are kept for a later fold (the windows are not known here).
+void scan_base(const fs::path& base, const std::string& prefix, unsigned threads,
+               const std::vector<BenchWindow>& windows, std::optional<bool> utc, bool record,
+               detail::Collected& c) {
+  std::vector<std::pair<fs::path, detail::ScanState>> tasks;
+  std::error_code ec;
+  for (const auto& f : sorted_children(base)) {
+    if (!fs::is_regular_file(f, ec)) continue;
+    std::string fn = f.filename().string();
+    std::string plain = strip_compression(fn);
+    detail::ScanState st;
+    if (auto id = classify_log_file(plain)) {
+      st.id = *id;
+    } else if (plain == "benchmark.err") {
+      st.id = {"benchmark", -1, ""};
+      st.mode = ScanMode::client;
+    } else if (plain == "log.err") {
+      st.id = {"batch", -1, ""};
+      st.mode = ScanMode::batch;
+    } else if (plain.rfind("sweep_", 0) == 0 && plain.size() > 4 &&
+               plain.compare(plain.size() - 4, 4, ".log") == 0) {
+      st.id = {"orchestrator", -1, ""};
+      st.sweep.emplace();  // also read for readiness
+    } else {
+      continue;
+    }
+    tasks.emplace_back(f, std::move(st));
+  }
+  parallel_for(tasks.size(), threads, [&](size_t i) {
+    auto& [file, st] = tasks[i];
+    const std::string rel = prefix + file.filename().string();
+    st.scan = detail::scan_log_clocks(file, rel, st.id, st.mode, st.problems, utc, windows,
+                                      record ? &st.buckets : nullptr);
+    st.folded = !record;
+    if (st.sweep) *st.sweep = read_sweep_log(file, rel);
+  });
+  for (auto& [file, st] : tasks) {
+    std::string rel = prefix + file.filename().string();
+    c.files.push_back({rel, "", rel, std::move(st)});
+  }
+}
+
+std::string parent_of(const std::string& path) {
+  size_t k = path.rfind('/');
+  return k == std::string::npos ? std::string() : path.substr(0, k + 1);
+}
+
+// A file's scan with the job's clock, its batches folded into the job's windows.
+LogScan finished_scan(detail::ScanState& st, bool utc, const std::vector<BenchWindow>& windows) {
+  LogScan sc = utc && st.scan.utc ? std::move(*st.scan.utc) : std::move(st.scan.scan);
+  if (st.folded || !sc.batches) return sc;
+  const WorkerBatches& seen = *sc.batches;
+  WorkerBatches wb;
+  wb.file = seen.file;
+  wb.id = seen.id;
+  wb.cuda_graph_max_bs = seen.cuda_graph_max_bs;
+  wb.lines = seen.lines;
+  wb.unreadable = seen.unreadable;
+  wb.buckets = seen.buckets;
+  wb.last_t = seen.last_t;
+  wb.first_graph_off = seen.first_graph_off;
+  wb.first_over_max_bs = seen.first_over_max_bs;
+  wb.first_retract = seen.first_retract;
+  wb.retract_lines = seen.retract_lines;
+  {
+    BatchFolder folder(wb, windows);
+    detail::read_buckets(st.buckets, wb.file, [&](const BatchBucket& b) { folder.replay(b); });
+    folder.finish();
+  }
+  sc.batches = std::move(wb);
+  return sc;
+}
+
+}  // namespace
+
+namespace detail {
+
+Collected collect_partial(const fs::path& dir_in, const JobOptions& opt) {
   fs::path dir = dir_in;
   if (dir.filename().empty()) dir = dir.parent_path();
-  rep.dir = dir_in.string();
-  rep.name = dir.filename().string();
   std::error_code ec;
+  if (!fs::is_directory(dir, ec))
+    throw std::runtime_error(fmt::format("{}: not a directory", dir_in.string()));
+  Collected c;
+  c.dir = dir_in.string();
+  c.name = dir.filename().string();
+  c.top_files = fs::exists(dir / "log.out", ec) || fs::exists(dir / "benchmark.out", ec);
+  c.logs_dir = fs::is_directory(dir / "logs", ec);
+  // Both candidate bases: which one the job uses depends on files other nodes may hold.
+  collect_meta(dir, job_of_name(c.name), c);
+  collect_base(dir, "", c);
+  if (c.logs_dir) collect_base(dir / "logs", "logs/", c);
+  scan_base(dir, "", opt.threads, {}, std::nullopt, true, c);
+  if (c.logs_dir) scan_base(dir / "logs", "logs/", opt.threads, {}, std::nullopt, true, c);
+  std::stable_sort(c.files.begin(), c.files.end(), [](const FileState& a, const FileState& b) {
+    return path_less(a.path, b.path);
+  });
+  return c;
+}
 
-  fs::path base = dir;
-  std::string prefix;
-  rep.layout = "v1";
-  if (!fs::exists(dir / "log.out", ec) && !fs::exists(dir / "benchmark.out", ec) &&
-      fs::is_directory(dir / "logs", ec)) {
-    base = dir / "logs";
-    prefix = "logs/";
-    rep.layout = "v2";
-  }
+void rename_file(FileState& f, const std::string& rel) {
+  const std::string old = f.rel;
+  auto fix = [&](std::string& s) {
+    if (s == old) s = rel;
+  };
+  auto fix_problems = [&](std::vector<Problem>& v) {
+    for (auto& p : v) fix(p.file);
+  };
+  auto fix_scan = [&](LogScan& sc) {
+    fix(sc.log.file);
+    for (auto& x : sc.cancelled) fix(x.file);
+    if (sc.batches) fix(sc.batches->file);
+  };
+  std::visit(
+      [&](auto& s) {
+        using T = std::decay_t<decltype(s)>;
+        fix_problems(s.problems);
+        if constexpr (std::is_same_v<T, ResultState>) {
+          if (s.run) fix(s.run->json_file);
+        } else if constexpr (std::is_same_v<T, ScanState>) {
+          fix_scan(s.scan.scan);
+          if (s.scan.utc) fix_scan(*s.scan.utc);
+          if (s.sweep) fix_problems(s.sweep->problems);
+        }
+      },
+      f.state);
+  f.rel = rel;
+}
 
-  if (auto jn = parse_job_dir_name(rep.name)) {
-    rep.job = *jn;
-  } else {
-    size_t k = 0;
-    while (k < rep.name.size() && rep.name[k] >= '0' && rep.name[k] <= '9') ++k;
-    rep.job.job_id = k > 0 ? rep.name.substr(0, k) : rep.name;
-  }
+bool path_less(const std::string& a, const std::string& b) {
+  return fs::path(a) < fs::path(b);
+}
+
+JobReport finish(Collected& c, const JobOptions& opt, const ScanHere& scan_here, bool is_dir) {
+  JobReport rep;
+  rep.dir = c.dir;
+  rep.name = c.name;
+  const bool v2 = !c.top_files && c.logs_dir;
+  rep.layout = v2 ? "v2" : "v1";
+  const std::string prefix = v2 ? "logs/" : "";
+  rep.job = job_of_name(rep.name);
 
   try {
-    if (!fs::is_directory(dir, ec)) {
+    if (!is_dir) {
       rep.problems.push_back({rep.name, "not a directory"});
       decide_verdict(rep, false);
       return rep;
     }
-    if (fs::is_regular_file(dir / (rep.job.job_id + ".json"), ec))
-      read_job_json(dir / (rep.job.job_id + ".json"), rep.job.job_id + ".json", rep);
+    // A file that only one part can have, held by several hosts: the first host's counts.
+    auto one = [&](const std::string& path, auto* tag) {
+      using T = std::remove_pointer_t<decltype(tag)>;
+      T* found = nullptr;
+      std::string first;
+      for (auto& f : c.files) {
+        if (f.path != path) continue;
+        T* s = std::get_if<T>(&f.state);
+        if (!s) continue;
+        if (!found) {
+          found = s;
+          first = f.rel;
+        } else {
+          rep.problems.push_back({f.rel, fmt::format("also held as {}; not used", first)});
+        }
+      }
+      return found;
+    };
+    if (auto* j = one(rep.job.job_id + ".json", static_cast<JobJsonState*>(nullptr))) {
+      for (auto& p : j->problems) rep.problems.push_back(p);
+      rep.job = j->job;
+      rep.job_name = j->job_name;
+      rep.model = j->model;
+      rep.gpu_type = j->gpu_type;
+      rep.gpus_per_node = j->gpus_per_node;
+      rep.prefill_nodes = j->prefill_nodes;
+      rep.decode_nodes = j->decode_nodes;
+      rep.agg_nodes = j->agg_nodes;
+      rep.isl = j->isl;
+      rep.osl = j->osl;
+      rep.requested_concurrencies = j->requested_concurrencies;
+      rep.request_rate = j->request_rate;
+    }
 
-    if (fs::is_regular_file(base / "log.out", ec))
-      rep.topology = parse_log_out(base / "log.out", prefix + "log.out", rep.problems);
-    else if (rep.layout == "v1")
+    if (auto* l = one(prefix + "log.out", static_cast<LogOutState*>(nullptr))) {
+      rep.topology = l->topology;
+      for (auto& p : l->problems) rep.problems.push_back(p);
+    } else if (rep.layout == "v1") {
       rep.problems.push_back({"log.out", "missing"});
+    }
 
-    bool have_bench = fs::is_regular_file(base / "benchmark.out", ec);
+    BenchOutState* bo = one(prefix + "benchmark.out", static_cast<BenchOutState*>(nullptr));
+    const bool have_bench = bo != nullptr;
     if (have_bench) {
-      BenchmarkLog b =
-          parse_benchmark_out(base / "benchmark.out", prefix + "benchmark.out", rep.problems);
+      for (auto& p : bo->problems) rep.problems.push_back(p);
+      const BenchmarkLog& b = bo->log;
       rep.readiness = b.readiness;
       if (b.isl) rep.isl = b.isl;
       if (b.osl) rep.osl = b.osl;
       if (!b.concurrencies.empty()) rep.requested_concurrencies = b.concurrencies;
       if (!b.request_rate.empty()) rep.request_rate = b.request_rate;
-      rep.runs = std::move(b.runs);
-      rep.warmups = std::move(b.warmups);
+      rep.runs = b.runs;
+      rep.warmups = b.warmups;
     } else {
       rep.problems.push_back({prefix + "benchmark.out", "missing"});
     }
-    merge_results(base, prefix, rep);
-    if (base != dir) merge_results(dir, "", rep);
+    // Result files: those of the base's result folders, then (v2) those of the folder's.
+    for (const std::string& at :
+         v2 ? std::vector<std::string>{prefix, ""} : std::vector<std::string>{prefix}) {
+      for (auto& f : c.files) {
+        auto* r = std::get_if<ResultState>(&f.state);
+        if (!r || f.path.compare(0, at.size(), at) != 0) continue;
+        std::string rest = f.path.substr(at.size());
+        size_t slash = rest.find('/');
+        if (slash == std::string::npos || rest.find('/', slash + 1) != std::string::npos) continue;
+        merge_result(*r, rest.substr(0, slash), rep);
+      }
+    }
     std::stable_sort(rep.runs.begin(), rep.runs.end(), [](const BenchRun& a, const BenchRun& b) {
       return std::tuple(a.isl.value_or(-1), a.osl.value_or(-1), a.concurrency) <
              std::tuple(b.isl.value_or(-1), b.osl.value_or(-1), b.concurrency);
     });
 
-    // Every log file: workers, the benchmark client's stderr, the batch script's stderr. The
-    // files are independent, so they are scanned on up to `threads` threads (worker logs are
-    // most of a job's bytes); each scan writes its own slot and problem list, and both are
-    // taken in file order afterwards, so the report does not depend on the thread count.
-    struct Task {
-      fs::path file;
-      std::string rel;
-      LogFileId id;
-      ScanMode mode = ScanMode::worker;
-      bool sweep = false;  // v2 orchestrator log: also read for readiness, in order, below
-    };
-    std::vector<Task> tasks;
-    const std::string& zone = rep.topology.clock_zone;
-    bool utc = zone == "UTC" || zone == "GMT";
-    for (const auto& f : sorted_children(base)) {
-      if (!fs::is_regular_file(f, ec)) continue;
-      std::string fn = f.filename().string();
-      std::string plain = strip_compression(fn);
-      std::string rel = prefix + fn;
-      if (auto id = classify_log_file(plain)) {
-        tasks.push_back({f, rel, *id, ScanMode::worker, false});
-      } else if (plain == "benchmark.err") {
-        tasks.push_back({f, rel, {"benchmark", -1, ""}, ScanMode::client, false});
-      } else if (plain == "log.err") {
-        tasks.push_back({f, rel, {"batch", -1, ""}, ScanMode::batch, false});
-      } else if (plain.rfind("sweep_", 0) == 0 && plain.size() > 4 &&
-                 plain.compare(plain.size() - 4, 4, ".log") == 0) {
-        tasks.push_back({f, rel, {"orchestrator", -1, ""}, ScanMode::worker, true});
-      }
-    }
     // The benchmark windows are known from benchmark.out and the result files: each worker's
-    // batch lines are folded into them as they are read (a window that did not end stays open).
+    // batch lines are folded into them (a window that did not end stays open).
     const std::vector<BenchWindow> windows = bench_windows(rep);
-    std::vector<LogScan> scans(tasks.size());
-    std::vector<std::vector<Problem>> scan_problems(tasks.size());
-    parallel_for(tasks.size(), threads, [&](size_t i) {
-      const Task& t = tasks[i];
-      scans[i] = scan_log(t.file, t.rel, t.id, t.mode, scan_problems[i], utc, windows);
-    });
-    for (size_t i = 0; i < tasks.size(); ++i) {
-      if (tasks[i].sweep) read_sweep_log(tasks[i].file, tasks[i].rel, rep);
-      for (auto& p : scan_problems[i]) rep.problems.push_back(std::move(p));
+    const std::string& zone = rep.topology.clock_zone;
+    const bool utc = zone == "UTC" || zone == "GMT";
+    if (scan_here) scan_here(c, prefix, windows, utc);
+
+    std::vector<LogScan> scans;
+    for (auto& f : c.files) {
+      auto* st = std::get_if<ScanState>(&f.state);
+      if (!st || parent_of(f.path) != prefix) continue;
+      if (st->sweep) {
+        for (auto& p : st->sweep->problems) rep.problems.push_back(p);
+        apply_sweep(*st->sweep, rep.readiness);
+      }
+      for (auto& p : st->problems) rep.problems.push_back(p);
+      scans.push_back(finished_scan(*st, utc, windows));
     }
 
     for (auto& sc : scans) {
       rep.logs.push_back(sc.log);
       if (sc.batches) rep.batches.push_back(std::move(*sc.batches));
-      for (const auto& c : sc.cancelled) {
-        rep.cancelled.push_back(c);
-        if (c.time_limit) rep.time_limit = true;
-        if (rep.teardown_at.empty() || order_key(c.time) < order_key(rep.teardown_at))
-          rep.teardown_at = c.time;
+      for (const auto& cs : sc.cancelled) {
+        rep.cancelled.push_back(cs);
+        if (cs.time_limit) rep.time_limit = true;
+        if (rep.teardown_at.empty() || order_key(cs.time) < order_key(rep.teardown_at))
+          rep.teardown_at = cs.time;
       }
       for (const auto& e : sc.slurm_errors) rep.slurm_errors.push_back(e);
       const std::string& r = sc.log.id.role;
@@ -712,6 +936,54 @@ JobReport analyze_job(const fs::path& dir_in, const JobOptions& opt) {
     if (rep.reason.empty()) rep.reason = "analysis stopped: " + std::string(e.what());
   }
   return rep;
+}
+
+JobReport finish(Collected& c, const JobOptions& opt) {
+  return finish(c, opt, nullptr, true);
+}
+
+}  // namespace detail
+
+JobReport analyze_job(const fs::path& dir_in, const JobOptions& opt) {
+  fs::path dir = dir_in;
+  if (dir.filename().empty()) dir = dir.parent_path();
+  detail::Collected c;
+  c.dir = dir_in.string();
+  c.name = dir.filename().string();
+  std::error_code ec;
+  c.top_files = fs::exists(dir / "log.out", ec) || fs::exists(dir / "benchmark.out", ec);
+  c.logs_dir = fs::is_directory(dir / "logs", ec);
+  const bool is_dir = fs::is_directory(dir, ec);
+  const bool v2 = !c.top_files && c.logs_dir;
+  // The files this layout reads, then the log files once the windows and the clock are known,
+  // folded as they are read: the same finish as merge_partials, without keeping the buckets.
+  try {
+    if (is_dir) {
+      collect_meta(dir, job_of_name(c.name), c);
+      collect_base(v2 ? dir / "logs" : dir, v2 ? "logs/" : "", c);
+      if (v2) collect_results(dir, "", c);
+    }
+  } catch (const std::exception& e) {
+    JobReport rep;
+    rep.dir = c.dir;
+    rep.name = c.name;
+    rep.layout = v2 ? "v2" : "v1";
+    rep.job = job_of_name(rep.name);
+    rep.problems.push_back({rep.name, std::string("analysis stopped: ") + e.what()});
+    rep.verdict = Verdict::failed;
+    rep.reason_id = "analysis_stopped";
+    rep.reason = "analysis stopped: " + std::string(e.what());
+    return rep;
+  }
+  auto scan_here = [&](detail::Collected& cc, const std::string& prefix,
+                       const std::vector<BenchWindow>& windows, bool utc) {
+    scan_base(prefix.empty() ? dir : dir / "logs", prefix, opt.threads, windows, utc, false, cc);
+    std::stable_sort(cc.files.begin(), cc.files.end(),
+                     [](const detail::FileState& a, const detail::FileState& b) {
+                       return detail::path_less(a.path, b.path);
+                     });
+  };
+  return detail::finish(c, opt, scan_here, is_dir);
 }
 
 std::vector<JobReport> analyze_set(const fs::path& dir, const JobOptions& opt) {

@@ -16,6 +16,7 @@
 #include "analyze_logs/input.hpp"
 #include "analyze_logs/srtctl.hpp"
 #include "analyze_logs/util.hpp"
+#include "collect.hpp"
 
 namespace alog::srtctl {
 
@@ -134,9 +135,11 @@ bool might_name_error(std::string_view s) {
 struct Stamp {
   std::string local;  // "YYYY-mm-dd HH:MM:SS" on the job's local clock; empty if not known
   bool any = false;   // the line carries a stamp of some clock
+  bool utc = false;   // Dynamo's `...Z`: `local` only when the job's clock is UTC
 };
 
-Stamp line_stamp(std::string_view s, bool utc_is_local) {
+// The stamp as a UTC clock reads it; the scan drops a `...Z` stamp for a clock that is not UTC.
+Stamp line_stamp(std::string_view s) {
   size_t pos = 0;
   if (!s.empty() && s[0] == '[') pos = 1;
   if (s.rfind("+ echo '", 0) == 0) pos = 8;
@@ -150,19 +153,18 @@ Stamp line_stamp(std::string_view s, bool utc_is_local) {
     for (k = 1; k < rest.size() && rest[k] >= '0' && rest[k] <= '9'; ++k) {
     }
   st[10] = ' ';
-  if (k < rest.size() && rest[k] == 'Z') return {utc_is_local ? st : std::string(), true};
-  return {st, true};
+  if (k < rest.size() && rest[k] == 'Z') return {st, true, true};
+  return {st, true, false};
 }
 
 }  // namespace
 
-LogScan scan_log(const std::filesystem::path& file, const std::string& rel, const LogFileId& id,
-                 ScanMode mode, std::vector<Problem>& problems, bool utc_is_local,
-                 const std::vector<BenchWindow>& windows) {
-  LogScan sc;
-  sc.log.file = rel;
-  sc.log.id = id;
+namespace detail {
 
+ClockedScan scan_log_clocks(const std::filesystem::path& file, const std::string& rel,
+                            const LogFileId& id, ScanMode mode, std::vector<Problem>& problems,
+                            std::optional<bool> utc_is_local,
+                            const std::vector<BenchWindow>& windows, std::vector<uint8_t>* record) {
   // Not a failure signature: any line that names an error, kept as a weak hint for workers
   // whose logs hold nothing more specific.
   static const RE2 generic_error(
@@ -173,99 +175,134 @@ LogScan scan_log(const std::filesystem::path& file, const std::string& rel, cons
   static const RE2 exception_line(R"([A-Za-z_][\w.]*(?:Error|Exception|Interrupt|Exit)\b.*)");
   const core::SignatureSet& rows = rows_for(mode);
 
-  std::string last_stamp;
-  // Unstamped hits wait for the next stamped line: that is the earliest time at which they are
-  // known to have happened, and dating them by the previous stamp instead would let a
-  // consequence (an NCCL WARN on the peer of a crashed rank) predate its cause. When the next
-  // thing is the CANCELLED line (a stall followed by the teardown), the previous stamp stays.
-  std::vector<size_t> pending;
-  bool in_tb = false;
-  Traceback tb;
-  size_t tb_index = SIZE_MAX;
+  // What depends on the job's clock: the scan of one reading of `...Z` stamps. With the clock
+  // unknown (a node without log.out), both readings are kept in one pass; they share every
+  // decision that does not depend on a stamp (signatures, tracebacks, batch lines).
+  struct Clock {
+    bool utc = false;
+    LogScan sc;
+    std::string last_stamp;
+    // Unstamped hits wait for the next stamped line: that is the earliest time at which they are
+    // known to have happened, and dating them by the previous stamp instead would let a
+    // consequence (an NCCL WARN on the peer of a crashed rank) predate its cause. When the next
+    // thing is the CANCELLED line (a stall followed by the teardown), the previous stamp stays.
+    std::vector<size_t> pending;
+    bool in_tb = false;
+    Traceback tb;
+    size_t tb_index = SIZE_MAX;
+    std::optional<BatchEvent> first_retract;  // the KV-cache line's stamp is the clock's
+  };
+  std::vector<Clock> clocks;
+  if (utc_is_local) {
+    clocks.resize(1);
+    clocks[0].utc = *utc_is_local;
+  } else {
+    clocks.resize(2);
+    clocks[1].utc = true;
+  }
+  for (auto& c : clocks) {
+    c.sc.log.file = rel;
+    c.sc.log.id = id;
+  }
+  bool saw_utc = false;
 
   // Batch statistics: folded as they are read (BatchFolder), and the lines findings quote.
   WorkerBatches wb;
   wb.file = rel;
   wb.id = id;
   BatchFolder folder(wb, windows);
+  BucketWriter writer;
+  if (record) folder.record([&](const BatchBucket& b) { writer.add(b, *record); });
   BatchSample sample;
-  auto event = [&](std::string_view text, uint64_t no, int64_t t, double running) {
+  auto event = [&](std::string_view text, uint64_t no, int64_t t, double running,
+                   const std::string& stamp) {
     BatchEvent e;
     e.line = no;
     e.t = t;
-    e.time = last_stamp;
+    e.time = stamp;
     e.text = std::string(text.substr(0, 400));
     e.running = running;
     return e;
   };
   auto add_sample = [&](const BatchSample& b, std::string_view text, uint64_t no) {
     folder.add(b, no);
+    const std::string& stamp = clocks[0].last_stamp;  // the batch line's own: every clock's
     const double running = b.v[kRunningReq];
     if (b.decode && b.cuda_graph == 0 && !wb.first_graph_off)
-      wb.first_graph_off = event(text, no, b.t, running);
+      wb.first_graph_off = event(text, no, b.t, running, stamp);
     if (b.decode && wb.cuda_graph_max_bs && !std::isnan(running) && running > *wb.cuda_graph_max_bs &&
         !wb.first_over_max_bs)
-      wb.first_over_max_bs = event(text, no, b.t, running);
+      wb.first_over_max_bs = event(text, no, b.t, running, stamp);
     if (!std::isnan(b.v[kRetractedReq]) && b.v[kRetractedReq] > 0) {
       ++wb.retract_lines;
-      if (!wb.first_retract) wb.first_retract = event(text, no, b.t, running);
+      for (auto& c : clocks)
+        if (!c.first_retract) c.first_retract = event(text, no, b.t, running, stamp);
     }
   };
 
-  auto add_hit = [&](const Kind& sig, std::string_view text, uint64_t no, bool exact) {
-    if (sc.hits.size() >= 64) return;
+  auto add_hit = [&](Clock& c, const Kind& sig, std::string_view text, uint64_t no, bool exact) {
+    if (c.sc.hits.size() >= 64) return;
     SignatureHit h;
     h.kind = std::string(sig.id);
     h.fatal = sig.fatal;
     h.line = no;
     h.text = std::string(text.substr(0, 400));
-    h.time = last_stamp;
+    h.time = c.last_stamp;
     h.exact = exact;
-    if (!exact) pending.push_back(sc.hits.size());
-    sc.hits.push_back(std::move(h));
+    if (!exact) c.pending.push_back(c.sc.hits.size());
+    c.sc.hits.push_back(std::move(h));
   };
 
-  auto classify = [&](std::string_view s) -> std::optional<Kind> {
+  // A segment's classification, shared by the clocks (it does not depend on a stamp).
+  struct Classified {
+    bool done = false;
+    std::optional<Kind> kind;
+  };
+  auto classify = [&](std::string_view s, Classified& memo) -> std::optional<Kind> {
+    if (memo.done) return memo.kind;
+    memo.done = true;
     if (const core::Signature* sig = core::match_signature(s, rows))
-      return Kind{sig->id, sig->fatal};
-    if (mode == ScanMode::worker && might_name_error(s) &&
-        RE2::PartialMatch(re2::StringPiece(s.data(), s.size()), generic_error))
-      return Kind{"error", false};
-    return std::nullopt;
+      memo.kind = Kind{sig->id, sig->fatal};
+    else if (mode == ScanMode::worker && might_name_error(s) &&
+             RE2::PartialMatch(re2::StringPiece(s.data(), s.size()), generic_error))
+      memo.kind = Kind{"error", false};
+    return memo.kind;
   };
 
-  auto segment = [&](std::string_view s, uint64_t no) {
-    Stamp stamp = line_stamp(s, utc_is_local);
-    bool exact = !stamp.local.empty();
+  // `first`: the first clock, which alone writes what every clock shares (wb's figures).
+  auto segment = [&](Clock& c, bool first, std::string_view s, uint64_t no, const Stamp& st,
+                     Classified& memo) {
+    LogScan& sc = c.sc;
+    const bool exact = !st.local.empty() && (!st.utc || c.utc);
     if (exact) {
-      for (size_t i : pending) sc.hits[i].time = stamp.local;
-      pending.clear();
-      last_stamp = stamp.local;
-      if (sc.log.first_time.empty()) sc.log.first_time = stamp.local;
-      sc.log.last_time = stamp.local;
+      for (size_t i : c.pending) sc.hits[i].time = st.local;
+      c.pending.clear();
+      c.last_stamp = st.local;
+      if (sc.log.first_time.empty()) sc.log.first_time = st.local;
+      sc.log.last_time = st.local;
     }
 
     // Inside a traceback: frames and code lines are not errors of their own.
-    if (in_tb) {
+    if (c.in_tb) {
       if (s.empty() || RE2::FullMatch(re2::StringPiece(s.data(), s.size()), frame)) {
         if (!s.empty()) {
           std::string_view f = s;
           while (!f.empty() && (f.front() == ' ' || f.front() == '\t')) f.remove_prefix(1);
-          tb.last_frame = std::string(f.substr(0, 400));
+          c.tb.last_frame = std::string(f.substr(0, 400));
         }
         return;
       }
       if (s.front() == ' ' || s.front() == '\t') return;  // source line or ^^^^ markers
-      in_tb = false;
-      if (!stamp.any) {
-        tb.exception = std::string(s.substr(0, 400));
-        tb.exception_line = no;
+      c.in_tb = false;
+      if (!st.any) {
+        c.tb.exception = std::string(s.substr(0, 400));
+        c.tb.exception_line = no;
       }
-      if (tb_index < sc.tracebacks.size()) sc.tracebacks[tb_index] = tb;
-      if (!stamp.any) {
-        std::optional<Kind> sig = classify(s);
+      if (c.tb_index < sc.tracebacks.size()) sc.tracebacks[c.tb_index] = c.tb;
+      if (!st.any) {
+        std::optional<Kind> sig = classify(s, memo);
         if (!sig || sig->id == "error") sig = Kind{"exception", true};
-        add_hit(*sig, s, no, exact);
+        add_hit(c, *sig, s, no, exact);
         return;
       }
       // A stamped line ended the traceback without an exception line: treat it normally.
@@ -276,19 +313,19 @@ LogScan scan_log(const std::filesystem::path& file, const std::string& rel, cons
       std::string step, host, at, limit;
       if (s.find("CANCELLED AT") != std::string_view::npos &&
           RE2::PartialMatch(sp, cancelled, &step, &host, &at, &limit)) {
-        CancelledStep c;
-        c.file = rel;
-        c.line = no;
-        c.role = id.role;
-        c.index = id.index;
-        c.node = id.node.empty() ? host : id.node;
+        CancelledStep cs;
+        cs.file = rel;
+        cs.line = no;
+        cs.role = id.role;
+        cs.index = id.index;
+        cs.node = id.node.empty() ? host : id.node;
         at[10] = ' ';
-        c.time = at;
-        c.time_limit = !limit.empty();
-        sc.cancelled.push_back(std::move(c));
-        pending.clear();
+        cs.time = at;
+        cs.time_limit = !limit.empty();
+        sc.cancelled.push_back(std::move(cs));
+        c.pending.clear();
         // What a step prints while being killed comes after this line and is collateral.
-        last_stamp = at;
+        c.last_stamp = at;
         return;
       }
       if (mode == ScanMode::batch && s.rfind("srun: error:", 0) == 0) {
@@ -298,59 +335,62 @@ LogScan scan_log(const std::filesystem::path& file, const std::string& rel, cons
     if (mode == ScanMode::batch && (s.rfind("+ ", 0) == 0 || s.rfind("++ ", 0) == 0)) return;
 
     if (s.find("Traceback (most recent call last):") != std::string_view::npos) {
-      in_tb = true;
-      tb = Traceback{};
-      tb.line = no;
-      tb.time = last_stamp;
+      c.in_tb = true;
+      c.tb = Traceback{};
+      c.tb.line = no;
+      c.tb.time = c.last_stamp;
       if (sc.tracebacks.size() < 8) {
-        sc.tracebacks.push_back(tb);
-        tb_index = sc.tracebacks.size() - 1;
+        sc.tracebacks.push_back(c.tb);
+        c.tb_index = sc.tracebacks.size() - 1;
       } else {
-        tb_index = SIZE_MAX;
+        c.tb_index = SIZE_MAX;
       }
     }
     if (id.role != "" && s.find("worker setup complete") != std::string_view::npos)
       sc.log.setup_complete = true;
     if (mode == ScanMode::worker) {
-      if (size_t at = s.find("cuda_graph_max_bs="); at != std::string_view::npos &&
-                                                     s.find("server_args=") != std::string_view::npos) {
+      if (size_t at = s.find("cuda_graph_max_bs=");
+          first && at != std::string_view::npos &&
+          s.find("server_args=") != std::string_view::npos) {
         int v = 0;
         const char* b = s.data() + at + 18;
         auto [p, ec] = std::from_chars(b, s.data() + s.size(), v);
         if (ec == std::errc() && p != b && v > 0) wb.cuda_graph_max_bs = v;
       }
       if (s.find("KV cache pool is full") != std::string_view::npos) {
-        ++wb.retract_lines;
-        if (!wb.first_retract) {
-          auto t = civil_seconds(last_stamp);
-          wb.first_retract = event(s, no, t ? *t : 0, NAN);
+        if (first) ++wb.retract_lines;
+        if (!c.first_retract) {
+          auto t = civil_seconds(c.last_stamp);
+          c.first_retract = event(s, no, t ? *t : 0, NAN, c.last_stamp);
         }
       }
     }
     if (is_noise(s)) return;
-    std::optional<Kind> sig = classify(s);
+    std::optional<Kind> sig = classify(s, memo);
     if (!sig && mode == ScanMode::client) {
       if (RE2::FullMatch(re2::StringPiece(s.data(), s.size()), exception_line))
         sig = Kind{"exception", true};
       else if (s.find("All requests failed") != std::string_view::npos)
         sig = Kind{"error", false};
     }
-    if (sig) add_hit(*sig, s, no, exact);
+    if (sig) add_hit(c, *sig, s, no, exact);
   };
 
   try {
     input::for_each_line(file.string(), [&](std::string_view raw, uint64_t no) {
-      ++sc.log.lines;
+      for (auto& c : clocks) ++c.sc.log.lines;
       // Batch lines are most of a worker log: a prefix test, then a parse that allocates
       // nothing; they are never failure signatures, so they skip the scan below.
       if (mode == ScanMode::worker && !raw.empty() && raw[0] == '[') {
         if (parse_batch_line(raw, sample)) {
-          last_stamp.assign(raw.data() + 1, 19);
-          last_stamp[10] = ' ';
-          for (size_t i : pending) sc.hits[i].time = last_stamp;
-          pending.clear();
-          if (sc.log.first_time.empty()) sc.log.first_time = last_stamp;
-          sc.log.last_time = last_stamp;
+          for (auto& c : clocks) {
+            c.last_stamp.assign(raw.data() + 1, 19);
+            c.last_stamp[10] = ' ';
+            for (size_t i : c.pending) c.sc.hits[i].time = c.last_stamp;
+            c.pending.clear();
+            if (c.sc.log.first_time.empty()) c.sc.log.first_time = c.last_stamp;
+            c.sc.log.last_time = c.last_stamp;
+          }
           add_sample(sample, rtrim(raw), no);
           return true;
         }
@@ -367,7 +407,14 @@ LogScan scan_log(const std::filesystem::path& file, const std::string& rel, cons
       for (;;) {
         size_t cr = s.find('\r', start);
         std::string_view seg = s.substr(start, cr == std::string_view::npos ? s.npos : cr - start);
-        if (!seg.empty() || cr == std::string_view::npos) segment(rtrim(seg), no);
+        if (!seg.empty() || cr == std::string_view::npos) {
+          seg = rtrim(seg);
+          const Stamp st = line_stamp(seg);
+          saw_utc = saw_utc || st.utc;
+          Classified memo;
+          for (size_t ci = 0; ci < clocks.size(); ++ci)
+            segment(clocks[ci], ci == 0, seg, no, st, memo);
+        }
         if (cr == std::string_view::npos) break;
         start = cr + 1;
       }
@@ -376,10 +423,33 @@ LogScan scan_log(const std::filesystem::path& file, const std::string& rel, cons
   } catch (const std::exception& e) {
     problems.push_back({rel, e.what()});
   }
-  if (in_tb && tb_index < sc.tracebacks.size()) sc.tracebacks[tb_index] = tb;
   folder.finish();
-  if (wb.lines || wb.unreadable || wb.first_retract) sc.batches = std::move(wb);
-  return sc;
+  ClockedScan out;
+  out.utc_stamps = saw_utc;
+  if (clocks.size() == 2 && !saw_utc) clocks.pop_back();  // both readings are the same
+  for (size_t ci = 0; ci < clocks.size(); ++ci) {
+    Clock& c = clocks[ci];
+    if (c.in_tb && c.tb_index < c.sc.tracebacks.size()) c.sc.tracebacks[c.tb_index] = c.tb;
+    if (wb.lines || wb.unreadable || c.first_retract) {
+      if (ci + 1 < clocks.size())
+        c.sc.batches = wb;
+      else
+        c.sc.batches = std::move(wb);
+      c.sc.batches->first_retract = std::move(c.first_retract);
+    }
+  }
+  out.scan = std::move(clocks[0].sc);
+  if (clocks.size() == 2) out.utc = std::move(clocks[1].sc);
+  return out;
+}
+
+}  // namespace detail
+
+LogScan scan_log(const std::filesystem::path& file, const std::string& rel, const LogFileId& id,
+                 ScanMode mode, std::vector<Problem>& problems, bool utc_is_local,
+                 const std::vector<BenchWindow>& windows) {
+  return detail::scan_log_clocks(file, rel, id, mode, problems, utc_is_local, windows, nullptr)
+      .scan;
 }
 
 bool is_noise(std::string_view s) {
