@@ -162,7 +162,13 @@ python3 - "$tmp" <<'PYEOF' || fail "the merged reports"
 import json, sys
 s = json.load(open(f"{sys.argv[1]}/merged-srun-srtctl.json"))
 r = json.load(open(f"{sys.argv[1]}/merged-srun-ray.json"))
-assert s["kind"] == "srtctl" and s["verdict"] == "failed", (s["kind"], s["verdict"])
+# The job, not an empty report: its three benchmark runs (from the head node's files) and its
+# four workers' logs (from the other two nodes); the Ray job's actor death, read on another node.
+assert s["kind"] == "srtctl" and s["verdict"] == "ok", (s["kind"], s["verdict"])
+job = s["srtctl"]["jobs"][0]
+assert len(job["runs"]) == 3, len(job["runs"])
+files = [l["file"] for l in job["logs"]]
+assert any("_prefill_w1" in f for f in files) and any("_decode_w0" in f for f in files), files
 assert r["kind"] == "ray" and r["verdict"] == "failed", (r["kind"], r["verdict"])
 PYEOF
 
