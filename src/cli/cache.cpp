@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "analyze_logs/core/json_io.hpp"
 #include "analyze_logs/hangs.hpp"
 #include "analyze_logs/primerl/writers.hpp"
 #include "analyze_logs/ray.hpp"
@@ -208,7 +209,7 @@ std::optional<Analysed> JobCache::load(const PlannedJob& pj, const CacheKey& k, 
   if (!fs::exists(file, ec)) return std::nullopt;
   try {
     std::vector<uint8_t> bytes = read_all(file);
-    json e = json::from_cbor(bytes);
+    json e = core::from_cbor_bounded<json>(bytes);
     if (e.at("format").get<int>() != kFormat || e.at("settings").get<std::string>() != settings_ ||
         e.at("identity").get<std::string>() != k.identity ||
         e.at("listing").get<std::string>() != k.listing)

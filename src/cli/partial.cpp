@@ -59,11 +59,22 @@ std::string compress(const std::vector<uint8_t>& in) {
   if (!cx) throw std::runtime_error("zstd: out of memory");
   ZSTD_CCtx_setParameter(cx, ZSTD_c_compressionLevel, 3);
   ZSTD_CCtx_setParameter(cx, ZSTD_c_checksumFlag, 1);
-  std::string out(ZSTD_compressBound(in.size()), '\0');
-  size_t n = ZSTD_compress2(cx, out.data(), out.size(), in.data(), in.size());
+  ZSTD_CCtx_setPledgedSrcSize(cx, in.size());
+  // Streamed into a string that grows with the output, not one the size of the input.
+  std::string out;
+  std::vector<char> buf(ZSTD_CStreamOutSize());
+  ZSTD_inBuffer ib{in.data(), in.size(), 0};
+  for (size_t left = 1; left != 0;) {
+    ZSTD_outBuffer ob{buf.data(), buf.size(), 0};
+    left = ZSTD_compressStream2(cx, &ob, &ib, ZSTD_e_end);
+    if (ZSTD_isError(left)) {
+      std::string why = ZSTD_getErrorName(left);
+      ZSTD_freeCCtx(cx);
+      throw std::runtime_error(fmt::format("zstd: {}", why));
+    }
+    out.append(buf.data(), ob.pos);
+  }
   ZSTD_freeCCtx(cx);
-  if (ZSTD_isError(n)) throw std::runtime_error(fmt::format("zstd: {}", ZSTD_getErrorName(n)));
-  out.resize(n);
   return out;
 }
 
@@ -127,23 +138,23 @@ json prime_state(const PlannedJob& pj, const PartialArgs& args, json& hang) {
   ro.threads = args.threads;
   ro.async_level = args.async_level;
   AnalysisOptions aopt = prime_options(ro, pj);
-  std::vector<RecordedInput> recs = record_inputs(aopt);
   // The hang candidates: hang files discovery gave the run, inputs whose end holds a marker and
   // every trainer log (read when any file of the run is marked), unclaimed files with a marker.
   std::vector<fs::path> candidates;
   json marked = json::array(), late = json::array();
   for (const auto& f : pj.hang_files) candidates.emplace_back(f);
   json inputs = json::array();
-  for (auto& r : recs) {
+  // One input at a time: recorded, packed, and let go before the next is read.
+  record_inputs(aopt, [&](RecordedInput&& r) {
     if (!r.unreadable && r.path != "-" && r.compression == "none") {
       bool m = hangs::tail_has_hang_marker(r.path);
       if (m) marked.push_back(r.path);
       if (m || recorded_role(r) == Role::trainer) candidates.emplace_back(r.path);
     }
-    std::string packed = pack_recorded(r);
-    r = RecordedInput{};  // what is packed is not kept twice
-    inputs.push_back(json::binary(std::vector<uint8_t>(packed.begin(), packed.end())));
-  }
+    std::vector<uint8_t> packed = pack_recorded(r);
+    r = RecordedInput{};
+    inputs.push_back(json::binary(std::move(packed)));
+  });
   for (const auto& e : pj.inputs) {
     if (e.read || late.size() >= 10000) continue;
     if (hangs::tail_has_hang_marker(e.path)) {
@@ -371,7 +382,9 @@ int run_partial(const PartialArgs& args, const std::string& version) {
   doc["loose_hang"] = std::move(loose_hang);
   std::string payload;
   try {
-    payload = compress(json::to_cbor(doc));
+    std::vector<uint8_t> cbor = json::to_cbor(doc);
+    doc = json();  // the tree goes before the compressed copy is made
+    payload = compress(cbor);
   } catch (const std::exception& e) {
     return error(fmt::format("partial: {}", e.what()));
   }
@@ -424,7 +437,7 @@ ReadPartial read_partial(const std::string& file, const std::string& version) {
   p.file = file;
   try {
     std::vector<uint8_t> cbor = decompress(std::string_view(bytes).substr(12));
-    p.doc = json::from_cbor(cbor);
+    p.doc = core::from_cbor_bounded(cbor);
   } catch (const std::exception& e) {
     throw std::runtime_error(fmt::format("{}: a corrupt partial ({}); write it again", file, e.what()));
   }

@@ -528,8 +528,12 @@ RecordedInput record_input(const std::string& path, bool from_folder, const std:
 
 std::vector<RecordedInput> record_inputs(const AnalysisOptions& opt) {
   std::vector<RecordedInput> out;
-  for (auto& [item, from] : expand_inputs(opt)) out.push_back(record_input(item.path, item.from_folder, from, opt.threads));
+  record_inputs(opt, [&](RecordedInput&& r) { out.push_back(std::move(r)); });
   return out;
+}
+
+void record_inputs(const AnalysisOptions& opt, const std::function<void(RecordedInput&&)>& each) {
+  for (auto& [item, from] : expand_inputs(opt)) each(record_input(item.path, item.from_folder, from, opt.threads));
 }
 
 Report analyze_recorded(const AnalysisOptions& opt, const std::vector<const RecordedInput*>& inputs,

@@ -8,6 +8,7 @@
 #include <bit>
 #include <cstring>
 #include <functional>
+#include <vector>
 #include <stdexcept>
 
 #include "analyze_logs/primerl/analyzer.hpp"
@@ -168,7 +169,7 @@ void RecordedInput::for_each(const std::function<void(const Event&, std::string_
   read_events(events, event_count, messages, f);
 }
 
-std::string pack_recorded(const RecordedInput& r) {
+std::vector<uint8_t> pack_recorded(const RecordedInput& r) {
   Writer w;
   w.u(kFormat);
   w.str(r.path);
@@ -195,9 +196,20 @@ std::string pack_recorded(const RecordedInput& r) {
   w.u(c.partial ? 1 : 0);
   w.str(c.error);
   w.u(r.event_count);
-  w.str(r.events);
-  w.str(r.messages);
-  return w.take();
+  w.u(r.events.size());
+  // The events and messages are copied once, straight into the bytes handed back.
+  std::string head = w.take();
+  Writer tail;
+  tail.u(r.messages.size());
+  std::string mid = tail.take();
+  std::vector<uint8_t> out;
+  out.reserve(head.size() + r.events.size() + mid.size() + r.messages.size());
+  auto put = [&](std::string_view v) { out.insert(out.end(), v.begin(), v.end()); };
+  put(head);
+  put(r.events);
+  put(mid);
+  put(r.messages);
+  return out;
 }
 
 RecordedInput unpack_recorded(std::string_view bytes) {

@@ -16,7 +16,7 @@ std::vector<uint8_t> save_report(const JobReport& r) {
 }
 
 JobReport load_report(std::span<const uint8_t> cbor) {
-  return json::from_cbor(cbor.begin(), cbor.end()).get<JobReport>();
+  return core::from_cbor_bounded(cbor).get<JobReport>();
 }
 
 }  // namespace alog::srtctl

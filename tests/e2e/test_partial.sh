@@ -164,6 +164,11 @@ PYEOF
 zstd -q -f "$tmp/payload9.cbor" -o "$tmp/payload9.zst"
 cat "$tmp/header" "$tmp/payload9.zst" >"$tmp/version9.alogp"
 echo "not a partial" >"$tmp/text.alogp"
+# A well-formed, checksummed partial whose document nests 300,000 deep (a crafted file: the CBOR
+# reader recursed once per level and overflowed the stack).
+"$py" -c "import sys; open(sys.argv[1], 'wb').write(b'\xa1\x64jobs' + b'\x81' * 300000 + b'\x00')" "$tmp/deep.cbor"
+zstd -q -f "$tmp/deep.cbor" -o "$tmp/deep.zst"
+cat "$tmp/header" "$tmp/deep.zst" >"$tmp/deep.alogp"
 refused() {  # refused REGEX PARTIAL...
   local re=$1
   shift
@@ -181,6 +186,7 @@ refused "flipped.alogp: a corrupt partial" "$tmp/flipped.alogp"
 refused "container9.alogp: a partial of container version 9" "$tmp/container9.alogp"
 refused "version9.alogp: written by analyze-logs 9+; this is analyze-logs $version" "$tmp/version9.alogp"
 refused "text.alogp: not a partial of analyze-logs" "$tmp/text.alogp"
+refused "deep.alogp: a corrupt partial \(nested deeper than 128 levels\)" "$tmp/deep.alogp"
 refused "good.alogp: given twice" "$tmp/good.alogp" "$tmp/good.alogp"
 refused "missing.alogp: No such file or directory" "$tmp/missing.alogp"
 # partial: an input that is not there, a FILE that cannot be written; nothing left behind.

@@ -80,6 +80,8 @@ struct RecordedInput {
 RecordedInput record_input(const std::string& path, bool from_folder, const std::string& item, unsigned threads);
 // Every input of opt, expanded as analyze() expands them.
 std::vector<RecordedInput> record_inputs(const AnalysisOptions& opt);
+// The same, each handed over as soon as it is read (only one input's events in memory at once).
+void record_inputs(const AnalysisOptions& opt, const std::function<void(RecordedInput&&)>& each);
 // analyze() over recorded inputs, read in this order: the same Report as scanning the files.
 Report analyze_recorded(const AnalysisOptions& opt, const std::vector<const RecordedInput*>& inputs,
                         std::unique_ptr<TimelineSpool>& timeline);
@@ -88,7 +90,7 @@ Role recorded_role(const RecordedInput& r);
 // find_run_logs' order of two logs under the run folder `root`.
 bool run_log_before(const std::string& root, const std::string& a, const std::string& b);
 // A recorded input to bytes and back (a partial's payload: varints, present fields only).
-std::string pack_recorded(const RecordedInput& r);
+std::vector<uint8_t> pack_recorded(const RecordedInput& r);
 // Throws std::runtime_error naming what is wrong when `bytes` is not what pack_recorded wrote
 // (every event is decoded once to check it).
 RecordedInput unpack_recorded(std::string_view bytes);

@@ -25,6 +25,10 @@ std::vector<std::string> logs_under(const fs::path& dir) {
   return v;
 }
 
+RecordedInput unpack(const std::vector<uint8_t>& b) {
+  return unpack_recorded(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
+}
+
 void expect_same_events(const RecordedInput& a, const RecordedInput& b) {
   std::vector<std::pair<Event, std::string>> ea, eb;
   a.for_each([&](const Event& e, std::string_view m) { ea.emplace_back(e, std::string(m)); });
@@ -54,7 +58,7 @@ TEST(PrimeRlPartial, PackedInputsComeBackBitForBit) {
   size_t events = 0;
   for (const auto& path : logs_under(kData / "shapes")) {
     RecordedInput r = record_input(path, false, path, 2);
-    RecordedInput back = unpack_recorded(pack_recorded(r));
+    RecordedInput back = unpack(pack_recorded(r));
     EXPECT_EQ(back.path, r.path);
     EXPECT_EQ(back.compression, r.compression);
     EXPECT_EQ(back.counts.lines, r.counts.lines) << path;
@@ -80,7 +84,7 @@ TEST(PrimeRlPartial, ReportFromRecordedInputsEqualsReportFromFiles) {
     Report direct = analyze(opt);
     std::vector<RecordedInput> recs = record_inputs(opt);
     std::vector<RecordedInput> back;
-    for (const auto& r : recs) back.push_back(unpack_recorded(pack_recorded(r)));
+    for (const auto& r : recs) back.push_back(unpack(pack_recorded(r)));
     std::vector<const RecordedInput*> view;
     for (const auto& r : back) view.push_back(&r);
     std::unique_ptr<TimelineSpool> none;
@@ -100,7 +104,7 @@ TEST(PrimeRlPartial, UnopenableInputs) {
   RecordedInput r = record_input("/nonexistent/orchestrator.log", true, "", 1);
   EXPECT_TRUE(r.unreadable);
   EXPECT_NE(r.error.find("nonexistent/orchestrator.log"), std::string::npos) << r.error;
-  RecordedInput back = unpack_recorded(pack_recorded(r));
+  RecordedInput back = unpack(pack_recorded(r));
   EXPECT_TRUE(back.unreadable);
   EXPECT_EQ(back.error, r.error);
 }
@@ -110,7 +114,8 @@ TEST(PrimeRlPartial, UnopenableInputs) {
 TEST(PrimeRlPartial, DamagedPayloadsAreErrorsNotCrashes) {
   RecordedInput r = record_input((kData / "shapes" / "loguru_plain.log").string(), false, "x", 1);
   ASSERT_GT(r.event_count, 5u);
-  const std::string packed = pack_recorded(r);
+  const std::vector<uint8_t> bytes = pack_recorded(r);
+  const std::string packed(bytes.begin(), bytes.end());
   size_t errors = 0;
   for (size_t n = 0; n < packed.size(); ++n) {
     try {
