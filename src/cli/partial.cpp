@@ -45,11 +45,20 @@ constexpr uint32_t kContainer = 1;
 // ---- plan ------------------------------------------------------------------------------------
 
 json plan_json(const PlannedJob& pj) {
-  return {{"kind", pj.kind},         {"name", pj.name},           {"root", pj.root},
-          {"direct", pj.direct},     {"files", pj.files},         {"dirs", pj.dirs},
-          {"hang_files", pj.hang_files}, {"inputs", pj.inputs},   {"notes", pj.notes},
-          {"roles", pj.roles},       {"pieces", pj.pieces},       {"first_name", pj.first_name},
-          {"unrecognised", pj.unrecognised}, {"looked_like", pj.looked_like}};
+  return {{"kind", pj.kind},
+          {"name", pj.name},
+          {"root", pj.root},
+          {"direct", pj.direct},
+          {"files", pj.files},
+          {"dirs", pj.dirs},
+          {"hang_files", pj.hang_files},
+          {"inputs", pj.inputs},
+          {"notes", pj.notes},
+          {"roles", pj.roles},
+          {"pieces", pj.pieces},
+          {"first_name", pj.first_name},
+          {"unrecognised", pj.unrecognised},
+          {"looked_like", pj.looked_like}};
 }
 
 // ---- zstd ------------------------------------------------------------------------------------
@@ -129,7 +138,9 @@ std::vector<fs::path> job_paths(const PlannedJob& pj) {
   return paths;
 }
 
-std::string job_dir(const PlannedJob& pj) { return pj.dirs.empty() ? pj.root : pj.dirs.front(); }
+std::string job_dir(const PlannedJob& pj) {
+  return pj.dirs.empty() ? pj.root : pj.dirs.front();
+}
 
 // A prime-rl run: every input's recorded events, and for the hang analysis that may follow
 // (attach_prime_hangs) the files it would read, with the markers their ends hold.
@@ -172,7 +183,8 @@ json kind_state(const PlannedJob& pj, const PartialArgs& args, json& hang) {
   if (pj.kind == "prime-rl") return prime_state(pj, args, hang);
   if (pj.kind == "srtctl") {
     hang = hangs::partial_state({fs::path(job_dir(pj))});
-    return srtctl::partial_state(job_dir(pj), {.threads = args.threads, .max_failed_pct = args.max_failed_pct});
+    return srtctl::partial_state(job_dir(pj),
+                                 {.threads = args.threads, .max_failed_pct = args.max_failed_pct});
   }
   if (pj.kind == "ray") {
     hang = hangs::partial_state(job_paths(pj));
@@ -227,7 +239,8 @@ void record_dir(const fs::path& base, const fs::path& rel, int depth, json& entr
     } else if (fs::is_directory(st)) {
       e["t"] = "dir";
       entries.push_back(e);
-      bool skipped = name.starts_with(".") || name.starts_with("analysis_") || name.starts_with("comparison_");
+      bool skipped =
+          name.starts_with(".") || name.starts_with("analysis_") || name.starts_with("comparison_");
       // A link to a folder of the same tree is that folder, recorded where it is.
       if (!skipped && target.empty() && depth < 30) record_dir(base, r, depth + 1, entries);
       continue;
@@ -267,7 +280,9 @@ uint64_t bytes_under(const std::vector<std::string>& paths) {
     std::error_code ec;
     if (!seen.insert(p).second) continue;
     if (fs::is_directory(p, ec)) {
-      for (fs::recursive_directory_iterator it(p, fs::directory_options::skip_permission_denied, ec), end;
+      for (fs::recursive_directory_iterator
+               it(p, fs::directory_options::skip_permission_denied, ec),
+           end;
            !ec && it != end; it.increment(ec))
         if (it->is_regular_file(ec)) n += it->file_size(ec);
     } else if (fs::is_regular_file(p, ec)) {
@@ -280,7 +295,8 @@ uint64_t bytes_under(const std::vector<std::string>& paths) {
 std::string human_bytes(uint64_t b) {
   if (b < 10 * 1024) return fmt::format("{} B", b);
   if (b < 10 * 1024 * 1024) return fmt::format("{:.1f} KiB", static_cast<double>(b) / 1024);
-  if (b < 10ull * 1024 * 1024 * 1024) return fmt::format("{:.1f} MiB", static_cast<double>(b) / (1024 * 1024));
+  if (b < 10ull * 1024 * 1024 * 1024)
+    return fmt::format("{:.1f} MiB", static_cast<double>(b) / (1024 * 1024));
   return fmt::format("{:.1f} GiB", static_cast<double>(b) / (1024.0 * 1024 * 1024));
 }
 
@@ -294,8 +310,10 @@ const std::vector<std::string>& partial_kinds() {
 int run_partial(const PartialArgs& args, const std::string& version) {
   for (const auto& in : args.inputs)
     if (in == "-")
-      return error("partial: standard input cannot be a partial's input (a partial stands for files on this node); "
-                   "give files or folders");
+      return error(
+          "partial: standard input cannot be a partial's input (a partial stands for files on this "
+          "node); "
+          "give files or folders");
   Plan plan;
   try {
     if (args.kind.empty()) {
@@ -305,11 +323,13 @@ int run_partial(const PartialArgs& args, const std::string& version) {
       // the head node): every input is one job of the kind named.
       for (const auto& in : args.inputs) {
         std::error_code ec;
-        if (!fs::exists(in, ec)) throw std::runtime_error(fmt::format("{}: {}", in, std::strerror(ENOENT)));
+        if (!fs::exists(in, ec))
+          throw std::runtime_error(fmt::format("{}: {}", in, std::strerror(ENOENT)));
       }
       // An srtctl job folder named on the command line, as discovery plans one.
       if (args.inputs.size() != 1 || !fs::is_directory(args.inputs.front()))
-        throw std::runtime_error("partial --kind srtctl: give the one job folder (this node's share of it)");
+        throw std::runtime_error(
+            "partial --kind srtctl: give the one job folder (this node's share of it)");
       PlannedJob pj;
       pj.kind = args.kind;
       pj.root = args.inputs.front();
@@ -401,11 +421,14 @@ int run_partial(const PartialArgs& args, const std::string& version) {
     std::map<std::string, size_t> kinds_seen;
     for (const auto& pj : plan.jobs) ++kinds_seen[pj.kind];
     std::string what;
-    for (const auto& [k, n] : kinds_seen) what += fmt::format("{}{} {}", what.empty() ? "" : ", ", n, k);
-    std::fprintf(stderr, "analyze-logs: partial: %zu job%s (%s) from %s of files -> %s: %s (%.2f %% of the input)\n",
-                 plan.jobs.size(), plan.jobs.size() == 1 ? "" : "s", what.c_str(), human_bytes(in).c_str(),
-                 args.out.c_str(), human_bytes(file.size()).c_str(),
-                 in ? 100.0 * static_cast<double>(file.size()) / static_cast<double>(in) : 0.0);
+    for (const auto& [k, n] : kinds_seen)
+      what += fmt::format("{}{} {}", what.empty() ? "" : ", ", n, k);
+    std::fprintf(
+        stderr,
+        "analyze-logs: partial: %zu job%s (%s) from %s of files -> %s: %s (%.2f %% of the input)\n",
+        plan.jobs.size(), plan.jobs.size() == 1 ? "" : "s", what.c_str(), human_bytes(in).c_str(),
+        args.out.c_str(), human_bytes(file.size()).c_str(),
+        in ? 100.0 * static_cast<double>(file.size()) / static_cast<double>(in) : 0.0);
   }
   return kExitOk;
 }
@@ -426,35 +449,41 @@ ReadPartial read_partial(const std::string& file, const std::string& version) {
   if (f.bad()) throw std::runtime_error(fmt::format("{}: read error", file));
   std::string bytes = ss.str();
   if (bytes.size() < 12 || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0)
-    throw std::runtime_error(fmt::format("{}: not a partial of analyze-logs (write one with `analyze-logs partial`)", file));
+    throw std::runtime_error(fmt::format(
+        "{}: not a partial of analyze-logs (write one with `analyze-logs partial`)", file));
   uint32_t container = 0;
-  for (int i = 0; i < 4; ++i) container |= static_cast<uint32_t>(static_cast<uint8_t>(bytes[8 + i])) << (8 * i);
+  for (int i = 0; i < 4; ++i)
+    container |= static_cast<uint32_t>(static_cast<uint8_t>(bytes[8 + i])) << (8 * i);
   if (container != kContainer)
-    throw std::runtime_error(fmt::format("{}: a partial of container version {} (this analyze-logs {} reads {}): "
-                                         "write it again with this version",
-                                         file, container, version, kContainer));
+    throw std::runtime_error(
+        fmt::format("{}: a partial of container version {} (this analyze-logs {} reads {}): "
+                    "write it again with this version",
+                    file, container, version, kContainer));
   ReadPartial p;
   p.file = file;
   try {
     std::vector<uint8_t> cbor = decompress(std::string_view(bytes).substr(12));
     p.doc = core::from_cbor_bounded(cbor);
   } catch (const std::exception& e) {
-    throw std::runtime_error(fmt::format("{}: a corrupt partial ({}); write it again", file, e.what()));
+    throw std::runtime_error(
+        fmt::format("{}: a corrupt partial ({}); write it again", file, e.what()));
   }
   try {
     if (p.doc.at("format") != "analyze-logs partial") throw std::runtime_error("not a partial");
     std::string v = p.doc.at("version").get<std::string>();
     if (v != version)
-      throw std::invalid_argument(fmt::format("{}: written by analyze-logs {}; this is analyze-logs {}: write the partials "
-                                              "again with this version (their states are this version's own)",
-                                              file, v, version));
+      throw std::invalid_argument(
+          fmt::format("{}: written by analyze-logs {}; this is analyze-logs {}: write the partials "
+                      "again with this version (their states are this version's own)",
+                      file, v, version));
     p.host = p.doc.at("host").get<std::string>();
     p.arguments = p.doc.at("arguments").get<std::vector<std::string>>();
     if (!p.doc.at("jobs").is_array()) throw std::runtime_error("jobs is not a list");
   } catch (const std::invalid_argument& e) {
     throw std::runtime_error(e.what());
   } catch (const std::exception& e) {
-    throw std::runtime_error(fmt::format("{}: a corrupt partial ({}); write it again", file, e.what()));
+    throw std::runtime_error(
+        fmt::format("{}: a corrupt partial ({}); write it again", file, e.what()));
   }
   return p;
 }
@@ -465,7 +494,8 @@ class Skeleton {
  public:
   Skeleton() {
     std::string tmpl = (fs::temp_directory_path() / "analyze-logs-merge-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error(fmt::format("merge: a temporary folder: {}", std::strerror(errno)));
+    if (!::mkdtemp(tmpl.data()))
+      throw std::runtime_error(fmt::format("merge: a temporary folder: {}", std::strerror(errno)));
     dir_ = tmpl;
     cleanup_ = std::make_unique<interrupt::Cleanup>([d = dir_] {
       std::error_code ec;
@@ -489,9 +519,9 @@ class Skeleton {
 struct Tree {
   std::string arg, name;
   bool is_dir = false;
-  std::optional<core::FileSeen> seen;  // a file argument
-  std::map<std::string, json> entries;                    // rel -> entry, in the order first seen
-  std::map<std::string, core::FileSeen> files;            // rel -> what it showed
+  std::optional<core::FileSeen> seen;           // a file argument
+  std::map<std::string, json> entries;          // rel -> entry, in the order first seen
+  std::map<std::string, core::FileSeen> files;  // rel -> what it showed
 };
 
 void add_tree(std::vector<Tree>& trees, const json& t) {
@@ -537,7 +567,8 @@ struct Rewrite {
 bool under(const std::string& path, const std::string& root) {
   std::string r = root;
   while (r.size() > 1 && r.back() == '/') r.pop_back();
-  return path == r || (path.size() > r.size() && path.compare(0, r.size(), r) == 0 && path[r.size()] == '/');
+  return path == r ||
+         (path.size() > r.size() && path.compare(0, r.size(), r) == 0 && path[r.size()] == '/');
 }
 
 }  // namespace
@@ -555,7 +586,8 @@ Plan plan_from_partials(const std::vector<std::string>& files, const std::string
     std::error_code ec;
     std::string id = fs::weakly_canonical(file, ec).string();
     if (!seen_files.insert(ec ? file : id).second)
-      throw std::runtime_error(fmt::format("{}: given twice (its files would be counted twice)", file));
+      throw std::runtime_error(
+          fmt::format("{}: given twice (its files would be counted twice)", file));
     partials.push_back(read_partial(file, version));
   }
   std::vector<Tree> trees;
@@ -567,9 +599,11 @@ Plan plan_from_partials(const std::vector<std::string>& files, const std::string
       loose.push_back({p.host, p.doc.at("loose_hang")});
       for (const auto& j : p.doc.at("jobs"))
         parts.push_back({p.file, p.host, j.at("plan").at("kind").get<std::string>(),
-                         j.at("plan").at("root").get<std::string>(), &j.at("state"), &j.at("hang")});
+                         j.at("plan").at("root").get<std::string>(), &j.at("state"),
+                         &j.at("hang")});
     } catch (const std::exception& e) {
-      throw std::runtime_error(fmt::format("{}: a corrupt partial ({}); write it again", p.file, e.what()));
+      throw std::runtime_error(
+          fmt::format("{}: a corrupt partial ({}); write it again", p.file, e.what()));
     }
   }
   Plan plan;
@@ -581,7 +615,8 @@ Plan plan_from_partials(const std::vector<std::string>& files, const std::string
     Rewrite rw;
     for (size_t i = 0; i < trees.size(); ++i) {
       const Tree& t = trees[i];
-      std::string base = t.name.empty() || t.name == "." || t.name == ".." || t.name == "/" ? "root" : t.name;
+      std::string base =
+          t.name.empty() || t.name == "." || t.name == ".." || t.name == "/" ? "root" : t.name;
       fs::path root = sk.dir() / fmt::format("{:04}", i) / base;
       std::string a = t.arg;
       bool slash = a.size() > 1 && a.back() == '/';
@@ -598,10 +633,16 @@ Plan plan_from_partials(const std::vector<std::string>& files, const std::string
             std::string target = e.at("target").get<std::string>();
             std::error_code ec;
             if (link) {
-              fs::path to = type == "broken" ? sk.dir() / "missing" : target.empty() ? sk.dir() / fmt::format("stand-in-{}-{}", i, seen.size() + t.entries.size()) : root / target;
+              fs::path to =
+                  type == "broken" ? sk.dir() / "missing"
+                  : target.empty()
+                      ? sk.dir() / fmt::format("stand-in-{}-{}", i, seen.size() + t.entries.size())
+                      : root / target;
               if (type != "broken" && target.empty()) {
-                if (type == "dir") fs::create_directories(to, ec);
-                else std::ofstream(to).put('\0');
+                if (type == "dir")
+                  fs::create_directories(to, ec);
+                else
+                  std::ofstream(to).put('\0');
               }
               fs::create_symlink(to, at, ec);
             } else if (type == "dir") {
@@ -611,7 +652,8 @@ Plan plan_from_partials(const std::vector<std::string>& files, const std::string
             } else if (type == "other") {
               ::mkfifo(at.c_str(), 0600);
             }
-            if (ec) throw std::runtime_error(fmt::format("merge: {}: {}", at.string(), ec.message()));
+            if (ec)
+              throw std::runtime_error(fmt::format("merge: {}: {}", at.string(), ec.message()));
           }
         for (const auto& [rel, f] : t.files) seen.emplace((root / rel).string(), f);
         args.push_back(root.string() + (slash ? "/" : ""));
@@ -625,7 +667,8 @@ Plan plan_from_partials(const std::vector<std::string>& files, const std::string
       rw.pairs.push_back({args.back(), a});
       if (slash) rw.pairs.push_back({root.string(), a.substr(0, a.size() - 1)});
     }
-    std::sort(rw.pairs.begin(), rw.pairs.end(), [](const auto& x, const auto& y) { return x.first.size() > y.first.size(); });
+    std::sort(rw.pairs.begin(), rw.pairs.end(),
+              [](const auto& x, const auto& y) { return x.first.size() > y.first.size(); });
     core::DiscoverOptions dopt;
     dopt.seen = [&](const fs::path& p) -> std::optional<core::FileSeen> {
       auto it = seen.find(p.string());
@@ -656,8 +699,8 @@ Plan plan_from_partials(const std::vector<std::string>& files, const std::string
   for (auto& pj : plan.jobs) {
     auto mp = std::make_shared<MergedParts>();
     for (auto& pt : parts) {
-      bool mine = pt.kind == pj.kind &&
-                  (pj.kind == "prime-rl" || pj.kind == "hang" || under(pt.root, pj.root) || under(pj.root, pt.root));
+      bool mine = pt.kind == pj.kind && (pj.kind == "prime-rl" || pj.kind == "hang" ||
+                                         under(pt.root, pj.root) || under(pj.root, pt.root));
       if (mine) {
         mp->states.push_back({pt.host, *pt.state});
         pt.used = true;
@@ -674,9 +717,10 @@ Plan plan_from_partials(const std::vector<std::string>& files, const std::string
   // --kind whose head node's files are in no partial): said, not dropped silently.
   for (const auto& pt : parts)
     if (!pt.used && (pt.kind == "srtctl" || pt.kind == "ray"))
-      warn(fmt::format("merge: {}: its {} job at {} is not a job of all the partials' files together (is the "
-                       "partial of the node holding the rest of it missing?); left out",
-                       pt.file, pt.kind, pt.root));
+      warn(fmt::format(
+          "merge: {}: its {} job at {} is not a job of all the partials' files together (is the "
+          "partial of the node holding the rest of it missing?); left out",
+          pt.file, pt.kind, pt.root));
   return plan;
 }
 

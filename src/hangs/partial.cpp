@@ -2,6 +2,8 @@
 // (detail::FilePart: its Flight Recorder dump, or the stack dumps, watchdog lines, torchrun rows
 // and RAS counters read from it) as JSON, and the decision over the parts of several nodes in the
 // order one analysis over all the files would have read them.
+#include "analyze_logs/core/partial.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -9,7 +11,6 @@
 #include <stdexcept>
 
 #include "analyze_logs/core/json_io.hpp"
-#include "analyze_logs/core/partial.hpp"
 #include "internal.hpp"
 
 namespace alog::hangs {
@@ -17,20 +18,23 @@ namespace alog::hangs {
 using json = nlohmann::json;
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Frame, func, file, line)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(FrEntry, pg, pg_desc, pg_id, seq, p2p_seq, is_p2p, op, state, retired,
-                                   timeout_ms, input_sizes, output_sizes, dtypes, frames)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(FrEntry, pg, pg_desc, pg_id, seq, p2p_seq, is_p2p, op, state,
+                                   retired, timeout_ms, input_sizes, output_sizes, dtypes, frames)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(FrGroup, name, desc, ranks, last_enqueued, last_completed)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(FrDump, file, rank, format, version, error, groups, entries)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Thread, id, name, status, main, frames)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(StackDump, source, file, line, pid, rank, rank_from, header, threads)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(WatchLine, kind, rank, pg, seq, enqueued, completed, op, numel_in,
-                                   numel_out, timeout_ms, other, pid, frame, ev)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(TableRow, rank, local_rank, host, pid, exitcode, root_cause, traceback, ev)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(StackDump, source, file, line, pid, rank, rank_from, header,
+                                   threads)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(WatchLine, kind, rank, pg, seq, enqueued, completed, op,
+                                   numel_in, numel_out, timeout_ms, other, pid, frame, ev)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(TableRow, rank, local_rank, host, pid, exitcode, root_cause,
+                                   traceback, ev)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RasRank, rank, ops, majority_ops, op, pid, node, ev)
 
 namespace detail {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PidFact, rank, pid, host, source, nranks)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Facts, dumps, lines, table, ras, ids, problems, ambiguities, lines_read)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Facts, dumps, lines, table, ras, ids, problems, ambiguities,
+                                   lines_read)
 }  // namespace detail
 
 namespace {
@@ -93,7 +97,8 @@ json partial_state(const std::vector<fs::path>& inputs) {
   return {{"files", std::move(files)}, {"problems", std::move(problems)}};
 }
 
-HangReport merge_partials(const std::vector<std::string>& inputs, const std::vector<core::PartState>& parts) {
+HangReport merge_partials(const std::vector<std::string>& inputs,
+                          const std::vector<core::PartState>& parts) {
   struct One {
     size_t input;
     fs::path path;
@@ -104,7 +109,8 @@ HangReport merge_partials(const std::vector<std::string>& inputs, const std::vec
   for (size_t i = 0; i < inputs.size(); ++i) order.emplace(inputs[i], i);
   auto under = [](const std::string& path, std::string root) {
     while (root.size() > 1 && root.back() == '/') root.pop_back();
-    return path == root || (path.size() > root.size() && path.compare(0, root.size(), root) == 0 && path[root.size()] == '/');
+    return path == root || (path.size() > root.size() && path.compare(0, root.size(), root) == 0 &&
+                            path[root.size()] == '/');
   };
   // The input a file is read under in the one analysis: the one its partial read it under, else
   // the first that holds it; inputs.size() for a file none holds (another job's: left out).
@@ -129,7 +135,8 @@ HangReport merge_partials(const std::vector<std::string>& inputs, const std::vec
       for (const auto& j : ps.state.at("problems")) {
         size_t in = input_of(j, j.at("file").get<std::string>());
         if (in < inputs.size())
-          problems.push_back({in, {j.at("file").get<std::string>(), j.at("message").get<std::string>()}});
+          problems.push_back(
+              {in, {j.at("file").get<std::string>(), j.at("message").get<std::string>()}});
       }
     }
   } catch (const json::exception& e) {
@@ -144,16 +151,20 @@ HangReport merge_partials(const std::vector<std::string>& inputs, const std::vec
   });
   // One host's file read for two jobs of its partial (a Ray job's and a hang analysis): once.
   all.erase(std::unique(all.begin(), all.end(),
-                        [](const One& a, const One& b) { return a.input == b.input && a.path == b.path && a.host == b.host; }),
+                        [](const One& a, const One& b) {
+                          return a.input == b.input && a.path == b.path && a.host == b.host;
+                        }),
             all.end());
   for (size_t i = 0; i < all.size();) {
     size_t j = i + 1;
     while (j < all.size() && all[j].input == all[i].input && all[j].path == all[i].path) ++j;
     if (j - i > 1)
-      for (size_t k = i; k < j; ++k) rename(all[k].part, fmt::format("{}:{}", all[k].host, all[k].part.display));
+      for (size_t k = i; k < j; ++k)
+        rename(all[k].part, fmt::format("{}:{}", all[k].host, all[k].part.display));
     i = j;
   }
-  std::stable_sort(problems.begin(), problems.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::stable_sort(problems.begin(), problems.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
   problems.erase(std::unique(problems.begin(), problems.end()), problems.end());
   std::vector<std::pair<std::string, std::string>> walk_problems;
   for (auto& p : problems) walk_problems.push_back(std::move(p.second));

@@ -8,8 +8,8 @@
 #include <bit>
 #include <cstring>
 #include <functional>
-#include <vector>
 #include <stdexcept>
+#include <vector>
 
 #include "analyze_logs/primerl/analyzer.hpp"
 
@@ -148,14 +148,16 @@ void read_events(std::string_view events, uint64_t count, std::string_view messa
   }
   if (!rd.done()) rd.fail("bytes follow the last event");
   if (msg_end != messages.size())
-    rd.fail(fmt::format("the messages hold {} bytes where the events name {}", messages.size(), msg_end));
+    rd.fail(fmt::format("the messages hold {} bytes where the events name {}", messages.size(),
+                        msg_end));
 }
 
 }  // namespace
 
 void add_recorded(RecordedInput& r, const Event& ev, std::string_view msg) {
   if (r.messages.size() + msg.size() > UINT32_MAX)
-    throw std::runtime_error(fmt::format("{}: more than 4 GiB of tagged messages in one input", r.path));
+    throw std::runtime_error(
+        fmt::format("{}: more than 4 GiB of tagged messages in one input", r.path));
   Event e = ev;
   e.msg_off = static_cast<uint32_t>(r.messages.size());
   e.msg_len = static_cast<uint32_t>(msg.size());
@@ -215,7 +217,8 @@ std::vector<uint8_t> pack_recorded(const RecordedInput& r) {
 RecordedInput unpack_recorded(std::string_view bytes) {
   Reader rd(bytes);
   RecordedInput r;
-  if (uint64_t f = rd.u(); f != kFormat) rd.fail(fmt::format("format {} (this build reads {})", f, kFormat));
+  if (uint64_t f = rd.u(); f != kFormat)
+    rd.fail(fmt::format("format {} (this build reads {})", f, kFormat));
   r.path = rd.str();
   r.item = rd.str();
   auto flags = rd.bounded<unsigned>(3, "flags");

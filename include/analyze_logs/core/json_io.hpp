@@ -67,7 +67,8 @@ Json from_cbor_bounded(const Bytes& cbor, int max_depth = 128) {
   Json j;
   BoundedSax<Json> sax(j, max_depth);
   bool ok = Json::sax_parse(cbor.begin(), cbor.end(), &sax, Json::input_format_t::cbor);
-  if (sax.too_deep) throw std::runtime_error("nested deeper than " + std::to_string(max_depth) + " levels");
+  if (sax.too_deep)
+    throw std::runtime_error("nested deeper than " + std::to_string(max_depth) + " levels");
   if (!ok || sax.is_errored()) throw std::runtime_error("not a CBOR document");
   return j;
 }

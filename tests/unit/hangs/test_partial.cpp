@@ -35,7 +35,9 @@ void place(const fs::path& from, const std::vector<fs::path>& rels, const fs::pa
   }
 }
 
-json through_cbor(const json& j) { return json::from_cbor(json::to_cbor(j)); }
+json through_cbor(const json& j) {
+  return json::from_cbor(json::to_cbor(j));
+}
 
 }  // namespace
 

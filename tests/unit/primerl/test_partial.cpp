@@ -76,8 +76,9 @@ TEST(PrimeRlPartial, PackedInputsComeBackBitForBit) {
 
 // The Report of every testdata run from its recorded inputs is the Report of its files.
 TEST(PrimeRlPartial, ReportFromRecordedInputsEqualsReportFromFiles) {
-  for (const char* run : {"runs/healthy", "runs/prefix", "runs/postfix", "steps/v06_inference_bound",
-                          "steps/v08_metrics", "hangs/primerl_trainer"}) {
+  for (const char* run :
+       {"runs/healthy", "runs/prefix", "runs/postfix", "steps/v06_inference_bound",
+        "steps/v08_metrics", "hangs/primerl_trainer"}) {
     AnalysisOptions opt;
     opt.inputs = {(kData / run).string()};
     opt.threads = 2;
@@ -99,8 +100,9 @@ TEST(PrimeRlPartial, ReportFromRecordedInputsEqualsReportFromFiles) {
 // A named input that cannot be opened is fatal, as for the analysis; one found in a folder is
 // recorded as unreadable, with the reason.
 TEST(PrimeRlPartial, UnopenableInputs) {
-  EXPECT_THROW(record_input("/nonexistent/orchestrator.log", false, "/nonexistent/orchestrator.log", 1),
-               FatalInputError);
+  EXPECT_THROW(
+      record_input("/nonexistent/orchestrator.log", false, "/nonexistent/orchestrator.log", 1),
+      FatalInputError);
   RecordedInput r = record_input("/nonexistent/orchestrator.log", true, "", 1);
   EXPECT_TRUE(r.unreadable);
   EXPECT_NE(r.error.find("nonexistent/orchestrator.log"), std::string::npos) << r.error;
@@ -122,7 +124,8 @@ TEST(PrimeRlPartial, DamagedPayloadsAreErrorsNotCrashes) {
       unpack_recorded(std::string_view(packed).substr(0, n));
       ADD_FAILURE() << "a payload cut at " << n << " of " << packed.size() << " bytes was taken";
     } catch (const std::runtime_error& e) {
-      EXPECT_NE(std::string(e.what()).find("recorded prime-rl input"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("recorded prime-rl input"), std::string::npos)
+          << e.what();
       ++errors;
     }
   }

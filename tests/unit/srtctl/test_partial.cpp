@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "bundled.hpp"
 #include "analyze_logs/srtctl.hpp"
 #include "support.hpp"
 
@@ -19,14 +20,7 @@ using json = nlohmann::json;
 
 namespace {
 
-std::vector<fs::path> bundled_jobs() {
-  std::vector<fs::path> out;
-  for (const char* set : {"srtctl/logs", "srtctl/sweep", "srtctl/findings"})
-    for (const auto& e : fs::directory_iterator(fs::path(ALOG_TESTDATA) / set))
-      if (e.is_directory() && is_job_dir(e.path())) out.push_back(e.path());
-  std::sort(out.begin(), out.end());
-  return out;
-}
+std::vector<fs::path> bundled_jobs() { return test_support::bundled_srtctl_jobs(); }
 
 // Every regular file of `job`, as paths relative to it, sorted.
 std::vector<std::string> files_of(const fs::path& job) {

@@ -6,6 +6,7 @@
 #include <climits>
 #include <cmath>
 
+#include "bundled.hpp"
 #include "analyze_logs/srtctl.hpp"
 
 namespace fs = std::filesystem;
@@ -14,14 +15,7 @@ using namespace alog::srtctl;
 
 namespace {
 
-std::vector<fs::path> bundled_jobs() {
-  std::vector<fs::path> out;
-  for (const char* set : {"srtctl/logs", "srtctl/sweep", "srtctl/findings"})
-    for (const auto& e : fs::directory_iterator(fs::path(ALOG_TESTDATA) / set))
-      if (e.is_directory() && is_job_dir(e.path())) out.push_back(e.path());
-  std::sort(out.begin(), out.end());
-  return out;
-}
+std::vector<fs::path> bundled_jobs() { return test_support::bundled_srtctl_jobs(); }
 
 std::string header_text(const core::Header& h) {
   std::string s = std::to_string(static_cast<int>(h.verdict)) + "|" + h.cause + "|" + h.started_at +
