@@ -532,7 +532,8 @@ JobReport load_report(std::span<const uint8_t> cbor);
 nlohmann::ordered_json to_json(const std::vector<JobReport>& jobs);  // the value under "srtctl"
 // The same over reports owned elsewhere (the CLI's analysed jobs): the report-wide views read
 // them in place instead of copying them.
-nlohmann::ordered_json to_json(const std::vector<const JobReport*>& jobs);
+// with_jobs false: all but "jobs" (the CLI splices each job's element as text, job_to_json).
+nlohmann::ordered_json to_json(const std::vector<const JobReport*>& jobs, bool with_jobs = true);
 
 // The shared header (core/finding.hpp) of one job: its verdict and cause, a finding per worker
 // failure (root cause, consequence or collateral) and per thing the verdict rests on, and the

@@ -12,6 +12,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace alog {
 
@@ -72,6 +73,12 @@ std::optional<int64_t> parse_int(std::string_view s);
 // (the nesting depth × 2) and `key` the key it stands under, as when it is spliced into an
 // enclosing document.
 std::string dump_report(const nlohmann::ordered_json& j, size_t indent = 0, std::string_view key = {});
+// The same for a whole report whose tree holds placeholders: a string kSplicePrefix + N stands for
+// pieces[N], text made by dump_report(value, indent) at the indentation where the placeholder
+// is (2 per level). A fleet's report.json splices each job's kept text instead of building and
+// dumping its tree again (--cache). Not reentrant across threads (one report at a time).
+inline constexpr std::string_view kSplicePrefix = "\x01alog-splice:";
+std::string dump_report(const nlohmann::ordered_json& j, const std::vector<const std::string*>& pieces);
 
 // nlohmann_json parses recursively, so hostile input must be checked before it is parsed.
 bool json_depth_ok(std::string_view json, int max_depth = 64);

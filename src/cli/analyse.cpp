@@ -260,7 +260,8 @@ int run_single_prime(const RunOptions& opt, const PlannedJob& pj, TraceFile* tra
 // report.json over any set of jobs: the worst verdict and every finding at the top, each job's
 // header in `jobs[]`, and each kind's body where scripts already read it (`srtctl`, `ray`, and
 // prime-rl's fields at the top level when the report holds one run of that kind).
-ojson report_json(const RunOptions& opt, const std::vector<Analysed>& all) {
+// `pieces`: text the kinds' rows put in the tree as placeholders (dump_report's splice).
+ojson report_json(const RunOptions& opt, const std::vector<Analysed>& all, std::vector<const std::string*>& pieces) {
   std::map<std::string, size_t> per_kind;
   for (const auto& a : all) ++per_kind[a.job.kind];
   ojson doc;
@@ -316,7 +317,7 @@ ojson report_json(const RunOptions& opt, const std::vector<Analysed>& all) {
     std::vector<const Analysed*> mine;
     for (const auto& x : all)
       if (x.job.kind == row.probe.kind) mine.push_back(&x);
-    if (!mine.empty()) row.top_json(mine, opt, doc);
+    if (!mine.empty()) row.top_json(mine, opt, doc, pieces);
   }
   return doc;
 }
@@ -510,7 +511,11 @@ int run_analysis(const RunOptions& opt) {
     // report.json only when something takes it: the folder, or --json on standard output (a
     // terminal view with --no-folder would build and drop it; 47 MB for 1,000 serving jobs).
     const bool want_json = !opt.no_folder || (opt.print && opt.format == "json");
-    const std::string json = want_json ? dump_report(report_json(opt, all)) + "\n" : std::string();
+    std::string json;
+    if (want_json) {
+      std::vector<const std::string*> pieces;
+      json = dump_report(report_json(opt, all, pieces), pieces) + "\n";
+    }
 
     std::optional<fs::path> final_dir;
     if (!opt.no_folder) {

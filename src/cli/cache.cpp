@@ -236,6 +236,9 @@ std::optional<Analysed> JobCache::load(const PlannedJob& pj, const CacheKey& k, 
     if (const json& s = e.at("srtctl"); s.is_binary())
       a.detail = std::shared_ptr<const srtctl::JobReport>(
           std::make_shared<srtctl::JobReport>(srtctl::load_report(s.get_binary())));
+    // Its element of report.json as text (an entry of an earlier build may lack it: made again).
+    if (auto t = e.find("srtctl_text"); t != e.end() && t->is_string())
+      a.srtctl_text = std::make_shared<const std::string>(t->get<std::string>());
     a.cached = std::move(parts);
     ++hits_;
     return a;
@@ -287,8 +290,11 @@ void JobCache::store(const CacheKey& k, const Analysed& a, bool with_top) {
         checks.push_back(json::array({x.expr, x.passed, x.message}));
     e["checks"] = std::move(checks);
     e["srtctl"] = nullptr;
-    if (const auto* r = std::any_cast<std::shared_ptr<const srtctl::JobReport>>(&a.detail))
+    if (const auto* r = std::any_cast<std::shared_ptr<const srtctl::JobReport>>(&a.detail)) {
       e["srtctl"] = json::binary(srtctl::save_report(**r));
+      if (!a.srtctl_text) a.srtctl_text = std::make_shared<const std::string>(srtctl_job_text(a));
+      e["srtctl_text"] = *a.srtctl_text;
+    }
     const std::vector<uint8_t> bytes = json::to_cbor(e);
     // Atomic (a reader sees the old entry or the new one, never a part), and its temporary file
     // goes on Ctrl-C: the same writer as --junit's.

@@ -16,6 +16,7 @@
 #include "analyze_logs/primerl/writers.hpp"
 #include "analyze_logs/ray.hpp"
 #include "analyze_logs/srtctl.hpp"
+#include "analyze_logs/util.hpp"
 #include "cache.hpp"
 #include "partial.hpp"
 
@@ -257,10 +258,28 @@ std::vector<const srtctl::JobReport*> srtctl_reports(const std::vector<const Ana
 
 }  // namespace
 
+std::string srtctl_job_text(const Analysed& a) {
+  const auto& r = *std::any_cast<const std::shared_ptr<const srtctl::JobReport>&>(a.detail);
+  return dump_report(srtctl::job_to_json(r), 6);
+}
+
 // `srtctl`: every srtctl job of the report, with their comparison when there are several.
-void top_srtctl(const std::vector<const Analysed*>& mine, const RunOptions& opt, ojson& doc) {
+void top_srtctl(const std::vector<const Analysed*>& mine, const RunOptions& opt, ojson& doc,
+                std::vector<const std::string*>& pieces) {
   const std::vector<const srtctl::JobReport*> jobs = srtctl_reports(mine);
-  doc["srtctl"] = srtctl::to_json(jobs);
+  // Each job's element as text, spliced into report.json (kept by --cache, else made here): a
+  // fleet's 1,000 jobs are not built as one tree and dumped again.
+  ojson list = ojson::array();
+  for (const auto* a : mine) {
+    if (!a->srtctl_text) a->srtctl_text = std::make_shared<const std::string>(srtctl_job_text(*a));
+    list.push_back(fmt::format("{}{}", kSplicePrefix, pieces.size()));
+    pieces.push_back(a->srtctl_text.get());
+  }
+  ojson top;
+  top["jobs"] = std::move(list);
+  ojson rest = srtctl::to_json(jobs, /*with_jobs=*/false);
+  for (auto it = rest.begin(); it != rest.end(); ++it) top[it.key()] = std::move(it.value());
+  doc["srtctl"] = std::move(top);
   doc["srtctl"]["sweep"] = srtctl::sweep_json(srtctl::sweep_view(jobs, opt.min_tps_user));
   top_attached_hang(mine, doc);
 }
@@ -299,7 +318,8 @@ Analysed analyse_ray(const PlannedJob& pj, const RunOptions& opt) {
 }
 
 // `ray`: the Ray job's report when the report holds one (several keep theirs in jobs[]).
-void top_ray(const std::vector<const Analysed*>& mine, const RunOptions&, ojson& doc) {
+void top_ray(const std::vector<const Analysed*>& mine, const RunOptions&, ojson& doc,
+             std::vector<const std::string*>&) {
   if (mine.size() == 1)
     doc["ray"] = mine.front()->cached ? mine.front()->cached->top
                                       : ray::to_json(std::any_cast<const ray::RayReport&>(mine.front()->detail));
@@ -326,7 +346,8 @@ Analysed analyse_prime(const PlannedJob& pj, const RunOptions& opt) {
 
 // prime-rl's own fields (metrics, updates, clocks, ...) at the top, where scripts read them,
 // when the report holds one run.
-void top_prime(const std::vector<const Analysed*>& mine, const RunOptions&, ojson& doc) {
+void top_prime(const std::vector<const Analysed*>& mine, const RunOptions&, ojson& doc,
+               std::vector<const std::string*>&) {
   top_attached_hang(mine, doc);
   if (mine.size() != 1) return;
   ojson p = mine.front()->cached ? mine.front()->cached->top : to_json(*prime_report(*mine.front()));
@@ -358,7 +379,8 @@ Analysed analyse_hang(const PlannedJob& pj, const RunOptions&) {
 }
 
 // `hang`: the hang analysis when the report holds one set.
-void top_hang(const std::vector<const Analysed*>& mine, const RunOptions&, ojson& doc) {
+void top_hang(const std::vector<const Analysed*>& mine, const RunOptions&, ojson& doc,
+              std::vector<const std::string*>&) {
   if (mine.size() == 1)
     doc["hang"] = mine.front()->cached ? mine.front()->cached->top
                                        : hangs::to_json(std::any_cast<const hangs::HangReport&>(mine.front()->detail));

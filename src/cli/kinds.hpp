@@ -31,19 +31,28 @@ struct Analysed {
   // A job brought back by --cache (cache.hpp): what `detail` and `hang` would have given (an
   // srtctl job's `detail` is its JobReport, restored). Null for a job analysed in this run.
   std::shared_ptr<const CachedParts> cached;
+  // srtctl: the job's element of report.json's srtctl.jobs, dumped at its indentation (6), spliced
+  // into report.json (dump_report's pieces) instead of the tree; kept by --cache. Null until made.
+  mutable std::shared_ptr<const std::string> srtctl_text;
 };
 
 // Each kind's analysis as the registry's rows call it (registry.cpp), and the keys it adds to
 // report.json.
 Analysed analyse_srtctl(const PlannedJob& job, const RunOptions& opt);
-void top_srtctl(const std::vector<const Analysed*>& mine, const RunOptions& opt, nlohmann::ordered_json& doc);
+void top_srtctl(const std::vector<const Analysed*>& mine, const RunOptions& opt, nlohmann::ordered_json& doc,
+                std::vector<const std::string*>& pieces);
+// An srtctl job's element of report.json's srtctl.jobs, dumped at its place (indent 6).
+std::string srtctl_job_text(const Analysed& a);
 SetView set_view_srtctl(const std::vector<const Analysed*>& mine, const RunOptions& opt);
 Analysed analyse_ray(const PlannedJob& job, const RunOptions& opt);
-void top_ray(const std::vector<const Analysed*>& mine, const RunOptions& opt, nlohmann::ordered_json& doc);
+void top_ray(const std::vector<const Analysed*>& mine, const RunOptions& opt, nlohmann::ordered_json& doc,
+             std::vector<const std::string*>& pieces);
 Analysed analyse_prime(const PlannedJob& job, const RunOptions& opt);
-void top_prime(const std::vector<const Analysed*>& mine, const RunOptions& opt, nlohmann::ordered_json& doc);
+void top_prime(const std::vector<const Analysed*>& mine, const RunOptions& opt, nlohmann::ordered_json& doc,
+               std::vector<const std::string*>& pieces);
 Analysed analyse_hang(const PlannedJob& job, const RunOptions& opt);
-void top_hang(const std::vector<const Analysed*>& mine, const RunOptions& opt, nlohmann::ordered_json& doc);
+void top_hang(const std::vector<const Analysed*>& mine, const RunOptions& opt, nlohmann::ordered_json& doc,
+              std::vector<const std::string*>& pieces);
 Analysed analyse_unrecognised(const PlannedJob& job, const RunOptions& opt);
 
 // prime-rl pieces that the run's own fast path (a single prime-rl run) shares with the row.

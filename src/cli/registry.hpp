@@ -33,7 +33,9 @@ struct Kind {
   Analysed (*analyse)(const PlannedJob& job, const RunOptions& opt);
   // The keys this kind adds at the top of report.json over its jobs in the report (its body
   // where scripts already read it), or nullptr.
-  void (*top_json)(const std::vector<const Analysed*>& mine, const RunOptions& opt, nlohmann::ordered_json& doc);
+  // `pieces`: text a row puts in `doc` as placeholders (dump_report's splice; srtctl's jobs).
+  void (*top_json)(const std::vector<const Analysed*>& mine, const RunOptions& opt, nlohmann::ordered_json& doc,
+                   std::vector<const std::string*>& pieces);
   // The view over all its jobs of the report, or nullptr.
   SetView (*set_view)(const std::vector<const Analysed*>& mine, const RunOptions& opt);
 };

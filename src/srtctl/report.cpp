@@ -549,11 +549,13 @@ ojson to_json(const std::vector<JobReport>& jobs) {
   return to_json(p);
 }
 
-ojson to_json(const std::vector<const JobReport*>& jobs) {
+ojson to_json(const std::vector<const JobReport*>& jobs, bool with_jobs) {
   ojson j;
-  ojson a = ojson::array();
-  for (const JobReport* r : jobs) a.push_back(job_to_json(*r));
-  j["jobs"] = std::move(a);
+  if (with_jobs) {
+    ojson a = ojson::array();
+    for (const JobReport* r : jobs) a.push_back(job_to_json(*r));
+    j["jobs"] = std::move(a);
+  }
   if (jobs.size() > 1) {
     // The comparison reads only what names a job and its runs: copies of those, not of the
     // workers' batch statistics.

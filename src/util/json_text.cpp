@@ -1,6 +1,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "analyze_logs/util.hpp"
 
@@ -18,6 +19,9 @@ bool all_numbers(const J& a) {
     if (!e.is_number()) return false;
   return true;
 }
+
+// Pieces of text dumped elsewhere that stand in the tree as placeholder strings (kSplicePrefix + N).
+thread_local const std::vector<const std::string*>* g_pieces = nullptr;
 
 void put(const J& v, size_t indent, std::string& out);
 
@@ -64,6 +68,11 @@ void put(const J& v, size_t indent, std::string& out) {
     out += '\n';
     out.append(indent, ' ');
     out += ']';
+  } else if (g_pieces && v.is_string() && v.get_ref<const std::string&>().starts_with(kSplicePrefix)) {
+    // A piece already dumped at this indentation (dump_report(value, indent)): its text as it is.
+    const std::string& ref = v.get_ref<const std::string&>();
+    size_t n = std::stoul(ref.substr(kSplicePrefix.size()));
+    out += *g_pieces->at(n);
   } else {
     out += v.dump();  // a scalar, {}, [], or an array of numbers on one line
   }
@@ -75,6 +84,19 @@ std::string dump_report(const nlohmann::ordered_json& j, size_t indent, std::str
   std::string out;
   if (j.is_array() && !j.empty() && is_record_array(key)) put_records(j, indent, out);
   else put(j, indent, out);
+  return out;
+}
+
+std::string dump_report(const nlohmann::ordered_json& j, const std::vector<const std::string*>& pieces) {
+  g_pieces = &pieces;
+  std::string out;
+  try {
+    put(j, 0, out);
+  } catch (...) {
+    g_pieces = nullptr;
+    throw;
+  }
+  g_pieces = nullptr;
   return out;
 }
 
