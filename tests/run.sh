@@ -52,7 +52,8 @@ cmake --build build-asan -j"$jobs"
 # -LE wheel: the wheel ships the static Release binary; it was built and tested from build-ci.
 # -LE env: tests of the project around the binary (mermaid and chromium reading its output, docs,
 # completions, package lists, cpack; CMakeLists.txt lists them): they ran on the Release binary.
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+# test_partial.sh: two splits a job under the sanitizers (every split ran on build-ci above).
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ALOG_PARTIAL_SPLITS=quick \
   ctest --test-dir build-asan -LE 'wheel|env' -j"$jobs" --output-on-failure --timeout 1800 | tee -a "$log"
 skip_reasons build-asan
 

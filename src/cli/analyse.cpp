@@ -276,36 +276,53 @@ ojson report_json(const RunOptions& opt, const std::vector<Analysed>& all, std::
   top.verdict = worst ? worst->job.header.verdict : core::Verdict::unknown;
   top.cause = !worst ? "no input" : all.size() == 1 ? worst->job.header.cause
                                                      : worst->job.name + ": " + worst->job.header.cause;
-  for (const auto& a : all) {
-    for (auto f : a.job.header.findings) {
-      if (all.size() > 1) f.job = a.job.name;
-      top.findings.push_back(std::move(f));
+  // A kind's body is at the top (its row's top_json) for srtctl always and for the others when the
+  // report holds one job of that kind; otherwise it is kept in the job's element.
+  auto body_on_top = [&](const Analysed& a) { return a.job.kind == "srtctl" || per_kind[a.job.kind] == 1; };
+  if (all.size() > 1) {
+    // A fleet: each job's element and its findings and inputs spliced in as text (made here, or
+    // kept by --cache), not built into one tree and dumped.
+    auto splice = [&](const std::string& text) {
+      pieces.push_back(&text);
+      return ojson(fmt::format("{}{}", kSplicePrefix, pieces.size() - 1));
+    };
+    ojson findings = ojson::array(), inputs = ojson::array(), jobs = ojson::array();
+    for (const auto& a : all) {
+      if (!a.fleet_text) a.fleet_text = std::make_shared<const FleetText>(fleet_text_of(a, body_on_top(a)));
+      if (!a.fleet_text->findings.empty()) findings.push_back(splice(a.fleet_text->findings));
+      if (!a.fleet_text->inputs.empty()) inputs.push_back(splice(a.fleet_text->inputs));
+      jobs.push_back(splice(a.fleet_text->element));
     }
-    for (const auto& in : a.job.header.inputs) top.inputs.push_back(in);
-  }
-  core::put_header(doc, top);
-
-  ojson jobs = ojson::array();
-  for (const auto& a : all) {
-    ojson j;
-    j["name"] = utf8_clean(a.job.name);
-    j["kind"] = a.job.kind;
-    j["path"] = utf8_clean(a.job.path);
-    core::put_header(j, a.job.header);
-    core::put_place(j, a.job.header);
-    std::string fp = core::fingerprint(a.job.header);
-    j["fingerprint"] = fp.empty() ? ojson(nullptr) : ojson(utf8_clean(fp));
-    // A kind's body is at the top (its row's top_json) for srtctl always and for the others
-    // when the report holds one job of that kind; otherwise it is kept here.
-    bool body_on_top = a.job.kind == "srtctl" || per_kind[a.job.kind] == 1;
-    if (!body_on_top && a.job.body) {
-      ojson body;
-      a.job.body->json(body);
-      j[a.job.kind] = std::move(body);
+    doc["verdict"] = core::verdict_name(top.verdict);
+    doc["cause"] = utf8_clean(top.cause);
+    doc["findings"] = std::move(findings);
+    doc["inputs"] = std::move(inputs);
+    doc["jobs"] = std::move(jobs);
+  } else {
+    for (const auto& a : all) {
+      for (const auto& f : a.job.header.findings) top.findings.push_back(f);
+      for (const auto& in : a.job.header.inputs) top.inputs.push_back(in);
     }
-    jobs.push_back(std::move(j));
+    core::put_header(doc, top);
+    ojson jobs = ojson::array();
+    for (const auto& a : all) {
+      ojson j;
+      j["name"] = utf8_clean(a.job.name);
+      j["kind"] = a.job.kind;
+      j["path"] = utf8_clean(a.job.path);
+      core::put_header(j, a.job.header);
+      core::put_place(j, a.job.header);
+      std::string fp = core::fingerprint(a.job.header);
+      j["fingerprint"] = fp.empty() ? ojson(nullptr) : ojson(utf8_clean(fp));
+      if (!body_on_top(a) && a.job.body) {
+        ojson body;
+        a.job.body->json(body);
+        j[a.job.kind] = std::move(body);
+      }
+      jobs.push_back(std::move(j));
+    }
+    doc["jobs"] = std::move(jobs);
   }
-  doc["jobs"] = std::move(jobs);
   if (all.size() > 1) {
     std::vector<const core::Job*> ptrs;
     for (const auto& a : all) ptrs.push_back(&a.job);

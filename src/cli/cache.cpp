@@ -221,12 +221,13 @@ std::optional<Analysed> JobCache::load(const PlannedJob& pj, const CacheKey& k, 
     a.job.path = e.at("path").get<std::string>();
     a.job.header = header_from(e.at("header"));
     a.checks_failed = e.at("checks_failed").get<bool>();
-    const json& b = e.at("body");
+    // The entry is ours: its strings are moved out, not copied (a fleet's entries hold tens of MB).
+    auto take = [](json& v) { return std::move(v.get_ref<std::string&>()); };
+    json& b = e.at("body");
     if (!b.is_null())
-      a.job.body = std::make_unique<FrozenBody>(
-          b.at("text").get<std::string>(), b.at("text_color").get<std::string>(),
-          b.at("markdown").get<std::string>(), b.at("html").get<std::string>(),
-          ojson(b.at("json")));
+      a.job.body = std::make_unique<FrozenBody>(take(b.at("text")), take(b.at("text_color")),
+                                                take(b.at("markdown")), take(b.at("html")),
+                                                ojson(std::move(b.at("json"))));
     auto parts = std::make_shared<CachedParts>();
     parts->top = ojson(e.at("top"));
     parts->hang = ojson(e.at("hang"));
@@ -238,7 +239,11 @@ std::optional<Analysed> JobCache::load(const PlannedJob& pj, const CacheKey& k, 
           std::make_shared<srtctl::JobReport>(srtctl::load_report(s.get_binary())));
     // Its element of report.json as text (an entry of an earlier build may lack it: made again).
     if (auto t = e.find("srtctl_text"); t != e.end() && t->is_string())
-      a.srtctl_text = std::make_shared<const std::string>(t->get<std::string>());
+      a.srtctl_text = std::make_shared<const std::string>(take(*t));
+    // Its share of a fleet's report.json (srtctl: its body is never in its element).
+    if (auto t = e.find("fleet_text"); t != e.end() && t->is_array() && t->size() == 3 && (*t)[0].is_string() &&
+                                       (*t)[1].is_string() && (*t)[2].is_string())
+      a.fleet_text = std::make_shared<const FleetText>(FleetText{take((*t)[0]), take((*t)[1]), take((*t)[2])});
     a.cached = std::move(parts);
     ++hits_;
     return a;
@@ -294,6 +299,8 @@ void JobCache::store(const CacheKey& k, const Analysed& a, bool with_top) {
       e["srtctl"] = json::binary(srtctl::save_report(**r));
       if (!a.srtctl_text) a.srtctl_text = std::make_shared<const std::string>(srtctl_job_text(a));
       e["srtctl_text"] = *a.srtctl_text;
+      if (!a.fleet_text) a.fleet_text = std::make_shared<const FleetText>(fleet_text_of(a, true));
+      e["fleet_text"] = json::array({a.fleet_text->element, a.fleet_text->findings, a.fleet_text->inputs});
     }
     const std::vector<uint8_t> bytes = json::to_cbor(e);
     // Atomic (a reader sees the old entry or the new one, never a part), and its temporary file

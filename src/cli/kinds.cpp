@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <unordered_set>
 
+#include "analyze_logs/core/fleet.hpp"
+#include "analyze_logs/core/header_json.hpp"
 #include "analyze_logs/hangs.hpp"
 #include "analyze_logs/primerl/diagnose.hpp"
 #include "analyze_logs/primerl/outputs.hpp"
@@ -257,6 +259,35 @@ std::vector<const srtctl::JobReport*> srtctl_reports(const std::vector<const Ana
 }
 
 }  // namespace
+
+FleetText fleet_text_of(const Analysed& a, bool body_on_top) {
+  FleetText t;
+  ojson j;
+  j["name"] = utf8_clean(a.job.name);
+  j["kind"] = a.job.kind;
+  j["path"] = utf8_clean(a.job.path);
+  core::put_header(j, a.job.header);
+  core::put_place(j, a.job.header);
+  std::string fp = core::fingerprint(a.job.header);
+  j["fingerprint"] = fp.empty() ? ojson(nullptr) : ojson(utf8_clean(fp));
+  if (!body_on_top && a.job.body) {
+    ojson body;
+    a.job.body->json(body);
+    j[a.job.kind] = std::move(body);
+  }
+  t.element = dump_report(j, 4);
+  const std::string sep = ",\n    ";
+  for (auto f : a.job.header.findings) {
+    f.job = a.job.name;
+    if (!t.findings.empty()) t.findings += sep;
+    t.findings += dump_report(core::to_json(f), 4);
+  }
+  for (const auto& in : a.job.header.inputs) {
+    if (!t.inputs.empty()) t.inputs += sep;
+    t.inputs += dump_report(core::to_json(in), 4);
+  }
+  return t;
+}
 
 std::string srtctl_job_text(const Analysed& a) {
   const auto& r = *std::any_cast<const std::shared_ptr<const srtctl::JobReport>&>(a.detail);

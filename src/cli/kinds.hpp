@@ -34,7 +34,19 @@ struct Analysed {
   // srtctl: the job's element of report.json's srtctl.jobs, dumped at its indentation (6), spliced
   // into report.json (dump_report's pieces) instead of the tree; kept by --cache. Null until made.
   mutable std::shared_ptr<const std::string> srtctl_text;
+  // In a report of several jobs: this job's element of report.json's jobs[] and its runs of the
+  // top-level findings and inputs, as text (fleet_text_of); kept by --cache for srtctl jobs.
+  mutable std::shared_ptr<const struct FleetText> fleet_text;
 };
+
+// A job's share of a fleet's report.json as text, each at its place (indent 4): its jobs[]
+// element, and its findings (each naming the job) and inputs as runs of array elements, joined
+// as the array joins them ("" when it has none). `body_on_top`: its kind's body is at the top of
+// report.json, not in its element (srtctl always; another kind when alone in the report).
+struct FleetText {
+  std::string element, findings, inputs;
+};
+FleetText fleet_text_of(const Analysed& a, bool body_on_top);
 
 // Each kind's analysis as the registry's rows call it (registry.cpp), and the keys it adds to
 // report.json.
