@@ -238,6 +238,8 @@ void record_dir(const fs::path& base, const fs::path& rel, int depth, json& entr
       e["t"] = "broken";
     } else if (fs::is_directory(st)) {
       e["t"] = "dir";
+      // A link to a folder outside the tree is walked through: its entries are recorded beneath
+      // it (the skeleton makes it a link to a stand-in folder that holds them).
       entries.push_back(e);
       bool skipped =
           name.starts_with(".") || name.starts_with("analysis_") || name.starts_with("comparison_");
@@ -246,7 +248,8 @@ void record_dir(const fs::path& base, const fs::path& rel, int depth, json& entr
       continue;
     } else if (fs::is_regular_file(st)) {
       e["t"] = "file";
-      if (target.empty()) e["seen"] = seen_json(core::see_file(it->path(), kind_probes(), {}));
+      // A link to a file is read through, as discovery reads it.
+      e["seen"] = seen_json(core::see_file(it->path(), kind_probes(), {}));
     } else {
       e["t"] = "other";
     }
@@ -622,27 +625,27 @@ Plan plan_from_partials(const std::vector<std::string>& files, const std::string
       bool slash = a.size() > 1 && a.back() == '/';
       if (t.is_dir) {
         fs::create_directories(root);
-        // Folders and files first, then links (to what is in the tree, or to stand-ins).
-        for (int pass = 0; pass < 2; ++pass)
+        // Links to folders outside the tree first (their entries are made through them, in a
+        // stand-in), then folders and files, then the other links (to what is in the tree, or
+        // to a stand-in file).
+        size_t stand_ins = 0;
+        for (int pass = 0; pass < 3; ++pass)
           for (const auto& [rel, e] : t.entries) {
-            bool link = e.at("link").get<bool>();
-            if ((pass == 1) != link) continue;
+            const bool link = e.at("link").get<bool>();
+            const std::string type = e.at("t").get<std::string>();
+            const std::string target = e.at("target").get<std::string>();
+            const bool outer_dir = link && type == "dir" && target.empty();
+            if ((pass == 0) != outer_dir || (pass == 1) == link) continue;
             fs::path at = root / rel;
-            fs::create_directories(at.parent_path());
-            std::string type = e.at("t").get<std::string>();
-            std::string target = e.at("target").get<std::string>();
             std::error_code ec;
+            fs::create_directories(at.parent_path(), ec);
             if (link) {
-              fs::path to =
-                  type == "broken" ? sk.dir() / "missing"
-                  : target.empty()
-                      ? sk.dir() / fmt::format("stand-in-{}-{}", i, seen.size() + t.entries.size())
-                      : root / target;
+              fs::path to = type == "broken"   ? sk.dir() / "missing"
+                            : !target.empty() ? root / target
+                                              : sk.dir() / fmt::format("stand-in-{}-{}", i, ++stand_ins);
               if (type != "broken" && target.empty()) {
-                if (type == "dir")
-                  fs::create_directories(to, ec);
-                else
-                  std::ofstream(to).put('\0');
+                if (type == "dir") fs::create_directories(to, ec);
+                else std::ofstream(to).put('\0');
               }
               fs::create_symlink(to, at, ec);
             } else if (type == "dir") {
@@ -652,8 +655,7 @@ Plan plan_from_partials(const std::vector<std::string>& files, const std::string
             } else if (type == "other") {
               ::mkfifo(at.c_str(), 0600);
             }
-            if (ec)
-              throw std::runtime_error(fmt::format("merge: {}: {}", at.string(), ec.message()));
+            if (ec) throw std::runtime_error(fmt::format("merge: {}: {}", at.string(), ec.message()));
           }
         for (const auto& [rel, f] : t.files) seen.emplace((root / rel).string(), f);
         args.push_back(root.string() + (slash ? "/" : ""));

@@ -8,8 +8,8 @@
 # ALOG_PARTIAL_SPLITS=quick (the sanitizer run of tests/run.sh): two splits a job instead of all.
 # Usage: test_partial.sh BINARY SOURCE_DIR   (as ctest runs it)
 set -euo pipefail
-bin=${1:?usage: test_partial.sh BINARY SOURCE_DIR}
-src=${2:?usage: test_partial.sh BINARY SOURCE_DIR}
+bin=$(realpath "${1:?usage: test_partial.sh BINARY SOURCE_DIR}")
+src=$(realpath "${2:?usage: test_partial.sh BINARY SOURCE_DIR}")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 py=python3
@@ -135,6 +135,32 @@ for f in failures:
     print("FAIL:", f)
 sys.exit(1 if failures else 0)
 PYEOF
+
+# Links, as discovery follows them: a log that is a link to another file of the run, and a folder
+# that is a link to one outside it, split over two partials; the merge plans them in the same
+# order (links after real entries) and reads them as one place does.
+links=$tmp/links
+mkdir -p "$links/outside/more" "$links/a/run/logs" "$links/b/run/logs"
+cp "$src/testdata/runs/healthy/logs/orchestrator.log" "$links/a/run/logs/"
+cp "$src/testdata/runs/healthy/logs/trainer.log" "$links/a/run/logs/trainer.real"
+ln -s trainer.real "$links/a/run/logs/trainer.log"
+cp "$src/testdata/runs/healthy/logs/inference.log" "$links/outside/more/"
+ln -s ../../../outside/more "$links/b/run/logs/extra"
+(cd "$links/a" && "$bin" partial -q run -o ../a.alogp) || fail_links=1
+(cd "$links/b" && "$bin" partial -q run -o ../b.alogp) || fail_links=1
+mkdir -p "$links/one/run/logs"
+cp "$links/a/run/logs/orchestrator.log" "$links/a/run/logs/trainer.real" "$links/one/run/logs/"
+ln -s trainer.real "$links/one/run/logs/trainer.log"
+ln -s ../../../outside/more "$links/one/run/logs/extra"
+(cd "$links/one" && "$bin" --no-folder --json run) >"$links/one.json"
+(cd "$links/one" && "$bin" merge --no-folder --json ../a.alogp ../b.alogp) >"$links/merged.json"
+[[ -z ${fail_links-} ]] && cmp -s "$links/one.json" "$links/merged.json" || {
+  diff "$links/one.json" "$links/merged.json" | head -20
+  echo "FAIL: links: the merged report differs from the one-place report"
+  exit 1
+}
+grep -q '"path": "run/logs/extra/inference.log"' "$links/one.json" || { echo "FAIL: links: the linked folder was not read"; exit 1; }
+echo "links: ok"
 
 # What is refused, each with one line naming the file, exit status 2, and no report folder.
 fail() {
