@@ -46,6 +46,9 @@ std::string printable(std::string_view s);
 // Valid UTF-8 copy (invalid sequences replaced by U+FFFD) for JSON output, where nlohmann_json
 // would otherwise throw on invalid UTF-8.
 std::string utf8_clean(std::string_view s);
+// `path` lies at or under `root`, both as given, compared as normalised relative paths ("-",
+// standard input, only under itself).
+bool path_under(const std::string& path, const std::string& root);
 
 // Removes ANSI escape sequences (CSI `ESC [ ... final`, OSC `ESC ] ... BEL|ESC \`, and two-byte
 // `ESC x`) from s, appending the rest to out (out is not cleared). A sequence that s ends inside

@@ -185,15 +185,7 @@ int run_single_prime(const RunOptions& opt, const PlannedJob& pj, TraceFile* tra
   int rc = exit_status(opt, {&a.job.header}, a.checks_failed);
 
   ojson jobs = ojson::array();
-  ojson jj;
-  jj["name"] = utf8_clean(a.job.name);
-  jj["kind"] = a.job.kind;
-  jj["path"] = utf8_clean(a.job.path);
-  core::put_header(jj, a.job.header);
-  core::put_place(jj, a.job.header);
-  std::string fp = core::fingerprint(a.job.header);
-  jj["fingerprint"] = fp.empty() ? ojson(nullptr) : ojson(utf8_clean(fp));
-  jobs.push_back(std::move(jj));
+  jobs.push_back(job_element(a, /*body_on_top=*/true));
 
   // prime-rl's own SUMMARY.md, and what discovery skipped or noted, which the Report never saw.
   auto make_summary_md = [&] { return to_markdown(report) + hang_md + skipped_markdown(a.job.header); };
@@ -305,22 +297,7 @@ ojson report_json(const RunOptions& opt, const std::vector<Analysed>& all, std::
     }
     core::put_header(doc, top);
     ojson jobs = ojson::array();
-    for (const auto& a : all) {
-      ojson j;
-      j["name"] = utf8_clean(a.job.name);
-      j["kind"] = a.job.kind;
-      j["path"] = utf8_clean(a.job.path);
-      core::put_header(j, a.job.header);
-      core::put_place(j, a.job.header);
-      std::string fp = core::fingerprint(a.job.header);
-      j["fingerprint"] = fp.empty() ? ojson(nullptr) : ojson(utf8_clean(fp));
-      if (!body_on_top(a) && a.job.body) {
-        ojson body;
-        a.job.body->json(body);
-        j[a.job.kind] = std::move(body);
-      }
-      jobs.push_back(std::move(j));
-    }
+    for (const auto& a : all) jobs.push_back(job_element(a, body_on_top(a)));
     doc["jobs"] = std::move(jobs);
   }
   if (all.size() > 1) {

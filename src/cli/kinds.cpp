@@ -260,8 +260,7 @@ std::vector<const srtctl::JobReport*> srtctl_reports(const std::vector<const Ana
 
 }  // namespace
 
-FleetText fleet_text_of(const Analysed& a, bool body_on_top) {
-  FleetText t;
+ojson job_element(const Analysed& a, bool body_on_top) {
   ojson j;
   j["name"] = utf8_clean(a.job.name);
   j["kind"] = a.job.kind;
@@ -275,7 +274,12 @@ FleetText fleet_text_of(const Analysed& a, bool body_on_top) {
     a.job.body->json(body);
     j[a.job.kind] = std::move(body);
   }
-  t.element = dump_report(j, 4);
+  return j;
+}
+
+FleetText fleet_text_of(const Analysed& a, bool body_on_top) {
+  FleetText t;
+  t.element = dump_report(job_element(a, body_on_top), 4);
   const std::string sep = ",\n    ";
   for (auto f : a.job.header.findings) {
     f.job = a.job.name;

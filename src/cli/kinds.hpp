@@ -47,6 +47,9 @@ struct FleetText {
   std::string element, findings, inputs;
 };
 FleetText fleet_text_of(const Analysed& a, bool body_on_top);
+// A job's element of report.json's jobs[]: name, kind, path, its header and place, its
+// fingerprint, and its kind's body when that is not at the top of report.json.
+nlohmann::ordered_json job_element(const Analysed& a, bool body_on_top);
 
 // Each kind's analysis as the registry's rows call it (registry.cpp), and the keys it adds to
 // report.json.

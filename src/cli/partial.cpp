@@ -26,6 +26,7 @@
 #include "analyze_logs/primerl/analyzer.hpp"
 #include "analyze_logs/ray.hpp"
 #include "analyze_logs/srtctl.hpp"
+#include "analyze_logs/util.hpp"
 #include "ci.hpp"
 #include "io.hpp"
 #include "kinds.hpp"
@@ -44,21 +45,10 @@ constexpr uint32_t kContainer = 1;
 
 // ---- plan ------------------------------------------------------------------------------------
 
+// What the merge reads of a node's job: its kind and the path it was found at (which job of all
+// the files together its state belongs to). The plan itself is made again over all the files.
 json plan_json(const PlannedJob& pj) {
-  return {{"kind", pj.kind},
-          {"name", pj.name},
-          {"root", pj.root},
-          {"direct", pj.direct},
-          {"files", pj.files},
-          {"dirs", pj.dirs},
-          {"hang_files", pj.hang_files},
-          {"inputs", pj.inputs},
-          {"notes", pj.notes},
-          {"roles", pj.roles},
-          {"pieces", pj.pieces},
-          {"first_name", pj.first_name},
-          {"unrecognised", pj.unrecognised},
-          {"looked_like", pj.looked_like}};
+  return {{"kind", pj.kind}, {"root", pj.root}};
 }
 
 // ---- zstd ------------------------------------------------------------------------------------
@@ -567,13 +557,6 @@ struct Rewrite {
   }
 };
 
-bool under(const std::string& path, const std::string& root) {
-  std::string r = root;
-  while (r.size() > 1 && r.back() == '/') r.pop_back();
-  return path == r ||
-         (path.size() > r.size() && path.compare(0, r.size(), r) == 0 && path[r.size()] == '/');
-}
-
 }  // namespace
 
 Plan plan_from_partials(const std::vector<std::string>& files, const std::string& version) {
@@ -640,12 +623,15 @@ Plan plan_from_partials(const std::vector<std::string>& files, const std::string
             std::error_code ec;
             fs::create_directories(at.parent_path(), ec);
             if (link) {
-              fs::path to = type == "broken"   ? sk.dir() / "missing"
-                            : !target.empty() ? root / target
-                                              : sk.dir() / fmt::format("stand-in-{}-{}", i, ++stand_ins);
+              fs::path to = type == "broken" ? sk.dir() / "missing"
+                            : !target.empty()
+                                ? root / target
+                                : sk.dir() / fmt::format("stand-in-{}-{}", i, ++stand_ins);
               if (type != "broken" && target.empty()) {
-                if (type == "dir") fs::create_directories(to, ec);
-                else std::ofstream(to).put('\0');
+                if (type == "dir")
+                  fs::create_directories(to, ec);
+                else
+                  std::ofstream(to).put('\0');
               }
               fs::create_symlink(to, at, ec);
             } else if (type == "dir") {
@@ -655,7 +641,8 @@ Plan plan_from_partials(const std::vector<std::string>& files, const std::string
             } else if (type == "other") {
               ::mkfifo(at.c_str(), 0600);
             }
-            if (ec) throw std::runtime_error(fmt::format("merge: {}: {}", at.string(), ec.message()));
+            if (ec)
+              throw std::runtime_error(fmt::format("merge: {}: {}", at.string(), ec.message()));
           }
         for (const auto& [rel, f] : t.files) seen.emplace((root / rel).string(), f);
         args.push_back(root.string() + (slash ? "/" : ""));
@@ -701,8 +688,9 @@ Plan plan_from_partials(const std::vector<std::string>& files, const std::string
   for (auto& pj : plan.jobs) {
     auto mp = std::make_shared<MergedParts>();
     for (auto& pt : parts) {
-      bool mine = pt.kind == pj.kind && (pj.kind == "prime-rl" || pj.kind == "hang" ||
-                                         under(pt.root, pj.root) || under(pj.root, pt.root));
+      bool mine =
+          pt.kind == pj.kind && (pj.kind == "prime-rl" || pj.kind == "hang" ||
+                                 path_under(pt.root, pj.root) || path_under(pj.root, pt.root));
       if (mine) {
         mp->states.push_back({pt.host, *pt.state});
         pt.used = true;

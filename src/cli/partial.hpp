@@ -6,8 +6,9 @@
 //
 // A partial file: the 8 bytes "ALOGPART", the container version (4 bytes, little-endian), then
 // one zstd frame (with its checksum) of a CBOR document: the tool's version, the host, the
-// arguments, and per job its plan (kind, root, files, skipped inputs, notes), the order key of
-// every path (discovery's walk order), the kind's state and the hang artifacts' state.
+// arguments, each argument's folder tree with what every file's head showed (the merge plans over
+// a skeleton of all the trees), and per job its kind, the path it was found at, the kind's state
+// and the hang artifacts' state.
 #pragma once
 
 #include <string>

@@ -9,6 +9,7 @@
 #include <unordered_set>
 
 #include "analyze_logs/core/discover.hpp"
+#include "analyze_logs/util.hpp"
 #include "kinds.hpp"
 #include "registry.hpp"
 
@@ -20,13 +21,7 @@ std::string describe_kind(const std::string& k) { return std::string(kind(k).des
 
 namespace {
 
-// `path` lies at or under `root` (both as given, compared as normalised relative paths).
-bool under(const std::string& path, const std::string& root) {
-  if (root == "-" || path == "-") return path == root;
-  fs::path p = fs::path(path).lexically_normal(), r = fs::path(root).lexically_normal();
-  auto rel = p.lexically_relative(r);
-  return !rel.empty() && rel.native().rfind("..", 0) != 0;
-}
+bool under(const std::string& path, const std::string& root) { return path_under(path, root); }
 
 // The folders a path lies in, itself first, as `under` compares them (lexically normal, no
 // trailing separator; "." for a relative path): the keys of RootIndex.

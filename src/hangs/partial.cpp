@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "analyze_logs/core/json_io.hpp"
+#include "analyze_logs/util.hpp"
 #include "internal.hpp"
 
 namespace alog::hangs {
@@ -107,18 +108,13 @@ HangReport merge_partials(const std::vector<std::string>& inputs,
   };
   std::map<std::string, size_t> order;
   for (size_t i = 0; i < inputs.size(); ++i) order.emplace(inputs[i], i);
-  auto under = [](const std::string& path, std::string root) {
-    while (root.size() > 1 && root.back() == '/') root.pop_back();
-    return path == root || (path.size() > root.size() && path.compare(0, root.size(), root) == 0 &&
-                            path[root.size()] == '/');
-  };
   // The input a file is read under in the one analysis: the one its partial read it under, else
   // the first that holds it; inputs.size() for a file none holds (another job's: left out).
   auto input_of = [&](const json& j, const std::string& path) {
     auto it = order.find(j.at("input").get<std::string>());
     if (it != order.end()) return it->second;
     for (size_t i = 0; i < inputs.size(); ++i)
-      if (under(path, inputs[i])) return i;
+      if (path_under(path, inputs[i])) return i;
     return inputs.size();
   };
   std::vector<One> all;

@@ -287,4 +287,12 @@ std::string clip_utf8(std::string_view s, size_t n) {
   return std::string(s.substr(0, n)) + "\u2026";
 }
 
+bool path_under(const std::string& path, const std::string& root) {
+  if (root == "-" || path == "-") return path == root;
+  std::filesystem::path p = std::filesystem::path(path).lexically_normal(),
+                        r = std::filesystem::path(root).lexically_normal();
+  auto rel = p.lexically_relative(r);
+  return !rel.empty() && rel.native().rfind("..", 0) != 0;
+}
+
 }  // namespace alog
