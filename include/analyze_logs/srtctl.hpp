@@ -664,6 +664,13 @@ std::vector<std::pair<std::string, std::string>> batches_csv(const std::vector<J
                                                              size_t max_rows_per_worker = 2000);
 std::vector<std::pair<std::string, std::string>> batches_csv(
     const std::vector<const JobReport*>& jobs, size_t max_rows_per_worker = 2000);
+// One job's rows of those two files, without their header lines (--cache keeps them as text).
+struct BatchCsvRows {
+  std::string window_stats, timeseries;
+};
+BatchCsvRows batches_csv_rows(const JobReport& r, size_t max_rows_per_worker = 2000);
+// The two files from each job's rows, in order: batches_csv(jobs) is this of each job's rows.
+std::vector<std::pair<std::string, std::string>> batches_csv(const std::vector<const BatchCsvRows*>& rows);
 
 // ---------------------------------------------------------------------------------------------
 // Benchmark points and the Pareto frontier (points.cpp): how people compare serving

@@ -8,6 +8,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -82,6 +83,10 @@ std::string dump_report(const nlohmann::ordered_json& j, size_t indent = 0, std:
 // dumping its tree again (--cache). Not reentrant across threads (one report at a time).
 inline constexpr std::string_view kSplicePrefix = "\x01alog-splice:";
 std::string dump_report(const nlohmann::ordered_json& j, const std::vector<const std::string*>& pieces);
+// The same text given to `sink` in parts of about 1 MiB, and each piece as it is (never copied
+// into one string: a fleet's report.json is tens of MB).
+void dump_report(const nlohmann::ordered_json& j, const std::vector<const std::string*>& pieces,
+                 const std::function<void(std::string_view)>& sink);
 
 // nlohmann_json parses recursively, so hostile input must be checked before it is parsed.
 bool json_depth_ok(std::string_view json, int max_depth = 64);

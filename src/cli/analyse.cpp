@@ -478,13 +478,26 @@ int run_analysis(const RunOptions& opt) {
     }
     int rc = exit_status(opt, headers, checks_failed);
     // The writers take the jobs by value-free view: move them out and back.
-    for (auto& a : all) jobs.push_back(std::move(a.job));
-    std::string text = render::report_text(jobs, core::TextOptions{opt.color, 100});
-    std::string md = render::report_markdown(jobs);
-    std::string html = opt.no_folder ? std::string() : render::report_html(jobs);
-    for (size_t i = 0; i < all.size(); ++i) all[i].job = std::move(jobs[i]);
+    struct Lent {
+      std::vector<Analysed>& all;
+      std::vector<core::Job>& jobs;
+      Lent(std::vector<Analysed>& a, std::vector<core::Job>& j) : all(a), jobs(j) {
+        for (auto& x : all) jobs.push_back(std::move(x.job));
+      }
+      ~Lent() {
+        for (size_t i = 0; i < all.size(); ++i) all[i].job = std::move(jobs[i]);
+        jobs.clear();
+      }
+    };
+    std::string text, md;
+    {
+      Lent lent(all, jobs);
+      text = render::report_text(jobs, core::TextOptions{opt.color, 100});
+      md = render::report_markdown(jobs);
+    }
     // Each kind's view over all its jobs, after the jobs (before the page's footer).
     std::vector<std::pair<std::string, std::string>> set_files;
+    std::string set_html;  // before report.html's footer
     for (const auto& row : kinds()) {
       if (!row.set_view) continue;
       std::vector<const Analysed*> mine;
@@ -499,24 +512,30 @@ int run_analysis(const RunOptions& opt) {
         text += fmt::format("\n{}'s view over its {} jobs (benchmark points, frontiers): SUMMARY.md and report.html.\n",
                             row.probe.kind, mine.size());
       if (!sv.markdown.empty()) md += "\n" + sv.markdown;
-      if (size_t at = html.rfind("<footer>"); at != std::string::npos && !sv.html.empty()) html.insert(at, sv.html);
+      set_html += sv.html;
       for (auto& f : sv.files) set_files.push_back(std::move(f));
     }
     // report.json only when something takes it: the folder, or --json on standard output (a
     // terminal view with --no-folder would build and drop it; 47 MB for 1,000 serving jobs).
     const bool want_json = !opt.no_folder || (opt.print && opt.format == "json");
+    std::vector<const std::string*> pieces;
+    const ojson doc = want_json ? report_json(opt, all, pieces) : ojson();
+    // As one string only when printed; the folder's copy is streamed into the file.
     std::string json;
-    if (want_json) {
-      std::vector<const std::string*> pieces;
-      json = dump_report(report_json(opt, all, pieces), pieces) + "\n";
-    }
+    if (opt.print && opt.format == "json") json = dump_report(doc, pieces) + "\n";
 
     std::optional<fs::path> final_dir;
     if (!opt.no_folder) {
       OutputDir dir(opt.out_parent, "analysis");
       dir.write("SUMMARY.md", md);
-      dir.write("report.html", html);
-      dir.write("report.json", json);
+      dir.write_stream("report.html", [&](const OutputDir::Sink& sink) {
+        Lent lent(all, jobs);
+        render::report_html(jobs, set_html, sink);
+      });
+      dir.write_stream("report.json", [&](const OutputDir::Sink& sink) {
+        dump_report(doc, pieces, sink);
+        sink("\n");
+      });
       for (const auto& [name, content] : set_files) dir.write(name, content);
       final_dir = dir.commit();
     }

@@ -1,14 +1,18 @@
-// --cache DIR (cache.hpp): one CBOR entry per job under DIR/v1/.
+// --cache DIR (cache.hpp): one entry per job under DIR/v2/.
 #include "cache.hpp"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
-#include <fstream>
-#include <iterator>
+#include <cstring>
+#include <deque>
+#include <span>
 
 #include "analyze_logs/core/json_io.hpp"
 #include "analyze_logs/hangs.hpp"
@@ -27,7 +31,11 @@ using ojson = nlohmann::ordered_json;
 
 namespace {
 
-constexpr int kFormat = 1;  // the entry's layout; a change makes every older entry a miss
+constexpr char kMagic[8] = {'A', 'L', 'O', 'G', 'C', 'A', 'C', 'H'};
+// The entry's layout. Each layout has its own folder (DIR/v<N>/): a tool that writes another
+// layout never reads or replaces these entries.
+constexpr uint32_t kFormat = 2;
+constexpr const char* kFolder = "v2";
 
 // ---- the key ------------------------------------------------------------------------------------
 
@@ -85,7 +93,7 @@ std::string entry_name(const std::string& id) {
   const auto* p = reinterpret_cast<const Bytef*>(id.data());
   uLong c = crc32(0L, p, static_cast<uInt>(id.size()));
   uLong a = adler32(1L, p, static_cast<uInt>(id.size()));
-  return fmt::format("{:08x}{:08x}.cbor", c & 0xffffffffUL, a & 0xffffffffUL);
+  return fmt::format("{:08x}{:08x}.entry", c & 0xffffffffUL, a & 0xffffffffUL);
 }
 
 // ---- the header ---------------------------------------------------------------------------------
@@ -169,13 +177,115 @@ ojson top_of(const Analysed& a) {
   return nullptr;
 }
 
-std::vector<uint8_t> read_all(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) return {};
-  return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
+// The whole file into `out`, read at once (an entry is read whole: its checksum covers every
+// byte). Throws std::runtime_error on a read error.
+void read_all(const fs::path& p, std::string& out) {
+  const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw std::runtime_error(std::strerror(errno));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) throw std::runtime_error(std::strerror(errno));
+  out.resize(static_cast<size_t>(st.st_size));
+  size_t got = 0;
+  while (got < out.size()) {
+    const ssize_t n = ::read(fd, out.data() + got, out.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw std::runtime_error(std::strerror(errno));
+    if (n == 0) break;  // shorter than it was a moment ago: the checksum says so
+    got += static_cast<size_t>(n);
+  }
+  out.resize(got);
+}
+
+void put_u32(std::string& out, uint32_t v) {
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+uint32_t get_u32(std::string_view s, size_t at) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v |= static_cast<uint32_t>(static_cast<unsigned char>(s[at + i])) << (8 * i);
+  return v;
+}
+uint32_t crc_of(std::string_view s) {
+  return static_cast<uint32_t>(crc32_z(crc32_z(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(s.data()), s.size()));
+}
+
+std::span<const uint8_t> bytes_of(std::string_view s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+
+// A blob holding a JSON value as CBOR; empty for null.
+std::string cbor_blob(const ojson& j) {
+  if (j.is_null()) return {};
+  const std::vector<uint8_t> b = ojson::to_cbor(j);
+  return std::string(b.begin(), b.end());
+}
+ojson from_blob(std::optional<std::string_view> b) {
+  if (!b || b->empty()) return nullptr;
+  return core::from_cbor_bounded<ojson>(bytes_of(*b));
 }
 
 }  // namespace
+
+std::string encode_entry(const ojson& meta, const std::vector<EntryBlob>& blobs) {
+  ojson m = meta;
+  ojson list = ojson::array();
+  size_t total = 0;
+  for (const auto& b : blobs) {
+    list.push_back(ojson::array({b.name, b.bytes.size()}));
+    total += b.bytes.size();
+  }
+  m["blobs"] = std::move(list);
+  const std::vector<uint8_t> mb = ojson::to_cbor(m);
+  if (mb.size() > UINT32_MAX) throw std::runtime_error("the entry's meta is over 4 GiB");
+  std::string out;
+  out.reserve(sizeof kMagic + 8 + mb.size() + total + 4);
+  out.append(kMagic, sizeof kMagic);
+  put_u32(out, kFormat);
+  put_u32(out, static_cast<uint32_t>(mb.size()));
+  out.append(reinterpret_cast<const char*>(mb.data()), mb.size());
+  for (const auto& b : blobs) out.append(b.bytes);
+  put_u32(out, crc_of(out));
+  return out;
+}
+
+std::optional<std::string_view> DecodedEntry::blob(std::string_view name) const {
+  for (const auto& b : blobs)
+    if (b.name == name) return b.bytes;
+  return std::nullopt;
+}
+
+DecodedEntry decode_entry(std::string_view s) {
+  constexpr size_t head = sizeof kMagic + 8;
+  if (s.size() < head + 4 || s.substr(0, sizeof kMagic) != std::string_view(kMagic, sizeof kMagic))
+    throw std::runtime_error("not a cache entry");
+  if (const uint32_t f = get_u32(s, sizeof kMagic); f != kFormat)
+    throw std::runtime_error(fmt::format("an entry of layout {}, not {}", f, kFormat));
+  const size_t meta_len = get_u32(s, sizeof kMagic + 4);
+  if (meta_len > s.size() - head - 4) throw std::runtime_error("truncated");
+  if (get_u32(s, s.size() - 4) != crc_of(s.substr(0, s.size() - 4)))
+    throw std::runtime_error("its checksum does not match: truncated or damaged");
+  DecodedEntry e;
+  e.meta = core::from_cbor_bounded<ojson>(bytes_of(s.substr(head, meta_len)));
+  if (!e.meta.is_object() || !e.meta.contains("blobs") || !e.meta["blobs"].is_array())
+    throw std::runtime_error("its meta is not a map with its blobs");
+  size_t at = head + meta_len;
+  const size_t end = s.size() - 4;
+  for (const auto& b : e.meta["blobs"]) {
+    if (!b.is_array() || b.size() != 2 || !b[0].is_string() || !b[1].is_number_unsigned())
+      throw std::runtime_error("a malformed blob list");
+    const std::string& name = b[0].get_ref<const std::string&>();
+    const uint64_t len = b[1].get<uint64_t>();
+    if (len > end - at) throw std::runtime_error("a blob runs past the end");
+    e.blobs.push_back({name, s.substr(at, len)});
+    at += len;
+  }
+  if (at != end) throw std::runtime_error("bytes after the last blob");
+  e.meta.erase("blobs");
+  return e;
+}
 
 bool cacheable(const PlannedJob& pj) {
   if (pj.kind.empty() || pj.kind == "unrecognised" || pj.root == "-") return false;
@@ -185,8 +295,8 @@ bool cacheable(const PlannedJob& pj) {
 
 JobCache::JobCache(fs::path dir, std::string settings) : settings_(std::move(settings)) {
   std::error_code ec;
-  fs::create_directories(dir / "v1", ec);
-  if (ec || !fs::is_directory(dir / "v1", ec))
+  fs::create_directories(dir / kFolder, ec);
+  if (ec || !fs::is_directory(dir / kFolder, ec))
     throw std::runtime_error(fmt::format("--cache {}: cannot create the folder ({})", dir.string(),
                                          ec ? ec.message() : "not a folder"));
   dir_ = fs::absolute(dir, ec).lexically_normal();
@@ -204,46 +314,55 @@ CacheKey JobCache::key(const PlannedJob& pj) const {
 
 std::optional<Analysed> JobCache::load(const PlannedJob& pj, const CacheKey& k, bool need_top) {
   if (!k.cacheable) return std::nullopt;
-  const fs::path file = dir_ / "v1" / entry_name(k.identity + settings_);
+  const fs::path file = dir_ / kFolder / entry_name(k.identity + settings_);
   std::error_code ec;
   if (!fs::exists(file, ec)) return std::nullopt;
   try {
-    std::vector<uint8_t> bytes = read_all(file);
-    json e = core::from_cbor_bounded<json>(bytes);
-    if (e.at("format").get<int>() != kFormat || e.at("settings").get<std::string>() != settings_ ||
-        e.at("identity").get<std::string>() != k.identity ||
-        e.at("listing").get<std::string>() != k.listing)
+    // The bytes of each entry are read into the thread's one buffer: a warm run over a fleet
+    // keeps what it uses of each (copied out below), not every entry's bytes.
+    thread_local std::string buffer;
+    read_all(file, buffer);
+    const DecodedEntry d = decode_entry(buffer);
+    const ojson& e = d.meta;
+    if (e.at("settings").get_ref<const std::string&>() != settings_ ||
+        e.at("identity").get_ref<const std::string&>() != k.identity ||
+        e.at("listing").get_ref<const std::string&>() != k.listing)
       return std::nullopt;  // another job, version or option, or a file changed: analysed again
-    if (need_top && e.at("top").is_null() && e.at("has_top").get<bool>()) return std::nullopt;
+    const auto top = d.blob("top");
+    if (need_top && (!top || top->empty()) && e.at("has_top").get<bool>()) return std::nullopt;
     Analysed a;
     a.job.kind = e.at("kind").get<std::string>();
     a.job.name = e.at("name").get<std::string>();
     a.job.path = e.at("path").get<std::string>();
     a.job.header = header_from(e.at("header"));
     a.checks_failed = e.at("checks_failed").get<bool>();
-    // The entry is ours: its strings are moved out, not copied (a fleet's entries hold tens of MB).
-    auto take = [](json& v) { return std::move(v.get_ref<std::string&>()); };
-    json& b = e.at("body");
-    if (!b.is_null())
-      a.job.body = std::make_unique<FrozenBody>(take(b.at("text")), take(b.at("text_color")),
-                                                take(b.at("markdown")), take(b.at("html")),
-                                                ojson(std::move(b.at("json"))));
+    if (e.at("has_body").get<bool>()) {
+      auto text = [&](const char* name) {
+        if (auto b = d.blob(name)) return std::string(*b);
+        throw std::runtime_error(fmt::format("no {} blob", name));
+      };
+      a.job.body = std::make_unique<FrozenBody>(text("text"), text("text_color"), text("markdown"), text("html"),
+                                                from_blob(d.blob("body_json")));
+    }
     auto parts = std::make_shared<CachedParts>();
-    parts->top = ojson(e.at("top"));
-    parts->hang = ojson(e.at("hang"));
+    if (need_top) parts->top = from_blob(top);  // unused otherwise: not decoded
+    parts->hang = from_blob(d.blob("hang"));
     for (const auto& c : e.at("checks"))
       parts->checks.push_back(
           {c.at(0).get<std::string>(), c.at(2).get<std::string>(), c.at(1).get<bool>()});
-    if (const json& s = e.at("srtctl"); s.is_binary())
+    if (auto r = d.blob("srtctl")) {
       a.detail = std::shared_ptr<const srtctl::JobReport>(
-          std::make_shared<srtctl::JobReport>(srtctl::load_report(s.get_binary())));
-    // Its element of report.json as text (an entry of an earlier build may lack it: made again).
-    if (auto t = e.find("srtctl_text"); t != e.end() && t->is_string())
-      a.srtctl_text = std::make_shared<const std::string>(take(*t));
-    // Its share of a fleet's report.json (srtctl: its body is never in its element).
-    if (auto t = e.find("fleet_text"); t != e.end() && t->is_array() && t->size() == 3 && (*t)[0].is_string() &&
-                                       (*t)[1].is_string() && (*t)[2].is_string())
-      a.fleet_text = std::make_shared<const FleetText>(FleetText{take((*t)[0]), take((*t)[1]), take((*t)[2])});
+          std::make_shared<srtctl::JobReport>(srtctl::load_report(bytes_of(*r))));
+      // Its element of report.json and its share of a fleet's report.json, as text.
+      const auto st = d.blob("srtctl_text");
+      const auto fe = d.blob("fleet_element"), ff = d.blob("fleet_findings"), fi = d.blob("fleet_inputs");
+      const auto cw = d.blob("csv_window_stats"), ct = d.blob("csv_timeseries");
+      if (!st || !fe || !ff || !fi || !cw || !ct)
+        throw std::runtime_error("an srtctl job without its report.json text or CSV rows");
+      a.srtctl_csv = std::make_shared<const srtctl::BatchCsvRows>(srtctl::BatchCsvRows{std::string(*cw), std::string(*ct)});
+      a.srtctl_text = std::make_shared<const std::string>(*st);
+      a.fleet_text = std::make_shared<const FleetText>(FleetText{std::string(*fe), std::string(*ff), std::string(*fi)});
+    }
     a.cached = std::move(parts);
     ++hits_;
     return a;
@@ -256,10 +375,9 @@ std::optional<Analysed> JobCache::load(const PlannedJob& pj, const CacheKey& k, 
 
 void JobCache::store(const CacheKey& k, const Analysed& a, bool with_top) {
   if (!k.cacheable || a.job.kind == "unrecognised") return;
-  const fs::path file = dir_ / "v1" / entry_name(k.identity + settings_);
+  const fs::path file = dir_ / kFolder / entry_name(k.identity + settings_);
   try {
-    json e;
-    e["format"] = kFormat;
+    ojson e;
     e["settings"] = settings_;
     e["identity"] = k.identity;
     e["listing"] = k.listing;
@@ -268,45 +386,57 @@ void JobCache::store(const CacheKey& k, const Analysed& a, bool with_top) {
     e["path"] = a.job.path;
     e["header"] = header_to(a.job.header);
     e["checks_failed"] = a.checks_failed;
+    e["has_body"] = a.job.body != nullptr;
+    // has_top: the kind has top keys at all (srtctl's come from its JobReport); the "top" blob:
+    // them, when this report needed them.
+    const bool has_top = a.job.kind != "srtctl";
+    e["has_top"] = has_top;
+    ojson checks = ojson::array();
+    if (auto p = prime_report(a))
+      for (const auto& x : p->expectations) checks.push_back(ojson::array({x.expr, x.passed, x.message}));
+    e["checks"] = std::move(checks);
+
+    std::deque<std::string> held;  // the blobs' bytes (their views point here: never moved)
+    std::vector<EntryBlob> blobs;
+    auto add = [&](const char* name, std::string bytes) {
+      held.push_back(std::move(bytes));
+      blobs.push_back({name, held.back()});
+    };
     if (a.job.body) {
       // An srtctl job's JSON is made from its JobReport at the top of report.json (top_srtctl),
       // never from its body: not kept twice.
       ojson body;
       if (a.job.kind != "srtctl") a.job.body->json(body);
-      e["body"] = json{{"text", a.job.body->text({false, 100})},
-                       {"text_color", a.job.body->text({true, 100})},
-                       {"markdown", a.job.body->markdown()},
-                       {"html", a.job.body->html()},
-                       {"json", json(body)}};
-    } else {
-      e["body"] = nullptr;
+      add("text", a.job.body->text({false, 100}));
+      add("text_color", a.job.body->text({true, 100}));
+      add("markdown", a.job.body->markdown());
+      add("html", a.job.body->html());
+      add("body_json", cbor_blob(body));
     }
-    // has_top: the kind has top keys at all (srtctl's come from its JobReport); top: them, when
-    // this report needed them.
-    const bool has_top = a.job.kind != "srtctl";
-    e["has_top"] = has_top;
-    e["top"] = has_top && with_top ? json(top_of(a)) : json(nullptr);
-    e["hang"] = nullptr;
-    if (const auto* h = std::any_cast<hangs::HangReport>(&a.hang))
-      e["hang"] = json(hangs::to_json(*h));
-    json checks = json::array();
-    if (auto p = prime_report(a))
-      for (const auto& x : p->expectations)
-        checks.push_back(json::array({x.expr, x.passed, x.message}));
-    e["checks"] = std::move(checks);
-    e["srtctl"] = nullptr;
+    if (has_top && with_top) add("top", cbor_blob(top_of(a)));
+    if (const auto* h = std::any_cast<hangs::HangReport>(&a.hang)) add("hang", cbor_blob(hangs::to_json(*h)));
     if (const auto* r = std::any_cast<std::shared_ptr<const srtctl::JobReport>>(&a.detail)) {
-      e["srtctl"] = json::binary(srtctl::save_report(**r));
+      // The report without its batch statistics, whose only readers are kept as text: the body,
+      // its report.json element and its CSV rows.
+      srtctl::JobReport light = **r;
+      light.batches.clear();
+      const std::vector<uint8_t> rb = srtctl::save_report(light);
+      add("srtctl", std::string(rb.begin(), rb.end()));
+      if (!a.srtctl_csv) a.srtctl_csv = std::make_shared<const srtctl::BatchCsvRows>(srtctl_csv_rows(a));
+      add("csv_window_stats", a.srtctl_csv->window_stats);
+      add("csv_timeseries", a.srtctl_csv->timeseries);
       if (!a.srtctl_text) a.srtctl_text = std::make_shared<const std::string>(srtctl_job_text(a));
-      e["srtctl_text"] = *a.srtctl_text;
+      add("srtctl_text", *a.srtctl_text);
       if (!a.fleet_text) a.fleet_text = std::make_shared<const FleetText>(fleet_text_of(a, true));
-      e["fleet_text"] = json::array({a.fleet_text->element, a.fleet_text->findings, a.fleet_text->inputs});
+      add("fleet_element", a.fleet_text->element);
+      add("fleet_findings", a.fleet_text->findings);
+      add("fleet_inputs", a.fleet_text->inputs);
     }
-    const std::vector<uint8_t> bytes = json::to_cbor(e);
+    const std::string bytes = encode_entry(e, blobs);
     // Atomic (a reader sees the old entry or the new one, never a part), and its temporary file
     // goes on Ctrl-C: the same writer as --junit's.
     AtomicFile out(file.string(), "cache entry");
-    out.commit(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+    out.commit(bytes);
     ++stored_;
   } catch (const std::exception& ex) {
     if (!warned_write_.exchange(true))

@@ -3,11 +3,14 @@
 // result), so that re-running over a growing archive analyses only new or changed jobs and gives
 // the same report (docs/FLEET.md, "The cache").
 //
-// An entry is one CBOR file per job, written atomically (a temporary file, then rename). It holds
-// the job's header, its body in every medium, what its kind adds at the top of report.json, its
-// --expect checks, and for srtctl the whole JobReport (the set view and CSV files are made from
-// it). An entry that does not match (another version, other options, a file changed, added or
-// removed) is a miss; one that cannot be read is a miss with a warning, and is replaced.
+// An entry is one file per job under DIR/v2/, written atomically (a temporary file, then rename):
+// a small CBOR map (the key, the header, the --expect checks) and the large parts as raw blobs
+// beside it (its body in every medium, what its kind adds at the top of report.json; for srtctl
+// its JobReport without the batch statistics, its report.json text and its CSV rows), with a
+// CRC-32 of the whole (encode_entry). A warm run copies the texts out as they are instead of
+// parsing them. An entry that does not match
+// (another version, other options, a file changed, added or removed) is a miss; one that cannot
+// be read (truncated, checksum, another layout) is a miss with a warning, and is replaced.
 #pragma once
 
 #include <atomic>
@@ -69,6 +72,24 @@ class JobCache {
   std::atomic<size_t> hits_{0}, stored_{0};
   std::atomic<bool> warned_write_{false};
 };
+
+// The entry's container (exposed for its tests): "ALOGCACH", the layout (u32), the meta's
+// length (u32), the meta (CBOR; its "blobs" lists each blob's name and length in order), the
+// blobs, and the CRC-32 (u32) of everything before it; integers little-endian.
+struct EntryBlob {
+  std::string name;
+  std::string_view bytes;
+};
+std::string encode_entry(const nlohmann::ordered_json& meta, const std::vector<EntryBlob>& blobs);
+struct DecodedEntry {
+  nlohmann::ordered_json meta;  // without "blobs"
+  std::vector<EntryBlob> blobs;  // views into the bytes decoded
+  // The blob of that name; nullopt when the entry has none.
+  std::optional<std::string_view> blob(std::string_view name) const;
+};
+// Throws std::runtime_error saying what is wrong (not an entry, another layout, truncated, the
+// checksum, a malformed meta).
+DecodedEntry decode_entry(std::string_view bytes);
 
 // Whether a planned job can be cached at all (not standard input, something recognised).
 bool cacheable(const PlannedJob& pj);

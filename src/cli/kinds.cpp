@@ -293,6 +293,10 @@ FleetText fleet_text_of(const Analysed& a, bool body_on_top) {
   return t;
 }
 
+srtctl::BatchCsvRows srtctl_csv_rows(const Analysed& a) {
+  return srtctl::batches_csv_rows(*std::any_cast<const std::shared_ptr<const srtctl::JobReport>&>(a.detail));
+}
+
 std::string srtctl_job_text(const Analysed& a) {
   const auto& r = *std::any_cast<const std::shared_ptr<const srtctl::JobReport>&>(a.detail);
   return dump_report(srtctl::job_to_json(r), 6);
@@ -329,7 +333,13 @@ SetView set_view_srtctl(const std::vector<const Analysed*>& mine, const RunOptio
   s.markdown = srtctl::sweep_markdown(v);
   s.html = srtctl::sweep_html(v);
   s.files = srtctl::sweep_csv(v);
-  for (auto& f : srtctl::batches_csv(jobs)) s.files.push_back(std::move(f));
+  // Each job's CSV rows (kept by --cache, else made here), joined.
+  std::vector<const srtctl::BatchCsvRows*> rows;
+  for (const auto* a : mine) {
+    if (!a->srtctl_csv) a->srtctl_csv = std::make_shared<const srtctl::BatchCsvRows>(srtctl_csv_rows(*a));
+    rows.push_back(a->srtctl_csv.get());
+  }
+  for (auto& f : srtctl::batches_csv(rows)) s.files.push_back(std::move(f));
   return s;
 }
 

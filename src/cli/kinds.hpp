@@ -15,6 +15,10 @@
 #include "plan.hpp"
 #include "registry.hpp"
 
+namespace alog::srtctl {
+struct BatchCsvRows;
+}
+
 namespace alog::cli {
 
 struct CachedParts;  // cache.hpp
@@ -37,6 +41,10 @@ struct Analysed {
   // In a report of several jobs: this job's element of report.json's jobs[] and its runs of the
   // top-level findings and inputs, as text (fleet_text_of); kept by --cache for srtctl jobs.
   mutable std::shared_ptr<const struct FleetText> fleet_text;
+  // srtctl: the job's rows of worker_window_stats.csv and worker_timeseries.csv, kept by --cache.
+  // A job brought back by --cache has them and a JobReport without its batch statistics (the
+  // only other readers of those, its body and report.json text, are kept as they rendered).
+  mutable std::shared_ptr<const srtctl::BatchCsvRows> srtctl_csv;
 };
 
 // A job's share of a fleet's report.json as text, each at its place (indent 4): its jobs[]
@@ -58,6 +66,8 @@ void top_srtctl(const std::vector<const Analysed*>& mine, const RunOptions& opt,
                 std::vector<const std::string*>& pieces);
 // An srtctl job's element of report.json's srtctl.jobs, dumped at its place (indent 6).
 std::string srtctl_job_text(const Analysed& a);
+// An srtctl job's rows of the two CSV files of batch statistics.
+srtctl::BatchCsvRows srtctl_csv_rows(const Analysed& a);
 SetView set_view_srtctl(const std::vector<const Analysed*>& mine, const RunOptions& opt);
 Analysed analyse_ray(const PlannedJob& job, const RunOptions& opt);
 void top_ray(const std::vector<const Analysed*>& mine, const RunOptions& opt, nlohmann::ordered_json& doc,

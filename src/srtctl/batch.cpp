@@ -1095,6 +1095,15 @@ std::vector<std::pair<std::string, std::string>> batches_csv(const std::vector<J
 
 std::vector<std::pair<std::string, std::string>> batches_csv(
     const std::vector<const JobReport*>& jobs, size_t max_rows_per_worker) {
+  std::vector<BatchCsvRows> rows;
+  rows.reserve(jobs.size());
+  for (const JobReport* r : jobs) rows.push_back(batches_csv_rows(*r, max_rows_per_worker));
+  std::vector<const BatchCsvRows*> ptrs;
+  for (const auto& r : rows) ptrs.push_back(&r);
+  return batches_csv(ptrs);
+}
+
+std::vector<std::pair<std::string, std::string>> batches_csv(const std::vector<const BatchCsvRows*>& rows) {
   std::string ws =
       "job,window,warmup,concurrency,started_at,ended_at,worker,kind,dp,lines,cuda_graph_false";
   for (size_t f = 0; f < kBatchFieldCount; ++f)
@@ -1104,49 +1113,58 @@ std::vector<std::pair<std::string, std::string>> batches_csv(
   for (size_t f = 0; f < kBatchFieldCount; ++f)
     ts += fmt::format(",{}_mean", batch_field_name(static_cast<BatchField>(f)));
   ts += "\n";
-  auto num = [](bool has, double v) { return has ? fmt::format("{}", v) : std::string(); };
-  for (const JobReport* rp : jobs) {
-    const JobReport& r = *rp;
-    const std::string id = csv_field(r.job.job_id.empty() ? r.name : r.job.job_id);
-    const auto windows = bench_windows(r);
-    for (const auto& s : window_stats(r, windows)) {
-      const auto& w = windows[s.window];
-      ws += fmt::format("{},{},{},{},{},{},{},{},{},{},{}", id, w.label, w.warmup ? 1 : 0,
-                        w.concurrency, w.started_at, w.ended_at, csv_field(s.worker),
-                        s.decode ? "decode" : "prefill",
-                        s.dp < 0 ? std::string() : std::to_string(s.dp), s.lines, s.graph_false);
-      for (size_t f = 0; f < kBatchFieldCount; ++f)
-        ws += fmt::format(",{},{}", num(s.has[f], s.mean[f]), num(s.has[f], s.max[f]));
-      ws += "\n";
-    }
-    // The time series in buckets of `step` seconds, chosen so that a worker writes at most
-    // max_rows_per_worker rows per (rank, kind): long runs are averaged, not cut.
-    for (const auto& wb : r.batches) {
-      if (wb.series.empty()) continue;
-      const std::string who = csv_field(worker_label(wb.id.role, wb.id.index, wb.id.node));
-      int64_t t0 = INT64_MAX, t1 = INT64_MIN;
-      for (int d = 0; d < 2; ++d)
-        if (wb.has_kind[d]) t0 = std::min(t0, wb.t_min[d]), t1 = std::max(t1, wb.t_max[d]);
-      const auto [first, step] = series_step(t0, t1, wb.series_bin_s, max_rows_per_worker);
-      std::map<std::tuple<bool, int, int64_t>, SeriesPoint> agg;
-      for (const auto& b : wb.series) {
-        SeriesPoint& a = agg[{b.decode, b.dp, first + (b.t - first) / step * step}];
-        a.n += b.n;
-        for (size_t f = 0; f < kBatchFieldCount; ++f)
-          a.count[f] += b.count[f], a.sum[f] += b.sum[f];
-      }
-      for (const auto& [k, a] : agg) {
-        const auto& [decode, dp, t] = k;
-        ts += fmt::format("{},{},{},{},{},{},{}", id, who, decode ? "decode" : "prefill",
-                          dp < 0 ? std::string() : std::to_string(dp), t, step, a.n);
-        for (size_t f = 0; f < kBatchFieldCount; ++f)
-          ts += fmt::format(",{}",
-                            a.count[f] ? fmt::format("{}", a.sum[f] / a.count[f]) : std::string());
-        ts += "\n";
-      }
-    }
+  size_t nw = ws.size(), nt = ts.size();
+  for (const BatchCsvRows* r : rows) nw += r->window_stats.size(), nt += r->timeseries.size();
+  ws.reserve(nw);
+  ts.reserve(nt);
+  for (const BatchCsvRows* r : rows) {
+    ws += r->window_stats;
+    ts += r->timeseries;
   }
   return {{"worker_window_stats.csv", std::move(ws)}, {"worker_timeseries.csv", std::move(ts)}};
+}
+
+BatchCsvRows batches_csv_rows(const JobReport& r, size_t max_rows_per_worker) {
+  std::string ws, ts;
+  auto num = [](bool has, double v) { return has ? fmt::format("{}", v) : std::string(); };
+  const std::string id = csv_field(r.job.job_id.empty() ? r.name : r.job.job_id);
+  const auto windows = bench_windows(r);
+  for (const auto& s : window_stats(r, windows)) {
+    const auto& w = windows[s.window];
+    ws += fmt::format("{},{},{},{},{},{},{},{},{},{},{}", id, w.label, w.warmup ? 1 : 0,
+                      w.concurrency, w.started_at, w.ended_at, csv_field(s.worker),
+                      s.decode ? "decode" : "prefill",
+                      s.dp < 0 ? std::string() : std::to_string(s.dp), s.lines, s.graph_false);
+    for (size_t f = 0; f < kBatchFieldCount; ++f)
+      ws += fmt::format(",{},{}", num(s.has[f], s.mean[f]), num(s.has[f], s.max[f]));
+    ws += "\n";
+  }
+  // The time series in buckets of `step` seconds, chosen so that a worker writes at most
+  // max_rows_per_worker rows per (rank, kind): long runs are averaged, not cut.
+  for (const auto& wb : r.batches) {
+    if (wb.series.empty()) continue;
+    const std::string who = csv_field(worker_label(wb.id.role, wb.id.index, wb.id.node));
+    int64_t t0 = INT64_MAX, t1 = INT64_MIN;
+    for (int d = 0; d < 2; ++d)
+      if (wb.has_kind[d]) t0 = std::min(t0, wb.t_min[d]), t1 = std::max(t1, wb.t_max[d]);
+    const auto [first, step] = series_step(t0, t1, wb.series_bin_s, max_rows_per_worker);
+    std::map<std::tuple<bool, int, int64_t>, SeriesPoint> agg;
+    for (const auto& b : wb.series) {
+      SeriesPoint& a = agg[{b.decode, b.dp, first + (b.t - first) / step * step}];
+      a.n += b.n;
+      for (size_t f = 0; f < kBatchFieldCount; ++f)
+        a.count[f] += b.count[f], a.sum[f] += b.sum[f];
+    }
+    for (const auto& [k, a] : agg) {
+      const auto& [decode, dp, t] = k;
+      ts += fmt::format("{},{},{},{},{},{},{}", id, who, decode ? "decode" : "prefill",
+                        dp < 0 ? std::string() : std::to_string(dp), t, step, a.n);
+      for (size_t f = 0; f < kBatchFieldCount; ++f)
+        ts += fmt::format(",{}", a.count[f] ? fmt::format("{}", a.sum[f] / a.count[f]) : std::string());
+      ts += "\n";
+    }
+  }
+  return {std::move(ws), std::move(ts)};
 }
 
 }  // namespace alog::srtctl

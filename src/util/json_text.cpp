@@ -1,3 +1,4 @@
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -22,6 +23,17 @@ bool all_numbers(const J& a) {
 
 // Pieces of text dumped elsewhere that stand in the tree as placeholder strings (kSplicePrefix + N).
 thread_local const std::vector<const std::string*>* g_pieces = nullptr;
+// Where the text goes when it is streamed (dump_report with a sink): `out` is handed over whenever
+// it passes kFlushAt, and a piece goes straight from its string.
+thread_local const std::function<void(std::string_view)>* g_sink = nullptr;
+constexpr size_t kFlushAt = size_t{1} << 20;
+
+void flush(std::string& out) {
+  if (g_sink && !out.empty()) {
+    (*g_sink)(out);
+    out.clear();
+  }
+}
 
 void put(const J& v, size_t indent, std::string& out);
 
@@ -34,6 +46,7 @@ void put_records(const J& a, size_t indent, std::string& out) {
     first = false;
     out.append(indent + 2, ' ');
     out += e.dump();
+    if (out.size() > kFlushAt) flush(out);
   }
   out += '\n';
   out.append(indent, ' ');
@@ -52,6 +65,7 @@ void put(const J& v, size_t indent, std::string& out) {
       out += ": ";
       if (x.is_array() && !x.empty() && is_record_array(k)) put_records(x, indent + 2, out);
       else put(x, indent + 2, out);
+      if (out.size() > kFlushAt) flush(out);
     }
     out += '\n';
     out.append(indent, ' ');
@@ -64,6 +78,7 @@ void put(const J& v, size_t indent, std::string& out) {
       first = false;
       out.append(indent + 2, ' ');
       put(e, indent + 2, out);
+      if (out.size() > kFlushAt) flush(out);
     }
     out += '\n';
     out.append(indent, ' ');
@@ -72,7 +87,13 @@ void put(const J& v, size_t indent, std::string& out) {
     // A piece already dumped at this indentation (dump_report(value, indent)): its text as it is.
     const std::string& ref = v.get_ref<const std::string&>();
     size_t n = std::stoul(ref.substr(kSplicePrefix.size()));
-    out += *g_pieces->at(n);
+    const std::string& piece = *g_pieces->at(n);
+    if (g_sink && out.size() + piece.size() > kFlushAt) {
+      flush(out);
+      (*g_sink)(piece);
+    } else {
+      out += piece;
+    }
   } else {
     out += v.dump();  // a scalar, {}, [], or an array of numbers on one line
   }
@@ -98,6 +119,22 @@ std::string dump_report(const nlohmann::ordered_json& j, const std::vector<const
   }
   g_pieces = nullptr;
   return out;
+}
+
+void dump_report(const nlohmann::ordered_json& j, const std::vector<const std::string*>& pieces,
+                 const std::function<void(std::string_view)>& sink) {
+  struct Reset {
+    ~Reset() {
+      g_pieces = nullptr;
+      g_sink = nullptr;
+    }
+  } reset;
+  g_pieces = &pieces;
+  g_sink = &sink;
+  std::string out;
+  out.reserve(kFlushAt + (kFlushAt >> 2));
+  put(j, 0, out);
+  flush(out);
 }
 
 }  // namespace alog

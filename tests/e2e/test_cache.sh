@@ -70,7 +70,7 @@ grep -q '"ray": {' "$alone/report.json" || fail "the lone Ray job's keys are not
 # A single prime-rl run streams its report and is not kept: said, and nothing written.
 run "$tmp/p1" --cache "$tmp/cache-prime" "$src/testdata/runs/healthy" >/dev/null
 expect_err "$tmp/p1" "--cache: a single prime-rl run streams its report"
-[[ ! -d "$tmp/cache-prime/v1" ]] || [[ -z $(ls -A "$tmp/cache-prime/v1") ]] || fail "a single prime-rl run left cache entries"
+[[ ! -d "$tmp/cache-prime/v2" ]] || [[ -z $(ls -A "$tmp/cache-prime/v2") ]] || fail "a single prime-rl run left cache entries"
 
 # 2. A growing archive: 12 jobs, then 15.
 $py "$src/tests/e2e/gen_fleet.py" "$src" "$tmp/all" 15 3 node07 0.2 >/dev/null
@@ -118,17 +118,42 @@ expect_err "$tmp/g5" "0 of 15 jobs"
 run "$tmp/g5b" --cache "$tmp/cache" "$tmp/jobs" >/dev/null
 expect_err "$tmp/g5b" "15 of 15 jobs"
 
-# 5. A corrupt entry: a warning naming it, the job analysed again, the entry replaced.
-entry=$(find "$tmp/cache/v1" -name '*.cbor' ! -newer "$tmp/marker" | head -1)
-[[ -n $entry ]] || fail "no entry of the default options"
-printf 'not cbor' >"$entry"
+# 5. A corrupt entry: a warning naming it, the job analysed again, the entry replaced. Not an
+# entry at all, then one cut short, then one with a byte changed inside a kept text (the
+# checksum says so: a damaged entry never gives a report other than the analysis's).
+ref6=$(run "$tmp/g6ref" -q "$tmp/jobs")
+mapfile -t entries < <(find "$tmp/cache/v2" -name '*.entry' ! -newer "$tmp/marker" | sort | head -3)
+[[ ${#entries[@]} == 3 ]] || fail "fewer than 3 entries of the default options"
+printf 'not an entry' >"${entries[0]}"
+size=$(stat -c %s "${entries[1]}")
+truncate -s $((size / 2)) "${entries[1]}"
+"$py" - "${entries[2]}" <<'PYFLIP'
+import sys
+p = sys.argv[1]
+d = bytearray(open(p, "rb").read())
+at = d.find(b"<")  # inside the job's HTML or Markdown, far from the container's fields
+assert at > 0
+d[at] ^= 0x01
+open(p, "wb").write(bytes(d))
+PYFLIP
 corrupt=$(run "$tmp/g6" --cache "$tmp/cache" "$tmp/jobs")
-expect_err "$tmp/g6" "warning: --cache: $entry is unreadable"
-expect_err "$tmp/g6" "14 of 15 jobs from .*, 1 analysed and kept"
-same_reports "$(run "$tmp/g6ref" -q "$tmp/jobs")" "$corrupt" "corrupt entry"
+expect_err "$tmp/g6" "warning: --cache: ${entries[0]} is unreadable \\(not a cache entry\\)"
+expect_err "$tmp/g6" "warning: --cache: ${entries[1]} is unreadable \\(its checksum does not match"
+expect_err "$tmp/g6" "warning: --cache: ${entries[2]} is unreadable \\(its checksum does not match"
+expect_err "$tmp/g6" "12 of 15 jobs from .*, 3 analysed and kept"
+same_reports "$ref6" "$corrupt" "corrupt entries"
 run "$tmp/g7" --cache "$tmp/cache" "$tmp/jobs" >/dev/null
 expect_err "$tmp/g7" "15 of 15 jobs"
-[[ -z $(ls -A "$tmp/cache/v1" | grep '\.tmp' || true) ]] || fail "temporary files left in the cache"
+[[ $(grep -c warning "$tmp/g7.err" || true) == 0 ]] || fail "warnings after the entries were replaced: $(cat "$tmp/g7.err")"
+[[ -z $(ls -A "$tmp/cache/v2" | grep '\.tmp' || true) ]] || fail "temporary files left in the cache"
+# Entries of the first layout (DIR/v1/, CBOR documents) are another layout's: neither read nor
+# replaced, and no warning.
+mkdir -p "$tmp/cache/v1"
+printf '\xa1\x66format\x01' >"$tmp/cache/v1/0123456789abcdef.cbor"
+run "$tmp/g7b" --cache "$tmp/cache" "$tmp/jobs" >/dev/null
+expect_err "$tmp/g7b" "15 of 15 jobs"
+[[ $(grep -c warning "$tmp/g7b.err" || true) == 0 ]] || fail "a v1 folder gave warnings: $(cat "$tmp/g7b.err")"
+[[ $(cat "$tmp/cache/v1/0123456789abcdef.cbor") == $(printf '\xa1\x66format\x01') ]] || fail "the v1 entry was touched"
 
 # 6. Errors: a cache folder that cannot be made, and options the cache cannot serve.
 touch "$tmp/not-a-dir"

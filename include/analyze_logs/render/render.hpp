@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,6 +35,10 @@ std::string report_text(const std::vector<core::Job>& jobs, const core::TextOpti
 std::string report_markdown(const std::vector<core::Job>& jobs);
 // report.html: one self-contained page.
 std::string report_html(const std::vector<core::Job>& jobs);
+// The same page given to `sink` in parts of about 1 MiB (a fleet's page is tens of MB), with
+// `before_footer` (the kinds' views over all their jobs) just before its footer.
+void report_html(const std::vector<core::Job>& jobs, std::string_view before_footer,
+                 const std::function<void(std::string_view)>& sink);
 
 // ---- Terminal helpers ------------------------------------------------------------------------
 

@@ -293,3 +293,48 @@ TEST(RenderWriters, NoJobsAndNullBody) {
   EXPECT_TRUE(contains(render::report_markdown(jobs), "**Verdict: ok**: nothing is wrong"));
   expect_balanced_html(render::report_html(jobs));
 }
+
+// report.html streamed (the report folder's copy): the same page as report_html(jobs), with the
+// kinds' views just before its footer, in parts of about 1 MiB.
+TEST(RenderWriters, HtmlStreamedIsThePageInBoundedParts) {
+  // Every srtctl testdata job (real bodies), then 30 jobs whose sections are 100 KB each.
+  struct Big : core::Body {
+    std::string text(const core::TextOptions&) const override { return "big\n"; }
+    std::string markdown() const override { return "## big\n"; }
+    std::string html() const override { return "<p>" + std::string(100000, 'x') + "</p>\n"; }
+    void json(nlohmann::ordered_json& out) const override { out = nullptr; }
+  };
+  std::vector<core::Job> jobs;
+  for (const auto& n : srtctl_job_names()) jobs.push_back(srtctl_job(n));
+  for (int k = 0; k < 30; ++k) {
+    core::Job j;
+    j.kind = "ray";
+    j.name = "big-" + std::to_string(k);
+    j.path = "/logs/" + j.name;
+    j.body = std::make_unique<Big>();
+    jobs.push_back(std::move(j));
+  }
+  const std::string page = render::report_html(jobs);
+  ASSERT_GT(page.size(), size_t{2} << 20) << "too small to be streamed in several parts";
+  const std::string view = "<section><h2>srtctl: every benchmark point</h2></section>\n";
+  std::string streamed;
+  std::vector<size_t> sizes;
+  render::report_html(jobs, view, [&](std::string_view part) {
+    streamed += part;
+    sizes.push_back(part.size());
+  });
+  const size_t footer = page.rfind("<footer>");
+  ASSERT_NE(footer, std::string::npos);
+  EXPECT_EQ(streamed, page.substr(0, footer) + view + page.substr(footer));
+  expect_balanced_html(streamed);
+  ASSERT_GE(sizes.size(), 3u);
+  size_t largest_body = 0;
+  for (const auto& j : jobs) largest_body = std::max(largest_body, j.body->html().size());
+  for (size_t s : sizes) EXPECT_LE(s, (size_t{1} << 20) + largest_body + 4096);
+  // One job: one part, the same page.
+  std::vector<core::Job> one;
+  one.push_back(srtctl_job(srtctl_job_names().front()));
+  std::string single;
+  render::report_html(one, {}, [&](std::string_view part) { single += part; });
+  EXPECT_EQ(single, render::report_html(one));
+}

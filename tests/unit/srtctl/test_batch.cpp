@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -295,6 +296,19 @@ TEST(SrtctlBatch, CsvColumnsAndBoundedTimeSeries) {
   while ((at = small[1].second.find('\n', at)) != std::string::npos) ++rows, ++at;
   EXPECT_LE(rows, 1u + 2u * 2u);
   EXPECT_NE(small[1].second.find(",161,"), std::string::npos);
+  // Each job's rows (what --cache keeps) joined give the same files, rows in job order.
+  std::vector<BatchCsvRows> per_job;
+  for (const auto& j : jobs) per_job.push_back(batches_csv_rows(j));
+  std::vector<const BatchCsvRows*> ptrs;
+  for (const auto& r : per_job) ptrs.push_back(&r);
+  EXPECT_EQ(batches_csv(ptrs), files);
+  ASSERT_GE(per_job.size(), 2u);
+  EXPECT_FALSE(per_job[0].window_stats.empty());
+  EXPECT_FALSE(per_job[0].timeseries.empty());
+  EXPECT_EQ(per_job[0].window_stats.find("job,"), std::string::npos) << "rows without the header line";
+  EXPECT_EQ(files[0].second.find(per_job[0].window_stats), files[0].second.find('\n') + 1);
+  std::reverse(ptrs.begin(), ptrs.end());
+  EXPECT_NE(batches_csv(ptrs), files);
 }
 
 // ---- warm-up traffic and results the batch metrics contradict (testdata/srtctl/findings, whose
