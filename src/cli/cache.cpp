@@ -321,6 +321,12 @@ std::optional<Analysed> JobCache::load(const PlannedJob& pj, const CacheKey& k, 
     // The bytes of each entry are read into the thread's one buffer: a warm run over a fleet
     // keeps what it uses of each (copied out below), not every entry's bytes.
     thread_local std::string buffer;
+    struct Trim {  // an entry of tens of MB (a prime-rl run's top keys) is not kept after it
+      std::string& b;
+      ~Trim() {
+        if (b.capacity() > (size_t{16} << 20)) std::string().swap(b);
+      }
+    } trim{buffer};
     read_all(file, buffer);
     const DecodedEntry d = decode_entry(buffer);
     const ojson& e = d.meta;

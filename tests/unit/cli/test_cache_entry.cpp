@@ -77,8 +77,8 @@ TEST(CacheEntry, RoundTripKeepsMetaAndEveryBlobByteForByte) {
 }
 
 TEST(CacheEntry, EveryTruncationAndEveryChangedByteIsAnError) {
-  const std::vector<EntryBlob> blobs = {{"markdown", "## job\n\ntext\n"},
-                                        {"srtctl", std::string("\x00\x01\x02", 3)}};
+  const std::string binary("\x00\x01\x02", 3);  // a blob views its bytes: they outlive it
+  const std::vector<EntryBlob> blobs = {{"markdown", "## job\n\ntext\n"}, {"srtctl", binary}};
   const std::string good = encode_entry(ojson{{"kind", "srtctl"}, {"name", "4459"}}, blobs);
   ASSERT_EQ(error_of(good), "");
   for (size_t n = 0; n < good.size(); ++n)
