@@ -518,11 +518,10 @@ int run_analysis(const RunOptions& opt) {
     // report.json only when something takes it: the folder, or --json on standard output (a
     // terminal view with --no-folder would build and drop it; 47 MB for 1,000 serving jobs).
     const bool want_json = !opt.no_folder || (opt.print && opt.format == "json");
+    // Never one string: streamed into the folder's report.json, or onto standard output with
+    // --json --no-folder (with the folder, --json prints the file written).
     std::vector<const std::string*> pieces;
     const ojson doc = want_json ? report_json(opt, all, pieces) : ojson();
-    // As one string only when printed; the folder's copy is streamed into the file.
-    std::string json;
-    if (opt.print && opt.format == "json") json = dump_report(doc, pieces) + "\n";
 
     std::optional<fs::path> final_dir;
     if (!opt.no_folder) {
@@ -546,7 +545,10 @@ int run_analysis(const RunOptions& opt) {
     std::vector<render::CiJob> ci;
     for (const auto& a : all) ci.push_back(ci_job(a));
     if (int crc = write_ci_outputs(opt, junit_file, ci, md)) return crc;
-    print_report(opt, final_dir, text, md, [&] { out(json); });
+    print_report(opt, final_dir, text, md, [&] {
+      dump_report(doc, pieces, [](std::string_view part) { out(part); });
+      out("\n");
+    });
     return rc;
   } catch (const FatalInputError& e) {
     return error(e.what());

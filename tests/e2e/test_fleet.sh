@@ -73,6 +73,12 @@ cmp -s "$tmp/j1.json" "$tmp/j2.json" || fail "report.json differs between -j1 an
 (cd "$src" && "$bin" -q -j1 --json --no-folder testdata >"$tmp/all1.json" 2>/dev/null) || [[ $? == 1 ]] || fail "testdata -j1"
 (cd "$src" && "$bin" -q -j3 --json --no-folder testdata >"$tmp/all3.json" 2>/dev/null) || [[ $? == 1 ]] || fail "testdata -j3"
 cmp -s "$tmp/all1.json" "$tmp/all3.json" || fail "testdata's report.json differs between -j1 and -j3"
+# report.json is never built as one string: streamed onto standard output (--json --no-folder) and
+# into the folder, it is the same text, and --json with a folder prints the file written.
+mkdir -p "$tmp/allf"
+(cd "$src" && "$bin" -q -j2 --json -o "$tmp/allf" testdata >"$tmp/allf.json" 2>/dev/null) || [[ $? == 1 ]] || fail "testdata with a folder"
+cmp -s "$tmp/all1.json" "$tmp/allf"/analysis_*/report.json || fail "--json --no-folder differs from the folder's report.json"
+cmp -s "$tmp/all1.json" "$tmp/allf.json" || fail "--json with a folder differs from --json --no-folder"
 
 # No bad node: failures spread at random are nobody's fault.
 $py "$src/tests/e2e/gen_fleet.py" "$src" "$tmp/fair/jobs" 60 2 none 0.15
