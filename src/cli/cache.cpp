@@ -180,7 +180,8 @@ ojson top_of(const Analysed& a) {
 // The whole file into `out`, read at once (an entry is read whole: its checksum covers every
 // byte). Throws std::runtime_error on a read error.
 void read_all(const fs::path& p, std::string& out) {
-  const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: a named pipe put in an entry's place must not block the run (it is refused below).
+  const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) throw std::runtime_error(std::strerror(errno));
   struct Closer {
     int fd;
@@ -188,6 +189,7 @@ void read_all(const fs::path& p, std::string& out) {
   } closer{fd};
   struct stat st {};
   if (::fstat(fd, &st) != 0) throw std::runtime_error(std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) throw std::runtime_error("not a regular file");
   out.resize(static_cast<size_t>(st.st_size));
   size_t got = 0;
   while (got < out.size()) {

@@ -146,6 +146,23 @@ run "$tmp/g7" --cache "$tmp/cache" "$tmp/jobs" >/dev/null
 expect_err "$tmp/g7" "15 of 15 jobs"
 [[ $(grep -c warning "$tmp/g7.err" || true) == 0 ]] || fail "warnings after the entries were replaced: $(cat "$tmp/g7.err")"
 [[ -z $(ls -A "$tmp/cache/v2" | grep '\.tmp' || true) ]] || fail "temporary files left in the cache"
+# A named pipe or a folder in an entry's place: refused without blocking, then replaced.
+mapfile -t entries < <(find "$tmp/cache/v2" -name '*.entry' ! -newer "$tmp/marker" | sort | head -2)
+rm -f "${entries[0]}" "${entries[1]}"
+mkfifo "${entries[0]}"
+mkdir "${entries[1]}"
+mkdir -p "$tmp/g6b"
+timeout 60 "$bin" -j2 -o "$tmp/g6b" --cache "$tmp/cache" "$tmp/jobs" >/dev/null 2>"$tmp/g6b.err" ||
+  fail "a pipe or folder in the cache: exit $? ($(cat "$tmp/g6b.err"))"
+expect_err "$tmp/g6b" "warning: --cache: ${entries[0]} is unreadable \\(not a regular file\\)"
+expect_err "$tmp/g6b" "warning: --cache: ${entries[1]} is unreadable"
+same_reports "$ref6" "$(ls -d "$tmp/g6b"/analysis_*)" "a pipe or folder in the cache"
+[[ -p ${entries[0]} ]] && fail "the pipe was not replaced by an entry"
+# The folder cannot be replaced by an entry (a warning said the cache is not complete); once it
+# is gone, the next run keeps that job again.
+rmdir "${entries[1]}"
+run "$tmp/g6c" --cache "$tmp/cache" "$tmp/jobs" >/dev/null
+expect_err "$tmp/g6c" "14 of 15 jobs from .*, 1 analysed and kept"
 # Entries of the first layout (DIR/v1/, CBOR documents) are another layout's: neither read nor
 # replaced, and no warning.
 mkdir -p "$tmp/cache/v1"
