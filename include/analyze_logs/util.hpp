@@ -83,8 +83,8 @@ std::string dump_report(const nlohmann::ordered_json& j, size_t indent = 0, std:
 // dumping its tree again (--cache). Not reentrant across threads (one report at a time).
 inline constexpr std::string_view kSplicePrefix = "\x01alog-splice:";
 std::string dump_report(const nlohmann::ordered_json& j, const std::vector<const std::string*>& pieces);
-// The same text given to `sink` in parts of about 1 MiB, and each piece as it is (never copied
-// into one string: a fleet's report.json is tens of MB).
+// The same text given to `sink` in parts of about 1 MiB, a piece that does not fit in a part
+// as it is: never one string (a fleet's report.json is tens of MB).
 void dump_report(const nlohmann::ordered_json& j, const std::vector<const std::string*>& pieces,
                  const std::function<void(std::string_view)>& sink);
 

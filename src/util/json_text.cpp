@@ -24,7 +24,7 @@ bool all_numbers(const J& a) {
 // Pieces of text dumped elsewhere that stand in the tree as placeholder strings (kSplicePrefix + N).
 thread_local const std::vector<const std::string*>* g_pieces = nullptr;
 // Where the text goes when it is streamed (dump_report with a sink): `out` is handed over whenever
-// it passes kFlushAt, and a piece goes straight from its string.
+// it passes kFlushAt, and a piece that does not fit in what is left goes out from its own string.
 thread_local const std::function<void(std::string_view)>* g_sink = nullptr;
 constexpr size_t kFlushAt = size_t{1} << 20;
 
