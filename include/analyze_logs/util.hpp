@@ -44,6 +44,10 @@ std::string html_escape(std::string_view s);
 // invalid UTF-8 becomes U+FFFD. Keeps everything else.
 std::string printable(std::string_view s);
 
+// A little-endian u32 appended to `out` / read at `at` (the caller checks at + 4 <= s.size()):
+// the fixed fields of the tool's file containers (partials, cache entries).
+void put_u32le(std::string& out, uint32_t v);
+uint32_t get_u32le(std::string_view s, size_t at);
 // Valid UTF-8 copy (invalid sequences replaced by U+FFFD) for JSON output, where nlohmann_json
 // would otherwise throw on invalid UTF-8.
 std::string utf8_clean(std::string_view s);
@@ -82,6 +86,8 @@ std::string dump_report(const nlohmann::ordered_json& j, size_t indent = 0, std:
 // is (2 per level). A fleet's report.json splices each job's kept text instead of building and
 // dumping its tree again (--cache). Not reentrant across threads (one report at a time).
 inline constexpr std::string_view kSplicePrefix = "\x01alog-splice:";
+// Adds `text` to `pieces` and returns the placeholder that stands for it in the tree.
+std::string splice_piece(std::vector<const std::string*>& pieces, const std::string& text);
 std::string dump_report(const nlohmann::ordered_json& j, const std::vector<const std::string*>& pieces);
 // The same text given to `sink` in parts of about 1 MiB, a piece that does not fit in a part
 // as it is: never one string (a fleet's report.json is tens of MB).

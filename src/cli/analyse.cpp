@@ -274,10 +274,7 @@ ojson report_json(const RunOptions& opt, const std::vector<Analysed>& all, std::
   if (all.size() > 1) {
     // A fleet: each job's element and its findings and inputs spliced in as text (made here, or
     // kept by --cache), not built into one tree and dumped.
-    auto splice = [&](const std::string& text) {
-      pieces.push_back(&text);
-      return ojson(fmt::format("{}{}", kSplicePrefix, pieces.size() - 1));
-    };
+    auto splice = [&](const std::string& text) { return splice_piece(pieces, text); };
     ojson findings = ojson::array(), inputs = ojson::array(), jobs = ojson::array();
     for (const auto& a : all) {
       if (!a.fleet_text) a.fleet_text = std::make_shared<const FleetText>(fleet_text_of(a, body_on_top(a)));

@@ -19,6 +19,7 @@
 #include "analyze_logs/primerl/writers.hpp"
 #include "analyze_logs/ray.hpp"
 #include "analyze_logs/srtctl.hpp"
+#include "analyze_logs/util.hpp"
 #include "ci.hpp"
 #include "io.hpp"
 #include "kinds.hpp"
@@ -26,8 +27,7 @@
 namespace alog::cli {
 
 namespace fs = std::filesystem;
-using json = nlohmann::ordered_json;  // key order kept: bodies and top keys come back as written
-using ojson = nlohmann::ordered_json;
+using ojson = nlohmann::ordered_json;  // key order kept: bodies and top keys come back as written
 
 namespace {
 
@@ -98,18 +98,18 @@ std::string entry_name(const std::string& id) {
 
 // ---- the header ---------------------------------------------------------------------------------
 
-json header_to(const core::Header& h) {
-  json f = json::array();
+ojson header_to(const core::Header& h) {
+  ojson f = ojson::array();
   for (const auto& x : h.findings) {
-    json ev = json::array();
-    for (const auto& e : x.evidence) ev.push_back(json::array({e.file, e.line, e.time, e.text}));
-    f.push_back(json::array({x.id, static_cast<int>(x.severity), static_cast<int>(x.role),
+    ojson ev = ojson::array();
+    for (const auto& e : x.evidence) ev.push_back(ojson::array({e.file, e.line, e.time, e.text}));
+    f.push_back(ojson::array({x.id, static_cast<int>(x.severity), static_cast<int>(x.role),
                              x.summary, x.detail, x.fix, x.job, std::move(ev)}));
   }
-  json in = json::array();
+  ojson in = ojson::array();
   for (const auto& i : h.inputs)
-    in.push_back(json::array({i.path, i.kind, i.role, i.read, i.reason}));
-  return json{{"verdict", static_cast<int>(h.verdict)},
+    in.push_back(ojson::array({i.path, i.kind, i.role, i.read, i.reason}));
+  return ojson{{"verdict", static_cast<int>(h.verdict)},
               {"cause", h.cause},
               {"findings", std::move(f)},
               {"inputs", std::move(in)},
@@ -118,7 +118,7 @@ json header_to(const core::Header& h) {
               {"nodes", h.nodes}};
 }
 
-core::Header header_from(const json& j) {
+core::Header header_from(const ojson& j) {
   core::Header h;
   h.verdict = static_cast<core::Verdict>(j.at("verdict").get<int>());
   h.cause = j.at("cause").get<std::string>();
@@ -202,14 +202,6 @@ void read_all(const fs::path& p, std::string& out) {
   out.resize(got);
 }
 
-void put_u32(std::string& out, uint32_t v) {
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-uint32_t get_u32(std::string_view s, size_t at) {
-  uint32_t v = 0;
-  for (int i = 0; i < 4; ++i) v |= static_cast<uint32_t>(static_cast<unsigned char>(s[at + i])) << (8 * i);
-  return v;
-}
 uint32_t crc_of(std::string_view s) {
   return static_cast<uint32_t>(crc32_z(crc32_z(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(s.data()), s.size()));
 }
@@ -245,11 +237,11 @@ std::string encode_entry(const ojson& meta, const std::vector<EntryBlob>& blobs)
   std::string out;
   out.reserve(sizeof kMagic + 8 + mb.size() + total + 4);
   out.append(kMagic, sizeof kMagic);
-  put_u32(out, kFormat);
-  put_u32(out, static_cast<uint32_t>(mb.size()));
+  put_u32le(out, kFormat);
+  put_u32le(out, static_cast<uint32_t>(mb.size()));
   out.append(reinterpret_cast<const char*>(mb.data()), mb.size());
   for (const auto& b : blobs) out.append(b.bytes);
-  put_u32(out, crc_of(out));
+  put_u32le(out, crc_of(out));
   return out;
 }
 
@@ -263,11 +255,11 @@ DecodedEntry decode_entry(std::string_view s) {
   constexpr size_t head = sizeof kMagic + 8;
   if (s.size() < head + 4 || s.substr(0, sizeof kMagic) != std::string_view(kMagic, sizeof kMagic))
     throw std::runtime_error("not a cache entry");
-  if (const uint32_t f = get_u32(s, sizeof kMagic); f != kFormat)
+  if (const uint32_t f = get_u32le(s, sizeof kMagic); f != kFormat)
     throw std::runtime_error(fmt::format("an entry of layout {}, not {}", f, kFormat));
-  const size_t meta_len = get_u32(s, sizeof kMagic + 4);
+  const size_t meta_len = get_u32le(s, sizeof kMagic + 4);
   if (meta_len > s.size() - head - 4) throw std::runtime_error("truncated");
-  if (get_u32(s, s.size() - 4) != crc_of(s.substr(0, s.size() - 4)))
+  if (get_u32le(s, s.size() - 4) != crc_of(s.substr(0, s.size() - 4)))
     throw std::runtime_error("its checksum does not match: truncated or damaged");
   DecodedEntry e;
   e.meta = core::from_cbor_bounded<ojson>(bytes_of(s.substr(head, meta_len)));

@@ -250,11 +250,15 @@ Analysed analyse_srtctl(const PlannedJob& pj, const RunOptions& opt) {
 
 namespace {
 
+// An srtctl job's report, in place.
+const srtctl::JobReport& srtctl_report(const Analysed& a) {
+  return *std::any_cast<const std::shared_ptr<const srtctl::JobReport>&>(a.detail);
+}
+
 // The srtctl reports of these jobs, in place.
 std::vector<const srtctl::JobReport*> srtctl_reports(const std::vector<const Analysed*>& mine) {
   std::vector<const srtctl::JobReport*> jobs;
-  for (const auto* a : mine)
-    jobs.push_back(std::any_cast<const std::shared_ptr<const srtctl::JobReport>&>(a->detail).get());
+  for (const auto* a : mine) jobs.push_back(&srtctl_report(*a));
   return jobs;
 }
 
@@ -294,12 +298,11 @@ FleetText fleet_text_of(const Analysed& a, bool body_on_top) {
 }
 
 srtctl::BatchCsvRows srtctl_csv_rows(const Analysed& a) {
-  return srtctl::batches_csv_rows(*std::any_cast<const std::shared_ptr<const srtctl::JobReport>&>(a.detail));
+  return srtctl::batches_csv_rows(srtctl_report(a));
 }
 
 std::string srtctl_job_text(const Analysed& a) {
-  const auto& r = *std::any_cast<const std::shared_ptr<const srtctl::JobReport>&>(a.detail);
-  return dump_report(srtctl::job_to_json(r), 6);
+  return dump_report(srtctl::job_to_json(srtctl_report(a)), 6);
 }
 
 // `srtctl`: every srtctl job of the report, with their comparison when there are several.
@@ -311,8 +314,7 @@ void top_srtctl(const std::vector<const Analysed*>& mine, const RunOptions& opt,
   ojson list = ojson::array();
   for (const auto* a : mine) {
     if (!a->srtctl_text) a->srtctl_text = std::make_shared<const std::string>(srtctl_job_text(*a));
-    list.push_back(fmt::format("{}{}", kSplicePrefix, pieces.size()));
-    pieces.push_back(a->srtctl_text.get());
+    list.push_back(splice_piece(pieces, *a->srtctl_text));
   }
   ojson top;
   top["jobs"] = std::move(list);

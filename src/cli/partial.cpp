@@ -402,7 +402,7 @@ int run_partial(const PartialArgs& args, const std::string& version) {
     return error(fmt::format("partial: {}", e.what()));
   }
   std::string file(kMagic, sizeof kMagic);
-  for (int i = 0; i < 4; ++i) file.push_back(static_cast<char>((kContainer >> (8 * i)) & 0xff));
+  put_u32le(file, kContainer);
   file += payload;
   try {
     out->commit(file);
@@ -444,9 +444,7 @@ ReadPartial read_partial(const std::string& file, const std::string& version) {
   if (bytes.size() < 12 || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0)
     throw std::runtime_error(fmt::format(
         "{}: not a partial of analyze-logs (write one with `analyze-logs partial`)", file));
-  uint32_t container = 0;
-  for (int i = 0; i < 4; ++i)
-    container |= static_cast<uint32_t>(static_cast<uint8_t>(bytes[8 + i])) << (8 * i);
+  const uint32_t container = get_u32le(bytes, 8);
   if (container != kContainer)
     throw std::runtime_error(
         fmt::format("{}: a partial of container version {} (this analyze-logs {} reads {}): "

@@ -21,9 +21,7 @@ std::string describe_kind(const std::string& k) { return std::string(kind(k).des
 
 namespace {
 
-bool under(const std::string& path, const std::string& root) { return path_under(path, root); }
-
-// The folders a path lies in, itself first, as `under` compares them (lexically normal, no
+// The folders a path lies in, itself first, as `path_under` compares them (lexically normal, no
 // trailing separator; "." for a relative path): the keys of RootIndex.
 std::vector<std::string> ancestors(const std::string& path) {
   std::vector<std::string> out;
@@ -43,7 +41,7 @@ std::vector<std::string> ancestors(const std::string& path) {
 
 // Job roots by their normal form, so that the jobs a path lies in are found by walking its
 // ancestors (a few lookups) instead of testing every job: a fleet of thousands of job folders
-// is planned in linear time. `under` still decides; the index only proposes.
+// is planned in linear time. `path_under` still decides; the index only proposes.
 struct RootIndex {
   std::unordered_map<std::string, std::vector<size_t>> by_root;
   void add(const std::string& root, size_t k) { by_root[ancestors(root).front()].push_back(k); }
@@ -118,7 +116,7 @@ void merge_contained(Plan& plan) {
     folders.each_candidate(mine.front(), [&](size_t k) {
       if (k >= home || k == i || gone[k] || plan.jobs[k].kind != plan.jobs[i].kind) return;
       bool inside = true;
-      for (const auto& p : mine) inside = inside && under(p, plan.jobs[k].root);
+      for (const auto& p : mine) inside = inside && path_under(p, plan.jobs[k].root);
       if (inside) home = k;
     });
     if (home == SIZE_MAX) continue;
@@ -207,7 +205,7 @@ void join_hangs_to_prime(Plan& plan) {
     size_t home = SIZE_MAX, homes = 0;
     runs.each_candidate(mine.front(), [&](size_t k) {
       bool inside = true;
-      for (const auto& p : mine) inside = inside && under(p, plan.jobs[k].root);
+      for (const auto& p : mine) inside = inside && path_under(p, plan.jobs[k].root);
       if (inside) home = k, ++homes;
     });
     if (homes != 1) continue;
@@ -285,12 +283,12 @@ Plan plan_jobs(const std::vector<std::string>& inputs, const core::DiscoverOptio
     PlannedJob* home = nullptr;
     size_t last = 0;  // the last job in plan order whose root holds it
     roots.each_candidate(e.path, [&](size_t k) {
-      if ((!home || k > last) && under(e.path, plan.jobs[k].root)) home = &plan.jobs[k], last = k;
+      if ((!home || k > last) && path_under(e.path, plan.jobs[k].root)) home = &plan.jobs[k], last = k;
     });
     if (!home)
       for (auto& pj : plan.jobs)
         for (const auto& in : inputs)
-          if (!home && under(e.path, in) && under(pj.root, in)) home = &pj;
+          if (!home && path_under(e.path, in) && path_under(pj.root, in)) home = &pj;
     if (!home && !plan.jobs.empty()) home = &plan.jobs.front();
     if (home) home->inputs.push_back(std::move(e));
   }

@@ -121,6 +121,11 @@ std::string dump_report(const nlohmann::ordered_json& j, const std::vector<const
   return out;
 }
 
+std::string splice_piece(std::vector<const std::string*>& pieces, const std::string& text) {
+  pieces.push_back(&text);
+  return std::string(kSplicePrefix) + std::to_string(pieces.size() - 1);
+}
+
 void dump_report(const nlohmann::ordered_json& j, const std::vector<const std::string*>& pieces,
                  const std::function<void(std::string_view)>& sink) {
   struct Reset {

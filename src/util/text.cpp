@@ -287,6 +287,16 @@ std::string clip_utf8(std::string_view s, size_t n) {
   return std::string(s.substr(0, n)) + "\u2026";
 }
 
+void put_u32le(std::string& out, uint32_t v) {
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+uint32_t get_u32le(std::string_view s, size_t at) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v |= static_cast<uint32_t>(static_cast<unsigned char>(s[at + i])) << (8 * i);
+  return v;
+}
+
 bool path_under(const std::string& path, const std::string& root) {
   if (root == "-" || path == "-") return path == root;
   std::filesystem::path p = std::filesystem::path(path).lexically_normal(),

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "../../src/cli/cache.hpp"
+#include "analyze_logs/util.hpp"
 
 using alog::cli::decode_entry;
 using alog::cli::DecodedEntry;
@@ -27,8 +28,11 @@ std::string error_of(std::string_view bytes) {
   return "";
 }
 
-void put_u32(std::string& s, size_t at, uint32_t v) {
-  for (int i = 0; i < 4; ++i) s[at + i] = static_cast<char>((v >> (8 * i)) & 0xff);
+// Overwrites the u32 at `at` (the entry's fields: layout at 8, meta length at 12).
+void set_u32(std::string& s, size_t at, uint32_t v) {
+  std::string le;
+  alog::put_u32le(le, v);
+  s.replace(at, 4, le);
 }
 
 // An entry whose meta is `meta` as given (its "blobs" list included) and whose body is `rest`,
@@ -37,14 +41,14 @@ std::string forged(const ojson& meta, const std::string& rest) {
   const std::vector<uint8_t> m = ojson::to_cbor(meta);
   std::string s = "ALOGCACH";
   s.append(8, '\0');
-  put_u32(s, 8, 2);
-  put_u32(s, 12, static_cast<uint32_t>(m.size()));
+  set_u32(s, 8, 2);
+  set_u32(s, 12, static_cast<uint32_t>(m.size()));
   s.append(m.begin(), m.end());
   s += rest;
   const uint32_t crc =
       static_cast<uint32_t>(crc32_z(0L, reinterpret_cast<const Bytef*>(s.data()), s.size()));
   s.append(4, '\0');
-  put_u32(s, s.size() - 4, crc);
+  set_u32(s, s.size() - 4, crc);
   return s;
 }
 
@@ -99,7 +103,7 @@ TEST(CacheEntry, EveryTruncationAndEveryChangedByteIsAnError) {
 
 TEST(CacheEntry, AnotherLayoutIsNamed) {
   std::string other = encode_entry(ojson{{"k", 1}}, {});
-  put_u32(other, 8, 3);
+  set_u32(other, 8, 3);
   EXPECT_EQ(error_of(other), "an entry of layout 3, not 2");
 }
 
@@ -125,6 +129,6 @@ TEST(CacheEntry, BlobLengthsThatDoNotAddUpAreErrors) {
   EXPECT_NE(error_of(forged(ojson{{"blobs", ojson::array({ojson::array({"x"})})}}, "x")), "");
   // A meta length past the end of the file.
   std::string bad = encode_entry(ojson{{"k", 1}}, {});
-  put_u32(bad, 12, 0xffffffffu);
+  set_u32(bad, 12, 0xffffffffu);
   EXPECT_EQ(error_of(bad), "truncated");
 }
